@@ -1,0 +1,127 @@
+// Package chat holds the provider-neutral types shared by the chat engine,
+// the stores, the exporters and the UI: conversations, messages, per-turn
+// attribution, usage, rate limits, key references and stream events. It
+// contains no I/O and never holds a secret.
+package chat
+
+import "time"
+
+// Role is who a message is from.
+type Role string
+
+// Message roles. RoleNote marks vaultchat's own annotations inside a
+// conversation (a key switch, an import notice); notes are shown and
+// exported but never sent to a model.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleNote      Role = "note"
+)
+
+// KeyRef identifies a vault key without its secret. It is all the UI and
+// the stores ever see of a key.
+type KeyRef struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Provider    string `json:"provider,omitempty"`
+	Host        string `json:"host,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"` // masked, "sk-proj-…wxyz"
+}
+
+// Usage is token usage of one request or an aggregate.
+type Usage struct {
+	PromptTokens       int64 `json:"prompt_tokens"`
+	CachedPromptTokens int64 `json:"cached_prompt_tokens,omitempty"`
+	CompletionTokens   int64 `json:"completion_tokens"`
+	ReasoningTokens    int64 `json:"reasoning_tokens,omitempty"`
+	// Estimated is set when the provider reported no usage and the
+	// numbers were counted locally with a tokenizer.
+	Estimated bool `json:"estimated,omitempty"`
+}
+
+// Total returns prompt plus completion tokens.
+func (u Usage) Total() int64 { return u.PromptTokens + u.CompletionTokens }
+
+// Add returns the sum of u and o; the result is estimated if either is.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{
+		PromptTokens:       u.PromptTokens + o.PromptTokens,
+		CachedPromptTokens: u.CachedPromptTokens + o.CachedPromptTokens,
+		CompletionTokens:   u.CompletionTokens + o.CompletionTokens,
+		ReasoningTokens:    u.ReasoningTokens + o.ReasoningTokens,
+		Estimated:          u.Estimated || o.Estimated,
+	}
+}
+
+// RateLimits are the x-ratelimit-* and retry-after headers of the last
+// response, successful or not. Negative counts mean "not reported".
+type RateLimits struct {
+	LimitRequests     int           `json:"limit_requests"`
+	RemainingRequests int           `json:"remaining_requests"`
+	LimitTokens       int           `json:"limit_tokens"`
+	RemainingTokens   int           `json:"remaining_tokens"`
+	ResetRequests     time.Time     `json:"reset_requests,omitzero"`
+	ResetTokens       time.Time     `json:"reset_tokens,omitzero"`
+	RetryAfter        time.Duration `json:"retry_after,omitempty"`
+	Observed          time.Time     `json:"observed,omitzero"`
+}
+
+// Known reports whether any rate-limit header was seen.
+func (r RateLimits) Known() bool { return !r.Observed.IsZero() }
+
+// Turn is the attribution of an assistant reply: which key and model
+// produced it and what it cost.
+type Turn struct {
+	KeyID   string `json:"key_id"`
+	KeyName string `json:"key_name"` // the key's name when the turn ran
+	Model   string `json:"model"`
+	Usage   Usage  `json:"usage"`
+	// CostUSD is nil when the model's price is unknown.
+	CostUSD      *float64      `json:"cost_usd,omitempty"`
+	FinishReason string        `json:"finish_reason,omitempty"`
+	Duration     time.Duration `json:"duration"`
+	// Incomplete is set when the reply was canceled or failed; the text
+	// received so far is kept. IncompleteReason says why ("canceled",
+	// "rate limited", ...).
+	Incomplete       bool   `json:"incomplete,omitempty"`
+	IncompleteReason string `json:"incomplete_reason,omitempty"`
+	// Error is the classified failure of this turn, if any.
+	Error *Error `json:"error,omitempty"`
+}
+
+// Message is one entry of a conversation.
+type Message struct {
+	ID      string    `json:"id"`
+	Role    Role      `json:"role"`
+	Content string    `json:"content"`
+	Time    time.Time `json:"time"`
+	// Turn is set on assistant messages.
+	Turn *Turn `json:"turn,omitempty"`
+}
+
+// Conversation is a chat with its history. Content is stored already
+// redacted and sanitized.
+type Conversation struct {
+	ID           string    `json:"id"`
+	Title        string    `json:"title"`
+	SystemPrompt string    `json:"system_prompt,omitempty"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+	// Source is "" for conversations held in vaultchat, or where an
+	// imported one came from ("vaultchat-json", "chatgpt").
+	Source   string    `json:"source,omitempty"`
+	Messages []Message `json:"messages"`
+}
+
+// Summary is what a conversation list shows without loading messages.
+type Summary struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Updated   time.Time `json:"updated"`
+	Messages  int       `json:"messages"`
+	KeyNames  []string  `json:"keys"`
+	Usage     Usage     `json:"usage"`
+	CostUSD   float64   `json:"cost_usd"`
+	CostKnown bool      `json:"cost_known"`
+}

@@ -1,0 +1,50 @@
+package chat
+
+import "time"
+
+// Event is what a streaming turn reports: Delta, Retrying, Warning, then
+// exactly one Done or Failed, after which the channel is closed.
+type Event interface{ isEvent() }
+
+// Delta is newly received reply text, already redacted and sanitized.
+// Deltas are coalesced (about every 30 ms) so a consumer sees few of them.
+type Delta struct{ Text string }
+
+// Retrying says the request failed before any text arrived and will be
+// sent again after Wait.
+type Retrying struct {
+	Attempt int // 1 for the first retry
+	Wait    time.Duration
+	Err     *Error
+}
+
+// Warning is a non-fatal notice, such as a soft budget passing 80%.
+type Warning struct{ Text string }
+
+// Trimmed says the oldest Turns turns were left out of the request to fit
+// the model's context window (they stay in the conversation).
+type Trimmed struct{ Turns int }
+
+// Done ends a successful turn.
+type Done struct {
+	Usage        Usage
+	FinishReason string
+	RateLimits   RateLimits
+	Duration     time.Duration
+}
+
+// Failed ends a turn that was canceled or failed. Usage holds what was
+// spent (often estimated) and Text-so-far stays with the consumer.
+type Failed struct {
+	Err        *Error
+	Usage      Usage
+	RateLimits RateLimits
+	Duration   time.Duration
+}
+
+func (Delta) isEvent()    {}
+func (Retrying) isEvent() {}
+func (Warning) isEvent()  {}
+func (Trimmed) isEvent()  {}
+func (Done) isEvent()     {}
+func (Failed) isEvent()   {}

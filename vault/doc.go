@@ -1,0 +1,30 @@
+// Package vault keeps API keys in an age-encrypted file.
+//
+// A vault lives in a home directory (mode 0700, every file 0600):
+//
+//	identity.age     the vault's own post-quantum hybrid age identity,
+//	                 encrypted with the user's passphrase (scrypt, logN 18);
+//	                 absent when the user brings an identity file instead
+//	home.json        the path of that identity file, if any (not secret)
+//	vault.age        the key records, encrypted to the vault's recipient and
+//	                 to any extra recipients (a recovery key, teammates)
+//	vault.age.1..3   the three previous generations, encrypted the same way
+//	vault.lock       the lock file every writer holds; never renamed
+//
+// The passphrase is paid for once per unlock, to decrypt identity.age; every
+// later read and write uses the fast identity. Other packages store their
+// own encrypted files in the home with WriteFile and ReadFile.
+//
+// Unlock with Open, read keys with Keys and Key, change them inside Update,
+// and Close the Vault when done or idle. Saves never write plaintext to
+// disk: each one encrypts to a temp file in the same directory, fsyncs it,
+// renames it over the target and fsyncs the directory, while holding a file
+// lock; a save based on a stale generation fails with ErrChanged. A vault
+// that fails to open is never overwritten; the error wraps one of
+// ErrWrongPassphrase, ErrWrongIdentity, ErrCorrupted, ErrUnsupported or
+// ErrTooLarge, and the backups can be listed and restored.
+//
+// Secrets are Secret values, which print masked; Reveal is the only way to
+// read one, and callers must never put the result in argv, logs, errors,
+// the screen or an export.
+package vault

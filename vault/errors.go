@@ -1,0 +1,47 @@
+package vault
+
+import "errors"
+
+// Errors returned (wrapped) by this package. Callers classify failures with
+// errors.Is; every error from Open and Unlock that concerns the vault file
+// wraps exactly one of the first five.
+var (
+	// ErrWrongPassphrase means the passphrase (or identity) does not
+	// decrypt the vault's identity. A bit flip inside the passphrase
+	// stanza looks exactly like this too.
+	ErrWrongPassphrase = errors.New("wrong passphrase")
+	// ErrWrongIdentity means the identity file does not match any of the
+	// vault's recipients.
+	ErrWrongIdentity = errors.New("identity does not match the vault")
+	// ErrCorrupted means a file is damaged: not an age file, a broken
+	// header, a failed authentication tag, or an unparseable payload.
+	ErrCorrupted = errors.New("vault file is corrupted")
+	// ErrUnsupported means the file was written by a newer vaultchat.
+	ErrUnsupported = errors.New("unsupported vault schema")
+	// ErrTooLarge means a file is over its size cap and was not decrypted.
+	ErrTooLarge = errors.New("file too large")
+
+	// ErrNotInitialized means the home holds no vault yet.
+	ErrNotInitialized = errors.New("no vault here")
+	// ErrExists means Init found a vault already in place.
+	ErrExists = errors.New("a vault already exists here")
+	// ErrInUse means another process held the vault lock past the timeout.
+	ErrInUse = errors.New("vault in use by another vaultchat")
+	// ErrChanged means the vault on disk moved to a newer generation since
+	// this process loaded it; reload and try again.
+	ErrChanged = errors.New("vault changed on disk; reload")
+	// ErrSymlink means a vault file is a symbolic link, which is refused.
+	ErrSymlink = errors.New("vault file is a symbolic link")
+	// ErrLocked means the Vault was closed (locked) and holds no secrets.
+	ErrLocked = errors.New("vault is locked")
+
+	// ErrKeyNotFound means no key has the given name or ID.
+	ErrKeyNotFound = errors.New("no such key")
+	// ErrDuplicateName means another key already has the name.
+	ErrDuplicateName = errors.New("a key with that name already exists")
+	// ErrMixedRecipients means post-quantum and classic recipients were
+	// combined, which age refuses.
+	ErrMixedRecipients = errors.New("post-quantum and classic recipients cannot be mixed")
+	// ErrNoBackup means the requested backup generation does not exist.
+	ErrNoBackup = errors.New("no such backup")
+)

@@ -1,0 +1,235 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/gofrs/flock"
+	"github.com/google/renameio/v2"
+)
+
+// File names inside a vault home.
+const (
+	vaultFile    = "vault.age"
+	identityFile = "identity.age"
+	homeFile     = "home.json"
+	lockFile     = "vault.lock"
+)
+
+// Size caps checked before anything is decrypted.
+const (
+	// MaxVaultSize is the largest vault.age (and backup) Open accepts.
+	MaxVaultSize = 16 << 20
+	// MaxFileSize is the largest sealed file ReadFile accepts unless the
+	// caller asks for less.
+	MaxFileSize = 256 << 20
+	maxIdentitySize = 1 << 20
+)
+
+// lockTimeout is how long a save waits for another process to release the
+// vault lock before giving up with ErrInUse.
+var lockTimeout = 5 * time.Second
+
+// withLock runs fn while holding the home's exclusive flock.
+func withLock(dir string, fn func() error) error {
+	path := filepath.Join(dir, lockFile)
+	if err := refuseSymlink(path); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open lock file: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("open lock file: %w", err)
+	}
+	f.Close()
+	l := flock.New(path)
+	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+	defer cancel()
+	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
+	if !ok {
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			return ErrInUse
+		}
+		return fmt.Errorf("lock vault: %w", err)
+	}
+	defer l.Unlock()
+	return fn()
+}
+
+// refuseSymlink fails if path exists and is a symbolic link: a planted link
+// could make us write secrets somewhere else, or read an attacker's file.
+func refuseSymlink(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s: %w", path, ErrSymlink)
+	}
+	return nil
+}
+
+// seal encrypts plaintext to recipients and atomically replaces path: an
+// encrypted temp file in the same directory (0600), fsync, rename, fsync of
+// the directory. No plaintext ever touches the disk. The caller holds the
+// lock.
+func seal(path string, plaintext []byte, recipients ...age.Recipient) error {
+	if err := refuseSymlink(path); err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	pf, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600), renameio.WithTempDir(dir))
+	if err != nil {
+		return fmt.Errorf("create temp file: %w", err)
+	}
+	defer pf.Cleanup()
+	w, err := age.Encrypt(pf, recipients...)
+	if err != nil {
+		return classifyEncryptError(err)
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("encrypt: %w", err)
+	}
+	if err := pf.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("replace %s: %w", filepath.Base(path), err)
+	}
+	return syncDir(dir)
+}
+
+// classifyEncryptError turns age's recipient-mixing refusal into
+// ErrMixedRecipients with an explanation a user can act on.
+func classifyEncryptError(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "post-quantum") || strings.Contains(msg, "incompatible recipients") {
+		return fmt.Errorf("%w: this vault uses a post-quantum key, and age refuses to encrypt one file to both post-quantum and classic (X25519, SSH) recipients because the file would then be only as strong as the classic one against a quantum computer; use an age1pq1… recipient (age-keygen -pq)", ErrMixedRecipients)
+	}
+	return fmt.Errorf("encrypt: %w", err)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	return nil
+}
+
+// unseal reads and decrypts path. It checks the size cap before decrypting
+// and reads the whole plaintext, requiring a clean end, before returning any
+// of it: age decrypts as a stream, and a corrupted tail must not leave a
+// parsed prefix behind.
+func unseal(path string, maxSize int64, ids ...age.Identity) ([]byte, error) {
+	if err := refuseSymlink(path); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > maxSize {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d byte limit: %w", filepath.Base(path), fi.Size(), maxSize, ErrTooLarge)
+	}
+	ciphertext, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(ciphertext)) > maxSize {
+		return nil, fmt.Errorf("%s grew over the %d byte limit: %w", filepath.Base(path), maxSize, ErrTooLarge)
+	}
+	return decrypt(ciphertext, ids...)
+}
+
+// decrypt decrypts a whole age file held in memory and classifies failures.
+func decrypt(ciphertext []byte, ids ...age.Identity) ([]byte, error) {
+	if len(ciphertext) == 0 {
+		return nil, fmt.Errorf("empty file: %w", ErrCorrupted)
+	}
+	r, err := age.Decrypt(bytes.NewReader(ciphertext), ids...)
+	if err != nil {
+		return nil, classifyDecryptError(err)
+	}
+	plaintext, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrCorrupted)
+	}
+	return plaintext, nil
+}
+
+func classifyDecryptError(err error) error {
+	var noMatch *age.NoIdentityMatchError
+	switch {
+	case strings.Contains(err.Error(), "work factor"):
+		// A planted header asking for more scrypt work than we allow.
+		return fmt.Errorf("%v: %w", err, ErrCorrupted)
+	case errors.As(err, &noMatch) || errors.Is(err, age.ErrIncorrectIdentity):
+		if strings.Contains(err.Error(), "passphrase") {
+			return ErrWrongPassphrase
+		}
+		return ErrWrongIdentity
+	default:
+		return fmt.Errorf("%v: %w", err, ErrCorrupted)
+	}
+}
+
+// ensureDir creates dir with mode 0700, whatever the umask.
+func ensureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// cleanTemps removes temp files a killed writer left in dir. The caller
+// holds the lock, so no live writer owns any of them.
+func cleanTemps(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") && strings.Contains(name, ".age") && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+}
+
+// looseModeWarning returns a warning when path is readable or writable by
+// group or others.
+func looseModeWarning(path string) string {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return ""
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Sprintf("%s is accessible by other users (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	return ""
+}

@@ -1,0 +1,223 @@
+package vault
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"filippo.io/age"
+	"filippo.io/age/agessh"
+	"filippo.io/age/plugin"
+	"golang.org/x/crypto/ssh"
+)
+
+// scryptWorkFactor is the logN used when encrypting identity.age. Tests
+// lower it through testOnlySetScryptWorkFactor; nothing else changes it.
+var scryptWorkFactor = 18
+
+// maxScryptWorkFactor bounds the work a planted identity.age can demand.
+const maxScryptWorkFactor = 22
+
+// identity is an unlocked vault identity: what decrypts, and the recipient
+// everything is encrypted to.
+type identity struct {
+	ids  []age.Identity
+	self age.Recipient
+	// selfString is the recipient's encoding, such as "age1pq1…".
+	selfString string
+}
+
+// generateIdentity creates the vault's own post-quantum hybrid identity and
+// returns it with its encoding, which is what identity.age holds.
+func generateIdentity() (identity, string, error) {
+	id, err := age.GenerateHybridIdentity()
+	if err != nil {
+		return identity{}, "", fmt.Errorf("generate identity: %w", err)
+	}
+	r := id.Recipient()
+	return identity{ids: []age.Identity{id}, self: r, selfString: r.String()}, id.String(), nil
+}
+
+// sealIdentity writes identity.age, encrypted with the passphrase.
+func sealIdentity(path, encoded, passphrase string) error {
+	r, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		return fmt.Errorf("passphrase: %w", err)
+	}
+	r.SetWorkFactor(scryptWorkFactor)
+	return seal(path, []byte(encoded+"\n"), r)
+}
+
+// unlockPassphrase decrypts identity.age with the passphrase.
+func unlockPassphrase(path, passphrase string) (identity, error) {
+	if passphrase == "" {
+		return identity{}, fmt.Errorf("empty passphrase: %w", ErrWrongPassphrase)
+	}
+	sid, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		return identity{}, fmt.Errorf("passphrase: %w", err)
+	}
+	sid.SetMaxWorkFactor(maxScryptWorkFactor)
+	plaintext, err := unseal(path, maxIdentitySize, sid)
+	if err != nil {
+		return identity{}, fmt.Errorf("unlock %s: %w", identityFile, err)
+	}
+	id, err := age.ParseHybridIdentity(strings.TrimSpace(string(plaintext)))
+	if err != nil {
+		return identity{}, fmt.Errorf("unlock %s: identity does not parse: %w", identityFile, ErrCorrupted)
+	}
+	r := id.Recipient()
+	return identity{ids: []age.Identity{id}, self: r, selfString: r.String()}, nil
+}
+
+// loadIdentityFile reads a user's identity file: native age identities
+// (X25519 or hybrid), an SSH private key (ed25519 or RSA, possibly
+// passphrase-protected), or plugin identities such as age-plugin-yubikey's.
+// The first identity's recipient becomes the vault's own recipient.
+func loadIdentityFile(path string, opts Options) (identity, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return identity{}, fmt.Errorf("read identity file: %w", err)
+	}
+	if len(data) > maxIdentitySize {
+		return identity{}, fmt.Errorf("identity file: %w", ErrTooLarge)
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("-----BEGIN")) {
+		return loadSSHIdentity(data, opts)
+	}
+	var (
+		id          identity
+		recipientOf string // from a "# Recipient: …" comment, as plugins write
+	)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), maxIdentitySize)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "#") {
+			if i := strings.Index(line, "Recipient:"); i >= 0 && recipientOf == "" {
+				recipientOf = strings.TrimSpace(line[i+len("Recipient:"):])
+			}
+			continue
+		}
+		if line == "" {
+			continue
+		}
+		var (
+			ident age.Identity
+			self  age.Recipient
+		)
+		switch {
+		case strings.HasPrefix(line, "AGE-PLUGIN-"):
+			p, err := plugin.NewIdentity(line, opts.PluginUI)
+			if err != nil {
+				return identity{}, fmt.Errorf("identity file line %d: %v", n, err)
+			}
+			ident, self = p, p.Recipient()
+		case strings.HasPrefix(line, "AGE-SECRET-KEY-PQ-1"):
+			h, err := age.ParseHybridIdentity(line)
+			if err != nil {
+				return identity{}, fmt.Errorf("identity file line %d: malformed post-quantum identity", n)
+			}
+			ident, self = h, h.Recipient()
+		case strings.HasPrefix(line, "AGE-SECRET-KEY-1"):
+			x, err := age.ParseX25519Identity(line)
+			if err != nil {
+				return identity{}, fmt.Errorf("identity file line %d: malformed X25519 identity", n)
+			}
+			ident, self = x, x.Recipient()
+		default:
+			// Never echo the line: it may be key material.
+			return identity{}, fmt.Errorf("identity file line %d: not an age identity", n)
+		}
+		id.ids = append(id.ids, ident)
+		if id.self == nil {
+			id.self = self
+			id.selfString = fmt.Sprint(self)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return identity{}, fmt.Errorf("read identity file: %w", err)
+	}
+	if len(id.ids) == 0 {
+		return identity{}, errors.New("identity file holds no identity")
+	}
+	if recipientOf != "" && strings.HasPrefix(id.selfString, "AGE-PLUGIN-") {
+		r, err := parseRecipient(recipientOf, opts.PluginUI)
+		if err == nil {
+			id.self, id.selfString = r, recipientOf
+		}
+	}
+	if strings.HasPrefix(id.selfString, "AGE-") {
+		// A plugin recipient wrapping an identity: show the plugin name,
+		// never the identity encoding.
+		id.selfString = "plugin identity (" + strings.SplitN(id.selfString, "-1", 2)[0] + ")"
+	}
+	return id, nil
+}
+
+func loadSSHIdentity(pemBytes []byte, opts Options) (identity, error) {
+	ident, err := agessh.ParseIdentity(pemBytes)
+	var missing *ssh.PassphraseMissingError
+	if errors.As(err, &missing) {
+		if missing.PublicKey == nil || opts.Passphrase == nil {
+			return identity{}, errors.New("the SSH key is passphrase-protected and no passphrase can be asked for")
+		}
+		enc, err := agessh.NewEncryptedSSHIdentity(missing.PublicKey, pemBytes, func() ([]byte, error) {
+			p, err := opts.Passphrase()
+			return []byte(p), err
+		})
+		if err != nil {
+			return identity{}, fmt.Errorf("SSH identity: %w", err)
+		}
+		r := enc.Recipient()
+		return identity{ids: []age.Identity{enc}, self: r, selfString: sshRecipientString(missing.PublicKey)}, nil
+	}
+	if err != nil {
+		return identity{}, fmt.Errorf("SSH identity: %w", err)
+	}
+	switch id := ident.(type) {
+	case *agessh.Ed25519Identity:
+		return identity{ids: []age.Identity{id}, self: id.Recipient(), selfString: "ssh-ed25519 key"}, nil
+	case *agessh.RSAIdentity:
+		return identity{ids: []age.Identity{id}, self: id.Recipient(), selfString: "ssh-rsa key"}, nil
+	}
+	return identity{}, errors.New("unsupported SSH key type (use ed25519 or RSA)")
+}
+
+func sshRecipientString(pk ssh.PublicKey) string {
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk)))
+}
+
+// parseRecipient parses any recipient form vaultchat accepts as an extra
+// vault recipient: age1…, age1pq1…, SSH public keys and plugin recipients.
+func parseRecipient(s string, ui *plugin.ClientUI) (age.Recipient, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(s, "age1pq1"):
+		return age.ParseHybridRecipient(s)
+	case strings.HasPrefix(s, "age1") && strings.Count(s, "1") >= 2 && !isNativeX25519(s):
+		return plugin.NewRecipient(s, ui)
+	case strings.HasPrefix(s, "age1"):
+		return age.ParseX25519Recipient(s)
+	case strings.HasPrefix(s, "ssh-"):
+		return agessh.ParseRecipient(s)
+	}
+	return nil, fmt.Errorf("%q is not an age recipient (age1…, age1pq1…, ssh-ed25519 …)", truncate(s, 24))
+}
+
+// isNativeX25519 reports whether s is a plain "age1" bech32 recipient
+// rather than a plugin one ("age1yubikey1…").
+func isNativeX25519(s string) bool {
+	_, err := age.ParseX25519Recipient(s)
+	return err == nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

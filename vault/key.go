@@ -1,0 +1,239 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/vaultchat/vaultchat/internal/redact"
+)
+
+// Provider kinds a key can belong to.
+const (
+	ProviderOpenAI           = "openai"
+	ProviderAzure            = "azure"
+	ProviderOpenAICompatible = "openai-compatible"
+)
+
+// DefaultOpenAIBaseURL is the base URL given to openai keys that name none.
+const DefaultOpenAIBaseURL = "https://api.openai.com/v1"
+
+// MaxNameLen is the longest key name accepted, in characters.
+const MaxNameLen = 64
+
+// Secret is an API key value. Its String, GoString and Format methods print
+// the masked display form, so a Secret that reaches a log line or an error
+// message by accident does not leak; Reveal is the only way to read it.
+type Secret struct{ value string }
+
+// NewSecret trims surrounding whitespace from s and returns it as a Secret.
+// It refuses an empty value and any control character, which is what a
+// pasted key with a stray escape sequence or newline in the middle looks
+// like.
+func NewSecret(s string) (Secret, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Secret{}, errors.New("empty secret")
+	}
+	if !utf8.ValidString(s) {
+		return Secret{}, errors.New("secret is not valid UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return Secret{}, errors.New("secret contains control or space characters")
+		}
+	}
+	return Secret{value: s}, nil
+}
+
+// Reveal returns the secret value. Callers must send it only to the key's
+// pinned base URL or to a child process environment, never to a terminal,
+// log, error, argv or file.
+func (s Secret) Reveal() string { return s.value }
+
+// IsZero reports whether s holds no value.
+func (s Secret) IsZero() bool { return s.value == "" }
+
+// Masked returns the display form, such as "sk-proj-…wxyz".
+func (s Secret) Masked() string {
+	if s.value == "" {
+		return ""
+	}
+	return redact.Mask(s.value)
+}
+
+// String returns the masked form.
+func (s Secret) String() string { return s.Masked() }
+
+// GoString returns the masked form, so %#v does not leak either.
+func (s Secret) GoString() string { return fmt.Sprintf("vault.Secret(%q)", s.Masked()) }
+
+// MarshalText returns the masked form; secrets are never serialized by
+// accident.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.Masked()), nil }
+
+// Budget limits what a key may spend. Zero fields mean no limit. A soft
+// budget only warns; a hard one makes the chat engine refuse to send.
+type Budget struct {
+	DailyUSD      float64 `json:"daily_usd,omitempty"`
+	MonthlyUSD    float64 `json:"monthly_usd,omitempty"`
+	MonthlyTokens int64   `json:"monthly_tokens,omitempty"`
+	Hard          bool    `json:"hard,omitempty"`
+}
+
+// IsZero reports whether no budget is set.
+func (b Budget) IsZero() bool { return b.DailyUSD == 0 && b.MonthlyUSD == 0 && b.MonthlyTokens == 0 }
+
+// Check records the outcome of the last validation of a key against its
+// provider.
+type Check struct {
+	At     time.Time `json:"at"`
+	OK     bool      `json:"ok"`
+	Status string    `json:"status"` // short outcome such as "ok", "invalid key"
+}
+
+// Key is one API key record. Everything but Secret is metadata that may be
+// shown to the user.
+type Key struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	Provider      string    `json:"provider"`
+	BaseURL       string    `json:"base_url"`
+	Organization  string    `json:"organization,omitempty"`
+	Project       string    `json:"project,omitempty"`
+	DefaultModel  string    `json:"default_model,omitempty"`
+	AllowedModels []string  `json:"allowed_models,omitempty"`
+	Budget        Budget    `json:"budget"`
+	Note          string    `json:"note,omitempty"`
+	Created       time.Time `json:"created"`
+	Rotated       time.Time `json:"rotated,omitzero"`
+	LastUsed      time.Time `json:"last_used,omitzero"`
+	Expires       time.Time `json:"expires,omitzero"`
+	LastCheck     Check     `json:"last_check,omitzero"`
+	// AzureAPIVersion and AzureDeployments (model → deployment name) apply
+	// to azure keys only.
+	AzureAPIVersion  string            `json:"azure_api_version,omitempty"`
+	AzureDeployments map[string]string `json:"azure_deployments,omitempty"`
+	Secret           Secret            `json:"secret"`
+}
+
+// Host returns the host of the key's base URL, for display.
+func (k Key) Host() string {
+	u, err := url.Parse(k.BaseURL)
+	if err != nil || u.Host == "" {
+		return k.BaseURL
+	}
+	return u.Host
+}
+
+// AllowsModel reports whether the key may be used with model. A key with
+// no allowed-model list allows every model.
+func (k Key) AllowsModel(model string) bool {
+	if len(k.AllowedModels) == 0 {
+		return true
+	}
+	for _, m := range k.AllowedModels {
+		if m == model {
+			return true
+		}
+	}
+	return false
+}
+
+// clone returns a deep copy, so callers cannot alter the vault's state
+// through slices or maps they were handed.
+func (k Key) clone() Key {
+	k.AllowedModels = append([]string(nil), k.AllowedModels...)
+	if k.AzureDeployments != nil {
+		m := make(map[string]string, len(k.AzureDeployments))
+		for a, b := range k.AzureDeployments {
+			m[a] = b
+		}
+		k.AzureDeployments = m
+	}
+	return k
+}
+
+// ValidateName reports whether name is acceptable as a key name: 1 to 64
+// characters, valid UTF-8, no control characters and no surrounding spaces.
+func ValidateName(name string) error {
+	if name == "" {
+		return errors.New("key name is empty")
+	}
+	if !utf8.ValidString(name) {
+		return errors.New("key name is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(name); n > MaxNameLen {
+		return fmt.Errorf("key name is %d characters; the limit is %d", n, MaxNameLen)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || isBidiControl(r) {
+			return errors.New("key name contains control characters")
+		}
+	}
+	if strings.TrimSpace(name) != name {
+		return errors.New("key name has leading or trailing spaces")
+	}
+	return nil
+}
+
+func isBidiControl(r rune) bool {
+	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' || r == '\u200e' || r == '\u200f'
+}
+
+// validate checks a record before it is stored.
+func (k *Key) validate() error {
+	if err := ValidateName(k.Name); err != nil {
+		return err
+	}
+	switch k.Provider {
+	case ProviderOpenAI:
+		if k.BaseURL == "" {
+			k.BaseURL = DefaultOpenAIBaseURL
+		}
+	case ProviderAzure, ProviderOpenAICompatible:
+		if k.BaseURL == "" {
+			return fmt.Errorf("a %s key needs a base URL", k.Provider)
+		}
+	default:
+		return fmt.Errorf("unknown provider %q (want openai, azure or openai-compatible)", k.Provider)
+	}
+	k.BaseURL = strings.TrimRight(strings.TrimSpace(k.BaseURL), "/")
+	u, err := url.Parse(k.BaseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("base URL %q is not an http(s) URL", k.BaseURL)
+	}
+	if u.User != nil {
+		return errors.New("base URL must not contain credentials")
+	}
+	for _, s := range []string{k.Organization, k.Project, k.DefaultModel, k.Note, k.AzureAPIVersion} {
+		if hasControl(s) {
+			return errors.New("metadata contains control characters")
+		}
+	}
+	for _, m := range k.AllowedModels {
+		if m == "" || hasControl(m) {
+			return fmt.Errorf("allowed model %q is empty or has control characters", m)
+		}
+	}
+	if k.Budget.DailyUSD < 0 || k.Budget.MonthlyUSD < 0 || k.Budget.MonthlyTokens < 0 {
+		return errors.New("budgets cannot be negative")
+	}
+	if k.Secret.IsZero() {
+		return errors.New("key has no secret")
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' || isBidiControl(r) {
+			return true
+		}
+	}
+	return false
+}

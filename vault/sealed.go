@@ -1,0 +1,92 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteFile encrypts data to the vault's own recipient and atomically
+// replaces the file name, a slash-separated path relative to the vault home
+// such as "conversations/abc.age". It takes the vault lock, writes an
+// encrypted temp file (0600) in the same directory, fsyncs it, renames it
+// and fsyncs the directory: after a crash the file holds either the old or
+// the new content, and plaintext never reaches the disk. Parent directories
+// are created with mode 0700.
+func (v *Vault) WriteFile(name string, data []byte) error {
+	path, err := v.sealedPath(name)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	self := v.id.self
+	v.mu.Unlock()
+	if self == nil {
+		return ErrLocked
+	}
+	if err := ensureDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return withLock(v.dir, func() error {
+		return seal(path, data, self)
+	})
+}
+
+// ReadFile decrypts the file name written by WriteFile. Files over maxSize
+// bytes (MaxFileSize when maxSize is 0) are refused before decrypting with
+// ErrTooLarge; damaged ones fail with ErrCorrupted. Nothing is returned
+// unless the whole file decrypted cleanly.
+func (v *Vault) ReadFile(name string, maxSize int64) ([]byte, error) {
+	path, err := v.sealedPath(name)
+	if err != nil {
+		return nil, err
+	}
+	if maxSize <= 0 {
+		maxSize = MaxFileSize
+	}
+	v.mu.Lock()
+	ids := v.id.ids
+	v.mu.Unlock()
+	if ids == nil {
+		return nil, ErrLocked
+	}
+	b, err := unseal(path, maxSize, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// RemoveFile deletes the file name under the vault lock. A missing file is
+// not an error.
+func (v *Vault) RemoveFile(name string) error {
+	path, err := v.sealedPath(name)
+	if err != nil {
+		return err
+	}
+	return withLock(v.dir, func() error {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// sealedPath resolves name inside the home, refusing anything that could
+// escape it or clobber the vault's own files.
+func (v *Vault) sealedPath(name string) (string, error) {
+	clean := filepath.Clean(filepath.FromSlash(name))
+	if name == "" || filepath.IsAbs(clean) || clean == "." || strings.HasPrefix(clean, "..") || strings.HasPrefix(filepath.Base(clean), ".") {
+		return "", fmt.Errorf("invalid sealed file name %q", name)
+	}
+	if !strings.Contains(clean, string(filepath.Separator)) {
+		switch {
+		case clean == identityFile, clean == homeFile, clean == lockFile, strings.HasPrefix(clean, vaultFile):
+			return "", fmt.Errorf("%q is reserved for the vault", name)
+		}
+	}
+	return filepath.Join(v.dir, clean), nil
+}

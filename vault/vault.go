@@ -1,0 +1,612 @@
+package vault
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+	"filippo.io/age/plugin"
+	"github.com/google/renameio/v2"
+)
+
+// Options says how to unlock a vault home.
+type Options struct {
+	// IdentityFile is the user's own age identity file. When set it
+	// overrides the identity file the home remembers; when empty and the
+	// home remembers none, the vault uses its passphrase-protected
+	// identity.age.
+	IdentityFile string
+	// Passphrase is called at most once, when a passphrase is needed (to
+	// decrypt identity.age, or a passphrase-protected SSH key). Init calls
+	// it to get the new passphrase; confirming it is the caller's job.
+	Passphrase func() (string, error)
+	// PluginUI receives prompts from age plugins (a YubiKey PIN, say).
+	PluginUI *plugin.ClientUI
+}
+
+// Vault is an unlocked vault home. It holds the decrypted identity and,
+// after Load, the key records. A Vault is safe for concurrent use.
+//
+// Callers must call Close when done, and should call it on idle lock, so
+// the identity and secrets are dropped from memory.
+type Vault struct {
+	mu       sync.Mutex
+	dir      string
+	id       identity
+	loaded   bool
+	state    payload
+	warnings []string
+}
+
+type homeConfig struct {
+	IdentityFile string `json:"identity_file,omitempty"`
+}
+
+// Init creates a vault in dir: the directory (mode 0700), an identity and an
+// empty vault.age. Without opts.IdentityFile it generates a post-quantum
+// hybrid identity and stores it in identity.age, encrypted with the
+// passphrase from opts.Passphrase (scrypt, logN 18). With it, the home
+// remembers that file's absolute path and needs no passphrase.
+func Init(dir string, opts Options) (*Vault, error) {
+	if err := ensureDir(dir); err != nil {
+		return nil, fmt.Errorf("create vault home: %w", err)
+	}
+	v := &Vault{dir: dir, loaded: true, state: payload{Schema: schemaVersion, Keys: []keyRecord{}}}
+	err := withLock(dir, func() error {
+		for _, name := range []string{vaultFile, identityFile, homeFile} {
+			if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+				return ErrExists
+			}
+		}
+		if opts.IdentityFile != "" {
+			abs, err := filepath.Abs(opts.IdentityFile)
+			if err != nil {
+				return err
+			}
+			v.id, err = loadIdentityFile(abs, opts)
+			if err != nil {
+				return err
+			}
+			if err := writeHomeConfig(dir, homeConfig{IdentityFile: abs}); err != nil {
+				return err
+			}
+		} else {
+			if opts.Passphrase == nil {
+				return errors.New("a passphrase or an identity file is required")
+			}
+			pass, err := opts.Passphrase()
+			if err != nil {
+				return err
+			}
+			if pass == "" {
+				return errors.New("the passphrase cannot be empty")
+			}
+			id, encoded, err := generateIdentity()
+			if err != nil {
+				return err
+			}
+			if err := sealIdentity(filepath.Join(dir, identityFile), encoded, pass); err != nil {
+				return err
+			}
+			v.id = id
+		}
+		return v.writeLocked()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("init vault: %w", err)
+	}
+	return v, nil
+}
+
+func writeHomeConfig(dir string, hc homeConfig) error {
+	b, err := json.MarshalIndent(hc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writePlainAtomic(filepath.Join(dir, homeFile), append(b, '\n'))
+}
+
+// Exists reports whether dir holds a vault.
+func Exists(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, vaultFile))
+	return err == nil
+}
+
+// UsesPassphrase reports whether unlocking dir needs a passphrase, that is,
+// whether it has no identity file configured. It does not decrypt anything.
+func UsesPassphrase(dir string, opts Options) bool {
+	if opts.IdentityFile != "" {
+		return false
+	}
+	hc, _ := readHomeConfig(dir)
+	return hc.IdentityFile == ""
+}
+
+func readHomeConfig(dir string) (homeConfig, error) {
+	var hc homeConfig
+	path := filepath.Join(dir, homeFile)
+	if err := refuseSymlink(path); err != nil {
+		return hc, err
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return hc, nil
+	}
+	if err != nil {
+		return hc, err
+	}
+	if err := json.Unmarshal(b, &hc); err != nil {
+		return hc, fmt.Errorf("%s: %v: %w", homeFile, err, ErrCorrupted)
+	}
+	return hc, nil
+}
+
+// Unlock unlocks the identity of the vault in dir without reading vault.age.
+// Use it to list or restore backups of a vault that no longer opens;
+// otherwise use Open.
+func Unlock(dir string, opts Options) (*Vault, error) {
+	if !Exists(dir) {
+		if _, err := os.Lstat(filepath.Join(dir, identityFile)); err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, ErrNotInitialized)
+		}
+	}
+	hc, err := readHomeConfig(dir)
+	if err != nil {
+		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
+	path := opts.IdentityFile
+	if path == "" {
+		path = hc.IdentityFile
+	}
+	v := &Vault{dir: dir}
+	if path != "" {
+		v.id, err = loadIdentityFile(path, opts)
+	} else {
+		if opts.Passphrase == nil {
+			return nil, errors.New("unlock vault: a passphrase is needed")
+		}
+		var pass string
+		pass, err = opts.Passphrase()
+		if err == nil {
+			v.id, err = unlockPassphrase(filepath.Join(dir, identityFile), pass)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("unlock vault: %w", err)
+	}
+	for _, name := range []string{"", vaultFile, identityFile, homeFile} {
+		if w := looseModeWarning(filepath.Join(dir, name)); w != "" {
+			v.warnings = append(v.warnings, w)
+		}
+	}
+	return v, nil
+}
+
+// Open unlocks the vault in dir and loads its keys. Errors wrap one of
+// ErrWrongPassphrase, ErrWrongIdentity, ErrCorrupted, ErrUnsupported or
+// ErrTooLarge when the files cannot be read; a vault that fails to open is
+// never written to.
+func Open(dir string, opts Options) (*Vault, error) {
+	v, err := Unlock(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Load(); err != nil {
+		v.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// Load (re)reads vault.age. It waits for a concurrent save to finish.
+func (v *Vault) Load() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.id.ids == nil {
+		return ErrLocked
+	}
+	return withLock(v.dir, v.loadLocked)
+}
+
+func (v *Vault) loadLocked() error {
+	p, err := v.readVaultFile(filepath.Join(v.dir, vaultFile))
+	if err != nil {
+		return err
+	}
+	v.state, v.loaded = p, true
+	return nil
+}
+
+func (v *Vault) readVaultFile(path string) (payload, error) {
+	plaintext, err := unseal(path, MaxVaultSize, v.id.ids...)
+	if err != nil {
+		return payload{}, fmt.Errorf("open %s: %w", filepath.Base(path), err)
+	}
+	p, err := decodePayload(plaintext)
+	if err != nil {
+		return payload{}, fmt.Errorf("open %s: %w", filepath.Base(path), err)
+	}
+	return p, nil
+}
+
+// Warnings returns problems found while unlocking that do not stop the
+// vault from working, such as files readable by other users.
+func (v *Vault) Warnings() []string { return slices.Clone(v.warnings) }
+
+// Dir returns the vault's home directory.
+func (v *Vault) Dir() string { return v.dir }
+
+// Generation returns the generation of the loaded vault. Every save
+// increments it.
+func (v *Vault) Generation() uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.state.Generation
+}
+
+// Close drops the identity and every secret from the Vault. Later calls
+// fail with ErrLocked. Close is idempotent.
+func (v *Vault) Close() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.id = identity{}
+	v.state = payload{}
+	v.loaded = false
+}
+
+// Save writes the in-memory state as the next generation. It fails with
+// ErrChanged if another process saved since this Vault loaded, so a stale
+// view never overwrites newer data; use Update for read-modify-write.
+func (v *Vault) Save() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.usable(); err != nil {
+		return err
+	}
+	return withLock(v.dir, func() error {
+		disk, err := v.readVaultFile(filepath.Join(v.dir, vaultFile))
+		if err != nil {
+			return fmt.Errorf("save vault: refusing to replace a vault that does not open: %w", err)
+		}
+		if disk.Generation != v.state.Generation {
+			return fmt.Errorf("save vault: %w", ErrChanged)
+		}
+		return v.writeLocked()
+	})
+}
+
+// Update runs fn as one atomic read-modify-write: under the vault lock it
+// reloads vault.age if another process changed it, calls fn (which may call
+// the mutating methods: Add, Edit, Rename, Remove, Rotate, Touch,
+// AddRecipient, RemoveRecipient) and saves. If fn fails nothing is saved and
+// the in-memory state is reloaded from disk.
+func (v *Vault) Update(fn func(tx *Tx) error) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.usable(); err != nil {
+		return err
+	}
+	return withLock(v.dir, func() error {
+		if err := v.loadLocked(); err != nil {
+			return err
+		}
+		before := v.state.clone()
+		tx := &Tx{v: v}
+		if err := fn(tx); err != nil {
+			v.state = before
+			return err
+		}
+		if err := v.writeLocked(); err != nil {
+			v.state = before
+			return err
+		}
+		if len(tx.purge) > 0 {
+			return v.purgeBackupsLocked(tx.purge)
+		}
+		return nil
+	})
+}
+
+func (v *Vault) usable() error {
+	if v.id.ids == nil {
+		return ErrLocked
+	}
+	if !v.loaded {
+		return errors.New("vault not loaded")
+	}
+	return nil
+}
+
+// writeLocked rotates backups and writes the next generation. The caller
+// holds the lock.
+func (v *Vault) writeLocked() error {
+	cleanTemps(v.dir)
+	recipients, err := v.recipientsLocked()
+	if err != nil {
+		return err
+	}
+	next := v.state.clone()
+	next.Generation++
+	next.Saved = time.Now().UTC()
+	plaintext, err := encodePayload(next)
+	if err != nil {
+		return err
+	}
+	if err := rotateBackups(v.dir); err != nil {
+		return fmt.Errorf("rotate backups: %w", err)
+	}
+	if err := seal(filepath.Join(v.dir, vaultFile), plaintext, recipients...); err != nil {
+		return fmt.Errorf("save vault: %w", err)
+	}
+	v.state = next
+	return nil
+}
+
+func (v *Vault) recipientsLocked() ([]age.Recipient, error) {
+	rs := []age.Recipient{v.id.self}
+	for _, s := range v.state.Recipients {
+		r, err := parseRecipient(s, nil)
+		if err != nil {
+			return nil, fmt.Errorf("vault recipient: %w", err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// Keys returns every key, sorted by name. The records include secrets;
+// see Secret for how to handle them.
+func (v *Vault) Keys() []Key {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	keys := make([]Key, 0, len(v.state.Keys))
+	for _, r := range v.state.Keys {
+		keys = append(keys, r.key())
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Name < keys[j].Name })
+	return keys
+}
+
+// Key returns the key with the given name, or with the given ID when no
+// name matches.
+func (v *Vault) Key(nameOrID string) (Key, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	i := v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	return v.state.Keys[i].key(), nil
+}
+
+// Secrets returns every secret value in the vault, for value-based
+// redaction of text shown or stored. Callers must not display them.
+func (v *Vault) Secrets() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]string, 0, len(v.state.Keys))
+	for _, r := range v.state.Keys {
+		out = append(out, r.Secret)
+	}
+	return out
+}
+
+// Recipients returns the vault's own recipient (for display) followed by
+// the extra recipients vault.age is also encrypted to.
+func (v *Vault) Recipients() (self string, extra []string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.id.selfString, slices.Clone(v.state.Recipients)
+}
+
+// Tx is the view of a Vault inside Update; its methods change the state
+// that Update saves when fn returns nil.
+type Tx struct {
+	v     *Vault
+	purge []string // key IDs whose old records must leave the backups
+}
+
+// Keys returns every key, sorted by name.
+func (tx *Tx) Keys() []Key {
+	keys := make([]Key, 0, len(tx.v.state.Keys))
+	for _, r := range tx.v.state.Keys {
+		keys = append(keys, r.key())
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Name < keys[j].Name })
+	return keys
+}
+
+// Key returns the key with the given name or ID.
+func (tx *Tx) Key(nameOrID string) (Key, error) {
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	return tx.v.state.Keys[i].key(), nil
+}
+
+// Add validates k, gives it a new ID and a creation time, and adds it. It
+// returns the stored record.
+func (tx *Tx) Add(k Key) (Key, error) {
+	k = k.clone()
+	if err := k.validate(); err != nil {
+		return Key{}, err
+	}
+	if tx.v.state.find(k.Name) >= 0 {
+		return Key{}, fmt.Errorf("%q: %w", k.Name, ErrDuplicateName)
+	}
+	k.ID = newID()
+	if k.Created.IsZero() {
+		k.Created = time.Now().UTC()
+	}
+	tx.v.state.Keys = append(tx.v.state.Keys, toRecord(k))
+	return k.clone(), nil
+}
+
+// Edit calls fn with a copy of the named key's record and stores the
+// result. fn may change metadata; changes to ID, Name, Created and Secret
+// are ignored (use Rename and Rotate).
+func (tx *Tx) Edit(nameOrID string, fn func(k *Key) error) (Key, error) {
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	old := tx.v.state.Keys[i].key()
+	k := old.clone()
+	if err := fn(&k); err != nil {
+		return Key{}, err
+	}
+	k.ID, k.Name, k.Created, k.Secret = old.ID, old.Name, old.Created, old.Secret
+	if err := k.validate(); err != nil {
+		return Key{}, err
+	}
+	tx.v.state.Keys[i] = toRecord(k)
+	return k.clone(), nil
+}
+
+// Rename changes a key's name; its ID stays.
+func (tx *Tx) Rename(oldName, newName string) error {
+	if err := ValidateName(newName); err != nil {
+		return err
+	}
+	i := tx.v.state.find(oldName)
+	if i < 0 {
+		return fmt.Errorf("%q: %w", oldName, ErrKeyNotFound)
+	}
+	if j := tx.v.state.find(newName); j >= 0 && j != i {
+		return fmt.Errorf("%q: %w", newName, ErrDuplicateName)
+	}
+	tx.v.state.Keys[i].Name = newName
+	return nil
+}
+
+// Remove deletes a key. Update also purges it from the backups after a
+// successful save.
+func (tx *Tx) Remove(nameOrID string) (Key, error) {
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	k := tx.v.state.Keys[i].key()
+	tx.v.state.Keys = slices.Delete(tx.v.state.Keys, i, i+1)
+	tx.purge = append(tx.purge, k.ID)
+	return k, nil
+}
+
+// Rotate replaces a key's secret under the same ID and records the rotation
+// date. The old secret is purged from the backups after a successful save.
+func (tx *Tx) Rotate(nameOrID string, secret Secret) (Key, error) {
+	if secret.IsZero() {
+		return Key{}, errors.New("empty secret")
+	}
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	r := &tx.v.state.Keys[i]
+	r.Secret = secret.Reveal()
+	r.Rotated = time.Now().UTC()
+	tx.purge = append(tx.purge, r.ID)
+	return r.key(), nil
+}
+
+// Touch records that a key was used at t.
+func (tx *Tx) Touch(nameOrID string, t time.Time) error {
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	tx.v.state.Keys[i].LastUsed = t.UTC()
+	return nil
+}
+
+// AddRecipient adds an extra recipient (a recovery key, a teammate) that
+// vault.age is also encrypted to from the next save on. It fails with
+// ErrMixedRecipients when the recipient's kind (post-quantum or classic)
+// differs from the vault's own.
+func (tx *Tx) AddRecipient(s string) error {
+	s = strings.TrimSpace(s)
+	r, err := parseRecipient(s, nil)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(tx.v.state.Recipients, s) || s == tx.v.id.selfString {
+		return fmt.Errorf("recipient %s is already present", truncate(s, 20))
+	}
+	// Encrypting an empty file tells whether age accepts the combination.
+	w, err := age.Encrypt(discard{}, tx.v.id.self, r)
+	if err != nil {
+		return classifyEncryptError(err)
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	tx.v.state.Recipients = append(tx.v.state.Recipients, s)
+	return nil
+}
+
+// RemoveRecipient removes an extra recipient. The current vault.age is
+// re-encrypted without it on save; note that the recipient could already
+// have copied earlier versions.
+func (tx *Tx) RemoveRecipient(s string) error {
+	i := slices.Index(tx.v.state.Recipients, strings.TrimSpace(s))
+	if i < 0 {
+		return fmt.Errorf("recipient %s is not in this vault", truncate(s, 20))
+	}
+	tx.v.state.Recipients = slices.Delete(tx.v.state.Recipients, i, i+1)
+	return nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// ChangePassphrase re-encrypts identity.age with a new passphrase. The
+// vault and everything else stay as they are.
+func (v *Vault) ChangePassphrase(passphrase string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.id.ids == nil {
+		return ErrLocked
+	}
+	hid, ok := v.id.ids[0].(*age.HybridIdentity)
+	if !ok || len(v.id.ids) != 1 {
+		return errors.New("this vault uses an identity file, not a passphrase")
+	}
+	if passphrase == "" {
+		return errors.New("the passphrase cannot be empty")
+	}
+	return withLock(v.dir, func() error {
+		return sealIdentity(filepath.Join(v.dir, identityFile), hid.String(), passphrase)
+	})
+}
+
+func newID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "k_" + hex.EncodeToString(b[:])
+}
+
+// writePlainAtomic writes a non-secret file (home.json) atomically, 0600.
+func writePlainAtomic(path string, data []byte) error {
+	if err := refuseSymlink(path); err != nil {
+		return err
+	}
+	if err := renameio.WriteFile(path, data, 0o600, renameio.WithStaticPermissions(0o600)); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
