@@ -31,6 +31,9 @@ type Done struct {
 	FinishReason string
 	RateLimits   RateLimits
 	Duration     time.Duration
+	// Message is the assistant message as stored, with its attribution.
+	// The provider leaves it nil; the chat engine sets it after saving.
+	Message *Message
 }
 
 // Failed ends a turn that was canceled or failed. Usage holds what was
@@ -40,6 +43,10 @@ type Failed struct {
 	Usage      Usage
 	RateLimits RateLimits
 	Duration   time.Duration
+	// Message is the partial assistant message as stored (marked
+	// incomplete), or nil when nothing was sent or received. Set by the
+	// chat engine, like Done.Message.
+	Message *Message
 }
 
 func (Delta) isEvent()    {}
