@@ -1,0 +1,431 @@
+// Package store keeps conversations in the vault home: one age-encrypted
+// file per conversation, conversations/<id>.age, written through the vault's
+// atomic save protocol, and an encrypted index of summaries,
+// conversations/index.age, so that listing does not decrypt every
+// conversation.
+//
+// The index is a cache. List checks it against the directory (file size and
+// modification time of every conversation file) and reloads any conversation
+// the index does not describe, so a missing, damaged or stale index (another
+// process saved, or a crash came between a conversation and the index)
+// repairs itself. Writers in different processes serialise on the lock file
+// conversations/store.lock, which is separate from the vault's own lock
+// because the vault takes that one inside WriteFile.
+//
+// A conversation file that fails to open is reported with an error wrapping
+// ErrUnreadable (and the cause, such as vault.ErrCorrupted) and is never
+// overwritten: Save refuses to replace a file it cannot read back.
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+)
+
+// Files is the encrypted file access the store needs. *vault.Vault
+// satisfies it: WriteFile encrypts to the vault's recipient and replaces
+// the file atomically, ReadFile decrypts and refuses files over maxSize,
+// RemoveFile deletes, and Dir is the vault home that names are relative to.
+type Files interface {
+	WriteFile(name string, data []byte) error
+	ReadFile(name string, maxSize int64) ([]byte, error)
+	RemoveFile(name string) error
+	Dir() string
+}
+
+// MaxConversationSize is the largest conversation file Load accepts; larger
+// files are refused before decrypting. It matches vault.MaxFileSize.
+const MaxConversationSize = 256 << 20
+
+const (
+	schemaVersion = 1
+	dirName       = "conversations"
+	indexID       = "index"
+	lockName      = "store.lock"
+	maxIndexSize  = 64 << 20
+)
+
+// lockTimeout is how long a save waits for another process's save.
+var lockTimeout = 5 * time.Second
+
+// Errors returned (wrapped) by the store.
+var (
+	// ErrNotFound means no conversation has the ID.
+	ErrNotFound = errors.New("no such conversation")
+	// ErrInvalidID means an ID could name a file outside the store.
+	ErrInvalidID = errors.New("invalid conversation id")
+	// ErrUnreadable means a conversation file exists but does not open:
+	// it fails to decrypt, is too large, does not parse, or was written
+	// by a newer vaultchat. The error also wraps the cause.
+	ErrUnreadable = errors.New("conversation file cannot be opened")
+	// ErrUnsupported means the file's schema is newer than this build.
+	ErrUnsupported = errors.New("conversation written by a newer vaultchat")
+	// ErrInUse means another process held the store lock too long.
+	ErrInUse = errors.New("conversation store in use by another vaultchat")
+)
+
+// Store reads and writes conversations. It is safe for concurrent use, and
+// several processes may use the same vault home at once.
+type Store struct {
+	f   Files
+	now func() time.Time
+
+	mu sync.Mutex
+	// seen holds, per conversation ID, the file signature this Store last
+	// read or wrote. A file whose signature differs was written by someone
+	// else and is read back before Save replaces it, so a damaged file is
+	// never overwritten.
+	seen map[string]fileSig
+}
+
+// New returns a Store keeping conversations in f.
+func New(f Files) *Store {
+	return &Store{f: f, now: time.Now, seen: map[string]fileSig{}}
+}
+
+// envelope is the versioned file format of a conversation.
+type envelope struct {
+	Schema       int                `json:"schema"`
+	Conversation *chat.Conversation `json:"conversation"`
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+
+// ValidateID reports whether id can name a conversation file: letters,
+// digits, '-' and '_', at most 128 characters, not starting with a
+// separator, and not the index's reserved name. Dots and slashes are never
+// allowed, so an ID cannot leave the conversations directory.
+func ValidateID(id string) error {
+	if !idPattern.MatchString(id) || strings.EqualFold(id, indexID) {
+		return fmt.Errorf("%q: %w", id, ErrInvalidID)
+	}
+	return nil
+}
+
+// NewID returns a new conversation ID that sorts by creation time, such as
+// 20261126-150405-1a2b3c4d (UTC). The suffix is a per-process random base
+// plus a counter, so IDs made by one process never collide, even by the
+// thousand within a second (an import), and IDs from two processes collide
+// only if their random bases do.
+func NewID() string {
+	idBaseOnce.Do(func() {
+		var b [4]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("store: crypto/rand failed: " + err.Error())
+		}
+		idBase = binary.BigEndian.Uint32(b[:])
+	})
+	return fmt.Sprintf("%s-%08x", time.Now().UTC().Format("20060102-150405"), idBase+idSeq.Add(1))
+}
+
+var (
+	idBaseOnce sync.Once
+	idBase     uint32
+	idSeq      atomic.Uint32
+)
+
+func fileName(id string) string { return dirName + "/" + id + ".age" }
+
+func (s *Store) path(id string) string {
+	return filepath.Join(s.f.Dir(), dirName, id+".age")
+}
+
+// Save writes c to its file, setting c.Updated to now (and c.Created when
+// it is zero), and updates the index. It refuses to replace a file that
+// exists but cannot be read back, and never writes plaintext to disk. Two
+// processes saving the same conversation do not merge: the last save wins.
+func (s *Store) Save(c *chat.Conversation) error {
+	if c == nil {
+		return errors.New("save conversation: nil conversation")
+	}
+	if err := ValidateID(c.ID); err != nil {
+		return fmt.Errorf("save conversation: %w", err)
+	}
+	now := s.now().Round(0)
+	c.Updated = now
+	if c.Created.IsZero() {
+		c.Created = now
+	}
+	if err := s.save(c); err != nil {
+		return fmt.Errorf("save conversation %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) save(c *chat.Conversation) error {
+	data, err := encode(c)
+	if err != nil {
+		return err
+	}
+	sum := Summarize(c)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.withLock(func() error {
+		path := s.path(c.ID)
+		sig, exists, err := statSig(path)
+		if err != nil {
+			return err
+		}
+		if exists && s.seen[c.ID] != sig {
+			// Someone else wrote this file, or this Store never read
+			// it: make sure it opens before replacing it.
+			if err := s.verify(c.ID); err != nil {
+				return fmt.Errorf("the file on disk cannot be opened and was left untouched: %w", err)
+			}
+		}
+		if err := s.f.WriteFile(fileName(c.ID), data); err != nil {
+			return err
+		}
+		sig, _, err = statSig(path)
+		if err != nil {
+			return err
+		}
+		s.seen[c.ID] = sig
+		return s.updateIndex(func(ix map[string]indexEntry) {
+			ix[c.ID] = indexEntry{Summary: sum, Size: sig.size, ModTime: sig.mtime}
+		})
+	})
+}
+
+// verify reads the file of id and checks that it decrypts and carries a
+// schema this build understands, without building the conversation.
+func (s *Store) verify(id string) error {
+	b, err := s.f.ReadFile(fileName(id), MaxConversationSize)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	var head struct {
+		Schema       int             `json:"schema"`
+		Conversation json.RawMessage `json:"conversation"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil || len(head.Conversation) == 0 {
+		return fmt.Errorf("%w: not a conversation file", ErrUnreadable)
+	}
+	if head.Schema > schemaVersion {
+		return fmt.Errorf("schema %d: %w: %w", head.Schema, ErrUnsupported, ErrUnreadable)
+	}
+	return nil
+}
+
+// Load reads the conversation id. A missing file wraps ErrNotFound; a file
+// that does not open wraps ErrUnreadable and the cause (vault.ErrCorrupted,
+// vault.ErrTooLarge, vault.ErrWrongIdentity, ErrUnsupported).
+func (s *Store) Load(id string) (*chat.Conversation, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, fmt.Errorf("open conversation: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, sig, err := s.load(id)
+	if err != nil {
+		return nil, fmt.Errorf("open conversation %s: %w", id, err)
+	}
+	s.seen[id] = sig
+	return c, nil
+}
+
+// load reads and decodes id. The signature is taken before reading, so a
+// concurrent writer makes it stale rather than wrongly current.
+func (s *Store) load(id string) (*chat.Conversation, fileSig, error) {
+	sig, exists, err := statSig(s.path(id))
+	if err != nil {
+		return nil, fileSig{}, err
+	}
+	if !exists {
+		return nil, fileSig{}, ErrNotFound
+	}
+	b, err := s.f.ReadFile(fileName(id), MaxConversationSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fileSig{}, ErrNotFound
+	}
+	if err != nil {
+		return nil, fileSig{}, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	c, err := decode(b)
+	if err != nil {
+		return nil, fileSig{}, err
+	}
+	// The file name is the conversation's identity, even if the file was
+	// copied from another ID.
+	c.ID = id
+	return c, sig, nil
+}
+
+func encode(c *chat.Conversation) ([]byte, error) {
+	var buf bytes.Buffer
+	// A rough guess at the encoded size saves the buffer's repeated
+	// doubling for long conversations.
+	n := 256
+	for i := range c.Messages {
+		n += len(c.Messages[i].Content) + 160
+	}
+	buf.Grow(n)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(envelope{Schema: schemaVersion, Conversation: c}); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decode(b []byte) (*chat.Conversation, error) {
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		var head struct {
+			Schema int `json:"schema"`
+		}
+		if json.Unmarshal(b, &head) == nil && head.Schema > schemaVersion {
+			return nil, fmt.Errorf("schema %d: %w: %w", head.Schema, ErrUnsupported, ErrUnreadable)
+		}
+		return nil, fmt.Errorf("parse: %v: %w", err, ErrUnreadable)
+	}
+	switch {
+	case env.Schema > schemaVersion:
+		return nil, fmt.Errorf("schema %d: %w: %w", env.Schema, ErrUnsupported, ErrUnreadable)
+	case env.Schema < 1 || env.Conversation == nil:
+		return nil, fmt.Errorf("parse: not a conversation file: %w", ErrUnreadable)
+	}
+	if env.Conversation.Messages == nil {
+		env.Conversation.Messages = []chat.Message{}
+	}
+	return env.Conversation, nil
+}
+
+// Delete removes the conversation id and its index entry. Unreadable
+// conversations can be deleted; a missing one wraps ErrNotFound.
+func (s *Store) Delete(id string) error {
+	if err := ValidateID(id); err != nil {
+		return fmt.Errorf("delete conversation: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.withLock(func() error {
+		_, exists, err := statSig(s.path(id))
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return ErrNotFound
+		}
+		if err := s.f.RemoveFile(fileName(id)); err != nil {
+			return err
+		}
+		delete(s.seen, id)
+		return s.updateIndex(func(ix map[string]indexEntry) { delete(ix, id) })
+	})
+	if err != nil {
+		return fmt.Errorf("delete conversation %s: %w", id, err)
+	}
+	return nil
+}
+
+// Rename sets the title of conversation id. The title is cleaned like
+// Title's (one line, no control characters) and may be up to 200
+// characters. Updated is left alone: renaming is not activity, and must not
+// move the conversation to the top of the list.
+func (s *Store) Rename(id, title string) error {
+	title = cleanTitle(title, 200)
+	if title == "" {
+		return fmt.Errorf("rename conversation %s: the title is empty", id)
+	}
+	c, err := s.Load(id)
+	if err != nil {
+		return fmt.Errorf("rename conversation: %w", err)
+	}
+	c.Title = title
+	if err := s.save(c); err != nil {
+		return fmt.Errorf("rename conversation %s: %w", id, err)
+	}
+	return nil
+}
+
+// Latest returns the ID of the most recently updated conversation that
+// opens, for "ask --continue". With none it wraps ErrNotFound.
+func (s *Store) Latest() (string, error) {
+	entries, err := s.list()
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		if !e.Unreadable {
+			return e.Summary.ID, nil
+		}
+	}
+	return "", fmt.Errorf("latest conversation: %w", ErrNotFound)
+}
+
+// Summarize computes the list entry of c: message count (notes excluded),
+// the key names used in order of first use, total usage and cost.
+// CostKnown is false when any reply's cost is unknown.
+func Summarize(c *chat.Conversation) chat.Summary {
+	sum := chat.Summary{ID: c.ID, Title: c.Title, Updated: c.Updated, CostKnown: true, KeyNames: []string{}}
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if m.Role == chat.RoleNote {
+			continue
+		}
+		sum.Messages++
+		t := m.Turn
+		if t == nil {
+			continue
+		}
+		if t.KeyName != "" && !slices.Contains(sum.KeyNames, t.KeyName) {
+			sum.KeyNames = append(sum.KeyNames, t.KeyName)
+		}
+		sum.Usage = sum.Usage.Add(t.Usage)
+		if t.CostUSD != nil {
+			sum.CostUSD += *t.CostUSD
+		} else if t.Usage.Total() > 0 {
+			sum.CostKnown = false
+		}
+	}
+	return sum
+}
+
+// fileSig identifies one version of a file: size and modification time.
+// Every save renames a fresh file into place, so a new save gets a new
+// signature.
+type fileSig struct {
+	size  int64
+	mtime int64 // UnixNano
+}
+
+func sigOf(fi fs.FileInfo) fileSig {
+	return fileSig{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+}
+
+// statSig returns the signature of path, and whether it exists.
+func statSig(path string) (fileSig, bool, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fileSig{}, false, nil
+	}
+	if err != nil {
+		return fileSig{}, false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return fileSig{}, false, fmt.Errorf("%s is not a regular file", filepath.Base(path))
+	}
+	return sigOf(fi), true, nil
+}
+
+// withLock runs fn holding the store's lock file, shared by every process
+// using this vault home.
+func (s *Store) withLock(fn func() error) error {
+	return withFileLock(filepath.Join(s.f.Dir(), dirName, lockName), lockTimeout, ErrInUse, fn)
+}
