@@ -1,0 +1,226 @@
+// Package provider talks to OpenAI, Azure OpenAI and OpenAI-compatible
+// servers for one vault key. It is the only package that imports the
+// go-openai SDK; everything it returns is provider-neutral (package chat).
+//
+// A Client is built from one key. It sends the key only to the key's own
+// base URL (requests and redirects to any other host are refused), records
+// the rate-limit headers of every response, and classifies every failure
+// into a chat.Error whose text has passed value-based redaction of all
+// vault secrets and the terminal sanitizer. Streamed reply text passes the
+// same two filters, chunk boundaries notwithstanding.
+//
+// Stream runs one chat turn and reports it as events on a channel; see
+// Stream for the contract.
+package provider
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/redact"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
+)
+
+// Provider kinds, as stored in vault key records.
+const (
+	OpenAI           = "openai"
+	Azure            = "azure"
+	OpenAICompatible = "openai-compatible"
+)
+
+// DefaultOpenAIBaseURL is used for openai keys that name no base URL.
+const DefaultOpenAIBaseURL = "https://api.openai.com/v1"
+
+// DefaultAzureAPIVersion is the Azure OpenAI API version used when a key
+// names none: the current GA version, which supports stream usage.
+const DefaultAzureAPIVersion = "2024-10-21"
+
+// Config describes one key. Format hides Secret, so a Config may be
+// printed; never copy Secret anywhere else.
+type Config struct {
+	// Provider is "openai" (the default), "azure" or "openai-compatible".
+	Provider string
+	// BaseURL is where requests go ("https://api.openai.com/v1",
+	// "https://NAME.openai.azure.com", "http://127.0.0.1:8080/v1"). The
+	// key is sent to this URL's scheme and host only.
+	BaseURL string
+	// Secret is the API key. It is never logged and never part of an
+	// error. It may be empty for servers that need no key.
+	Secret string
+	// KeyName is the vault name of the key, used in hints
+	// ("vaultchat keys check NAME").
+	KeyName string
+	// Organization and Project are sent as the OpenAI-Organization and
+	// OpenAI-Project headers when set.
+	Organization, Project string
+	// AzureAPIVersion defaults to DefaultAzureAPIVersion.
+	AzureAPIVersion string
+	// AzureDeployments maps a model name to its Azure deployment name;
+	// a model missing from it is used as the deployment name.
+	AzureDeployments map[string]string
+	// Transport is the base HTTP transport, for tests. The default is a
+	// clone of http.DefaultTransport that uses a proxy from the
+	// environment for https only (a proxy would see an http request's key).
+	Transport http.RoundTripper
+	// Redactor masks every secret of the unlocked vault; every text from
+	// the server or the model passes it. It must mask Secret. Nil means a
+	// Redactor for Secret alone.
+	Redactor *redact.Redactor
+}
+
+// Format prints the Config with its secret masked, whatever the verb, so
+// that a stray %v or %#v cannot leak the key.
+func (c Config) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "provider.Config{Provider:%q BaseURL:%q KeyName:%q Secret:%q}",
+		c.Provider, c.BaseURL, c.KeyName, redact.Mask(c.Secret))
+}
+
+// Client talks to one provider with one key. It is safe for concurrent
+// use. It remembers, for its key, whether the server rejects
+// stream_options, so only the first turn pays for finding out.
+type Client struct {
+	api     *openai.Client
+	tr      *transport
+	red     *redact.Redactor
+	keyName string
+	host    string
+
+	// noStreamOptions is set once the server has refused stream_options.
+	noStreamOptions atomic.Bool
+
+	// turnExited, when set by a test, is called after a turn's
+	// goroutine has closed its channel.
+	turnExited func()
+}
+
+// New returns a Client for cfg. Its errors never contain the secret.
+func New(cfg Config) (*Client, error) {
+	kind := cfg.Provider
+	if kind == "" {
+		kind = OpenAI
+	}
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	switch kind {
+	case OpenAI:
+		if base == "" {
+			base = DefaultOpenAIBaseURL
+		}
+	case Azure, OpenAICompatible:
+		if base == "" {
+			return nil, fmt.Errorf("a %s key needs a base URL", kind)
+		}
+	default:
+		return nil, fmt.Errorf("unknown provider %q (want openai, azure or openai-compatible)", kind)
+	}
+	red := cfg.Redactor
+	if red == nil {
+		red = redact.New(cfg.Secret)
+	}
+	if cfg.Secret != "" && strings.Contains(red.String(cfg.Secret), cfg.Secret) {
+		return nil, errors.New("the redactor does not mask this key's secret")
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("base URL %q is not an http(s) URL", red.String(base))
+	}
+	if u.User != nil {
+		return nil, errors.New("base URL must not contain credentials")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("base URL must not have a query or fragment")
+	}
+
+	rt := cfg.Transport
+	if rt == nil {
+		rt = defaultTransport()
+	}
+	tr := &transport{base: rt, scheme: u.Scheme, host: u.Host, now: time.Now, extra: http.Header{}}
+	if cfg.Organization != "" {
+		tr.extra.Set("OpenAI-Organization", cfg.Organization)
+	}
+	if cfg.Project != "" {
+		tr.extra.Set("OpenAI-Project", cfg.Project)
+	}
+	// No client timeout: a streamed reply may legitimately take minutes.
+	// Cancellation comes from the caller's context.
+	httpClient := &http.Client{Transport: tr, CheckRedirect: tr.checkRedirect}
+
+	var oc openai.ClientConfig
+	if kind == Azure {
+		oc = openai.DefaultAzureConfig(cfg.Secret, base)
+		oc.APIVersion = cmp.Or(cfg.AzureAPIVersion, DefaultAzureAPIVersion)
+		deployments := maps.Clone(cfg.AzureDeployments)
+		oc.AzureModelMapperFunc = func(model string) string {
+			if d := deployments[model]; d != "" {
+				return d
+			}
+			return model
+		}
+	} else {
+		oc = openai.DefaultConfig(cfg.Secret)
+		oc.BaseURL = base
+	}
+	oc.HTTPClient = httpClient
+
+	return &Client{
+		api:     openai.NewClientWithConfig(oc),
+		tr:      tr,
+		red:     red,
+		keyName: cfg.KeyName,
+		host:    u.Host,
+	}, nil
+}
+
+// defaultTransport is http.DefaultTransport with a proxy for https
+// requests only: through an HTTP proxy, an http request's key would be
+// readable by the proxy, another host than the key's.
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = func(r *http.Request) (*url.URL, error) {
+		if r.URL.Scheme != "https" {
+			return nil, nil
+		}
+		return http.ProxyFromEnvironment(r)
+	}
+	return t
+}
+
+// RateLimits returns the rate limits of the last response from this
+// key's server that reported any, whichever request it answered.
+func (c *Client) RateLimits() chat.RateLimits { return c.tr.lastRateLimits() }
+
+// ListModels returns the IDs of the models the key can use, sorted. It is
+// also the cheapest way to check that a key works.
+func (c *Client) ListModels(ctx context.Context) ([]string, *chat.Error) {
+	ctx, w := watch(ctx)
+	list, err := c.api.ListModels(ctx)
+	if err != nil {
+		return nil, c.classify(ctx, err, w.rl, false)
+	}
+	ids := make([]string, 0, len(list.Models))
+	for _, m := range list.Models {
+		ids = append(ids, c.clean(m.ID))
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// clean makes server or model text safe to show and store: secrets are
+// masked first (the sanitizer never drops a character, so it cannot join
+// the halves of a key), then control characters and escape sequences are
+// neutralised.
+func (c *Client) clean(s string) string {
+	return sanitize.String(c.red.String(s))
+}
