@@ -54,7 +54,9 @@ func rotateBackups(dir string) error {
 			return errors.Join(err, werr)
 		}
 	}
-	return nil
+	// The link shares vault.age's mode; if the user loosened it, the
+	// backup must not keep the loose mode after vault.age is replaced.
+	return os.Chmod(first, 0o600)
 }
 
 // Backups lists the kept previous generations, newest first. A backup that
@@ -113,6 +115,14 @@ func (v *Vault) Restore(generation uint64) error {
 			next = max(next, p.Generation)
 		} else if _, serr := os.Lstat(cur); serr == nil {
 			aside := fmt.Sprintf("%s.broken-%s", cur, time.Now().UTC().Format("20060102T150405Z"))
+			// Never rename over an earlier broken file (two restores in
+			// one second); we hold the lock, so the check cannot race.
+			for n := 2; ; n++ {
+				if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+					break
+				}
+				aside = fmt.Sprintf("%s.broken-%s-%d", cur, time.Now().UTC().Format("20060102T150405Z"), n)
+			}
 			if err := os.Rename(cur, aside); err != nil {
 				return fmt.Errorf("set broken vault aside: %w", err)
 			}

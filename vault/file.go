@@ -31,7 +31,7 @@ const (
 	MaxVaultSize = 16 << 20
 	// MaxFileSize is the largest sealed file ReadFile accepts unless the
 	// caller asks for less.
-	MaxFileSize = 256 << 20
+	MaxFileSize     = 256 << 20
 	maxIdentitySize = 1 << 20
 )
 

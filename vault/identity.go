@@ -89,8 +89,9 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 		return loadSSHIdentity(data, opts)
 	}
 	var (
-		id          identity
-		recipientOf string // from a "# Recipient: …" comment, as plugins write
+		id            identity
+		recipientOf   string // from a "# Recipient: …" comment, as plugins write
+		firstIsPlugin bool
 	)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), maxIdentitySize)
@@ -106,16 +107,18 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 			continue
 		}
 		var (
-			ident age.Identity
-			self  age.Recipient
+			ident   age.Identity
+			self    age.Recipient
+			selfStr string // shown to the user; never an identity encoding
 		)
 		switch {
 		case strings.HasPrefix(line, "AGE-PLUGIN-"):
-			p, err := plugin.NewIdentity(line, opts.PluginUI)
+			p, err := plugin.NewIdentity(line, clientUI(opts.PluginUI))
 			if err != nil {
-				return identity{}, fmt.Errorf("identity file line %d: %v", n, err)
+				return identity{}, fmt.Errorf("identity file line %d: malformed plugin identity", n)
 			}
 			ident, self = p, p.Recipient()
+			selfStr = "plugin identity (age-plugin-" + p.Name() + ")"
 		case strings.HasPrefix(line, "AGE-SECRET-KEY-PQ-1"):
 			h, err := age.ParseHybridIdentity(line)
 			if err != nil {
@@ -134,8 +137,11 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 		}
 		id.ids = append(id.ids, ident)
 		if id.self == nil {
-			id.self = self
-			id.selfString = fmt.Sprint(self)
+			if selfStr == "" {
+				selfStr = fmt.Sprint(self)
+			}
+			id.self, id.selfString = self, selfStr
+			firstIsPlugin = strings.HasPrefix(line, "AGE-PLUGIN-")
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -144,16 +150,13 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 	if len(id.ids) == 0 {
 		return identity{}, errors.New("identity file holds no identity")
 	}
-	if recipientOf != "" && strings.HasPrefix(id.selfString, "AGE-PLUGIN-") {
+	if recipientOf != "" && firstIsPlugin {
+		// Plugins such as age-plugin-yubikey write the recipient in a
+		// comment; encrypting to it needs no identity-as-recipient support.
 		r, err := parseRecipient(recipientOf, opts.PluginUI)
 		if err == nil {
 			id.self, id.selfString = r, recipientOf
 		}
-	}
-	if strings.HasPrefix(id.selfString, "AGE-") {
-		// A plugin recipient wrapping an identity: show the plugin name,
-		// never the identity encoding.
-		id.selfString = "plugin identity (" + strings.SplitN(id.selfString, "-1", 2)[0] + ")"
 	}
 	return id, nil
 }
@@ -193,19 +196,48 @@ func sshRecipientString(pk ssh.PublicKey) string {
 
 // parseRecipient parses any recipient form vaultchat accepts as an extra
 // vault recipient: age1…, age1pq1…, SSH public keys and plugin recipients.
+// Its errors never quote s (age's own parse errors do): a user who pastes
+// an identity or an API key into the wrong field must not see part of it
+// in an error or a log.
 func parseRecipient(s string, ui *plugin.ClientUI) (age.Recipient, error) {
 	s = strings.TrimSpace(s)
+	var (
+		r    age.Recipient
+		err  error
+		kind string
+	)
 	switch {
 	case strings.HasPrefix(s, "age1pq1"):
-		return age.ParseHybridRecipient(s)
+		kind = "post-quantum (age1pq1…)"
+		r, err = age.ParseHybridRecipient(s)
 	case strings.HasPrefix(s, "age1") && strings.Count(s, "1") >= 2 && !isNativeX25519(s):
-		return plugin.NewRecipient(s, ui)
+		kind = "plugin (age1name1…)"
+		r, err = plugin.NewRecipient(s, clientUI(ui))
 	case strings.HasPrefix(s, "age1"):
-		return age.ParseX25519Recipient(s)
+		kind = "X25519 (age1…)"
+		r, err = age.ParseX25519Recipient(s)
 	case strings.HasPrefix(s, "ssh-"):
-		return agessh.ParseRecipient(s)
+		kind = "SSH"
+		r, err = agessh.ParseRecipient(s)
+	case strings.HasPrefix(strings.ToUpper(s), "AGE-"):
+		return nil, errors.New("that is a secret identity, not a recipient; give its public recipient (age1…) instead and keep the identity private")
+	default:
+		return nil, errors.New("not an age recipient (want age1…, age1pq1… or ssh-ed25519 …)")
 	}
-	return nil, fmt.Errorf("%q is not an age recipient (age1…, age1pq1…, ssh-ed25519 …)", truncate(s, 24))
+	if err != nil {
+		return nil, fmt.Errorf("malformed %s recipient", kind)
+	}
+	return r, nil
+}
+
+// clientUI returns ui, or an empty ClientUI when ui is nil: age's plugin
+// client dereferences it on every exchange, and an empty one makes plugin
+// prompts fail cleanly instead of crashing.
+func clientUI(ui *plugin.ClientUI) *plugin.ClientUI {
+	if ui == nil {
+		return &plugin.ClientUI{}
+	}
+	return ui
 }
 
 // isNativeX25519 reports whether s is a plain "age1" bech32 recipient

@@ -3,6 +3,7 @@ package vault
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -71,6 +72,18 @@ func (s Secret) String() string { return s.Masked() }
 
 // GoString returns the masked form, so %#v does not leak either.
 func (s Secret) GoString() string { return fmt.Sprintf("vault.Secret(%q)", s.Masked()) }
+
+// Format prints the masked form for every verb and flag, so even %d or %x
+// on a Secret, or on a struct holding one, cannot reach the value: without
+// it fmt would print the struct's hidden field for verbs that do not call
+// String.
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, s.GoString())
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), s.Masked())
+}
 
 // MarshalText returns the masked form; secrets are never serialized by
 // accident.
@@ -203,9 +216,16 @@ func (k *Key) validate() error {
 		return fmt.Errorf("unknown provider %q (want openai, azure or openai-compatible)", k.Provider)
 	}
 	k.BaseURL = strings.TrimRight(strings.TrimSpace(k.BaseURL), "/")
+	// Spaces inside a URL are never meant; refusing them also keeps this
+	// normalisation stable ("http://h/ /" would otherwise shrink on every
+	// load).
+	if strings.ContainsFunc(k.BaseURL, unicode.IsSpace) || hasControl(k.BaseURL) {
+		return errors.New("base URL contains spaces or control characters")
+	}
 	u, err := url.Parse(k.BaseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("base URL %q is not an http(s) URL", k.BaseURL)
+		// Not echoed: a key pasted into the wrong prompt lands here.
+		return errors.New("base URL is not an http(s) URL (want https://host/…)")
 	}
 	if u.User != nil {
 		return errors.New("base URL must not contain credentials")

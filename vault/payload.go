@@ -96,6 +96,13 @@ func decodePayload(b []byte) (payload, error) {
 	if p.Keys == nil {
 		p.Keys = []keyRecord{}
 	}
+	// An extra recipient that does not parse would make every later save
+	// fail, long after the damage; refuse it on load instead.
+	for i, s := range p.Recipients {
+		if _, err := parseRecipient(s, nil); err != nil {
+			return payload{}, fmt.Errorf("payload: recipient %d does not parse: %w", i, ErrCorrupted)
+		}
+	}
 	names := map[string]bool{}
 	ids := map[string]bool{}
 	for i := range p.Keys {

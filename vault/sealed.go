@@ -31,6 +31,9 @@ func (v *Vault) WriteFile(name string, data []byte) error {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return withLock(v.dir, func() error {
+		// Temp files a killed writer left next to the target go now; the
+		// lock guarantees no live writer owns one.
+		cleanTemps(filepath.Dir(path))
 		return seal(path, data, self)
 	})
 }
@@ -88,5 +91,14 @@ func (v *Vault) sealedPath(name string) (string, error) {
 			return "", fmt.Errorf("%q is reserved for the vault", name)
 		}
 	}
-	return filepath.Join(v.dir, clean), nil
+	// A symbolic link on the way (say conversations -> /elsewhere) would
+	// make us write, chmod or delete outside the home.
+	p := v.dir
+	for _, part := range strings.Split(clean, string(filepath.Separator)) {
+		p = filepath.Join(p, part)
+		if err := refuseSymlink(p); err != nil {
+			return "", err
+		}
+	}
+	return p, nil
 }

@@ -44,6 +44,7 @@ type Vault struct {
 	mu       sync.Mutex
 	dir      string
 	id       identity
+	pluginUI *plugin.ClientUI // for plugin recipients added to the vault
 	loaded   bool
 	state    payload
 	warnings []string
@@ -62,7 +63,7 @@ func Init(dir string, opts Options) (*Vault, error) {
 	if err := ensureDir(dir); err != nil {
 		return nil, fmt.Errorf("create vault home: %w", err)
 	}
-	v := &Vault{dir: dir, loaded: true, state: payload{Schema: schemaVersion, Keys: []keyRecord{}}}
+	v := &Vault{dir: dir, pluginUI: opts.PluginUI, loaded: true, state: payload{Schema: schemaVersion, Keys: []keyRecord{}}}
 	err := withLock(dir, func() error {
 		for _, name := range []string{vaultFile, identityFile, homeFile} {
 			if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
@@ -169,7 +170,7 @@ func Unlock(dir string, opts Options) (*Vault, error) {
 	if path == "" {
 		path = hc.IdentityFile
 	}
-	v := &Vault{dir: dir}
+	v := &Vault{dir: dir, pluginUI: opts.PluginUI}
 	if path != "" {
 		v.id, err = loadIdentityFile(path, opts)
 	} else {
@@ -356,7 +357,7 @@ func (v *Vault) writeLocked() error {
 func (v *Vault) recipientsLocked() ([]age.Recipient, error) {
 	rs := []age.Recipient{v.id.self}
 	for _, s := range v.state.Recipients {
-		r, err := parseRecipient(s, nil)
+		r, err := parseRecipient(s, v.pluginUI)
 		if err != nil {
 			return nil, fmt.Errorf("vault recipient: %w", err)
 		}
@@ -537,7 +538,7 @@ func (tx *Tx) Touch(nameOrID string, t time.Time) error {
 // differs from the vault's own.
 func (tx *Tx) AddRecipient(s string) error {
 	s = strings.TrimSpace(s)
-	r, err := parseRecipient(s, nil)
+	r, err := parseRecipient(s, tx.v.pluginUI)
 	if err != nil {
 		return err
 	}
@@ -562,7 +563,8 @@ func (tx *Tx) AddRecipient(s string) error {
 func (tx *Tx) RemoveRecipient(s string) error {
 	i := slices.Index(tx.v.state.Recipients, strings.TrimSpace(s))
 	if i < 0 {
-		return fmt.Errorf("recipient %s is not in this vault", truncate(s, 20))
+		// Not echoed: whatever was typed here may be a pasted secret.
+		return errors.New("that recipient is not in this vault")
 	}
 	tx.v.state.Recipients = slices.Delete(tx.v.state.Recipients, i, i+1)
 	return nil

@@ -103,6 +103,9 @@ type SendRequest struct {
 	// Regenerate drops the last assistant reply and sends the
 	// conversation again instead of adding a prompt.
 	Regenerate bool
+	// EditLast replaces the last user message (dropping the reply to it)
+	// with Prompt: edit-and-resend.
+	EditLast bool
 }
 
 // Create starts a new conversation with an optional system prompt and
@@ -180,6 +183,9 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, 
 			return nil, errors.New("nothing to regenerate: the conversation has no message yet")
 		}
 	} else {
+		if req.EditLast {
+			conv.Messages = dropLastExchange(conv.Messages)
+		}
 		prompt := e.clean(req.Prompt)
 		if strings.TrimSpace(prompt) == "" {
 			unlock()
@@ -204,6 +210,17 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, 
 		e.run(ctx, conv, key, model, events)
 	}()
 	return events, nil
+}
+
+// dropLastExchange removes the last user message and everything after it
+// (its reply, notes).
+func dropLastExchange(msgs []chat.Message) []chat.Message {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == chat.RoleUser {
+			return msgs[:i]
+		}
+	}
+	return msgs
 }
 
 func hasUserMessage(c *chat.Conversation) bool {

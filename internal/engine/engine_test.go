@@ -401,6 +401,14 @@ func TestRegenerateReplacesLastReply(t *testing.T) {
 	if len(got.Messages) != 2 || got.Messages[1].Turn.Model != "sim-smart" {
 		t.Fatalf("regenerate did not replace the reply: %+v", got.Messages)
 	}
+	_, last = f.turn(context.Background(), SendRequest{ConversationID: conv.ID, EditLast: true, Prompt: "hello again"})
+	if _, ok := last.(chat.Done); !ok {
+		t.Fatalf("edit-and-resend ended with %#v", last)
+	}
+	got, _ = f.engine.Store().Load(conv.ID)
+	if len(got.Messages) != 2 || got.Messages[0].Content != "hello again" || !strings.Contains(got.Messages[1].Content, "hello again") {
+		t.Fatalf("edit-and-resend did not replace the exchange: %+v", got.Messages)
+	}
 	if _, err := f.engine.Send(context.Background(), SendRequest{ConversationID: conv.ID}); err == nil {
 		t.Fatal("empty prompt accepted")
 	}

@@ -1,0 +1,363 @@
+package vault
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fullKey returns a key with every field set to a non-zero value, so a
+// field the payload forgets to store makes the round trip fail.
+func fullKey(t *testing.T) Key {
+	t.Helper()
+	return Key{
+		Name:             "team-azure ✓",
+		Provider:         ProviderAzure,
+		BaseURL:          "https://example-resource.openai.azure.com/openai/",
+		Organization:     "org-test",
+		Project:          "proj_test",
+		DefaultModel:     "gpt-4o-mini",
+		AllowedModels:    []string{"gpt-4o-mini", "gpt-4.1"},
+		Budget:           Budget{DailyUSD: 1.25, MonthlyUSD: 30.5, MonthlyTokens: 2_000_000, Hard: true},
+		Note:             "assigned to the CI bot\nsecond line\tand a tab",
+		Created:          fixedTime,
+		Rotated:          fixedTime.Add(24 * time.Hour),
+		LastUsed:         fixedTime.Add(48 * time.Hour),
+		Expires:          fixedTime.AddDate(1, 0, 0),
+		LastCheck:        Check{At: fixedTime.Add(time.Hour), OK: true, Status: "ok"},
+		AzureAPIVersion:  "2024-10-21",
+		AzureDeployments: map[string]string{"gpt-4o-mini": "mini-deploy", "gpt-4.1": "big-deploy"},
+		Secret:           mustSecret(t, canary(t)),
+	}
+}
+
+// assertAllFieldsSet fails if any field of v (recursively through structs)
+// is zero; ID is allowed to be empty before Add.
+func assertAllFieldsSet(t *testing.T, v reflect.Value, path string, skip map[string]bool) {
+	t.Helper()
+	if v.Kind() == reflect.Struct && v.Type() != reflect.TypeOf(time.Time{}) && v.Type() != reflect.TypeOf(Secret{}) {
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			p := path + "." + f.Name
+			if skip[p] {
+				continue
+			}
+			assertAllFieldsSet(t, v.Field(i), p, skip)
+		}
+		return
+	}
+	if v.IsZero() {
+		t.Errorf("fixture leaves %s zero; set it so the round trip covers it", path)
+	}
+}
+
+func TestKeyRoundTripEveryField(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	want := fullKey(t)
+	assertAllFieldsSet(t, reflect.ValueOf(want), "Key", map[string]bool{"Key.ID": true})
+
+	v := mustOpen(t, home, opts)
+	var added Key
+	err := v.Update(func(tx *Tx) error {
+		var err error
+		added, err = tx.Add(want)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if !strings.HasPrefix(added.ID, "k_") {
+		t.Fatalf("Add gave ID %q", added.ID)
+	}
+	want.ID = added.ID
+	want.BaseURL = "https://example-resource.openai.azure.com/openai" // trailing slash trimmed
+	v.Close()
+
+	v2 := mustOpen(t, home, opts)
+	got, err := v2.Key(want.Name)
+	if err != nil {
+		t.Fatalf("Key: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip changed the key:\n got %#v\nwant %#v", got, want)
+	}
+	if got.Secret.Reveal() != want.Secret.Reveal() {
+		t.Fatal("secret changed in the round trip")
+	}
+	byID, err := v2.Key(want.ID)
+	if err != nil || byID.Name != want.Name {
+		t.Fatalf("Key(ID) = %v, %v", byID.Name, err)
+	}
+
+	// Edit every metadata field; the changes to ID, Name, Created and
+	// Secret must be ignored.
+	edited := want
+	err = v2.Update(func(tx *Tx) error {
+		_, err := tx.Edit(want.Name, func(k *Key) error {
+			k.ID, k.Name, k.Created = "k_forged", "forged", time.Time{}
+			k.Secret = mustSecret(t, canary(t))
+			k.Provider = ProviderOpenAICompatible
+			k.BaseURL = "http://127.0.0.1:8080/v1"
+			k.Organization, k.Project, k.DefaultModel = "org-2", "proj-2", "llama3"
+			k.AllowedModels = []string{"llama3"}
+			k.Budget = Budget{DailyUSD: 2, MonthlyUSD: 3, MonthlyTokens: 4}
+			k.Note = "edited"
+			k.Rotated, k.LastUsed, k.Expires = fixedTime.Add(1), fixedTime.Add(2), fixedTime.Add(3)
+			k.LastCheck = Check{At: fixedTime.Add(4), OK: false, Status: "invalid key"}
+			k.AzureAPIVersion, k.AzureDeployments = "", nil
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Edit: %v", err)
+	}
+	edited.Provider = ProviderOpenAICompatible
+	edited.BaseURL = "http://127.0.0.1:8080/v1"
+	edited.Organization, edited.Project, edited.DefaultModel = "org-2", "proj-2", "llama3"
+	edited.AllowedModels = []string{"llama3"}
+	edited.Budget = Budget{DailyUSD: 2, MonthlyUSD: 3, MonthlyTokens: 4}
+	edited.Note = "edited"
+	edited.Rotated, edited.LastUsed, edited.Expires = fixedTime.Add(1), fixedTime.Add(2), fixedTime.Add(3)
+	edited.LastCheck = Check{At: fixedTime.Add(4), OK: false, Status: "invalid key"}
+	edited.AzureAPIVersion, edited.AzureDeployments = "", nil
+	v2.Close()
+
+	v3 := mustOpen(t, home, opts)
+	got, err = v3.Key(want.Name)
+	if err != nil {
+		t.Fatalf("Key after Edit: %v", err)
+	}
+	if !reflect.DeepEqual(got, edited) {
+		t.Fatalf("Edit round trip:\n got %#v\nwant %#v", got, edited)
+	}
+}
+
+func TestKeysAreCopies(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	k := fullKey(t)
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(k); return err }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := v.Key(k.Name)
+	got.AllowedModels[0] = "changed"
+	got.AzureDeployments["gpt-4.1"] = "changed"
+	again, _ := v.Key(k.Name)
+	if again.AllowedModels[0] == "changed" || again.AzureDeployments["gpt-4.1"] == "changed" {
+		t.Fatal("a Key handed out shares slices or maps with the vault state")
+	}
+}
+
+// TestSecretNeverPrints checks every way a Secret or a Key commonly reaches
+// text: fmt verbs, errors and JSON.
+func TestSecretNeverPrints(t *testing.T) {
+	k := fullKey(t)
+	raw := k.Secret.Reveal()
+	masked := k.Secret.Masked()
+	if !strings.HasPrefix(masked, "sk-proj-…") || !strings.HasSuffix(masked, raw[len(raw)-4:]) {
+		t.Fatalf("Masked() = %q, want sk-proj-…%s", masked, raw[len(raw)-4:])
+	}
+	leaks := func(s string) bool {
+		return strings.Contains(s, raw) || strings.Contains(s, hex.EncodeToString([]byte(raw))) ||
+			strings.Contains(s, raw[len("sk-proj-"):len(raw)-4])
+	}
+	verbs := []string{"%v", "%s", "%+v", "%#v", "%q", "%x", "%X", "%d", "%t", "%o", "%c", "%U", "%e", "%10.3v", "%-8s"}
+	for _, verb := range verbs {
+		for name, val := range map[string]any{"Secret": k.Secret, "*Secret": &k.Secret, "Key": k, "*Key": &k, "[]Key": []Key{k}} {
+			out := fmt.Sprintf(verb, val)
+			if leaks(out) {
+				t.Errorf("Sprintf(%q, %s) leaks the secret: %.120s", verb, name, out)
+			}
+		}
+	}
+	for _, verb := range []string{"%v", "%s", "%+v"} {
+		if out := fmt.Sprintf(verb, k.Secret); out != masked {
+			t.Errorf("Sprintf(%q, secret) = %q, want %q", verb, out, masked)
+		}
+		if out := fmt.Sprintf(verb, k); !strings.Contains(out, masked) {
+			t.Errorf("Sprintf(%q, key) = %q, want the masked form %q in it", verb, out, masked)
+		}
+	}
+	if out := fmt.Sprintf("%#v", k.Secret); out != fmt.Sprintf("vault.Secret(%q)", masked) {
+		t.Errorf("%%#v = %s", out)
+	}
+	if err := fmt.Errorf("use key %v: %w", k, errors.New("x")); leaks(err.Error()) {
+		t.Errorf("error text leaks: %v", err)
+	}
+
+	for name, val := range map[string]any{"Key": k, "*Key": &k, "[]Key": []Key{k}, "map": map[string]Key{"a": k}, "Secret": k.Secret} {
+		b, err := json.Marshal(val)
+		if err != nil {
+			t.Fatalf("json.Marshal(%s): %v", name, err)
+		}
+		if leaks(string(b)) {
+			t.Errorf("json.Marshal(%s) leaks: %s", name, b)
+		}
+		if !strings.Contains(string(b), masked) {
+			t.Errorf("json.Marshal(%s) lacks the masked form: %s", name, b)
+		}
+	}
+}
+
+func TestNewSecret(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{in: "  sk-proj-abc123\n", want: "sk-proj-abc123"},
+		{in: "", wantErr: true},
+		{in: " \t\n", wantErr: true},
+		{in: "sk-proj-\x1b[31mabc", wantErr: true},
+		{in: "sk-proj-abc\ndef", wantErr: true},
+		{in: "sk proj", wantErr: true},
+		{in: "sk-\xff", wantErr: true},
+	}
+	for _, tt := range tests {
+		s, err := NewSecret(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("NewSecret(%q) error = %v, wantErr %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && s.Reveal() != tt.want {
+			t.Errorf("NewSecret(%q) = %q, want %q", tt.in, s.Reveal(), tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), strings.TrimSpace(tt.in)) && strings.TrimSpace(tt.in) != "" {
+			t.Errorf("NewSecret error echoes the input: %v", err)
+		}
+	}
+}
+
+func TestAddValidates(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	good := testKey(t, "good")
+	tests := []struct {
+		name   string
+		change func(k *Key)
+	}{
+		{"empty name", func(k *Key) { k.Name = "" }},
+		{"long name", func(k *Key) { k.Name = strings.Repeat("x", MaxNameLen+1) }},
+		{"control in name", func(k *Key) { k.Name = "a\x1bb" }},
+		{"bidi in name", func(k *Key) { k.Name = "a\u202eb" }},
+		{"spaces around name", func(k *Key) { k.Name = " a" }},
+		{"unknown provider", func(k *Key) { k.Provider = "other" }},
+		{"azure without URL", func(k *Key) { k.Provider = ProviderAzure }},
+		{"ftp URL", func(k *Key) { k.BaseURL = "ftp://example.com" }},
+		{"credentials in URL", func(k *Key) { k.BaseURL = "https://user:pw@example.com" }},
+		{"space in URL", func(k *Key) { k.BaseURL = "https://example.com/ /" }},
+		{"newline in URL", func(k *Key) { k.BaseURL = "https://example.com/v1\nx" }},
+		{"negative budget", func(k *Key) { k.Budget.DailyUSD = -1 }},
+		{"no secret", func(k *Key) { k.Secret = Secret{} }},
+		{"control in note", func(k *Key) { k.Note = "x\x07" }},
+		{"empty allowed model", func(k *Key) { k.AllowedModels = []string{""} }},
+	}
+	for _, tt := range tests {
+		k := good
+		tt.change(&k)
+		gen := v.Generation()
+		err := v.Update(func(tx *Tx) error { _, err := tx.Add(k); return err })
+		if err == nil {
+			t.Errorf("%s: Add accepted the key", tt.name)
+		} else if strings.Contains(err.Error(), good.Secret.Reveal()) {
+			t.Errorf("%s: error leaks the secret: %v", tt.name, err)
+		}
+		if v.Generation() != gen {
+			t.Errorf("%s: a failed Update saved", tt.name)
+		}
+	}
+	// An API key pasted into the base URL prompt is not echoed back.
+	pasted := good
+	pasted.BaseURL = canary(t)
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(pasted); return err }); err == nil || strings.Contains(err.Error(), pasted.BaseURL[8:]) {
+		t.Errorf("a key as base URL: %v", err)
+	}
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(good); return err }); err != nil {
+		t.Fatalf("Add(good): %v", err)
+	}
+	dup := testKey(t, "good")
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(dup); return err }); !errors.Is(err, ErrDuplicateName) {
+		t.Fatalf("duplicate name: err = %v, want ErrDuplicateName", err)
+	}
+	k, _ := v.Key("good")
+	if k.BaseURL != DefaultOpenAIBaseURL {
+		t.Errorf("openai key without URL got %q, want %q", k.BaseURL, DefaultOpenAIBaseURL)
+	}
+}
+
+func TestTxOperations(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	a, b := testKey(t, "a"), testKey(t, "b")
+	var aID string
+	err := v.Update(func(tx *Tx) error {
+		ka, err := tx.Add(a)
+		if err != nil {
+			return err
+		}
+		aID = ka.ID
+		_, err = tx.Add(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Update(func(tx *Tx) error { return tx.Rename("a", "b") }); !errors.Is(err, ErrDuplicateName) {
+		t.Errorf("Rename onto an existing name: %v", err)
+	}
+	if err := v.Update(func(tx *Tx) error { return tx.Rename("a", "renamed") }); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := v.Key("renamed"); err != nil || k.ID != aID {
+		t.Fatalf("renamed key: %v %v", k.ID, err)
+	}
+	when := time.Date(2030, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600))
+	if err := v.Update(func(tx *Tx) error { return tx.Touch(aID, when) }); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := v.Key(aID); !k.LastUsed.Equal(when) || k.LastUsed.Location() != time.UTC {
+		t.Errorf("Touch stored %v", k.LastUsed)
+	}
+	// A failing fn leaves state and disk unchanged.
+	gen := v.Generation()
+	errBoom := errors.New("boom")
+	err = v.Update(func(tx *Tx) error {
+		if _, err := tx.Remove("b"); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update returned %v", err)
+	}
+	if _, err := v.Key("b"); err != nil || v.Generation() != gen {
+		t.Fatalf("failed Update changed state: %v, generation %d→%d", err, gen, v.Generation())
+	}
+	for _, op := range []func(tx *Tx) error{
+		func(tx *Tx) error { _, err := tx.Remove("nope"); return err },
+		func(tx *Tx) error { return tx.Touch("nope", when) },
+		func(tx *Tx) error { return tx.Rename("nope", "x") },
+		func(tx *Tx) error { _, err := tx.Rotate("nope", mustSecret(t, canary(t))); return err },
+		func(tx *Tx) error { _, err := tx.Edit("nope", func(*Key) error { return nil }); return err },
+		func(tx *Tx) error { _, err := tx.Key("nope"); return err },
+	} {
+		if err := v.Update(op); !errors.Is(err, ErrKeyNotFound) {
+			t.Errorf("missing key: err = %v, want ErrKeyNotFound", err)
+		}
+	}
+	if _, err := v.Key("nope"); !errors.Is(err, ErrKeyNotFound) {
+		t.Errorf("Key(nope) = %v", err)
+	}
+	if got := keyNames(v.Keys()); !reflect.DeepEqual(got, []string{"b", "renamed"}) {
+		t.Errorf("Keys() = %v", got)
+	}
+	if got := len(v.Secrets()); got != 2 {
+		t.Errorf("Secrets() has %d values", got)
+	}
+}
