@@ -156,7 +156,7 @@ func unseal(path string, maxSize int64, ids ...age.Identity) ([]byte, error) {
 	if fi.Size() > maxSize {
 		return nil, fmt.Errorf("%s is %d bytes, over the %d byte limit: %w", filepath.Base(path), fi.Size(), maxSize, ErrTooLarge)
 	}
-	ciphertext, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	ciphertext, err := readAllSized(io.LimitReader(f, maxSize+1), fi.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,9 @@ func decrypt(ciphertext []byte, ids ...age.Identity) ([]byte, error) {
 	if err != nil {
 		return nil, classifyDecryptError(err)
 	}
-	plaintext, err := io.ReadAll(r)
+	// The plaintext is slightly shorter than the ciphertext; sizing the
+	// buffer up front avoids doubling copies of large conversations.
+	plaintext, err := readAllSized(r, int64(len(ciphertext)))
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", err, ErrCorrupted)
 	}
@@ -232,4 +234,11 @@ func looseModeWarning(path string) string {
 		return fmt.Sprintf("%s is accessible by other users (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	return ""
+}
+
+// readAllSized is io.ReadAll with a first buffer of the expected size.
+func readAllSized(r io.Reader, size int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
