@@ -40,12 +40,49 @@ type Options struct {
 	Now func() time.Time
 	// Transport is the HTTP transport for provider clients (tests).
 	Transport http.RoundTripper
+	// Ephemeral keeps conversations in memory only (ask --no-save); the
+	// usage ledger still records what was spent.
+	Ephemeral bool
+}
+
+// conversations is what a turn needs of a conversation store.
+type conversations interface {
+	Load(id string) (*chat.Conversation, error)
+	Save(c *chat.Conversation) error
+}
+
+// memoryConversations keeps conversations in memory, for Ephemeral.
+type memoryConversations struct {
+	mu    sync.Mutex
+	convs map[string]*chat.Conversation
+}
+
+func (m *memoryConversations) Load(id string) (*chat.Conversation, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.convs[id]
+	if !ok {
+		return nil, fmt.Errorf("conversation %s: %w", id, store.ErrNotFound)
+	}
+	cp := *c
+	cp.Messages = append([]chat.Message(nil), c.Messages...)
+	return &cp, nil
+}
+
+func (m *memoryConversations) Save(c *chat.Conversation) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cp := *c
+	cp.Messages = append([]chat.Message(nil), c.Messages...)
+	m.convs[c.ID] = &cp
+	return nil
 }
 
 // Engine runs chat turns for one unlocked vault.
 type Engine struct {
 	vault  *vault.Vault
 	store  *store.Store
+	convs  conversations // store, or memory when Ephemeral
 	ledger *usage.Ledger
 	opts   Options
 
@@ -67,9 +104,15 @@ func New(v *vault.Vault, opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	st := store.New(v)
+	var convs conversations = st
+	if opts.Ephemeral {
+		convs = &memoryConversations{convs: map[string]*chat.Conversation{}}
+	}
 	return &Engine{
 		vault:    v,
-		store:    store.New(v),
+		store:    st,
+		convs:    convs,
 		ledger:   ledger,
 		opts:     opts,
 		clients:  map[string]*provider.Client{},
@@ -119,7 +162,7 @@ func (e *Engine) Create(systemPrompt string) (*chat.Conversation, error) {
 		Updated:      now,
 		Messages:     []chat.Message{},
 	}
-	if err := e.store.Save(c); err != nil {
+	if err := e.convs.Save(c); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -153,7 +196,7 @@ func (e *Engine) lockConversation(id string) func() {
 // turn quickly and keeps the partial reply, marked incomplete.
 func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, error) {
 	unlock := e.lockConversation(req.ConversationID)
-	conv, err := e.store.Load(req.ConversationID)
+	conv, err := e.convs.Load(req.ConversationID)
 	if err != nil {
 		unlock()
 		return nil, err
@@ -198,7 +241,7 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, 
 			conv.Title = store.Title(prompt)
 		}
 	}
-	if err := e.store.Save(conv); err != nil {
+	if err := e.convs.Save(conv); err != nil {
 		unlock()
 		return nil, fmt.Errorf("save conversation: %w", err)
 	}
@@ -352,7 +395,7 @@ func (e *Engine) finish(conv *chat.Conversation, key vault.Key, model, text stri
 		msg := chat.Message{ID: newMessageID(), Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.opts.Now().UTC(), Turn: turn}
 		conv.Messages = append(conv.Messages, msg)
 		stored = &msg
-		saveErr = e.store.Save(conv)
+		saveErr = e.convs.Save(conv)
 	}
 	sent := failed == nil || failed.Err.Class != chat.ErrModelNotAllowed && failed.Err.Class != chat.ErrBudgetExceeded
 	if sent {

@@ -424,3 +424,24 @@ func TestUnknownKey(t *testing.T) {
 		t.Fatalf("err = %v, want ErrKeyNotFound", err)
 	}
 }
+
+func TestEphemeralKeepsNoConversation(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.addKey("k", canary(t), "sim-fast", nil)
+	e, err := New(f.vault, Options{Ephemeral: true, Stream: provider.Options{Coalesce: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.engine = e
+	conv, _ := e.Create("")
+	_, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "forget me"})
+	if _, ok := last.(chat.Done); !ok {
+		t.Fatalf("turn ended with %#v", last)
+	}
+	if list, err := e.Store().List(); err != nil || len(list) != 0 {
+		t.Fatalf("an ephemeral turn was saved: %v %v", list, err)
+	}
+	if tot := e.Ledger().Today(last.(chat.Done).Message.Turn.KeyID, time.Now()); tot.Requests != 1 {
+		t.Fatalf("usage not recorded: %+v", tot)
+	}
+}
