@@ -1,0 +1,384 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
+	"github.com/vaultchat/vaultchat/ui/markdown"
+	"github.com/vaultchat/vaultchat/ui/styles"
+)
+
+// renderEnv is what item rendering depends on besides the item itself.
+// gen changes with the theme, so cached renders from another theme are
+// not reused.
+type renderEnv struct {
+	st  *styles.Styles
+	md  *markdown.Renderer
+	gen int
+	now time.Time
+}
+
+type itemKind int
+
+const (
+	itemUser itemKind = iota
+	itemAssistant
+	itemNote
+)
+
+// chatItem is one entry of the chat view. Text fields are sanitized when
+// set; every visible change bumps ver so the render cache knows.
+type chatItem struct {
+	kind itemKind
+	id   string
+	text string
+
+	// Assistant items: who is answering (until the Turn arrives), the
+	// attribution, and the state of the turn.
+	keyName   string
+	model     string
+	turn      *chat.Turn
+	streaming bool
+	stream    *markdown.Stream
+	notes     []string // warnings and trimming notices
+	errMsg    string
+	hint      string
+	errClass  chat.ErrorClass
+	// frozen is the streamed render kept when the reply finishes with
+	// the text that was streamed, so finishing costs no second render.
+	frozen      []string
+	frozenWidth int
+	retryIn     time.Time // while waiting for an automatic retry
+	attempt     int
+	limitTill   time.Time // "rate limited; retry in Ns" after a failure
+
+	ver int
+
+	cacheWidth, cacheGen, cacheVer int
+	cache                          []string
+	// fitted holds cache lines padded to exactly cacheWidth, filled as
+	// lines are shown, so a frame at rest only concatenates strings.
+	fitted []string
+}
+
+func (it *chatItem) bump() { it.ver++ }
+
+// counting reports whether the item shows a live countdown.
+func (it *chatItem) counting(now time.Time) bool {
+	return it.retryIn.After(now) || it.limitTill.After(now)
+}
+
+// lines returns the item's rendered lines at width, ending with one blank
+// separator line. Finished items are rendered once per width and theme.
+func (it *chatItem) lines(width int, env *renderEnv) []string {
+	if it.cache != nil && it.cacheWidth == width && it.cacheGen == env.gen && it.cacheVer == it.ver {
+		return it.cache
+	}
+	var out []string
+	switch it.kind {
+	case itemUser:
+		out = it.renderUser(width, env)
+	case itemAssistant:
+		out = it.renderAssistant(width, env)
+	default:
+		out = it.renderNote(width, env)
+	}
+	out = append(out, "")
+	it.cache, it.cacheWidth, it.cacheGen, it.cacheVer = out, width, env.gen, it.ver
+	it.fitted = make([]string, len(out))
+	return out
+}
+
+// fittedLine returns line i of the current render padded to the width
+// it was rendered at.
+func (it *chatItem) fittedLine(i int) string {
+	if it.fitted[i] == "" {
+		it.fitted[i] = fit(it.cache[i], it.cacheWidth)
+	}
+	return it.fitted[i]
+}
+
+func (it *chatItem) renderUser(width int, env *renderEnv) []string {
+	st := env.st
+	out := []string{"  " + st.UserLabel.Render("you")}
+	bar := st.UserBar.Render("┃") + " "
+	text := strings.ReplaceAll(it.text, "\t", "    ")
+	for _, l := range strings.Split(ansi.Wrap(text, max(width-5, 1), ""), "\n") {
+		out = append(out, "  "+bar+l)
+	}
+	return out
+}
+
+func (it *chatItem) renderNote(width int, env *renderEnv) []string {
+	text := "── " + oneLine(it.text) + " ──"
+	return []string{"  " + env.st.Note.Render(truncate(text, max(width-4, 1)))}
+}
+
+func (it *chatItem) renderAssistant(width int, env *renderEnv) []string {
+	st := env.st
+	label := st.AssistantLabel.Render("assistant")
+	if who := joinNonEmpty(" · ", it.keyName, it.model); who != "" {
+		label += st.Muted.Render(" · " + who)
+	}
+	out := []string{"  " + truncate(label, max(width-2, 1))}
+
+	mdWidth := markdownWidth(width)
+	switch {
+	case it.streaming && it.stream != nil:
+		it.stream.SetWidth(mdWidth)
+		out = append(out, it.stream.Lines()...)
+	case it.frozen != nil && it.frozenWidth == mdWidth:
+		out = append(out, it.frozen...)
+	default:
+		it.frozen = nil
+		out = append(out, env.md.Render(it.text, mdWidth)...)
+	}
+	if it.streaming && it.text == "" && it.retryIn.IsZero() {
+		out = append(out, "  "+st.Muted.Render("…"))
+	}
+	ind := "  "
+	for _, n := range it.notes {
+		out = append(out, ind+st.Warning.Render(truncate("⚠ "+n, width-2)))
+	}
+	if it.retryIn.After(env.now) {
+		msg := fmt.Sprintf("⟳ %s; retrying in %s (attempt %d)", it.errMsg, formatWait(it.retryIn.Sub(env.now)), it.attempt)
+		out = append(out, ind+st.Warning.Render(truncate(msg, width-2)))
+	} else if it.errMsg != "" && !it.streaming {
+		for _, l := range strings.Split(ansi.Wrap("✗ "+it.errMsg, max(width-4, 1), ""), "\n") {
+			out = append(out, ind+st.Error.Render(l))
+		}
+		if h := it.hintText(env.now); h != "" {
+			for _, l := range strings.Split(ansi.Wrap(h, max(width-6, 1), ""), "\n") {
+				out = append(out, ind+"  "+st.Hint.Render(l))
+			}
+		}
+	}
+	if !it.streaming {
+		if f := it.footer(st); f != "" {
+			out = append(out, ind+truncate(f, max(width-2, 1)))
+		}
+	}
+	return out
+}
+
+// hintText is the hint under a failed turn. A rate limit counts down.
+func (it *chatItem) hintText(now time.Time) string {
+	if it.errClass == chat.ErrRateLimited && !it.limitTill.IsZero() {
+		if it.limitTill.After(now) {
+			return fmt.Sprintf("rate limited; retry in %s (ctrl+r) or switch key (ctrl+k)", formatWait(it.limitTill.Sub(now)))
+		}
+		return "rate limited; retry now (ctrl+r) or switch key (ctrl+k)"
+	}
+	return it.hint
+}
+
+func (it *chatItem) footer(st *styles.Styles) string {
+	t := it.turn
+	parts := []string{}
+	if t != nil {
+		parts = append(parts, joinNonEmpty(" · ", sanitize.String(t.KeyName), sanitize.String(t.Model)))
+		if u := t.Usage.Total(); u > 0 {
+			parts = append(parts, est(formatCount(u), t.Usage.Estimated)+" tok")
+		}
+		if t.CostUSD != nil {
+			parts = append(parts, est(formatUSD(*t.CostUSD), t.Usage.Estimated))
+		}
+		if t.Duration > 0 {
+			parts = append(parts, formatDuration(t.Duration))
+		}
+	} else {
+		parts = append(parts, joinNonEmpty(" · ", it.keyName, it.model))
+	}
+	s := st.Footer.Render(joinNonEmpty(" · ", parts...))
+	if t != nil && t.Incomplete {
+		reason := "incomplete"
+		if t.IncompleteReason != "" {
+			reason += " (" + sanitize.String(t.IncompleteReason) + ")"
+		}
+		s += st.Footer.Render(" · ") + st.Incomplete.Render(reason)
+	}
+	return s
+}
+
+// maxMarkdownWidth caps the width replies are wrapped at: long lines are
+// hard to read, and glamour's cost grows with the width it pads to.
+const maxMarkdownWidth = 100
+
+func markdownWidth(w int) int { return max(min(w, maxMarkdownWidth), 1) }
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var keep []string
+	for _, p := range parts {
+		if p != "" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, sep)
+}
+
+// chatList is the scrollable list of chat items. It renders only what is
+// visible: scrolling keeps a (item, line) anchor instead of measuring the
+// whole conversation, so a 10,000-message history costs nothing until it
+// is scrolled into view.
+type chatList struct {
+	items []*chatItem
+	// follow keeps the view at the bottom as content arrives. When it is
+	// false, topIdx/topOff anchor the first visible line and newBelow
+	// says content arrived below the view.
+	follow   bool
+	topIdx   int
+	topOff   int
+	newBelow bool
+}
+
+func newChatList() chatList { return chatList{follow: true} }
+
+func (c *chatList) reset(items []*chatItem) {
+	*c = chatList{items: items, follow: true}
+}
+
+func (c *chatList) add(it *chatItem) {
+	c.items = append(c.items, it)
+	c.changed()
+}
+
+// changed records that content was added or grew at the bottom.
+func (c *chatList) changed() {
+	if !c.follow {
+		c.newBelow = true
+	}
+}
+
+// truncateFrom removes the items from index i on.
+func (c *chatList) truncateFrom(i int) {
+	if i < 0 || i > len(c.items) {
+		return
+	}
+	for j := i; j < len(c.items); j++ {
+		c.items[j] = nil
+	}
+	c.items = c.items[:i]
+	if c.topIdx >= len(c.items) {
+		c.follow = true
+		c.newBelow = false
+	}
+}
+
+func (c *chatList) last() *chatItem {
+	if len(c.items) == 0 {
+		return nil
+	}
+	return c.items[len(c.items)-1]
+}
+
+// bottomAnchor returns the anchor that shows the last h lines.
+func (c *chatList) bottomAnchor(w, h int, env *renderEnv) (int, int) {
+	need := h
+	for i := len(c.items) - 1; i >= 0; i-- {
+		n := len(c.items[i].lines(w, env))
+		if n >= need {
+			return i, n - need
+		}
+		need -= n
+	}
+	return 0, 0
+}
+
+// scrollUp moves the view n lines towards the start.
+func (c *chatList) scrollUp(n, w, h int, env *renderEnv) {
+	if len(c.items) == 0 {
+		return
+	}
+	if c.follow {
+		c.topIdx, c.topOff = c.bottomAnchor(w, h, env)
+		c.follow = false
+		c.newBelow = false
+	}
+	for n > 0 {
+		if c.topOff > 0 {
+			d := min(c.topOff, n)
+			c.topOff -= d
+			n -= d
+			continue
+		}
+		if c.topIdx == 0 {
+			break
+		}
+		c.topIdx--
+		c.topOff = len(c.items[c.topIdx].lines(w, env))
+	}
+	if c.atBottom(w, h, env) {
+		c.toBottom()
+	}
+}
+
+// scrollDown moves the view n lines towards the end; reaching the bottom
+// turns following back on.
+func (c *chatList) scrollDown(n, w, h int, env *renderEnv) {
+	if c.follow {
+		return
+	}
+	for n > 0 && c.topIdx < len(c.items) {
+		rem := len(c.items[c.topIdx].lines(w, env)) - c.topOff
+		if n < rem {
+			c.topOff += n
+			n = 0
+		} else {
+			n -= rem
+			c.topIdx++
+			c.topOff = 0
+		}
+	}
+	if c.topIdx >= len(c.items) || c.atBottom(w, h, env) {
+		c.toBottom()
+	}
+}
+
+func (c *chatList) toBottom() {
+	c.follow = true
+	c.newBelow = false
+}
+
+// atBottom reports whether the anchored view already shows the last line.
+func (c *chatList) atBottom(w, h int, env *renderEnv) bool {
+	n := -c.topOff
+	for i := c.topIdx; i < len(c.items); i++ {
+		n += len(c.items[i].lines(w, env))
+		if n > h {
+			return false
+		}
+	}
+	return true
+}
+
+// view returns at most h lines, each exactly w columns, for a w-column
+// viewport.
+func (c *chatList) view(w, h int, env *renderEnv) []string {
+	if h <= 0 {
+		return nil
+	}
+	idx, off := c.topIdx, c.topOff
+	if c.follow {
+		idx, off = c.bottomAnchor(w, h, env)
+	}
+	if idx < len(c.items) {
+		off = min(off, max(len(c.items[idx].lines(w, env))-1, 0))
+	}
+	out := make([]string, 0, h)
+	for i := idx; i < len(c.items) && len(out) < h; i++ {
+		it := c.items[i]
+		n := len(it.lines(w, env))
+		first := 0
+		if i == idx {
+			first = min(off, n)
+		}
+		for j := first; j < n && len(out) < h; j++ {
+			out = append(out, it.fittedLine(j))
+		}
+	}
+	return out
+}

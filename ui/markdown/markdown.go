@@ -1,0 +1,140 @@
+// Package markdown renders model replies for a terminal with glamour, fast
+// enough for long streaming chats.
+//
+// A Renderer memoizes one glamour renderer per width (glamour setup is
+// costly, and a renderer is not safe for concurrent use, so a Renderer
+// must be used from one goroutine). Render sanitizes its input, so the only
+// escape sequences in the output are the renderer's own styling.
+//
+// A Stream renders text that grows: it finds the last safe block boundary
+// (a blank line outside any open construct), renders the stable prefix once
+// and re-renders only the unfinished tail. The TUI uses Lines for the
+// streaming message; a line-oriented printer (vaultchat ask) uses
+// TakeStable and Finish to print each rendered block once, append-only.
+package markdown
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"charm.land/glamour/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
+)
+
+// Renderer renders Markdown at any width in one glamour style.
+type Renderer struct {
+	style string
+	terms map[int]*glamour.TermRenderer
+}
+
+// New returns a Renderer for a glamour standard style ("dark", "light",
+// "notty", "ascii"). An unknown style falls back to "notty".
+func New(style string) *Renderer {
+	return &Renderer{style: style, terms: make(map[int]*glamour.TermRenderer)}
+}
+
+// Style returns the glamour style name.
+func (r *Renderer) Style() string { return r.style }
+
+// minWidth is the narrowest width passed to glamour; narrower panes still
+// get readable (if truncated) output.
+const minWidth = 20
+
+func (r *Renderer) term(width int) *glamour.TermRenderer {
+	if t, ok := r.terms[width]; ok {
+		return t
+	}
+	t, err := glamour.NewTermRenderer(glamour.WithStandardStyle(r.style), glamour.WithWordWrap(width))
+	if err != nil {
+		t, err = glamour.NewTermRenderer(glamour.WithStandardStyle("notty"), glamour.WithWordWrap(width))
+		if err != nil {
+			return nil
+		}
+	}
+	r.terms[width] = t
+	return t
+}
+
+// Render renders src at width columns and returns the output lines, with
+// leading and trailing blank lines removed. No line is wider than width.
+func (r *Renderer) Render(src string, width int) []string {
+	width = max(width, 1)
+	// Tabs would move the terminal cursor; code keeps its indentation
+	// as spaces (copying uses the source text, tabs intact).
+	src = strings.ReplaceAll(Clean(src), "\t", "    ")
+	if strings.TrimSpace(src) == "" {
+		return nil
+	}
+	t := r.term(max(width, minWidth))
+	var out string
+	var err error
+	if t != nil {
+		out, err = t.Render(src)
+	}
+	if t == nil || err != nil {
+		// Show the source as plain text rather than nothing.
+		out = ansi.Wrap(src, width, "")
+	}
+	lines := trimBlankLines(strings.Split(out, "\n"))
+	for i, l := range lines {
+		if ansi.StringWidth(l) > width {
+			lines[i] = ansi.Truncate(l, width, "")
+		}
+	}
+	return lines
+}
+
+// Clean prepares model text for rendering: it sanitizes it (no escape
+// sequence or control character survives) and neutralises numeric
+// character references that would decode to a control character, because
+// the Markdown parser decodes entities after the sanitizer has run.
+func Clean(src string) string {
+	src = sanitize.String(src)
+	if !strings.Contains(src, "&#") {
+		return src
+	}
+	return entityRE.ReplaceAllStringFunc(src, func(m string) string {
+		num := strings.TrimSuffix(m[2:], ";")
+		var n int64
+		var err error
+		if num[0] == 'x' || num[0] == 'X' {
+			n, err = strconv.ParseInt(num[1:], 16, 32)
+		} else {
+			n, err = strconv.ParseInt(num, 10, 32)
+		}
+		if err != nil || isControl(rune(n)) {
+			return "&amp;" + m[1:]
+		}
+		return m
+	})
+}
+
+var entityRE = regexp.MustCompile(`&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,9});?`)
+
+func isControl(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
+}
+
+func isBlankRendered(line string) bool {
+	return strings.TrimSpace(ansi.Strip(line)) == ""
+}
+
+func trimBlankLines(lines []string) []string {
+	for len(lines) > 0 && isBlankRendered(lines[0]) {
+		lines = lines[1:]
+	}
+	for len(lines) > 0 && isBlankRendered(lines[len(lines)-1]) {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}

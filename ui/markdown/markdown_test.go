@@ -1,0 +1,202 @@
+package markdown
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// plain strips styling and trailing padding so renders can be compared as
+// text.
+func plain(lines []string) string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.TrimRight(ansi.Strip(l), " ")
+	}
+	return strings.Join(out, "\n")
+}
+
+var corpus = map[string]string{
+	"paragraphs":  "First paragraph with **bold** and `code`.\n\nSecond paragraph, rather longer, so that it wraps at narrow widths and shows that wrapping is the same.\n\nThird.\n",
+	"mixed":       "# Title\n\nIntro text.\n\n- one\n- two\n\n  still two\n\n- three\n\n1. first\n2. second\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```go\nfunc main() {\n\n\tprintln(\"hi\")\n}\n```\n\n> quoted\n> text\n\n---\n\n## Sub\n\nEnd *here*.\n",
+	"indented":    "Text.\n\n    code line\n\n    more code\n\nAfter.\n",
+	"fence-tilde": "~~~\na\n\nb\n~~~\n\nDone.\n",
+	"html":        "Para.\n\n<div>\n\nInside html\n\n</div>\n\nAfter.\n",
+	"refdef":      "See [the docs][d].\n\nMore.\n\n[d]: https://example.com\n",
+	"definition":  "Term\n\n: its definition\n\nNext paragraph.\n",
+	"loose-list":  "1. a\n\n2. b\n\n3. c\n\nAfter list.\n",
+	"setext":      "Intro.\n\nHeading\n=======\n\nBody.\n",
+	"unclosed":    "Start.\n\n```python\nprint(1)\n\nprint(2)\n",
+}
+
+func TestStreamMatchesFullRender(t *testing.T) {
+	for _, width := range []int{40, 80, 150} {
+		for name, doc := range corpus {
+			t.Run(fmt.Sprintf("%s/%d", name, width), func(t *testing.T) {
+				r := New("dark")
+				want := plain(r.Render(doc, width))
+				for _, step := range []int{1, 7, 64} {
+					s := r.NewStream(width)
+					for i := 0; i < len(doc); i += step {
+						s.Append(doc[i:min(i+step, len(doc))])
+						_ = s.Lines() // render the tail on the way, as the TUI does
+					}
+					if got := plain(s.Lines()); got != want {
+						t.Fatalf("step %d: streamed render differs\n--- got\n%s\n--- want\n%s", step, got, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestStreamSplitsCompletedBlocks(t *testing.T) {
+	r := New("dark")
+	s := r.NewStream(60)
+	s.Append("First paragraph.\n\nSecond paragraph.\n\nThird, still streaming")
+	if s.StableLines() == 0 {
+		t.Fatal("no stable prefix after two finished paragraphs")
+	}
+	s.Append("\n\n```go\nx := 1\n\ny := 2\n")
+	stable := s.StableLines()
+	s.Append("z := 3\n")
+	if s.StableLines() != stable {
+		t.Fatal("a boundary was placed inside an open code fence")
+	}
+}
+
+func TestTakeStableAndFinishPrintEverythingOnce(t *testing.T) {
+	for name, doc := range corpus {
+		if name == "refdef" {
+			continue // a late reference definition cannot change printed lines
+		}
+		t.Run(name, func(t *testing.T) {
+			r := New("notty")
+			s := r.NewStream(70)
+			var printed []string
+			for i := 0; i < len(doc); i += 5 {
+				s.Append(doc[i:min(i+5, len(doc))])
+				printed = append(printed, s.TakeStable()...)
+			}
+			printed = append(printed, s.Finish()...)
+			if got, want := plain(printed), plain(r.Render(doc, 70)); got != want {
+				t.Fatalf("append-only output differs\n--- got\n%s\n--- want\n%s", got, want)
+			}
+			if extra := s.TakeStable(); len(extra) != 0 {
+				t.Fatalf("TakeStable after Finish returned %d lines", len(extra))
+			}
+		})
+	}
+}
+
+func TestSetTextRestartsOnNonPrefix(t *testing.T) {
+	r := New("dark")
+	s := r.NewStream(60)
+	s.SetText("Hello world.\n\nMore text.\n")
+	s.SetText("Hello world.\n\nMore text.\n\nAnd more.\n")
+	if got, want := plain(s.Lines()), plain(r.Render("Hello world.\n\nMore text.\n\nAnd more.\n", 60)); got != want {
+		t.Fatalf("extended text: got\n%s\nwant\n%s", got, want)
+	}
+	s.SetText("Different.\n")
+	if got := plain(s.Lines()); !strings.Contains(got, "Different.") || strings.Contains(got, "Hello") {
+		t.Fatalf("replaced text not rendered alone: %q", got)
+	}
+}
+
+func TestSetWidthRerenders(t *testing.T) {
+	r := New("dark")
+	doc := corpus["paragraphs"]
+	s := r.NewStream(100)
+	s.Append(doc)
+	s.SetWidth(40)
+	if got, want := plain(s.Lines()), plain(r.Render(doc, 40)); got != want {
+		t.Fatalf("after SetWidth: got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestRenderNeverEmitsForeignEscapes(t *testing.T) {
+	cases := []string{
+		"osc52 \x1b]52;c;aGVsbG8=\x07 here",
+		"entity &#27;]52;c;aGVsbG8=&#7; and &#x1b;[31m red",
+		"c1 \u009b31m",
+		"bidi \u202e reversed",
+	}
+	r := New("notty")
+	for _, c := range cases {
+		for _, l := range r.Render(c, 60) {
+			stripped := ansi.Strip(l)
+			for _, ch := range stripped {
+				if isControl(ch) || ch == 0x1b {
+					t.Fatalf("%q rendered a control character %U: %q", c, ch, stripped)
+				}
+			}
+		}
+		// The same through a stream split inside the entity.
+		s := r.NewStream(60)
+		for i := 0; i < len(c); i += 3 {
+			s.Append(c[i:min(i+3, len(c))])
+		}
+		for _, l := range s.Lines() {
+			for _, ch := range ansi.Strip(l) {
+				if isControl(ch) || ch == 0x1b {
+					t.Fatalf("stream of %q rendered control %U", c, ch)
+				}
+			}
+		}
+	}
+}
+
+func TestRenderRespectsWidth(t *testing.T) {
+	r := New("dark")
+	doc := corpus["mixed"] + "\n" + strings.Repeat("x", 300) + "\n"
+	for _, w := range []int{10, 30, 80} {
+		for _, l := range r.Render(doc, w) {
+			if ansi.StringWidth(l) > w {
+				t.Fatalf("width %d: line of width %d: %q", w, ansi.StringWidth(l), ansi.Strip(l))
+			}
+		}
+	}
+}
+
+// reply builds a markdown reply of about n tokens (4 bytes a token) with
+// headings, lists, tables and fenced code, like the simulator's.
+func reply(n int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n*4; i++ {
+		fmt.Fprintf(&b, "## Part %d\n\nThis is paragraph %d with **bold**, `inline code` and a [link](https://example.com). It goes on long enough to wrap over a couple of lines at eighty columns.\n\n", i, i)
+		fmt.Fprintf(&b, "- item one of %d\n- item two\n- item three\n\n| name | value |\n|------|-------|\n| a | %d |\n| b | %d |\n\n", i, i, i*2)
+		fmt.Fprintf(&b, "```go\nfunc part%d() int {\n\treturn %d\n}\n```\n\n", i, i)
+	}
+	return b.String()
+}
+
+func benchmarkStream(b *testing.B, tokens int) {
+	doc := reply(tokens)
+	r := New("dark")
+	b.ReportAllocs()
+	for b.Loop() {
+		s := r.NewStream(80)
+		for i := 0; i < len(doc); i += 120 { // ~30 tokens per coalesced delta
+			s.Append(doc[i:min(i+120, len(doc))])
+			_ = s.TakeStable()
+			_ = s.Lines()
+		}
+		_ = s.Finish()
+	}
+}
+
+// BenchmarkStream2k and BenchmarkStream20k show the cost of a streamed
+// reply grows linearly with its length (target: 20k within 10x of 2k).
+func BenchmarkStream2k(b *testing.B)  { benchmarkStream(b, 2000) }
+func BenchmarkStream20k(b *testing.B) { benchmarkStream(b, 20000) }
+
+// BenchmarkRenderFull2k is the cost of rendering the 2k reply once.
+func BenchmarkRenderFull2k(b *testing.B) {
+	doc := reply(2000)
+	r := New("dark")
+	for b.Loop() {
+		_ = r.Render(doc, 80)
+	}
+}

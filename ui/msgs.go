@@ -1,0 +1,294 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/vaultchat/vaultchat/internal/chat"
+)
+
+// Messages produced by commands. Each carries the values the command
+// produced; Update applies them. Messages of a stream carry its sequence
+// number so events of a canceled or replaced stream are ignored.
+type (
+	passInfoMsg struct{ needs bool }
+	unlockedMsg struct {
+		err          error
+		wrong, inUse bool
+	}
+	lockedMsg struct{}
+	loadedMsg struct {
+		keys  []KeyInfo
+		convs []chat.Summary
+		conv  *chat.Conversation
+		err   error
+	}
+	convLoadedMsg struct {
+		conv *chat.Conversation
+		err  error
+	}
+	keysMsg  struct{ keys []KeyInfo }
+	convsMsg struct {
+		convs []chat.Summary
+		err   error
+	}
+	usageMsg struct {
+		keyID, convID string
+		view          UsageView
+	}
+	modelsMsg struct {
+		keyID  string
+		models []string
+		err    error
+	}
+	noteMsg struct {
+		convID string
+		msg    chat.Message
+		err    error
+	}
+	streamOpenedMsg struct {
+		seq     int
+		created *chat.Conversation
+		events  <-chan chat.Event
+	}
+	streamStartErrMsg struct {
+		seq     int
+		created *chat.Conversation
+		err     error
+	}
+	streamEventMsg struct {
+		seq int
+		ev  chat.Event
+	}
+	streamClosedMsg struct{ seq int }
+	// opDoneMsg reports a conversation operation (rename, delete, system
+	// prompt, export).
+	opDoneMsg struct {
+		op     string
+		convID string
+		value  string
+		err    error
+	}
+	draftFileMsg struct {
+		path string
+		err  error
+	}
+	editorDoneMsg struct {
+		path string
+		err  error
+	}
+	draftReadMsg struct {
+		text string
+		err  error
+	}
+	idleMsg      struct{ seq int }
+	countdownMsg struct{ seq int }
+)
+
+func passInfoCmd(b Backend) tea.Cmd {
+	return func() tea.Msg { return passInfoMsg{needs: b.NeedsPassphrase()} }
+}
+
+func unlockCmd(b Backend, pass []byte) tea.Cmd {
+	return func() tea.Msg {
+		err := b.Unlock(pass)
+		clear(pass)
+		if err != nil {
+			return unlockedMsg{err: err, wrong: b.IsWrongPassphrase(err), inUse: b.IsInUse(err)}
+		}
+		return unlockedMsg{}
+	}
+}
+
+func lockCmd(b Backend) tea.Cmd {
+	return func() tea.Msg {
+		b.Lock()
+		return lockedMsg{}
+	}
+}
+
+// loadCmd reads what the main screen needs after an unlock: keys, the
+// conversation list and the most recent conversation.
+func loadCmd(b Backend) tea.Cmd {
+	return func() tea.Msg {
+		keys := b.Keys()
+		convs, err := b.Conversations()
+		if err != nil {
+			return loadedMsg{keys: keys, err: err}
+		}
+		var conv *chat.Conversation
+		if len(convs) > 0 {
+			conv, err = b.Load(convs[0].ID)
+		}
+		return loadedMsg{keys: keys, convs: convs, conv: conv, err: err}
+	}
+}
+
+func loadConvCmd(b Backend, id string) tea.Cmd {
+	return func() tea.Msg {
+		conv, err := b.Load(id)
+		return convLoadedMsg{conv: conv, err: err}
+	}
+}
+
+func keysCmd(b Backend) tea.Cmd {
+	return func() tea.Msg { return keysMsg{keys: b.Keys()} }
+}
+
+func convsCmd(b Backend) tea.Cmd {
+	return func() tea.Msg {
+		convs, err := b.Conversations()
+		return convsMsg{convs: convs, err: err}
+	}
+}
+
+func usageCmd(b Backend, keyID, convID string) tea.Cmd {
+	if keyID == "" {
+		return nil
+	}
+	return func() tea.Msg {
+		return usageMsg{keyID: keyID, convID: convID, view: b.Usage(keyID, convID)}
+	}
+}
+
+func modelsCmd(ctx context.Context, b Backend, keyID string, refresh bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		models, err := b.Models(ctx, keyID, refresh)
+		return modelsMsg{keyID: keyID, models: models, err: err}
+	}
+}
+
+func noteCmd(b Backend, convID, text string) tea.Cmd {
+	return func() tea.Msg {
+		msg, err := b.AddNote(convID, text)
+		return noteMsg{convID: convID, msg: msg, err: err}
+	}
+}
+
+// sendCmd creates the conversation first when it is new, then starts the
+// turn.
+func sendCmd(ctx context.Context, b Backend, seq int, req SendRequest, create bool, systemPrompt string) tea.Cmd {
+	return func() tea.Msg {
+		var created *chat.Conversation
+		if create {
+			conv, err := b.Create(systemPrompt)
+			if err != nil {
+				return streamStartErrMsg{seq: seq, err: fmt.Errorf("create conversation: %w", err)}
+			}
+			created = conv
+			req.ConversationID = conv.ID
+		}
+		ch, err := b.Send(ctx, req)
+		if err != nil {
+			return streamStartErrMsg{seq: seq, created: created, err: err}
+		}
+		return streamOpenedMsg{seq: seq, created: created, events: ch}
+	}
+}
+
+// waitEvent reads one event of a stream; Update re-arms it after each.
+func waitEvent(seq int, ch <-chan chat.Event) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return streamClosedMsg{seq: seq}
+		}
+		return streamEventMsg{seq: seq, ev: ev}
+	}
+}
+
+func renameCmd(b Backend, id, title string) tea.Cmd {
+	return func() tea.Msg {
+		return opDoneMsg{op: "rename", convID: id, value: title, err: b.Rename(id, title)}
+	}
+}
+
+func deleteCmd(b Backend, id string) tea.Cmd {
+	return func() tea.Msg {
+		return opDoneMsg{op: "delete", convID: id, err: b.Delete(id)}
+	}
+}
+
+func systemPromptCmd(b Backend, id, prompt string) tea.Cmd {
+	return func() tea.Msg {
+		return opDoneMsg{op: "system", convID: id, value: prompt, err: b.SetSystemPrompt(id, prompt)}
+	}
+}
+
+func exportCmd(b Backend, id, path string) tea.Cmd {
+	return func() tea.Msg {
+		written, err := b.ExportMarkdown(id, path)
+		return opDoneMsg{op: "export", convID: id, value: written, err: err}
+	}
+}
+
+// writeDraftCmd saves the draft to a private temporary file for $EDITOR.
+func writeDraftCmd(draft string) tea.Cmd {
+	return func() tea.Msg {
+		f, err := os.CreateTemp("", "vaultchat-draft-*.md")
+		if err != nil {
+			return draftFileMsg{err: fmt.Errorf("create draft file: %w", err)}
+		}
+		_, werr := f.WriteString(draft)
+		cerr := f.Close()
+		if werr != nil || cerr != nil {
+			os.Remove(f.Name())
+			return draftFileMsg{err: fmt.Errorf("write draft file: %w", firstErr(werr, cerr))}
+		}
+		return draftFileMsg{path: f.Name()}
+	}
+}
+
+// editorCmd runs the editor on the draft file with the terminal handed
+// over to it.
+func editorCmd(editor, path string) tea.Cmd {
+	args := strings.Fields(editor)
+	if len(args) == 0 {
+		args = []string{"vi"}
+	}
+	c := exec.Command(args[0], append(args[1:], path)...)
+	return tea.ExecProcess(c, func(err error) tea.Msg { return editorDoneMsg{path: path, err: err} })
+}
+
+// readDraftCmd reads the edited draft back and removes the file.
+func readDraftCmd(path string) tea.Cmd {
+	return func() tea.Msg {
+		data, err := os.ReadFile(path)
+		os.Remove(path)
+		if err != nil {
+			return draftReadMsg{err: fmt.Errorf("read draft file: %w", err)}
+		}
+		return draftReadMsg{text: string(data)}
+	}
+}
+
+func removeFileCmd(path string) tea.Cmd {
+	return func() tea.Msg {
+		os.Remove(path)
+		return nil
+	}
+}
+
+func (m *Model) idleTick(seq int, d time.Duration) tea.Cmd {
+	return m.tick(d, func(time.Time) tea.Msg { return idleMsg{seq: seq} })
+}
+
+func (m *Model) countdownTick(seq int) tea.Cmd {
+	return m.tick(time.Second, func(time.Time) tea.Msg { return countdownMsg{seq: seq} })
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/textinput"
+	"github.com/sahilm/fuzzy"
+	"github.com/vaultchat/vaultchat/ui/styles"
+)
+
+type pickerKind int
+
+const (
+	pickKey pickerKind = iota
+	pickModel
+)
+
+// pickerRow is one choice. text is both what is shown and what the fuzzy
+// filter matches, so matched characters can be highlighted in place.
+type pickerRow struct {
+	id     string
+	text   string
+	detail string // shown under the list for the selected row
+}
+
+type pickerMatch struct {
+	row int
+	idx []int // byte offsets of matched characters in the row text
+}
+
+// picker is a filterable list overlay (keys, models).
+type picker struct {
+	kind    pickerKind
+	title   string
+	header  string
+	filter  textinput.Model
+	rows    []pickerRow
+	matches []pickerMatch
+	sel     int
+	// free offers the filter text itself as a choice (model names for
+	// servers without a list).
+	free    bool
+	loading bool
+	err     string
+}
+
+func newFilterInput(st *styles.Styles, placeholder string) textinput.Model {
+	ti := textinput.New()
+	ti.Prompt = "filter: "
+	ti.Placeholder = placeholder
+	s := textinput.DefaultStyles(st.IsDark)
+	s.Cursor.Blink = false
+	s.Focused.Prompt = st.Muted
+	s.Focused.Placeholder = st.Placeholder
+	s.Focused.Text = st.Base
+	ti.SetStyles(s)
+	ti.Focus()
+	return ti
+}
+
+// setRows replaces the rows, keeping the selection on the same id.
+func (p *picker) setRows(rows []pickerRow) {
+	var selID string
+	if c, ok := p.current(); ok {
+		selID = c.id
+	}
+	p.rows = rows
+	p.refilter()
+	for i, mt := range p.matches {
+		if p.rows[mt.row].id == selID {
+			p.sel = i
+		}
+	}
+}
+
+// selectID moves the selection to the row with id, if shown.
+func (p *picker) selectID(id string) {
+	for i, mt := range p.matches {
+		if p.rows[mt.row].id == id {
+			p.sel = i
+		}
+	}
+}
+
+// refilter applies the filter text.
+func (p *picker) refilter() {
+	q := strings.TrimSpace(p.filter.Value())
+	p.matches = p.matches[:0]
+	if q == "" {
+		for i := range p.rows {
+			p.matches = append(p.matches, pickerMatch{row: i})
+		}
+	} else {
+		texts := make([]string, len(p.rows))
+		for i, r := range p.rows {
+			texts[i] = r.text
+		}
+		for _, m := range fuzzy.Find(q, texts) {
+			p.matches = append(p.matches, pickerMatch{row: m.Index, idx: m.MatchedIndexes})
+		}
+	}
+	p.sel = min(p.sel, max(p.count()-1, 0))
+}
+
+// count is the number of choices, including a free-text one.
+func (p *picker) count() int {
+	n := len(p.matches)
+	if p.freeChoice() != "" {
+		n++
+	}
+	return n
+}
+
+// freeChoice is the typed text when it may be used as is.
+func (p *picker) freeChoice() string {
+	if !p.free {
+		return ""
+	}
+	q := strings.TrimSpace(p.filter.Value())
+	if q == "" {
+		return ""
+	}
+	for _, r := range p.rows {
+		if r.id == q {
+			return ""
+		}
+	}
+	return q
+}
+
+func (p *picker) move(d int) {
+	n := p.count()
+	if n == 0 {
+		return
+	}
+	p.sel = (p.sel + d + n) % n
+}
+
+// current returns the selected row (for the free choice, a row whose id
+// is the typed text).
+func (p *picker) current() (pickerRow, bool) {
+	if p.sel < len(p.matches) {
+		return p.rows[p.matches[p.sel].row], true
+	}
+	if f := p.freeChoice(); f != "" && p.sel == len(p.matches) {
+		return pickerRow{id: f, text: f}, true
+	}
+	return pickerRow{}, false
+}
+
+// view renders the picker's inner lines for a box of w×h.
+func (p *picker) view(w, h int, st *styles.Styles) []string {
+	var out []string
+	p.filter.SetWidth(max(w-len(p.filter.Prompt)-1, 4))
+	out = append(out, p.filter.View())
+	if p.header != "" {
+		out = append(out, st.Muted.Render(truncate(p.header, w)))
+	}
+	if p.loading {
+		out = append(out, st.Muted.Render("loading…"))
+	}
+	if p.err != "" {
+		out = append(out, st.Error.Render(truncate(p.err, w)))
+	}
+	listH := max(h-len(out)-2, 1)
+	first := 0
+	if p.sel >= listH {
+		first = p.sel - listH + 1
+	}
+	n := p.count()
+	for i := first; i < n && i < first+listH; i++ {
+		var line string
+		if i < len(p.matches) {
+			mt := p.matches[i]
+			line = highlight(p.rows[mt.row].text, mt.idx, st)
+		} else {
+			line = st.Accent.Render(fmt.Sprintf("use “%s”", p.freeChoice()))
+		}
+		if i == p.sel {
+			line = st.Selected.Render(fit("▸ "+stripForSelect(line, p, i), w))
+		} else {
+			line = "  " + line
+		}
+		out = append(out, truncate(line, w))
+	}
+	if n == 0 && !p.loading {
+		out = append(out, st.Muted.Render("  no match"))
+	}
+	if c, ok := p.current(); ok && c.detail != "" {
+		out = append(out, "", st.Muted.Render(truncate(c.detail, w)))
+	}
+	return out
+}
+
+// stripForSelect returns the plain text of row i: the selected row is
+// drawn in one style so it reads as a bar.
+func stripForSelect(_ string, p *picker, i int) string {
+	if i < len(p.matches) {
+		return p.rows[p.matches[i].row].text
+	}
+	return fmt.Sprintf("use “%s”", p.freeChoice())
+}
+
+func highlight(text string, idx []int, st *styles.Styles) string {
+	if len(idx) == 0 {
+		return text
+	}
+	var b strings.Builder
+	j := 0
+	for i, r := range text {
+		if j < len(idx) && idx[j] == i {
+			b.WriteString(st.Match.Render(string(r)))
+			j++
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,84 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// fit truncates or pads a (possibly styled) line to exactly w columns.
+func fit(line string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	lw := ansi.StringWidth(line)
+	if lw > w {
+		line = ansi.Truncate(line, w, "")
+		lw = ansi.StringWidth(line)
+	}
+	if lw < w {
+		return line + strings.Repeat(" ", w-lw)
+	}
+	return line
+}
+
+// truncate cuts a plain or styled string to w columns with an ellipsis.
+func truncate(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// oneLine collapses line breaks and tabs so text fits a single row.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// box draws lines inside a rounded border with a title, w columns wide
+// and at most h rows tall (content is cut, never wrapped).
+func box(title string, lines []string, w, h int, border, titleStyle lipgloss.Style) []string {
+	if w < 4 || h < 2 {
+		return nil
+	}
+	inner := w - 4
+	out := make([]string, 0, min(h, len(lines)+2))
+	t := ""
+	if title != "" {
+		t = " " + truncate(title, inner-2) + " "
+	}
+	top := border.Render("╭─") + titleStyle.Render(t) + border.Render(strings.Repeat("─", max(0, w-3-ansi.StringWidth(t)))+"╮")
+	out = append(out, top)
+	for i := 0; i < len(lines) && len(out) < h-1; i++ {
+		out = append(out, border.Render("│ ")+fit(lines[i], inner)+border.Render(" │"))
+	}
+	out = append(out, border.Render("╰"+strings.Repeat("─", w-2)+"╯"))
+	return out
+}
+
+// overlay puts the rows of fg over bg with its top-left corner at (x, y).
+// bg rows must be exactly as wide as the screen.
+func overlay(bg []string, fg []string, x, y int) {
+	for i, row := range fg {
+		r := y + i
+		if r < 0 || r >= len(bg) {
+			continue
+		}
+		w := ansi.StringWidth(row)
+		line := bg[r]
+		total := ansi.StringWidth(line)
+		left := ansi.Truncate(line, x, "")
+		if lw := ansi.StringWidth(left); lw < x {
+			left += strings.Repeat(" ", x-lw)
+		}
+		right := ""
+		if x+w < total {
+			right = ansi.TruncateLeft(line, x+w, "")
+		}
+		bg[r] = left + "\x1b[m" + row + "\x1b[m" + right
+	}
+}

@@ -1,0 +1,410 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// layout is the geometry of the main screen.
+type layout struct {
+	bannerH      int
+	convW, sideW int
+	chatW, mainH int
+	inputH       int
+	inputW       int
+	showConvs    bool
+	showSide     bool
+}
+
+const (
+	minChatW  = 40
+	sepW      = 1
+	convPaneW = 28
+)
+
+// sideVisible reports whether the usage pane is shown: by default only
+// when the terminal is wide enough, until the user toggles it.
+func (m *Model) sideVisible() bool {
+	if m.sideSet {
+		return m.showSide
+	}
+	return m.width >= 120
+}
+
+func (m *Model) layout() layout {
+	l := layout{}
+	if m.opts.Demo {
+		l.bannerH = 1
+	}
+	w := m.width
+	l.showSide = m.sideVisible()
+	l.showConvs = m.showConvs
+	if l.showSide {
+		l.sideW = min(max(w/4, 34), 44)
+	}
+	if l.showConvs {
+		l.convW = convPaneW
+	}
+	// Give the chat at least minChatW columns: shrink, then drop panes.
+	for {
+		rest := w - l.convW - l.sideW
+		if l.showConvs {
+			rest -= sepW
+		}
+		if l.showSide {
+			rest -= sepW
+		}
+		if rest >= minChatW || (!l.showConvs && !l.showSide) {
+			l.chatW = max(rest, 10)
+			break
+		}
+		if l.showConvs {
+			l.showConvs, l.convW = false, 0
+		} else {
+			l.showSide, l.sideW = false, 0
+		}
+	}
+	// The input grows with the draft up to a quarter of the screen.
+	maxInput := max(3, m.height/4)
+	l.inputW = max(w-2, 4)
+	l.inputH = min(max(m.input.visualLines(l.inputW, maxInput), 1), maxInput)
+	l.mainH = max(m.height-l.bannerH-l.inputH-1-2, 1) // rule above input, status, hints
+	return l
+}
+
+// View draws the screen. It only reads state (render caches aside).
+func (m *Model) View() tea.View {
+	var content string
+	switch m.screen {
+	case screenMain:
+		content = m.mainView()
+	default:
+		content = m.unlockView()
+	}
+	v := tea.NewView(content)
+	v.AltScreen = true
+	if m.screen == screenMain {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	v.WindowTitle = "vaultchat"
+	return v
+}
+
+func (m *Model) unlockView() string {
+	st := &m.st
+	var body []string
+	body = append(body, st.UnlockTitle.Render("vaultchat"), "")
+	switch {
+	case m.screen == screenStart:
+		body = append(body, st.Muted.Render("opening the vault…"))
+	case m.screen == screenLoading:
+		body = append(body, st.Muted.Render("loading conversations…"))
+	default:
+		if m.lockReason != "" {
+			body = append(body, st.Warning.Render("🔒 "+m.lockReason), "")
+		}
+		if m.needsPass {
+			m.pass.SetWidth(28)
+			body = append(body, m.pass.View())
+		} else {
+			body = append(body, "press enter to unlock")
+		}
+		body = append(body, "")
+		switch {
+		case m.unlocking:
+			body = append(body, st.Muted.Render("unlocking…"))
+		case m.unlockErr != "":
+			body = append(body, st.Error.Render(truncate(m.unlockErr, 60)))
+		default:
+			body = append(body, st.Muted.Render("enter unlock · ctrl+c quit"))
+		}
+	}
+	bw := min(m.width-2, 66)
+	b := box("unlock", body, bw, len(body)+2, st.DialogBorder, st.DialogTitle)
+	screen := make([]string, m.height)
+	for i := range screen {
+		screen[i] = strings.Repeat(" ", m.width)
+	}
+	overlay(screen, b, max((m.width-bw)/2, 0), max((m.height-len(b))/2, 0))
+	return strings.Join(screen, "\n")
+}
+
+func (m *Model) mainView() string {
+	st := &m.st
+	l := m.layout()
+	rows := make([]string, 0, m.height)
+	if l.bannerH > 0 {
+		banner := " DEMO · temporary vault with demo keys on a local simulator · nothing leaves this machine · ctrl+c quits and deletes it"
+		rows = append(rows, st.Banner.Render(fit(banner, m.width)))
+	}
+
+	env := m.env()
+	chatLines := m.chat.view(l.chatW, l.mainH, env)
+	empty := len(m.chat.items) == 0
+	var convLines, sideLines []string
+	if l.showConvs {
+		convLines = m.convPane(l.convW, l.mainH)
+	}
+	if l.showSide {
+		sideLines = m.sidePane(l.sideW-1, l.mainH)
+	}
+	var welcome []string
+	if empty {
+		welcome = m.welcome(l.chatW)
+	}
+	sep := st.PaneBorder.Render("│")
+	welcomeTop := max((l.mainH-len(welcome))/2, 0)
+	for i := 0; i < l.mainH; i++ {
+		var b strings.Builder
+		if l.showConvs {
+			b.WriteString(fit(lineAt(convLines, i), l.convW))
+			b.WriteString(sep)
+		}
+		line := lineAt(chatLines, i)
+		if empty && i >= welcomeTop && i-welcomeTop < len(welcome) {
+			line = welcome[i-welcomeTop]
+		}
+		switch {
+		case i == l.mainH-1 && m.chat.newBelow:
+			marker := st.NewMarker.Render(" ↓ new (ctrl+g) ")
+			line = fit(line, l.chatW-ansi.StringWidth(marker)) + marker
+		case i >= len(chatLines) || (empty && line != ""):
+			line = fit(line, l.chatW)
+		}
+		b.WriteString(line)
+		if l.showSide {
+			b.WriteString(sep)
+			b.WriteString(" ")
+			if i < len(sideLines) {
+				b.WriteString(sideLines[i])
+			} else {
+				b.WriteString(strings.Repeat(" ", l.sideW-1))
+			}
+		}
+		rows = append(rows, b.String())
+	}
+
+	rows = append(rows, m.inputRule(m.width))
+	prompt := st.InputPrompt.Render("› ")
+	cont := "  "
+	focused := m.focus == focusInput && m.overlay == overlayNone
+	inLines := m.input.view(l.inputW, l.inputH, focused, st.Cursor)
+	for i := 0; i < l.inputH; i++ {
+		p := cont
+		if i == 0 {
+			p = prompt
+		}
+		text := lineAt(inLines, i)
+		if i == 0 && m.input.Empty() && !focused {
+			text = st.Placeholder.Render("message")
+		} else if i == 0 && m.input.Empty() {
+			text = st.Cursor.Render(" ") + st.Placeholder.Render("message · enter sends · alt+enter newline")
+		}
+		rows = append(rows, fit(p+text, m.width))
+	}
+	rows = append(rows, m.statusLine(), m.hintLine())
+
+	switch m.overlay {
+	case overlayHelp:
+		m.drawCentered(rows, m.helpBox())
+	case overlayPicker:
+		w := m.overlayWidth()
+		h := min(m.height-4, 22)
+		m.drawCentered(rows, box(m.picker.title, m.picker.view(w-4, h-2, st), w, h, st.DialogBorder, st.DialogTitle))
+	case overlayPrompt:
+		w := min(m.width-4, 72)
+		m.promptInput.SetWidth(w - 8)
+		body := []string{m.promptInput.View(), "", st.Muted.Render("enter save · esc cancel")}
+		m.drawCentered(rows, box(m.promptTitle, body, w, len(body)+2, st.DialogBorder, st.DialogTitle))
+	case overlayConfirm:
+		w := min(m.width-4, 64)
+		body := []string{truncate(m.confirmText, w-4), "", st.Muted.Render("y delete · n keep")}
+		m.drawCentered(rows, box("delete conversation", body, w, len(body)+2, st.DialogBorder, st.DialogTitle))
+	}
+	return strings.Join(rows, "\n")
+}
+
+func lineAt(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return ""
+}
+
+func (m *Model) overlayWidth() int { return min(m.width-4, 110) }
+
+func (m *Model) drawCentered(rows, b []string) {
+	if len(b) == 0 {
+		return
+	}
+	w := ansi.StringWidth(b[0])
+	overlay(rows, b, max((m.width-w)/2, 0), max((len(rows)-len(b))/2, 0))
+}
+
+func (m *Model) welcome(w int) []string {
+	st := &m.st
+	lines := []string{st.Accent.Render("vaultchat")}
+	if k := m.activeKey(); k != nil {
+		lines = append(lines, st.Muted.Render("key ")+k.Name+st.Muted.Render(" · model ")+m.model)
+	} else {
+		lines = append(lines, st.Warning.Render("no key yet: add one with \"vaultchat keys add\""))
+	}
+	lines = append(lines, "", st.Muted.Render("type a message and press enter"),
+		st.Muted.Render("ctrl+k switch key · ctrl+p model · ? help"))
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		pad := max((w-ansi.StringWidth(l))/2, 0)
+		out[i] = strings.Repeat(" ", pad) + l
+	}
+	return out
+}
+
+func (m *Model) inputRule(w int) string {
+	st := &m.st
+	label := ""
+	switch {
+	case m.editingLast:
+		label = " editing your last message · enter resends · esc cancels "
+	default:
+		if n, size := m.input.Size(); n > 1 || size > 2000 {
+			label = fmt.Sprintf(" draft · %s lines · %s ", formatCount(int64(n)), formatBytes(size))
+		}
+	}
+	if label == "" {
+		return st.InputBorder.Render(strings.Repeat("─", w))
+	}
+	lw := ansi.StringWidth(label)
+	return st.InputBorder.Render("──") + st.Muted.Render(label) + st.InputBorder.Render(strings.Repeat("─", max(w-2-lw, 0)))
+}
+
+func (m *Model) statusLine() string {
+	st := &m.st
+	var left []string
+	keyName, model := "no key", m.model
+	if k := m.activeKey(); k != nil {
+		keyName = k.Name
+	}
+	left = append(left, st.StatusKey.Render(" "+keyName+" "), st.StatusModel.Render(model+" "))
+	state := st.StatusIdle.Render("● idle")
+	if m.streaming && m.cur != nil {
+		now := m.now()
+		switch {
+		case m.cur.retryIn.After(now):
+			state = st.StatusRetrying.Render("● retrying in " + formatWait(m.cur.retryIn.Sub(now)))
+		default:
+			state = st.StatusStreaming.Render("● streaming")
+		}
+	}
+	left = append(left, state)
+	title := m.convTitle
+	if title == "" {
+		title = "new conversation"
+	}
+	right := st.StatusBar.Render(truncate(title, 40) + " ")
+	if u := m.usage; u.ContextWindow > 0 {
+		right = st.StatusBar.Render(fmt.Sprintf("ctx %d%% · ", u.ContextUsed*100/u.ContextWindow)) + right
+	}
+	l := strings.Join(left, st.StatusBar.Render(" "))
+	gap := m.width - ansi.StringWidth(l) - ansi.StringWidth(right)
+	if gap < 1 {
+		return fit(l+st.StatusBar.Render(" ")+right, m.width)
+	}
+	return l + st.StatusBar.Render(strings.Repeat(" ", gap)) + right
+}
+
+func (m *Model) hintLine() string {
+	key := fmt.Sprintf("%d/%d/%v/%d/%v/%s", m.width, m.gen, m.streaming, m.focus, m.noticeErr, m.notice)
+	if key != m.hintKey {
+		m.hint, m.hintKey = m.buildHintLine(), key
+	}
+	return m.hint
+}
+
+func (m *Model) buildHintLine() string {
+	st := &m.st
+	if m.notice != "" {
+		style := st.OK
+		if m.noticeErr {
+			style = st.Error
+		}
+		return fit(" "+style.Render(m.notice), m.width)
+	}
+	var hints [][2]string
+	switch {
+	case m.streaming:
+		hints = [][2]string{{"esc", "stop"}, {"pgup", "scroll"}, {"ctrl+k", "key"}, {"?", "help"}}
+	case m.focus == focusConvs:
+		hints = [][2]string{{"enter", "open"}, {"n", "new"}, {"r", "rename"}, {"d", "delete"}, {"tab", "input"}, {"ctrl+o", "hide"}}
+	default:
+		hints = [][2]string{{"enter", "send"}, {"alt+enter", "newline"}, {"ctrl+k", "key"}, {"ctrl+p", "model"},
+			{"ctrl+s", "usage"}, {"ctrl+o", "chats"}, {"ctrl+r", "regenerate"}, {"ctrl+y", "copy"}, {"ctrl+l", "lock"}, {"?", "help"}}
+	}
+	var b strings.Builder
+	b.WriteString(" ")
+	width := 1
+	for i, h := range hints {
+		part := h[0] + " " + h[1]
+		if i > 0 {
+			part = " · " + part
+		}
+		if width+ansi.StringWidth(part) > m.width {
+			break
+		}
+		width += ansi.StringWidth(part)
+		if i > 0 {
+			b.WriteString(st.Faint.Render(" · "))
+		}
+		b.WriteString(st.HintKey.Render(h[0]) + " " + st.HintText.Render(h[1]))
+	}
+	return fit(b.String(), m.width)
+}
+
+func (m *Model) convPane(w, h int) []string {
+	st := &m.st
+	out := []string{st.PaneTitle.Render(" CONVERSATIONS")}
+	if len(m.convs) == 0 {
+		out = append(out, st.Muted.Render(" none yet"))
+	}
+	first := 0
+	if m.convSel >= h-2 {
+		first = m.convSel - (h - 2) + 1
+	}
+	for i := first; i < len(m.convs) && len(out) < h; i++ {
+		c := m.convs[i]
+		title := c.Title
+		if title == "" {
+			title = "untitled"
+		}
+		mark := "  "
+		if c.ID == m.convID {
+			mark = "• "
+		}
+		line := fit(" "+mark+truncate(title, w-4), w)
+		if i == m.convSel && m.focus == focusConvs {
+			line = st.Selected.Render(line)
+		} else if c.ID == m.convID {
+			line = st.Accent.Render(line)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// sidePane returns the usage pane's lines padded to w, cached until its
+// inputs change.
+func (m *Model) sidePane(w, h int) []string {
+	now := m.now()
+	key := fmt.Sprintf("%d/%d/%d/%s/%s/%d", w, h, m.gen, m.keyID, m.model, now.Unix())
+	if key == m.sideKey && m.side != nil {
+		return m.side
+	}
+	m.side = renderSide(sideInput{key: m.activeKey(), model: m.model, keys: m.keys, usage: m.usage, now: now}, w, h, &m.st)
+	for i, l := range m.side {
+		m.side[i] = fit(l, w)
+	}
+	m.sideKey = key
+	return m.side
+}

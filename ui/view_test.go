@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var sizes = [][2]int{{80, 24}, {160, 48}}
+
+// checkGolden compares a plain-text frame with testdata/<name>.golden.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run go test ./ui -update): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("frame differs from %s (run with -update after checking)\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+const markdownReply = "Here is a **Go** example:\n\n```go\nfunc add(a, b int) int {\n\treturn a + b\n}\n```\n\n| op | result |\n|----|--------|\n| add(1, 2) | 3 |\n| add(2, 2) | 4 |\n\n- fast\n- simple\n"
+
+func cost(v float64) *float64 { return &v }
+
+// withConversation stores a conversation with one finished markdown turn.
+func withConversation(b *fakeBackend) {
+	b.add(&chat.Conversation{ID: "c100", Title: "go arithmetic", Messages: []chat.Message{
+		{ID: "m1", Role: chat.RoleUser, Content: "Show me a Go add function with a table of results."},
+		{ID: "m2", Role: chat.RoleAssistant, Content: markdownReply, Turn: &chat.Turn{
+			KeyID: "k1", KeyName: "work", Model: "gpt-4o-mini",
+			Usage:   chat.Usage{PromptTokens: 1200, CompletionTokens: 234},
+			CostUSD: cost(0.0012), Duration: 2300 * time.Millisecond}},
+	}})
+}
+
+func richUsage(now time.Time) UsageView {
+	daily := make([]DayUsage, 14)
+	for i := range daily {
+		daily[i] = DayUsage{Day: now.AddDate(0, 0, i-13), Tokens: int64((i*7919)%23) * 1000, Estimated: i == 12}
+	}
+	return UsageView{
+		Conversation: Total{Tokens: 1434, CostUSD: 0.0012, CostKnown: true},
+		Today:        Total{Tokens: 12_300, CostUSD: 0.12, CostKnown: true},
+		Month:        Total{Tokens: 345_000, CostUSD: 3.45, CostKnown: true, Estimated: true},
+		Lifetime:     Total{Tokens: 1_200_000, CostUSD: 12, CostKnown: true},
+		Budgets: []Budget{
+			{Name: "daily USD", Spent: 0.5, Limit: 1, USD: true, ResetsAt: now.Add(9 * time.Hour)},
+			{Name: "monthly tokens", Spent: 345_000, Limit: 400_000, Hard: true, ResetsAt: now.Add(17 * 24 * time.Hour)},
+			{Name: "monthly USD", Spent: 3.45, Limit: 3, USD: true},
+		},
+		RateLimits: chat.RateLimits{LimitRequests: 5000, RemainingRequests: 4999, LimitTokens: 150_000, RemainingTokens: 9_000,
+			ResetRequests: now.Add(12 * time.Second), ResetTokens: now.Add(80 * time.Second), Observed: now.Add(-30 * time.Second)},
+		ContextWindow: 128_000, ContextUsed: 15_400,
+		Daily: daily,
+	}
+}
+
+func TestGoldenViews(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(h *harness)
+	}{
+		{"unlock", func(h *harness) { h.start() }},
+		{"wrong-passphrase", func(h *harness) {
+			h.start()
+			h.typeText("nope")
+			h.key("enter")
+		}},
+		{"empty-chat", func(h *harness) { h.unlocked() }},
+		{"streaming", func(h *harness) {
+			h.unlocked()
+			h.typeText("Explain goroutines briefly.")
+			h.key("enter")
+			h.b.stream <- chat.Delta{Text: "Goroutines are **lightweight threads** managed by the Go runtime.\n\nThey start with the `go` keyword:\n\n```go\ngo work()\n"}
+			h.pump(false)
+		}},
+		{"markdown-reply", func(h *harness) {
+			withConversation(h.b)
+			h.unlocked()
+		}},
+		{"side-pane", func(h *harness) {
+			withConversation(h.b)
+			h.b.usage = richUsage(testNow)
+			h.unlocked()
+			if !h.m.sideVisible() {
+				h.key("ctrl+s")
+			}
+		}},
+		{"key-picker", func(h *harness) {
+			h.unlocked()
+			h.key("ctrl+k")
+			h.typeText("per")
+		}},
+		{"help", func(h *harness) {
+			h.unlocked()
+			h.key("?")
+		}},
+		{"error-turn", func(h *harness) {
+			h.unlocked()
+			h.typeText("hello")
+			h.key("enter")
+			h.b.stream <- chat.Failed{Err: &chat.Error{Class: chat.ErrInvalidKey, Status: 401, Message: "invalid API key (HTTP 401)",
+				Hint: "run \"vaultchat keys check work\", or rotate it with \"vaultchat keys rotate work\""}}
+			close(h.b.stream)
+			h.pump(false)
+			h.typeText("again")
+			h.key("enter")
+			h.b.stream <- chat.Failed{Err: &chat.Error{Class: chat.ErrRateLimited, Status: 429, Message: "rate limited (HTTP 429)",
+				RetryAfter: 20 * time.Second, Hint: "rate limited; retry in 20s or switch key"}}
+			close(h.b.stream)
+			h.pump(false)
+		}},
+		{"locked", func(h *harness) {
+			h.unlocked()
+			h.clock = h.clock.Add(DefaultIdleLock)
+			h.fire()
+		}},
+	}
+	for _, c := range cases {
+		for _, sz := range sizes {
+			name := fmt.Sprintf("%s-%dx%d", c.name, sz[0], sz[1])
+			t.Run(name, func(t *testing.T) {
+				h := newHarness(t, sz[0], sz[1], Options{})
+				c.setup(h)
+				checkGolden(t, name, h.screen())
+			})
+		}
+	}
+}
