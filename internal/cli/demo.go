@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/usage"
+	"github.com/vaultchat/vaultchat/ui"
+	"github.com/vaultchat/vaultchat/vault"
+
+	appbackend "github.com/vaultchat/vaultchat/internal/app"
+)
+
+// demo is a temporary vault with three keys on three simulators.
+type demo struct {
+	dir   string
+	home  string
+	sims  []*sim.Server
+	vault *vault.Vault
+}
+
+// runDemo opens the app on a throwaway vault and removes it on exit.
+func (a *app) runDemo() error {
+	if !a.io.IsStdoutTTY || !a.io.IsStdinTTY {
+		return withHint(errors.New("the demo is a full-screen app and needs a terminal"),
+			`try "vaultchat simulate" and "vaultchat ask" in scripts`)
+	}
+	d, err := newDemo(a.now())
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	opts, err := a.engineOptions(false)
+	if err != nil {
+		return err
+	}
+	backend, err := appbackend.Open(appbackend.Config{Home: d.home, Engine: opts}, d.vault)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	return ui.Run(ctx, backend, ui.Options{Demo: true, InitialKeyID: "personal", IdleLock: -1})
+}
+
+// newDemo builds the demo vault: an identity file instead of a passphrase,
+// keys with different providers and hosts, one with a budget nearly
+// spent, one whose model is always rate limited, and two weeks of usage
+// history so the side pane has something to show.
+func newDemo(now time.Time) (d *demo, err error) {
+	dir, err := os.MkdirTemp("", "vaultchat-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	d = &demo{dir: dir, home: filepath.Join(dir, "home")}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, err
+	}
+	idFile := filepath.Join(dir, "identity.txt")
+	if err := os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if d.vault, err = vault.Init(d.home, vault.Options{IdentityFile: idFile}); err != nil {
+		return nil, err
+	}
+	var urls []string
+	for range 3 {
+		s := sim.New(sim.Options{ChunkDelay: sim.DefaultChunkDelay})
+		url, err := s.Start("127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("demo simulator: %w", err)
+		}
+		d.sims = append(d.sims, s)
+		urls = append(urls, url)
+	}
+	keys := []vault.Key{
+		{Name: "personal", Provider: vault.ProviderOpenAI, BaseURL: urls[0], DefaultModel: "sim-fast",
+			Note: "my own account; any model"},
+		{Name: "work", Provider: vault.ProviderAzure, BaseURL: strings.TrimSuffix(urls[1], "/v1"), DefaultModel: "gpt-4o-mini",
+			AllowedModels: []string{"gpt-4o-mini", "gpt-4o"}, AzureAPIVersion: "2024-10-21",
+			Budget: vault.Budget{DailyUSD: 0.05, MonthlyUSD: 5, Hard: true},
+			Note:   "team budget: hard limit; mostly spent this month"},
+		{Name: "side-project", Provider: vault.ProviderOpenAICompatible, BaseURL: urls[2], DefaultModel: sim.Fault429,
+			Budget: vault.Budget{MonthlyTokens: 200_000},
+			Note:   "hackathon key; its model is always rate limited"},
+	}
+	var added []vault.Key
+	err = d.vault.Update(func(tx *vault.Tx) error {
+		for _, k := range keys {
+			secret, err := vault.NewSecret("sk-demo-" + randomText(32))
+			if err != nil {
+				return err
+			}
+			k.Secret = secret
+			k.Created = now.AddDate(0, -2, 0)
+			got, err := tx.Add(k)
+			if err != nil {
+				return err
+			}
+			added = append(added, got)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo keys: %w", err)
+	}
+	return d, d.seedHistory(added, now)
+}
+
+// seedHistory records two weeks of made-up usage, with the work key's
+// month at about 94% of its hard budget.
+func (d *demo) seedHistory(keys []vault.Key, now time.Time) error {
+	eng, err := engine.New(d.vault, engine.Options{})
+	if err != nil {
+		return err
+	}
+	prices := usage.DefaultPrices()
+	record := func(k vault.Key, model string, at time.Time, prompt, completion int64) error {
+		u := chat.Usage{PromptTokens: prompt, CompletionTokens: completion}
+		var cost *float64
+		if c, ok := prices.Cost(model, u); ok {
+			cost = &c
+		}
+		return eng.Ledger().Record(usage.Entry{KeyID: k.ID, Model: model, Time: at, Usage: u, CostUSD: cost})
+	}
+	for day := 13; day >= 1; day-- {
+		at := now.AddDate(0, 0, -day)
+		n := int64(day%5 + 1)
+		if err := record(keys[0], "sim-fast", at, 900*n, 400*n); err != nil {
+			return err
+		}
+		if err := record(keys[2], sim.Fault429, at, 300*n, 0); err != nil {
+			return err
+		}
+	}
+	// The work key: close to its monthly hard budget of $5 (gpt-4o at
+	// $2.50 in / $10 out per million tokens).
+	start := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, time.UTC)
+	if start.After(now) {
+		start = now
+	}
+	return record(keys[1], "gpt-4o", start, 1_000_000, 220_000)
+}
+
+func (d *demo) close() {
+	if d.vault != nil {
+		d.vault.Close()
+	}
+	for _, s := range d.sims {
+		s.Close()
+	}
+	os.RemoveAll(d.dir)
+}
+
+func randomText(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:n]
+}

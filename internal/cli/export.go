@@ -1,0 +1,282 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"filippo.io/age"
+	"filippo.io/age/agessh"
+	"filippo.io/age/armor"
+	"github.com/google/renameio/v2"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/transcript"
+)
+
+type exportCmd struct {
+	IDs       []string `arg:"" optional:"" name:"ID" help:"Conversations to export (see \"vaultchat ask\" output or the app's list)."`
+	Last      bool     `name:"last" xor:"which" help:"Export the most recent conversation."`
+	All       bool     `name:"all" xor:"which" help:"Export every conversation (needs -o DIR)."`
+	Format    string   `name:"format" short:"f" default:"md" enum:"md,json,txt,html" help:"md, json, txt or html."`
+	Output    string   `name:"output" short:"o" placeholder:"FILE|DIR" help:"Write to FILE, or one file per conversation into DIR (default: stdout)."`
+	Force     bool     `name:"force" help:"Replace existing files."`
+	EncryptTo []string `name:"encrypt-to" placeholder:"RECIPIENT" help:"Encrypt the export with age to RECIPIENT (age1…, age1pq1…, ssh-ed25519 …); repeatable."`
+	Armor     bool     `name:"armor" help:"With --encrypt-to, write PEM-armored text instead of binary."`
+}
+
+func (c *exportCmd) Run(a *app) error {
+	format, err := transcript.ParseFormat(c.Format)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if c.Armor && len(c.EncryptTo) == 0 {
+		return usagef("--armor only applies with --encrypt-to")
+	}
+	if len(c.IDs) > 0 && (c.Last || c.All) {
+		return usagef("give conversation IDs, or --last, or --all, not several")
+	}
+	recipients, err := parseExportRecipients(c.EncryptTo)
+	if err != nil {
+		return err
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	eng, err := a.engine(v, false)
+	if err != nil {
+		return err
+	}
+	ids, err := c.selected(eng.Store())
+	if err != nil {
+		return err
+	}
+	toDir := c.Output != "" && (len(ids) > 1 || isDir(c.Output) || strings.HasSuffix(c.Output, string(os.PathSeparator)))
+	if len(ids) > 1 && !toDir {
+		return usagef("%d conversations: write them into a directory with -o DIR", len(ids))
+	}
+	opts := transcript.Options{Redactor: eng.Redactor()}
+	used := map[string]bool{}
+	for _, id := range ids {
+		conv, err := eng.Store().Load(id)
+		if err != nil {
+			return err
+		}
+		data, err := render(conv, format, opts, recipients, c.Armor)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.Output == "":
+			if len(recipients) > 0 && !c.Armor && a.io.IsStdoutTTY {
+				return withHint(errors.New("refusing to write binary encrypted output to a terminal"), "add --armor, or write to a file with -o FILE")
+			}
+			if _, err := a.io.Out.Write(data); err != nil {
+				return err
+			}
+		default:
+			path := c.Output
+			if toDir {
+				path = filepath.Join(c.Output, uniqueName(transcript.FileName(conv, format), used))
+			}
+			if len(recipients) > 0 && !strings.HasSuffix(path, ".age") {
+				path += ".age"
+			}
+			if err := writeExport(path, data, c.Force); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.io.ErrOut, "wrote %s\n", path)
+		}
+	}
+	return nil
+}
+
+// selected resolves which conversations to export.
+func (c *exportCmd) selected(s *store.Store) ([]string, error) {
+	switch {
+	case c.All:
+		list, err := s.List()
+		if err != nil {
+			return nil, err
+		}
+		if c.Output == "" {
+			return nil, usagef("--all needs -o DIR")
+		}
+		var ids []string
+		for _, sum := range list {
+			ids = append(ids, sum.ID)
+		}
+		if len(ids) == 0 {
+			return nil, errors.New("there are no conversations to export")
+		}
+		return ids, nil
+	case len(c.IDs) > 0:
+		return c.IDs, nil
+	}
+	id, err := s.Latest()
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, errors.New("there are no conversations to export")
+	}
+	return []string{id}, nil
+}
+
+// render exports conv, encrypted when recipients are given.
+func render(conv *chat.Conversation, f transcript.Format, opts transcript.Options, recipients []age.Recipient, armored bool) ([]byte, error) {
+	var plain bytes.Buffer
+	if err := transcript.Export(&plain, conv, f, opts); err != nil {
+		return nil, err
+	}
+	if len(recipients) == 0 {
+		return plain.Bytes(), nil
+	}
+	var out bytes.Buffer
+	var dst io.Writer = &out
+	var aw io.WriteCloser
+	if armored {
+		aw = armor.NewWriter(&out)
+		dst = aw
+	}
+	w, err := age.Encrypt(dst, recipients...)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt export: %w", err)
+	}
+	if _, err := w.Write(plain.Bytes()); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	if aw != nil {
+		if err := aw.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out.Bytes(), nil
+}
+
+// parseExportRecipients parses --encrypt-to values. Errors never quote the
+// value: a pasted secret must not end up in an error message.
+func parseExportRecipients(values []string) ([]age.Recipient, error) {
+	var out []age.Recipient
+	for i, s := range values {
+		s = strings.TrimSpace(s)
+		var (
+			r   age.Recipient
+			err error
+		)
+		switch {
+		case strings.HasPrefix(s, "ssh-"):
+			r, err = agessh.ParseRecipient(s)
+		case strings.HasPrefix(s, "age1pq1"):
+			r, err = age.ParseHybridRecipient(s)
+		default:
+			r, err = age.ParseX25519Recipient(s)
+		}
+		if err != nil {
+			return nil, usagef("--encrypt-to value %d is not an age recipient (age1…, age1pq1…, ssh-ed25519 …)", i+1)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// uniqueName makes name unique among the files written in this run.
+func uniqueName(name string, used map[string]bool) string {
+	ext := filepath.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	candidate := name
+	for i := 2; used[candidate]; i++ {
+		candidate = fmt.Sprintf("%s-%d%s", stem, i, ext)
+	}
+	used[candidate] = true
+	return candidate
+}
+
+// writeExport writes an export atomically, refusing to replace a file
+// unless force is set.
+func writeExport(path string, data []byte, force bool) error {
+	if _, err := os.Lstat(path); err == nil && !force {
+		return withHint(fmt.Errorf("%s already exists", path), "add --force to replace it, or choose another path")
+	}
+	if err := renameio.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("write export: %w", err)
+	}
+	return nil
+}
+
+type importCmd struct {
+	Files []string `arg:"" name:"FILE" help:"Our JSON exports or ChatGPT's conversations.json."`
+}
+
+func (c *importCmd) Run(a *app) error {
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	eng, err := a.engine(v, false)
+	if err != nil {
+		return err
+	}
+	var all []*chat.Conversation
+	seen := map[string]string{}
+	for _, name := range c.Files {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		res, err := transcript.Import(f, name, transcript.ImportOptions{Redactor: eng.Redactor()})
+		f.Close()
+		if err != nil {
+			return withHint(err, "nothing was imported")
+		}
+		for _, conv := range res.Conversations {
+			if other, dup := seen[conv.ID]; dup {
+				return withHint(fmt.Errorf("conversation %s appears in both %s and %s", conv.ID, other, name), "nothing was imported")
+			}
+			seen[conv.ID] = name
+			if _, err := eng.Store().Load(conv.ID); err == nil {
+				return withHint(fmt.Errorf("conversation %s from %s is already in the vault", conv.ID, name), "nothing was imported; export it first if you want to keep both")
+			}
+			all = append(all, conv)
+		}
+		for _, note := range res.Notes {
+			fmt.Fprintf(a.io.ErrOut, "%s: %s\n", name, a.clean(note))
+		}
+	}
+	if err := saveAll(eng, all); err != nil {
+		return withHint(err, "nothing was imported")
+	}
+	fmt.Fprintf(a.io.Out, "imported %d conversations\n", len(all))
+	return nil
+}
+
+// saveAll stores every conversation, or none: a failure removes those
+// already written.
+func saveAll(eng *engine.Engine, convs []*chat.Conversation) error {
+	for i, conv := range convs {
+		if err := eng.Store().Save(conv); err != nil {
+			for _, done := range convs[:i] {
+				eng.Store().Delete(done.ID)
+			}
+			return err
+		}
+	}
+	return nil
+}

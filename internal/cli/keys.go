@@ -1,0 +1,607 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+// keysCmd groups the key management commands.
+type keysCmd struct {
+	Add    keysAddCmd    `cmd:"" help:"Add a key; secret from a prompt, stdin or --from-env."`
+	List   keysListCmd   `cmd:"" aliases:"ls" help:"List keys, flagging old and expired ones."`
+	Show   keysShowCmd   `cmd:"" help:"Show a key's metadata (never its secret)."`
+	Edit   keysEditCmd   `cmd:"" help:"Change a key's metadata; only flags given change."`
+	Rename keysRenameCmd `cmd:"" help:"Rename a key; its ID stays."`
+	Rm     keysRmCmd     `cmd:"" help:"Remove a key and purge it from the backups."`
+	Rotate keysRotateCmd `cmd:"" help:"Replace a key's secret and purge the old one."`
+	Check  keysCheckCmd  `cmd:"" help:"Check that keys work (all keys when none is named)."`
+}
+
+// dateLayout is how dates are given (--expires) and shown.
+const dateLayout = "2006-01-02"
+
+// keyFlags are the metadata flags shared by "keys add" and "keys edit".
+// Pointers tell a flag left out from one set to its zero value, so edit
+// changes only what was given.
+type keyFlags struct {
+	Provider            *string  `name:"provider" placeholder:"KIND" help:"Provider: openai, azure or openai-compatible (add: default openai)."`
+	BaseURL             *string  `name:"base-url" placeholder:"URL" help:"API base URL; the key is only ever sent there (openai: https://api.openai.com/v1)."`
+	Org                 *string  `name:"org" placeholder:"ID" help:"OpenAI organization ID."`
+	Project             *string  `name:"project" placeholder:"ID" help:"OpenAI project ID."`
+	Model               *string  `name:"model" placeholder:"MODEL" help:"Default model."`
+	AllowModel          []string `name:"allow-model" sep:"none" placeholder:"MODEL" help:"Allow only this model (repeatable; replaces the list)."`
+	BudgetDailyUSD      *float64 `name:"budget-daily-usd" placeholder:"USD" help:"Daily budget in USD (0: none)."`
+	BudgetMonthlyUSD    *float64 `name:"budget-monthly-usd" placeholder:"USD" help:"Monthly budget in USD (0: none)."`
+	BudgetMonthlyTokens *int64   `name:"budget-monthly-tokens" placeholder:"N" help:"Monthly budget in tokens (0: none)."`
+	Hard                *bool    `name:"hard" negatable:"" help:"Budgets refuse requests instead of warning."`
+	Note                *string  `name:"note" placeholder:"TEXT" help:"Who or what the key is for."`
+	Expires             *string  `name:"expires" placeholder:"YYYY-MM-DD" help:"Date the key expires (empty: never)."`
+	AzureAPIVersion     *string  `name:"azure-api-version" placeholder:"VERSION" help:"Azure api-version for the classic API."`
+	AzureDeployment     []string `name:"azure-deployment" sep:"none" placeholder:"MODEL=DEPLOYMENT" help:"Azure deployment for a model (repeatable; replaces the map)."`
+}
+
+// apply copies the flags that were given onto k. Bad values are usage
+// errors; the vault validates the result again when it is stored.
+func (f *keyFlags) apply(k *vault.Key) error {
+	if f.Provider != nil {
+		switch p := *f.Provider; p {
+		case vault.ProviderOpenAI, vault.ProviderAzure, vault.ProviderOpenAICompatible:
+			k.Provider = p
+		default:
+			return usagef("--provider must be openai, azure or openai-compatible, not %q", p)
+		}
+	}
+	if f.BaseURL != nil {
+		u, err := url.Parse(*f.BaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return usagef("--base-url %q is not an http(s) URL", *f.BaseURL)
+		}
+		if u.User != nil {
+			return usagef("--base-url must not contain credentials")
+		}
+		k.BaseURL = strings.TrimRight(*f.BaseURL, "/")
+	}
+	setString(&k.Organization, f.Org)
+	setString(&k.Project, f.Project)
+	setString(&k.DefaultModel, f.Model)
+	setString(&k.Note, f.Note)
+	setString(&k.AzureAPIVersion, f.AzureAPIVersion)
+	if len(f.AllowModel) > 0 {
+		var models []string
+		for _, m := range f.AllowModel {
+			m = strings.TrimSpace(m)
+			if m == "" {
+				return usagef("--allow-model needs a model name")
+			}
+			if !slices.Contains(models, m) {
+				models = append(models, m)
+			}
+		}
+		k.AllowedModels = models
+	}
+	for _, b := range []struct {
+		flag string
+		v    *float64
+		dst  *float64
+	}{
+		{"--budget-daily-usd", f.BudgetDailyUSD, &k.Budget.DailyUSD},
+		{"--budget-monthly-usd", f.BudgetMonthlyUSD, &k.Budget.MonthlyUSD},
+	} {
+		if b.v != nil {
+			if *b.v < 0 {
+				return usagef("%s cannot be negative", b.flag)
+			}
+			*b.dst = *b.v
+		}
+	}
+	if f.BudgetMonthlyTokens != nil {
+		if *f.BudgetMonthlyTokens < 0 {
+			return usagef("--budget-monthly-tokens cannot be negative")
+		}
+		k.Budget.MonthlyTokens = *f.BudgetMonthlyTokens
+	}
+	if f.Hard != nil {
+		k.Budget.Hard = *f.Hard
+	}
+	if f.Expires != nil {
+		if *f.Expires == "" {
+			k.Expires = time.Time{}
+		} else {
+			t, err := time.Parse(dateLayout, *f.Expires)
+			if err != nil {
+				return usagef("--expires %q is not a date like 2026-12-31", *f.Expires)
+			}
+			k.Expires = t
+		}
+	}
+	if len(f.AzureDeployment) > 0 {
+		m := map[string]string{}
+		for _, d := range f.AzureDeployment {
+			model, deployment, ok := strings.Cut(d, "=")
+			model, deployment = strings.TrimSpace(model), strings.TrimSpace(deployment)
+			if !ok || model == "" || deployment == "" {
+				return usagef("--azure-deployment %q is not MODEL=DEPLOYMENT", d)
+			}
+			m[model] = deployment
+		}
+		k.AzureDeployments = m
+	}
+	if k.Provider != vault.ProviderAzure && (f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0) {
+		return usagef("--azure-api-version and --azure-deployment apply to azure keys only")
+	}
+	return nil
+}
+
+// validate checks the flag values that do not depend on the key being
+// edited, so a typo fails before the vault is unlocked. Whether azure-only
+// flags fit is checked against the real key by apply.
+func (f *keyFlags) validate() error {
+	scratch := vault.Key{Provider: vault.ProviderAzure}
+	return f.apply(&scratch)
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = strings.TrimSpace(*v)
+	}
+}
+
+// changed reports whether any flag was given.
+func (f *keyFlags) changed() bool {
+	return f.Provider != nil || f.BaseURL != nil || f.Org != nil || f.Project != nil || f.Model != nil ||
+		len(f.AllowModel) > 0 || f.BudgetDailyUSD != nil || f.BudgetMonthlyUSD != nil ||
+		f.BudgetMonthlyTokens != nil || f.Hard != nil || f.Note != nil || f.Expires != nil ||
+		f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0
+}
+
+// keysAddCmd adds a key.
+type keysAddCmd struct {
+	Name    string   `arg:"" help:"Name of the key, such as work or personal."`
+	FromEnv string   `name:"from-env" placeholder:"VAR" help:"Read the secret from environment variable VAR instead of the prompt or stdin."`
+	Meta    keyFlags `embed:""`
+}
+
+// Run adds the key.
+func (c *keysAddCmd) Run(a *app) error {
+	if err := vault.ValidateName(c.Name); err != nil {
+		return usagef("%v", err)
+	}
+	k := vault.Key{Name: c.Name, Provider: vault.ProviderOpenAI}
+	if err := c.Meta.apply(&k); err != nil {
+		return err
+	}
+	if k.Provider != vault.ProviderOpenAI && k.BaseURL == "" {
+		return usagef("a %s key needs --base-url", k.Provider)
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	if _, err := v.Key(c.Name); err == nil {
+		return fmt.Errorf("%q: %w", c.Name, vault.ErrDuplicateName)
+	}
+	secret, err := a.readKeySecret(c.Name, c.FromEnv)
+	if err != nil {
+		return err
+	}
+	for _, other := range v.Keys() {
+		if other.Secret.Reveal() == secret.Reveal() {
+			a.warn("the same secret is already stored as key %q", other.Name)
+		}
+	}
+	k.Secret = secret
+	var added vault.Key
+	err = v.Update(func(tx *vault.Tx) error {
+		var err error
+		added, err = tx.Add(k)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("add key: %w", err)
+	}
+	a.refreshRedactor(v)
+	a.printf("added key %s: %s at %s, %s\n", a.cell(added.Name), added.Provider, a.cell(added.Host()), added.Secret.Masked())
+	if expired(added, a.now()) {
+		a.warn("key %q expired on %s", added.Name, added.Expires.Format(dateLayout))
+	}
+	return nil
+}
+
+// keysEditCmd changes metadata.
+type keysEditCmd struct {
+	Name                  string   `arg:"" help:"Key to change."`
+	ClearAllowModels      bool     `name:"clear-allow-models" help:"Allow every model again."`
+	ClearAzureDeployments bool     `name:"clear-azure-deployments" help:"Forget every Azure deployment mapping."`
+	ClearBudget           bool     `name:"clear-budget" help:"Remove every budget."`
+	Meta                  keyFlags `embed:""`
+}
+
+// Run applies the flags that were given.
+func (c *keysEditCmd) Run(a *app) error {
+	if !c.Meta.changed() && !c.ClearAllowModels && !c.ClearAzureDeployments && !c.ClearBudget {
+		return usagef("nothing to change: give at least one flag")
+	}
+	if err := c.Meta.validate(); err != nil {
+		return err
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	var edited vault.Key
+	err = v.Update(func(tx *vault.Tx) error {
+		var err error
+		edited, err = tx.Edit(c.Name, func(k *vault.Key) error {
+			if c.ClearAllowModels {
+				k.AllowedModels = nil
+			}
+			if c.ClearAzureDeployments {
+				k.AzureDeployments = nil
+			}
+			if c.ClearBudget {
+				k.Budget = vault.Budget{}
+			}
+			return c.Meta.apply(k)
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("edit key: %w", err)
+	}
+	a.printf("updated key %s\n", a.cell(edited.Name))
+	return nil
+}
+
+// keysRenameCmd renames a key.
+type keysRenameCmd struct {
+	Old string `arg:"" help:"Current name."`
+	New string `arg:"" help:"New name."`
+}
+
+// Run renames the key.
+func (c *keysRenameCmd) Run(a *app) error {
+	if err := vault.ValidateName(c.New); err != nil {
+		return usagef("%v", err)
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	if err := v.Update(func(tx *vault.Tx) error { return tx.Rename(c.Old, c.New) }); err != nil {
+		return fmt.Errorf("rename key: %w", err)
+	}
+	a.printf("renamed key %s to %s\n", a.cell(c.Old), a.cell(c.New))
+	return nil
+}
+
+// keysRmCmd removes a key.
+type keysRmCmd struct {
+	Name string `arg:"" help:"Key to remove."`
+	Yes  bool   `name:"yes" short:"y" help:"Do not ask for confirmation."`
+}
+
+// Run asks (on a terminal) and removes the key from the vault and its
+// backups.
+func (c *keysRmCmd) Run(a *app) error {
+	if !c.Yes && !a.io.IsStdinTTY {
+		return withHint(errors.New("refusing to remove a key without confirmation: stdin is not a terminal"),
+			"pass --yes to remove it without asking")
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	k, err := v.Key(c.Name)
+	if err != nil {
+		return err
+	}
+	if !c.Yes {
+		ok, err := a.confirm(fmt.Sprintf("remove key %s (%s)?", a.cell(k.Name), k.Secret.Masked()))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			a.printf("kept key %s\n", a.cell(k.Name))
+			return nil
+		}
+	}
+	if err := v.Update(func(tx *vault.Tx) error { _, err := tx.Remove(k.ID); return err }); err != nil {
+		return fmt.Errorf("remove key: %w", err)
+	}
+	a.printf("removed key %s and purged it from the backups\n", a.cell(k.Name))
+	return nil
+}
+
+// keysRotateCmd replaces a key's secret.
+type keysRotateCmd struct {
+	Name    string `arg:"" help:"Key to rotate."`
+	FromEnv string `name:"from-env" placeholder:"VAR" help:"Read the new secret from environment variable VAR instead of the prompt or stdin."`
+}
+
+// Run stores the new secret under the same ID; the vault purges the old
+// one from its backups.
+func (c *keysRotateCmd) Run(a *app) error {
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	old, err := v.Key(c.Name)
+	if err != nil {
+		return err
+	}
+	secret, err := a.readKeySecret(old.Name, c.FromEnv)
+	if err != nil {
+		return err
+	}
+	if secret.Reveal() == old.Secret.Reveal() {
+		a.warn("the new secret is the same as the old one")
+	}
+	var rotated vault.Key
+	err = v.Update(func(tx *vault.Tx) error {
+		var err error
+		rotated, err = tx.Rotate(old.ID, secret)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("rotate key: %w", err)
+	}
+	a.refreshRedactor(v)
+	a.printf("rotated key %s: %s replaces %s, which was purged from the vault and its backups\n",
+		a.cell(rotated.Name), rotated.Secret.Masked(), old.Secret.Masked())
+	return nil
+}
+
+// keysListCmd lists keys.
+type keysListCmd struct {
+	JSON bool `name:"json" help:"Print JSON."`
+}
+
+// Run prints the table (or JSON).
+func (c *keysListCmd) Run(a *app) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	keys := v.Keys()
+	now := a.now()
+	views := make([]keyView, 0, len(keys))
+	for _, k := range keys {
+		views = append(views, newKeyView(k, now, cfg.RotationWarningDays))
+	}
+	if c.JSON {
+		return a.printJSON(views)
+	}
+	if len(keys) == 0 {
+		a.printf("no keys yet; add one with: vaultchat keys add NAME\n")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.io.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPROVIDER\tHOST\tMODEL\tKEY\tCREATED\tROTATED\tLAST USED\tSTATUS\tNOTE")
+	for i, k := range keys {
+		vw := views[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			a.cell(k.Name), k.Provider, a.cell(k.Host()), a.cell(k.DefaultModel), k.Secret.Masked(),
+			formatDate(k.Created), formatDate(k.Rotated), formatDate(k.LastUsed),
+			a.cell(strings.Join(vw.flags(), ", ")), a.cell(truncate(k.Note, 40)))
+	}
+	return tw.Flush()
+}
+
+// keysShowCmd shows one key.
+type keysShowCmd struct {
+	Name string `arg:"" help:"Key to show."`
+	JSON bool   `name:"json" help:"Print JSON."`
+}
+
+// Run prints every field but the secret, which appears masked.
+func (c *keysShowCmd) Run(a *app) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	k, err := v.Key(c.Name)
+	if err != nil {
+		return err
+	}
+	vw := newKeyView(k, a.now(), cfg.RotationWarningDays)
+	if c.JSON {
+		return a.printJSON(vw)
+	}
+	tw := tabwriter.NewWriter(a.io.Out, 0, 0, 2, ' ', 0)
+	row := func(label, value string) { fmt.Fprintf(tw, "%s:\t%s\n", label, value) }
+	row("name", a.cell(k.Name))
+	row("id", k.ID)
+	row("provider", k.Provider)
+	row("base url", a.cell(k.BaseURL))
+	if k.Organization != "" {
+		row("organization", a.cell(k.Organization))
+	}
+	if k.Project != "" {
+		row("project", a.cell(k.Project))
+	}
+	row("default model", a.cell(k.DefaultModel))
+	allowed := "any"
+	if len(k.AllowedModels) > 0 {
+		allowed = strings.Join(k.AllowedModels, ", ")
+	}
+	row("allowed models", a.cell(allowed))
+	row("budget", formatBudget(k.Budget))
+	if k.Provider == vault.ProviderAzure {
+		row("azure api version", a.cell(k.AzureAPIVersion))
+		var deps []string
+		for m, d := range k.AzureDeployments {
+			deps = append(deps, m+"="+d)
+		}
+		sort.Strings(deps)
+		row("azure deployments", a.cell(strings.Join(deps, ", ")))
+	}
+	row("key", k.Secret.Masked())
+	row("created", formatDate(k.Created))
+	row("rotated", formatDate(k.Rotated))
+	row("last used", formatDate(k.LastUsed))
+	expires := "-"
+	if !k.Expires.IsZero() {
+		expires = k.Expires.UTC().Format(dateLayout)
+	}
+	row("expires", expires)
+	check := "never"
+	if !k.LastCheck.At.IsZero() {
+		check = fmt.Sprintf("%s on %s", a.cell(k.LastCheck.Status), k.LastCheck.At.Local().Format("2006-01-02 15:04"))
+	}
+	row("last check", check)
+	row("note", a.cell(k.Note))
+	if f := vw.flags(); len(f) > 0 {
+		row("status", strings.Join(f, ", "))
+	}
+	return tw.Flush()
+}
+
+// keyView is a key as "keys list --json" and "keys show --json" print it.
+// It has no secret field at all: only the masked fingerprint.
+type keyView struct {
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Provider         string            `json:"provider"`
+	BaseURL          string            `json:"base_url"`
+	Host             string            `json:"host"`
+	Organization     string            `json:"organization,omitempty"`
+	Project          string            `json:"project,omitempty"`
+	DefaultModel     string            `json:"default_model,omitempty"`
+	AllowedModels    []string          `json:"allowed_models,omitempty"`
+	Budget           vault.Budget      `json:"budget,omitzero"`
+	Note             string            `json:"note,omitempty"`
+	Fingerprint      string            `json:"fingerprint"`
+	Created          time.Time         `json:"created"`
+	Rotated          time.Time         `json:"rotated,omitzero"`
+	LastUsed         time.Time         `json:"last_used,omitzero"`
+	Expires          string            `json:"expires,omitempty"`
+	LastCheck        *vault.Check      `json:"last_check,omitempty"`
+	AzureAPIVersion  string            `json:"azure_api_version,omitempty"`
+	AzureDeployments map[string]string `json:"azure_deployments,omitempty"`
+	RotationDue      bool              `json:"rotation_due"`
+	Expired          bool              `json:"expired"`
+}
+
+func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
+	vw := keyView{
+		ID: k.ID, Name: k.Name, Provider: k.Provider, BaseURL: k.BaseURL, Host: k.Host(),
+		Organization: k.Organization, Project: k.Project, DefaultModel: k.DefaultModel,
+		AllowedModels: k.AllowedModels, Budget: k.Budget, Note: k.Note, Fingerprint: k.Secret.Masked(),
+		Created: k.Created, Rotated: k.Rotated, LastUsed: k.LastUsed,
+		AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments,
+		RotationDue: rotationDue(k, now, rotationDays), Expired: expired(k, now),
+	}
+	if !k.Expires.IsZero() {
+		vw.Expires = k.Expires.UTC().Format(dateLayout)
+	}
+	if !k.LastCheck.At.IsZero() {
+		c := k.LastCheck
+		vw.LastCheck = &c
+	}
+	return vw
+}
+
+// flags returns the warnings shown in the STATUS column.
+func (vw keyView) flags() []string {
+	var f []string
+	if vw.Expired {
+		f = append(f, "expired")
+	}
+	if vw.RotationDue {
+		f = append(f, "rotate?")
+	}
+	if vw.LastCheck != nil && !vw.LastCheck.OK {
+		f = append(f, "check: "+vw.LastCheck.Status)
+	}
+	return f
+}
+
+// rotationDue reports whether k's secret was set (created or last rotated)
+// more than days days before now. days <= 0 turns the warning off.
+func rotationDue(k vault.Key, now time.Time, days int) bool {
+	if days <= 0 {
+		return false
+	}
+	last := k.Rotated
+	if last.IsZero() {
+		last = k.Created
+	}
+	return now.Sub(last) > time.Duration(days)*24*time.Hour
+}
+
+// expired reports whether k's expiry date has passed. A key expiring on a
+// date is still valid during that day (UTC).
+func expired(k vault.Key, now time.Time) bool {
+	return !k.Expires.IsZero() && !now.Before(k.Expires.AddDate(0, 0, 1))
+}
+
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(dateLayout)
+}
+
+func formatBudget(b vault.Budget) string {
+	if b.IsZero() {
+		return "none"
+	}
+	var parts []string
+	if b.DailyUSD > 0 {
+		parts = append(parts, fmt.Sprintf("$%.2f/day", b.DailyUSD))
+	}
+	if b.MonthlyUSD > 0 {
+		parts = append(parts, fmt.Sprintf("$%.2f/month", b.MonthlyUSD))
+	}
+	if b.MonthlyTokens > 0 {
+		parts = append(parts, fmt.Sprintf("%d tokens/month", b.MonthlyTokens))
+	}
+	mode := "soft: warns"
+	if b.Hard {
+		mode = "hard: refuses"
+	}
+	return strings.Join(parts, ", ") + " (" + mode + ")"
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// printJSON writes v as indented JSON. Key views hold no secrets, and the
+// text is redacted anyway in case a note quotes a key.
+func (a *app) printJSON(v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	a.printf("%s\n", a.redactor.String(string(b)))
+	return nil
+}

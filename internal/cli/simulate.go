@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/sim"
+)
+
+type simulateCmd struct {
+	Addr  string `name:"addr" default:"127.0.0.1:0" placeholder:"127.0.0.1:PORT" help:"Loopback address to listen on (port 0 picks a free one)."`
+	Delay string `name:"delay" default:"15ms" placeholder:"DURATION" help:"Pause between streamed chunks."`
+}
+
+// Run serves the built-in OpenAI-compatible simulator until interrupted.
+func (c *simulateCmd) Run(a *app) error {
+	delay, err := time.ParseDuration(c.Delay)
+	if err != nil {
+		return usagef("--delay %q: %v", c.Delay, err)
+	}
+	s := sim.New(sim.Options{ChunkDelay: delay})
+	url, err := s.Start(c.Addr)
+	if err != nil {
+		return withHint(fmt.Errorf("start simulator: %w", err), "the simulator listens on loopback only, e.g. --addr 127.0.0.1:8080")
+	}
+	defer s.Close()
+	fmt.Fprintln(a.io.Out, url)
+	fmt.Fprintf(a.io.ErrOut, "vaultchat simulator listening; any key works; models: %v; fault models: %v\n", sim.Models, sim.Faults)
+	fmt.Fprintf(a.io.ErrOut, "try: vaultchat keys add sim --provider openai-compatible --base-url %s --model sim-fast\n", url)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/signal"
+	"syscall"
+	"time"
+
+	appbackend "github.com/vaultchat/vaultchat/internal/app"
+	"github.com/vaultchat/vaultchat/ui"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+// runTUI starts the full-screen app on the vault in a.home.
+func (a *app) runTUI() error {
+	if !vault.Exists(a.home) {
+		return withHint(fmt.Errorf("no vault in %s", a.home),
+			`create one with "vaultchat init", or try the app with "vaultchat --demo"`)
+	}
+	if !a.io.IsStdoutTTY || !a.io.IsStdinTTY {
+		return withHint(errors.New("the full-screen app needs a terminal"), `use "vaultchat ask" in scripts`)
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	engineOpts, err := a.engineOptions(false)
+	if err != nil {
+		return err
+	}
+	appCfg := appbackend.Config{Home: a.home, Vault: vault.Options{IdentityFile: a.identity}, Engine: engineOpts}
+	backend := appbackend.New(appCfg)
+	// With a passphrase file the vault is unlocked before the screen
+	// starts, so errors print like any command's.
+	if a.passphraseFile != "" || !backend.NeedsPassphrase() {
+		v, err := a.open()
+		if err != nil {
+			return err
+		}
+		if backend, err = appbackend.Open(appCfg, v); err != nil {
+			v.Close()
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	return ui.Run(ctx, backend, ui.Options{
+		IdleLock:     idleLock(cfg.IdleLock),
+		InitialKeyID: cfg.DefaultKey,
+	})
+}
+
+// idleLock turns the config's "0 means off" into the UI's "negative
+// means off".
+func idleLock(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}

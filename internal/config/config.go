@@ -1,0 +1,178 @@
+// Package config reads vaultchat's optional settings file, config.toml.
+//
+// The file lives at $XDG_CONFIG_HOME/vaultchat/config.toml unless the user
+// names another one. A missing file means every default; a key the parser
+// does not know is an error naming it, so a typo never silently does
+// nothing. An example with every setting:
+//
+//	idle_lock = "10m"            # lock the unlocked vault after this idle time; "0s" never
+//	rotation_warning_days = 90   # flag keys not rotated for longer; 0 never
+//	max_retries = 3              # retries of a rate-limited or failed request
+//	default_key = "work"         # key used when none is named
+//
+//	[prices."gpt-4o"]            # USD per million tokens, overriding built-in prices
+//	input = 2.5
+//	cached_input = 1.25
+//	output = 10
+//
+// The file holds no secrets and is not encrypted.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Defaults for settings the file leaves out.
+const (
+	DefaultIdleLock            = 10 * time.Minute
+	DefaultRotationWarningDays = 90
+	DefaultMaxRetries          = 3
+)
+
+// maxRetriesLimit bounds max_retries: more than this only hammers a
+// provider that is already refusing.
+const maxRetriesLimit = 10
+
+// maxFileSize bounds what Load reads; a settings file is a few hundred
+// bytes.
+const maxFileSize = 1 << 20
+
+// Config is the parsed settings file with defaults filled in.
+type Config struct {
+	// IdleLock is how long the full-screen app may sit idle before it
+	// drops the unlocked vault from memory. Zero turns the idle lock off.
+	IdleLock time.Duration
+	// RotationWarningDays flags keys whose secret was last set (created or
+	// rotated) more than this many days ago. Zero turns the flag off.
+	RotationWarningDays int
+	// MaxRetries is how many times a rate-limited or failed request is
+	// retried before the error is shown.
+	MaxRetries int
+	// Prices overrides the built-in price table of the usage ledger, per
+	// model name.
+	Prices map[string]Price
+	// DefaultKey names the key used when a command or the app is not told
+	// which one to use. Empty means none.
+	DefaultKey string
+}
+
+// Price is what a model costs, in USD per million tokens.
+type Price struct {
+	Input       float64 `toml:"input"`
+	CachedInput float64 `toml:"cached_input"`
+	Output      float64 `toml:"output"`
+}
+
+// Default returns the settings used when there is no file.
+func Default() Config {
+	return Config{
+		IdleLock:            DefaultIdleLock,
+		RotationWarningDays: DefaultRotationWarningDays,
+		MaxRetries:          DefaultMaxRetries,
+		Prices:              map[string]Price{},
+	}
+}
+
+// file mirrors config.toml. Pointers tell a setting left out (default) from
+// one set to its zero value.
+type file struct {
+	IdleLock            *string          `toml:"idle_lock"`
+	RotationWarningDays *int             `toml:"rotation_warning_days"`
+	MaxRetries          *int             `toml:"max_retries"`
+	Prices              map[string]Price `toml:"prices"`
+	DefaultKey          *string          `toml:"default_key"`
+}
+
+// Load reads the settings file at path. A file that does not exist yields
+// Default(); any other problem is an error naming the file.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Default(), nil
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("read config %s: %w", path, err)
+	}
+	if len(data) > maxFileSize {
+		return Config{}, fmt.Errorf("config %s is over %d bytes", path, maxFileSize)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse parses the content of a settings file.
+func Parse(data []byte) (Config, error) {
+	var raw file
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		return Config{}, err
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		return Config{}, fmt.Errorf("unknown key %q", undecoded[0].String())
+	}
+	c := Default()
+	if raw.IdleLock != nil {
+		d, err := time.ParseDuration(*raw.IdleLock)
+		if err != nil {
+			return Config{}, fmt.Errorf("idle_lock: %q is not a duration such as \"10m\" or \"1h30m\"", *raw.IdleLock)
+		}
+		if d < 0 {
+			return Config{}, errors.New("idle_lock cannot be negative")
+		}
+		c.IdleLock = d
+	}
+	if raw.RotationWarningDays != nil {
+		if *raw.RotationWarningDays < 0 {
+			return Config{}, errors.New("rotation_warning_days cannot be negative")
+		}
+		c.RotationWarningDays = *raw.RotationWarningDays
+	}
+	if raw.MaxRetries != nil {
+		if *raw.MaxRetries < 0 || *raw.MaxRetries > maxRetriesLimit {
+			return Config{}, fmt.Errorf("max_retries must be between 0 and %d", maxRetriesLimit)
+		}
+		c.MaxRetries = *raw.MaxRetries
+	}
+	for model, p := range raw.Prices {
+		if model == "" || hasControl(model) {
+			return Config{}, fmt.Errorf("prices: model name %q is empty or has control characters", model)
+		}
+		if p.Input < 0 || p.CachedInput < 0 || p.Output < 0 {
+			return Config{}, fmt.Errorf("prices.%q: prices cannot be negative", model)
+		}
+		c.Prices[model] = p
+	}
+	if raw.DefaultKey != nil {
+		if hasControl(*raw.DefaultKey) || strings.TrimSpace(*raw.DefaultKey) != *raw.DefaultKey {
+			return Config{}, fmt.Errorf("default_key %q has control characters or surrounding spaces", *raw.DefaultKey)
+		}
+		c.DefaultKey = *raw.DefaultKey
+	}
+	return c, nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,154 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want func(c *Config)
+	}{
+		{"empty file gives defaults", "", func(c *Config) {}},
+		{"every setting", `
+idle_lock = "1h30m"
+rotation_warning_days = 30
+max_retries = 5
+default_key = "work"
+
+[prices."gpt-4o"]
+input = 2.5
+cached_input = 1.25
+output = 10
+`, func(c *Config) {
+			c.IdleLock = 90 * time.Minute
+			c.RotationWarningDays = 30
+			c.MaxRetries = 5
+			c.DefaultKey = "work"
+			c.Prices["gpt-4o"] = Price{Input: 2.5, CachedInput: 1.25, Output: 10}
+		}},
+		{"zero values are kept, not replaced by defaults", `
+idle_lock = "0s"
+rotation_warning_days = 0
+max_retries = 0
+`, func(c *Config) {
+			c.IdleLock = 0
+			c.RotationWarningDays = 0
+			c.MaxRetries = 0
+		}},
+		{"a price table may leave fields out", `
+[prices."local/llama"]
+output = 0.5
+`, func(c *Config) {
+			c.Prices["local/llama"] = Price{Output: 0.5}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tt.in))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			want := Default()
+			tt.want(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Parse =\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		wantErr string
+	}{
+		{"unknown top-level key", `idle_lok = "5m"`, `unknown key "idle_lok"`},
+		{"unknown key in a price table", "[prices.\"gpt-4o\"]\ninptu = 1\n", `unknown key "prices.gpt-4o.inptu"`},
+		{"unknown table", "[colours]\nfg = 1\n", `unknown key "colours`},
+		{"duration without unit", `idle_lock = "10"`, "idle_lock"},
+		{"duration as an integer", `idle_lock = 10`, "idle_lock"},
+		{"negative duration", `idle_lock = "-1m"`, "idle_lock cannot be negative"},
+		{"negative rotation days", `rotation_warning_days = -1`, "rotation_warning_days"},
+		{"too many retries", `max_retries = 11`, "max_retries"},
+		{"negative retries", `max_retries = -1`, "max_retries"},
+		{"negative price", "[prices.m]\ninput = -1\n", "negative"},
+		{"control character in default key", `default_key = "a\u0007b"`, "default_key"},
+		{"not TOML", `idle_lock = `, "idle_lock"},
+		{"wrong type", `max_retries = "three"`, "max_retries"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.in))
+			if err == nil {
+				t.Fatalf("Parse(%q) succeeded; want an error containing %q", tt.in, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse(%q) error = %q; want it to contain %q", tt.in, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+
+	t.Run("missing file gives defaults", func(t *testing.T) {
+		c, err := Load(filepath.Join(dir, "nope", "config.toml"))
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if !reflect.DeepEqual(c, Default()) {
+			t.Errorf("Load = %+v; want defaults", c)
+		}
+	})
+
+	t.Run("file is read", func(t *testing.T) {
+		path := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(path, []byte("max_retries = 7\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(path)
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if c.MaxRetries != 7 {
+			t.Errorf("MaxRetries = %d; want 7", c.MaxRetries)
+		}
+	})
+
+	t.Run("errors name the file", func(t *testing.T) {
+		path := filepath.Join(dir, "bad.toml")
+		if err := os.WriteFile(path, []byte("bogus = 1\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), `"bogus"`) {
+			t.Errorf("Load error = %v; want it to name %s and the key", err, path)
+		}
+	})
+
+	t.Run("a directory is an error", func(t *testing.T) {
+		if _, err := Load(dir); err == nil {
+			t.Error("Load of a directory succeeded")
+		}
+	})
+
+	t.Run("oversized file is refused", func(t *testing.T) {
+		path := filepath.Join(dir, "huge.toml")
+		big := strings.Repeat("# padding\n", maxFileSize/10+1)
+		if err := os.WriteFile(path, []byte(big), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "bytes") {
+			t.Errorf("Load of a %d-byte file: err = %v; want a size error", len(big), err)
+		}
+	})
+}
