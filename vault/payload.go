@@ -119,3 +119,33 @@ func decodePayload(b []byte) (payload, error) {
 	}
 	return p, nil
 }
+
+// change is what an Update changed.
+type change int
+
+const (
+	changeNone        change = iota
+	changeBookkeeping        // only last-used and last-check dates
+	changeData               // anything else
+)
+
+// changes compares two states.
+func changes(before, after payload) change {
+	b, errB := encodePayload(before)
+	a, errA := encodePayload(after)
+	if errA == nil && errB == nil && string(a) == string(b) {
+		return changeNone
+	}
+	before, after = before.clone(), after.clone()
+	for _, p := range []*payload{&before, &after} {
+		for i := range p.Keys {
+			p.Keys[i].LastUsed, p.Keys[i].LastCheck = time.Time{}, Check{}
+		}
+	}
+	b, errB = encodePayload(before)
+	a, errA = encodePayload(after)
+	if errA == nil && errB == nil && string(a) == string(b) {
+		return changeBookkeeping
+	}
+	return changeData
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 )
@@ -310,4 +311,47 @@ func TestRestoreKeepsEveryBrokenFile(t *testing.T) {
 		}
 	}
 	mustOpen(t, home, opts)
+}
+
+func TestBookkeepingDoesNotRotateBackups(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	for _, name := range []string{"a", "b", "c"} {
+		if err := v.Update(func(tx *Tx) error { _, err := tx.Add(testKey(t, name)); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backups := func() []uint64 {
+		bs, err := v.Backups()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gens []uint64
+		for _, b := range bs {
+			gens = append(gens, b.Generation)
+		}
+		return gens
+	}
+	want := backups()
+	gen := v.Generation()
+	for i := 0; i < 5; i++ {
+		if err := v.Update(func(tx *Tx) error { return tx.Touch("a", time.Now().Add(time.Duration(i)*time.Second)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := backups(); !slices.Equal(got, want) {
+		t.Fatalf("touching a key rotated the backups: %v, want %v", got, want)
+	}
+	if v.Generation() != gen+5 {
+		t.Fatalf("generation %d, want %d: bookkeeping saves must still bump it", v.Generation(), gen+5)
+	}
+	if err := v.Update(func(tx *Tx) error { return nil }); err != nil || v.Generation() != gen+5 {
+		t.Fatalf("an empty update wrote a generation (%d) or failed: %v", v.Generation(), err)
+	}
+	if err := v.Update(func(tx *Tx) error { return tx.Rename("a", "z") }); err != nil {
+		t.Fatal(err)
+	}
+	if got := backups(); got[0] != gen+5 {
+		t.Fatalf("a real change did not rotate the backups: %v", got)
+	}
 }

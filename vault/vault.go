@@ -298,7 +298,7 @@ func (v *Vault) Update(fn func(tx *Tx) error) error {
 	if err := v.usable(); err != nil {
 		return err
 	}
-	return withLock(v.dir, func() error {
+	return withLock(v.dir, func() (err error) {
 		if err := v.loadLocked(); err != nil {
 			return err
 		}
@@ -308,7 +308,18 @@ func (v *Vault) Update(fn func(tx *Tx) error) error {
 			v.state = before
 			return err
 		}
-		if err := v.writeLocked(); err != nil {
+		switch changes(before, v.state) {
+		case changeNone:
+			return nil
+		case changeBookkeeping:
+			// Last-used and last-check dates change on every chat turn
+			// and check; rotating backups for them would push the real
+			// previous states out within three turns.
+			err = v.writeNoRotateLocked()
+		default:
+			err = v.writeLocked()
+		}
+		if err != nil {
 			v.state = before
 			return err
 		}
@@ -331,7 +342,13 @@ func (v *Vault) usable() error {
 
 // writeLocked rotates backups and writes the next generation. The caller
 // holds the lock.
-func (v *Vault) writeLocked() error {
+func (v *Vault) writeLocked() error { return v.write(true) }
+
+// writeNoRotateLocked writes the next generation without rotating
+// backups, for bookkeeping-only changes. The caller holds the lock.
+func (v *Vault) writeNoRotateLocked() error { return v.write(false) }
+
+func (v *Vault) write(rotate bool) error {
 	cleanTemps(v.dir)
 	recipients, err := v.recipientsLocked()
 	if err != nil {
@@ -344,8 +361,10 @@ func (v *Vault) writeLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := rotateBackups(v.dir); err != nil {
-		return fmt.Errorf("rotate backups: %w", err)
+	if rotate {
+		if err := rotateBackups(v.dir); err != nil {
+			return fmt.Errorf("rotate backups: %w", err)
+		}
 	}
 	if err := seal(filepath.Join(v.dir, vaultFile), plaintext, recipients...); err != nil {
 		return fmt.Errorf("save vault: %w", err)
