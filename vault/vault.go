@@ -266,9 +266,11 @@ func (v *Vault) Close() {
 	v.loaded = false
 }
 
-// Save writes the in-memory state as the next generation. It fails with
+// Save re-encrypts the loaded state as the next generation, rotating the
+// backups (to the current recipients: use it after a recipient change made
+// elsewhere, or to rewrite a vault with a fresh file key). It fails with
 // ErrChanged if another process saved since this Vault loaded, so a stale
-// view never overwrites newer data; use Update for read-modify-write.
+// view never overwrites newer data; changes go through Update.
 func (v *Vault) Save() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
