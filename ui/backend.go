@@ -46,3 +46,7 @@ const (
 	BudgetWarn = backend.BudgetWarn
 	BudgetOver = backend.BudgetOver
 )
+
+// ErrExists is wrapped by the error Backend.Export returns when it refuses
+// to replace an existing file; the export dialog then asks.
+var ErrExists = backend.ErrExists

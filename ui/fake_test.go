@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -37,11 +38,14 @@ type fakeBackend struct {
 	nextID int
 	usage  UsageView
 
-	sends    []SendRequest
-	sendCtx  context.Context
-	stream   chan chat.Event
-	exported []string
-	notes    []string
+	sends   []SendRequest
+	sendCtx context.Context
+	stream  chan chat.Event
+	notes   []string
+
+	exports   []exportCall
+	existing  map[string]bool // absolute paths Export refuses without overwrite
+	exportErr error
 }
 
 func newFakeBackend(now time.Time) *fakeBackend {
@@ -154,9 +158,39 @@ func (f *fakeBackend) Send(ctx context.Context, req SendRequest) (<-chan chat.Ev
 
 func (f *fakeBackend) Usage(string, string) UsageView { return f.usage }
 
-func (f *fakeBackend) ExportMarkdown(id, path string) (string, error) {
-	f.exported = append(f.exported, path)
-	return path, nil
+// exportCall is one call of Export.
+type exportCall struct {
+	id, format, path string
+	overwrite        bool
+}
+
+// fakeCwd is the directory the fake resolves relative export paths in.
+const fakeCwd = "/home/ada/work"
+
+// Export records the call; it refuses paths in existing unless
+// overwrite, as the real backend does, and fails with exportErr if set.
+func (f *fakeBackend) Export(id, format, path string, overwrite bool) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.exports = append(f.exports, exportCall{id: id, format: format, path: path, overwrite: overwrite})
+	if f.exportErr != nil {
+		return "", f.exportErr
+	}
+	if _, ok := f.convs[id]; !ok {
+		return "", fmt.Errorf("no conversation %s", id)
+	}
+	abs := path
+	if !filepath.IsAbs(path) {
+		abs = filepath.Join(fakeCwd, path)
+	}
+	if f.existing[abs] && !overwrite {
+		return "", fmt.Errorf("export to %s: %w", abs, ErrExists)
+	}
+	if f.existing == nil {
+		f.existing = map[string]bool{}
+	}
+	f.existing[abs] = true
+	return abs, nil
 }
 
 // harness drives a Model without a terminal: it runs commands

@@ -41,14 +41,16 @@ var bindingGroups = []struct {
 		{"alt+r", "rename"},
 		{"alt+d", "delete (asks first)"},
 		{"alt+s", "system prompt"},
-		{"alt+e", "export as Markdown"},
+		{"ctrl+s alt+e", "export: md json txt html"},
+		{"/export fmt path", "export from the input"},
 		{"list: enter n r d", "open new rename delete"},
+		{"list: e ctrl+s", "export the selected one"},
 	}},
 	{"Keys & models", []binding{
 		{"ctrl+k", "switch key"},
 		{"ctrl+p", "pick model"},
 		{"picker: ctrl+r", "refresh models"},
-		{"ctrl+s", "usage pane"},
+		{"ctrl+t", "usage pane"},
 	}},
 	{"Editing", []binding{
 		{"ctrl+a home / end", "line start / end"},

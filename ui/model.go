@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
+	"github.com/vaultchat/vaultchat/internal/transcript"
 	"github.com/vaultchat/vaultchat/ui/markdown"
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
@@ -32,6 +32,7 @@ const (
 	overlayPicker
 	overlayPrompt
 	overlayConfirm
+	overlayExport
 )
 
 type focusKind int
@@ -47,7 +48,6 @@ type promptKind int
 const (
 	promptRename promptKind = iota
 	promptSystem
-	promptExport
 )
 
 // Model is the TUI's single Bubble Tea model. Components (chat list,
@@ -104,6 +104,8 @@ type Model struct {
 	confirmText string
 	confirmID   string
 	helpOff     int
+	exp         exportDialog
+	exportSeq   int
 
 	streaming bool
 	streamSeq int
@@ -344,6 +346,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case opDoneMsg:
 		return m, m.applyOp(msg)
+	case exportDoneMsg:
+		return m, m.applyExport(msg)
 	case draftFileMsg:
 		if msg.err != nil {
 			m.setNotice(msg.err.Error(), true)
@@ -558,6 +562,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.promptKey(msg)
 	case overlayConfirm:
 		return m.confirmKey(msg)
+	case overlayExport:
+		return m.exportKey(msg)
 	}
 	return m.mainKey(msg)
 }
@@ -595,6 +601,9 @@ func (m *Model) handlePaste(s string) tea.Cmd {
 		m.picker.refilter()
 	case m.overlay == overlayPrompt:
 		m.promptInput.SetValue(m.promptInput.Value() + oneLine(cleanInput(s)))
+	case m.overlay == overlayExport && !m.exp.busy && m.exp.confirm == "":
+		m.exp.path.SetValue(m.exp.path.Value() + oneLine(cleanInput(s)))
+		m.exp.path.CursorEnd()
 	case m.overlay == overlayNone:
 		m.focus = focusInput
 		m.input.Insert(s)
@@ -617,10 +626,12 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.openKeyPicker()
 	case "ctrl+p":
 		return m.openModelPicker()
-	case "ctrl+s":
+	case "ctrl+t":
 		m.showSide = !m.sideVisible()
 		m.sideSet = true
 		return nil
+	case "ctrl+s":
+		return m.exportSelected()
 	case "ctrl+o":
 		m.showConvs = !m.showConvs
 		if m.showConvs {
@@ -647,7 +658,7 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 	case "alt+s":
 		return m.openSystemPrompt()
 	case "alt+e":
-		return m.openExport()
+		return m.openExport(m.convID, m.convTitle, transcript.Markdown, "")
 	case "f1":
 		m.overlay, m.helpOff = overlayHelp, 0
 		return nil
@@ -778,6 +789,10 @@ func (m *Model) convListKey(k string) tea.Cmd {
 		if m.convSel < len(m.convs) {
 			return m.openDelete(m.convs[m.convSel].ID, m.convs[m.convSel].Title)
 		}
+	case "e":
+		if m.convSel < len(m.convs) {
+			return m.openExport(m.convs[m.convSel].ID, m.convs[m.convSel].Title, transcript.Markdown, "")
+		}
 	}
 	return nil
 }
@@ -788,6 +803,11 @@ func (m *Model) submit() tea.Cmd {
 	text := m.input.Value()
 	if strings.TrimSpace(text) == "" {
 		return nil
+	}
+	if strings.HasPrefix(strings.TrimSpace(text), "/") {
+		if cmd, ok := m.exportCommand(text); ok {
+			return cmd
+		}
 	}
 	if m.streaming {
 		m.setNotice("a reply is still streaming; esc stops it", true)
@@ -1080,6 +1100,8 @@ func (m *Model) lock(reason string) tea.Cmd {
 	m.picker = picker{}
 	m.promptInput = textinput.Model{}
 	m.promptID, m.promptTitle, m.confirmID, m.confirmText = "", "", "", ""
+	m.exp = exportDialog{}
+	m.exportSeq++ // the result of an export still running is dropped
 	m.notice = ""
 	m.side, m.sideKey = nil, ""
 	m.hint, m.hintKey = "", ""
@@ -1137,36 +1159,6 @@ func (m *Model) openSystemPrompt() tea.Cmd {
 	return nil
 }
 
-func (m *Model) openExport() tea.Cmd {
-	if m.convID == "" {
-		m.setNotice("nothing to export yet", true)
-		return nil
-	}
-	m.openPrompt(promptExport, m.convID, "export conversation as Markdown to", exportName(m.convTitle))
-	return nil
-}
-
-// exportName proposes a file name from a title.
-func exportName(title string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(title) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	name := strings.Trim(b.String(), "-")
-	if name == "" {
-		name = "conversation"
-	}
-	if len(name) > 48 {
-		name = strings.Trim(name[:48], "-")
-	}
-	return filepath.Clean(name + ".md")
-}
-
 func (m *Model) openPrompt(kind promptKind, id, title, value string) {
 	ti := textinput.New()
 	ti.Prompt = "› "
@@ -1204,11 +1196,6 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 				return nil
 			}
 			return systemPromptCmd(m.b, m.promptID, v)
-		case promptExport:
-			if v == "" {
-				return nil
-			}
-			return exportCmd(m.b, m.promptID, v)
 		}
 		return nil
 	}
@@ -1253,8 +1240,6 @@ func (m *Model) applyOp(msg opDoneMsg) tea.Cmd {
 			m.systemPrompt = msg.value
 		}
 		m.setNotice("system prompt saved; it applies from the next turn", false)
-	case "export":
-		m.setNotice("exported to "+msg.value, false)
 	}
 	return convsCmd(m.b)
 }

@@ -477,8 +477,9 @@ func TestConversationManagement(t *testing.T) {
 	}
 	h.key("alt+e")
 	h.key("enter")
-	if len(h.b.exported) != 1 || h.b.exported[0] != "renamed-chat.md" || !strings.Contains(h.screen(), "exported to renamed-chat.md") {
-		t.Fatalf("export %v", h.b.exported)
+	want := exportCall{id: "c100", format: "md", path: "./renamed-chat.md"}
+	if len(h.b.exports) != 1 || h.b.exports[0] != want || !strings.Contains(h.screen(), "exported to "+fakeCwd+"/renamed-chat.md") {
+		t.Fatalf("exports %+v, want %+v:\n%s", h.b.exports, want, h.screen())
 	}
 	h.key("alt+d")
 	h.key("n")

@@ -67,12 +67,20 @@ type (
 	}
 	streamClosedMsg struct{ seq int }
 	// opDoneMsg reports a conversation operation (rename, delete, system
-	// prompt, export).
+	// prompt).
 	opDoneMsg struct {
 		op     string
 		convID string
 		value  string
 		err    error
+	}
+	// exportDoneMsg reports an export: the path written, or an error
+	// (wrapping ErrExists when the file is already there).
+	exportDoneMsg struct {
+		seq     int
+		path    string
+		written string
+		err     error
 	}
 	draftFileMsg struct {
 		path string
@@ -222,10 +230,12 @@ func systemPromptCmd(b Backend, id, prompt string) tea.Cmd {
 	}
 }
 
-func exportCmd(b Backend, id, path string) tea.Cmd {
+// exportCmd writes an export; path is what the user typed, kept for the
+// overwrite question.
+func exportCmd(b Backend, seq int, id, format, path string, overwrite bool) tea.Cmd {
 	return func() tea.Msg {
-		written, err := b.ExportMarkdown(id, path)
-		return opDoneMsg{op: "export", convID: id, value: written, err: err}
+		written, err := b.Export(id, format, path, overwrite)
+		return exportDoneMsg{seq: seq, path: path, written: written, err: err}
 	}
 }
 

@@ -223,6 +223,8 @@ func (m *Model) mainView() string {
 		w := min(m.width-4, 64)
 		body := []string{truncate(m.confirmText, w-4), "", st.Muted.Render("y delete · n keep")}
 		m.drawCentered(rows, box("delete conversation", body, w, len(body)+2, st.DialogBorder, st.DialogTitle))
+	case overlayExport:
+		m.drawCentered(rows, m.exportBox())
 	}
 	return strings.Join(rows, "\n")
 }
@@ -337,10 +339,10 @@ func (m *Model) buildHintLine() string {
 	case m.streaming:
 		hints = [][2]string{{"esc", "stop"}, {"pgup", "scroll"}, {"ctrl+k", "key"}, {"?", "help"}}
 	case m.focus == focusConvs:
-		hints = [][2]string{{"enter", "open"}, {"n", "new"}, {"r", "rename"}, {"d", "delete"}, {"tab", "input"}, {"ctrl+o", "hide"}}
+		hints = [][2]string{{"enter", "open"}, {"n", "new"}, {"r", "rename"}, {"d", "delete"}, {"e", "export"}, {"tab", "input"}, {"ctrl+o", "hide"}}
 	default:
 		hints = [][2]string{{"enter", "send"}, {"alt+enter", "newline"}, {"ctrl+k", "key"}, {"ctrl+p", "model"},
-			{"ctrl+s", "usage"}, {"ctrl+o", "chats"}, {"ctrl+r", "regenerate"}, {"ctrl+y", "copy"}, {"ctrl+l", "lock"}, {"?", "help"}}
+			{"ctrl+t", "usage"}, {"ctrl+o", "chats"}, {"ctrl+s", "export"}, {"ctrl+r", "retry"}, {"ctrl+y", "copy"}, {"ctrl+l", "lock"}, {"?", "help"}}
 	}
 	var b strings.Builder
 	b.WriteString(" ")

@@ -102,7 +102,7 @@ func TestGoldenViews(t *testing.T) {
 			h.b.usage = richUsage(testNow)
 			h.unlocked()
 			if !h.m.sideVisible() {
-				h.key("ctrl+s")
+				h.key("ctrl+t")
 			}
 		}},
 		{"key-picker", func(h *harness) {
@@ -128,6 +128,20 @@ func TestGoldenViews(t *testing.T) {
 				RetryAfter: 20 * time.Second, Hint: "rate limited; retry in 20s or switch key"}}
 			close(h.b.stream)
 			h.pump(false)
+		}},
+		{"export-dialog", func(h *harness) {
+			withConversation(h.b)
+			h.unlocked()
+			h.key("ctrl+s")
+			h.key("tab")
+		}},
+		{"export-overwrite", func(h *harness) {
+			withConversation(h.b)
+			h.b.existing = map[string]bool{fakeCwd + "/go-arithmetic.html": true}
+			h.unlocked()
+			h.key("ctrl+s")
+			h.key("shift+tab")
+			h.key("enter")
 		}},
 		{"locked", func(h *harness) {
 			h.unlocked()

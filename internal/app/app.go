@@ -7,16 +7,23 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/renameio/v2"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/keycheck"
 	"github.com/vaultchat/vaultchat/internal/models"
 	"github.com/vaultchat/vaultchat/internal/store"
 	"github.com/vaultchat/vaultchat/internal/tokens"
@@ -33,19 +40,46 @@ type Config struct {
 	// replaced by the one the unlock screen supplies.
 	Vault  vault.Options
 	Engine engine.Options
-	Now    func() time.Time
+	// Now is the clock; nil means time.Now. It is also the engine's clock
+	// unless Engine.Now is set, so that what a turn records lands on the
+	// day and month that Keys and Usage look at.
+	Now func() time.Time
 }
 
 // App implements backend.Backend. It is safe for concurrent use.
 type App struct {
 	cfg Config
 
-	mu        sync.Mutex
-	vault     *vault.Vault
-	engine    *engine.Engine
-	models    map[string][]string        // key ID → model list cache
-	limits    map[string]chat.RateLimits // key ID → last rate limits
-	keyFailed map[string]bool            // key ID → last request said invalid key
+	mu      sync.Mutex
+	vault   *vault.Vault
+	engine  *engine.Engine
+	models  map[string][]string        // key ID → model list cache
+	limits  map[string]chat.RateLimits // key ID → last rate limits
+	outcome map[string]keyOutcome      // key ID → what its last request said
+
+	// convs serializes what this App does to one conversation: a turn
+	// holds its conversation's lock until the engine has saved the reply,
+	// and edits (rename, notes, system prompt, delete) take it too, so an
+	// edit made while a reply streams is not overwritten when the turn
+	// saves the conversation it loaded before the edit. It survives Lock:
+	// a turn may still be finishing.
+	convMu sync.Mutex
+	convs  map[string]*sync.Mutex
+
+	// active counts turns whose final event has not been handled yet;
+	// Lock waits a moment for them so a canceled reply is still saved.
+	active atomic.Int32
+}
+
+// lockGrace is how long Lock waits for turns in progress (which the UI
+// cancels first) to save their partial replies before the vault closes.
+const lockGrace = 5 * time.Second
+
+// keyOutcome is what the last request made with a key in this session
+// proved: that the key is invalid, or that it works.
+type keyOutcome struct {
+	invalid bool
+	at      time.Time
 }
 
 var _ backend.Backend = (*App)(nil)
@@ -55,7 +89,10 @@ func New(cfg Config) *App {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &App{cfg: cfg}
+	if cfg.Engine.Now == nil {
+		cfg.Engine.Now = cfg.Now
+	}
+	return &App{cfg: cfg, convs: map[string]*sync.Mutex{}}
 }
 
 // Open wraps an already unlocked vault, for callers that unlocked it
@@ -75,10 +112,15 @@ func (a *App) attach(v *vault.Vault) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.vault != nil && a.vault != v {
+		// Unlocked twice: drop the old vault's secrets now rather than
+		// leave them to the garbage collector.
+		a.vault.Close()
+	}
 	a.vault, a.engine = v, eng
 	a.models = map[string][]string{}
 	a.limits = map[string]chat.RateLimits{}
-	a.keyFailed = map[string]bool{}
+	a.outcome = map[string]keyOutcome{}
 	return nil
 }
 
@@ -86,10 +128,11 @@ func (a *App) attach(v *vault.Vault) error {
 func (a *App) NeedsPassphrase() bool { return vault.UsesPassphrase(a.cfg.Home, a.cfg.Vault) }
 
 // Unlock opens the vault with the passphrase (ignored for identity-file
-// vaults).
+// vaults) and zeroes the passphrase buffer.
 func (a *App) Unlock(passphrase []byte) error {
 	opts := a.cfg.Vault
 	pass := string(passphrase)
+	clear(passphrase)
 	opts.Passphrase = func() (string, error) { return pass, nil }
 	v, err := vault.Open(a.cfg.Home, opts)
 	if err != nil {
@@ -114,12 +157,15 @@ func (a *App) IsInUse(err error) bool {
 
 // Lock drops the vault, its keys and every cache.
 func (a *App) Lock() {
+	for deadline := time.Now().Add(lockGrace); a.active.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.vault != nil {
 		a.vault.Close()
 	}
-	a.vault, a.engine, a.models, a.limits, a.keyFailed = nil, nil, nil, nil, nil
+	a.vault, a.engine, a.models, a.limits, a.outcome = nil, nil, nil, nil, nil
 }
 
 // unlocked returns the vault and engine, or ErrLocked.
@@ -151,7 +197,7 @@ func (a *App) Keys() []backend.KeyInfo {
 		today := eng.Ledger().Today(k.ID, now)
 		verdict := usage.CheckBudget(budgetOf(k), now, today, month)
 		a.mu.Lock()
-		failed := a.keyFailed[k.ID]
+		seen, ok := a.outcome[k.ID]
 		a.mu.Unlock()
 		out = append(out, backend.KeyInfo{
 			KeyRef:        Ref(k),
@@ -163,10 +209,21 @@ func (a *App) Keys() []backend.KeyInfo {
 			CostKnown:     !month.CostUnknown,
 			Estimated:     month.Usage.Estimated,
 			Budget:        budgetLevel(verdict.States),
-			CheckFailed:   failed || (!k.LastCheck.At.IsZero() && !k.LastCheck.OK),
+			CheckFailed:   checkFailed(k.LastCheck, seen, ok),
 		})
 	}
 	return out
+}
+
+// checkFailed reports whether a key's latest evidence says it is invalid:
+// the last request this session made with it, or the last "keys check",
+// whichever is newer. Other failures (unreachable, no quota, rate
+// limited) say nothing about the key itself.
+func checkFailed(check vault.Check, seen keyOutcome, haveSeen bool) bool {
+	if haveSeen && !seen.at.Before(check.At) {
+		return seen.invalid
+	}
+	return !check.At.IsZero() && !check.OK && check.Status == string(keycheck.InvalidKey)
 }
 
 // Ref returns the UI's view of a key: no secret, a masked fingerprint.
@@ -178,6 +235,11 @@ func budgetOf(k vault.Key) usage.Budget {
 	return usage.Budget{Key: k.Name, DailyUSD: k.Budget.DailyUSD, MonthlyUSD: k.Budget.MonthlyUSD, MonthlyTokens: k.Budget.MonthlyTokens, Hard: k.Budget.Hard}
 }
 
+// fractionSlack absorbs float rounding as usage.CheckBudget does, so that
+// the level agrees with its warnings: $0.24 of $0.30 is 80%, and $0.30 of
+// $0.30 spent as 0.1+0.2 is 100%.
+const fractionSlack = 1e-9
+
 func budgetLevel(states []usage.BudgetState) backend.BudgetLevel {
 	if len(states) == 0 {
 		return backend.BudgetNone
@@ -185,16 +247,17 @@ func budgetLevel(states []usage.BudgetState) backend.BudgetLevel {
 	level := backend.BudgetOK
 	for _, s := range states {
 		switch {
-		case s.Fraction >= 1:
+		case s.Fraction >= 1-fractionSlack:
 			return backend.BudgetOver
-		case s.Fraction >= usage.WarnFraction:
+		case s.Fraction >= usage.WarnFraction-fractionSlack:
 			level = backend.BudgetWarn
 		}
 	}
 	return level
 }
 
-// Models lists the key's models, cached per key until refresh.
+// Models lists the key's models, cached per key until refresh. Callers
+// get their own copy of the list.
 func (a *App) Models(ctx context.Context, keyID string, refresh bool) ([]string, error) {
 	_, eng, err := a.unlocked()
 	if err != nil {
@@ -204,7 +267,7 @@ func (a *App) Models(ctx context.Context, keyID string, refresh bool) ([]string,
 	cached, ok := a.models[keyID]
 	a.mu.Unlock()
 	if ok && !refresh {
-		return cached, nil
+		return slices.Clone(cached), nil
 	}
 	list, err := eng.Models(ctx, keyID)
 	if err != nil {
@@ -215,7 +278,7 @@ func (a *App) Models(ctx context.Context, keyID string, refresh bool) ([]string,
 		a.models[keyID] = list
 	}
 	a.mu.Unlock()
-	return list, nil
+	return slices.Clone(list), nil
 }
 
 // Conversations lists saved conversations, newest first.
@@ -245,21 +308,25 @@ func (a *App) Create(systemPrompt string) (*chat.Conversation, error) {
 	return eng.Create(systemPrompt)
 }
 
-// Rename sets a conversation's title.
+// Rename sets a conversation's title. It waits for a turn of the
+// conversation in progress, so that the turn's save does not undo it.
 func (a *App) Rename(id, title string) error {
 	_, eng, err := a.unlocked()
 	if err != nil {
 		return err
 	}
+	defer a.lockConversation(id)()
 	return eng.Store().Rename(id, eng.Redactor().String(title))
 }
 
-// Delete removes a conversation.
+// Delete removes a conversation, after a turn of it in progress has ended
+// (else the turn's save would bring it back).
 func (a *App) Delete(id string) error {
 	_, eng, err := a.unlocked()
 	if err != nil {
 		return err
 	}
+	defer a.lockConversation(id)()
 	return eng.Store().Delete(id)
 }
 
@@ -270,21 +337,37 @@ func (a *App) SetSystemPrompt(id, prompt string) error {
 	})
 }
 
-// AddNote appends a note to a conversation.
+// AddNote appends a note to a conversation. A note added while a reply
+// streams lands after that reply.
 func (a *App) AddNote(id, text string) (chat.Message, error) {
 	var note chat.Message
 	err := a.edit(id, func(c *chat.Conversation, eng *engine.Engine) {
-		note = chat.Message{ID: fmt.Sprintf("n_%d", a.cfg.Now().UnixNano()), Role: chat.RoleNote, Content: eng.Redactor().String(text), Time: a.cfg.Now().UTC()}
+		note = chat.Message{ID: newNoteID(), Role: chat.RoleNote, Content: eng.Redactor().String(text), Time: a.cfg.Now().UTC()}
 		c.Messages = append(c.Messages, note)
 	})
-	return note, err
+	if err != nil {
+		return chat.Message{}, err
+	}
+	return note, nil
 }
 
+// newNoteID returns a random message ID: a clock-based one repeats when
+// two notes come within the clock's resolution, or under a frozen clock.
+func newNoteID() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return "n_" + hex.EncodeToString(b[:])
+}
+
+// edit loads, changes and saves a conversation under its lock.
 func (a *App) edit(id string, fn func(*chat.Conversation, *engine.Engine)) error {
 	_, eng, err := a.unlocked()
 	if err != nil {
 		return err
 	}
+	defer a.lockConversation(id)()
 	c, err := eng.Store().Load(id)
 	if err != nil {
 		return err
@@ -293,13 +376,37 @@ func (a *App) edit(id string, fn func(*chat.Conversation, *engine.Engine)) error
 	return eng.Store().Save(c)
 }
 
+// lockConversation takes this App's lock on conversation id and returns
+// its unlock.
+func (a *App) lockConversation(id string) func() {
+	a.convMu.Lock()
+	m, ok := a.convs[id]
+	if !ok {
+		m = &sync.Mutex{}
+		a.convs[id] = m
+	}
+	a.convMu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// sendBuffer is the capacity of the channel Send returns.
+const sendBuffer = 16
+
 // Send runs one turn and remembers what its final event says about the
-// key (rate limits, an invalid key).
+// key (rate limits, an invalid key). It forwards the engine's events; the
+// engine must always be drained, since it holds the conversation until its
+// last event is taken. Once ctx is canceled the forwarder stops waiting
+// for a reader: events that do not fit in the buffer are dropped (the
+// final event carries the stored reply, which replaces the streamed
+// text), and room is made for the final event, so the turn ends, the
+// reply is saved and the channel is closed even if nobody reads again.
 func (a *App) Send(ctx context.Context, req backend.SendRequest) (<-chan chat.Event, error) {
-	_, eng, err := a.unlocked()
+	v, eng, err := a.unlocked()
 	if err != nil {
 		return nil, err
 	}
+	unlock := a.lockConversation(req.ConversationID)
 	in, err := eng.Send(ctx, engine.SendRequest{
 		ConversationID: req.ConversationID,
 		Prompt:         req.Prompt,
@@ -309,40 +416,129 @@ func (a *App) Send(ctx context.Context, req backend.SendRequest) (<-chan chat.Ev
 		EditLast:       req.EditLast,
 	})
 	if err != nil {
+		unlock()
 		return nil, err
 	}
-	out := make(chan chat.Event, 16)
+	out := make(chan chat.Event, sendBuffer)
+	a.active.Add(1)
 	go func() {
 		defer close(out)
-		for ev := range in {
-			switch ev := ev.(type) {
-			case chat.Done:
-				a.noteKey(req.KeyID, ev.Message, ev.RateLimits, nil)
-			case chat.Failed:
-				a.noteKey(req.KeyID, ev.Message, ev.RateLimits, ev.Err)
+		defer a.active.Add(-1)
+		released := false
+		release := func() {
+			if !released {
+				released = true
+				unlock()
 			}
-			out <- ev
+		}
+		defer release() // should the engine ever close without a final event
+		for ev := range in {
+			switch e := ev.(type) {
+			case chat.Done:
+				a.noteKey(v, eng, req, e.Message, e.RateLimits, nil)
+			case chat.Failed:
+				a.noteKey(v, eng, req, e.Message, e.RateLimits, e.Err)
+			default:
+				forward(ctx, out, ev)
+				continue
+			}
+			// The engine has saved the reply: edits may go ahead.
+			release()
+			forwardFinal(ctx, out, ev)
 		}
 	}()
 	return out, nil
 }
 
-func (a *App) noteKey(keyID string, msg *chat.Message, rl chat.RateLimits, cerr *chat.Error) {
-	if msg != nil && msg.Turn != nil {
-		keyID = msg.Turn.KeyID
+// forward sends ev, or drops it when ctx is canceled and the buffer is
+// full: the reader may have gone.
+func forward(ctx context.Context, out chan chat.Event, ev chat.Event) {
+	select {
+	case out <- ev:
+	case <-ctx.Done():
+		select {
+		case out <- ev:
+		default:
+		}
 	}
+}
+
+// forwardFinal sends the turn's Done or Failed. Once ctx is canceled it
+// never blocks: it drops the oldest buffered events to make room.
+func forwardFinal(ctx context.Context, out chan chat.Event, ev chat.Event) {
+	select {
+	case out <- ev:
+		return
+	case <-ctx.Done():
+	}
+	for {
+		select {
+		case out <- ev:
+			return
+		default:
+		}
+		select {
+		case <-out:
+		default:
+		}
+	}
+}
+
+// noteKey records what a turn's final event says about its key. A Done
+// proves the key works and an invalid-key error that it does not; a
+// refusal, a cancel or another failure proves nothing and changes nothing.
+func (a *App) noteKey(v *vault.Vault, eng *engine.Engine, req backend.SendRequest, msg *chat.Message, rl chat.RateLimits, cerr *chat.Error) {
+	invalid := cerr != nil && cerr.Class == chat.ErrInvalidKey
+	keyID := ""
+	switch {
+	case msg != nil && msg.Turn != nil:
+		keyID = msg.Turn.KeyID
+	case invalid || rl.Known():
+		keyID = turnKey(v, eng, req)
+	}
+	now := a.cfg.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.limits == nil || keyID == "" {
-		return
+	if a.limits == nil || a.vault != v || keyID == "" {
+		return // locked, or unlocked again, since the turn started
 	}
 	if rl.Known() {
 		a.limits[keyID] = rl
 	}
-	a.keyFailed[keyID] = cerr != nil && cerr.Class == chat.ErrInvalidKey
+	if cerr == nil || invalid {
+		a.outcome[keyID] = keyOutcome{invalid: invalid, at: now}
+	}
 }
 
-// Usage returns the side pane's snapshot for a key and conversation.
+// turnKey returns the ID of the key a turn used when its final event has
+// no stored message to say so: the named key, else the key the engine
+// picks (the conversation's last key, else the vault's only key).
+func turnKey(v *vault.Vault, eng *engine.Engine, req backend.SendRequest) string {
+	if req.KeyID != "" {
+		k, err := v.Key(req.KeyID)
+		if err != nil {
+			return ""
+		}
+		return k.ID
+	}
+	if c, err := eng.Store().Load(req.ConversationID); err == nil {
+		for i := len(c.Messages) - 1; i >= 0; i-- {
+			if t := c.Messages[i].Turn; t != nil {
+				if k, err := v.Key(t.KeyID); err == nil {
+					return k.ID
+				}
+			}
+		}
+	}
+	if keys := v.Keys(); len(keys) == 1 {
+		return keys[0].ID
+	}
+	return ""
+}
+
+// Usage returns the side pane's snapshot for a key (ID or name) and
+// conversation. The key's totals come from the ledger, so a key unknown to
+// the vault (a deleted one) shows what it spent; keyID "" sums every key.
 func (a *App) Usage(keyID, conversationID string) backend.UsageView {
 	v, eng, err := a.unlocked()
 	if err != nil {
@@ -387,7 +583,10 @@ func (a *App) Usage(keyID, conversationID string) backend.UsageView {
 			view.ContextEstimated = true
 		}
 	}
-	if view.ContextWindow == 0 && model != "" {
+	if view.ContextWindow == 0 {
+		if model == "" {
+			model = engine.FallbackModel // what the next turn would use
+		}
 		view.ContextWindow, _ = models.ContextWindow(model)
 	}
 	return view
@@ -423,10 +622,20 @@ func conversationTotal(c *chat.Conversation) backend.Total {
 	return t
 }
 
-// ExportMarkdown writes the conversation as Markdown to path, atomically
-// and without replacing an existing file, and returns the path written.
-func (a *App) ExportMarkdown(conversationID, path string) (string, error) {
+// Export writes the conversation in format ("md", "json", "txt" or
+// "html") to path and returns the absolute path written. The content is
+// redacted with the engine's redactor (every secret in the vault) and
+// sanitized. An empty path means a safe name from the title in the
+// current directory; a leading "~/" means the user's home directory, as
+// typed at the prompt. Without overwrite it never replaces a file or a
+// symbolic link (the error then wraps backend.ErrExists); with overwrite
+// it replaces the file atomically. Either way the file has mode 0600.
+func (a *App) Export(conversationID, format, path string, overwrite bool) (string, error) {
 	_, eng, err := a.unlocked()
+	if err != nil {
+		return "", err
+	}
+	f, err := transcript.ParseFormat(format)
 	if err != nil {
 		return "", err
 	}
@@ -435,21 +644,103 @@ func (a *App) ExportMarkdown(conversationID, path string) (string, error) {
 		return "", err
 	}
 	if path == "" {
-		path = transcript.FileName(c, transcript.Markdown)
+		path = transcript.FileName(c, f)
 	}
 	var buf bytes.Buffer
-	if err := transcript.Export(&buf, c, transcript.Markdown, transcript.Options{Redactor: eng.Redactor()}); err != nil {
+	if err := transcript.Export(&buf, c, f, transcript.Options{Redactor: eng.Redactor()}); err != nil {
 		return "", err
+	}
+	if rest, ok := strings.CutPrefix(path, "~/"); ok {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("export: %w", err)
+		}
+		path = filepath.Join(home, rest)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("export: %w", err)
 	}
-	if _, err := os.Lstat(abs); err == nil {
-		return "", fmt.Errorf("%s already exists; choose another path", abs)
+	if overwrite {
+		// Replace atomically: a symbolic link at abs is replaced, never
+		// what it points to. The temporary file goes beside abs so the
+		// rename stays on one file system. Static permissions keep 0600
+		// even when the file replaced was more open (renameio.WriteFile
+		// would copy the old permissions).
+		pf, err := renameio.NewPendingFile(abs, renameio.WithStaticPermissions(0o600), renameio.WithTempDir(filepath.Dir(abs)))
+		if err != nil {
+			return "", fmt.Errorf("export: %w", err)
+		}
+		defer pf.Cleanup()
+		if _, err := pf.Write(buf.Bytes()); err != nil {
+			return "", fmt.Errorf("export: %w", err)
+		}
+		if err := pf.CloseAtomicallyReplace(); err != nil {
+			return "", fmt.Errorf("export: %w", err)
+		}
+		return abs, nil
 	}
-	if err := renameio.WriteFile(abs, buf.Bytes(), 0o600); err != nil {
+	if err := writeNew(abs, buf.Bytes()); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("export to %s: %w", abs, backend.ErrExists)
+		}
 		return "", fmt.Errorf("export: %w", err)
 	}
 	return abs, nil
+}
+
+// writeNew writes data to path (mode 0600) only if nothing is there yet,
+// and atomically: readers see no file or the whole file. It writes a
+// temporary file beside path and hard-links it into place, which fails
+// rather than replace a file (or a symbolic link) that appeared meanwhile;
+// a rename would replace it.
+func writeNew(path string, data []byte) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fs.ErrExist
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	err = os.Link(tmp.Name(), path)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return fs.ErrExist
+	}
+	// The file system has no hard links (FAT, some network mounts):
+	// create the file exclusively instead, which still never replaces
+	// one, and remove it if the write fails.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }

@@ -6,6 +6,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -85,10 +86,18 @@ type Backend interface {
 	// message).
 	Usage(keyID, conversationID string) UsageView
 
-	// ExportMarkdown writes the conversation as Markdown to path and
-	// returns the path written.
-	ExportMarkdown(conversationID, path string) (string, error)
+	// Export writes the conversation in format ("md", "json", "txt" or
+	// "html") to path, redacted and sanitized, atomically and with mode
+	// 0600, and returns the absolute path written. A leading "~/" in path
+	// means the user's home directory. Without overwrite an existing file
+	// (or symbolic link) is left alone and the error wraps ErrExists, so
+	// the UI can ask before replacing it.
+	Export(conversationID, format, path string, overwrite bool) (string, error)
 }
+
+// ErrExists is wrapped by the error Export returns when it refuses to
+// replace an existing file.
+var ErrExists = errors.New("file already exists")
 
 // SendRequest is one turn to send.
 type SendRequest struct {

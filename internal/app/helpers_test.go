@@ -1,0 +1,395 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+// fixture is an identity-file vault in a temp dir, a simulator on
+// 127.0.0.1 and an App over them. The test's own vault handle (f.vault)
+// plays "another vaultchat process": keys are added through it, and the
+// App sees them once it unlocks.
+type fixture struct {
+	t       *testing.T
+	dir     string // the test's temp dir; the vault home is inside
+	home    string
+	idFile  string
+	vault   *vault.Vault
+	sim     *sim.Server
+	url     string
+	app     *App
+	secrets []string
+}
+
+// canary returns a fresh fake key that is easy to grep for.
+func canary(t *testing.T) string {
+	t.Helper()
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "sk-proj-CANARY" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
+}
+
+// engineOptions makes turns fast: tiny coalescing window, no real sleeps
+// between retries.
+func engineOptions() engine.Options {
+	return engine.Options{Stream: provider.Options{
+		Coalesce: time.Millisecond,
+		Sleep:    func(context.Context, time.Duration) error { return nil },
+	}}
+}
+
+// newFixture makes the vault and the simulator; call unlock after adding
+// keys. Before the temp dir is removed it checks that no file under it
+// holds a secret in clear.
+func newFixture(t *testing.T, simOpts sim.Options) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fixture{t: t, dir: dir, home: filepath.Join(dir, "home"), idFile: filepath.Join(dir, "id.txt")}
+	t.Cleanup(func() { f.assertNoSecretOnDisk() })
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.idFile, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.vault, err = vault.Init(f.home, vault.Options{IdentityFile: f.idFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.vault.Close)
+	f.sim = sim.New(simOpts)
+	f.url, err = f.sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.sim.Close() })
+	f.app = New(f.config())
+	return f
+}
+
+func (f *fixture) config() Config {
+	return Config{Home: f.home, Engine: engineOptions()}
+}
+
+// addKey adds a key through the test's own vault handle.
+func (f *fixture) addKey(name, model string, edit func(*vault.Key)) vault.Key {
+	f.t.Helper()
+	secret := canary(f.t)
+	f.secrets = append(f.secrets, secret)
+	s, err := vault.NewSecret(secret)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	k := vault.Key{Name: name, Provider: vault.ProviderOpenAICompatible, BaseURL: f.url, DefaultModel: model, Secret: s}
+	if edit != nil {
+		edit(&k)
+	}
+	var added vault.Key
+	if err := f.vault.Update(func(tx *vault.Tx) error {
+		added, err = tx.Add(k)
+		return err
+	}); err != nil {
+		f.t.Fatal(err)
+	}
+	return added
+}
+
+// unlock unlocks the App (an identity-file vault needs no passphrase).
+func (f *fixture) unlock() {
+	f.t.Helper()
+	if err := f.app.Unlock(nil); err != nil {
+		f.t.Fatalf("Unlock: %v", err)
+	}
+	f.t.Cleanup(f.app.Lock)
+}
+
+// relock locks and unlocks again, so the App reads keys changed through
+// f.vault.
+func (f *fixture) relock() {
+	f.t.Helper()
+	f.app.Lock()
+	if err := f.app.Unlock(nil); err != nil {
+		f.t.Fatalf("Unlock: %v", err)
+	}
+}
+
+func (f *fixture) create(systemPrompt string) *chat.Conversation {
+	f.t.Helper()
+	c, err := f.app.Create(systemPrompt)
+	if err != nil {
+		f.t.Fatalf("Create: %v", err)
+	}
+	return c
+}
+
+func (f *fixture) load(id string) *chat.Conversation {
+	f.t.Helper()
+	c, err := f.app.Load(id)
+	if err != nil {
+		f.t.Fatalf("Load: %v", err)
+	}
+	return c
+}
+
+// turn sends one request, reads every event and checks the event
+// contract: exactly one Done or Failed, last, then the channel closes; a
+// stored message is the conversation's last message; a Done's message is
+// the streamed text.
+func (f *fixture) turn(req backend.SendRequest) (evs []chat.Event, final chat.Event) {
+	f.t.Helper()
+	ch, err := f.app.Send(context.Background(), req)
+	if err != nil {
+		f.t.Fatalf("Send: %v", err)
+	}
+	for ev := range ch {
+		evs = append(evs, ev)
+	}
+	final = checkFinal(f.t, evs)
+	msg := messageOf(final)
+	if d, ok := final.(chat.Done); ok {
+		if msg == nil || msg.Turn == nil {
+			f.t.Fatalf("Done without a stored, attributed message: %#v", d)
+		}
+		if msg.Content != deltas(evs) {
+			f.t.Fatalf("stored message differs from the streamed text:\nstored:   %q\nstreamed: %q", msg.Content, deltas(evs))
+		}
+	}
+	if msg != nil {
+		c := f.load(req.ConversationID)
+		last := c.Messages[len(c.Messages)-1]
+		if last.ID != msg.ID || last.Content != msg.Content || last.Turn == nil {
+			f.t.Fatalf("final event's message %q is not the stored last message %q", msg.ID, last.ID)
+		}
+	}
+	return evs, final
+}
+
+// checkFinal checks that evs end with exactly one Done or Failed and
+// returns it.
+func checkFinal(t *testing.T, evs []chat.Event) chat.Event {
+	t.Helper()
+	finals := 0
+	for _, ev := range evs {
+		switch ev.(type) {
+		case chat.Done, chat.Failed:
+			finals++
+		}
+	}
+	if finals != 1 || len(evs) == 0 {
+		t.Fatalf("%d final events in %d events, want exactly 1", finals, len(evs))
+	}
+	last := evs[len(evs)-1]
+	switch last.(type) {
+	case chat.Done, chat.Failed:
+	default:
+		t.Fatalf("last event is %T, want Done or Failed", last)
+	}
+	return last
+}
+
+func messageOf(ev chat.Event) *chat.Message {
+	switch ev := ev.(type) {
+	case chat.Done:
+		return ev.Message
+	case chat.Failed:
+		return ev.Message
+	}
+	return nil
+}
+
+func deltas(evs []chat.Event) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		if d, ok := ev.(chat.Delta); ok {
+			b.WriteString(d.Text)
+		}
+	}
+	return b.String()
+}
+
+// mustDone returns the Done final event or fails.
+func mustDone(t *testing.T, ev chat.Event) chat.Done {
+	t.Helper()
+	d, ok := ev.(chat.Done)
+	if !ok {
+		t.Fatalf("turn ended with %#v, want Done", ev)
+	}
+	return d
+}
+
+// mustFail returns the Failed final event of class or fails.
+func mustFail(t *testing.T, ev chat.Event, class chat.ErrorClass) chat.Failed {
+	t.Helper()
+	fl, ok := ev.(chat.Failed)
+	if !ok || fl.Err == nil || fl.Err.Class != class {
+		t.Fatalf("turn ended with %#v, want Failed %s", ev, class)
+	}
+	return fl
+}
+
+// chatRequests returns the simulator's chat completion requests.
+func chatRequests(s *sim.Server) []sim.Request {
+	var out []sim.Request
+	for _, r := range s.Requests() {
+		if strings.HasSuffix(r.Path, "/chat/completions") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// modelRequests counts the simulator's model list requests.
+func modelRequests(s *sim.Server) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Path == "/v1/models" {
+			n++
+		}
+	}
+	return n
+}
+
+// assertNoSecret fails if any value's %#v, %v or JSON form holds one of
+// the fixture's secrets or the canary marker.
+func (f *fixture) assertNoSecret(what string, values ...any) {
+	f.t.Helper()
+	for _, v := range values {
+		js, err := json.Marshal(v)
+		if err != nil {
+			f.t.Fatalf("%s: marshal: %v", what, err)
+		}
+		for _, form := range []string{fmt.Sprintf("%#v", v), fmt.Sprintf("%+v", v), string(js)} {
+			if f.leaks(form) {
+				f.t.Fatalf("%s leaks a secret: %s", what, form)
+			}
+		}
+	}
+}
+
+func (f *fixture) leaks(s string) bool {
+	if strings.Contains(s, "CANARY") {
+		return true
+	}
+	for _, secret := range f.secrets {
+		if strings.Contains(s, secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// assertNoSecretOnDisk walks the test's temp dir (vault home, exports)
+// and fails if any file holds a secret in clear.
+func (f *fixture) assertNoSecretOnDisk() {
+	f.t.Helper()
+	assertNoSecretOnDisk(f.t, f.dir, f.secrets...)
+}
+
+// assertNoSecretOnDisk fails if a file under dir holds one of secrets or
+// the canary marker.
+func assertNoSecretOnDisk(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		leak := strings.Contains(string(b), "CANARY")
+		for _, s := range secrets {
+			leak = leak || strings.Contains(string(b), s)
+		}
+		if leak {
+			t.Errorf("%s holds a secret in clear", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("walk %s: %v", dir, err)
+	}
+}
+
+// snapshot returns the name, mode and bytes of every file under dir.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if d.IsDir() {
+			out[rel] = info.Mode().String()
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		out[rel] = info.Mode().String() + " " + string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sameFiles fails if two snapshots differ, naming the files.
+func sameFiles(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	for name, b := range before {
+		a, ok := after[name]
+		switch {
+		case !ok:
+			t.Errorf("%s was removed", name)
+		case a != b:
+			t.Errorf("%s changed", name)
+		}
+	}
+	for name := range after {
+		if _, ok := before[name]; !ok {
+			t.Errorf("%s was created", name)
+		}
+	}
+}
+
+// waitFor polls cond until it holds, failing after a generous bound so a
+// hang becomes a failure instead of a test timeout. It is a guard against
+// deadlocks, not a speed assertion.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

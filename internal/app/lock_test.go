@@ -1,0 +1,41 @@
+package app
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+// TestLockDuringReplyKeepsThePartialReply covers ctrl+l (or the idle lock)
+// while a reply streams: the UI cancels the turn and locks at once; the
+// partial reply must still be saved before the vault closes.
+func TestLockDuringReplyKeepsThePartialReply(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{ChunkDelay: time.Millisecond})
+	work := f.addKey("work", sim.FaultHuge, nil)
+	f.unlock()
+	c := f.create("")
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := f.app.Send(ctx, backend.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := (<-ch).(chat.Delta); !ok {
+		t.Fatal("no delta first")
+	}
+	cancel()
+	f.app.Lock() // the reader is gone: nobody drains ch
+	if _, err := f.app.Load(c.ID); err != vault.ErrLocked {
+		t.Fatalf("Load after Lock: %v, want ErrLocked", err)
+	}
+	f.unlock()
+	got := f.load(c.ID)
+	if len(got.Messages) != 2 || got.Messages[1].Turn == nil || !got.Messages[1].Turn.Incomplete || got.Messages[1].Content == "" {
+		t.Fatalf("the partial reply was not saved before the lock: %+v", got.Messages)
+	}
+}

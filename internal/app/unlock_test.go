@@ -1,0 +1,215 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gofrs/flock"
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+func TestIdentityVaultNeedsNoPassphrase(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	f.addKey("work", "sim-fast", nil)
+	if f.app.NeedsPassphrase() {
+		t.Fatal("an identity-file vault asks for a passphrase")
+	}
+	// Whatever the unlock screen passes is ignored.
+	if err := f.app.Unlock([]byte("anything")); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+	defer f.app.Lock()
+	if f.app.NeedsPassphrase() {
+		t.Fatal("NeedsPassphrase changed after unlocking")
+	}
+	if keys := f.app.Keys(); len(keys) != 1 || keys[0].Name != "work" {
+		t.Fatalf("Keys after unlock = %+v", keys)
+	}
+}
+
+// TestPassphraseVault makes a passphrase vault (scrypt at its real cost:
+// three scrypt runs in all) and checks the unlock screen's contract.
+func TestPassphraseVault(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	const pass = "correct horse battery staple"
+	v, err := vault.Init(home, vault.Options{Passphrase: func() (string, error) { return pass, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := canary(t)
+	s, _ := vault.NewSecret(secret)
+	if err := v.Update(func(tx *vault.Tx) error {
+		_, err := tx.Add(vault.Key{Name: "work", Provider: vault.ProviderOpenAICompatible, BaseURL: "http://127.0.0.1:1/v1", Secret: s})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+
+	a := New(Config{Home: home, Engine: engineOptions()})
+	if !a.NeedsPassphrase() {
+		t.Fatal("a passphrase vault says it needs no passphrase")
+	}
+	before := snapshot(t, home)
+	err = a.Unlock([]byte("wrong horse"))
+	if err == nil {
+		t.Fatal("wrong passphrase unlocked the vault")
+	}
+	if !a.IsWrongPassphrase(err) || a.IsInUse(err) {
+		t.Fatalf("IsWrongPassphrase = %t, IsInUse = %t for %v", a.IsWrongPassphrase(err), a.IsInUse(err), err)
+	}
+	if strings.Contains(err.Error(), "wrong horse") || strings.Contains(err.Error(), "CANARY") {
+		t.Fatalf("error shows a secret: %v", err)
+	}
+	sameFiles(t, before, snapshot(t, home))
+	if keys := a.Keys(); keys != nil {
+		t.Fatalf("a failed unlock left keys visible: %+v", keys)
+	}
+	if _, err := a.Conversations(); !errors.Is(err, vault.ErrLocked) {
+		t.Fatalf("Conversations after a failed unlock: %v, want ErrLocked", err)
+	}
+
+	input := []byte(pass)
+	if err := a.Unlock(input); err != nil {
+		t.Fatalf("Unlock with the right passphrase: %v", err)
+	}
+	defer a.Lock()
+	if strings.Trim(string(input), "\x00") != "" {
+		t.Fatal("the passphrase buffer was not zeroed after use")
+	}
+	keys := a.Keys()
+	if len(keys) != 1 || keys[0].Name != "work" || keys[0].Fingerprint != vaultMask(secret) {
+		t.Fatalf("Keys = %+v", keys)
+	}
+	if !a.NeedsPassphrase() {
+		t.Fatal("NeedsPassphrase changed after unlocking")
+	}
+	if a.IsWrongPassphrase(nil) || a.IsInUse(nil) {
+		t.Fatal("a nil error classified as a failure")
+	}
+	a.Lock()
+	assertNoSecretOnDisk(t, dir, secret, pass)
+}
+
+func vaultMask(secret string) string {
+	s, _ := vault.NewSecret(secret)
+	return s.Masked()
+}
+
+// TestUnlockWhileAnotherProcessHoldsTheVault holds vault.lock the way a
+// second vaultchat would; the vault gives up after its 5 s lock timeout,
+// which this one test pays.
+func TestUnlockWhileAnotherProcessHoldsTheVault(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	f.addKey("work", "sim-fast", nil)
+	l := flock.New(filepath.Join(f.home, "vault.lock"))
+	ok, err := l.TryLock()
+	if err != nil || !ok {
+		t.Fatalf("take the vault lock: %t %v", ok, err)
+	}
+	before := snapshot(t, f.home)
+	err = f.app.Unlock(nil)
+	if err == nil {
+		l.Unlock()
+		t.Fatal("Unlock succeeded while another process held the vault")
+	}
+	if !f.app.IsInUse(err) || f.app.IsWrongPassphrase(err) {
+		t.Fatalf("IsInUse = %t, IsWrongPassphrase = %t for %v", f.app.IsInUse(err), f.app.IsWrongPassphrase(err), err)
+	}
+	sameFiles(t, before, snapshot(t, f.home))
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	f.unlock()
+	if len(f.app.Keys()) != 1 {
+		t.Fatal("the vault does not open once the other process let go")
+	}
+}
+
+func TestWrongIdentityFile(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	other := newFixture(t, sim.Options{})
+	cfg := f.config()
+	cfg.Vault.IdentityFile = other.idFile // another vault's identity
+	a := New(cfg)
+	err := a.Unlock(nil)
+	if err == nil || !a.IsWrongPassphrase(err) || a.IsInUse(err) {
+		t.Fatalf("Unlock with a foreign identity: %v", err)
+	}
+}
+
+// TestLockDropsEverything checks that after Lock every method fails or
+// returns nothing, and that Unlock brings it all back.
+func TestLockDropsEverything(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	work := f.addKey("work", "sim-fast", nil)
+	f.unlock()
+	c := f.create("sys")
+	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})))
+	if _, err := f.app.Models(context.Background(), work.ID, false); err != nil {
+		t.Fatal(err)
+	}
+
+	f.app.Lock()
+	f.app.Lock() // idempotent
+	if f.app.Engine() != nil {
+		t.Error("Engine() after Lock is not nil")
+	}
+	if keys := f.app.Keys(); len(keys) != 0 {
+		t.Errorf("Keys after Lock = %+v", keys)
+	}
+	if got := f.app.Usage(work.ID, c.ID); !reflect.DeepEqual(got, backend.UsageView{}) {
+		t.Errorf("Usage after Lock = %+v", got)
+	}
+	if m, err := f.app.Models(context.Background(), work.ID, false); err == nil || len(m) != 0 {
+		t.Errorf("Models after Lock = %v, %v (the cache must go too)", m, err)
+	}
+	export := filepath.Join(f.dir, "locked.md")
+	checks := map[string]error{}
+	_, checks["Conversations"] = f.app.Conversations()
+	_, checks["Load"] = f.app.Load(c.ID)
+	_, checks["Create"] = f.app.Create("")
+	checks["Rename"] = f.app.Rename(c.ID, "x")
+	checks["SetSystemPrompt"] = f.app.SetSystemPrompt(c.ID, "x")
+	_, checks["AddNote"] = f.app.AddNote(c.ID, "x")
+	checks["Delete"] = f.app.Delete(c.ID)
+	_, checks["Send"] = f.app.Send(context.Background(), backend.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: work.ID})
+	_, checks["ExportMarkdown"] = f.app.Export(c.ID, "md", export, false)
+	for name, err := range checks {
+		if !errors.Is(err, vault.ErrLocked) {
+			t.Errorf("%s after Lock: %v, want ErrLocked", name, err)
+		}
+	}
+	if _, err := os.Lstat(export); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ExportMarkdown wrote a file while locked: %v", err)
+	}
+
+	if err := f.app.Unlock(nil); err != nil {
+		t.Fatalf("Unlock after Lock: %v", err)
+	}
+	if got := f.load(c.ID); len(got.Messages) != 2 || got.SystemPrompt != "sys" {
+		t.Fatalf("conversation after relock = %+v", got)
+	}
+	if keys := f.app.Keys(); len(keys) != 1 || keys[0].MonthTokens == 0 {
+		t.Fatalf("Keys after relock = %+v", keys)
+	}
+	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "again", KeyID: work.ID})))
+}
+
+// lastOf adapts turn's two results to mustDone and mustFail.
+func lastOf(_ []chat.Event, final chat.Event) chat.Event { return final }

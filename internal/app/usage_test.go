@@ -1,0 +1,170 @@
+package app
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/models"
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+func TestUsageAcrossTwoKeys(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	work := f.addKey("work", "sim-fast", func(k *vault.Key) { k.Budget = vault.Budget{MonthlyUSD: 5, Hard: true} })
+	home := f.addKey("home", "sim-smart", nil)
+	plain := f.addKey("plain", "", nil)
+	f.unlock()
+
+	c := f.create("be brief")
+	other := f.create("")
+	var turns []chat.Done
+	for _, req := range []backend.SendRequest{
+		{ConversationID: c.ID, Prompt: "one", KeyID: work.ID},
+		{ConversationID: c.ID, Prompt: "two", KeyID: home.ID},
+		{ConversationID: c.ID, Prompt: "three", KeyID: work.ID},
+		{ConversationID: other.ID, Prompt: "elsewhere", KeyID: work.ID},
+	} {
+		turns = append(turns, mustDone(t, lastOf(f.turn(req))))
+	}
+	sum := func(idx ...int) backend.Total {
+		tot := backend.Total{CostKnown: true}
+		for _, i := range idx {
+			tot.Tokens += turns[i].Usage.Total()
+			tot.CostUSD += *turns[i].Message.Turn.CostUSD
+		}
+		return tot
+	}
+	same := func(what string, got, want backend.Total) {
+		t.Helper()
+		if got.Tokens != want.Tokens || !near(got.CostUSD, want.CostUSD) || got.CostKnown != want.CostKnown || got.Estimated || got.Tokens == 0 {
+			t.Errorf("%s = %+v, want %+v", what, got, want)
+		}
+	}
+
+	view := f.app.Usage(work.ID, c.ID)
+	f.assertNoSecret("Usage", view)
+	same("conversation (both keys)", view.Conversation, sum(0, 1, 2))
+	same("work today", view.Today, sum(0, 2, 3))
+	same("work month", view.Month, sum(0, 2, 3))
+	same("work lifetime", view.Lifetime, sum(0, 2, 3))
+	homeView := f.app.Usage(home.ID, c.ID)
+	same("home today", homeView.Today, sum(1))
+	same("home lifetime", homeView.Lifetime, sum(1))
+	same("other conversation", f.app.Usage(work.ID, other.ID).Conversation, sum(3))
+
+	if len(view.Budgets) != 1 || view.Budgets[0].Limit != 5 || !view.Budgets[0].USD || !view.Budgets[0].Hard || !near(view.Budgets[0].Spent, sum(0, 2, 3).CostUSD) {
+		t.Errorf("work budgets = %+v", view.Budgets)
+	}
+	if len(homeView.Budgets) != 0 {
+		t.Errorf("home has no budget, shows %+v", homeView.Budgets)
+	}
+
+	rl := view.RateLimits
+	if !rl.Known() || rl.LimitRequests != 60 || rl.RemainingRequests >= rl.LimitRequests || rl.LimitTokens == 0 {
+		t.Errorf("rate limits = %+v", rl)
+	}
+	if !homeView.RateLimits.Known() {
+		t.Error("no rate limits for home after its turn")
+	}
+	if v := f.app.Usage(plain.ID, ""); v.RateLimits.Known() {
+		t.Errorf("rate limits for a key never used = %+v", v.RateLimits)
+	}
+
+	window, _ := models.ContextWindow("sim-fast")
+	if window != 8192 || view.ContextWindow != window {
+		t.Errorf("context window = %d, want %d", view.ContextWindow, window)
+	}
+	if view.ContextUsed <= 0 || view.ContextUsed >= window || !view.ContextEstimated {
+		t.Errorf("context used = %d (estimated %t)", view.ContextUsed, view.ContextEstimated)
+	}
+	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "four", KeyID: work.ID})))
+	if after := f.app.Usage(work.ID, c.ID).ContextUsed; after <= view.ContextUsed {
+		t.Errorf("context used did not grow with a turn: %d → %d", view.ContextUsed, after)
+	}
+
+	// Before the first message: the key's default model, or the fallback.
+	if v := f.app.Usage(home.ID, ""); v.ContextWindow != 8192 || v.Conversation != (backend.Total{}) || v.ContextUsed != 0 {
+		t.Errorf("Usage(home, no conversation) = %+v", v)
+	}
+	if v, want := f.app.Usage(plain.ID, ""), fallbackWindow(); v.ContextWindow != want {
+		t.Errorf("a key without a default model shows window %d, want the fallback model's %d", v.ContextWindow, want)
+	}
+
+	checkDaily(t, view.Daily, time.Now(), view.Today.Tokens)
+}
+
+func fallbackWindow() int {
+	w, _ := models.ContextWindow(engine.FallbackModel)
+	return w
+}
+
+// checkDaily checks the chart series: 14 consecutive UTC days ending with
+// now's, usage on the last day only.
+func checkDaily(t *testing.T, daily []backend.DayUsage, now time.Time, today int64) {
+	t.Helper()
+	if len(daily) != 14 {
+		t.Fatalf("Daily has %d entries, want 14", len(daily))
+	}
+	u := now.UTC()
+	midnight := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
+	for i, d := range daily {
+		want := midnight.AddDate(0, 0, i-13)
+		if !d.Day.Equal(want) {
+			t.Fatalf("Daily[%d] is %v, want %v", i, d.Day, want)
+		}
+		if i < 13 && d.Tokens != 0 {
+			t.Errorf("Daily[%d] = %+v, want nothing before today", i, d)
+		}
+	}
+	if daily[13].Tokens != today || today == 0 {
+		t.Errorf("today's bar = %d tokens, want %d", daily[13].Tokens, today)
+	}
+}
+
+// TestUsageFollowsTheAppClock freezes the app's clock in the past: what a
+// turn records must show up on that day, in the month and in the chart.
+func TestUsageFollowsTheAppClock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	cfg := f.config()
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	cfg.Now = func() time.Time { return now }
+	f.app = New(cfg)
+	work := f.addKey("work", "sim-fast", nil)
+	f.unlock()
+	c := f.create("")
+	d := mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
+	view := f.app.Usage(work.ID, c.ID)
+	if view.Today.Tokens != d.Usage.Total() || view.Month.Tokens != d.Usage.Total() {
+		t.Fatalf("today %d, month %d, want %d: the turn was recorded on another clock", view.Today.Tokens, view.Month.Tokens, d.Usage.Total())
+	}
+	checkDaily(t, view.Daily, now, d.Usage.Total())
+	if keys := f.app.Keys(); keys[0].MonthTokens != d.Usage.Total() || !keys[0].LastUsed.Equal(now) {
+		t.Fatalf("Keys = %+v", keys)
+	}
+}
+
+func TestUsageOfUnknownKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	work := f.addKey("work", "sim-fast", nil)
+	f.unlock()
+	c := f.create("")
+	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
+	v := f.app.Usage("k_deleted", c.ID)
+	if v.Today.Tokens != 0 || v.Lifetime.Tokens != 0 || len(v.Budgets) != 0 || v.RateLimits.Known() {
+		t.Fatalf("Usage of an unknown key = %+v", v)
+	}
+	if v.Conversation.Tokens == 0 || len(v.Daily) != 14 {
+		t.Fatalf("the conversation's totals and the chart still belong in the view: %+v", v)
+	}
+	// By name, as a CLI flag would give it.
+	if v := f.app.Usage("work", c.ID); v.Today.Tokens == 0 || !v.RateLimits.Known() {
+		t.Fatalf("Usage by key name = %+v", v)
+	}
+}
