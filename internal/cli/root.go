@@ -16,17 +16,18 @@ type root struct {
 	Demo           bool             `name:"demo" help:"Start the full-screen app against the built-in simulated provider."`
 	Version        kong.VersionFlag `name:"version" help:"Print the version and exit."`
 
-	Init     initCmd     `cmd:"" help:"Create a new vault (passphrase, or --identity FILE)."`
-	Passwd   passwdCmd   `cmd:"" help:"Change the vault passphrase."`
-	Keys     keysCmd     `cmd:"" help:"Manage API keys."`
-	Exec     execCmd     `cmd:"" help:"Run a command with a key in its environment."`
-	Vault    vaultCmd    `cmd:"" help:"Manage vault recipients and backups."`
-	Ask      askCmd      `cmd:"" help:"Ask one question and stream the reply to stdout."`
-	Usage    usageCmd    `cmd:"" help:"Show tokens and cost per key, model or day."`
-	Export   exportCmd   `cmd:"" help:"Export conversations as Markdown, JSON, text or HTML."`
-	Import   importCmd   `cmd:"" help:"Import conversations (our JSON, ChatGPT's export)."`
-	Simulate simulateCmd `cmd:"" help:"Run the built-in OpenAI-compatible test server."`
-	App      appCmd      `cmd:"" default:"1" hidden:"" help:"Start the full-screen app."`
+	Init          initCmd          `cmd:"" help:"Create a new vault (passphrase, or --identity FILE)."`
+	Passwd        passwdCmd        `cmd:"" help:"Change the vault passphrase."`
+	Keys          keysCmd          `cmd:"" help:"Manage API keys."`
+	Exec          execCmd          `cmd:"" help:"Run a command with a key in its environment."`
+	Vault         vaultCmd         `cmd:"" help:"Manage vault recipients and backups."`
+	Ask           askCmd           `cmd:"" help:"Ask one question and stream the reply to stdout."`
+	Usage         usageCmd         `cmd:"" help:"Show tokens and cost per key, model or day."`
+	Conversations conversationsCmd `cmd:"" help:"List, rename and delete saved conversations."`
+	Export        exportCmd        `cmd:"" help:"Export conversations as Markdown, JSON, text or HTML."`
+	Import        importCmd        `cmd:"" help:"Import conversations (our JSON, ChatGPT's export)."`
+	Simulate      simulateCmd      `cmd:"" help:"Run the built-in OpenAI-compatible test server."`
+	App           appCmd           `cmd:"" default:"1" hidden:"" help:"Start the full-screen app."`
 }
 
 // appCmd is what runs without a command: the full-screen app, or with
