@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,12 +11,16 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/engine"
 	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/internal/store"
 	"github.com/vaultchat/vaultchat/internal/usage"
+	"github.com/vaultchat/vaultchat/ui/markdown"
 	"github.com/vaultchat/vaultchat/vault"
+	"golang.org/x/term"
 )
 
 // maxPromptInput bounds what ask reads from stdin.
@@ -47,13 +52,17 @@ type askResult struct {
 	Error          *chat.Error `json:"error,omitempty"`
 }
 
+// Run sends one prompt and prints the reply as it streams.
 func (c *askCmd) Run(a *app) error {
+	if c.NoSave && (c.Continue || c.Conversation != "") {
+		return usagef("--no-save cannot continue a saved conversation")
+	}
+	if c.System != "" && (c.Continue || c.Conversation != "") {
+		return usagef("--system sets the system prompt of a new conversation; it cannot change one being continued")
+	}
 	prompt, err := c.prompt(a)
 	if err != nil {
 		return err
-	}
-	if c.NoSave && (c.Continue || c.Conversation != "") {
-		return usagef("--no-save cannot continue a saved conversation")
 	}
 	v, err := a.open()
 	if err != nil {
@@ -64,7 +73,7 @@ func (c *askCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	convID, err := c.conversation(eng)
+	convID, created, err := c.conversation(eng)
 	if err != nil {
 		return err
 	}
@@ -77,6 +86,11 @@ func (c *askCmd) Run(a *app) error {
 	defer stop()
 	events, err := eng.Send(ctx, engine.SendRequest{ConversationID: convID, Prompt: prompt, Key: key, Model: c.Model})
 	if err != nil {
+		// Nothing was sent or typed into it (an unknown key, say): do
+		// not leave an empty conversation behind.
+		if created && !c.NoSave {
+			eng.Store().Delete(convID)
+		}
 		return err
 	}
 	return c.print(a, events, convID)
@@ -106,26 +120,27 @@ func (c *askCmd) prompt(a *app) (string, error) {
 	return prompt, nil
 }
 
-// conversation returns the ID to send to, creating one when needed.
-func (c *askCmd) conversation(eng *engine.Engine) (string, error) {
+// conversation returns the ID to send to, creating a conversation when
+// needed (created is then true).
+func (c *askCmd) conversation(eng *engine.Engine) (id string, created bool, err error) {
 	switch {
 	case c.Conversation != "":
-		return c.Conversation, nil
+		return c.Conversation, false, nil
 	case c.Continue:
 		id, err := eng.Store().Latest()
+		if errors.Is(err, store.ErrNotFound) {
+			return "", false, withHint(errors.New("there is no conversation to continue"), "drop --continue to start one")
+		}
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
-		if id == "" {
-			return "", withHint(errors.New("there is no conversation to continue"), "drop --continue to start one")
-		}
-		return id, nil
+		return id, false, nil
 	}
 	conv, err := eng.Create(c.System)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return conv.ID, nil
+	return conv.ID, true, nil
 }
 
 // print streams the reply to stdout and reports the outcome.
@@ -133,13 +148,15 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string) error {
 	var reply strings.Builder
 	var res askResult
 	var failure *chat.Error
+	var out replyWriter = discardReply{}
+	if !c.JSON {
+		out = a.replyWriter(c.Raw)
+	}
 	for ev := range events {
 		switch ev := ev.(type) {
 		case chat.Delta:
 			reply.WriteString(ev.Text)
-			if !c.JSON {
-				io.WriteString(a.io.Out, ev.Text)
-			}
+			out.write(ev.Text)
 		case chat.Retrying:
 			a.warn("%s; retrying in %s (attempt %d)", ev.Err.Message, ev.Wait.Round(1e8), ev.Attempt)
 		case chat.Warning:
@@ -156,6 +173,9 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string) error {
 			fillResult(&res, ev.Message, ev.Usage)
 		}
 	}
+	if err := out.finish(); err != nil {
+		return fmt.Errorf("write reply: %w", err)
+	}
 	if !c.NoSave {
 		res.ConversationID = convID
 	}
@@ -166,8 +186,6 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string) error {
 		if err := enc.Encode(res); err != nil {
 			return err
 		}
-	} else if reply.Len() > 0 && !strings.HasSuffix(reply.String(), "\n") {
-		io.WriteString(a.io.Out, "\n")
 	}
 	if failure != nil {
 		hints := []string{}
@@ -180,6 +198,234 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string) error {
 		return withHint(failure, hints...)
 	}
 	return nil
+}
+
+// replyWriter prints a reply as it streams. Its input has already passed
+// the engine's redaction and sanitizer.
+type replyWriter interface {
+	// write prints what it can of the next piece of the reply.
+	write(text string)
+	// finish prints the rest and reports the first write error.
+	finish() error
+}
+
+// replyWriter returns the writer for stdout: rendered Markdown on a
+// terminal unless raw, plain text otherwise.
+func (a *app) replyWriter(raw bool) replyWriter {
+	if !a.io.IsStdoutTTY || raw {
+		return &plainReply{w: a.io.Out}
+	}
+	r := markdown.New(a.markdownStyle())
+	return &markdownReply{
+		w:       bufio.NewWriter(a.io.Out),
+		s:       r.NewStream(a.termWidth()),
+		noColor: a.getenv("NO_COLOR") != "",
+	}
+}
+
+// discardReply prints nothing, for --json.
+type discardReply struct{}
+
+func (discardReply) write(string)  {}
+func (discardReply) finish() error { return nil }
+
+// plainReply prints the text as it arrives and ends it with a newline.
+type plainReply struct {
+	w    io.Writer
+	last byte
+	err  error
+}
+
+func (p *plainReply) write(text string) {
+	if text == "" || p.err != nil {
+		return
+	}
+	_, p.err = io.WriteString(p.w, text)
+	p.last = text[len(text)-1]
+}
+
+func (p *plainReply) finish() error {
+	if p.err == nil && p.last != 0 && p.last != '\n' {
+		_, p.err = io.WriteString(p.w, "\n")
+	}
+	return p.err
+}
+
+// markdownReply renders the reply as Markdown, append-only: each delta is
+// appended to a markdown.Stream, which renders a block once when it is
+// complete, and only the lines that became stable are printed. The
+// unfinished tail is rendered once, at the end. Rendering cost is linear
+// in the reply's length: nothing printed is ever rendered again.
+type markdownReply struct {
+	w *bufio.Writer
+	s *markdown.Stream
+	// noColor drops all styling (NO_COLOR): the rendered layout (tables,
+	// bullets, quotes) is kept, without colour.
+	noColor bool
+	err     error
+}
+
+func (m *markdownReply) write(text string) {
+	// A delta can hold a large part of the reply when the provider is
+	// fast. Appending it a line at a time lets the Stream render each
+	// block on its own as it completes, instead of one large render of
+	// everything up to the last boundary, which costs more than the
+	// blocks' sum.
+	for text != "" {
+		line := text
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			line = text[:i+1]
+		}
+		m.s.Append(line)
+		text = text[len(line):]
+	}
+	m.print(m.s.TakeStable())
+}
+
+func (m *markdownReply) finish() error {
+	m.print(m.s.Finish())
+	return m.err
+}
+
+func (m *markdownReply) print(lines []string) {
+	if len(lines) == 0 || m.err != nil {
+		return
+	}
+	for _, l := range lines {
+		l = trimPadding(l)
+		if m.noColor {
+			l = stripStyles(l)
+		}
+		m.w.WriteString(l)
+		m.w.WriteByte('\n')
+	}
+	m.err = m.w.Flush()
+}
+
+// trimPadding drops the spaces glamour pads a rendered line with after its
+// last visible character, and the colour codes around them, so that a
+// terminal that rewraps on resize or a copied selection gets no trailing
+// blanks. Other escape sequences there (the end of a hyperlink) are kept,
+// and one reset ends the line when colour codes were dropped.
+func trimPadding(line string) string {
+	end := 0 // just after the last visible character that is not a space
+	for i := 0; i < len(line); {
+		if line[i] == 0x1b {
+			i = escapeEnd(line, i)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(line[i:])
+		if r != ' ' {
+			end = i + size
+		}
+		i += size
+	}
+	if end == len(line) {
+		return line
+	}
+	var b strings.Builder
+	b.WriteString(line[:end])
+	reset := false
+	for i := end; i < len(line); {
+		if line[i] != 0x1b {
+			i++ // only spaces are left after end
+			continue
+		}
+		j := escapeEnd(line, i)
+		if seq := line[i:j]; strings.HasPrefix(seq, "\x1b[") && strings.HasSuffix(seq, "m") {
+			reset = true
+		} else {
+			b.WriteString(seq)
+		}
+		i = j
+	}
+	if reset && end > 0 {
+		b.WriteString("\x1b[m")
+	}
+	return b.String()
+}
+
+// stripStyles removes the SGR (colour and emphasis) sequences from a
+// rendered line.
+func stripStyles(line string) string {
+	if !strings.Contains(line, "\x1b[") {
+		return line
+	}
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		if line[i] != 0x1b {
+			j := strings.IndexByte(line[i:], 0x1b)
+			if j < 0 {
+				j = len(line) - i
+			}
+			b.WriteString(line[i : i+j])
+			i += j
+			continue
+		}
+		j := escapeEnd(line, i)
+		if seq := line[i:j]; !strings.HasPrefix(seq, "\x1b[") || !strings.HasSuffix(seq, "m") {
+			b.WriteString(seq)
+		}
+		i = j
+	}
+	return b.String()
+}
+
+// escapeEnd returns the offset just after the escape sequence starting at
+// s[i]: a CSI sequence (up to its final byte), an OSC, DCS, APC, PM or
+// SOS string (up to BEL or ST), or ESC and one more byte.
+func escapeEnd(s string, i int) int {
+	if i+1 >= len(s) {
+		return len(s)
+	}
+	switch s[i+1] {
+	case '[':
+		for j := i + 2; j < len(s); j++ {
+			if s[j] >= 0x40 && s[j] <= 0x7e {
+				return j + 1
+			}
+		}
+		return len(s)
+	case ']', 'P', '_', '^', 'X':
+		for j := i + 2; j < len(s); j++ {
+			if s[j] == 0x07 {
+				return j + 1
+			}
+			if s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\' {
+				return j + 2
+			}
+		}
+		return len(s)
+	}
+	return i + 2
+}
+
+// maxMarkdownWidth caps the width replies are wrapped at, as in the app:
+// long lines are hard to read.
+const maxMarkdownWidth = 100
+
+// termWidth returns the width of the terminal on stdout, at most
+// maxMarkdownWidth; 80 when it cannot be told.
+func (a *app) termWidth() int {
+	if f, ok := a.io.Out.(*os.File); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return min(w, maxMarkdownWidth)
+		}
+	}
+	return 80
+}
+
+// markdownStyle picks the glamour style for a terminal: "light" when
+// COLORFGBG says the background is light (rxvt, Konsole and others set
+// it), else "dark". Under NO_COLOR the styling is removed when printed.
+func (a *app) markdownStyle() string {
+	if v := a.getenv("COLORFGBG"); v != "" {
+		bg := v[strings.LastIndexByte(v, ';')+1:]
+		if bg == "7" || bg == "15" {
+			return "light"
+		}
+	}
+	return "dark"
 }
 
 func fillResult(res *askResult, msg *chat.Message, u chat.Usage) {

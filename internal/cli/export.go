@@ -31,6 +31,7 @@ type exportCmd struct {
 	Armor     bool     `name:"armor" help:"With --encrypt-to, write PEM-armored text instead of binary."`
 }
 
+// Run exports the selected conversations to stdout or files.
 func (c *exportCmd) Run(a *app) error {
 	format, err := transcript.ParseFormat(c.Format)
 	if err != nil {
@@ -42,9 +43,15 @@ func (c *exportCmd) Run(a *app) error {
 	if len(c.IDs) > 0 && (c.Last || c.All) {
 		return usagef("give conversation IDs, or --last, or --all, not several")
 	}
+	if c.All && c.Output == "" {
+		return usagef("--all needs -o DIR")
+	}
 	recipients, err := parseExportRecipients(c.EncryptTo)
 	if err != nil {
 		return err
+	}
+	if c.Output == "" && len(recipients) > 0 && !c.Armor && a.io.IsStdoutTTY {
+		return withHint(errors.New("refusing to write binary encrypted output to a terminal"), "add --armor, or write to a file with -o FILE")
 	}
 	v, err := a.open()
 	if err != nil {
@@ -59,56 +66,78 @@ func (c *exportCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	toDir := c.Output != "" && (len(ids) > 1 || isDir(c.Output) || strings.HasSuffix(c.Output, string(os.PathSeparator)))
+	toDir := c.Output != "" && (c.All || len(ids) > 1 || isDir(c.Output) || strings.HasSuffix(c.Output, string(os.PathSeparator)))
 	if len(ids) > 1 && !toDir {
 		return usagef("%d conversations: write them into a directory with -o DIR", len(ids))
 	}
-	opts := transcript.Options{Redactor: eng.Redactor()}
+
+	// Check every target before writing anything, so a refusal leaves no
+	// half-done export behind. Conversations are loaded again to write
+	// them rather than kept: --all may cover more than fits in memory.
+	paths := make([]string, len(ids))
 	used := map[string]bool{}
-	for _, id := range ids {
+	var only *chat.Conversation // kept when there is just one
+	for i, id := range ids {
 		conv, err := eng.Store().Load(id)
 		if err != nil {
 			return err
+		}
+		if len(ids) == 1 {
+			only = conv
+		}
+		path := c.Output
+		if toDir {
+			path = filepath.Join(c.Output, uniqueName(transcript.FileName(conv, format), used))
+		}
+		if path != "" && len(recipients) > 0 && !strings.HasSuffix(path, ".age") {
+			path += ".age"
+		}
+		if path != "" && !c.Force {
+			if _, err := os.Lstat(path); err == nil {
+				return withHint(fmt.Errorf("%s already exists", path), "add --force to replace it, or choose another path")
+			}
+		}
+		paths[i] = path
+	}
+	if toDir {
+		if err := os.MkdirAll(c.Output, 0o700); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	opts := transcript.Options{Redactor: eng.Redactor()}
+	for i, id := range ids {
+		conv := only
+		if conv == nil {
+			if conv, err = eng.Store().Load(id); err != nil {
+				return err
+			}
 		}
 		data, err := render(conv, format, opts, recipients, c.Armor)
 		if err != nil {
 			return err
 		}
-		switch {
-		case c.Output == "":
-			if len(recipients) > 0 && !c.Armor && a.io.IsStdoutTTY {
-				return withHint(errors.New("refusing to write binary encrypted output to a terminal"), "add --armor, or write to a file with -o FILE")
-			}
+		if paths[i] == "" {
 			if _, err := a.io.Out.Write(data); err != nil {
 				return err
 			}
-		default:
-			path := c.Output
-			if toDir {
-				path = filepath.Join(c.Output, uniqueName(transcript.FileName(conv, format), used))
-			}
-			if len(recipients) > 0 && !strings.HasSuffix(path, ".age") {
-				path += ".age"
-			}
-			if err := writeExport(path, data, c.Force); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.io.ErrOut, "wrote %s\n", path)
+			continue
 		}
+		if err := writeExport(paths[i], data, c.Force); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.io.ErrOut, "wrote %s\n", a.clean(paths[i]))
 	}
 	return nil
 }
 
-// selected resolves which conversations to export.
+// selected resolves which conversations to export: the IDs given, every
+// conversation, or the most recent one (--last, the default).
 func (c *exportCmd) selected(s *store.Store) ([]string, error) {
 	switch {
 	case c.All:
 		list, err := s.List()
 		if err != nil {
 			return nil, err
-		}
-		if c.Output == "" {
-			return nil, usagef("--all needs -o DIR")
 		}
 		var ids []string
 		for _, sum := range list {
@@ -122,11 +151,11 @@ func (c *exportCmd) selected(s *store.Store) ([]string, error) {
 		return c.IDs, nil
 	}
 	id, err := s.Latest()
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("there are no conversations to export")
+	}
 	if err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, errors.New("there are no conversations to export")
 	}
 	return []string{id}, nil
 }
@@ -224,6 +253,7 @@ type importCmd struct {
 	Files []string `arg:"" name:"FILE" help:"Our JSON exports or ChatGPT's conversations.json."`
 }
 
+// Run imports every conversation in the files, or none.
 func (c *importCmd) Run(a *app) error {
 	v, err := a.open()
 	if err != nil {
@@ -251,8 +281,11 @@ func (c *importCmd) Run(a *app) error {
 				return withHint(fmt.Errorf("conversation %s appears in both %s and %s", conv.ID, other, name), "nothing was imported")
 			}
 			seen[conv.ID] = name
-			if _, err := eng.Store().Load(conv.ID); err == nil {
-				return withHint(fmt.Errorf("conversation %s from %s is already in the vault", conv.ID, name), "nothing was imported; export it first if you want to keep both")
+			// A stored conversation with this ID, even one that no
+			// longer opens, is never replaced.
+			if _, err := eng.Store().Load(conv.ID); !errors.Is(err, store.ErrNotFound) {
+				return withHint(fmt.Errorf("conversation %s from %s is already in the vault", conv.ID, name),
+					fmt.Sprintf("nothing was imported; to import it again, first delete the stored copy: vaultchat conversations rm %s", conv.ID))
 			}
 			all = append(all, conv)
 		}

@@ -19,8 +19,8 @@ type simulateCmd struct {
 // Run serves the built-in OpenAI-compatible simulator until interrupted.
 func (c *simulateCmd) Run(a *app) error {
 	delay, err := time.ParseDuration(c.Delay)
-	if err != nil {
-		return usagef("--delay %q: %v", c.Delay, err)
+	if err != nil || delay < 0 {
+		return usagef("--delay %q: want a duration such as 15ms or 0s", c.Delay)
 	}
 	s := sim.New(sim.Options{ChunkDelay: delay})
 	url, err := s.Start(c.Addr)

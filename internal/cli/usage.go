@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/usage"
 )
@@ -30,8 +35,10 @@ type usageRow struct {
 	CostIsLowerBound bool     `json:"cost_is_lower_bound,omitempty"`
 }
 
+// Run prints the usage ledger grouped by key, model or day.
 func (c *usageCmd) Run(a *app) error {
-	now := a.now()
+	// The ledger counts UTC days, so "this month" is the UTC month.
+	now := a.now().UTC()
 	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	if c.Since != "" {
 		t, err := time.Parse("2006-01-02", c.Since)
@@ -84,6 +91,9 @@ func (c *usageCmd) Run(a *app) error {
 			}
 			rows = append(rows, toRow(name, g.Totals))
 		}
+		// The ledger sorts by key ID, which is random; people look for
+		// names.
+		sort.SliceStable(rows, func(i, j int) bool { return rows[i].Group < rows[j].Group })
 	}
 	total := usage.Totals{}
 	for _, r := range rows {
@@ -103,20 +113,42 @@ func (c *usageCmd) Run(a *app) error {
 		fmt.Fprintf(a.io.ErrOut, "no usage since %s\n", from.Format("2006-01-02"))
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.io.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s\tREQUESTS\tERRORS\tPROMPT\tCACHED\tCOMPLETION\tCOST\t\n", map[string]string{"day": "DAY", "model": "MODEL", "key": "KEY"}[c.By])
-	for _, r := range append(rows, toRow("total", total)) {
+	// Numbers align right; the first column is padded here so that it
+	// reads left-aligned.
+	rows = append(rows, toRow("total", total))
+	header := map[string]string{"day": "DAY", "model": "MODEL", "key": "KEY"}[c.By]
+	width := utf8.RuneCountInString(header)
+	for i := range rows {
+		rows[i].Group = a.cell(rows[i].Group)
+		width = max(width, utf8.RuneCountInString(rows[i].Group))
+	}
+	pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\tREQUESTS\tERRORS\tPROMPT\tCACHED\tCOMPLETION\tCOST\t\n", pad(header))
+	for _, r := range rows {
 		t := fromRow(r)
 		est := t.EstimatedTokens > 0
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", a.cell(r.Group), r.Requests, r.Errors,
+		cost := usage.FormatUSD(t.CostUSD, r.CostUSD != nil, est)
+		if r.CostIsLowerBound {
+			cost += "+"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", pad(r.Group), r.Requests, r.Errors,
 			usage.FormatTokens(r.PromptTokens, est), usage.FormatTokens(r.CachedTokens, est),
-			usage.FormatTokens(r.CompletionTokens, est), usage.FormatUSD(t.CostUSD, !t.CostUnknown || t.CostUSD > 0, est))
+			usage.FormatTokens(r.CompletionTokens, est), cost)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// Right alignment pads every cell on the left, the first one too.
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		io.WriteString(a.io.Out, strings.TrimPrefix(line, "  "))
+	}
 	if total.EstimatedTokens > 0 {
 		fmt.Fprintln(a.io.ErrOut, "~ marks figures that include locally estimated tokens")
+	}
+	if total.CostUnknown {
+		fmt.Fprintln(a.io.ErrOut, "— and + mark costs that leave out models without a known price")
 	}
 	return nil
 }
