@@ -84,6 +84,12 @@ func (c *askCmd) Run(a *app) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// When stdout is closed early ("vaultchat ask … | head") a write must
+	// fail with EPIPE rather than kill the process before the reply is
+	// saved; print then stops the turn, and what arrived is kept.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	events, err := eng.Send(ctx, engine.SendRequest{ConversationID: convID, Prompt: prompt, Key: key, Model: c.Model})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
@@ -93,7 +99,7 @@ func (c *askCmd) Run(a *app) error {
 		}
 		return err
 	}
-	return c.print(a, events, convID)
+	return c.print(a, events, convID, cancel)
 }
 
 // prompt joins the arguments and piped stdin.
@@ -144,7 +150,7 @@ func (c *askCmd) conversation(eng *engine.Engine) (id string, created bool, err 
 }
 
 // print streams the reply to stdout and reports the outcome.
-func (c *askCmd) print(a *app, events <-chan chat.Event, convID string) error {
+func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn func()) error {
 	var reply strings.Builder
 	var res askResult
 	var failure *chat.Error
@@ -156,7 +162,10 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string) error {
 		switch ev := ev.(type) {
 		case chat.Delta:
 			reply.WriteString(ev.Text)
-			out.write(ev.Text)
+			if err := out.write(ev.Text); err != nil {
+				// Nobody reads the reply any more: stop paying for it.
+				stopTurn()
+			}
 		case chat.Retrying:
 			a.warn("%s; retrying in %s (attempt %d)", ev.Err.Message, ev.Wait.Round(1e8), ev.Attempt)
 		case chat.Warning:
@@ -174,6 +183,10 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string) error {
 		}
 	}
 	if err := out.finish(); err != nil {
+		if errors.Is(err, syscall.EPIPE) && !c.NoSave {
+			return withHint(errors.New("stdout was closed before the reply ended; the reply was stopped"),
+				fmt.Sprintf("what arrived is saved; see it with \"vaultchat export %s\"", convID))
+		}
 		return fmt.Errorf("write reply: %w", err)
 	}
 	if !c.NoSave {
@@ -203,8 +216,9 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string) error {
 // replyWriter prints a reply as it streams. Its input has already passed
 // the engine's redaction and sanitizer.
 type replyWriter interface {
-	// write prints what it can of the next piece of the reply.
-	write(text string)
+	// write prints what it can of the next piece of the reply and
+	// returns the first write error so far.
+	write(text string) error
 	// finish prints the rest and reports the first write error.
 	finish() error
 }
@@ -226,8 +240,8 @@ func (a *app) replyWriter(raw bool) replyWriter {
 // discardReply prints nothing, for --json.
 type discardReply struct{}
 
-func (discardReply) write(string)  {}
-func (discardReply) finish() error { return nil }
+func (discardReply) write(string) error { return nil }
+func (discardReply) finish() error      { return nil }
 
 // plainReply prints the text as it arrives and ends it with a newline.
 type plainReply struct {
@@ -236,12 +250,13 @@ type plainReply struct {
 	err  error
 }
 
-func (p *plainReply) write(text string) {
+func (p *plainReply) write(text string) error {
 	if text == "" || p.err != nil {
-		return
+		return p.err
 	}
 	_, p.err = io.WriteString(p.w, text)
 	p.last = text[len(text)-1]
+	return p.err
 }
 
 func (p *plainReply) finish() error {
@@ -265,7 +280,7 @@ type markdownReply struct {
 	err     error
 }
 
-func (m *markdownReply) write(text string) {
+func (m *markdownReply) write(text string) error {
 	// A delta can hold a large part of the reply when the provider is
 	// fast. Appending it a line at a time lets the Stream render each
 	// block on its own as it completes, instead of one large render of
@@ -280,6 +295,7 @@ func (m *markdownReply) write(text string) {
 		text = text[len(line):]
 	}
 	m.print(m.s.TakeStable())
+	return m.err
 }
 
 func (m *markdownReply) finish() error {
