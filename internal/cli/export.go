@@ -304,7 +304,7 @@ func (c *importCmd) Run(a *app) error {
 // already written.
 func saveAll(eng *engine.Engine, convs []*chat.Conversation) error {
 	for i, conv := range convs {
-		if err := eng.Store().Save(conv); err != nil {
+		if err := eng.Store().Import(conv); err != nil {
 			for _, done := range convs[:i] {
 				eng.Store().Delete(done.ID)
 			}

@@ -596,3 +596,25 @@ func TestListRemovesStaleTempFiles(t *testing.T) {
 		t.Errorf("an unrelated file was removed: %v", err)
 	}
 }
+
+func TestImportKeepsTimesAndRefusesExisting(t *testing.T) {
+	h := newHome(t)
+	s := h.store(t, nil)
+	created := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	updated := created.Add(time.Hour)
+	c := &chat.Conversation{ID: NewID(), Title: "imported", Created: created, Updated: updated,
+		Messages: []chat.Message{{ID: "m1", Role: chat.RoleUser, Content: "hi", Time: created}}}
+	if err := s.Import(c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Created.Equal(created) || !got.Updated.Equal(updated) {
+		t.Fatalf("times changed: created %v updated %v", got.Created, got.Updated)
+	}
+	if err := s.Import(c); !errors.Is(err, ErrExists) {
+		t.Fatalf("second import: %v, want ErrExists", err)
+	}
+}
