@@ -187,6 +187,8 @@ func BenchmarkAskTerminal(b *testing.B) {
 	}{
 		{"raw-normal", "sim-fast", true},
 		{"md-normal", "sim-fast", false},
+		{"raw-2k", "sim-long", true},
+		{"md-2k", "sim-long", false},
 		{"raw-20k", "sim-huge", true},
 		{"md-20k", "sim-huge", false},
 	}

@@ -139,6 +139,10 @@ func replyPieces(conv conversation, fault, header string) (content string, piece
 		huge := hugeText()
 		pieces = append(splitWords(content, 3), splitWords(huge, 12)...)
 		return content + huge, pieces
+	case FaultLong:
+		long := longText(1_300)
+		pieces = append(splitWords(content, 3), splitWords(long, 12)...)
+		return content + long, pieces
 	case FaultInject:
 		// The payload goes right after the heading.
 		head, rest, _ := strings.Cut(content, "\n\n")

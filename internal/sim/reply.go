@@ -142,10 +142,14 @@ func yesNo(b bool) string {
 
 // hugeText returns the appendix of a sim-huge reply: repeated sections of
 // markdown, about 15,000 words (20,000 tokens by countTokens).
-func hugeText() string {
+func hugeText() string { return longText(15_000) }
+
+// longText returns repeated sections of markdown of about minWords words
+// (sim-long uses 1,500: about 2,000 tokens).
+func longText(minWords int) string {
 	var b strings.Builder
 	words := 0
-	for part := 1; words < 15_000; part++ {
+	for part := 1; words < minWords; part++ {
 		start := b.Len()
 		fmt.Fprintf(&b, "\n## Part %d of a very long reply\n\n", part)
 		fmt.Fprintf(&b, "This is part %d. The simulator writes long replies like this one so that "+

@@ -85,6 +85,7 @@ const (
 	FaultDisconnect    = "sim-disconnect"        // streams a few chunks then drops the connection; no [DONE]
 	FaultSlow          = "sim-slow"              // waits Options.SlowDelay before the first byte
 	FaultHuge          = "sim-huge"              // a reply of about 20,000 tokens
+	FaultLong          = "sim-long"              // a reply of about 2,000 tokens
 	FaultNoUsage       = "sim-nousage"           // never reports usage, even when asked
 	FaultNoStreamOpts  = "sim-no-stream-options" // 400 naming stream_options if the request has that field
 	FaultEchoAuth      = "sim-echo-auth"         // streams the Authorization (or api-key) header value split across two chunks; non-streaming gets a 400 quoting it
@@ -96,7 +97,7 @@ const (
 
 // Faults lists every fault mode, in the order /v1/models shows them.
 var Faults = []string{
-	Fault401, FaultQuota, Fault429, FaultFlaky, Fault500, FaultDisconnect, FaultSlow, FaultHuge,
+	Fault401, FaultQuota, Fault429, FaultFlaky, Fault500, FaultDisconnect, FaultSlow, FaultHuge, FaultLong,
 	FaultNoUsage, FaultNoStreamOpts, FaultEchoAuth, FaultEchoAuthError, FaultInject, Fault404, FaultContext,
 }
 
