@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/filelock"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ type indexFile struct {
 	Entries []indexEntry `json:"entries"`
 }
 
-func (e indexEntry) sig() fileSig { return fileSig{size: e.Size, mtime: e.ModTime} }
+func (e indexEntry) sig() filelock.Version { return filelock.Version{Size: e.Size, MTime: e.ModTime} }
 
 // readIndex returns the index entries by ID. A missing, damaged or newer
 // index reads as empty: it is only a cache, and List rebuilds it.
@@ -102,10 +103,10 @@ func (s *Store) list() ([]indexEntry, error) {
 	// processes from saving.
 	ix := s.readIndex()
 	dirty, err := s.refreshIndex(ix, nil)
-	if err == nil && hasTemps(filepath.Join(s.f.Dir(), dirName)) {
+	if err == nil && filelock.HasTemps(filepath.Join(s.f.Dir(), dirName)) {
 		// A writer was killed mid-save. Every writer of this directory
 		// holds the lock, so under it no temp file is live.
-		err = s.withLock(func() error { return removeTemps(filepath.Join(s.f.Dir(), dirName)) })
+		err = s.withLock(func() error { return filelock.RemoveTemps(filepath.Join(s.f.Dir(), dirName)) })
 	}
 	if err == nil && dirty {
 		err = s.withLock(func() error {
@@ -150,7 +151,7 @@ func (s *Store) refreshIndex(ix, cache map[string]indexEntry) (bool, error) {
 			return false, err
 		}
 		present[id] = true
-		sig := sigOf(fi)
+		sig := filelock.VersionOf(fi)
 		if e, ok := ix[id]; ok && e.sig() == sig {
 			continue
 		}
@@ -182,7 +183,7 @@ func (s *Store) summarizeFile(id string, fi fs.FileInfo) indexEntry {
 			Unreadable: true,
 		}
 	}
-	return indexEntry{Summary: Summarize(c), Size: sig.size, ModTime: sig.mtime}
+	return indexEntry{Summary: Summarize(c), Size: sig.Size, ModTime: sig.MTime}
 }
 
 func sortedEntries(ix map[string]indexEntry) []indexEntry {

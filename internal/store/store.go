@@ -24,8 +24,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/filelock"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -90,12 +90,12 @@ type Store struct {
 	// read or wrote. A file whose signature differs was written by someone
 	// else and is read back before Save replaces it, so a damaged file is
 	// never overwritten.
-	seen map[string]fileSig
+	seen map[string]filelock.Version
 }
 
 // New returns a Store keeping conversations in f.
 func New(f Files) *Store {
-	return &Store{f: f, now: time.Now, seen: map[string]fileSig{}}
+	return &Store{f: f, now: time.Now, seen: map[string]filelock.Version{}}
 }
 
 // envelope is the versioned file format of a conversation.
@@ -212,7 +212,7 @@ func (s *Store) write(c *chat.Conversation, mustBeNew bool) error {
 	defer s.mu.Unlock()
 	return s.withLock(func() error {
 		path := s.path(c.ID)
-		sig, exists, err := statSig(path)
+		sig, exists, err := filelock.Stat(path)
 		if err != nil {
 			return err
 		}
@@ -229,13 +229,13 @@ func (s *Store) write(c *chat.Conversation, mustBeNew bool) error {
 		if err := s.f.WriteFile(fileName(c.ID), data); err != nil {
 			return err
 		}
-		sig, _, err = statSig(path)
+		sig, _, err = filelock.Stat(path)
 		if err != nil {
 			return err
 		}
 		s.seen[c.ID] = sig
 		return s.updateIndex(func(ix map[string]indexEntry) {
-			ix[c.ID] = indexEntry{Summary: sum, Size: sig.size, ModTime: sig.mtime}
+			ix[c.ID] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
 		})
 	})
 }
@@ -279,24 +279,24 @@ func (s *Store) Load(id string) (*chat.Conversation, error) {
 
 // load reads and decodes id. The signature is taken before reading, so a
 // concurrent writer makes it stale rather than wrongly current.
-func (s *Store) load(id string) (*chat.Conversation, fileSig, error) {
-	sig, exists, err := statSig(s.path(id))
+func (s *Store) load(id string) (*chat.Conversation, filelock.Version, error) {
+	sig, exists, err := filelock.Stat(s.path(id))
 	if err != nil {
-		return nil, fileSig{}, err
+		return nil, filelock.Version{}, err
 	}
 	if !exists {
-		return nil, fileSig{}, ErrNotFound
+		return nil, filelock.Version{}, ErrNotFound
 	}
 	b, err := s.f.ReadFile(fileName(id), MaxConversationSize)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fileSig{}, ErrNotFound
+		return nil, filelock.Version{}, ErrNotFound
 	}
 	if err != nil {
-		return nil, fileSig{}, fmt.Errorf("%w: %w", ErrUnreadable, err)
+		return nil, filelock.Version{}, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	c, err := decode(b)
 	if err != nil {
-		return nil, fileSig{}, err
+		return nil, filelock.Version{}, err
 	}
 	// The file name is the conversation's identity, even if the file was
 	// copied from another ID.
@@ -353,7 +353,7 @@ func (s *Store) Delete(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.withLock(func() error {
-		_, exists, err := statSig(s.path(id))
+		_, exists, err := filelock.Stat(s.path(id))
 		if err != nil {
 			return err
 		}
@@ -435,35 +435,8 @@ func Summarize(c *chat.Conversation) chat.Summary {
 	return sum
 }
 
-// fileSig identifies one version of a file: size and modification time.
-// Every save renames a fresh file into place, so a new save gets a new
-// signature.
-type fileSig struct {
-	size  int64
-	mtime int64 // UnixNano
-}
-
-func sigOf(fi fs.FileInfo) fileSig {
-	return fileSig{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-}
-
-// statSig returns the signature of path, and whether it exists.
-func statSig(path string) (fileSig, bool, error) {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fileSig{}, false, nil
-	}
-	if err != nil {
-		return fileSig{}, false, err
-	}
-	if !fi.Mode().IsRegular() {
-		return fileSig{}, false, fmt.Errorf("%s is not a regular file", filepath.Base(path))
-	}
-	return sigOf(fi), true, nil
-}
-
 // withLock runs fn holding the store's lock file, shared by every process
 // using this vault home.
 func (s *Store) withLock(fn func() error) error {
-	return withFileLock(filepath.Join(s.f.Dir(), dirName, lockName), lockTimeout, ErrInUse, fn)
+	return filelock.Run(filepath.Join(s.f.Dir(), dirName, lockName), lockTimeout, ErrInUse, fn)
 }

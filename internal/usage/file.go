@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/filelock"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -68,7 +69,7 @@ type monthFileData struct {
 // month is one month of the ledger in memory, with the signature of the
 // file it was read from or written to.
 type month struct {
-	sig  fileSig
+	sig  filelock.Version
 	rows map[rowKey]*row
 }
 
@@ -135,7 +136,7 @@ func (m *month) encode(mon string) ([]byte, error) {
 // makes it stale rather than wrongly current.
 func (l *Ledger) readMonth(mon string) (*month, error) {
 	m := &month{rows: map[rowKey]*row{}}
-	sig, exists, err := statSig(l.monthPath(mon))
+	sig, exists, err := filelock.Stat(l.monthPath(mon))
 	if err != nil || !exists {
 		return m, err
 	}
@@ -202,15 +203,15 @@ func (r *row) check(mon string) error {
 }
 
 // monthFiles lists the month files on disk with their signatures.
-func (l *Ledger) monthFiles() (map[string]fileSig, error) {
+func (l *Ledger) monthFiles() (map[string]filelock.Version, error) {
 	des, err := os.ReadDir(filepath.Join(l.f.Dir(), dirName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]fileSig{}, nil
+		return map[string]filelock.Version{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]fileSig, len(des))
+	out := make(map[string]filelock.Version, len(des))
 	for _, de := range des {
 		mm := monthName.FindStringSubmatch(de.Name())
 		if mm == nil || !de.Type().IsRegular() {
@@ -226,33 +227,7 @@ func (l *Ledger) monthFiles() (map[string]fileSig, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[mm[1]] = sigOf(fi)
+		out[mm[1]] = filelock.VersionOf(fi)
 	}
 	return out, nil
-}
-
-// fileSig identifies one version of a file: size and modification time.
-// Every write renames a fresh file into place, so it gets a new signature.
-type fileSig struct {
-	size  int64
-	mtime int64 // UnixNano
-}
-
-func sigOf(fi fs.FileInfo) fileSig {
-	return fileSig{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-}
-
-// statSig returns the signature of path, and whether it exists.
-func statSig(path string) (fileSig, bool, error) {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fileSig{}, false, nil
-	}
-	if err != nil {
-		return fileSig{}, false, err
-	}
-	if !fi.Mode().IsRegular() {
-		return fileSig{}, false, fmt.Errorf("%s is not a regular file", filepath.Base(path))
-	}
-	return sigOf(fi), true, nil
 }

@@ -34,6 +34,7 @@ package usage
 import (
 	"errors"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/filelock"
 	"math"
 	"path/filepath"
 	"slices"
@@ -110,10 +111,10 @@ func Open(f Files) (*Ledger, error) {
 // recorded. On error the Ledger keeps what it had.
 func (l *Ledger) Refresh() error {
 	dir := filepath.Join(l.f.Dir(), dirName)
-	if hasTemps(dir) {
+	if filelock.HasTemps(dir) {
 		// A writer was killed mid-record. Every writer of this
 		// directory holds the lock, so under it no temp file is live.
-		if err := withFileLock(l.lockPath(), lockTimeout, ErrInUse, func() error { return removeTemps(dir) }); err != nil {
+		if err := filelock.Run(l.lockPath(), lockTimeout, ErrInUse, func() error { return filelock.RemoveTemps(dir) }); err != nil {
 			return err
 		}
 	}
@@ -153,7 +154,7 @@ func (l *Ledger) Record(e Entry) error {
 	mon := day[:7]
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	err := withFileLock(l.lockPath(), lockTimeout, ErrInUse, func() error {
+	err := filelock.Run(l.lockPath(), lockTimeout, ErrInUse, func() error {
 		m, err := l.readMonth(mon)
 		if err != nil {
 			return err
@@ -166,7 +167,7 @@ func (l *Ledger) Record(e Entry) error {
 		if err := l.f.WriteFile(monthFile(mon), data); err != nil {
 			return err
 		}
-		if m.sig, _, err = statSig(l.monthPath(mon)); err != nil {
+		if m.sig, _, err = filelock.Stat(l.monthPath(mon)); err != nil {
 			return err
 		}
 		l.months[mon] = m
