@@ -64,15 +64,11 @@ func (c *askCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.open()
+	eng, v, err := a.openEngine(c.NoSave)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	eng, err := a.engine(v, c.NoSave)
-	if err != nil {
-		return err
-	}
 	convID, created, err := c.conversation(eng)
 	if err != nil {
 		return err
@@ -451,6 +447,21 @@ func fillResult(res *askResult, msg *chat.Message, u chat.Usage) {
 		res.CostUSD = msg.Turn.CostUSD
 		res.DurationMS = msg.Turn.Duration.Milliseconds()
 	}
+}
+
+// openEngine unlocks the vault and builds the chat engine on it. The
+// caller must Close the vault.
+func (a *app) openEngine(ephemeral bool) (*engine.Engine, *vault.Vault, error) {
+	v, err := a.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := a.engine(v, ephemeral)
+	if err != nil {
+		v.Close()
+		return nil, nil, err
+	}
+	return eng, v, nil
 }
 
 // engine builds the chat engine for an open vault with the settings from

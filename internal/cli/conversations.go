@@ -19,15 +19,11 @@ type convListCmd struct {
 }
 
 func (c *convListCmd) Run(a *app) error {
-	v, err := a.open()
+	eng, v, err := a.openEngine(false)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	eng, err := a.engine(v, false)
-	if err != nil {
-		return err
-	}
 	list, err := eng.Store().List()
 	if err != nil {
 		return err
@@ -55,15 +51,11 @@ type convRenameCmd struct {
 }
 
 func (c *convRenameCmd) Run(a *app) error {
-	v, err := a.open()
+	eng, v, err := a.openEngine(false)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	eng, err := a.engine(v, false)
-	if err != nil {
-		return err
-	}
 	if strings.TrimSpace(c.Title) == "" {
 		return usagef("the title is empty")
 	}
@@ -76,15 +68,11 @@ type convRmCmd struct {
 }
 
 func (c *convRmCmd) Run(a *app) error {
-	v, err := a.open()
+	eng, v, err := a.openEngine(false)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	eng, err := a.engine(v, false)
-	if err != nil {
-		return err
-	}
 	conv, err := eng.Store().Load(c.ID)
 	if err != nil {
 		return err

@@ -53,15 +53,11 @@ func (c *exportCmd) Run(a *app) error {
 	if c.Output == "" && len(recipients) > 0 && !c.Armor && a.io.IsStdoutTTY {
 		return withHint(errors.New("refusing to write binary encrypted output to a terminal"), "add --armor, or write to a file with -o FILE")
 	}
-	v, err := a.open()
+	eng, v, err := a.openEngine(false)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	eng, err := a.engine(v, false)
-	if err != nil {
-		return err
-	}
 	ids, err := c.selected(eng.Store())
 	if err != nil {
 		return err
@@ -255,15 +251,11 @@ type importCmd struct {
 
 // Run imports every conversation in the files, or none.
 func (c *importCmd) Run(a *app) error {
-	v, err := a.open()
+	eng, v, err := a.openEngine(false)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	eng, err := a.engine(v, false)
-	if err != nil {
-		return err
-	}
 	var all []*chat.Conversation
 	seen := map[string]string{}
 	for _, name := range c.Files {

@@ -47,15 +47,11 @@ func (c *usageCmd) Run(a *app) error {
 		}
 		from = t
 	}
-	v, err := a.open()
+	eng, v, err := a.openEngine(false)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	eng, err := a.engine(v, false)
-	if err != nil {
-		return err
-	}
 	keyID, names := "", map[string]string{}
 	for _, k := range v.Keys() {
 		names[k.ID] = k.Name
