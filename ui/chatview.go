@@ -145,7 +145,7 @@ func (it *chatItem) renderAssistant(width int, env *renderEnv) []string {
 		out = append(out, ind+st.Warning.Render(truncate("⚠ "+n, width-2)))
 	}
 	if it.retryIn.After(env.now) {
-		msg := fmt.Sprintf("⟳ %s; retrying in %s (attempt %d)", it.errMsg, formatWait(it.retryIn.Sub(env.now)), it.attempt)
+		msg := fmt.Sprintf("⚠ %s; retrying in %s (attempt %d)", it.errMsg, formatWait(it.retryIn.Sub(env.now)), it.attempt)
 		out = append(out, ind+st.Warning.Render(truncate(msg, width-2)))
 	} else if it.errMsg != "" && !it.streaming {
 		for _, l := range strings.Split(ansi.Wrap("✗ "+it.errMsg, max(width-4, 1), ""), "\n") {

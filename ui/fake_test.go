@@ -122,7 +122,9 @@ func (f *fakeBackend) add(c *chat.Conversation) {
 
 func (f *fakeBackend) Create(system string) (*chat.Conversation, error) {
 	f.nextID++
-	c := &chat.Conversation{ID: fmt.Sprintf("c%d", f.nextID), Title: "new chat", SystemPrompt: system}
+	// Created without a title, as the real backend does: Send derives
+	// it from the first message.
+	c := &chat.Conversation{ID: fmt.Sprintf("c%d", f.nextID), SystemPrompt: system}
 	f.add(c)
 	return c, nil
 }
@@ -151,6 +153,9 @@ func (f *fakeBackend) Send(ctx context.Context, req SendRequest) (<-chan chat.Ev
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sends = append(f.sends, req)
+	if c, ok := f.convs[req.ConversationID]; ok && c.Title == "" {
+		c.Title = strings.SplitN(req.Prompt, "\n", 2)[0]
+	}
 	f.sendCtx = ctx
 	f.stream = make(chan chat.Event, 64)
 	return f.stream, nil

@@ -113,10 +113,12 @@ type Model struct {
 	events    <-chan chat.Event
 	cur       *chatItem
 
-	countSeq  int
-	counting  bool
-	idleSeq   int
-	lastInput time.Time
+	countSeq int
+	counting bool
+	idleSeq  int
+	// lastActive is the time of the last input or stream event: the
+	// idle lock counts from it.
+	lastActive time.Time
 
 	notice    string
 	noticeErr bool
@@ -214,13 +216,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pass.SetValue(v)
 		return m, nil
 	case tea.KeyPressMsg:
-		m.lastInput = m.now()
+		m.lastActive = m.now()
 		return m, m.handleKey(msg)
 	case tea.PasteMsg:
-		m.lastInput = m.now()
+		m.lastActive = m.now()
 		return m, m.handlePaste(msg.Content)
 	case tea.MouseWheelMsg:
-		m.lastInput = m.now()
+		m.lastActive = m.now()
 		if m.screen == screenMain && m.overlay == overlayNone {
 			w, h := m.chatSize()
 			switch msg.Mouse().Button {
@@ -288,6 +290,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.screen == screenMain && msg.err == nil {
 			m.convs = sanitizeSummaries(msg.convs)
 			m.convSel = min(m.convSel, max(len(m.convs)-1, 0))
+			m.adoptTitle()
 		}
 		return m, nil
 	case usageMsg:
@@ -315,6 +318,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.adoptCreated(msg.created)
 		m.events = msg.events
+		if msg.created != nil {
+			// Send saved the new conversation with the title derived
+			// from its first message: list it and show the title now.
+			return m, tea.Batch(m.wait(msg.seq, msg.events), convsCmd(m.b))
+		}
 		return m, m.wait(msg.seq, msg.events)
 	case streamStartErrMsg:
 		if msg.seq != m.streamSeq || m.screen != screenMain {
@@ -328,6 +336,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.seq != m.streamSeq || m.screen != screenMain {
 			return m, nil
 		}
+		// A reply arriving is activity: the idle lock waits for the
+		// user to have had the whole idle time to read it.
+		m.lastActive = m.now()
 		cmd := m.applyEvent(msg.ev)
 		if m.events == nil {
 			return m, cmd
@@ -406,7 +417,7 @@ func (m *Model) applyLoaded(msg loadedMsg) tea.Cmd {
 		m.model = m.opts.InitialModel
 	}
 	m.idleSeq++
-	m.lastInput = m.now()
+	m.lastActive = m.now()
 	var cmds []tea.Cmd
 	cmds = append(cmds, usageCmd(m.b, m.keyID, m.convID))
 	if m.opts.IdleLock > 0 {
@@ -480,7 +491,10 @@ func (m *Model) newConversation() {
 	m.chat.reset(nil)
 }
 
-// adoptCreated records a conversation created by the first send.
+// adoptCreated records a conversation created by the first send. Its
+// title is the one at creation (usually empty); the backend derives the
+// real one from the first message, and adoptTitle takes it from the next
+// conversation list.
 func (m *Model) adoptCreated(c *chat.Conversation) {
 	if c == nil {
 		return
@@ -488,6 +502,24 @@ func (m *Model) adoptCreated(c *chat.Conversation) {
 	m.convID = c.ID
 	if m.convTitle == "" {
 		m.convTitle = sanitize.String(c.Title)
+	}
+}
+
+// adoptTitle shows the stored title of the open conversation, as the
+// latest conversation list has it: the backend sets the title after the
+// conversation was created (from its first message) and a rename made
+// elsewhere shows up too.
+func (m *Model) adoptTitle() {
+	if m.convID == "" {
+		return
+	}
+	for _, s := range m.convs {
+		if s.ID == m.convID {
+			if s.Title != "" {
+				m.convTitle = s.Title // sanitized by sanitizeSummaries
+			}
+			return
+		}
 	}
 }
 
@@ -1074,7 +1106,13 @@ func (m *Model) checkIdle(seq int) tea.Cmd {
 	if seq != m.idleSeq || m.screen != screenMain || m.opts.IdleLock <= 0 {
 		return nil
 	}
-	idle := m.now().Sub(m.lastInput)
+	if m.streaming {
+		// Never lock while a reply streams: the lock would cut it.
+		// Look again a full period later; by then the reply's events
+		// have moved lastActive.
+		return m.idleTick(seq, m.opts.IdleLock)
+	}
+	idle := m.now().Sub(m.lastActive)
 	if idle >= m.opts.IdleLock {
 		return m.lock(fmt.Sprintf("locked after %s without input", formatWait(m.opts.IdleLock)))
 	}

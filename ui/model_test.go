@@ -548,3 +548,87 @@ func TestBarColourThresholds(t *testing.T) {
 		}
 	}
 }
+
+// statusOf returns the status bar of the current frame.
+func statusOf(h *harness) string {
+	lines := strings.Split(h.screen(), "\n")
+	return lines[len(lines)-3] // the status bar, the hint line, then ""
+}
+
+func TestNewConversationShowsDerivedTitle(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{}).unlocked()
+	if st := statusOf(h); !strings.Contains(st, "new conversation") {
+		t.Fatalf("status bar before the first message: %q", st)
+	}
+	h.typeText("Plan a weekend in Lisbon")
+	h.key("enter")
+	id := h.b.sends[0].ConversationID
+	// The backend derived the title from the first message when it
+	// saved it; the status bar shows it while the reply streams.
+	if st := statusOf(h); !strings.Contains(st, "Plan a weekend in Lisbon") || strings.Contains(st, "new conversation") {
+		t.Fatalf("status bar while the first reply streams: %q", st)
+	}
+	// The stored title changes during the turn (a rename in another
+	// vaultchat): the refresh after the reply picks it up.
+	h.b.convs[id].Title = "Lisbon weekend"
+	h.b.stream <- chat.Delta{Text: "Start in Alfama."}
+	h.b.stream <- chat.Done{Message: &chat.Message{ID: "a1", Role: chat.RoleAssistant, Content: "Start in Alfama.",
+		Turn: &chat.Turn{KeyID: "k1", KeyName: "work", Model: "gpt-4o-mini"}}}
+	close(h.b.stream)
+	h.pump(false)
+	if st := statusOf(h); !strings.Contains(st, "Lisbon weekend") {
+		t.Fatalf("status bar after the first reply: %q", st)
+	}
+	if h.m.convTitle != "Lisbon weekend" {
+		t.Fatalf("title %q, want the stored one", h.m.convTitle)
+	}
+	// Rename and export use the shown title.
+	h.key("alt+r")
+	if got := h.m.promptInput.Value(); got != "Lisbon weekend" {
+		t.Fatalf("rename dialog starts with %q", got)
+	}
+}
+
+func TestIdleLockWaitsForStreamingReply(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{IdleLock: time.Minute}).unlocked()
+	h.typeText("write a long essay")
+	h.key("enter")
+	ctx := h.b.sendCtx
+	h.b.stream <- chat.Delta{Text: "First part."}
+	h.pump(false)
+	// The user walks away while the reply streams for longer than the
+	// idle time.
+	for range 3 {
+		h.clock = h.clock.Add(50 * time.Second)
+		h.b.stream <- chat.Delta{Text: " More."}
+		h.pump(false)
+		h.fire()
+		if h.m.screen != screenMain || ctx.Err() != nil {
+			t.Fatal("the idle lock fired while a reply was streaming")
+		}
+	}
+	// A stall without events does not lock either.
+	h.clock = h.clock.Add(5 * time.Minute)
+	h.fire()
+	if h.m.screen != screenMain || ctx.Err() != nil {
+		t.Fatal("the idle lock fired during a pause in the stream")
+	}
+	h.b.stream <- chat.Done{Message: &chat.Message{ID: "a1", Role: chat.RoleAssistant, Content: "First part. More. More. More.",
+		Turn: &chat.Turn{KeyID: "k1", KeyName: "work", Model: "gpt-4o-mini"}}}
+	close(h.b.stream)
+	h.pump(false)
+	if h.m.streaming || !strings.Contains(h.screen(), "First part. More. More. More.") {
+		t.Fatalf("the reply did not finish whole:\n%s", h.screen())
+	}
+	// The idle time counts from the end of the reply.
+	h.clock = h.clock.Add(40 * time.Second)
+	h.fire()
+	if h.m.screen != screenMain {
+		t.Fatal("locked before the idle time after the reply passed")
+	}
+	h.clock = h.clock.Add(30 * time.Second)
+	h.fire()
+	if h.m.screen != screenUnlock {
+		t.Fatal("not locked once idle for the idle time after the reply")
+	}
+}

@@ -26,11 +26,17 @@ type sideInput struct {
 func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	var out []string
 	add := func(s string) { out = append(out, truncate(s, w)) }
-	section := func(title string) {
+	// section starts a section: a blank line, then its title with an
+	// optional column heading right-aligned on the same line.
+	section := func(title, heading string) {
 		if len(out) > 0 {
 			out = append(out, "")
 		}
-		add(st.PaneTitle.Render(title))
+		t := st.PaneTitle.Render(title)
+		if heading != "" {
+			t += strings.Repeat(" ", max(w-ansiWidth(t)-ansiWidth(heading), 1)) + st.Muted.Render(heading)
+		}
+		add(t)
 	}
 	if in.key == nil {
 		add(st.PaneTitle.Render("NO KEY"))
@@ -47,7 +53,7 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	add("model " + st.Bold.Render(sanitize.String(in.model)))
 
 	u := in.usage
-	section("USAGE")
+	section("USAGE", "")
 	row := func(name string, t Total) {
 		tok := est(formatTokens(t.Tokens), t.Estimated)
 		cost := formatTotalCost(t)
@@ -61,7 +67,7 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	row("lifetime", u.Lifetime)
 
 	if len(u.Budgets) > 0 {
-		section("BUDGETS")
+		section("BUDGETS", "")
 		for _, b := range u.Budgets {
 			frac := b.Fraction()
 			bs := barStyle(frac, st)
@@ -84,7 +90,14 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	}
 
 	rl := u.RateLimits
-	section("RATE LIMITS")
+	// The reset times form a right-aligned column headed "resets in":
+	// words rather than an arrow glyph (↻ is missing from many terminal
+	// fonts), and narrow enough for the narrowest pane.
+	heading := ""
+	if !rl.ResetRequests.IsZero() || !rl.ResetTokens.IsZero() {
+		heading = "resets in"
+	}
+	section("RATE LIMITS", heading)
 	if !rl.Known() {
 		add(st.Muted.Render("no response yet"))
 	} else {
@@ -103,7 +116,8 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 			}
 			s += style.Render(val)
 			if !reset.IsZero() {
-				s += st.Muted.Render(" ↻ " + formatWait(reset.Sub(in.now)))
+				wait := formatWait(reset.Sub(in.now))
+				s += strings.Repeat(" ", max(w-ansiWidth(s)-len(wait), 1)) + st.Muted.Render(wait)
 			}
 			add(s)
 		}
@@ -115,7 +129,7 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 		add(st.Muted.Render("as of " + formatAgo(rl.Observed, in.now)))
 	}
 
-	section("CONTEXT")
+	section("CONTEXT", "")
 	if u.ContextWindow > 0 {
 		frac := float64(u.ContextUsed) / float64(u.ContextWindow)
 		bs := barStyle(frac, st)
@@ -126,12 +140,12 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	}
 
 	if len(u.Daily) > 0 {
-		section("LAST 14 DAYS")
+		section("LAST 14 DAYS", "")
 		out = append(out, chart(u.Daily, w, st)...)
 	}
 
 	if len(in.keys) > 0 {
-		section("ALL KEYS · MONTH")
+		section("ALL KEYS · MONTH", "")
 		for _, o := range in.keys {
 			tok := est(formatTokens(o.MonthTokens), o.Estimated)
 			cost := "—"

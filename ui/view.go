@@ -104,7 +104,7 @@ func (m *Model) unlockView() string {
 		body = append(body, st.Muted.Render("loading conversations…"))
 	default:
 		if m.lockReason != "" {
-			body = append(body, st.Warning.Render("🔒 "+m.lockReason), "")
+			body = append(body, st.Warning.Render(m.lockReason), "")
 		}
 		if m.needsPass {
 			m.pass.SetWidth(28)

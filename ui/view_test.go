@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/ui/styles"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -74,82 +76,96 @@ func richUsage(now time.Time) UsageView {
 	}
 }
 
+// goldenCase is one screen of the golden tests: setup drives a fresh
+// harness to it.
+type goldenCase struct {
+	name  string
+	setup func(h *harness)
+}
+
+// goldenCases are the screens checked against testdata and for glyphs.
+var goldenCases = []goldenCase{
+	{"unlock", func(h *harness) { h.start() }},
+	{"wrong-passphrase", func(h *harness) {
+		h.start()
+		h.typeText("nope")
+		h.key("enter")
+	}},
+	{"empty-chat", func(h *harness) { h.unlocked() }},
+	{"streaming", func(h *harness) {
+		h.unlocked()
+		h.typeText("Explain goroutines briefly.")
+		h.key("enter")
+		h.b.stream <- chat.Delta{Text: "Goroutines are **lightweight threads** managed by the Go runtime.\n\nThey start with the `go` keyword:\n\n```go\ngo work()\n"}
+		h.pump(false)
+	}},
+	{"markdown-reply", func(h *harness) {
+		withConversation(h.b)
+		h.unlocked()
+	}},
+	{"side-pane", func(h *harness) {
+		withConversation(h.b)
+		h.b.usage = richUsage(testNow)
+		h.unlocked()
+		if !h.m.sideVisible() {
+			h.key("ctrl+t")
+		}
+	}},
+	{"key-picker", func(h *harness) {
+		h.unlocked()
+		h.key("ctrl+k")
+		h.typeText("per")
+	}},
+	{"help", func(h *harness) {
+		h.unlocked()
+		h.key("?")
+	}},
+	{"error-turn", func(h *harness) {
+		h.unlocked()
+		h.typeText("hello")
+		h.key("enter")
+		h.b.stream <- chat.Failed{Err: &chat.Error{Class: chat.ErrInvalidKey, Status: 401, Message: "invalid API key (HTTP 401)",
+			Hint: "run \"vaultchat keys check work\", or rotate it with \"vaultchat keys rotate work\""}}
+		close(h.b.stream)
+		h.pump(false)
+		h.typeText("again")
+		h.key("enter")
+		h.b.stream <- chat.Failed{Err: &chat.Error{Class: chat.ErrRateLimited, Status: 429, Message: "rate limited (HTTP 429)",
+			RetryAfter: 20 * time.Second, Hint: "rate limited; retry in 20s or switch key"}}
+		close(h.b.stream)
+		h.pump(false)
+	}},
+	{"export-dialog", func(h *harness) {
+		withConversation(h.b)
+		h.unlocked()
+		h.key("ctrl+s")
+		h.key("tab")
+	}},
+	{"export-overwrite", func(h *harness) {
+		withConversation(h.b)
+		h.b.existing = map[string]bool{fakeCwd + "/go-arithmetic.html": true}
+		h.unlocked()
+		h.key("ctrl+s")
+		h.key("shift+tab")
+		h.key("enter")
+	}},
+	{"locked", func(h *harness) {
+		h.unlocked()
+		h.clock = h.clock.Add(DefaultIdleLock)
+		h.fire()
+	}},
+	{"retrying", func(h *harness) {
+		h.b.usage = richUsage(testNow)
+		h.unlocked()
+		h.typeText("hello")
+		h.key("enter")
+		h.b.stream <- chat.Retrying{Attempt: 2, Wait: 7 * time.Second, Err: &chat.Error{Class: chat.ErrRateLimited, Message: "rate limited (HTTP 429)"}}
+		h.pump(false)
+	}},
+}
+
 func TestGoldenViews(t *testing.T) {
-	cases := []struct {
-		name  string
-		setup func(h *harness)
-	}{
-		{"unlock", func(h *harness) { h.start() }},
-		{"wrong-passphrase", func(h *harness) {
-			h.start()
-			h.typeText("nope")
-			h.key("enter")
-		}},
-		{"empty-chat", func(h *harness) { h.unlocked() }},
-		{"streaming", func(h *harness) {
-			h.unlocked()
-			h.typeText("Explain goroutines briefly.")
-			h.key("enter")
-			h.b.stream <- chat.Delta{Text: "Goroutines are **lightweight threads** managed by the Go runtime.\n\nThey start with the `go` keyword:\n\n```go\ngo work()\n"}
-			h.pump(false)
-		}},
-		{"markdown-reply", func(h *harness) {
-			withConversation(h.b)
-			h.unlocked()
-		}},
-		{"side-pane", func(h *harness) {
-			withConversation(h.b)
-			h.b.usage = richUsage(testNow)
-			h.unlocked()
-			if !h.m.sideVisible() {
-				h.key("ctrl+t")
-			}
-		}},
-		{"key-picker", func(h *harness) {
-			h.unlocked()
-			h.key("ctrl+k")
-			h.typeText("per")
-		}},
-		{"help", func(h *harness) {
-			h.unlocked()
-			h.key("?")
-		}},
-		{"error-turn", func(h *harness) {
-			h.unlocked()
-			h.typeText("hello")
-			h.key("enter")
-			h.b.stream <- chat.Failed{Err: &chat.Error{Class: chat.ErrInvalidKey, Status: 401, Message: "invalid API key (HTTP 401)",
-				Hint: "run \"vaultchat keys check work\", or rotate it with \"vaultchat keys rotate work\""}}
-			close(h.b.stream)
-			h.pump(false)
-			h.typeText("again")
-			h.key("enter")
-			h.b.stream <- chat.Failed{Err: &chat.Error{Class: chat.ErrRateLimited, Status: 429, Message: "rate limited (HTTP 429)",
-				RetryAfter: 20 * time.Second, Hint: "rate limited; retry in 20s or switch key"}}
-			close(h.b.stream)
-			h.pump(false)
-		}},
-		{"export-dialog", func(h *harness) {
-			withConversation(h.b)
-			h.unlocked()
-			h.key("ctrl+s")
-			h.key("tab")
-		}},
-		{"export-overwrite", func(h *harness) {
-			withConversation(h.b)
-			h.b.existing = map[string]bool{fakeCwd + "/go-arithmetic.html": true}
-			h.unlocked()
-			h.key("ctrl+s")
-			h.key("shift+tab")
-			h.key("enter")
-		}},
-		{"locked", func(h *harness) {
-			h.unlocked()
-			h.clock = h.clock.Add(DefaultIdleLock)
-			h.fire()
-		}},
-	}
-	for _, c := range cases {
+	for _, c := range goldenCases {
 		for _, sz := range sizes {
 			name := fmt.Sprintf("%s-%dx%d", c.name, sz[0], sz[1])
 			t.Run(name, func(t *testing.T) {
@@ -157,6 +173,76 @@ func TestGoldenViews(t *testing.T) {
 				c.setup(h)
 				checkGolden(t, name, h.screen())
 			})
+		}
+	}
+}
+
+// fontGlyphs are the non-ASCII characters the TUI may draw. Each one was
+// checked to be in JetBrains Mono (the font the README screenshots are
+// rendered with, and a common terminal font); most are box drawing,
+// block elements or basic arrows, which terminal fonts have. Arrows such
+// as ↻ or ⟳ and emoji are not in it: a new glyph must be checked before
+// it is added here.
+const fontGlyphs = "\u00a0·…—“”‘’é×≥" + // no-break space, punctuation, letters
+	"─│┃╭╮╰╯┌┐└┘├┤┬┴┼" + // box drawing
+	"█▉▊▋▌▍▎▏▁▂▃▄▅▆▇░" + // block elements
+	"←→↑↓↔›▸●○•✓✗⚠" // arrows, bullets and marks
+
+// allMarkdown is a reply with every construct glamour draws glyphs for.
+const allMarkdown = "# One\n\n## Two\n\n### Three\n\n#### Four\n\n##### Five\n\n###### Six\n\n" +
+	"> a quote\n\n- a\n  - b\n\n1. first\n\n- [x] done\n- [ ] todo\n\n" +
+	"Term\n\n: its definition\n\n---\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```go\nx := 1\n```\n"
+
+// TestFramesUseFontGlyphs draws every golden screen, and a reply with
+// every Markdown construct, and checks each character is in fontGlyphs:
+// a glyph missing from the font shows as a box in the screenshots and in
+// many terminals.
+func TestFramesUseFontGlyphs(t *testing.T) {
+	cases := append([]goldenCase(nil), goldenCases...)
+	cases = append(cases, goldenCase{"all-markdown", func(h *harness) {
+		h.b.add(&chat.Conversation{ID: "c1", Title: "markdown", Messages: []chat.Message{
+			{ID: "m1", Role: chat.RoleUser, Content: "everything"},
+			{ID: "m2", Role: chat.RoleAssistant, Content: allMarkdown, Turn: &chat.Turn{KeyName: "work", Model: "gpt-4o-mini"}},
+		}})
+		h.unlocked()
+	}})
+	for _, c := range cases {
+		for _, sz := range sizes {
+			name := fmt.Sprintf("%s-%dx%d", c.name, sz[0], sz[1])
+			t.Run(name, func(t *testing.T) {
+				h := newHarness(t, sz[0], sz[1], Options{})
+				c.setup(h)
+				var missing []string
+				for _, r := range h.screen() {
+					if r >= 0x80 && !strings.ContainsRune(fontGlyphs, r) {
+						missing = append(missing, fmt.Sprintf("%q (%U)", r, r))
+					}
+				}
+				if len(missing) > 0 {
+					t.Errorf("the frame draws characters not in fontGlyphs: %s\n%s", strings.Join(missing, " "), h.screen())
+				}
+			})
+		}
+	}
+}
+
+// TestSidePaneRateLimitsFit checks the rate-limit rows keep their reset
+// times whole at the side pane's narrowest and widest widths.
+func TestSidePaneRateLimitsFit(t *testing.T) {
+	st := styles.New(true, true)
+	keys := newFakeBackend(testNow).keys
+	for _, w := range []int{33, 43} {
+		lines := renderSide(sideInput{key: &keys[0], model: "gpt-4o-mini", keys: keys, usage: richUsage(testNow), now: testNow}, w, 100, &st)
+		text := plainScreen(strings.Join(lines, "\n"))
+		for _, want := range []string{"RATE LIMITS", "resets in", "requests 4,999/5,000", "12s", "tokens   9,000/150.0k", "1m20s"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("width %d: the pane lacks %q:\n%s", w, want, text)
+			}
+		}
+		for _, l := range lines {
+			if got := ansiWidth(l); got > w {
+				t.Errorf("width %d: a line is %d wide: %q", w, got, l)
+			}
 		}
 	}
 }

@@ -69,7 +69,9 @@ type Backend interface {
 	AddNote(id, text string) (chat.Message, error)
 
 	// Send appends the user message to the conversation (saved at once,
-	// unless Regenerate), then streams the reply. The channel carries
+	// unless Regenerate; a conversation without a title gets one derived
+	// from this message, which the next Conversations list carries),
+	// then streams the reply. The channel carries
 	// chat.Delta, chat.Retrying, chat.Warning and chat.Trimmed events,
 	// then exactly one chat.Done or chat.Failed (whose Message holds the
 	// stored assistant message with its chat.Turn attribution), and is

@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	"charm.land/glamour/v2"
+	gansi "charm.land/glamour/v2/ansi"
+	"charm.land/glamour/v2/styles"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
@@ -46,15 +48,35 @@ func (r *Renderer) term(width int) *glamour.TermRenderer {
 	if t, ok := r.terms[width]; ok {
 		return t
 	}
-	t, err := glamour.NewTermRenderer(glamour.WithStandardStyle(r.style), glamour.WithWordWrap(width))
+	cfg, ok := standardStyle(r.style)
+	if !ok {
+		cfg, _ = standardStyle("notty")
+	}
+	t, err := glamour.NewTermRenderer(glamour.WithStyles(cfg), glamour.WithWordWrap(width))
 	if err != nil {
-		t, err = glamour.NewTermRenderer(glamour.WithStandardStyle("notty"), glamour.WithWordWrap(width))
-		if err != nil {
-			return nil
-		}
+		return nil
 	}
 	r.terms[width] = t
 	return t
+}
+
+// definitionPrefix replaces glamour's "🠶" before a definition list's
+// description: that arrow (U+1F836) is missing from most terminal fonts,
+// JetBrains Mono included; "→" is in nearly all of them.
+const definitionPrefix = "\n→ "
+
+// standardStyle returns a copy of a glamour standard style with glyphs
+// that terminal fonts lack replaced.
+func standardStyle(name string) (gansi.StyleConfig, bool) {
+	std, ok := styles.DefaultStyles[name]
+	if !ok {
+		return gansi.StyleConfig{}, false
+	}
+	cfg := *std // the copy shares pointers; only value fields are changed
+	if strings.ContainsRune(cfg.DefinitionDescription.BlockPrefix, '\U0001F836') {
+		cfg.DefinitionDescription.BlockPrefix = definitionPrefix
+	}
+	return cfg, true
 }
 
 // Render renders src at width columns and returns the output lines, with

@@ -2,6 +2,7 @@ package markdown
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -198,5 +199,66 @@ func BenchmarkRenderFull2k(b *testing.B) {
 	r := New("dark")
 	for b.Loop() {
 		_ = r.Render(doc, 80)
+	}
+}
+
+// fencedDoc is about n bytes of Go code in one open fence: Append scans
+// every line but finds no block boundary, so it renders nothing and its
+// cost is the scan alone.
+func fencedDoc(n int) string {
+	var b strings.Builder
+	b.WriteString("```go\n")
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "\tx%d := compute(%d) // line %d of a long listing\n", i, i, i)
+	}
+	return b.String()
+}
+
+// TestLargeAppendAllocatesLinearly appends 200 KB in one call and checks
+// the bytes allocated are a small multiple of the input. Scanning must
+// not copy the unscanned rest for every line: that made one large Append
+// quadratic (about 4,000 lines here, so hundreds of megabytes).
+func TestLargeAppendAllocatesLinearly(t *testing.T) {
+	doc := fencedDoc(200 << 10)
+	r := New("dark")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := r.NewStream(80)
+	s.Append(doc)
+	runtime.ReadMemStats(&after)
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(16*len(doc)); got > limit {
+		t.Fatalf("one Append of %d bytes allocated %d bytes, want at most %d", len(doc), got, limit)
+	}
+	if s.Text() != doc {
+		t.Fatal("the stream does not hold the appended text")
+	}
+}
+
+func benchmarkLargeAppend(b *testing.B, size int) {
+	doc := fencedDoc(size)
+	r := New("dark")
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s := r.NewStream(80)
+		s.Append(doc)
+	}
+}
+
+// BenchmarkLargeAppend20KB and BenchmarkLargeAppend200KB time one Append
+// of a whole document (a pasted or non-streamed reply). The cost must
+// grow linearly: 200 KB within about 10x of 20 KB (MB/s about equal).
+func BenchmarkLargeAppend20KB(b *testing.B)  { benchmarkLargeAppend(b, 20<<10) }
+func BenchmarkLargeAppend200KB(b *testing.B) { benchmarkLargeAppend(b, 200<<10) }
+
+// TestDefinitionListGlyph checks a definition is drawn with "→", not
+// glamour's "🠶", which terminal fonts (JetBrains Mono among them) lack.
+func TestDefinitionListGlyph(t *testing.T) {
+	for _, style := range []string{"dark", "light"} {
+		got := plain(New(style).Render(corpus["definition"], 60))
+		if !strings.Contains(got, "→ its definition") || strings.ContainsRune(got, '\U0001F836') {
+			t.Errorf("%s: definition rendered as:\n%s", style, got)
+		}
 	}
 }

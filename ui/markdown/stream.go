@@ -1,6 +1,7 @@
 package markdown
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/vaultchat/vaultchat/internal/sanitize"
@@ -185,7 +186,10 @@ func (s *Stream) addStable(end int) {
 func (s *Stream) scan() int {
 	boundary := 0
 	for {
-		nl := strings.IndexByte(string(s.src[s.scanned:]), '\n')
+		// bytes.IndexByte on the slice: converting the unscanned rest
+		// to a string would copy it for every line, making one large
+		// Append quadratic.
+		nl := bytes.IndexByte(s.src[s.scanned:], '\n')
 		if nl < 0 {
 			return boundary
 		}
