@@ -576,11 +576,13 @@ func (a *App) Usage(keyID, conversationID string) backend.UsageView {
 			if model == "" {
 				model = engine.FallbackModel
 			}
-			window, _ := models.ContextWindow(model)
-			msgs, _ := store.ContextMessages(c, window, func(m []chat.Message) int { return tokens.CountMessages(model, m) })
-			view.ContextWindow = window
-			view.ContextUsed = tokens.CountMessages(model, msgs)
-			view.ContextEstimated = true
+			// Only with a known window: it bounds how much is counted.
+			if window, ok := models.ContextWindow(model); ok && window > 0 {
+				msgs, _ := store.ContextMessages(c, window, func(m chat.Message) int { return tokens.CountMessage(model, m) })
+				view.ContextWindow = window
+				view.ContextUsed = tokens.CountMessages(model, msgs)
+				view.ContextEstimated = true
+			}
 		}
 	}
 	if view.ContextWindow == 0 {

@@ -334,8 +334,8 @@ func (e *Engine) run(ctx context.Context, conv *chat.Conversation, key vault.Key
 	}
 
 	window, _ := models.ContextWindow(model)
-	msgs, trimmed := store.ContextMessages(conv, window, func(m []chat.Message) int {
-		return tokens.CountMessages(model, m)
+	msgs, trimmed := store.ContextMessages(conv, window, func(m chat.Message) int {
+		return tokens.CountMessage(model, m)
 	})
 	if trimmed > 0 {
 		events <- chat.Trimmed{Turns: trimmed}

@@ -12,72 +12,76 @@ import "github.com/vaultchat/vaultchat/internal/chat"
 // unknown, and nothing is trimmed. Otherwise a reserve for the reply is
 // kept free (an eighth of the window, at least 1024 tokens but at most half
 // the window), and the oldest whole turns — a user message with the
-// replies that follow it — are left out while count(msgs) exceeds
+// replies that follow it — are left out so that the request fits in
 // window - reserve. The turn holding the newest user message is always
 // kept, even if it alone is too long. trimmed is the number of turns left
-// out. count must not grow when messages are removed; it is called
-// O(log turns) times.
-func ContextMessages(c *chat.Conversation, window int, count func([]chat.Message) int) (msgs []chat.Message, trimmed int) {
-	// buf[0] is the system prompt's slot; buf[1:] the sendable messages.
-	buf := make([]chat.Message, 1, len(c.Messages)+1)
-	// starts holds the index in buf of the first message of each turn.
+// out.
+//
+// count returns the tokens one message costs in a request; a request
+// costs the sum of its messages. The newest turns are counted first and
+// counting stops at the first turn that does not fit, so the cost is
+// bounded by the window, not by the length of the history (a
+// 10,000-message conversation is not re-tokenized on every turn).
+func ContextMessages(c *chat.Conversation, window int, count func(chat.Message) int) (msgs []chat.Message, trimmed int) {
+	sendable := make([]chat.Message, 0, len(c.Messages))
+	// starts holds the index in sendable of the first message of each
+	// turn.
 	var starts []int
 	for i := range c.Messages {
 		m := &c.Messages[i]
 		switch {
 		case m.Role == chat.RoleUser:
-			starts = append(starts, len(buf))
+			starts = append(starts, len(sendable))
 		case m.Role == chat.RoleAssistant && m.Content != "":
 			if len(starts) == 0 {
-				starts = append(starts, len(buf)) // a reply before any question
+				starts = append(starts, len(sendable)) // a reply before any question
 			}
 		default:
 			continue
 		}
-		buf = append(buf, *m)
+		sendable = append(sendable, *m)
 	}
-	hasSystem := c.SystemPrompt != ""
-	sys := chat.Message{Role: chat.RoleSystem, Content: c.SystemPrompt, Time: c.Created}
-	// view returns the request that starts with turn t, using the slot
-	// just before that turn for the system prompt; restore undoes it.
-	view := func(t int) (msgs []chat.Message, restore func()) {
-		start := len(buf)
-		if t < len(starts) {
-			start = starts[t]
+	var head []chat.Message
+	if c.SystemPrompt != "" {
+		head = []chat.Message{{Role: chat.RoleSystem, Content: c.SystemPrompt, Time: c.Created}}
+	}
+	keepFrom := 0 // the first turn sent
+	if window > 0 && len(starts) > 1 {
+		limit := window - reserve(window)
+		total := 0
+		for _, m := range head {
+			total += count(m)
 		}
-		if !hasSystem {
-			return buf[start:], func() {}
+		turnCost := func(t int) int {
+			end := len(sendable)
+			if t+1 < len(starts) {
+				end = starts[t+1]
+			}
+			n := 0
+			for _, m := range sendable[starts[t]:end] {
+				n += count(m)
+			}
+			return n
 		}
-		saved := buf[start-1]
-		buf[start-1] = sys
-		return buf[start-1:], func() { buf[start-1] = saved }
-	}
-	if window <= 0 || len(starts) <= 1 {
-		msgs, _ = view(0)
-		return msgs, 0
-	}
-	limit := window - reserve(window)
-	if all, restore := view(0); count(all) <= limit {
-		return all, 0
-	} else {
-		restore()
-	}
-	// Find the fewest leading turns to drop. Turn last is always kept.
-	last := len(starts) - 1
-	lo, hi := 1, last // the answer is in [lo, hi]
-	for lo < hi {
-		mid := (lo + hi) / 2
-		probe, restore := view(mid)
-		fits := count(probe) <= limit
-		restore()
-		if fits {
-			hi = mid
-		} else {
-			lo = mid + 1
+		last := len(starts) - 1
+		keepFrom = last
+		total += turnCost(last)
+		for t := last - 1; t >= 0; t-- {
+			cost := turnCost(t)
+			if total+cost > limit {
+				break
+			}
+			total += cost
+			keepFrom = t
 		}
 	}
-	msgs, _ = view(lo)
-	return msgs, lo
+	from := 0
+	if keepFrom > 0 {
+		from = starts[keepFrom]
+	}
+	msgs = make([]chat.Message, 0, len(head)+len(sendable)-from)
+	msgs = append(append(msgs, head...), sendable[from:]...)
+	return msgs, keepFrom
 }
 
 // reserve is the part of the window kept free for the reply.

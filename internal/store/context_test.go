@@ -10,12 +10,14 @@ import (
 )
 
 // countChars is a stand-in tokenizer: one token per byte of content plus
-// four per message, which, like a real one, never grows when messages are
-// removed.
-func countChars(msgs []chat.Message) int {
+// four per message.
+func countChars(m chat.Message) int { return len(m.Content) + 4 }
+
+// countAll is what a whole request costs under countChars.
+func countAll(msgs []chat.Message) int {
 	n := 0
 	for _, m := range msgs {
-		n += len(m.Content) + 4
+		n += countChars(m)
 	}
 	return n
 }
@@ -123,7 +125,7 @@ func TestReserve(t *testing.T) {
 	}
 }
 
-// TestContextMessagesMatchesLinear compares the binary search with the
+// TestContextMessagesMatchesLinear compares the newest-first count with the
 // obvious loop (drop the oldest turn while too long) on random
 // conversations.
 func TestContextMessagesMatchesLinear(t *testing.T) {
@@ -142,7 +144,7 @@ func TestContextMessagesMatchesLinear(t *testing.T) {
 		c := conv(system, items...)
 		window := rng.IntN(5000) + 1
 		got, gotTrimmed := ContextMessages(c, window, countChars)
-		want, wantTrimmed := linearContext(c, window, countChars)
+		want, wantTrimmed := linearContext(c, window, countAll)
 		if render(got) != render(want) || gotTrimmed != wantTrimmed {
 			t.Fatalf("case %d (window %d): got %d trimmed %q, want %d trimmed %q", i, window, gotTrimmed, render(got), wantTrimmed, render(want))
 		}

@@ -96,13 +96,21 @@ func Count(model, text string) int {
 func CountMessages(model string, msgs []chat.Message) int {
 	n := 0
 	for _, m := range msgs {
-		if m.Role == chat.RoleNote {
-			continue
-		}
-		n += tokensPerMessage + Count(model, string(m.Role)) + Count(model, m.Content)
+		n += CountMessage(model, m)
 	}
 	if n == 0 {
 		return 0
 	}
 	return n + tokensReplyPrime
+}
+
+// CountMessage returns what one message costs inside a request: its role,
+// its content and the per-message framing. Notes cost nothing (they are
+// never sent). A request costs the sum of its messages plus a few tokens
+// that prime the reply (see CountMessages).
+func CountMessage(model string, m chat.Message) int {
+	if m.Role == chat.RoleNote {
+		return 0
+	}
+	return tokensPerMessage + Count(model, string(m.Role)) + Count(model, m.Content)
 }
