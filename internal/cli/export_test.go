@@ -242,8 +242,6 @@ func TestExportEncrypted(t *testing.T) {
 	f.checkRedacted(t, "stderr", []byte(res.stderr))
 }
 
-var updatedField = regexp.MustCompile(`"updated": "[^"]*"`)
-
 // writeTemp writes data to a file in dir and returns its path.
 func writeTemp(t *testing.T, dir, name string, data []byte) string {
 	t.Helper()
