@@ -435,9 +435,9 @@ func (a *App) Send(ctx context.Context, req backend.SendRequest) (<-chan chat.Ev
 		for ev := range in {
 			switch e := ev.(type) {
 			case chat.Done:
-				a.noteKey(v, eng, req, e.Message, e.RateLimits, nil)
+				a.noteKey(v, "", e.Message, e.RateLimits, nil)
 			case chat.Failed:
-				a.noteKey(v, eng, req, e.Message, e.RateLimits, e.Err)
+				a.noteKey(v, e.KeyID, e.Message, e.RateLimits, e.Err)
 			default:
 				forward(ctx, out, ev)
 				continue
@@ -487,14 +487,10 @@ func forwardFinal(ctx context.Context, out chan chat.Event, ev chat.Event) {
 // noteKey records what a turn's final event says about its key. A Done
 // proves the key works and an invalid-key error that it does not; a
 // refusal, a cancel or another failure proves nothing and changes nothing.
-func (a *App) noteKey(v *vault.Vault, eng *engine.Engine, req backend.SendRequest, msg *chat.Message, rl chat.RateLimits, cerr *chat.Error) {
+func (a *App) noteKey(v *vault.Vault, keyID string, msg *chat.Message, rl chat.RateLimits, cerr *chat.Error) {
 	invalid := cerr != nil && cerr.Class == chat.ErrInvalidKey
-	keyID := ""
-	switch {
-	case msg != nil && msg.Turn != nil:
+	if msg != nil && msg.Turn != nil {
 		keyID = msg.Turn.KeyID
-	case invalid || rl.Known():
-		keyID = turnKey(v, eng, req)
 	}
 	now := a.cfg.Now()
 	a.mu.Lock()
@@ -508,32 +504,6 @@ func (a *App) noteKey(v *vault.Vault, eng *engine.Engine, req backend.SendReques
 	if cerr == nil || invalid {
 		a.outcome[keyID] = keyOutcome{invalid: invalid, at: now}
 	}
-}
-
-// turnKey returns the ID of the key a turn used when its final event has
-// no stored message to say so: the named key, else the key the engine
-// picks (the conversation's last key, else the vault's only key).
-func turnKey(v *vault.Vault, eng *engine.Engine, req backend.SendRequest) string {
-	if req.KeyID != "" {
-		k, err := v.Key(req.KeyID)
-		if err != nil {
-			return ""
-		}
-		return k.ID
-	}
-	if c, err := eng.Store().Load(req.ConversationID); err == nil {
-		for i := len(c.Messages) - 1; i >= 0; i-- {
-			if t := c.Messages[i].Turn; t != nil {
-				if k, err := v.Key(t.KeyID); err == nil {
-					return k.ID
-				}
-			}
-		}
-	}
-	if keys := v.Keys(); len(keys) == 1 {
-		return keys[0].ID
-	}
-	return ""
 }
 
 // Usage returns the side pane's snapshot for a key (ID or name) and

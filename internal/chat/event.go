@@ -47,6 +47,9 @@ type Failed struct {
 	// incomplete), or nil when nothing was sent or received. Set by the
 	// chat engine, like Done.Message.
 	Message *Message
+	// KeyID is the key the turn used, or would have used had it not been
+	// refused; set by the chat engine. Empty when no key was resolved.
+	KeyID string
 }
 
 func (Delta) isEvent()    {}

@@ -313,7 +313,7 @@ func (e *Engine) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, e
 func (e *Engine) run(ctx context.Context, conv *chat.Conversation, key vault.Key, model string, events chan<- chat.Event) {
 	start := e.opts.Now()
 	fail := func(cerr *chat.Error) {
-		events <- chat.Failed{Err: cerr}
+		events <- chat.Failed{Err: cerr, KeyID: key.ID}
 	}
 	if !key.AllowsModel(model) {
 		fail(&chat.Error{
@@ -412,6 +412,7 @@ func (e *Engine) finish(conv *chat.Conversation, key vault.Key, model, text stri
 	}
 	if failed != nil {
 		failed.Message = stored
+		failed.KeyID = key.ID
 		events <- *failed
 		return
 	}

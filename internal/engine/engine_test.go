@@ -257,14 +257,14 @@ func TestFaultsAreClassifiedAndSaved(t *testing.T) {
 
 func TestRefusalsHappenBeforeAnyRequest(t *testing.T) {
 	f := newFixture(t, sim.Options{})
-	f.addKey("limited", canary(t), "sim-fast", func(k *vault.Key) { k.AllowedModels = []string{"sim-fast"} })
+	limited := f.addKey("limited", canary(t), "sim-fast", func(k *vault.Key) { k.AllowedModels = []string{"sim-fast"} })
 	f.addKey("broke", canary(t), "sim-fast", func(k *vault.Key) {
 		k.Budget = vault.Budget{DailyUSD: 0.000001, Hard: true}
 	})
 	conv, _ := f.engine.Create("")
 	_, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "hi", Key: "limited", Model: "gpt-4o"})
-	if fl, ok := last.(chat.Failed); !ok || fl.Err.Class != chat.ErrModelNotAllowed {
-		t.Fatalf("want model-not-allowed refusal, got %#v", last)
+	if fl, ok := last.(chat.Failed); !ok || fl.Err.Class != chat.ErrModelNotAllowed || fl.KeyID != limited.ID {
+		t.Fatalf("want model-not-allowed refusal naming the key, got %#v", last)
 	}
 	// Spend over the hard budget once, then the next turn is refused.
 	_, last = f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "spend", Key: "broke"})
