@@ -242,7 +242,9 @@ func exportCmd(b Backend, seq int, id, format, path string, overwrite bool) tea.
 // writeDraftCmd saves the draft to a private temporary file for $EDITOR.
 func writeDraftCmd(draft string) tea.Cmd {
 	return func() tea.Msg {
-		f, err := os.CreateTemp("", "vaultchat-draft-*.md")
+		// $XDG_RUNTIME_DIR is a private, memory-backed directory where
+		// there is one: the draft is conversation text in plaintext.
+		f, err := os.CreateTemp(os.Getenv("XDG_RUNTIME_DIR"), "vaultchat-draft-*.md")
 		if err != nil {
 			return draftFileMsg{err: fmt.Errorf("create draft file: %w", err)}
 		}

@@ -89,9 +89,9 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 		return loadSSHIdentity(data, opts)
 	}
 	var (
-		id            identity
-		recipientOf   string // from a "# Recipient: …" comment, as plugins write
-		firstIsPlugin bool
+		id          identity
+		recipientOf string // from a "# Recipient: …" comment, as plugins write
+		firstPlugin string // plugin name of the first identity, if it is one
 	)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), maxIdentitySize)
@@ -141,7 +141,9 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 				selfStr = fmt.Sprint(self)
 			}
 			id.self, id.selfString = self, selfStr
-			firstIsPlugin = strings.HasPrefix(line, "AGE-PLUGIN-")
+			if p, ok := ident.(*plugin.Identity); ok {
+				firstPlugin = p.Name()
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -150,12 +152,19 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 	if len(id.ids) == 0 {
 		return identity{}, errors.New("identity file holds no identity")
 	}
-	if recipientOf != "" && firstIsPlugin {
+	if recipientOf != "" && firstPlugin != "" {
 		// Plugins such as age-plugin-yubikey write the recipient in a
 		// comment; encrypting to it needs no identity-as-recipient support.
-		r, err := parseRecipient(recipientOf, opts.PluginUI)
-		if err == nil {
-			id.self, id.selfString = r, recipientOf
+		// Only a native X25519 recipient or one of the identity's own
+		// plugin is taken: a comment naming another plugin would make
+		// every save run a second program (age-plugin-<name> from PATH)
+		// and encrypt the vault to a recipient this identity cannot
+		// decrypt.
+		name, _, err := plugin.ParseRecipient(recipientOf)
+		if isNativeX25519(recipientOf) || err == nil && name == strings.ToLower(firstPlugin) {
+			if r, err := parseRecipient(recipientOf, opts.PluginUI); err == nil {
+				id.self, id.selfString = r, recipientOf
+			}
 		}
 	}
 	return id, nil

@@ -160,3 +160,47 @@ func TestPluginRecipientAndIdentity(t *testing.T) {
 	}
 	mustOpen(t, yhome, Options{})
 }
+
+// TestPluginCommentRecipientOfAnotherPlugin checks that a "# Recipient:"
+// comment naming a different plugin than the identity's is not used as
+// the vault's recipient: saving would run that other plugin's program
+// from PATH and encrypt the vault to a recipient the identity cannot
+// decrypt.
+func TestPluginCommentRecipientOfAnotherPlugin(t *testing.T) {
+	installTestPlugin(t)
+	dir := t.TempDir()
+	// A program the comment would make us run, if it were honoured.
+	ran := filepath.Join(dir, "ran")
+	writeFile(t, filepath.Join(dir, "age-plugin-intruder"), "#!/bin/sh\ntouch "+ran+"\nexit 1\n")
+	if err := os.Chmod(filepath.Join(dir, "age-plugin-intruder"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	x, _ := age.GenerateX25519Identity()
+	other, _ := age.GenerateX25519Identity()
+	intruder := plugin.EncodeRecipient("intruder", []byte(other.Recipient().String()))
+	idPath := filepath.Join(t.TempDir(), "identity.txt")
+	writeFile(t, idPath, "#    Recipient: "+intruder+"\n"+plugin.EncodeIdentity(testPluginName, []byte(x.String()))+"\n")
+	home := filepath.Join(t.TempDir(), "home")
+	err := noPanic(t, "Init", func() error {
+		v, err := Init(home, Options{IdentityFile: idPath})
+		if err != nil {
+			return err
+		}
+		defer v.Close()
+		if self, _ := v.Recipients(); self == intruder {
+			return fmt.Errorf("self recipient is the other plugin's %q", self)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("age-plugin-intruder was run")
+	}
+	if _, err := decryptFile(t, filepath.Join(home, vaultFile), x); err != nil {
+		t.Fatalf("vault.age does not decrypt with the identity: %v", err)
+	}
+}

@@ -113,13 +113,28 @@ func New(r *redact.Redactor) *Checker {
 
 // NewClient returns an HTTP client that never follows a redirect: the
 // 3xx response itself comes back, and Check reports it as an HTTP error.
+// It uses a proxy from the environment for https only: an http request
+// through a proxy hands the proxy, another host than the key's, the
+// Authorization header in clear text, while an https one only asks it for
+// a tunnel it cannot read.
 func NewClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = httpsProxyOnly
 	return &http.Client{
-		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// httpsProxyOnly is http.ProxyFromEnvironment for https requests and no
+// proxy for anything else.
+func httpsProxyOnly(r *http.Request) (*url.URL, error) {
+	if r.URL.Scheme != "https" {
+		return nil, nil
+	}
+	return http.ProxyFromEnvironment(r)
 }
 
 // CheckAll checks keys concurrently and returns the results in name order.

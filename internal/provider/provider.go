@@ -164,9 +164,9 @@ func New(cfg Config) (*Client, error) {
 		deployments := maps.Clone(cfg.AzureDeployments)
 		oc.AzureModelMapperFunc = func(model string) string {
 			if d := deployments[model]; d != "" {
-				return d
+				return azurePathSegment(d)
 			}
-			return model
+			return azurePathSegment(model)
 		}
 	} else {
 		oc = openai.DefaultConfig(cfg.Secret)
@@ -181,6 +181,22 @@ func New(cfg Config) (*Client, error) {
 		keyName: cfg.KeyName,
 		host:    u.Host,
 	}, nil
+}
+
+// azurePathSegment escapes a deployment name for the one URL path segment
+// go-openai puts it in (it does not escape it itself). A model name may
+// come from an imported conversation or a server's model list; unescaped,
+// "../x" would climb out of /openai/deployments/, and "?" or "#" would
+// replace or cut off the api-version. The host cannot change either way
+// (the transport pins it), but the request must go where it says.
+func azurePathSegment(name string) string {
+	switch name {
+	case ".", "..":
+		// PathEscape leaves dots alone, and a lone dot segment would be
+		// resolved as a relative path step.
+		return strings.Repeat("%2E", len(name))
+	}
+	return url.PathEscape(name)
 }
 
 // defaultTransport is http.DefaultTransport with a proxy for https

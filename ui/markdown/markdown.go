@@ -14,8 +14,6 @@
 package markdown
 
 import (
-	"regexp"
-	"strconv"
 	"strings"
 
 	"charm.land/glamour/v2"
@@ -108,44 +106,11 @@ func (r *Renderer) Render(src string, width int) []string {
 	return lines
 }
 
-// Clean prepares model text for rendering: it sanitizes it (no escape
-// sequence or control character survives) and neutralises numeric
-// character references that would decode to a control character, because
-// the Markdown parser decodes entities after the sanitizer has run.
-func Clean(src string) string {
-	src = sanitize.String(src)
-	if !strings.Contains(src, "&#") {
-		return src
-	}
-	return entityRE.ReplaceAllStringFunc(src, func(m string) string {
-		num := strings.TrimSuffix(m[2:], ";")
-		var n int64
-		var err error
-		if num[0] == 'x' || num[0] == 'X' {
-			n, err = strconv.ParseInt(num[1:], 16, 32)
-		} else {
-			n, err = strconv.ParseInt(num, 10, 32)
-		}
-		if err != nil || isControl(rune(n)) {
-			return "&amp;" + m[1:]
-		}
-		return m
-	})
-}
-
-var entityRE = regexp.MustCompile(`&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,9});?`)
-
-func isControl(r rune) bool {
-	switch {
-	case r == '\n' || r == '\t':
-		return false
-	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	}
-	return false
-}
+// Clean prepares model text for rendering: sanitize.Markdown neutralises
+// every escape sequence and control or invisible character, and also the
+// character references (numeric and named, such as &#27; or &lrm;) that the
+// Markdown parser would decode into one after the sanitizer ran.
+func Clean(src string) string { return sanitize.Markdown(src) }
 
 func isBlankRendered(line string) bool {
 	return strings.TrimSpace(ansi.Strip(line)) == ""

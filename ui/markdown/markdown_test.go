@@ -262,3 +262,33 @@ func TestDefinitionListGlyph(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderNeutralisesCharacterReferences: the Markdown parser decodes
+// named and numeric references after the sanitizer ran; none may come out
+// as an invisible or bidi character.
+func TestRenderNeutralisesCharacterReferences(t *testing.T) {
+	r := New("dark")
+	out := strings.Join(r.Render("a &lrm; b &ZeroWidthSpace; c &#8232; d &#xE0041; e &shy; f &#xFEFF; g &#27;[2J h &#x202e;", 80), "\n")
+	for _, bad := range []rune{'\u200e', '\u200b', '\u2028', '\U000E0041', '\u00ad', '\ufeff', '\u202e'} {
+		if strings.ContainsRune(out, bad) {
+			t.Errorf("rendered output holds %U", bad)
+		}
+	}
+	if strings.Contains(out, "\x1b[2J") {
+		t.Error("a decoded ESC reached the output")
+	}
+}
+
+// isControl reports characters that must never reach the terminal from
+// model text: C0 and C1 controls (but newline and tab) and bidi controls.
+func isControl(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
+}
