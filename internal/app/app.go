@@ -111,6 +111,13 @@ func (a *App) attach(v *vault.Vault) error {
 		return err
 	}
 	a.mu.Lock()
+	replacing := a.vault != nil && a.vault != v
+	a.mu.Unlock()
+	if replacing {
+		// A turn of the old vault may still be saving its reply.
+		a.waitForTurns()
+	}
+	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.vault != nil && a.vault != v {
 		// Unlocked twice: drop the old vault's secrets now rather than
@@ -157,15 +164,21 @@ func (a *App) IsInUse(err error) bool {
 
 // Lock drops the vault, its keys and every cache.
 func (a *App) Lock() {
-	for deadline := time.Now().Add(lockGrace); a.active.Load() > 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
+	a.waitForTurns()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.vault != nil {
 		a.vault.Close()
 	}
 	a.vault, a.engine, a.models, a.limits, a.outcome = nil, nil, nil, nil, nil
+}
+
+// waitForTurns waits, at most lockGrace, for turns in progress to save
+// their replies, before the vault they write with is closed.
+func (a *App) waitForTurns() {
+	for deadline := time.Now().Add(lockGrace); a.active.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // unlocked returns the vault and engine, or ErrLocked.
@@ -368,12 +381,13 @@ func (a *App) edit(id string, fn func(*chat.Conversation, *engine.Engine)) error
 		return err
 	}
 	defer a.lockConversation(id)()
-	c, err := eng.Store().Load(id)
-	if err != nil {
-		return err
-	}
-	fn(c, eng)
-	return eng.Store().Save(c)
+	// Update, not Load and Save: a turn another process (vaultchat ask)
+	// saves meanwhile is kept.
+	_, err = eng.Store().Update(id, func(c *chat.Conversation) error {
+		fn(c, eng)
+		return nil
+	})
+	return err
 }
 
 // lockConversation takes this App's lock on conversation id and returns

@@ -10,10 +10,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/models"
@@ -45,10 +48,15 @@ type Options struct {
 	Ephemeral bool
 }
 
-// conversations is what a turn needs of a conversation store.
+// conversations is what a turn needs of a conversation store. Turns
+// change a conversation through Update, which applies the change to what
+// is stored at that moment: a turn only adds its messages (and, once its
+// reply exists, removes the ones it replaces), so turns of two processes
+// on one conversation both stay.
 type conversations interface {
 	Load(id string) (*chat.Conversation, error)
 	Save(c *chat.Conversation) error
+	Update(id string, change func(*chat.Conversation) error) (*chat.Conversation, error)
 }
 
 // memoryConversations keeps conversations in memory, for Ephemeral.
@@ -67,6 +75,20 @@ func (m *memoryConversations) Load(id string) (*chat.Conversation, error) {
 	cp := *c
 	cp.Messages = append([]chat.Message(nil), c.Messages...)
 	return &cp, nil
+}
+
+func (m *memoryConversations) Update(id string, change func(*chat.Conversation) error) (*chat.Conversation, error) {
+	c, err := m.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(c); err != nil {
+		return nil, err
+	}
+	if err := m.Save(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (m *memoryConversations) Save(c *chat.Conversation) error {
@@ -143,11 +165,13 @@ type SendRequest struct {
 	Key string
 	// Model overrides the key's default model.
 	Model string
-	// Regenerate drops the last assistant reply and sends the
-	// conversation again instead of adding a prompt.
+	// Regenerate sends the conversation again without the replies to
+	// the last user message, instead of adding a prompt; the new reply
+	// replaces them once it is complete.
 	Regenerate bool
-	// EditLast replaces the last user message (dropping the reply to it)
-	// with Prompt: edit-and-resend.
+	// EditLast replaces the last user message and its reply with Prompt
+	// (edit-and-resend), once the new reply is complete; until then both
+	// stay, before the edited prompt.
 	EditLast bool
 }
 
@@ -187,6 +211,10 @@ func (e *Engine) lockConversation(id string) func() {
 	return m.Unlock
 }
 
+// MaxPromptBytes is the largest prompt Send accepts: beyond every model's
+// context window, and enough to make tokenizing and saving it slow.
+const MaxPromptBytes = 4 << 20
+
 // Send runs one turn. The user message is saved before Send returns. The
 // returned channel yields chat.Delta, chat.Retrying, chat.Warning and
 // chat.Trimmed events, then exactly one chat.Done or chat.Failed whose
@@ -194,7 +222,19 @@ func (e *Engine) lockConversation(id string) func() {
 // hard budget) arrive as chat.Failed without a request being sent.
 // Callers must read the channel until it closes; canceling ctx ends the
 // turn quickly and keeps the partial reply, marked incomplete.
+//
+// Regenerate and EditLast replace the last reply (or exchange) only once
+// the new reply has been saved complete: if the request fails or is
+// canceled, what it was to replace stays in the conversation (an edited
+// prompt is kept after it, and a partial reply after that), so nothing
+// is lost. A bad prompt (empty, not UTF-8, over MaxPromptBytes) is
+// refused with an error before anything is written.
 func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, error) {
+	if !req.Regenerate {
+		if err := checkPrompt(req.Prompt); err != nil {
+			return nil, err
+		}
+	}
 	unlock := e.lockConversation(req.ConversationID)
 	conv, err := e.convs.Load(req.ConversationID)
 	if err != nil {
@@ -217,9 +257,16 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, 
 		model = FallbackModel
 	}
 	now := e.opts.Now().UTC()
+	// replaced is what a complete new reply replaces; it is removed only
+	// then.
+	var replaced []chat.Message
 	if req.Regenerate {
-		if n := len(conv.Messages); n > 0 && conv.Messages[n-1].Role == chat.RoleAssistant {
-			conv.Messages = conv.Messages[:n-1]
+		// The replies to the last user message; notes the user wrote
+		// after them stay.
+		for _, m := range lastExchange(conv.Messages) {
+			if m.Role == chat.RoleAssistant {
+				replaced = append(replaced, m)
+			}
 		}
 		if !hasUserMessage(conv) {
 			unlock()
@@ -227,43 +274,83 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, 
 		}
 	} else {
 		if req.EditLast {
-			conv.Messages = dropLastExchange(conv.Messages)
+			replaced = lastExchange(conv.Messages)
 		}
 		prompt := e.clean(req.Prompt)
 		if strings.TrimSpace(prompt) == "" {
 			unlock()
 			return nil, errors.New("empty message")
 		}
-		conv.Messages = append(conv.Messages, chat.Message{
-			ID: newMessageID(), Role: chat.RoleUser, Content: prompt, Time: now,
+		msg := chat.Message{ID: newMessageID(), Role: chat.RoleUser, Content: prompt, Time: now}
+		conv, err = e.convs.Update(conv.ID, func(c *chat.Conversation) error {
+			c.Messages = append(c.Messages, msg)
+			if c.Title == "" {
+				c.Title = store.Title(prompt)
+			}
+			return nil
 		})
-		if conv.Title == "" {
-			conv.Title = store.Title(prompt)
+		if err != nil {
+			unlock()
+			return nil, fmt.Errorf("save conversation: %w", err)
 		}
 	}
-	if err := e.convs.Save(conv); err != nil {
-		unlock()
-		return nil, fmt.Errorf("save conversation: %w", err)
-	}
+	// The request is made from the conversation without what it
+	// replaces.
+	view := *conv
+	view.Messages = without(conv.Messages, replaced)
 
 	events := make(chan chat.Event, 16)
 	go func() {
 		defer close(events)
 		defer unlock()
-		e.run(ctx, conv, key, model, events)
+		e.run(ctx, &view, replaced, key, model, events)
 	}()
 	return events, nil
 }
 
-// dropLastExchange removes the last user message and everything after it
+// checkPrompt refuses a prompt that cannot be sent, with an error that
+// says why.
+func checkPrompt(p string) error {
+	switch {
+	case strings.TrimSpace(p) == "":
+		return errors.New("empty message")
+	case len(p) > MaxPromptBytes:
+		return fmt.Errorf("message too long: %d bytes, the limit is %d MiB", len(p), MaxPromptBytes>>20)
+	case !utf8.ValidString(p):
+		return errors.New("message is not valid UTF-8 text")
+	}
+	return nil
+}
+
+// lastExchange returns the last user message and everything after it
 // (its reply, notes).
-func dropLastExchange(msgs []chat.Message) []chat.Message {
+func lastExchange(msgs []chat.Message) []chat.Message {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == chat.RoleUser {
-			return msgs[:i]
+			return msgs[i:]
 		}
 	}
-	return msgs
+	return nil
+}
+
+// without returns msgs less one occurrence of each message of drop.
+// Messages are matched by ID, role, content and time rather than by
+// position, so that messages another process added meanwhile do not
+// shift what is removed.
+func without(msgs, drop []chat.Message) []chat.Message {
+	out := make([]chat.Message, 0, len(msgs))
+	used := make([]bool, len(drop))
+next:
+	for _, m := range msgs {
+		for j, d := range drop {
+			if !used[j] && m.ID == d.ID && m.Role == d.Role && m.Content == d.Content && m.Time.Equal(d.Time) {
+				used[j] = true
+				continue next
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func hasUserMessage(c *chat.Conversation) bool {
@@ -310,7 +397,7 @@ func (e *Engine) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, e
 }
 
 // run performs the turn and always ends with exactly one Done or Failed.
-func (e *Engine) run(ctx context.Context, conv *chat.Conversation, key vault.Key, model string, events chan<- chat.Event) {
+func (e *Engine) run(ctx context.Context, conv *chat.Conversation, replaced []chat.Message, key vault.Key, model string, events chan<- chat.Event) {
 	start := e.opts.Now()
 	fail := func(cerr *chat.Error) {
 		events <- chat.Failed{Err: cerr, KeyID: key.ID}
@@ -359,12 +446,14 @@ func (e *Engine) run(ctx context.Context, conv *chat.Conversation, key vault.Key
 			events <- ev
 		}
 	}
-	e.finish(conv, key, model, text.String(), start, final, events)
+	e.finish(conv, replaced, key, model, text.String(), start, final, events)
 }
 
 // finish stores the reply (complete or not), records usage and sends the
-// final event with the stored message.
-func (e *Engine) finish(conv *chat.Conversation, key vault.Key, model, text string, start time.Time, final chat.Event, events chan<- chat.Event) {
+// final event with the stored message. conv is the turn's view of the
+// conversation; the reply is added to the conversation as stored now, and
+// replaced is removed from it only when the reply is complete.
+func (e *Engine) finish(conv *chat.Conversation, replaced []chat.Message, key vault.Key, model, text string, start time.Time, final chat.Event, events chan<- chat.Event) {
 	turn := &chat.Turn{KeyID: key.ID, KeyName: key.Name, Model: model}
 	var failed *chat.Failed
 	switch ev := final.(type) {
@@ -393,11 +482,26 @@ func (e *Engine) finish(conv *chat.Conversation, key vault.Key, model, text stri
 	var saveErr error
 	if text != "" || failed == nil {
 		msg := chat.Message{ID: newMessageID(), Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.opts.Now().UTC(), Turn: turn}
-		conv.Messages = append(conv.Messages, msg)
 		stored = &msg
-		saveErr = e.convs.Save(conv)
+		_, saveErr = e.convs.Update(conv.ID, func(c *chat.Conversation) error {
+			if failed == nil {
+				c.Messages = without(c.Messages, replaced)
+			}
+			c.Messages = append(c.Messages, msg)
+			return nil
+		})
+		if errors.Is(saveErr, store.ErrNotFound) {
+			// Deleted by another process during the turn: keep the
+			// turn rather than drop the reply.
+			conv.Messages = append(conv.Messages, msg)
+			saveErr = e.convs.Save(conv)
+		}
 	}
-	sent := failed == nil || failed.Err.Class != chat.ErrModelNotAllowed && failed.Err.Class != chat.ErrBudgetExceeded
+	// A turn canceled before its request went out spent nothing and is
+	// not a request; the provider reports no usage only then (a request
+	// canceled in flight gets an estimate).
+	canceledBeforeSending := failed != nil && failed.Err.Class == chat.ErrCanceled && text == "" && turn.Usage.Total() == 0
+	sent := !canceledBeforeSending && (failed == nil || failed.Err.Class != chat.ErrModelNotAllowed && failed.Err.Class != chat.ErrBudgetExceeded)
 	if sent {
 		recErr := e.ledger.Record(usage.Entry{KeyID: key.ID, Model: model, Time: e.opts.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: failed != nil})
 		saveErr = errors.Join(saveErr, recErr)
@@ -424,8 +528,19 @@ func (e *Engine) finish(conv *chat.Conversation, key vault.Key, model, text stri
 // client returns the cached provider client for key, creating it when the
 // key is new or its secret or endpoint changed (rotation, edit).
 func (e *Engine) client(key vault.Key) (*provider.Client, error) {
-	sum := sha256.Sum256([]byte(key.Secret.Reveal() + "\x00" + key.BaseURL + "\x00" + key.Provider + "\x00" + key.Organization + "\x00" + key.Project))
-	id := key.ID + fmt.Sprintf(":%x", sum[:8])
+	// Everything the client is built from is in the cache key, including
+	// every secret of the vault (the client's redactor masks them by value).
+	h := sha256.New()
+	for _, part := range []string{key.Secret.Reveal(), key.BaseURL, key.Provider, key.Organization, key.Project, key.AzureAPIVersion} {
+		h.Write([]byte(part + "\x00"))
+	}
+	for model, deployment := range sortedPairs(key.AzureDeployments) {
+		h.Write([]byte(model + "=" + deployment + "\x00"))
+	}
+	for _, s := range e.vault.Secrets() {
+		h.Write([]byte(s + "\x00"))
+	}
+	id := key.ID + fmt.Sprintf(":%x", h.Sum(nil)[:8])
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if c, ok := e.clients[id]; ok {
@@ -472,6 +587,17 @@ func (e *Engine) Models(ctx context.Context, nameOrID string) ([]string, error) 
 		}
 	}
 	return out, nil
+}
+
+// sortedPairs iterates a map in key order, so hashes of it are stable.
+func sortedPairs(m map[string]string) func(func(string, string) bool) {
+	return func(yield func(string, string) bool) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if !yield(k, m[k]) {
+				return
+			}
+		}
+	}
 }
 
 func budgetOf(k vault.Key) usage.Budget {

@@ -148,7 +148,8 @@ func (s *Store) path(id string) string {
 // Save writes c to its file, setting c.Updated to now (and c.Created when
 // it is zero), and updates the index. It refuses to replace a file that
 // exists but cannot be read back, and never writes plaintext to disk. Two
-// processes saving the same conversation do not merge: the last save wins.
+// processes saving the same conversation do not merge: the last save wins;
+// Update changes a conversation that another process may change too.
 func (s *Store) Save(c *chat.Conversation) error {
 	if c == nil {
 		return errors.New("save conversation: nil conversation")
@@ -226,19 +227,88 @@ func (s *Store) write(c *chat.Conversation, mustBeNew bool) error {
 				return fmt.Errorf("the file on disk cannot be opened and was left untouched: %w", err)
 			}
 		}
-		if err := s.f.WriteFile(fileName(c.ID), data); err != nil {
-			return err
-		}
-		sig, _, err = filelock.Stat(path)
+		return s.writeLocked(c.ID, data, sum)
+	})
+}
+
+// writeLocked replaces the file of id with data and updates the index.
+// The caller holds s.mu and the lock file.
+func (s *Store) writeLocked(id string, data []byte, sum chat.Summary) error {
+	if err := s.f.WriteFile(fileName(id), data); err != nil {
+		return err
+	}
+	sig, _, err := filelock.Stat(s.path(id))
+	if err != nil {
+		return err
+	}
+	s.seen[id] = sig
+	return s.updateIndex(func(ix map[string]indexEntry) {
+		ix[id] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
+	})
+}
+
+// Update reads conversation id from disk, applies change to it and saves
+// the result (setting Updated), all under the store's lock, and returns
+// the conversation as saved. Unlike Load followed by Save, it cannot undo
+// what another process saved in between: a chat turn that only appends
+// its messages keeps every message the other process appended. An error
+// from change aborts the update and is returned as is; a missing
+// conversation wraps ErrNotFound and one that does not open wraps
+// ErrUnreadable, and neither is written.
+func (s *Store) Update(id string, change func(*chat.Conversation) error) (*chat.Conversation, error) {
+	return s.update(id, change, true)
+}
+
+// update is Update; with touch false it leaves Updated as it was.
+func (s *Store) update(id string, change func(*chat.Conversation) error, touch bool) (*chat.Conversation, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, fmt.Errorf("update conversation: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out *chat.Conversation
+	err := s.withLock(func() error {
+		c, sig, err := s.load(id)
 		if err != nil {
 			return err
 		}
-		s.seen[c.ID] = sig
-		return s.updateIndex(func(ix map[string]indexEntry) {
-			ix[c.ID] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
-		})
+		s.seen[id] = sig
+		if err := change(c); err != nil {
+			return errChange{err}
+		}
+		c.ID = id
+		now := s.now().Round(0)
+		if touch || c.Updated.IsZero() {
+			c.Updated = now
+		}
+		if c.Created.IsZero() {
+			c.Created = now
+		}
+		data, err := encode(c)
+		if err != nil {
+			return err
+		}
+		if err := s.writeLocked(id, data, Summarize(c)); err != nil {
+			return err
+		}
+		out = c
+		return nil
 	})
+	var ce errChange
+	if errors.As(err, &ce) {
+		return nil, ce.err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("save conversation %s: %w", id, err)
+	}
+	return out, nil
 }
+
+// errChange carries an error of Update's change function through withLock
+// so that it is returned unwrapped.
+type errChange struct{ err error }
+
+func (e errChange) Error() string { return e.err.Error() }
 
 // verify reads the file of id and checks that it decrypts and carries a
 // schema this build understands, without building the conversation.
@@ -381,13 +451,14 @@ func (s *Store) Rename(id, title string) error {
 	if title == "" {
 		return fmt.Errorf("rename conversation %s: the title is empty", id)
 	}
-	c, err := s.Load(id)
+	// Under the lock from load to save: a turn another process saves
+	// meanwhile is kept.
+	_, err := s.update(id, func(c *chat.Conversation) error {
+		c.Title = title
+		return nil
+	}, false)
 	if err != nil {
 		return fmt.Errorf("rename conversation: %w", err)
-	}
-	c.Title = title
-	if err := s.save(c); err != nil {
-		return fmt.Errorf("rename conversation %s: %w", id, err)
 	}
 	return nil
 }

@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+// TestUnlockAgainDuringReplyKeepsTheReply: Unlock on an App that is
+// already unlocked replaces the vault. A turn of the old vault that is
+// still finishing must save its reply before that vault is closed.
+func TestUnlockAgainDuringReplyKeepsTheReply(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{ChunkDelay: time.Millisecond})
+	work := f.addKey("work", sim.FaultHuge, nil)
+	f.unlock()
+	c := f.create("")
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := f.app.Send(ctx, backend.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := (<-ch).(chat.Delta); !ok {
+		t.Fatal("no delta first")
+	}
+	cancel()
+	if err := f.app.Unlock(nil); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	for ev := range ch {
+		if w, ok := ev.(chat.Warning); ok {
+			warnings = append(warnings, w.Text)
+		}
+	}
+	got := f.load(c.ID)
+	if len(got.Messages) != 2 || got.Messages[1].Content == "" || len(warnings) != 0 {
+		t.Fatalf("the reply was not saved across the second unlock: %d messages, warnings %q", len(got.Messages), warnings)
+	}
+}
+
+func TestSendAfterLockAndLockTwice(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	f.addKey("work", "sim-fast", nil)
+	f.unlock()
+	c := f.create("")
+	f.app.Lock()
+	f.app.Lock() // twice is harmless
+	if _, err := f.app.Send(context.Background(), backend.SendRequest{ConversationID: c.ID, Prompt: "hi"}); err != vault.ErrLocked {
+		t.Fatalf("Send after Lock: %v, want ErrLocked", err)
+	}
+	if _, err := f.app.AddNote(c.ID, "note"); err != vault.ErrLocked {
+		t.Fatalf("AddNote after Lock: %v, want ErrLocked", err)
+	}
+	f.unlock()
+	if got := f.load(c.ID); len(got.Messages) != 0 {
+		t.Fatalf("something was written while locked: %+v", got.Messages)
+	}
+}
