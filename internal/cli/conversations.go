@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -8,16 +9,19 @@ import (
 	"github.com/vaultchat/vaultchat/internal/usage"
 )
 
+// conversationsCmd groups the commands on saved conversations.
 type conversationsCmd struct {
 	List   convListCmd   `cmd:"" help:"List conversations, newest first."`
 	Rename convRenameCmd `cmd:"" help:"Rename a conversation."`
 	Rm     convRmCmd     `cmd:"" help:"Delete a conversation."`
 }
 
+// convListCmd lists the saved conversations.
 type convListCmd struct {
 	JSON bool `name:"json" help:"Print JSON."`
 }
 
+// Run prints the table (or JSON).
 func (c *convListCmd) Run(a *app) error {
 	eng, v, err := a.openEngine(false)
 	if err != nil {
@@ -45,29 +49,43 @@ func (c *convListCmd) Run(a *app) error {
 	return tw.Flush()
 }
 
+// convRenameCmd renames a conversation.
 type convRenameCmd struct {
 	ID    string `arg:"" help:"Conversation ID."`
 	Title string `arg:"" help:"New title."`
 }
 
+// Run sets the title, redacted like everything else that is stored.
 func (c *convRenameCmd) Run(a *app) error {
+	if strings.TrimSpace(c.Title) == "" {
+		return usagef("the title is empty")
+	}
 	eng, v, err := a.openEngine(false)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	if strings.TrimSpace(c.Title) == "" {
-		return usagef("the title is empty")
+	title := eng.Redactor().String(c.Title)
+	if err := eng.Store().Rename(c.ID, title); err != nil {
+		return err
 	}
-	return eng.Store().Rename(c.ID, eng.Redactor().String(c.Title))
+	a.printf("renamed conversation %s to %q\n", a.cell(c.ID), a.cell(title))
+	return nil
 }
 
+// convRmCmd deletes a conversation.
 type convRmCmd struct {
 	ID  string `arg:"" help:"Conversation ID."`
 	Yes bool   `name:"yes" short:"y" help:"Do not ask for confirmation."`
 }
 
+// Run asks (on a terminal) and deletes the conversation, as "keys rm"
+// does for a key: declining keeps it and is not an error.
 func (c *convRmCmd) Run(a *app) error {
+	if !c.Yes && !a.io.IsStdinTTY {
+		return withHint(errors.New("refusing to delete a conversation without confirmation: stdin is not a terminal"),
+			"pass --yes to delete it without asking")
+	}
 	eng, v, err := a.openEngine(false)
 	if err != nil {
 		return err
@@ -78,20 +96,18 @@ func (c *convRmCmd) Run(a *app) error {
 		return err
 	}
 	if !c.Yes {
-		if !a.io.IsStdinTTY {
-			return withHint(fmt.Errorf("refusing to delete %s without confirmation", c.ID), "add --yes")
-		}
 		ok, err := a.confirm(fmt.Sprintf("delete conversation %q (%d messages)?", a.cell(conv.Title), len(conv.Messages)))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("kept conversation %s", c.ID)
+			a.printf("kept conversation %s\n", a.cell(c.ID))
+			return nil
 		}
 	}
 	if err := eng.Store().Delete(c.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.io.ErrOut, "deleted conversation %s\n", c.ID)
+	a.printf("deleted conversation %s\n", a.cell(c.ID))
 	return nil
 }

@@ -20,14 +20,15 @@ import (
 	"github.com/vaultchat/vaultchat/internal/transcript"
 )
 
+// exportCmd writes conversations as transcripts.
 type exportCmd struct {
-	IDs       []string `arg:"" optional:"" name:"ID" help:"Conversations to export (see \"vaultchat ask\" output or the app's list)."`
+	IDs       []string `arg:"" optional:"" name:"id" help:"Conversations to export (IDs as \"vaultchat conversations list\" shows them)."`
 	Last      bool     `name:"last" xor:"which" help:"Export the most recent conversation."`
 	All       bool     `name:"all" xor:"which" help:"Export every conversation (needs -o DIR)."`
-	Format    string   `name:"format" short:"f" default:"md" enum:"md,json,txt,html" help:"md, json, txt or html."`
+	Format    string   `name:"format" short:"f" default:"md" enum:"md,json,txt,html" help:"Output format: md, json, txt or html."`
 	Output    string   `name:"output" short:"o" placeholder:"FILE|DIR" help:"Write to FILE, or one file per conversation into DIR (default: stdout)."`
 	Force     bool     `name:"force" help:"Replace existing files."`
-	EncryptTo []string `name:"encrypt-to" placeholder:"RECIPIENT" help:"Encrypt the export with age to RECIPIENT (age1…, age1pq1…, ssh-ed25519 …); repeatable."`
+	EncryptTo []string `name:"encrypt-to" sep:"none" placeholder:"RECIPIENT" help:"Encrypt the export with age to RECIPIENT (age1…, age1pq1…, ssh-ed25519 …); repeatable."`
 	Armor     bool     `name:"armor" help:"With --encrypt-to, write PEM-armored text instead of binary."`
 }
 
@@ -91,6 +92,13 @@ func (c *exportCmd) Run(a *app) error {
 		if path != "" && !c.Force {
 			if _, err := os.Lstat(path); err == nil {
 				return withHint(fmt.Errorf("%s already exists", path), "add --force to replace it, or choose another path")
+			}
+		}
+		if path != "" && !toDir {
+			// Otherwise the write fails naming its temp file.
+			if dir := filepath.Dir(path); !isDir(dir) {
+				return withHint(fmt.Errorf("export to %s: directory %s does not exist", path, dir),
+					"create the directory first, or choose another path")
 			}
 		}
 		paths[i] = path
@@ -239,14 +247,25 @@ func writeExport(path string, data []byte, force bool) error {
 	if _, err := os.Lstat(path); err == nil && !force {
 		return withHint(fmt.Errorf("%s already exists", path), "add --force to replace it, or choose another path")
 	}
-	if err := renameio.WriteFile(path, data, 0o600); err != nil {
+	// Not renameio.WriteFile: it would keep a replaced file's looser mode,
+	// and an export holds a whole conversation.
+	pf, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
+	if err != nil {
+		return fmt.Errorf("write export: %w", err)
+	}
+	defer pf.Cleanup()
+	if _, err := pf.Write(data); err != nil {
+		return fmt.Errorf("write export: %w", err)
+	}
+	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("write export: %w", err)
 	}
 	return nil
 }
 
+// importCmd reads transcripts into the vault's conversation store.
 type importCmd struct {
-	Files []string `arg:"" name:"FILE" help:"Our JSON exports or ChatGPT's conversations.json."`
+	Files []string `arg:"" name:"file" help:"Our JSON exports or ChatGPT's conversations.json."`
 }
 
 // Run imports every conversation in the files, or none.
@@ -261,7 +280,12 @@ func (c *importCmd) Run(a *app) error {
 	for _, name := range c.Files {
 		f, err := os.Open(name)
 		if err != nil {
-			return fmt.Errorf("import: %w", err)
+			return withHint(fmt.Errorf("import: %w", err), "nothing was imported")
+		}
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			f.Close()
+			return withHint(fmt.Errorf("import: %s is a directory", name),
+				"give the JSON files in it, such as "+filepath.Join(name, "*.json"))
 		}
 		res, err := transcript.Import(f, name, transcript.ImportOptions{Redactor: eng.Redactor()})
 		f.Close()

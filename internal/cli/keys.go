@@ -180,7 +180,7 @@ func (c *keysAddCmd) Run(a *app) error {
 		return err
 	}
 	if k.Provider != vault.ProviderOpenAI && k.BaseURL == "" {
-		return usagef("a %s key needs --base-url", k.Provider)
+		return usagef("--provider %s needs --base-url URL", k.Provider)
 	}
 	v, err := a.open()
 	if err != nil {

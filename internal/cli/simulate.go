@@ -25,7 +25,8 @@ func (c *simulateCmd) Run(a *app) error {
 	s := sim.New(sim.Options{ChunkDelay: delay})
 	url, err := s.Start(c.Addr)
 	if err != nil {
-		return withHint(fmt.Errorf("start simulator: %w", err), "the simulator listens on loopback only, e.g. --addr 127.0.0.1:8080")
+		// sim.Start's errors already begin with "start simulator".
+		return withHint(err, "give a free loopback address, such as --addr 127.0.0.1:8080, or --addr 127.0.0.1:0 to pick a free port")
 	}
 	defer s.Close()
 	fmt.Fprintln(a.io.Out, url)

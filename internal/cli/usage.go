@@ -43,7 +43,7 @@ func (c *usageCmd) Run(a *app) error {
 	if c.Since != "" {
 		t, err := time.Parse("2006-01-02", c.Since)
 		if err != nil {
-			return usagef("--since %q: want a date like 2026-11-01", c.Since)
+			return usagef("--since %q is not a date like 2026-11-01", c.Since)
 		}
 		from = t
 	}
