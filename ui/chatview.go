@@ -268,6 +268,23 @@ func (c *chatList) truncateFrom(i int) {
 	}
 }
 
+// cut removes the items from index i on and returns them.
+func (c *chatList) cut(i int) []*chatItem {
+	if i < 0 || i > len(c.items) {
+		return nil
+	}
+	removed := append([]*chatItem(nil), c.items[i:]...)
+	c.truncateFrom(i)
+	return removed
+}
+
+// insertAt puts items back at index i.
+func (c *chatList) insertAt(i int, items []*chatItem) {
+	i = min(max(i, 0), len(c.items))
+	c.items = append(c.items[:i], append(items, c.items[i:]...)...)
+	c.changed()
+}
+
 func (c *chatList) last() *chatItem {
 	if len(c.items) == 0 {
 		return nil

@@ -112,6 +112,12 @@ type Model struct {
 	cancel    context.CancelFunc
 	events    <-chan chat.Event
 	cur       *chatItem
+	// replaced holds what a regenerate or edit-and-resend took off the
+	// screen, and replacedAt where it stood. The backend replaces those
+	// messages only when the new reply is complete, so a failed resend
+	// puts them back where they were, as they are on disk.
+	replaced   []*chatItem
+	replacedAt int
 
 	countSeq int
 	counting bool
@@ -893,19 +899,20 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 		m.setNotice("no model chosen: ctrl+p picks one", true)
 		return nil
 	}
+	m.replaced, m.replacedAt = nil, 0
 	switch {
 	case regenerate:
-		// Drop the last reply (and anything after the last user message).
+		// Take off the last reply (and anything after the last user message).
 		for i := len(m.chat.items) - 1; i >= 0; i-- {
 			if m.chat.items[i].kind == itemUser {
-				m.chat.truncateFrom(i + 1)
+				m.replaced, m.replacedAt = m.chat.cut(i+1), i+1
 				break
 			}
 		}
 	case editLast:
 		for i := len(m.chat.items) - 1; i >= 0; i-- {
 			if m.chat.items[i].kind == itemUser {
-				m.chat.truncateFrom(i)
+				m.replaced, m.replacedAt = m.chat.cut(i), i
 				break
 			}
 		}
@@ -959,6 +966,7 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 		it.bump()
 		m.chat.changed()
 	case chat.Done:
+		m.replaced = nil
 		m.finishTurn(ev.Message, nil, &chat.Turn{KeyName: it.keyName, Model: it.model, Usage: ev.Usage, FinishReason: ev.FinishReason, Duration: ev.Duration})
 		return m.refreshAfterTurn()
 	case chat.Failed:
@@ -967,6 +975,10 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 			fallback.IncompleteReason = reasonFor(ev.Err.Class)
 		}
 		m.finishTurn(ev.Message, ev.Err, fallback)
+		if m.replaced != nil {
+			m.chat.insertAt(m.replacedAt, m.replaced)
+			m.replaced = nil
+		}
 		return tea.Batch(m.refreshAfterTurn(), m.startCountdown())
 	}
 	return nil

@@ -632,3 +632,32 @@ func TestIdleLockWaitsForStreamingReply(t *testing.T) {
 		t.Fatal("not locked once idle for the idle time after the reply")
 	}
 }
+
+// TestFailedResendPutsTheReplacedMessagesBack: the backend replaces the
+// old reply (or exchange) only once the new reply is complete, so after a
+// failed regenerate or edit the screen shows them again, as on disk.
+func TestFailedResendPutsTheReplacedMessagesBack(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{})
+	withConversation(h.b)
+	h.unlocked()
+	oldReply := h.m.chat.items[1].text
+	h.key("ctrl+r")
+	h.b.stream <- chat.Failed{Err: &chat.Error{Class: chat.ErrInvalidKey, Message: "invalid API key (HTTP 401)"}}
+	close(h.b.stream)
+	h.pump(false)
+	if n := len(h.m.chat.items); n != 3 || h.m.chat.items[1].text != oldReply || h.m.chat.items[2].errMsg == "" {
+		t.Fatalf("after a failed regenerate: %d items; want the old reply back before the failed one", n)
+	}
+
+	h.key("up")
+	h.key("backspace")
+	h.typeText("!")
+	h.key("enter")
+	h.b.stream <- chat.Failed{Err: &chat.Error{Class: chat.ErrServer, Message: "server error (HTTP 500)"}}
+	close(h.b.stream)
+	h.pump(false)
+	items := h.m.chat.items
+	if len(items) < 5 || items[0].kind != itemUser || items[len(items)-2].kind != itemUser || !strings.HasSuffix(items[len(items)-2].text, "!") {
+		t.Fatalf("after a failed edit the old exchange should stand before the edited message; have %d items", len(items))
+	}
+}
