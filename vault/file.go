@@ -196,8 +196,19 @@ func classifyDecryptError(err error) error {
 		}
 		return ErrWrongIdentity
 	default:
-		return fmt.Errorf("%v: %w", err, ErrCorrupted)
+		return fmt.Errorf("%s: %w", ageDetail(err), ErrCorrupted)
 	}
+}
+
+// ageDetail is age's error text without the bytes it sometimes quotes
+// from a damaged file ("unexpected EOF reading intro: \"\xcc…\""), which
+// mean nothing to a user.
+func ageDetail(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, `: "`); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // ensureDir creates dir with mode 0700, whatever the umask.

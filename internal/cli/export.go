@@ -312,7 +312,11 @@ func (c *importCmd) Run(a *app) error {
 	if err := saveAll(eng, all); err != nil {
 		return withHint(err, "nothing was imported")
 	}
-	fmt.Fprintf(a.io.Out, "imported %d conversations\n", len(all))
+	if len(all) == 1 {
+		fmt.Fprintln(a.io.Out, "imported 1 conversation")
+	} else {
+		fmt.Fprintf(a.io.Out, "imported %d conversations\n", len(all))
+	}
 	return nil
 }
 

@@ -259,7 +259,7 @@ func TestImportRoundTrip(t *testing.T) {
 
 	other := newVault(t)
 	res := other.mustRun(tty{}, "import", file)
-	wantContains(t, "stdout", res.stdout, "imported 1 conversations")
+	wantContains(t, "stdout", res.stdout, "imported 1 conversation\n")
 	if got := other.mustRun(tty{}, "export", f.first, "--format", "json").stdout; got != exported {
 		t.Errorf("export → import → export changed the JSON:\n%s\n---\n%s", got, exported)
 	}

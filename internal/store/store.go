@@ -497,9 +497,13 @@ func Summarize(c *chat.Conversation) chat.Summary {
 			sum.KeyNames = append(sum.KeyNames, t.KeyName)
 		}
 		sum.Usage = sum.Usage.Add(t.Usage)
+		// A reply without a cost makes the total unknown: tokens on an
+		// unpriced model, or a complete answer with no figures at all
+		// (an imported ChatGPT reply). A failed turn that spent nothing
+		// costs nothing.
 		if t.CostUSD != nil {
 			sum.CostUSD += *t.CostUSD
-		} else if t.Usage.Total() > 0 {
+		} else if t.Usage.Total() > 0 || !t.Incomplete {
 			sum.CostKnown = false
 		}
 	}

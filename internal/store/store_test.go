@@ -569,6 +569,13 @@ func TestSummarizeSkipsNotesAndCountsUnknownCost(t *testing.T) {
 	if !Summarize(c).CostKnown {
 		t.Error("a free failed turn made the cost unknown")
 	}
+	// A complete reply with no cost and no usage (an imported ChatGPT
+	// answer) is not free: its cost is unknown.
+	c.Messages = append(c.Messages, chat.Message{ID: "imp", Role: chat.RoleAssistant, Content: "imported",
+		Turn: &chat.Turn{KeyName: "chatgpt-import", Model: "gpt-4o"}})
+	if Summarize(c).CostKnown {
+		t.Error("an imported reply without figures counted as free")
+	}
 }
 
 func TestListRemovesStaleTempFiles(t *testing.T) {
