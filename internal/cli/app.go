@@ -44,6 +44,9 @@ type app struct {
 	identity       string
 	passphraseFile string
 	demo           bool
+	// configGiven is set when --config named the file: a missing file is
+	// then a mistake, not "use the defaults".
+	configGiven bool
 
 	cfg *config.Config
 	// redactor masks every secret of the vault once one is open; before
@@ -85,6 +88,7 @@ func (a *app) resolve(r *root) {
 	a.identity = firstSet(r.Identity, a.getenv(envIdentity))
 	a.passphraseFile = firstSet(r.PassphraseFile, a.getenv(envPassphraseFile))
 	a.demo = r.Demo
+	a.configGiven = r.Config != ""
 }
 
 // xdgDir returns the XDG base directory in the environment variable name,
@@ -108,6 +112,11 @@ func firstSet(values ...string) string {
 // config loads the settings file once.
 func (a *app) config() (config.Config, error) {
 	if a.cfg == nil {
+		if a.configGiven {
+			if _, err := os.Stat(a.configPath); err != nil {
+				return config.Config{}, withHint(fmt.Errorf("config file: %w", err), "check the --config path, or drop the flag to use the defaults")
+			}
+		}
 		c, err := config.Load(a.configPath)
 		if err != nil {
 			return config.Config{}, withHint(err, "fix or remove the file; every setting is optional")

@@ -31,3 +31,12 @@ func TestExportForceLeavesAPrivateFile(t *testing.T) {
 		t.Fatalf("export --force left mode %04o, want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestExplicitConfigMustExist: --config naming a missing file is a typo to
+// report, not a reason to fall back to the defaults silently.
+func TestExplicitConfigMustExist(t *testing.T) {
+	e := newVault(t)
+	res := e.run(tty{}, "--config", filepath.Join(t.TempDir(), "nope.toml"), "keys", "list")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr", res.stderr, "config file", "--config")
+}
