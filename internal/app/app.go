@@ -57,15 +57,6 @@ type App struct {
 	limits  map[string]chat.RateLimits // key ID → last rate limits
 	outcome map[string]keyOutcome      // key ID → what its last request said
 
-	// convs serializes what this App does to one conversation: a turn
-	// holds its conversation's lock until the engine has saved the reply,
-	// and edits (rename, notes, system prompt, delete) take it too, so an
-	// edit made while a reply streams is not overwritten when the turn
-	// saves the conversation it loaded before the edit. It survives Lock:
-	// a turn may still be finishing.
-	convMu sync.Mutex
-	convs  map[string]*sync.Mutex
-
 	// active counts turns whose final event has not been handled yet;
 	// Lock waits a moment for them so a canceled reply is still saved.
 	active atomic.Int32
@@ -92,7 +83,7 @@ func New(cfg Config) *App {
 	if cfg.Engine.Now == nil {
 		cfg.Engine.Now = cfg.Now
 	}
-	return &App{cfg: cfg, convs: map[string]*sync.Mutex{}}
+	return &App{cfg: cfg}
 }
 
 // Open wraps an already unlocked vault, for callers that unlocked it
@@ -328,7 +319,7 @@ func (a *App) Rename(id, title string) error {
 	if err != nil {
 		return err
 	}
-	defer a.lockConversation(id)()
+	defer eng.Hold(id)()
 	return eng.Store().Rename(id, eng.Redactor().String(title))
 }
 
@@ -339,7 +330,7 @@ func (a *App) Delete(id string) error {
 	if err != nil {
 		return err
 	}
-	defer a.lockConversation(id)()
+	defer eng.Hold(id)()
 	return eng.Store().Delete(id)
 }
 
@@ -380,7 +371,7 @@ func (a *App) edit(id string, fn func(*chat.Conversation, *engine.Engine)) error
 	if err != nil {
 		return err
 	}
-	defer a.lockConversation(id)()
+	defer eng.Hold(id)()
 	// Update, not Load and Save: a turn another process (vaultchat ask)
 	// saves meanwhile is kept.
 	_, err = eng.Store().Update(id, func(c *chat.Conversation) error {
@@ -388,20 +379,6 @@ func (a *App) edit(id string, fn func(*chat.Conversation, *engine.Engine)) error
 		return nil
 	})
 	return err
-}
-
-// lockConversation takes this App's lock on conversation id and returns
-// its unlock.
-func (a *App) lockConversation(id string) func() {
-	a.convMu.Lock()
-	m, ok := a.convs[id]
-	if !ok {
-		m = &sync.Mutex{}
-		a.convs[id] = m
-	}
-	a.convMu.Unlock()
-	m.Lock()
-	return m.Unlock
 }
 
 // sendBuffer is the capacity of the channel Send returns.
@@ -420,7 +397,6 @@ func (a *App) Send(ctx context.Context, req backend.SendRequest) (<-chan chat.Ev
 	if err != nil {
 		return nil, err
 	}
-	unlock := a.lockConversation(req.ConversationID)
 	in, err := eng.Send(ctx, engine.SendRequest{
 		ConversationID: req.ConversationID,
 		Prompt:         req.Prompt,
@@ -430,7 +406,6 @@ func (a *App) Send(ctx context.Context, req backend.SendRequest) (<-chan chat.Ev
 		EditLast:       req.EditLast,
 	})
 	if err != nil {
-		unlock()
 		return nil, err
 	}
 	out := make(chan chat.Event, sendBuffer)
@@ -438,14 +413,6 @@ func (a *App) Send(ctx context.Context, req backend.SendRequest) (<-chan chat.Ev
 	go func() {
 		defer close(out)
 		defer a.active.Add(-1)
-		released := false
-		release := func() {
-			if !released {
-				released = true
-				unlock()
-			}
-		}
-		defer release() // should the engine ever close without a final event
 		for ev := range in {
 			switch e := ev.(type) {
 			case chat.Done:
@@ -456,8 +423,6 @@ func (a *App) Send(ctx context.Context, req backend.SendRequest) (<-chan chat.Ev
 				forward(ctx, out, ev)
 				continue
 			}
-			// The engine has saved the reply: edits may go ahead.
-			release()
 			forwardFinal(ctx, out, ev)
 		}
 	}()

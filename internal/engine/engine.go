@@ -198,8 +198,13 @@ func (e *Engine) clean(s string) string {
 	return e.Redactor().String(s)
 }
 
-// lockConversation serializes turns of one conversation.
-func (e *Engine) lockConversation(id string) func() {
+// Hold waits until no turn of conversation id is running and keeps new
+// turns from starting until release is called. Send holds a conversation
+// until its reply is saved; callers that change a conversation outside
+// Send (rename, notes, delete) hold it too, so a turn's save cannot undo
+// the change and a deleted conversation is not brought back by a turn
+// that was still saving.
+func (e *Engine) Hold(id string) (release func()) {
 	e.mu.Lock()
 	m, ok := e.convLock[id]
 	if !ok {
@@ -235,7 +240,7 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, 
 			return nil, err
 		}
 	}
-	unlock := e.lockConversation(req.ConversationID)
+	unlock := e.Hold(req.ConversationID)
 	conv, err := e.convs.Load(req.ConversationID)
 	if err != nil {
 		unlock()
