@@ -81,20 +81,11 @@ func (m *Model) openExport(id, title string, f transcript.Format, path string) t
 		m.setNotice("nothing to export yet: send a message first", true)
 		return nil
 	}
-	ti := textinput.New()
-	ti.Prompt = "› "
-	s := textinput.DefaultStyles(m.st.IsDark)
-	s.Cursor.Blink = false
-	s.Focused.Prompt = m.st.Accent
-	s.Focused.Text = m.st.Base
-	ti.SetStyles(s)
-	ti.Focus()
-	d := exportDialog{convID: id, title: title, format: formatIndex(f), path: ti}
+	d := exportDialog{convID: id, title: title, format: formatIndex(f)}
 	if path == "" {
 		path = defaultExportPath(id, title, d.formatName())
 	}
-	d.path.SetValue(oneLine(path))
-	d.path.CursorEnd()
+	d.path = m.lineInput(path)
 	m.exportSeq++
 	d.seq = m.exportSeq
 	m.exp = d

@@ -1209,7 +1209,9 @@ func (m *Model) openSystemPrompt() tea.Cmd {
 	return nil
 }
 
-func (m *Model) openPrompt(kind promptKind, id, title, value string) {
+// lineInput returns a focused one-line input holding value, styled like
+// every other prompt.
+func (m *Model) lineInput(value string) textinput.Model {
 	ti := textinput.New()
 	ti.Prompt = "› "
 	s := textinput.DefaultStyles(m.st.IsDark)
@@ -1220,6 +1222,11 @@ func (m *Model) openPrompt(kind promptKind, id, title, value string) {
 	ti.SetValue(oneLine(value))
 	ti.CursorEnd()
 	ti.Focus()
+	return ti
+}
+
+func (m *Model) openPrompt(kind promptKind, id, title, value string) {
+	ti := m.lineInput(value)
 	m.promptInput = ti
 	m.promptKind, m.promptID, m.promptTitle = kind, id, title
 	m.overlay = overlayPrompt
