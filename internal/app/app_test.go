@@ -227,16 +227,8 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 // as stored, and closes.
 func TestCancelKeepsPartialReply(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sim.Options{ChunkDelay: time.Millisecond})
-	work := f.addKey("work", sim.FaultHuge, nil)
-	f.unlock()
-	c := f.create("")
-	ctx, cancel := context.WithCancel(context.Background())
+	f, c, work, ch, cancel := startLongReply(t)
 	defer cancel()
-	ch, err := f.app.Send(ctx, backend.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var evs []chat.Event
 	for ev := range ch {
 		if _, ok := ev.(chat.Delta); ok {
@@ -266,16 +258,8 @@ func TestCancelKeepsPartialReply(t *testing.T) {
 // reader still gets the Failed event and the close.
 func TestCancelWithoutReading(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sim.Options{ChunkDelay: time.Millisecond})
-	work := f.addKey("work", sim.FaultHuge, nil)
-	f.unlock()
-	c := f.create("")
-	ctx, cancel := context.WithCancel(context.Background())
+	f, c, work, ch, cancel := startLongReply(t)
 	defer cancel()
-	ch, err := f.app.Send(ctx, backend.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
 	first := <-ch
 	if _, ok := first.(chat.Delta); !ok {
 		t.Fatalf("first event = %#v", first)

@@ -393,3 +393,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// startLongReply starts a long streamed reply (model sim-huge, key "work")
+// in a new conversation on a fresh, unlocked fixture, for the tests that
+// cancel, lock or unlock while a reply streams.
+func startLongReply(t *testing.T) (f *fixture, c *chat.Conversation, work vault.Key, ch <-chan chat.Event, cancel context.CancelFunc) {
+	t.Helper()
+	f = newFixture(t, sim.Options{ChunkDelay: time.Millisecond})
+	work = f.addKey("work", sim.FaultHuge, nil)
+	f.unlock()
+	c = f.create("")
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := f.app.Send(ctx, backend.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return f, c, work, ch, cancel
+}

@@ -1,13 +1,9 @@
 package app
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/sim"
-	"github.com/vaultchat/vaultchat/ui/backend"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -16,15 +12,7 @@ import (
 // partial reply must still be saved before the vault closes.
 func TestLockDuringReplyKeepsThePartialReply(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sim.Options{ChunkDelay: time.Millisecond})
-	work := f.addKey("work", sim.FaultHuge, nil)
-	f.unlock()
-	c := f.create("")
-	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := f.app.Send(ctx, backend.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c, _, ch, cancel := startLongReply(t)
 	if _, ok := (<-ch).(chat.Delta); !ok {
 		t.Fatal("no delta first")
 	}

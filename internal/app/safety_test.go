@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
@@ -16,15 +15,7 @@ import (
 // still finishing must save its reply before that vault is closed.
 func TestUnlockAgainDuringReplyKeepsTheReply(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, sim.Options{ChunkDelay: time.Millisecond})
-	work := f.addKey("work", sim.FaultHuge, nil)
-	f.unlock()
-	c := f.create("")
-	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := f.app.Send(ctx, backend.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, c, _, ch, cancel := startLongReply(t)
 	if _, ok := (<-ch).(chat.Delta); !ok {
 		t.Fatal("no delta first")
 	}
