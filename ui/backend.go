@@ -1,6 +1,6 @@
 // Package ui is vaultchat's full-screen terminal interface (Bubble Tea v2).
 //
-// The package never touches the vault, the network or the disk itself: it
+// The package never touches the vault or the network itself: it
 // talks to a Backend, which the application implements on top of the
 // vault, the chat engine, the conversation store and the usage ledger.
 // Backend methods are called only from tea.Cmds, never from Update or
@@ -13,40 +13,94 @@
 // tail of Markdown (see ui/markdown).
 package ui
 
-import "github.com/vaultchat/vaultchat/ui/backend"
+import (
+	"context"
 
-// The Backend interface and its view types are declared in ui/backend, a
-// package without Charm imports, so the application can implement them
-// without depending on the UI. They are re-exported here for callers of
-// Run and New.
-type (
-	// Backend is everything the TUI needs from the application; see
-	// backend.Backend.
-	Backend = backend.Backend
-	// SendRequest is one turn to send.
-	SendRequest = backend.SendRequest
-	// BudgetLevel is how much of its budgets a key has spent.
-	BudgetLevel = backend.BudgetLevel
-	// KeyInfo is a key as the pickers and the side pane show it.
-	KeyInfo = backend.KeyInfo
-	// Total is tokens and cost over some period.
-	Total = backend.Total
-	// Budget is one budget of the active key.
-	Budget = backend.Budget
-	// DayUsage is one day of the usage chart.
-	DayUsage = backend.DayUsage
-	// UsageView is the side pane's snapshot for the active key.
-	UsageView = backend.UsageView
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/view"
 )
 
-// Budget levels, re-exported from ui/backend.
-const (
-	BudgetNone = backend.BudgetNone
-	BudgetOK   = backend.BudgetOK
-	BudgetWarn = backend.BudgetWarn
-	BudgetOver = backend.BudgetOver
-)
+// Backend is everything the TUI needs from the application. It sees keys
+// only as references (chat.KeyRef: ID, name, provider, host, masked
+// fingerprint), never their secrets. Every method is synchronous and may
+// do I/O; the UI calls them only from commands. Text returned in errors is
+// shown to the user (after sanitizing), so it must be user-facing and must
+// not contain a secret.
+type Backend interface {
+	// NeedsPassphrase reports whether Unlock needs a passphrase (false for
+	// a vault opened with an identity file: the unlock screen is skipped,
+	// and after a lock it only asks for enter).
+	NeedsPassphrase() bool
+	// Unlock opens the vault. The backend may zero passphrase after use.
+	// A wrong passphrase must leave the vault untouched and make
+	// IsWrongPassphrase true; another process holding the vault must
+	// make IsInUse true.
+	Unlock(passphrase []byte) error
+	// IsWrongPassphrase reports whether err from Unlock means the
+	// passphrase was wrong.
+	IsWrongPassphrase(err error) bool
+	// IsInUse reports whether err from Unlock means another vaultchat
+	// holds the vault.
+	IsInUse(err error) bool
+	// Lock drops the unlocked vault, every key and every decrypted
+	// conversation from memory. Unlock must be called again before any
+	// other method.
+	Lock()
 
-// ErrExists is wrapped by the error Backend.Export returns when it refuses
-// to replace an existing file; the export dialog then asks.
-var ErrExists = backend.ErrExists
+	// Keys lists the vault's keys with their month-to-date usage, in the
+	// order the pickers show them.
+	Keys() []view.Key
+	// Models lists the models the key can use, from the provider's
+	// /models endpoint. The backend may cache; refresh asks it to fetch
+	// again. An empty list with a nil error means the server has no list
+	// (the picker then takes free text).
+	Models(ctx context.Context, keyID string, refresh bool) ([]string, error)
+
+	// Conversations lists the saved conversations, most recently updated
+	// first.
+	Conversations() ([]chat.Summary, error)
+	// Load returns a conversation with all its messages.
+	Load(id string) (*chat.Conversation, error)
+	// Create saves a new empty conversation with an optional system
+	// prompt. The UI calls it just before the first message is sent.
+	Create(systemPrompt string) (*chat.Conversation, error)
+	// Rename sets a conversation's title.
+	Rename(id, title string) error
+	// Delete removes a conversation.
+	Delete(id string) error
+	// SetSystemPrompt sets the system prompt sent with the conversation's
+	// next turns.
+	SetSystemPrompt(id, prompt string) error
+	// AddNote appends a note (chat.RoleNote: shown and exported, never
+	// sent to a model), such as "switched to key work · gpt-4o-mini", and
+	// returns the stored message.
+	AddNote(id, text string) (chat.Message, error)
+
+	// Send appends the user message to the conversation (saved at once,
+	// unless Regenerate; a conversation without a title gets one derived
+	// from this message, which the next Conversations list carries),
+	// then streams the reply. The channel carries
+	// chat.Delta, chat.Retrying, chat.Warning and chat.Trimmed events,
+	// then exactly one chat.Done or chat.Failed (whose Message holds the
+	// stored assistant message with its chat.Turn attribution), and is
+	// then closed. Refusals (a hard budget, a model the key may not use)
+	// arrive as a Failed event. Canceling ctx stops the request; the
+	// backend then still sends Failed (class chat.ErrCanceled, the
+	// partial reply kept and marked incomplete) and closes the channel,
+	// and must never block forever on a send once ctx is canceled. An
+	// error return means nothing was sent or saved.
+	Send(ctx context.Context, req view.SendRequest) (<-chan chat.Event, error)
+
+	// Usage returns a snapshot for the side pane: keyID is the active
+	// key, conversationID the open conversation ("" before the first
+	// message).
+	Usage(keyID, conversationID string) view.Usage
+
+	// Export writes the conversation in format ("md", "json", "txt" or
+	// "html") to path, redacted and sanitized, atomically and with mode
+	// 0600, and returns the absolute path written. A leading "~/" in path
+	// means the user's home directory. Without overwrite an existing file
+	// (or symbolic link) is left alone and the error wraps view.ErrExists, so
+	// the UI can ask before replacing it.
+	Export(conversationID, format, path string, overwrite bool) (string, error)
+}

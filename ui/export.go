@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
 
 	"charm.land/bubbles/v2/textinput"
@@ -207,7 +208,7 @@ func (m *Model) applyExport(msg exportDoneMsg) tea.Cmd {
 			m.overlay = overlayNone
 		}
 		m.setNotice("exported to "+msg.written, false)
-	case errors.Is(msg.err, ErrExists):
+	case errors.Is(msg.err, view.ErrExists):
 		if open {
 			m.exp.confirm = msg.path
 			return nil

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"regexp"
 	"strings"
 	"testing"
@@ -292,7 +293,7 @@ func TestExportResultAfterDialogClosed(t *testing.T) {
 	h.key("ctrl+s")
 	seq := h.m.exp.seq
 	h.key("esc")
-	h.send(exportDoneMsg{seq: seq, path: "./a.md", err: fmt.Errorf("export to /x/a.md: %w", ErrExists)})
+	h.send(exportDoneMsg{seq: seq, path: "./a.md", err: fmt.Errorf("export to /x/a.md: %w", view.ErrExists)})
 	if h.m.overlay != overlayNone || !strings.Contains(h.screen(), "./a.md already exists; nothing written") {
 		t.Fatalf("late result:\n%s", h.screen())
 	}

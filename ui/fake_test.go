@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -31,14 +32,14 @@ type fakeBackend struct {
 	unlocked  bool
 	lockCalls int
 
-	keys   []KeyInfo
+	keys   []view.Key
 	models map[string][]string
 	convs  map[string]*chat.Conversation
 	order  []string
 	nextID int
-	usage  UsageView
+	usage  view.Usage
 
-	sends   []SendRequest
+	sends   []view.SendRequest
 	sendCtx context.Context
 	stream  chan chat.Event
 	notes   []string
@@ -52,13 +53,13 @@ func newFakeBackend(now time.Time) *fakeBackend {
 	return &fakeBackend{
 		needsPass: true,
 		pass:      "correct horse",
-		keys: []KeyInfo{
+		keys: []view.Key{
 			{KeyRef: chat.KeyRef{ID: "k1", Name: "work", Provider: "openai", Host: "api.openai.com", Fingerprint: "sk-proj-…a1b2"},
-				DefaultModel: "gpt-4o-mini", LastUsed: now.Add(-2 * time.Hour), MonthTokens: 345_000, MonthCostUSD: 3.45, CostKnown: true, Budget: BudgetOK},
+				DefaultModel: "gpt-4o-mini", LastUsed: now.Add(-2 * time.Hour), MonthTokens: 345_000, MonthCostUSD: 3.45, CostKnown: true, Budget: view.BudgetOK},
 			{KeyRef: chat.KeyRef{ID: "k2", Name: "personal", Provider: "openai-compatible", Host: "llm.example.net", Fingerprint: "sk-…c3d4"},
-				DefaultModel: "llama-3.1-70b", LastUsed: now.Add(-50 * time.Hour), MonthTokens: 12_400, MonthCostUSD: 0.09, CostKnown: true, Budget: BudgetWarn},
+				DefaultModel: "llama-3.1-70b", LastUsed: now.Add(-50 * time.Hour), MonthTokens: 12_400, MonthCostUSD: 0.09, CostKnown: true, Budget: view.BudgetWarn},
 			{KeyRef: chat.KeyRef{ID: "k3", Name: "team-azure", Provider: "azure", Host: "team.openai.azure.com", Fingerprint: "az-…e5f6"},
-				DefaultModel: "gpt-4o", MonthTokens: 8_000, Estimated: true, Budget: BudgetOver, CheckFailed: true},
+				DefaultModel: "gpt-4o", MonthTokens: 8_000, Estimated: true, Budget: view.BudgetOver, CheckFailed: true},
 		},
 		models: map[string][]string{"k1": {"gpt-4o", "gpt-4o-mini", "o3-mini"}},
 		convs:  map[string]*chat.Conversation{},
@@ -90,7 +91,7 @@ func (f *fakeBackend) Lock() {
 	f.lockCalls++
 }
 
-func (f *fakeBackend) Keys() []KeyInfo { return append([]KeyInfo(nil), f.keys...) }
+func (f *fakeBackend) Keys() []view.Key { return append([]view.Key(nil), f.keys...) }
 
 func (f *fakeBackend) Models(_ context.Context, keyID string, _ bool) ([]string, error) {
 	return f.models[keyID], nil
@@ -149,7 +150,7 @@ func (f *fakeBackend) AddNote(id, text string) (chat.Message, error) {
 	return m, nil
 }
 
-func (f *fakeBackend) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, error) {
+func (f *fakeBackend) Send(ctx context.Context, req view.SendRequest) (<-chan chat.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sends = append(f.sends, req)
@@ -161,7 +162,7 @@ func (f *fakeBackend) Send(ctx context.Context, req SendRequest) (<-chan chat.Ev
 	return f.stream, nil
 }
 
-func (f *fakeBackend) Usage(string, string) UsageView { return f.usage }
+func (f *fakeBackend) Usage(string, string) view.Usage { return f.usage }
 
 // exportCall is one call of Export.
 type exportCall struct {
@@ -189,7 +190,7 @@ func (f *fakeBackend) Export(id, format, path string, overwrite bool) (string, e
 		abs = filepath.Join(fakeCwd, path)
 	}
 	if f.existing[abs] && !overwrite {
-		return "", fmt.Errorf("export to %s: %w", abs, ErrExists)
+		return "", fmt.Errorf("export to %s: %w", abs, view.ErrExists)
 	}
 	if f.existing == nil {
 		f.existing = map[string]bool{}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"math"
 	"strconv"
 	"strings"
@@ -72,8 +73,8 @@ func est(s string, estimated bool) string {
 	return s
 }
 
-// formatTotal shows "tokens · cost" for a Total.
-func formatTotalCost(t Total) string {
+// formatTotal shows "tokens · cost" for a view.Total.
+func formatTotalCost(t view.Total) string {
 	if !t.CostKnown {
 		if t.Tokens == 0 {
 			return "$0"

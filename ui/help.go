@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
 	"time"
 
@@ -122,26 +123,26 @@ func (m *Model) helpBox() []string {
 // keyRows formats the key picker's rows as columns for width w. Columns
 // that do not fit are dropped from the row (the selected key's full
 // details are shown under the list).
-func keyRows(keys []KeyInfo, w int, now time.Time) (string, []pickerRow) {
+func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 	type column struct {
 		name  string
 		width int
-		value func(k KeyInfo) string
+		value func(k view.Key) string
 	}
 	columns := []column{
-		{"name", 14, func(k KeyInfo) string { return k.Name }},
-		{"provider", 10, func(k KeyInfo) string { return k.Provider }},
-		{"host", 20, func(k KeyInfo) string { return k.Host }},
-		{"default model", 16, func(k KeyInfo) string { return k.DefaultModel }},
-		{"month", 9, func(k KeyInfo) string {
+		{"name", 14, func(k view.Key) string { return k.Name }},
+		{"provider", 10, func(k view.Key) string { return k.Provider }},
+		{"host", 20, func(k view.Key) string { return k.Host }},
+		{"default model", 16, func(k view.Key) string { return k.DefaultModel }},
+		{"month", 9, func(k view.Key) string {
 			if !k.CostKnown {
 				return est(formatTokens(k.MonthTokens), k.Estimated) + " tok"
 			}
 			return est(formatUSD(k.MonthCostUSD), k.Estimated)
 		}},
-		{"budget", 7, func(k KeyInfo) string { return budgetWord(k.Budget) }},
-		{"last used", 10, func(k KeyInfo) string { return formatAgo(k.LastUsed, now) }},
-		{"key", 14, func(k KeyInfo) string { return k.Fingerprint }},
+		{"budget", 7, func(k view.Key) string { return budgetWord(k.Budget) }},
+		{"last used", 10, func(k view.Key) string { return formatAgo(k.LastUsed, now) }},
+		{"key", 14, func(k view.Key) string { return k.Fingerprint }},
 	}
 	// Drop columns from the right until they fit (2 for the check mark).
 	used := 2
@@ -179,20 +180,20 @@ func keyRows(keys []KeyInfo, w int, now time.Time) (string, []pickerRow) {
 	return strings.TrimRight(hb.String(), " "), rows
 }
 
-func markSuffix(k KeyInfo) string {
+func markSuffix(k view.Key) string {
 	if k.CheckFailed {
 		return " ✗"
 	}
 	return ""
 }
 
-func budgetWord(l BudgetLevel) string {
+func budgetWord(l view.BudgetLevel) string {
 	switch l {
-	case BudgetOK:
+	case view.BudgetOK:
 		return "ok"
-	case BudgetWarn:
+	case view.BudgetWarn:
 		return "≥80%"
-	case BudgetOver:
+	case view.BudgetOver:
 		return "over"
 	}
 	return "—"

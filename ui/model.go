@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
 	"time"
 
@@ -76,7 +77,7 @@ type Model struct {
 	lockReason string
 
 	// Unlocked state. lock() clears all of it.
-	keys         []KeyInfo
+	keys         []view.Key
 	keyID        string
 	model        string
 	convs        []chat.Summary
@@ -86,7 +87,7 @@ type Model struct {
 	chat         chatList
 	input        editor
 	editingLast  bool
-	usage        UsageView
+	usage        view.Usage
 	modelCache   map[string][]string
 
 	showConvs bool
@@ -193,7 +194,7 @@ func (m *Model) env() *renderEnv {
 	return &renderEnv{st: &m.st, md: m.md, gen: m.gen, now: m.now()}
 }
 
-func (m *Model) activeKey() *KeyInfo {
+func (m *Model) activeKey() *view.Key {
 	for i := range m.keys {
 		if m.keys[i].ID == m.keyID {
 			return &m.keys[i]
@@ -529,8 +530,8 @@ func (m *Model) adoptTitle() {
 	}
 }
 
-func sanitizeKeys(keys []KeyInfo) []KeyInfo {
-	out := make([]KeyInfo, len(keys))
+func sanitizeKeys(keys []view.Key) []view.Key {
+	out := make([]view.Key, len(keys))
 	for i, k := range keys {
 		k.Name = sanitize.String(oneLine(k.Name))
 		k.Provider = sanitize.String(oneLine(k.Provider))
@@ -556,8 +557,8 @@ func sanitizeSummaries(in []chat.Summary) []chat.Summary {
 	return out
 }
 
-func sanitizeUsage(u UsageView) UsageView {
-	budgets := make([]Budget, len(u.Budgets))
+func sanitizeUsage(u view.Usage) view.Usage {
+	budgets := make([]view.Budget, len(u.Budgets))
 	for i, b := range u.Budgets {
 		b.Name = sanitize.String(oneLine(b.Name))
 		budgets[i] = b
@@ -928,7 +929,7 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	m.streamSeq++
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.cancel = cancel
-	req := SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.model, Regenerate: regenerate, EditLast: editLast}
+	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.model, Regenerate: regenerate, EditLast: editLast}
 	return sendCmd(ctx, m.b, m.streamSeq, req, m.convID == "", m.systemPrompt)
 }
 
@@ -1144,7 +1145,7 @@ func (m *Model) lock(reason string) tea.Cmd {
 	m.chat = newChatList()
 	m.input = newEditor()
 	m.editingLast = false
-	m.usage = UsageView{}
+	m.usage = view.Usage{}
 	m.modelCache = map[string][]string{}
 	m.overlay = overlayNone
 	m.picker = picker{}
@@ -1172,7 +1173,7 @@ func (m *Model) startNewConversation() tea.Cmd {
 		return nil
 	}
 	m.newConversation()
-	m.usage.Conversation = Total{}
+	m.usage.Conversation = view.Total{}
 	m.sideKey = ""
 	return usageCmd(m.b, m.keyID, "")
 }
@@ -1458,7 +1459,7 @@ func (m *Model) switchKey(id string) tea.Cmd {
 	if id == m.keyID {
 		return nil
 	}
-	var key *KeyInfo
+	var key *view.Key
 	for i := range m.keys {
 		if m.keys[i].ID == id {
 			key = &m.keys[i]
@@ -1470,7 +1471,7 @@ func (m *Model) switchKey(id string) tea.Cmd {
 	m.keyID = key.ID
 	m.model = key.DefaultModel
 	m.sideKey = ""
-	m.usage = UsageView{}
+	m.usage = view.Usage{}
 	text := "switched to key " + joinNonEmpty(" · ", key.Name, m.model)
 	return tea.Batch(m.note(text), usageCmd(m.b, m.keyID, m.convID))
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"os"
 	"os/exec"
 	"strings"
@@ -23,7 +24,7 @@ type (
 	}
 	lockedMsg struct{}
 	loadedMsg struct {
-		keys  []KeyInfo
+		keys  []view.Key
 		convs []chat.Summary
 		conv  *chat.Conversation
 		err   error
@@ -32,14 +33,14 @@ type (
 		conv *chat.Conversation
 		err  error
 	}
-	keysMsg  struct{ keys []KeyInfo }
+	keysMsg  struct{ keys []view.Key }
 	convsMsg struct {
 		convs []chat.Summary
 		err   error
 	}
 	usageMsg struct {
 		keyID, convID string
-		view          UsageView
+		view          view.Usage
 	}
 	modelsMsg struct {
 		keyID  string
@@ -75,7 +76,7 @@ type (
 		err    error
 	}
 	// exportDoneMsg reports an export: the path written, or an error
-	// (wrapping ErrExists when the file is already there).
+	// (wrapping view.ErrExists when the file is already there).
 	exportDoneMsg struct {
 		seq     int
 		path    string
@@ -182,7 +183,7 @@ func noteCmd(b Backend, convID, text string) tea.Cmd {
 
 // sendCmd creates the conversation first when it is new, then starts the
 // turn.
-func sendCmd(ctx context.Context, b Backend, seq int, req SendRequest, create bool, systemPrompt string) tea.Cmd {
+func sendCmd(ctx context.Context, b Backend, seq int, req view.SendRequest, create bool, systemPrompt string) tea.Cmd {
 	return func() tea.Msg {
 		var created *chat.Conversation
 		if create {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"math"
 	"strings"
 	"time"
@@ -14,10 +15,10 @@ import (
 // sideInput is everything the usage pane shows; renderSide is a pure
 // function of it, so the pane is cached until one of these changes.
 type sideInput struct {
-	key   *KeyInfo
+	key   *view.Key
 	model string
-	keys  []KeyInfo
-	usage UsageView
+	keys  []view.Key
+	usage view.Usage
 	now   time.Time
 }
 
@@ -54,7 +55,7 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 
 	u := in.usage
 	section("USAGE", "")
-	row := func(name string, t Total) {
+	row := func(name string, t view.Total) {
 		tok := est(formatTokens(t.Tokens), t.Estimated)
 		cost := formatTotalCost(t)
 		right := fmt.Sprintf("%7s %8s", tok, cost)
@@ -171,7 +172,7 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	return out
 }
 
-func checkMark(k *KeyInfo, st *styles.Styles) string {
+func checkMark(k *view.Key, st *styles.Styles) string {
 	if k.CheckFailed {
 		return st.Error.Render(" ✗ check failed")
 	}
@@ -179,11 +180,11 @@ func checkMark(k *KeyInfo, st *styles.Styles) string {
 }
 
 // budgetMark is a one-column mark after a key's month spend.
-func budgetMark(l BudgetLevel, st *styles.Styles) string {
+func budgetMark(l view.BudgetLevel, st *styles.Styles) string {
 	switch l {
-	case BudgetWarn:
+	case view.BudgetWarn:
 		return st.BarWarn.Render("!")
-	case BudgetOver:
+	case view.BudgetOver:
 		return st.BarOver.Render("!")
 	}
 	return " "
@@ -220,7 +221,7 @@ func bar(frac float64, w int, fill lipgloss.Style, st *styles.Styles) string {
 // chart draws daily token usage as 4-row columns of block characters,
 // oldest day left. Days with estimated numbers are drawn faint and the
 // peak label carries "~" when any day was estimated.
-func chart(days []DayUsage, w int, st *styles.Styles) []string {
+func chart(days []view.Day, w int, st *styles.Styles) []string {
 	const rows = 4
 	var peak int64
 	anyEst := false

@@ -3,6 +3,7 @@ package ui
 import (
 	"flag"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,17 +55,17 @@ func withConversation(b *fakeBackend) {
 	}})
 }
 
-func richUsage(now time.Time) UsageView {
-	daily := make([]DayUsage, 14)
+func richUsage(now time.Time) view.Usage {
+	daily := make([]view.Day, 14)
 	for i := range daily {
-		daily[i] = DayUsage{Day: now.AddDate(0, 0, i-13), Tokens: int64((i*7919)%23) * 1000, Estimated: i == 12}
+		daily[i] = view.Day{Day: now.AddDate(0, 0, i-13), Tokens: int64((i*7919)%23) * 1000, Estimated: i == 12}
 	}
-	return UsageView{
-		Conversation: Total{Tokens: 1434, CostUSD: 0.0012, CostKnown: true},
-		Today:        Total{Tokens: 12_300, CostUSD: 0.12, CostKnown: true},
-		Month:        Total{Tokens: 345_000, CostUSD: 3.45, CostKnown: true, Estimated: true},
-		Lifetime:     Total{Tokens: 1_200_000, CostUSD: 12, CostKnown: true},
-		Budgets: []Budget{
+	return view.Usage{
+		Conversation: view.Total{Tokens: 1434, CostUSD: 0.0012, CostKnown: true},
+		Today:        view.Total{Tokens: 12_300, CostUSD: 0.12, CostKnown: true},
+		Month:        view.Total{Tokens: 345_000, CostUSD: 3.45, CostKnown: true, Estimated: true},
+		Lifetime:     view.Total{Tokens: 1_200_000, CostUSD: 12, CostKnown: true},
+		Budgets: []view.Budget{
 			{Name: "daily USD", Spent: 0.5, Limit: 1, USD: true, ResetsAt: now.Add(9 * time.Hour)},
 			{Name: "monthly tokens", Spent: 345_000, Limit: 400_000, Hard: true, ResetsAt: now.Add(17 * 24 * time.Hour)},
 			{Name: "monthly USD", Spent: 3.45, Limit: 3, USD: true},

@@ -1,5 +1,5 @@
 // Package app is the façade the TUI talks to: it implements
-// ui/backend.Backend on top of the vault, the chat engine, the
+// ui.Backend on top of the vault, the chat engine, the
 // conversation store and the usage ledger, and turns their types into the
 // plain view types the screen shows. It never hands a secret to the UI.
 package app
@@ -29,7 +29,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/tokens"
 	"github.com/vaultchat/vaultchat/internal/transcript"
 	"github.com/vaultchat/vaultchat/internal/usage"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -46,7 +46,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// App implements backend.Backend. It is safe for concurrent use.
+// App implements view.Backend. It is safe for concurrent use.
 type App struct {
 	cfg Config
 
@@ -72,8 +72,6 @@ type keyOutcome struct {
 	invalid bool
 	at      time.Time
 }
-
-var _ backend.Backend = (*App)(nil)
 
 // New returns a locked App.
 func New(cfg Config) *App {
@@ -189,13 +187,13 @@ func (a *App) Engine() *engine.Engine {
 }
 
 // Keys lists the keys with their month-to-date usage.
-func (a *App) Keys() []backend.KeyInfo {
+func (a *App) Keys() []view.Key {
 	v, eng, err := a.unlocked()
 	if err != nil {
 		return nil
 	}
 	now := a.cfg.Now()
-	var out []backend.KeyInfo
+	var out []view.Key
 	for _, k := range v.Keys() {
 		month := eng.Ledger().Month(k.ID, now)
 		today := eng.Ledger().Today(k.ID, now)
@@ -203,7 +201,7 @@ func (a *App) Keys() []backend.KeyInfo {
 		a.mu.Lock()
 		seen, ok := a.outcome[k.ID]
 		a.mu.Unlock()
-		out = append(out, backend.KeyInfo{
+		out = append(out, view.Key{
 			KeyRef:        Ref(k),
 			DefaultModel:  k.DefaultModel,
 			AllowedModels: k.AllowedModels,
@@ -244,17 +242,17 @@ func budgetOf(k vault.Key) usage.Budget {
 // $0.30 spent as 0.1+0.2 is 100%.
 const fractionSlack = 1e-9
 
-func budgetLevel(states []usage.BudgetState) backend.BudgetLevel {
+func budgetLevel(states []usage.BudgetState) view.BudgetLevel {
 	if len(states) == 0 {
-		return backend.BudgetNone
+		return view.BudgetNone
 	}
-	level := backend.BudgetOK
+	level := view.BudgetOK
 	for _, s := range states {
 		switch {
 		case s.Fraction >= 1-fractionSlack:
-			return backend.BudgetOver
+			return view.BudgetOver
 		case s.Fraction >= usage.WarnFraction-fractionSlack:
-			level = backend.BudgetWarn
+			level = view.BudgetWarn
 		}
 	}
 	return level
@@ -392,7 +390,7 @@ const sendBuffer = 16
 // final event carries the stored reply, which replaces the streamed
 // text), and room is made for the final event, so the turn ends, the
 // reply is saved and the channel is closed even if nobody reads again.
-func (a *App) Send(ctx context.Context, req backend.SendRequest) (<-chan chat.Event, error) {
+func (a *App) Send(ctx context.Context, req view.SendRequest) (<-chan chat.Event, error) {
 	v, eng, err := a.unlocked()
 	if err != nil {
 		return nil, err
@@ -488,37 +486,37 @@ func (a *App) noteKey(v *vault.Vault, keyID string, msg *chat.Message, rl chat.R
 // Usage returns the side pane's snapshot for a key (ID or name) and
 // conversation. The key's totals come from the ledger, so a key unknown to
 // the vault (a deleted one) shows what it spent; keyID "" sums every key.
-func (a *App) Usage(keyID, conversationID string) backend.UsageView {
+func (a *App) Usage(keyID, conversationID string) view.Usage {
 	v, eng, err := a.unlocked()
 	if err != nil {
-		return backend.UsageView{}
+		return view.Usage{}
 	}
 	now := a.cfg.Now()
-	var view backend.UsageView
+	var out view.Usage
 	key, kerr := v.Key(keyID)
 	if kerr == nil {
 		keyID = key.ID
 	}
 	l := eng.Ledger()
-	view.Today = total(l.Today(keyID, now))
-	view.Month = total(l.Month(keyID, now))
-	view.Lifetime = total(l.Lifetime(keyID))
+	out.Today = total(l.Today(keyID, now))
+	out.Month = total(l.Month(keyID, now))
+	out.Lifetime = total(l.Lifetime(keyID))
 	for _, d := range l.Daily(keyID, 14, now) {
-		view.Daily = append(view.Daily, backend.DayUsage{Day: d.Date, Tokens: d.Usage.Total(), CostUSD: d.CostUSD, Estimated: d.Usage.Estimated})
+		out.Daily = append(out.Daily, view.Day{Day: d.Date, Tokens: d.Usage.Total(), CostUSD: d.CostUSD, Estimated: d.Usage.Estimated})
 	}
 	model := key.DefaultModel
 	if kerr == nil {
 		verdict := usage.CheckBudget(budgetOf(key), now, l.Today(key.ID, now), l.Month(key.ID, now))
 		for _, s := range verdict.States {
-			view.Budgets = append(view.Budgets, backend.Budget{Name: s.Name, Spent: s.Spent, Limit: s.Limit, USD: s.Unit == "USD", Hard: s.Hard, ResetsAt: s.ResetAt})
+			out.Budgets = append(out.Budgets, view.Budget{Name: s.Name, Spent: s.Spent, Limit: s.Limit, USD: s.Unit == "USD", Hard: s.Hard, ResetsAt: s.ResetAt})
 		}
 	}
 	a.mu.Lock()
-	view.RateLimits = a.limits[keyID]
+	out.RateLimits = a.limits[keyID]
 	a.mu.Unlock()
 	if conversationID != "" {
 		if c, err := eng.Store().Load(conversationID); err == nil {
-			view.Conversation = conversationTotal(c)
+			out.Conversation = conversationTotal(c)
 			if m := lastModel(c, keyID); m != "" {
 				model = m
 			}
@@ -528,19 +526,19 @@ func (a *App) Usage(keyID, conversationID string) backend.UsageView {
 			// Only with a known window: it bounds how much is counted.
 			if window, ok := models.ContextWindow(model); ok && window > 0 {
 				msgs, _ := store.ContextMessages(c, window, func(m chat.Message) int { return tokens.CountMessage(model, m) })
-				view.ContextWindow = window
-				view.ContextUsed = tokens.CountMessages(model, msgs)
-				view.ContextEstimated = true
+				out.ContextWindow = window
+				out.ContextUsed = tokens.CountMessages(model, msgs)
+				out.ContextEstimated = true
 			}
 		}
 	}
-	if view.ContextWindow == 0 {
+	if out.ContextWindow == 0 {
 		if model == "" {
 			model = engine.FallbackModel // what the next turn would use
 		}
-		view.ContextWindow, _ = models.ContextWindow(model)
+		out.ContextWindow, _ = models.ContextWindow(model)
 	}
-	return view
+	return out
 }
 
 func lastModel(c *chat.Conversation, keyID string) string {
@@ -552,12 +550,12 @@ func lastModel(c *chat.Conversation, keyID string) string {
 	return ""
 }
 
-func total(t usage.Totals) backend.Total {
-	return backend.Total{Tokens: t.Usage.Total(), CostUSD: t.CostUSD, CostKnown: !t.CostUnknown, Estimated: t.Usage.Estimated}
+func total(t usage.Totals) view.Total {
+	return view.Total{Tokens: t.Usage.Total(), CostUSD: t.CostUSD, CostKnown: !t.CostUnknown, Estimated: t.Usage.Estimated}
 }
 
-func conversationTotal(c *chat.Conversation) backend.Total {
-	t := backend.Total{CostKnown: true}
+func conversationTotal(c *chat.Conversation) view.Total {
+	t := view.Total{CostKnown: true}
 	for _, m := range c.Messages {
 		if m.Turn == nil {
 			continue
@@ -579,7 +577,7 @@ func conversationTotal(c *chat.Conversation) backend.Total {
 // sanitized. An empty path means a safe name from the title in the
 // current directory; a leading "~/" means the user's home directory, as
 // typed at the prompt. Without overwrite it never replaces a file or a
-// symbolic link (the error then wraps backend.ErrExists); with overwrite
+// symbolic link (the error then wraps view.ErrExists); with overwrite
 // it replaces the file atomically. Either way the file has mode 0600.
 func (a *App) Export(conversationID, format, path string, overwrite bool) (string, error) {
 	_, eng, err := a.unlocked()
@@ -633,7 +631,7 @@ func (a *App) Export(conversationID, format, path string, overwrite bool) (strin
 	}
 	if err := writeNew(abs, buf.Bytes()); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return "", fmt.Errorf("export to %s: %w", abs, backend.ErrExists)
+			return "", fmt.Errorf("export to %s: %w", abs, view.ErrExists)
 		}
 		return "", fmt.Errorf("export: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/store"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -32,8 +32,8 @@ func TestConversationRoundTrips(t *testing.T) {
 		t.Fatalf("Load after Create = %+v", got)
 	}
 	second := f.create("")
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: second.ID, Prompt: "second conversation", KeyID: work.ID})))
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: first.ID, Prompt: "first conversation", KeyID: work.ID})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: second.ID, Prompt: "second conversation", KeyID: work.ID})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: first.ID, Prompt: "first conversation", KeyID: work.ID})))
 	list, err := f.app.Conversations()
 	if err != nil || len(list) != 2 {
 		t.Fatalf("Conversations = %v, %v", list, err)
@@ -93,7 +93,7 @@ func TestConversationRoundTrips(t *testing.T) {
 	if last := c.Messages[len(c.Messages)-1]; last.ID != note.ID || last.Role != chat.RoleNote {
 		t.Fatalf("stored last message = %+v, want the note", last)
 	}
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: first.ID, Prompt: "after the note", KeyID: work.ID, Model: "sim-smart"})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: first.ID, Prompt: "after the note", KeyID: work.ID, Model: "sim-smart"})))
 	reqs := chatRequests(f.sim)
 	sent := reqs[len(reqs)-1]
 	if sent.Messages[0].Role != "system" || sent.Messages[0].Content != "answer in French" {
@@ -167,7 +167,7 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 	f.unlock()
 	c := f.create("")
 
-	evs, final := f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hello there", KeyID: work.ID})
+	evs, final := f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hello there", KeyID: work.ID})
 	d := mustDone(t, final)
 	if d.Message.Turn.KeyID != work.ID || d.Message.Turn.KeyName != "work" || d.Message.Turn.Model != "sim-fast" {
 		t.Fatalf("attribution = %+v", d.Message.Turn)
@@ -179,7 +179,7 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 		t.Fatal("Done carries no rate limits")
 	}
 
-	_, final = f.turn(backend.SendRequest{ConversationID: c.ID, Regenerate: true, Prompt: "ignored", KeyID: work.ID, Model: "sim-smart"})
+	_, final = f.turn(view.SendRequest{ConversationID: c.ID, Regenerate: true, Prompt: "ignored", KeyID: work.ID, Model: "sim-smart"})
 	d = mustDone(t, final)
 	got := f.load(c.ID)
 	if len(got.Messages) != 2 || got.Messages[0].Content != "hello there" || got.Messages[1].Turn.Model != "sim-smart" {
@@ -189,7 +189,7 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 		t.Fatalf("Regenerate sent %+v", last[len(last)-1].Messages)
 	}
 
-	_, final = f.turn(backend.SendRequest{ConversationID: c.ID, EditLast: true, Prompt: "hello again", KeyID: work.ID})
+	_, final = f.turn(view.SendRequest{ConversationID: c.ID, EditLast: true, Prompt: "hello again", KeyID: work.ID})
 	mustDone(t, final)
 	got = f.load(c.ID)
 	if len(got.Messages) != 2 || got.Messages[0].Content != "hello again" || !strings.Contains(got.Messages[1].Content, "hello again") {
@@ -198,7 +198,7 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 
 	// A refusal is a Failed event, not an error, and nothing is sent.
 	before := len(chatRequests(f.sim))
-	fl := mustFail(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "refused", KeyID: work.ID, Model: "gpt-4o"})), chat.ErrModelNotAllowed)
+	fl := mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "refused", KeyID: work.ID, Model: "gpt-4o"})), chat.ErrModelNotAllowed)
 	if fl.Message != nil || fl.Err.Hint == "" {
 		t.Fatalf("refusal = %+v", fl)
 	}
@@ -208,13 +208,13 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 
 	// An error return means nothing was saved.
 	n := len(f.load(c.ID).Messages)
-	if _, err := f.app.Send(context.Background(), backend.SendRequest{ConversationID: c.ID, Prompt: "  ", KeyID: work.ID}); err == nil {
+	if _, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "  ", KeyID: work.ID}); err == nil {
 		t.Fatal("an empty prompt was accepted")
 	}
-	if _, err := f.app.Send(context.Background(), backend.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: "nope"}); !errors.Is(err, vault.ErrKeyNotFound) {
+	if _, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: "nope"}); !errors.Is(err, vault.ErrKeyNotFound) {
 		t.Fatalf("unknown key: %v", err)
 	}
-	if _, err := f.app.Send(context.Background(), backend.SendRequest{ConversationID: "20990101-000000-00000000", Prompt: "x", KeyID: work.ID}); err == nil {
+	if _, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: "20990101-000000-00000000", Prompt: "x", KeyID: work.ID}); err == nil {
 		t.Fatal("a missing conversation was accepted")
 	}
 	if got := len(f.load(c.ID).Messages); got != n {
@@ -249,7 +249,7 @@ func TestCancelKeepsPartialReply(t *testing.T) {
 		return reqs[len(reqs)-1].Outcome == "canceled"
 	})
 	// The conversation is free for the next turn.
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "next", KeyID: work.ID, Model: "sim-fast"})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "next", KeyID: work.ID, Model: "sim-fast"})))
 }
 
 // TestCancelWithoutReading cancels a turn whose consumer stopped reading
@@ -281,7 +281,7 @@ func TestCancelWithoutReading(t *testing.T) {
 		t.Fatalf("saved reply = %+v", got.Messages[1])
 	}
 	// The conversation lock was released: another turn runs.
-	next, err := f.app.Send(context.Background(), backend.SendRequest{ConversationID: c.ID, Prompt: "next", KeyID: work.ID, Model: "sim-fast"})
+	next, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "next", KeyID: work.ID, Model: "sim-fast"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestEditsDuringTurnAreKept(t *testing.T) {
 	work := f.addKey("work", "sim-fast", nil)
 	f.unlock()
 	c := f.create("old prompt")
-	ch, err := f.app.Send(context.Background(), backend.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})
+	ch, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

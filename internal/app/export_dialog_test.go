@@ -11,7 +11,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sim"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 )
 
 // secretConversation stores a conversation whose text holds the vault's
@@ -110,7 +110,7 @@ func TestExportOverwrite(t *testing.T) {
 	// Refused without overwrite, with an error the UI recognises, and the
 	// file is untouched.
 	_, err := f.app.Export(c.ID, "txt", path, false)
-	if !errors.Is(err, backend.ErrExists) || !strings.Contains(err.Error(), path) {
+	if !errors.Is(err, view.ErrExists) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("export over an existing file: %v, want ErrExists naming the path", err)
 	}
 	if b, _ := os.ReadFile(path); string(b) != "mine" {
@@ -147,7 +147,7 @@ func TestExportOverwrite(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.app.Export(c.ID, "txt", link, false); !errors.Is(err, backend.ErrExists) {
+	if _, err := f.app.Export(c.ID, "txt", link, false); !errors.Is(err, view.ErrExists) {
 		t.Fatalf("export over a symbolic link without overwrite: %v", err)
 	}
 	if _, err := f.app.Export(c.ID, "txt", link, true); err != nil {
@@ -194,7 +194,7 @@ func TestExportRefusesBadInput(t *testing.T) {
 			for _, overwrite := range []bool{false, true} {
 				if _, err := f.app.Export(tt.id, tt.format, path, overwrite); err == nil {
 					t.Fatalf("Export(overwrite=%v) succeeded", overwrite)
-				} else if errors.Is(err, backend.ErrExists) {
+				} else if errors.Is(err, view.ErrExists) {
 					t.Fatalf("Export(overwrite=%v): %v, must not look like an existing file", overwrite, err)
 				}
 				if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 )
 
 func TestExportMarkdown(t *testing.T) {
@@ -18,10 +18,10 @@ func TestExportMarkdown(t *testing.T) {
 	c := f.create("")
 	// The secret goes in the prompt, and the model echoes the header
 	// that carried it.
-	evs, final := f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "my key is " + f.secrets[0], KeyID: work.ID})
+	evs, final := f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "my key is " + f.secrets[0], KeyID: work.ID})
 	mustDone(t, final)
 	f.assertNoSecret("events", evs)
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "now misbehave", KeyID: work.ID, Model: sim.FaultInject})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "now misbehave", KeyID: work.ID, Model: sim.FaultInject})))
 	if _, err := f.app.AddNote(c.ID, "a note for the record"); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestExportExpandsHome(t *testing.T) {
 	work := f.addKey("work", "sim-fast", nil)
 	f.unlock()
 	c := f.create("")
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
 	userHome := filepath.Join(f.dir, "user")
 	if err := os.Mkdir(userHome, 0o700); err != nil {
 		t.Fatal(err)

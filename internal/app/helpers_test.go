@@ -18,7 +18,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/engine"
 	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/internal/sim"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -155,7 +155,7 @@ func (f *fixture) load(id string) *chat.Conversation {
 // contract: exactly one Done or Failed, last, then the channel closes; a
 // stored message is the conversation's last message; a Done's message is
 // the streamed text.
-func (f *fixture) turn(req backend.SendRequest) (evs []chat.Event, final chat.Event) {
+func (f *fixture) turn(req view.SendRequest) (evs []chat.Event, final chat.Event) {
 	f.t.Helper()
 	ch, err := f.app.Send(context.Background(), req)
 	if err != nil {
@@ -404,7 +404,7 @@ func startLongReply(t *testing.T) (f *fixture, c *chat.Conversation, work vault.
 	f.unlock()
 	c = f.create("")
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := f.app.Send(ctx, backend.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
+	ch, err := f.app.Send(ctx, view.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/keycheck"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/usage"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -26,7 +26,7 @@ func TestKeysShowReferencesAndMonthUsage(t *testing.T) {
 	if len(keys) != 2 {
 		t.Fatalf("Keys = %+v", keys)
 	}
-	byName := map[string]backend.KeyInfo{}
+	byName := map[string]view.Key{}
 	secretOf := map[string]string{"work": f.secrets[0], "home": f.secrets[1]}
 	for i, k := range keys {
 		byName[k.Name] = k
@@ -37,7 +37,7 @@ func TestKeysShowReferencesAndMonthUsage(t *testing.T) {
 		if k.Provider != vault.ProviderOpenAICompatible || k.Host != strings.TrimSuffix(strings.TrimPrefix(f.url, "http://"), "/v1") {
 			t.Errorf("key %s: provider %q host %q", k.Name, k.Provider, k.Host)
 		}
-		if k.MonthTokens != 0 || k.Budget != backend.BudgetNone || k.CheckFailed || !k.LastUsed.IsZero() {
+		if k.MonthTokens != 0 || k.Budget != view.BudgetNone || k.CheckFailed || !k.LastUsed.IsZero() {
 			t.Errorf("fresh key %s = %+v", k.Name, k)
 		}
 	}
@@ -48,15 +48,15 @@ func TestKeysShowReferencesAndMonthUsage(t *testing.T) {
 	f.assertNoSecret("Keys", keys)
 
 	c := f.create("")
-	_, final := f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID, Model: "sim-smart"})
+	_, final := f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID, Model: "sim-smart"})
 	d := mustDone(t, final)
-	_, final = f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "more", KeyID: work.ID, Model: "sim-fast"})
+	_, final = f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "more", KeyID: work.ID, Model: "sim-fast"})
 	d2 := mustDone(t, final)
 
 	keys = f.app.Keys()
 	f.assertNoSecret("Keys", keys)
-	w := keys[slices.IndexFunc(keys, func(k backend.KeyInfo) bool { return k.ID == work.ID })]
-	h := keys[slices.IndexFunc(keys, func(k backend.KeyInfo) bool { return k.ID == home.ID })]
+	w := keys[slices.IndexFunc(keys, func(k view.Key) bool { return k.ID == work.ID })]
+	h := keys[slices.IndexFunc(keys, func(k view.Key) bool { return k.ID == home.ID })]
 	wantTokens := d.Usage.Total() + d2.Usage.Total()
 	wantCost := *d.Message.Turn.CostUSD + *d2.Message.Turn.CostUSD
 	if w.MonthTokens != wantTokens || w.MonthTokens == 0 {
@@ -90,18 +90,18 @@ func TestBudgetLevels(t *testing.T) {
 		budget vault.Budget
 		tokens int64
 		costs  []float64 // one ledger record each
-		want   backend.BudgetLevel
+		want   view.BudgetLevel
 	}{
-		{"none", vault.Budget{}, 800, []float64{0.5}, backend.BudgetNone},
-		{"tokens-ok", vault.Budget{MonthlyTokens: 2000}, 800, []float64{0}, backend.BudgetOK},
-		{"tokens-warn", vault.Budget{MonthlyTokens: 1000}, 800, []float64{0}, backend.BudgetWarn},
-		{"tokens-full", vault.Budget{MonthlyTokens: 800}, 800, []float64{0}, backend.BudgetOver},
-		{"tokens-over", vault.Budget{MonthlyTokens: 400, Hard: true}, 800, []float64{0}, backend.BudgetOver},
-		{"usd-ok", vault.Budget{MonthlyUSD: 1}, 800, []float64{0.5}, backend.BudgetOK},
-		{"usd-80", vault.Budget{DailyUSD: 0.10}, 800, []float64{0.08}, backend.BudgetWarn},
-		{"usd-100", vault.Budget{DailyUSD: 0.80, Hard: true}, 800, []float64{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}, backend.BudgetOver},
-		{"mixed", vault.Budget{DailyUSD: 10, MonthlyTokens: 900}, 800, []float64{0.01}, backend.BudgetWarn},
-		{"unused", vault.Budget{MonthlyUSD: 5}, 0, nil, backend.BudgetOK},
+		{"none", vault.Budget{}, 800, []float64{0.5}, view.BudgetNone},
+		{"tokens-ok", vault.Budget{MonthlyTokens: 2000}, 800, []float64{0}, view.BudgetOK},
+		{"tokens-warn", vault.Budget{MonthlyTokens: 1000}, 800, []float64{0}, view.BudgetWarn},
+		{"tokens-full", vault.Budget{MonthlyTokens: 800}, 800, []float64{0}, view.BudgetOver},
+		{"tokens-over", vault.Budget{MonthlyTokens: 400, Hard: true}, 800, []float64{0}, view.BudgetOver},
+		{"usd-ok", vault.Budget{MonthlyUSD: 1}, 800, []float64{0.5}, view.BudgetOK},
+		{"usd-80", vault.Budget{DailyUSD: 0.10}, 800, []float64{0.08}, view.BudgetWarn},
+		{"usd-100", vault.Budget{DailyUSD: 0.80, Hard: true}, 800, []float64{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}, view.BudgetOver},
+		{"mixed", vault.Budget{DailyUSD: 10, MonthlyTokens: 900}, 800, []float64{0.01}, view.BudgetWarn},
+		{"unused", vault.Budget{MonthlyUSD: 5}, 0, nil, view.BudgetOK},
 	}
 	ids := map[string]string{}
 	for _, tt := range tests {
@@ -120,7 +120,7 @@ func TestBudgetLevels(t *testing.T) {
 			}
 		}
 	}
-	levels := map[string]backend.BudgetLevel{}
+	levels := map[string]view.BudgetLevel{}
 	for _, k := range f.app.Keys() {
 		levels[k.ID] = k.Budget
 	}
@@ -131,14 +131,14 @@ func TestBudgetLevels(t *testing.T) {
 	}
 	// The engine agrees: the hard budget shown as used up refuses.
 	c := f.create("")
-	mustFail(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: ids["usd-100"]})), chat.ErrBudgetExceeded)
+	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: ids["usd-100"]})), chat.ErrBudgetExceeded)
 
 	// The side pane lists the same budgets with their numbers.
-	view := f.app.Usage(ids["mixed"], "")
-	if len(view.Budgets) != 2 {
-		t.Fatalf("budgets = %+v", view.Budgets)
+	uv := f.app.Usage(ids["mixed"], "")
+	if len(uv.Budgets) != 2 {
+		t.Fatalf("budgets = %+v", uv.Budgets)
 	}
-	daily, tokens := view.Budgets[0], view.Budgets[1]
+	daily, tokens := uv.Budgets[0], uv.Budgets[1]
 	if !daily.USD || daily.Limit != 10 || !near(daily.Spent, 0.01) || daily.Hard || !daily.ResetsAt.After(time.Now()) {
 		t.Errorf("daily budget = %+v", daily)
 	}
@@ -183,19 +183,19 @@ func TestCheckFailed(t *testing.T) {
 	}
 
 	c := f.create("")
-	fl := mustFail(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: bad.ID})), chat.ErrInvalidKey)
+	fl := mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: bad.ID})), chat.ErrInvalidKey)
 	f.assertNoSecret("invalid-key failure", fl)
-	mustFail(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: flip.ID})), chat.ErrInvalidKey)
+	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: flip.ID})), chat.ErrInvalidKey)
 	want[bad.ID], want[flip.ID] = true, true
 	if got := failed(); !mapsEqual(got, want) {
 		t.Fatalf("after 401 turns: CheckFailed = %v, want %v", got, want)
 	}
 
 	// A refused turn never reached the server: the mark stays.
-	mustFail(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: bad.ID, Model: "sim-fast"})), chat.ErrModelNotAllowed)
+	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: bad.ID, Model: "sim-fast"})), chat.ErrModelNotAllowed)
 	// A turn that works clears the mark, also over a failed check.
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: flip.ID, Model: "sim-fast"})))
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: invalid.ID})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: flip.ID, Model: "sim-fast"})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: invalid.ID})))
 	want[flip.ID], want[invalid.ID] = false, false
 	if got := failed(); !mapsEqual(got, want) {
 		t.Fatalf("after a refusal and working turns: CheckFailed = %v, want %v", got, want)
@@ -210,14 +210,14 @@ func TestCheckFailedWithoutKeyID(t *testing.T) {
 	only := f.addKey("only", sim.Fault401, nil)
 	f.unlock()
 	c := f.create("")
-	mustFail(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi"})), chat.ErrInvalidKey)
+	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi"})), chat.ErrInvalidKey)
 	// By name, as the CLI's --key does.
 	keys := f.app.Keys()
 	if len(keys) != 1 || keys[0].ID != only.ID || !keys[0].CheckFailed {
 		t.Fatalf("Keys after a 401 with no key named = %+v", keys)
 	}
 	f.relock()
-	mustFail(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: "only"})), chat.ErrInvalidKey)
+	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: "only"})), chat.ErrInvalidKey)
 	if keys := f.app.Keys(); !keys[0].CheckFailed {
 		t.Fatalf("Keys after a 401 with the key named = %+v", keys)
 	}

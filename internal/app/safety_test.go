@@ -6,7 +6,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -43,7 +43,7 @@ func TestSendAfterLockAndLockTwice(t *testing.T) {
 	c := f.create("")
 	f.app.Lock()
 	f.app.Lock() // twice is harmless
-	if _, err := f.app.Send(context.Background(), backend.SendRequest{ConversationID: c.ID, Prompt: "hi"}); err != vault.ErrLocked {
+	if _, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "hi"}); err != vault.ErrLocked {
 		t.Fatalf("Send after Lock: %v, want ErrLocked", err)
 	}
 	if _, err := f.app.AddNote(c.ID, "note"); err != vault.ErrLocked {

@@ -13,7 +13,7 @@ import (
 	"github.com/gofrs/flock"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -160,7 +160,7 @@ func TestLockDropsEverything(t *testing.T) {
 	work := f.addKey("work", "sim-fast", nil)
 	f.unlock()
 	c := f.create("sys")
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})))
 	if _, err := f.app.Models(context.Background(), work.ID, false); err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestLockDropsEverything(t *testing.T) {
 	if keys := f.app.Keys(); len(keys) != 0 {
 		t.Errorf("Keys after Lock = %+v", keys)
 	}
-	if got := f.app.Usage(work.ID, c.ID); !reflect.DeepEqual(got, backend.UsageView{}) {
+	if got := f.app.Usage(work.ID, c.ID); !reflect.DeepEqual(got, view.Usage{}) {
 		t.Errorf("Usage after Lock = %+v", got)
 	}
 	if m, err := f.app.Models(context.Background(), work.ID, false); err == nil || len(m) != 0 {
@@ -188,7 +188,7 @@ func TestLockDropsEverything(t *testing.T) {
 	checks["SetSystemPrompt"] = f.app.SetSystemPrompt(c.ID, "x")
 	_, checks["AddNote"] = f.app.AddNote(c.ID, "x")
 	checks["Delete"] = f.app.Delete(c.ID)
-	_, checks["Send"] = f.app.Send(context.Background(), backend.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: work.ID})
+	_, checks["Send"] = f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: work.ID})
 	_, checks["ExportMarkdown"] = f.app.Export(c.ID, "md", export, false)
 	for name, err := range checks {
 		if !errors.Is(err, vault.ErrLocked) {
@@ -208,7 +208,7 @@ func TestLockDropsEverything(t *testing.T) {
 	if keys := f.app.Keys(); len(keys) != 1 || keys[0].MonthTokens == 0 {
 		t.Fatalf("Keys after relock = %+v", keys)
 	}
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "again", KeyID: work.ID})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "again", KeyID: work.ID})))
 }
 
 // lastOf adapts turn's two results to mustDone and mustFail.

@@ -8,7 +8,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/engine"
 	"github.com/vaultchat/vaultchat/internal/models"
 	"github.com/vaultchat/vaultchat/internal/sim"
-	"github.com/vaultchat/vaultchat/ui/backend"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -23,7 +23,7 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 	c := f.create("be brief")
 	other := f.create("")
 	var turns []chat.Done
-	for _, req := range []backend.SendRequest{
+	for _, req := range []view.SendRequest{
 		{ConversationID: c.ID, Prompt: "one", KeyID: work.ID},
 		{ConversationID: c.ID, Prompt: "two", KeyID: home.ID},
 		{ConversationID: c.ID, Prompt: "three", KeyID: work.ID},
@@ -31,40 +31,40 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 	} {
 		turns = append(turns, mustDone(t, lastOf(f.turn(req))))
 	}
-	sum := func(idx ...int) backend.Total {
-		tot := backend.Total{CostKnown: true}
+	sum := func(idx ...int) view.Total {
+		tot := view.Total{CostKnown: true}
 		for _, i := range idx {
 			tot.Tokens += turns[i].Usage.Total()
 			tot.CostUSD += *turns[i].Message.Turn.CostUSD
 		}
 		return tot
 	}
-	same := func(what string, got, want backend.Total) {
+	same := func(what string, got, want view.Total) {
 		t.Helper()
 		if got.Tokens != want.Tokens || !near(got.CostUSD, want.CostUSD) || got.CostKnown != want.CostKnown || got.Estimated || got.Tokens == 0 {
 			t.Errorf("%s = %+v, want %+v", what, got, want)
 		}
 	}
 
-	view := f.app.Usage(work.ID, c.ID)
-	f.assertNoSecret("Usage", view)
-	same("conversation (both keys)", view.Conversation, sum(0, 1, 2))
-	same("work today", view.Today, sum(0, 2, 3))
-	same("work month", view.Month, sum(0, 2, 3))
-	same("work lifetime", view.Lifetime, sum(0, 2, 3))
+	uv := f.app.Usage(work.ID, c.ID)
+	f.assertNoSecret("Usage", uv)
+	same("conversation (both keys)", uv.Conversation, sum(0, 1, 2))
+	same("work today", uv.Today, sum(0, 2, 3))
+	same("work month", uv.Month, sum(0, 2, 3))
+	same("work lifetime", uv.Lifetime, sum(0, 2, 3))
 	homeView := f.app.Usage(home.ID, c.ID)
 	same("home today", homeView.Today, sum(1))
 	same("home lifetime", homeView.Lifetime, sum(1))
 	same("other conversation", f.app.Usage(work.ID, other.ID).Conversation, sum(3))
 
-	if len(view.Budgets) != 1 || view.Budgets[0].Limit != 5 || !view.Budgets[0].USD || !view.Budgets[0].Hard || !near(view.Budgets[0].Spent, sum(0, 2, 3).CostUSD) {
-		t.Errorf("work budgets = %+v", view.Budgets)
+	if len(uv.Budgets) != 1 || uv.Budgets[0].Limit != 5 || !uv.Budgets[0].USD || !uv.Budgets[0].Hard || !near(uv.Budgets[0].Spent, sum(0, 2, 3).CostUSD) {
+		t.Errorf("work budgets = %+v", uv.Budgets)
 	}
 	if len(homeView.Budgets) != 0 {
 		t.Errorf("home has no budget, shows %+v", homeView.Budgets)
 	}
 
-	rl := view.RateLimits
+	rl := uv.RateLimits
 	if !rl.Known() || rl.LimitRequests != 60 || rl.RemainingRequests >= rl.LimitRequests || rl.LimitTokens == 0 {
 		t.Errorf("rate limits = %+v", rl)
 	}
@@ -76,26 +76,26 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 	}
 
 	window, _ := models.ContextWindow("sim-fast")
-	if window != 8192 || view.ContextWindow != window {
-		t.Errorf("context window = %d, want %d", view.ContextWindow, window)
+	if window != 8192 || uv.ContextWindow != window {
+		t.Errorf("context window = %d, want %d", uv.ContextWindow, window)
 	}
-	if view.ContextUsed <= 0 || view.ContextUsed >= window || !view.ContextEstimated {
-		t.Errorf("context used = %d (estimated %t)", view.ContextUsed, view.ContextEstimated)
+	if uv.ContextUsed <= 0 || uv.ContextUsed >= window || !uv.ContextEstimated {
+		t.Errorf("context used = %d (estimated %t)", uv.ContextUsed, uv.ContextEstimated)
 	}
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "four", KeyID: work.ID})))
-	if after := f.app.Usage(work.ID, c.ID).ContextUsed; after <= view.ContextUsed {
-		t.Errorf("context used did not grow with a turn: %d → %d", view.ContextUsed, after)
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "four", KeyID: work.ID})))
+	if after := f.app.Usage(work.ID, c.ID).ContextUsed; after <= uv.ContextUsed {
+		t.Errorf("context used did not grow with a turn: %d → %d", uv.ContextUsed, after)
 	}
 
 	// Before the first message: the key's default model, or the fallback.
-	if v := f.app.Usage(home.ID, ""); v.ContextWindow != 8192 || v.Conversation != (backend.Total{}) || v.ContextUsed != 0 {
+	if v := f.app.Usage(home.ID, ""); v.ContextWindow != 8192 || v.Conversation != (view.Total{}) || v.ContextUsed != 0 {
 		t.Errorf("Usage(home, no conversation) = %+v", v)
 	}
 	if v, want := f.app.Usage(plain.ID, ""), fallbackWindow(); v.ContextWindow != want {
 		t.Errorf("a key without a default model shows window %d, want the fallback model's %d", v.ContextWindow, want)
 	}
 
-	checkDaily(t, view.Daily, time.Now(), view.Today.Tokens)
+	checkDaily(t, uv.Daily, time.Now(), uv.Today.Tokens)
 }
 
 func fallbackWindow() int {
@@ -105,7 +105,7 @@ func fallbackWindow() int {
 
 // checkDaily checks the chart series: 14 consecutive UTC days ending with
 // now's, usage on the last day only.
-func checkDaily(t *testing.T, daily []backend.DayUsage, now time.Time, today int64) {
+func checkDaily(t *testing.T, daily []view.Day, now time.Time, today int64) {
 	t.Helper()
 	if len(daily) != 14 {
 		t.Fatalf("Daily has %d entries, want 14", len(daily))
@@ -138,12 +138,12 @@ func TestUsageFollowsTheAppClock(t *testing.T) {
 	work := f.addKey("work", "sim-fast", nil)
 	f.unlock()
 	c := f.create("")
-	d := mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
-	view := f.app.Usage(work.ID, c.ID)
-	if view.Today.Tokens != d.Usage.Total() || view.Month.Tokens != d.Usage.Total() {
-		t.Fatalf("today %d, month %d, want %d: the turn was recorded on another clock", view.Today.Tokens, view.Month.Tokens, d.Usage.Total())
+	d := mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
+	uv := f.app.Usage(work.ID, c.ID)
+	if uv.Today.Tokens != d.Usage.Total() || uv.Month.Tokens != d.Usage.Total() {
+		t.Fatalf("today %d, month %d, want %d: the turn was recorded on another clock", uv.Today.Tokens, uv.Month.Tokens, d.Usage.Total())
 	}
-	checkDaily(t, view.Daily, now, d.Usage.Total())
+	checkDaily(t, uv.Daily, now, d.Usage.Total())
 	if keys := f.app.Keys(); keys[0].MonthTokens != d.Usage.Total() || !keys[0].LastUsed.Equal(now) {
 		t.Fatalf("Keys = %+v", keys)
 	}
@@ -155,7 +155,7 @@ func TestUsageOfUnknownKey(t *testing.T) {
 	work := f.addKey("work", "sim-fast", nil)
 	f.unlock()
 	c := f.create("")
-	mustDone(t, lastOf(f.turn(backend.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
 	v := f.app.Usage("k_deleted", c.ID)
 	if v.Today.Tokens != 0 || v.Lifetime.Tokens != 0 || len(v.Budgets) != 0 || v.RateLimits.Known() {
 		t.Fatalf("Usage of an unknown key = %+v", v)

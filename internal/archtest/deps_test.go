@@ -78,11 +78,7 @@ func TestDependencyRules(t *testing.T) {
 	}
 }
 
-// isUI reports whether dep is one of our ui packages that pull in Charm.
-// ui/backend, which only declares the interface and view types, is allowed.
+// isUI reports whether dep is one of our ui packages.
 func isUI(dep string) bool {
-	if dep == module+"/ui/backend" {
-		return false
-	}
 	return dep == module+"/ui" || strings.HasPrefix(dep, module+"/ui/")
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/vaultchat/vaultchat/vault"
 )
 
+// The session layer is what the TUI talks to.
+var _ ui.Backend = (*appbackend.App)(nil)
+
 // runTUI starts the full-screen app on the vault in a.home.
 func (a *app) runTUI() error {
 	if !vault.Exists(a.home) {

@@ -1,0 +1,122 @@
+// Package view holds the plain values the TUI exchanges with the
+// application: keys as the pickers show them, usage snapshots for the side
+// pane, a turn to send. It is a leaf (no Charm, no vault, no I/O), so the
+// UI that consumes these values and the session layer that produces them
+// both import it without importing each other. The Backend interface that
+// uses them belongs to its consumer, package ui.
+package view
+
+import (
+	"errors"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+)
+
+// ErrExists is wrapped by the error Export returns when it refuses to
+// replace an existing file.
+var ErrExists = errors.New("file already exists")
+
+// SendRequest is one turn to send.
+type SendRequest struct {
+	ConversationID string
+	// Prompt is the user's message. Empty with Regenerate.
+	Prompt string
+	// KeyID and Model choose the key and model for this turn only; the
+	// conversation keeps its history across keys.
+	KeyID string
+	Model string
+	// Regenerate drops the conversation's last assistant reply and sends
+	// the last user message again (Prompt is ignored).
+	Regenerate bool
+	// EditLast replaces the last user message (and drops the reply to
+	// it) with Prompt before sending: edit-and-resend.
+	EditLast bool
+}
+
+// BudgetLevel is how much of its budgets a key has spent.
+type BudgetLevel int
+
+// Budget levels: no budget set, under 80%, at or over 80% (warning), at
+// or over 100%.
+const (
+	BudgetNone BudgetLevel = iota
+	BudgetOK
+	BudgetWarn
+	BudgetOver
+)
+
+// Key is a key as the pickers and the side pane show it.
+type Key struct {
+	chat.KeyRef
+	DefaultModel  string
+	AllowedModels []string // empty: any model
+	LastUsed      time.Time
+	// Month-to-date usage of the key. Estimated is set when some of the
+	// tokens were counted locally; CostKnown is false when a model's
+	// price is unknown.
+	MonthTokens  int64
+	MonthCostUSD float64
+	CostKnown    bool
+	Estimated    bool
+	Budget       BudgetLevel
+	// CheckFailed marks a key whose last check (or last request) failed
+	// with an invalid-key error.
+	CheckFailed bool
+}
+
+// Total is tokens and cost over some period.
+type Total struct {
+	Tokens    int64
+	CostUSD   float64
+	CostKnown bool
+	Estimated bool // some of Tokens were counted locally
+}
+
+// Budget is one budget of the active key.
+type Budget struct {
+	// Name says what the budget limits, e.g. "daily tokens" or
+	// "monthly USD".
+	Name string
+	// Spent and Limit are in the budget's unit (tokens or USD).
+	Spent float64
+	Limit float64
+	USD   bool // the unit is US dollars (else tokens)
+	// Hard budgets refuse requests once spent; soft ones only warn.
+	Hard     bool
+	ResetsAt time.Time
+}
+
+// Fraction returns Spent/Limit (0 when there is no limit).
+func (b Budget) Fraction() float64 {
+	if b.Limit <= 0 {
+		return 0
+	}
+	return b.Spent / b.Limit
+}
+
+// Day is one day of the usage chart.
+type Day struct {
+	Day       time.Time
+	Tokens    int64
+	CostUSD   float64
+	Estimated bool
+}
+
+// Usage is the side pane's snapshot for the active key.
+type Usage struct {
+	Conversation Total
+	Today        Total
+	Month        Total
+	Lifetime     Total
+	Budgets      []Budget
+	// RateLimits are from the key's last response (zero if none yet).
+	RateLimits chat.RateLimits
+	// ContextWindow is the model's context size in tokens (0: unknown);
+	// ContextUsed is what the conversation's next request would take.
+	ContextWindow    int
+	ContextUsed      int
+	ContextEstimated bool
+	// Daily is the last 14 days, oldest first, today last.
+	Daily []Day
+}
