@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/ui/markdown"
 	"github.com/vaultchat/vaultchat/ui/styles"
@@ -182,10 +183,10 @@ func (it *chatItem) footer(st *styles.Styles) string {
 	if t != nil {
 		parts = append(parts, joinNonEmpty(" · ", sanitize.String(t.KeyName), sanitize.String(t.Model)))
 		if u := t.Usage.Total(); u > 0 {
-			parts = append(parts, est(formatCount(u), t.Usage.Estimated)+" tok")
+			parts = append(parts, figures.Estimated(figures.Count(u), t.Usage.Estimated)+" tok")
 		}
 		if t.CostUSD != nil {
-			parts = append(parts, est(formatUSD(*t.CostUSD), t.Usage.Estimated))
+			parts = append(parts, t.Cost().String())
 		}
 		if t.Duration > 0 {
 			parts = append(parts, formatDuration(t.Duration))

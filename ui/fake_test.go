@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"path/filepath"
 	"reflect"
@@ -55,11 +56,11 @@ func newFakeBackend(now time.Time) *fakeBackend {
 		pass:      "correct horse",
 		keys: []view.Key{
 			{KeyRef: chat.KeyRef{ID: "k1", Name: "work", Provider: "openai", Host: "api.openai.com", Fingerprint: "sk-proj-…a1b2"},
-				DefaultModel: "gpt-4o-mini", LastUsed: now.Add(-2 * time.Hour), MonthTokens: 345_000, MonthCostUSD: 3.45, CostKnown: true, Budget: view.BudgetOK},
+				DefaultModel: "gpt-4o-mini", LastUsed: now.Add(-2 * time.Hour), Month: view.Total{Tokens: 345_000, Cost: figures.Cost{USD: 3.45}}, Budget: view.BudgetOK},
 			{KeyRef: chat.KeyRef{ID: "k2", Name: "personal", Provider: "openai-compatible", Host: "llm.example.net", Fingerprint: "sk-…c3d4"},
-				DefaultModel: "llama-3.1-70b", LastUsed: now.Add(-50 * time.Hour), MonthTokens: 12_400, MonthCostUSD: 0.09, CostKnown: true, Budget: view.BudgetWarn},
+				DefaultModel: "llama-3.1-70b", LastUsed: now.Add(-50 * time.Hour), Month: view.Total{Tokens: 12_400, Cost: figures.Cost{USD: 0.09}}, Budget: view.BudgetWarn},
 			{KeyRef: chat.KeyRef{ID: "k3", Name: "team-azure", Provider: "azure", Host: "team.openai.azure.com", Fingerprint: "az-…e5f6"},
-				DefaultModel: "gpt-4o", MonthTokens: 8_000, Estimated: true, Budget: view.BudgetOver, CheckFailed: true},
+				DefaultModel: "gpt-4o", Month: view.Total{Tokens: 8_000, Estimated: true, Cost: figures.Cost{Unknown: true}}, Budget: view.BudgetOver, CheckFailed: true},
 		},
 		models: map[string][]string{"k1": {"gpt-4o", "gpt-4o-mini", "o3-mini"}},
 		convs:  map[string]*chat.Conversation{},

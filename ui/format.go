@@ -2,86 +2,18 @@ package ui
 
 import (
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"math"
-	"strconv"
-	"strings"
 	"time"
-)
 
-// formatTokens shows a token count compactly: 999, 12.3k, 1.23M.
-func formatTokens(n int64) string {
-	switch {
-	case n < 0:
-		return "-" + formatTokens(-n)
-	case n < 1000:
-		return strconv.FormatInt(n, 10)
-	case n < 10_000:
-		return fmt.Sprintf("%.2fk", float64(n)/1000)
-	case n < 1_000_000:
-		return fmt.Sprintf("%.1fk", float64(n)/1000)
-	default:
-		return fmt.Sprintf("%.2fM", float64(n)/1_000_000)
-	}
-}
+	"github.com/vaultchat/vaultchat/internal/figures"
+)
 
 // formatCompact shows exact counts below 100,000 and compact ones above.
 func formatCompact(n int64) string {
 	if n < 100_000 {
-		return formatCount(n)
+		return figures.Count(n)
 	}
-	return formatTokens(n)
-}
-
-// formatCount shows an integer with thousands separators: 12,345.
-func formatCount(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// formatUSD shows a cost: $0.0012, $1.23, $123.
-func formatUSD(v float64) string {
-	switch {
-	case v == 0:
-		return "$0"
-	case math.Abs(v) < 0.01:
-		return fmt.Sprintf("$%.4f", v)
-	case math.Abs(v) < 100:
-		return fmt.Sprintf("$%.2f", v)
-	default:
-		return fmt.Sprintf("$%.0f", v)
-	}
-}
-
-// est prefixes "~" on numbers that were estimated.
-func est(s string, estimated bool) string {
-	if estimated {
-		return "~" + s
-	}
-	return s
-}
-
-// formatTotal shows "tokens · cost" for a view.Total.
-func formatTotalCost(t view.Total) string {
-	if !t.CostKnown {
-		if t.Tokens == 0 {
-			return "$0"
-		}
-		return "—"
-	}
-	return est(formatUSD(t.CostUSD), t.Estimated)
+	return figures.Tokens(n, false)
 }
 
 // formatDuration shows a duration briefly: 850ms, 2.3s, 1m05s, 2h10m.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
 	"time"
@@ -135,10 +136,10 @@ func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 		{"host", 20, func(k view.Key) string { return k.Host }},
 		{"default model", 16, func(k view.Key) string { return k.DefaultModel }},
 		{"month", 9, func(k view.Key) string {
-			if !k.CostKnown {
-				return est(formatTokens(k.MonthTokens), k.Estimated) + " tok"
+			if k.Month.Cost.Unknown {
+				return figures.Tokens(k.Month.Tokens, k.Month.Estimated) + " tok"
 			}
-			return est(formatUSD(k.MonthCostUSD), k.Estimated)
+			return k.Month.Cost.String()
 		}},
 		{"budget", 7, func(k view.Key) string { return budgetWord(k.Budget) }},
 		{"last used", 10, func(k view.Key) string { return formatAgo(k.LastUsed, now) }},

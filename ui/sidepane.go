@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"math"
 	"strings"
@@ -56,8 +57,8 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	u := in.usage
 	section("USAGE", "")
 	row := func(name string, t view.Total) {
-		tok := est(formatTokens(t.Tokens), t.Estimated)
-		cost := formatTotalCost(t)
+		tok := figures.Tokens(t.Tokens, t.Estimated)
+		cost := t.Cost.String()
 		right := fmt.Sprintf("%7s %8s", tok, cost)
 		add(fmt.Sprintf("%-*s", max(w-ansiWidth(right), 1), name) + right)
 	}
@@ -79,9 +80,9 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 			add(fmt.Sprintf("%s %s", sanitize.String(b.Name), st.Muted.Render(kind)))
 			pct := fmt.Sprintf(" %3.0f%%", math.Min(frac*100, 999))
 			add(bar(frac, max(w-ansiWidth(pct), 4), bs, st) + bs.Render(pct))
-			spent := formatTokens(int64(b.Spent)) + " / " + formatTokens(int64(b.Limit))
+			spent := figures.Tokens(int64(b.Spent), false) + " / " + figures.Tokens(int64(b.Limit), false)
 			if b.USD {
-				spent = formatUSD(b.Spent) + " / " + formatUSD(b.Limit)
+				spent = figures.USD(b.Spent) + " / " + figures.USD(b.Limit)
 			}
 			if !b.ResetsAt.IsZero() {
 				spent += " · resets in " + formatWait(b.ResetsAt.Sub(in.now))
@@ -134,10 +135,10 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	if u.ContextWindow > 0 {
 		frac := float64(u.ContextUsed) / float64(u.ContextWindow)
 		bs := barStyle(frac, st)
-		label := fmt.Sprintf(" %s/%s", est(formatTokens(int64(u.ContextUsed)), u.ContextEstimated), formatTokens(int64(u.ContextWindow)))
+		label := fmt.Sprintf(" %s/%s", figures.Tokens(int64(u.ContextUsed), u.ContextEstimated), figures.Tokens(int64(u.ContextWindow), false))
 		add(bar(frac, max(w-ansiWidth(label), 4), bs, st) + label)
 	} else {
-		add(st.Muted.Render(est(formatTokens(int64(u.ContextUsed)), u.ContextEstimated) + " tokens · window unknown"))
+		add(st.Muted.Render(figures.Tokens(int64(u.ContextUsed), u.ContextEstimated) + " tokens · window unknown"))
 	}
 
 	if len(u.Daily) > 0 {
@@ -148,11 +149,8 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	if len(in.keys) > 0 {
 		section("ALL KEYS · MONTH", "")
 		for _, o := range in.keys {
-			tok := est(formatTokens(o.MonthTokens), o.Estimated)
-			cost := "—"
-			if o.CostKnown {
-				cost = est(formatUSD(o.MonthCostUSD), o.Estimated)
-			}
+			tok := figures.Tokens(o.Month.Tokens, o.Month.Estimated)
+			cost := o.Month.Cost.String()
 			right := fmt.Sprintf("%7s %8s", tok, cost) + budgetMark(o.Budget, st)
 			name := sanitize.String(o.Name)
 			mark := "  "
@@ -263,6 +261,6 @@ func chart(days []view.Day, w int, st *styles.Styles) []string {
 		}
 		lines[r] = b.String()
 	}
-	label := fmt.Sprintf("peak %s tok/day · today %s", est(formatTokens(peak), anyEst), est(formatTokens(days[len(days)-1].Tokens), days[len(days)-1].Estimated))
+	label := fmt.Sprintf("peak %s tok/day · today %s", figures.Tokens(peak, anyEst), figures.Tokens(days[len(days)-1].Tokens, days[len(days)-1].Estimated))
 	return append(lines, st.Muted.Render(truncate(label, w)))
 }

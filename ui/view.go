@@ -6,6 +6,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/vaultchat/vaultchat/internal/figures"
 )
 
 // layout is the geometry of the main screen.
@@ -272,7 +274,7 @@ func (m *Model) inputRule(w int) string {
 		label = " editing your last message · enter resends · esc cancels "
 	default:
 		if n, size := m.input.Size(); n > 1 || size > 2000 {
-			label = fmt.Sprintf(" draft · %s lines · %s ", formatCount(int64(n)), formatBytes(size))
+			label = fmt.Sprintf(" draft · %s lines · %s ", figures.Count(int64(n)), formatBytes(size))
 		}
 	}
 	if label == "" {

@@ -3,6 +3,7 @@ package ui
 import (
 	"flag"
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"os"
 	"path/filepath"
@@ -61,10 +62,10 @@ func richUsage(now time.Time) view.Usage {
 		daily[i] = view.Day{Day: now.AddDate(0, 0, i-13), Tokens: int64((i*7919)%23) * 1000, Estimated: i == 12}
 	}
 	return view.Usage{
-		Conversation: view.Total{Tokens: 1434, CostUSD: 0.0012, CostKnown: true},
-		Today:        view.Total{Tokens: 12_300, CostUSD: 0.12, CostKnown: true},
-		Month:        view.Total{Tokens: 345_000, CostUSD: 3.45, CostKnown: true, Estimated: true},
-		Lifetime:     view.Total{Tokens: 1_200_000, CostUSD: 12, CostKnown: true},
+		Conversation: view.Total{Tokens: 1434, Cost: figures.Cost{USD: 0.0012}},
+		Today:        view.Total{Tokens: 12_300, Cost: figures.Cost{USD: 0.12}},
+		Month:        view.Total{Tokens: 345_000, Estimated: true, Cost: figures.Cost{USD: 3.45, Estimated: true}},
+		Lifetime:     view.Total{Tokens: 1_200_000, Cost: figures.Cost{USD: 12}},
 		Budgets: []view.Budget{
 			{Name: "daily USD", Spent: 0.5, Limit: 1, USD: true, ResetsAt: now.Add(9 * time.Hour)},
 			{Name: "monthly tokens", Spent: 345_000, Limit: 400_000, Hard: true, ResetsAt: now.Add(17 * 24 * time.Hour)},
@@ -235,7 +236,7 @@ func TestSidePaneRateLimitsFit(t *testing.T) {
 	for _, w := range []int{33, 43} {
 		lines := renderSide(sideInput{key: &keys[0], model: "gpt-4o-mini", keys: keys, usage: richUsage(testNow), now: testNow}, w, 100, &st)
 		text := plainScreen(strings.Join(lines, "\n"))
-		for _, want := range []string{"RATE LIMITS", "resets in", "requests 4,999/5,000", "12s", "tokens   9,000/150.0k", "1m20s"} {
+		for _, want := range []string{"RATE LIMITS", "resets in", "requests 4,999/5,000", "12s", "tokens   9,000/150k", "1m20s"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("width %d: the pane lacks %q:\n%s", w, want, text)
 			}

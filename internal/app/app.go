@@ -206,10 +206,7 @@ func (a *App) Keys() []view.Key {
 			DefaultModel:  k.DefaultModel,
 			AllowedModels: k.AllowedModels,
 			LastUsed:      k.LastUsed,
-			MonthTokens:   month.Usage.Total(),
-			MonthCostUSD:  month.CostUSD,
-			CostKnown:     !month.CostUnknown,
-			Estimated:     month.Usage.Estimated,
+			Month:         total(month),
 			Budget:        budgetLevel(verdict.States),
 			CheckFailed:   checkFailed(k.LastCheck, seen, ok),
 		})
@@ -551,24 +548,12 @@ func lastModel(c *chat.Conversation, keyID string) string {
 }
 
 func total(t usage.Totals) view.Total {
-	return view.Total{Tokens: t.Usage.Total(), CostUSD: t.CostUSD, CostKnown: !t.CostUnknown, Estimated: t.Usage.Estimated}
+	return view.Total{Tokens: t.Usage.Total(), Estimated: t.Usage.Estimated, Cost: t.Cost()}
 }
 
 func conversationTotal(c *chat.Conversation) view.Total {
-	t := view.Total{CostKnown: true}
-	for _, m := range c.Messages {
-		if m.Turn == nil {
-			continue
-		}
-		t.Tokens += m.Turn.Usage.Total()
-		t.Estimated = t.Estimated || m.Turn.Usage.Estimated
-		if m.Turn.CostUSD != nil {
-			t.CostUSD += *m.Turn.CostUSD
-		} else if m.Turn.Usage.Total() > 0 {
-			t.CostKnown = false
-		}
-	}
-	return t
+	t := c.Totals()
+	return view.Total{Tokens: t.Usage.Total(), Estimated: t.Usage.Estimated, Cost: t.Cost()}
 }
 
 // Export writes the conversation in format ("md", "json", "txt" or

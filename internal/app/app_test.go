@@ -41,7 +41,7 @@ func TestConversationRoundTrips(t *testing.T) {
 	if list[0].ID != first.ID || list[1].ID != second.ID {
 		t.Fatalf("Conversations not most recently updated first: %s, %s", list[0].Title, list[1].Title)
 	}
-	if list[0].Title != "first conversation" || list[0].Messages != 2 || len(list[0].KeyNames) != 1 || list[0].KeyNames[0] != "work" {
+	if list[0].Title != "first conversation" || list[0].Messages != 2 || len(list[0].Totals.Keys) != 1 || list[0].Totals.Keys[0] != "work" {
 		t.Fatalf("summary = %+v", list[0])
 	}
 

@@ -37,7 +37,7 @@ func TestKeysShowReferencesAndMonthUsage(t *testing.T) {
 		if k.Provider != vault.ProviderOpenAICompatible || k.Host != strings.TrimSuffix(strings.TrimPrefix(f.url, "http://"), "/v1") {
 			t.Errorf("key %s: provider %q host %q", k.Name, k.Provider, k.Host)
 		}
-		if k.MonthTokens != 0 || k.Budget != view.BudgetNone || k.CheckFailed || !k.LastUsed.IsZero() {
+		if k.Month.Tokens != 0 || k.Budget != view.BudgetNone || k.CheckFailed || !k.LastUsed.IsZero() {
 			t.Errorf("fresh key %s = %+v", k.Name, k)
 		}
 	}
@@ -59,16 +59,16 @@ func TestKeysShowReferencesAndMonthUsage(t *testing.T) {
 	h := keys[slices.IndexFunc(keys, func(k view.Key) bool { return k.ID == home.ID })]
 	wantTokens := d.Usage.Total() + d2.Usage.Total()
 	wantCost := *d.Message.Turn.CostUSD + *d2.Message.Turn.CostUSD
-	if w.MonthTokens != wantTokens || w.MonthTokens == 0 {
-		t.Errorf("work month tokens = %d, want %d", w.MonthTokens, wantTokens)
+	if w.Month.Tokens != wantTokens || w.Month.Tokens == 0 {
+		t.Errorf("work month tokens = %d, want %d", w.Month.Tokens, wantTokens)
 	}
-	if !w.CostKnown || w.Estimated || !near(w.MonthCostUSD, wantCost) || w.MonthCostUSD <= 0 {
-		t.Errorf("work month cost = %v (known %t, estimated %t), want %v", w.MonthCostUSD, w.CostKnown, w.Estimated, wantCost)
+	if w.Month.Cost.Unknown || w.Month.Estimated || !near(w.Month.Cost.USD, wantCost) || w.Month.Cost.USD <= 0 {
+		t.Errorf("work month = %+v, want cost %v", w.Month, wantCost)
 	}
 	if w.LastUsed.IsZero() {
 		t.Error("work's last use not shown after a turn")
 	}
-	if h.MonthTokens != 0 || h.MonthCostUSD != 0 {
+	if h.Month.Tokens != 0 || h.Month.Cost.USD != 0 {
 		t.Errorf("home spent nothing, shows %+v", h)
 	}
 }

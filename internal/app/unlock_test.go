@@ -205,7 +205,7 @@ func TestLockDropsEverything(t *testing.T) {
 	if got := f.load(c.ID); len(got.Messages) != 2 || got.SystemPrompt != "sys" {
 		t.Fatalf("conversation after relock = %+v", got)
 	}
-	if keys := f.app.Keys(); len(keys) != 1 || keys[0].MonthTokens == 0 {
+	if keys := f.app.Keys(); len(keys) != 1 || keys[0].Month.Tokens == 0 {
 		t.Fatalf("Keys after relock = %+v", keys)
 	}
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "again", KeyID: work.ID})))

@@ -32,16 +32,16 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 		turns = append(turns, mustDone(t, lastOf(f.turn(req))))
 	}
 	sum := func(idx ...int) view.Total {
-		tot := view.Total{CostKnown: true}
+		var tot view.Total
 		for _, i := range idx {
 			tot.Tokens += turns[i].Usage.Total()
-			tot.CostUSD += *turns[i].Message.Turn.CostUSD
+			tot.Cost.USD += *turns[i].Message.Turn.CostUSD
 		}
 		return tot
 	}
 	same := func(what string, got, want view.Total) {
 		t.Helper()
-		if got.Tokens != want.Tokens || !near(got.CostUSD, want.CostUSD) || got.CostKnown != want.CostKnown || got.Estimated || got.Tokens == 0 {
+		if got.Tokens != want.Tokens || !near(got.Cost.USD, want.Cost.USD) || got.Cost.Unknown != want.Cost.Unknown || got.Estimated || got.Tokens == 0 {
 			t.Errorf("%s = %+v, want %+v", what, got, want)
 		}
 	}
@@ -57,7 +57,7 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 	same("home lifetime", homeView.Lifetime, sum(1))
 	same("other conversation", f.app.Usage(work.ID, other.ID).Conversation, sum(3))
 
-	if len(uv.Budgets) != 1 || uv.Budgets[0].Limit != 5 || !uv.Budgets[0].USD || !uv.Budgets[0].Hard || !near(uv.Budgets[0].Spent, sum(0, 2, 3).CostUSD) {
+	if len(uv.Budgets) != 1 || uv.Budgets[0].Limit != 5 || !uv.Budgets[0].USD || !uv.Budgets[0].Hard || !near(uv.Budgets[0].Spent, sum(0, 2, 3).Cost.USD) {
 		t.Errorf("work budgets = %+v", uv.Budgets)
 	}
 	if len(homeView.Budgets) != 0 {
@@ -144,7 +144,7 @@ func TestUsageFollowsTheAppClock(t *testing.T) {
 		t.Fatalf("today %d, month %d, want %d: the turn was recorded on another clock", uv.Today.Tokens, uv.Month.Tokens, d.Usage.Total())
 	}
 	checkDaily(t, uv.Daily, now, d.Usage.Total())
-	if keys := f.app.Keys(); keys[0].MonthTokens != d.Usage.Total() || !keys[0].LastUsed.Equal(now) {
+	if keys := f.app.Keys(); keys[0].Month.Tokens != d.Usage.Total() || !keys[0].LastUsed.Equal(now) {
 		t.Fatalf("Keys = %+v", keys)
 	}
 }

@@ -116,12 +116,10 @@ type Conversation struct {
 
 // Summary is what a conversation list shows without loading messages.
 type Summary struct {
-	ID        string    `json:"id"`
-	Title     string    `json:"title"`
-	Updated   time.Time `json:"updated"`
-	Messages  int       `json:"messages"`
-	KeyNames  []string  `json:"keys"`
-	Usage     Usage     `json:"usage"`
-	CostUSD   float64   `json:"cost_usd"`
-	CostKnown bool      `json:"cost_known"`
+	ID       string    `json:"id"`
+	Title    string    `json:"title"`
+	Updated  time.Time `json:"updated"`
+	Messages int       `json:"messages"` // notes left out
+	// Totals are the conversation's figures, from Conversation.Totals.
+	Totals Totals `json:"totals"`
 }

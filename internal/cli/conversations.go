@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
-	"github.com/vaultchat/vaultchat/internal/usage"
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
 )
 
 // conversationsCmd groups the commands on saved conversations.
@@ -33,7 +35,11 @@ func (c *convListCmd) Run(a *app) error {
 		return err
 	}
 	if c.JSON {
-		return a.printJSON(list)
+		rows := make([]convRow, len(list))
+		for i, s := range list {
+			rows[i] = newConvRow(s)
+		}
+		return a.printJSON(rows)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(a.io.ErrOut, `no conversations yet; start one with "vaultchat ask" or "vaultchat"`)
@@ -42,11 +48,36 @@ func (c *convListCmd) Run(a *app) error {
 	tw := tabwriter.NewWriter(a.io.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUPDATED\tMESSAGES\tKEYS\tTOKENS\tCOST\tTITLE")
 	for _, s := range list {
+		t := s.Totals
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Updated.Local().Format("2006-01-02 15:04"), s.Messages,
-			a.cell(strings.Join(s.KeyNames, ",")), usage.FormatTokens(s.Usage.Total(), s.Usage.Estimated),
-			usage.FormatUSD(s.CostUSD, s.CostKnown, s.Usage.Estimated), a.cell(s.Title))
+			a.cell(strings.Join(t.Keys, ",")), figures.Tokens(t.Usage.Total(), t.Usage.Estimated), t.Cost(), a.cell(s.Title))
 	}
 	return tw.Flush()
+}
+
+// convRow is a conversation as "conversations list --json" prints it.
+type convRow struct {
+	ID       string     `json:"id"`
+	Title    string     `json:"title"`
+	Updated  time.Time  `json:"updated"`
+	Messages int        `json:"messages"`
+	Keys     []string   `json:"keys"`
+	Models   []string   `json:"models"`
+	Usage    chat.Usage `json:"usage"`
+	// CostUSD is null when nothing had a known price; with
+	// CostIsLowerBound it leaves out CostUnknownTurns replies.
+	CostUSD          *float64 `json:"cost_usd"`
+	CostIsLowerBound bool     `json:"cost_is_lower_bound,omitempty"`
+	CostUnknownTurns int      `json:"cost_unknown_turns,omitempty"`
+}
+
+func newConvRow(s chat.Summary) convRow {
+	t := s.Totals
+	cost := t.Cost()
+	return convRow{
+		ID: s.ID, Title: s.Title, Updated: s.Updated, Messages: s.Messages, Keys: t.Keys, Models: t.Models,
+		Usage: t.Usage, CostUSD: cost.JSON(), CostIsLowerBound: cost.LowerBound, CostUnknownTurns: t.UnpricedTurns,
+	}
 }
 
 // convRenameCmd renames a conversation.

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/usage"
 )
 
@@ -21,18 +22,27 @@ type usageCmd struct {
 	JSON  bool   `name:"json" help:"Print JSON."`
 }
 
-// usageRow is one line of the usage table and of its JSON.
+// usageRow is one line of the usage table's JSON.
 type usageRow struct {
-	Group            string   `json:"group"`
-	Requests         int64    `json:"requests"`
-	Errors           int64    `json:"errors"`
-	PromptTokens     int64    `json:"prompt_tokens"`
-	CachedTokens     int64    `json:"cached_prompt_tokens"`
-	CompletionTokens int64    `json:"completion_tokens"`
-	ReasoningTokens  int64    `json:"reasoning_tokens"`
-	EstimatedTokens  int64    `json:"estimated_tokens"`
+	Group            string `json:"group"`
+	Requests         int64  `json:"requests"`
+	Errors           int64  `json:"errors"`
+	PromptTokens     int64  `json:"prompt_tokens"`
+	CachedTokens     int64  `json:"cached_prompt_tokens"`
+	CompletionTokens int64  `json:"completion_tokens"`
+	ReasoningTokens  int64  `json:"reasoning_tokens"`
+	EstimatedTokens  int64  `json:"estimated_tokens"`
+	// CostUSD is null when nothing had a known price; with
+	// CostIsLowerBound it leaves out UnpricedRequests.
 	CostUSD          *float64 `json:"cost_usd"`
 	CostIsLowerBound bool     `json:"cost_is_lower_bound,omitempty"`
+	UnpricedRequests int64    `json:"unpriced_requests,omitempty"`
+}
+
+// usageGroup is one line of the usage table.
+type usageGroup struct {
+	name string
+	usage.Totals
 }
 
 // Run prints the usage ledger grouped by key, model or day.
@@ -64,17 +74,17 @@ func (c *usageCmd) Run(a *app) error {
 		keyID = k.ID
 	}
 	l := eng.Ledger()
-	var rows []usageRow
+	var groups []usageGroup
 	switch c.By {
 	case "day":
 		for _, d := range l.ByDay(keyID, from, now) {
 			if d.Requests > 0 {
-				rows = append(rows, toRow(d.Day, d.Totals))
+				groups = append(groups, usageGroup{d.Day, d.Totals})
 			}
 		}
 	case "model":
 		for _, g := range l.ByModel(keyID, from, now) {
-			rows = append(rows, toRow(g.Name, g.Totals))
+			groups = append(groups, usageGroup{g.Name, g.Totals})
 		}
 	default:
 		for _, g := range l.ByKey(from, now) {
@@ -85,17 +95,21 @@ func (c *usageCmd) Run(a *app) error {
 			if !ok {
 				name = g.Name + " (removed)"
 			}
-			rows = append(rows, toRow(name, g.Totals))
+			groups = append(groups, usageGroup{name, g.Totals})
 		}
 		// The ledger sorts by key ID, which is random; people look for
 		// names.
-		sort.SliceStable(rows, func(i, j int) bool { return rows[i].Group < rows[j].Group })
+		sort.SliceStable(groups, func(i, j int) bool { return groups[i].name < groups[j].name })
 	}
-	total := usage.Totals{}
-	for _, r := range rows {
-		total = total.Add(fromRow(r))
+	total := usageGroup{name: "total"}
+	for _, g := range groups {
+		total.Totals = total.Totals.Add(g.Totals)
 	}
 	if c.JSON {
+		rows := make([]usageRow, len(groups))
+		for i, g := range groups {
+			rows[i] = g.row()
+		}
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
@@ -103,35 +117,30 @@ func (c *usageCmd) Run(a *app) error {
 			By    string     `json:"by"`
 			Rows  []usageRow `json:"rows"`
 			Total usageRow   `json:"total"`
-		}{from.Format("2006-01-02"), c.By, nonNil(rows), toRow("total", total)})
+		}{from.Format("2006-01-02"), c.By, rows, total.row()})
 	}
-	if len(rows) == 0 {
+	if len(groups) == 0 {
 		fmt.Fprintf(a.io.ErrOut, "no usage since %s\n", from.Format("2006-01-02"))
 		return nil
 	}
 	// Numbers align right; the first column is padded here so that it
 	// reads left-aligned.
-	rows = append(rows, toRow("total", total))
+	groups = append(groups, total)
 	header := map[string]string{"day": "DAY", "model": "MODEL", "key": "KEY"}[c.By]
 	width := utf8.RuneCountInString(header)
-	for i := range rows {
-		rows[i].Group = a.cell(rows[i].Group)
-		width = max(width, utf8.RuneCountInString(rows[i].Group))
+	for i := range groups {
+		groups[i].name = a.cell(groups[i].name)
+		width = max(width, utf8.RuneCountInString(groups[i].name))
 	}
 	pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\tREQUESTS\tERRORS\tPROMPT\tCACHED\tCOMPLETION\tCOST\t\n", pad(header))
-	for _, r := range rows {
-		t := fromRow(r)
-		est := t.EstimatedTokens > 0
-		cost := usage.FormatUSD(t.CostUSD, r.CostUSD != nil, est)
-		if r.CostIsLowerBound {
-			cost += "+"
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", pad(r.Group), r.Requests, r.Errors,
-			usage.FormatTokens(r.PromptTokens, est), usage.FormatTokens(r.CachedTokens, est),
-			usage.FormatTokens(r.CompletionTokens, est), cost)
+	for _, g := range groups {
+		est := g.EstimatedTokens > 0
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", pad(g.name), g.Requests, g.Errors,
+			figures.Tokens(g.Usage.PromptTokens, est), figures.Tokens(g.Usage.CachedPromptTokens, est),
+			figures.Tokens(g.Usage.CompletionTokens, est), g.Cost())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -143,44 +152,19 @@ func (c *usageCmd) Run(a *app) error {
 	if total.EstimatedTokens > 0 {
 		fmt.Fprintln(a.io.ErrOut, "~ marks figures that include locally estimated tokens")
 	}
-	if total.CostUnknown {
+	if total.Unpriced > 0 {
 		fmt.Fprintln(a.io.ErrOut, "— and + mark costs that leave out models without a known price")
 	}
 	return nil
 }
 
-func nonNil(rows []usageRow) []usageRow {
-	if rows == nil {
-		return []usageRow{}
+func (g usageGroup) row() usageRow {
+	cost := g.Cost()
+	return usageRow{
+		Group: g.name, Requests: g.Requests, Errors: g.Errors,
+		PromptTokens: g.Usage.PromptTokens, CachedTokens: g.Usage.CachedPromptTokens,
+		CompletionTokens: g.Usage.CompletionTokens, ReasoningTokens: g.Usage.ReasoningTokens,
+		EstimatedTokens: g.EstimatedTokens,
+		CostUSD:         cost.JSON(), CostIsLowerBound: cost.LowerBound, UnpricedRequests: g.Unpriced,
 	}
-	return rows
-}
-
-func toRow(group string, t usage.Totals) usageRow {
-	r := usageRow{
-		Group: group, Requests: t.Requests, Errors: t.Errors,
-		PromptTokens: t.Usage.PromptTokens, CachedTokens: t.Usage.CachedPromptTokens,
-		CompletionTokens: t.Usage.CompletionTokens, ReasoningTokens: t.Usage.ReasoningTokens,
-		EstimatedTokens: t.EstimatedTokens,
-	}
-	if !t.CostUnknown || t.CostUSD > 0 {
-		cost := t.CostUSD
-		r.CostUSD = &cost
-		r.CostIsLowerBound = t.CostUnknown
-	}
-	return r
-}
-
-func fromRow(r usageRow) usage.Totals {
-	t := usage.Totals{
-		Requests: r.Requests, Errors: r.Errors, EstimatedTokens: r.EstimatedTokens,
-		CostUnknown: r.CostUSD == nil || r.CostIsLowerBound,
-	}
-	t.Usage.PromptTokens, t.Usage.CachedPromptTokens = r.PromptTokens, r.CachedTokens
-	t.Usage.CompletionTokens, t.Usage.ReasoningTokens = r.CompletionTokens, r.ReasoningTokens
-	t.Usage.Estimated = r.EstimatedTokens > 0
-	if r.CostUSD != nil {
-		t.CostUSD = *r.CostUSD
-	}
-	return t
 }

@@ -29,6 +29,11 @@ type indexEntry struct {
 	Unreadable bool `json:"unreadable,omitempty"`
 }
 
+// indexSchema is the index's own format version, apart from the
+// conversation files': an index of another version is a stale cache and
+// is rebuilt (version 2 carries chat.Totals in every summary).
+const indexSchema = 2
+
 type indexFile struct {
 	Schema  int          `json:"schema"`
 	Entries []indexEntry `json:"entries"`
@@ -45,7 +50,7 @@ func (s *Store) readIndex() map[string]indexEntry {
 		return ix
 	}
 	var f indexFile
-	if json.Unmarshal(b, &f) != nil || f.Schema != schemaVersion {
+	if json.Unmarshal(b, &f) != nil || f.Schema != indexSchema {
 		return ix
 	}
 	for _, e := range f.Entries {
@@ -57,7 +62,7 @@ func (s *Store) readIndex() map[string]indexEntry {
 }
 
 func (s *Store) writeIndex(ix map[string]indexEntry) error {
-	f := indexFile{Schema: schemaVersion, Entries: sortedEntries(ix)}
+	f := indexFile{Schema: indexSchema, Entries: sortedEntries(ix)}
 	b, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("encode index: %w", err)
@@ -177,7 +182,7 @@ func (s *Store) summarizeFile(id string, fi fs.FileInfo) indexEntry {
 	c, sig, err := s.load(id)
 	if err != nil {
 		return indexEntry{
-			Summary:    chat.Summary{ID: id, Title: UnreadableTitle, Updated: fi.ModTime(), KeyNames: []string{}},
+			Summary:    chat.Summary{ID: id, Title: UnreadableTitle, Updated: fi.ModTime(), Totals: chat.Totals{Keys: []string{}, Models: []string{}}},
 			Size:       fi.Size(),
 			ModTime:    fi.ModTime().UnixNano(),
 			Unreadable: true,

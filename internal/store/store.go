@@ -28,7 +28,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -478,33 +477,13 @@ func (s *Store) Latest() (string, error) {
 	return "", fmt.Errorf("latest conversation: %w", ErrNotFound)
 }
 
-// Summarize computes the list entry of c: message count (notes excluded),
-// the key names used in order of first use, total usage and cost.
-// CostKnown is false when any reply's cost is unknown.
+// Summarize computes the list entry of c: message count (notes
+// excluded) and the conversation's totals (chat.Conversation.Totals).
 func Summarize(c *chat.Conversation) chat.Summary {
-	sum := chat.Summary{ID: c.ID, Title: c.Title, Updated: c.Updated, CostKnown: true, KeyNames: []string{}}
+	sum := chat.Summary{ID: c.ID, Title: c.Title, Updated: c.Updated, Totals: c.Totals()}
 	for i := range c.Messages {
-		m := &c.Messages[i]
-		if m.Role == chat.RoleNote {
-			continue
-		}
-		sum.Messages++
-		t := m.Turn
-		if t == nil {
-			continue
-		}
-		if t.KeyName != "" && !slices.Contains(sum.KeyNames, t.KeyName) {
-			sum.KeyNames = append(sum.KeyNames, t.KeyName)
-		}
-		sum.Usage = sum.Usage.Add(t.Usage)
-		// A reply without a cost makes the total unknown: tokens on an
-		// unpriced model, or a complete answer with no figures at all
-		// (an imported ChatGPT reply). A failed turn that spent nothing
-		// costs nothing.
-		if t.CostUSD != nil {
-			sum.CostUSD += *t.CostUSD
-		} else if t.Usage.Total() > 0 || !t.Incomplete {
-			sum.CostKnown = false
+		if c.Messages[i].Role != chat.RoleNote {
+			sum.Messages++
 		}
 	}
 	return sum

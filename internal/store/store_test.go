@@ -395,20 +395,20 @@ func TestListSummariesAndOrder(t *testing.T) {
 	if sa.Title != "Sample" || !sa.Updated.Equal(a.Updated) || sa.Messages != 6 {
 		t.Errorf("summary a = %+v", sa)
 	}
-	if strings.Join(sa.KeyNames, ",") != "work,home" {
-		t.Errorf("KeyNames = %v", sa.KeyNames)
+	if strings.Join(sa.Totals.Keys, ",") != "work,home" {
+		t.Errorf("Keys = %v", sa.Totals.Keys)
 	}
 	wantUsage := chat.Usage{PromptTokens: 140, CachedPromptTokens: 20, CompletionTokens: 55, ReasoningTokens: 5, Estimated: true}
-	if sa.Usage != wantUsage {
-		t.Errorf("Usage = %+v, want %+v", sa.Usage, wantUsage)
+	if sa.Totals.Usage != wantUsage {
+		t.Errorf("Usage = %+v, want %+v", sa.Totals.Usage, wantUsage)
 	}
-	if sa.CostKnown || fmt.Sprintf("%.4f", sa.CostUSD) != "0.0130" {
-		t.Errorf("cost = %v known %v, want 0.0130 unknown", sa.CostUSD, sa.CostKnown)
+	if got := sa.Totals.Cost().String(); got != "~$0.0130+" {
+		t.Errorf("cost = %s, want ~$0.0130+ (a lower bound: one reply had no price)", got)
 	}
-	if sc := list[0]; !sc.CostKnown || sc.Messages != 2 || fmt.Sprintf("%.4f", sc.CostUSD) != "0.0125" {
+	if sc := list[0]; sc.Totals.Cost().String() != "$0.0125" || sc.Messages != 2 {
 		t.Errorf("summary c = %+v", sc)
 	}
-	if sb := list[1]; !sb.CostKnown || sb.Messages != 0 || len(sb.KeyNames) != 0 || sb.Usage != (chat.Usage{}) {
+	if sb := list[1]; sb.Totals.Cost().String() != "$0.00" || sb.Messages != 0 || len(sb.Totals.Keys) != 0 || sb.Totals.Usage != (chat.Usage{}) {
 		t.Errorf("summary b = %+v", sb)
 	}
 	latest, err := s.Latest()
@@ -501,7 +501,7 @@ func TestIndexRepairs(t *testing.T) {
 			}
 			tt.damage(t, h, v)
 			if strings.HasPrefix(tt.name, "stale") {
-				want = append([]chat.Summary{{ID: "zz", Title: "Sneaky", Updated: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), KeyNames: []string{}, CostKnown: true}}, want[0], want[2])
+				want = append([]chat.Summary{{ID: "zz", Title: "Sneaky", Updated: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Totals: chat.Totals{Keys: []string{}, Models: []string{}}}}, want[0], want[2])
 			}
 			got, err := h.store(t, nil).List()
 			if err != nil {
@@ -566,15 +566,15 @@ func TestSummarizeSkipsNotesAndCountsUnknownCost(t *testing.T) {
 	// A failed turn with no tokens and no cost does not make the cost
 	// unknown: nothing was spent on it.
 	c.Messages[4].Turn.Usage = chat.Usage{}
-	if !Summarize(c).CostKnown {
-		t.Error("a free failed turn made the cost unknown")
+	if got := Summarize(c).Totals; got.UnpricedTurns != 0 || got.Cost().LowerBound {
+		t.Errorf("a free failed turn made the cost a lower bound: %+v", got)
 	}
 	// A complete reply with no cost and no usage (an imported ChatGPT
 	// answer) is not free: its cost is unknown.
 	c.Messages = append(c.Messages, chat.Message{ID: "imp", Role: chat.RoleAssistant, Content: "imported",
 		Turn: &chat.Turn{KeyName: "chatgpt-import", Model: "gpt-4o"}})
-	if Summarize(c).CostKnown {
-		t.Error("an imported reply without figures counted as free")
+	if got := Summarize(c).Totals; got.UnpricedTurns != 1 || got.Cost().String() != "$0.0130+" {
+		t.Errorf("an imported reply without figures counted as free: %+v", got)
 	}
 }
 

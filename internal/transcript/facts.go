@@ -1,7 +1,6 @@
 package transcript
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -9,59 +8,20 @@ import (
 	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
 )
 
 // totals are the figures of a whole conversation shown at the top of every
-// export. Only assistant messages count: their Turn is the attribution of a
-// request; a note may carry a Turn too but costs nothing.
+// export: the message count and the conversation's totals, the same
+// figures the side pane and the conversation lists show.
 type totals struct {
-	Messages         int
-	Keys             []string // key names in order of first use
-	Models           []string // models in order of first use
-	Usage            chat.Usage
-	Cost             float64 // sum of the known costs
-	CostKnown        int     // assistant turns with a known cost
-	CostUnknownTurns int     // assistant turns whose price was unknown
+	Messages int
+	chat.Totals
 }
 
 func computeTotals(c *chat.Conversation) totals {
-	t := totals{Messages: len(c.Messages), Keys: []string{}, Models: []string{}}
-	for _, m := range c.Messages {
-		if m.Role != chat.RoleAssistant || m.Turn == nil {
-			continue
-		}
-		tu := m.Turn
-		t.Keys = appendNew(t.Keys, tu.KeyName)
-		t.Models = appendNew(t.Models, tu.Model)
-		t.Usage = t.Usage.Add(tu.Usage)
-		if tu.CostUSD != nil {
-			t.Cost += *tu.CostUSD
-			t.CostKnown++
-		} else {
-			t.CostUnknownTurns++
-		}
-	}
-	return t
+	return totals{Messages: len(c.Messages), Totals: c.Totals()}
 }
-
-func appendNew(list []string, s string) []string {
-	if s == "" {
-		return list
-	}
-	for _, x := range list {
-		if x == s {
-			return list
-		}
-	}
-	return append(list, s)
-}
-
-// roundCost rounds a sum of costs to micro-dollars, so that float noise
-// (0.1+0.2) does not reach an export.
-func roundCost(c float64) float64 { return math.Round(c*1e6) / 1e6 }
-
-// costNumber formats a cost as a plain decimal number for YAML and JSON.
-func costNumber(c float64) string { return strconv.FormatFloat(roundCost(c), 'f', -1, 64) }
 
 // humanTime is how the human-readable formats show a time: UTC, to the
 // second, the same whatever the local zone.
@@ -81,46 +41,10 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// groupDigits formats n with thousands separators: 12,345.
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// formatTokens shows a token count, "~" in front when it was estimated.
+// formatTokens shows a token count exactly, "~" in front when it was
+// estimated.
 func formatTokens(u chat.Usage) string {
-	s := groupDigits(u.Total()) + " tokens"
-	if u.Estimated {
-		s = "~" + s
-	}
-	return s
-}
-
-// formatUSD shows a cost in dollars with enough digits for the tiny
-// amounts a single turn costs.
-func formatUSD(c float64) string {
-	switch {
-	case c == 0:
-		return "$0.00"
-	case c < 0.0001:
-		return "<$0.0001"
-	case c < 1:
-		return "$" + strconv.FormatFloat(c, 'f', 4, 64)
-	default:
-		return "$" + strconv.FormatFloat(c, 'f', 2, 64)
-	}
+	return figures.Estimated(figures.Count(u.Total())+" tokens", u.Estimated)
 }
 
 // formatDuration shows a turn's duration to a tenth of a second.
@@ -173,7 +97,7 @@ func messageFacts(m chat.Message) []string {
 		facts = append(facts, formatTokens(t.Usage))
 	}
 	if t.CostUSD != nil {
-		facts = append(facts, formatUSD(*t.CostUSD))
+		facts = append(facts, t.Cost().String())
 	}
 	if t.Duration > 0 {
 		facts = append(facts, formatDuration(t.Duration))
@@ -218,7 +142,7 @@ func summaryFacts(c *chat.Conversation, t totals) [][2]string {
 	add("Source", c.Source)
 	add("Keys", strings.Join(t.Keys, ", "))
 	add("Models", strings.Join(t.Models, ", "))
-	add("Messages", groupDigits(int64(t.Messages)))
+	add("Messages", figures.Count(int64(t.Messages)))
 	if t.Usage.Total() != 0 || t.Usage.Estimated {
 		tok := formatTokens(t.Usage)
 		if t.Usage.Estimated {
@@ -226,11 +150,11 @@ func summaryFacts(c *chat.Conversation, t totals) [][2]string {
 		}
 		add("Tokens", tok)
 	}
-	switch {
-	case t.CostKnown > 0 && t.CostUnknownTurns > 0:
-		add("Cost", formatUSD(roundCost(t.Cost))+" (+ "+plural(t.CostUnknownTurns, "turn")+" at an unknown price)")
-	case t.CostKnown > 0:
-		add("Cost", formatUSD(roundCost(t.Cost)))
+	switch cost := t.Cost().String(); {
+	case t.UnpricedTurns > 0:
+		add("Cost", cost+" ("+plural(t.UnpricedTurns, "turn")+" at an unknown price)")
+	case t.PricedTurns > 0:
+		add("Cost", cost)
 	}
 	return out
 }

@@ -123,17 +123,14 @@ func writeJSON(w io.Writer, c *chat.Conversation) error {
 			CompletionTokens: t.Usage.CompletionTokens,
 			TotalTokens:      t.Usage.Total(),
 			Estimated:        t.Usage.Estimated,
-			CostUnknownTurns: t.CostUnknownTurns,
+			CostUSD:          t.Cost().JSON(),
+			CostUnknownTurns: t.UnpricedTurns,
 		},
 	}
 	// The file itself says it is vaultchat JSON; writing that as the
 	// source would make a re-export differ from the file it came from.
 	if c.Source != SourceVaultchatJSON {
 		doc.Conversation.Source = c.Source
-	}
-	if t.CostKnown > 0 {
-		cost := roundCost(t.Cost)
-		doc.Totals.CostUSD = &cost
 	}
 	for i, m := range c.Messages {
 		doc.Messages[i] = jsonMessage{
@@ -220,7 +217,7 @@ func toJSONTurn(t *chat.Turn) *jsonTurn {
 			ReasoningTokens:    t.Usage.ReasoningTokens,
 			Estimated:          t.Usage.Estimated,
 		},
-		CostUSD:          t.CostUSD,
+		CostUSD:          t.Cost().JSON(),
 		FinishReason:     t.FinishReason,
 		DurationMS:       millis(t.Duration),
 		Incomplete:       t.Incomplete,

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
 
@@ -35,13 +36,13 @@ func writeMarkdown(w io.Writer, c *chat.Conversation) error {
 	yamlField(bw, "models", yamlList(t.Models))
 	yamlField(bw, "messages", strconv.Itoa(t.Messages))
 	yamlField(bw, "total_tokens", strconv.FormatInt(t.Usage.Total(), 10))
-	if t.CostKnown > 0 {
-		yamlField(bw, "total_cost_usd", costNumber(t.Cost))
+	if cost := t.Cost().JSON(); cost != nil {
+		yamlField(bw, "total_cost_usd", figures.USDNumber(*cost))
 	} else {
 		yamlField(bw, "total_cost_usd", "null")
 	}
-	if t.CostUnknownTurns > 0 {
-		yamlField(bw, "cost_unknown_turns", strconv.Itoa(t.CostUnknownTurns))
+	if t.UnpricedTurns > 0 {
+		yamlField(bw, "cost_unknown_turns", strconv.Itoa(t.UnpricedTurns))
 	}
 	yamlField(bw, "estimated", strconv.FormatBool(t.Usage.Estimated))
 	bw.WriteString("---\n\n")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
 )
 
 // Budget limits what one key may spend. It mirrors vault.Budget (the
@@ -109,7 +110,7 @@ func CheckBudget(b Budget, now time.Time, today, month Totals) Verdict {
 func usdState(name string, t Totals, limit float64, hard bool, reset time.Time) BudgetState {
 	return BudgetState{
 		Name: name, Spent: t.CostUSD, Limit: limit, Unit: "USD", Hard: hard, ResetAt: reset,
-		Estimated: t.Usage.Estimated, CostUnknown: t.CostUnknown,
+		Estimated: t.Usage.Estimated, CostUnknown: t.Unpriced > 0,
 	}
 }
 
@@ -133,7 +134,7 @@ func spentOf(s *BudgetState) string {
 		est = "~"
 	}
 	if s.Unit == "tokens" {
-		return fmt.Sprintf("%s%s of %s tokens", est, FormatTokens(int64(s.Spent), false), FormatTokens(int64(s.Limit), false))
+		return fmt.Sprintf("%s%s of %s tokens", est, figures.Tokens(int64(s.Spent), false), figures.Tokens(int64(s.Limit), false))
 	}
 	out := fmt.Sprintf("%s$%.2f of $%.2f", est, s.Spent, s.Limit)
 	if s.CostUnknown {

@@ -54,7 +54,7 @@ func TestCheckBudget(t *testing.T) {
 			nil, "monthly budget of key work is used up ($5.00 of $5.00); it resets 2026-12-01 00:00 UTC"},
 		{"daily refuses, monthly warns", Budget{Key: "work", DailyUSD: 1, MonthlyUSD: 10, Hard: true}, now, spent(1.2), spent(9),
 			[]string{"monthly budget of key work at 90% ($9.00 of $10.00)"}, "daily budget of key work is used up ($1.20 of $1.00); it resets 2026-11-27 00:00 UTC"},
-		{"unknown costs are said", Budget{Key: "work", DailyUSD: 1}, now, Totals{CostUSD: 0.9, CostUnknown: true}, spent(0.9),
+		{"unknown costs are said", Budget{Key: "work", DailyUSD: 1}, now, Totals{CostUSD: 0.9, Priced: 1, Unpriced: 1}, spent(0.9),
 			[]string{"daily budget of key work at 90% ($0.90 of $1.00, not counting models without a known price)"}, ""},
 		{"no key name", Budget{DailyUSD: 1}, now, spent(0.9), spent(0.9),
 			[]string{"daily budget at 90% ($0.90 of $1.00)"}, ""},
@@ -83,7 +83,7 @@ func TestBudgetStates(t *testing.T) {
 	now := at("2026-02-10T12:00:00Z")
 	v := CheckBudget(Budget{Key: "k", DailyUSD: 2, MonthlyUSD: 20, MonthlyTokens: 1000, Hard: true}, now,
 		Totals{CostUSD: 0.5, Usage: chat.Usage{Estimated: true}},
-		Totals{CostUSD: 5, CostUnknown: true, Usage: chat.Usage{PromptTokens: 100, CompletionTokens: 150}})
+		Totals{CostUSD: 5, Priced: 1, Unpriced: 1, Usage: chat.Usage{PromptTokens: 100, CompletionTokens: 150}})
 	want := []BudgetState{
 		{Name: "daily", Spent: 0.5, Limit: 2, Fraction: 0.25, Unit: "USD", Hard: true, ResetAt: at("2026-02-11T00:00:00Z"), Estimated: true},
 		{Name: "monthly", Spent: 5, Limit: 20, Fraction: 0.25, Unit: "USD", Hard: true, ResetAt: at("2026-03-01T00:00:00Z"), CostUnknown: true},

@@ -36,7 +36,7 @@ func checkCounts(t *testing.T, h testHome, perKey map[string]int) {
 	var total int64
 	for key, n := range perKey {
 		got := l.Lifetime(key)
-		want := Totals{Requests: int64(n), Usage: chat.Usage{PromptTokens: 10 * int64(n), CompletionTokens: int64(n)}, CostUSD: 0.25 * float64(n)}
+		want := Totals{Requests: int64(n), Usage: chat.Usage{PromptTokens: 10 * int64(n), CompletionTokens: int64(n)}, CostUSD: 0.25 * float64(n), Priced: int64(n)}
 		if got != want {
 			t.Errorf("key %s: got %+v, want %+v", key, got, want)
 		}

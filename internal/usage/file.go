@@ -56,7 +56,8 @@ type row struct {
 	Reasoning    int64   `json:"reasoning,omitempty"`
 	Estimated    int64   `json:"estimated,omitempty"` // tokens that were estimated
 	CostUSD      float64 `json:"cost_usd,omitempty"`
-	CostUnknown  int64   `json:"cost_unknown,omitempty"` // requests without a known price
+	Priced       int64   `json:"priced,omitempty"`       // requests with a known price
+	CostUnknown  int64   `json:"cost_unknown,omitempty"` // requests without a known price that spent tokens
 }
 
 // monthFileData is the plaintext of a month file.
@@ -99,6 +100,7 @@ func (m *month) add(day string, e Entry) {
 	switch {
 	case e.CostUSD != nil:
 		r.CostUSD += *e.CostUSD
+		r.Priced++
 	case u.Total() > 0:
 		r.CostUnknown++
 	}
@@ -196,7 +198,7 @@ func (r *row) check(mon string) error {
 		return errors.New("row without a key")
 	}
 	if r.Requests < 0 || r.Errors < 0 || r.Prompt < 0 || r.CachedPrompt < 0 || r.Completion < 0 ||
-		r.Reasoning < 0 || r.Estimated < 0 || r.CostUSD < 0 || r.CostUnknown < 0 {
+		r.Reasoning < 0 || r.Estimated < 0 || r.CostUSD < 0 || r.Priced < 0 || r.CostUnknown < 0 {
 		return errors.New("negative count")
 	}
 	return nil

@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
 )
 
 // Files is the encrypted file access the ledger needs. *vault.Vault
@@ -204,10 +205,27 @@ type Totals struct {
 	// EstimatedTokens is how many of the prompt and completion tokens
 	// came from estimates.
 	EstimatedTokens int64
-	// CostUSD sums the known costs. CostUnknown is set when some request
-	// that spent tokens had no known price, so CostUSD is a lower bound.
-	CostUSD     float64
-	CostUnknown bool
+	// CostUSD sums the known costs of Priced requests; Unpriced counts
+	// the requests that spent tokens at an unknown price, which CostUSD
+	// leaves out (it is then a lower bound). Ledger files written before
+	// Priced was counted leave it zero.
+	CostUSD  float64
+	Priced   int64
+	Unpriced int64
+}
+
+// Cost is the figure of CostUSD: a lower bound when some requests had no
+// known price, unknown when none had one. It follows the rule of
+// chat.Totals.Cost, so a conversation and a ledger period show their
+// costs the same way.
+func (t Totals) Cost() figures.Cost {
+	unknown := t.Unpriced > 0 && t.Priced == 0 && t.CostUSD == 0
+	return figures.Cost{
+		USD:        t.CostUSD,
+		Unknown:    unknown,
+		LowerBound: t.Unpriced > 0 && !unknown,
+		Estimated:  t.Usage.Estimated,
+	}
 }
 
 // Add returns the sum of t and o.
@@ -218,7 +236,8 @@ func (t Totals) Add(o Totals) Totals {
 		Usage:           t.Usage.Add(o.Usage),
 		EstimatedTokens: t.EstimatedTokens + o.EstimatedTokens,
 		CostUSD:         t.CostUSD + o.CostUSD,
-		CostUnknown:     t.CostUnknown || o.CostUnknown,
+		Priced:          t.Priced + o.Priced,
+		Unpriced:        t.Unpriced + o.Unpriced,
 	}
 }
 
@@ -234,9 +253,8 @@ func (t *Totals) addRow(r *row) {
 		t.Usage.Estimated = true
 	}
 	t.CostUSD += r.CostUSD
-	if r.CostUnknown > 0 {
-		t.CostUnknown = true
-	}
+	t.Priced += r.Priced
+	t.Unpriced += r.CostUnknown
 }
 
 // DayTotal is the usage of one UTC day.

@@ -49,19 +49,19 @@ func checkSampleQueries(t *testing.T, l *Ledger) {
 		got  Totals
 		want Totals
 	}{
-		{"today k1", l.Today("k1", now), Totals{Requests: 2, Errors: 1, Usage: chat.Usage{PromptTokens: 1500, CachedPromptTokens: 100, CompletionTokens: 250}, CostUSD: 0.75}},
-		{"today all keys", l.Today("", now), Totals{Requests: 3, Errors: 1, Usage: chat.Usage{PromptTokens: 1800, CachedPromptTokens: 100, CompletionTokens: 280, Estimated: true}, EstimatedTokens: 330, CostUSD: 0.875}},
-		{"today in another zone is the UTC day", l.Today("k1", at("2026-11-27T08:00:00+09:00")), Totals{Requests: 2, Errors: 1, Usage: chat.Usage{PromptTokens: 1500, CachedPromptTokens: 100, CompletionTokens: 250}, CostUSD: 0.75}},
-		{"month k1", l.Month("k1", now), Totals{Requests: 5, Errors: 1, Usage: chat.Usage{PromptTokens: 1650, CachedPromptTokens: 100, CompletionTokens: 265}, CostUSD: 1.8125, CostUnknown: true}},
-		{"month k2", l.Month("k2", now), Totals{Requests: 1, Usage: chat.Usage{PromptTokens: 300, CompletionTokens: 30, Estimated: true}, EstimatedTokens: 330, CostUSD: 0.125}},
-		{"next month k2", l.Month("k2", at("2026-12-15T00:00:00Z")), Totals{Requests: 1, Usage: chat.Usage{PromptTokens: 60, CompletionTokens: 40, ReasoningTokens: 20}, CostUSD: 2}},
-		{"lifetime k1", l.Lifetime("k1"), Totals{Requests: 6, Errors: 1, Usage: chat.Usage{PromptTokens: 1657, CachedPromptTokens: 100, CompletionTokens: 268}, CostUSD: 5.8125, CostUnknown: true}},
-		{"lifetime all", l.Lifetime(""), Totals{Requests: 8, Errors: 1, Usage: chat.Usage{PromptTokens: 2017, CachedPromptTokens: 100, CompletionTokens: 338, ReasoningTokens: 20, Estimated: true}, EstimatedTokens: 330, CostUSD: 7.9375, CostUnknown: true}},
+		{"today k1", l.Today("k1", now), Totals{Requests: 2, Errors: 1, Usage: chat.Usage{PromptTokens: 1500, CachedPromptTokens: 100, CompletionTokens: 250}, CostUSD: 0.75, Priced: 2}},
+		{"today all keys", l.Today("", now), Totals{Requests: 3, Errors: 1, Usage: chat.Usage{PromptTokens: 1800, CachedPromptTokens: 100, CompletionTokens: 280, Estimated: true}, EstimatedTokens: 330, CostUSD: 0.875, Priced: 3}},
+		{"today in another zone is the UTC day", l.Today("k1", at("2026-11-27T08:00:00+09:00")), Totals{Requests: 2, Errors: 1, Usage: chat.Usage{PromptTokens: 1500, CachedPromptTokens: 100, CompletionTokens: 250}, CostUSD: 0.75, Priced: 2}},
+		{"month k1", l.Month("k1", now), Totals{Requests: 5, Errors: 1, Usage: chat.Usage{PromptTokens: 1650, CachedPromptTokens: 100, CompletionTokens: 265}, CostUSD: 1.8125, Priced: 4, Unpriced: 1}},
+		{"month k2", l.Month("k2", now), Totals{Requests: 1, Usage: chat.Usage{PromptTokens: 300, CompletionTokens: 30, Estimated: true}, EstimatedTokens: 330, CostUSD: 0.125, Priced: 1}},
+		{"next month k2", l.Month("k2", at("2026-12-15T00:00:00Z")), Totals{Requests: 1, Usage: chat.Usage{PromptTokens: 60, CompletionTokens: 40, ReasoningTokens: 20}, CostUSD: 2, Priced: 1}},
+		{"lifetime k1", l.Lifetime("k1"), Totals{Requests: 6, Errors: 1, Usage: chat.Usage{PromptTokens: 1657, CachedPromptTokens: 100, CompletionTokens: 268}, CostUSD: 5.8125, Priced: 5, Unpriced: 1}},
+		{"lifetime all", l.Lifetime(""), Totals{Requests: 8, Errors: 1, Usage: chat.Usage{PromptTokens: 2017, CachedPromptTokens: 100, CompletionTokens: 338, ReasoningTokens: 20, Estimated: true}, EstimatedTokens: 330, CostUSD: 7.9375, Priced: 7, Unpriced: 1}},
 		{"unknown key", l.Lifetime("k9"), Totals{}},
 		{"part of a day counts the whole day", l.Totals("", at("2026-11-26T15:00:00Z"), at("2026-11-26T16:00:00Z")), l.Today("", now)},
 		{"to at midnight excludes that day", l.Totals("", at("2026-11-26T00:00:00Z"), at("2026-11-27T00:00:00Z")), l.Today("", now)},
-		{"open start", l.Totals("k1", time.Time{}, at("2026-01-01T00:00:00Z")), Totals{Requests: 1, Usage: tokens(7, 3), CostUSD: 4}},
-		{"open end", l.Totals("k2", at("2026-11-27T00:00:00Z"), time.Time{}), Totals{Requests: 1, Usage: chat.Usage{PromptTokens: 60, CompletionTokens: 40, ReasoningTokens: 20}, CostUSD: 2}},
+		{"open start", l.Totals("k1", time.Time{}, at("2026-01-01T00:00:00Z")), Totals{Requests: 1, Usage: tokens(7, 3), CostUSD: 4, Priced: 1}},
+		{"open end", l.Totals("k2", at("2026-11-27T00:00:00Z"), time.Time{}), Totals{Requests: 1, Usage: chat.Usage{PromptTokens: 60, CompletionTokens: 40, ReasoningTokens: 20}, CostUSD: 2, Priced: 1}},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -133,13 +133,16 @@ func TestCostUnknownAndEstimated(t *testing.T) {
 	now := at("2026-11-26T12:00:00Z")
 	// A failed request that spent nothing has no unknown cost.
 	mustRecord(t, l, Entry{KeyID: "k", Model: "mystery", Time: now, Failed: true})
-	if got := l.Today("k", now); got.CostUnknown || got.Requests != 1 || got.Errors != 1 {
+	if got := l.Today("k", now); got.Unpriced != 0 || got.Requests != 1 || got.Errors != 1 {
 		t.Errorf("after a free failure: %+v", got)
 	}
 	mustRecord(t, l, Entry{KeyID: "k", Model: "mystery", Time: now, Usage: chat.Usage{PromptTokens: 5, CompletionTokens: 6, Estimated: true}})
 	got := l.Today("k", now)
-	if !got.CostUnknown || !got.Usage.Estimated || got.EstimatedTokens != 11 {
+	if got.Unpriced != 1 || !got.Usage.Estimated || got.EstimatedTokens != 11 {
 		t.Errorf("after an estimated unknown-price request: %+v", got)
+	}
+	if c := got.Cost().String(); c != "—" {
+		t.Errorf("cost with nothing priced = %s, want —", c)
 	}
 	// An entry with no model is recorded under UnknownModel.
 	mustRecord(t, l, Entry{KeyID: "k", Time: now, Usage: tokens(1, 1), CostUSD: usd(0)})
@@ -395,5 +398,29 @@ func TestOpenRemovesStaleTempFiles(t *testing.T) {
 	checkSampleQueries(t, h.ledger(t))
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale temp file still there: %v", err)
+	}
+}
+
+// TestTotalsCost is the ledger's side of the display rule chat.Totals.Cost
+// also follows: a sum that leaves out unpriced requests is a lower bound,
+// and "—" only when nothing had a price.
+func TestTotalsCost(t *testing.T) {
+	tests := []struct {
+		t    Totals
+		want string
+	}{
+		{Totals{}, "$0.00"},
+		{Totals{CostUSD: 0.0033, Priced: 1}, "$0.0033"},
+		{Totals{CostUSD: 0.0033, Priced: 1, Unpriced: 3}, "$0.0033+"},
+		{Totals{CostUSD: 0.0064, Priced: 2, Unpriced: 1, Usage: chat.Usage{Estimated: true}}, "~$0.0064+"},
+		{Totals{Unpriced: 2}, "—"},
+		// Written before Priced was counted: the sum shows it was priced.
+		{Totals{CostUSD: 0.5, Unpriced: 1}, "$0.5000+"},
+		{Totals{Priced: 1, Unpriced: 1}, "$0.00+"},
+	}
+	for _, tt := range tests {
+		if got := tt.t.Cost().String(); got != tt.want {
+			t.Errorf("%+v: cost %s, want %s", tt.t, got, tt.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
 )
 
 // ErrExists is wrapped by the error Export returns when it refuses to
@@ -52,14 +53,9 @@ type Key struct {
 	DefaultModel  string
 	AllowedModels []string // empty: any model
 	LastUsed      time.Time
-	// Month-to-date usage of the key. Estimated is set when some of the
-	// tokens were counted locally; CostKnown is false when a model's
-	// price is unknown.
-	MonthTokens  int64
-	MonthCostUSD float64
-	CostKnown    bool
-	Estimated    bool
-	Budget       BudgetLevel
+	// Month is the key's month-to-date usage.
+	Month  Total
+	Budget BudgetLevel
 	// CheckFailed marks a key whose last check (or last request) failed
 	// with an invalid-key error.
 	CheckFailed bool
@@ -68,9 +64,10 @@ type Key struct {
 // Total is tokens and cost over some period.
 type Total struct {
 	Tokens    int64
-	CostUSD   float64
-	CostKnown bool
 	Estimated bool // some of Tokens were counted locally
+	// Cost is the figure to show: a lower bound when some requests had
+	// no known price, unknown only when none had one.
+	Cost figures.Cost
 }
 
 // Budget is one budget of the active key.
