@@ -157,6 +157,26 @@ func (k Key) AllowsModel(model string) bool {
 	return false
 }
 
+// RotationDue reports whether the key's secret was set (created or last
+// rotated) more than days days before now. days <= 0 turns the warning
+// off.
+func (k Key) RotationDue(now time.Time, days int) bool {
+	if days <= 0 {
+		return false
+	}
+	last := k.Rotated
+	if last.IsZero() {
+		last = k.Created
+	}
+	return now.Sub(last) > time.Duration(days)*24*time.Hour
+}
+
+// Expired reports whether the key's expiry date has passed. A key
+// expiring on a date is still valid during that day (UTC).
+func (k Key) Expired(now time.Time) bool {
+	return !k.Expires.IsZero() && !now.Before(k.Expires.AddDate(0, 0, 1))
+}
+
 // clone returns a deep copy, so callers cannot alter the vault's state
 // through slices or maps they were handed.
 func (k Key) clone() Key {

@@ -361,3 +361,38 @@ func TestTxOperations(t *testing.T) {
 		t.Errorf("Secrets() has %d values", got)
 	}
 }
+
+func TestRotationDueAndExpired(t *testing.T) {
+	day := func(s string) time.Time {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	created := day("2026-01-01T12:00:00Z")
+	tests := []struct {
+		name    string
+		k       Key
+		now     time.Time
+		days    int
+		due     bool
+		expired bool
+	}{
+		{"new", Key{Created: created}, day("2026-01-02T00:00:00Z"), 90, false, false},
+		{"exactly 90 days", Key{Created: created}, created.Add(90 * 24 * time.Hour), 90, false, false},
+		{"91 days", Key{Created: created}, created.Add(91 * 24 * time.Hour), 90, true, false},
+		{"rotated recently", Key{Created: created, Rotated: day("2026-05-01T00:00:00Z")}, day("2026-05-02T00:00:00Z"), 90, false, false},
+		{"warning off", Key{Created: created}, day("2030-01-01T00:00:00Z"), 0, false, false},
+		{"expires today", Key{Created: created, Expires: day("2026-03-01T00:00:00Z")}, day("2026-03-01T23:59:00Z"), 90, false, false},
+		{"expired yesterday", Key{Created: created, Expires: day("2026-03-01T00:00:00Z")}, day("2026-03-02T00:00:00Z"), 90, false, true},
+	}
+	for _, tt := range tests {
+		if got := tt.k.RotationDue(tt.now, tt.days); got != tt.due {
+			t.Errorf("%s: RotationDue = %v; want %v", tt.name, got, tt.due)
+		}
+		if got := tt.k.Expired(tt.now); got != tt.expired {
+			t.Errorf("%s: Expired = %v; want %v", tt.name, got, tt.expired)
+		}
+	}
+}

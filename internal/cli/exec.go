@@ -53,7 +53,7 @@ func (c *execCmd) Run(a *app) error {
 		v.Close()
 		return err
 	}
-	if expired(k, a.now()) {
+	if k.Expired(a.now()) {
 		a.warn("key %q expired on %s", k.Name, k.Expires.UTC().Format(dateLayout))
 	}
 	if err := v.Update(func(tx *vault.Tx) error { return tx.Touch(k.ID, a.now()) }); err != nil {

@@ -211,7 +211,7 @@ func (c *keysAddCmd) Run(a *app) error {
 	}
 	a.refreshRedactor(v)
 	a.printf("added key %s: %s at %s, %s\n", a.cell(added.Name), added.Provider, a.cell(added.Host()), added.Secret.Masked())
-	if expired(added, a.now()) {
+	if added.Expired(a.now()) {
 		a.warn("key %q expired on %s", added.Name, added.Expires.Format(dateLayout))
 	}
 	return nil
@@ -513,7 +513,7 @@ func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
 		AllowedModels: k.AllowedModels, Budget: k.Budget, Note: k.Note, Fingerprint: k.Secret.Masked(),
 		Created: k.Created, Rotated: k.Rotated, LastUsed: k.LastUsed,
 		AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments,
-		RotationDue: rotationDue(k, now, rotationDays), Expired: expired(k, now),
+		RotationDue: k.RotationDue(now, rotationDays), Expired: k.Expired(now),
 	}
 	if !k.Expires.IsZero() {
 		vw.Expires = k.Expires.UTC().Format(dateLayout)
@@ -538,25 +538,6 @@ func (vw keyView) flags() []string {
 		f = append(f, "check: "+vw.LastCheck.Status)
 	}
 	return f
-}
-
-// rotationDue reports whether k's secret was set (created or last rotated)
-// more than days days before now. days <= 0 turns the warning off.
-func rotationDue(k vault.Key, now time.Time, days int) bool {
-	if days <= 0 {
-		return false
-	}
-	last := k.Rotated
-	if last.IsZero() {
-		last = k.Created
-	}
-	return now.Sub(last) > time.Duration(days)*24*time.Hour
-}
-
-// expired reports whether k's expiry date has passed. A key expiring on a
-// date is still valid during that day (UTC).
-func expired(k vault.Key, now time.Time) bool {
-	return !k.Expires.IsZero() && !now.Before(k.Expires.AddDate(0, 0, 1))
 }
 
 func formatDate(t time.Time) string {

@@ -353,41 +353,6 @@ func TestKeysListEmpty(t *testing.T) {
 	}
 }
 
-func TestRotationDueAndExpired(t *testing.T) {
-	day := func(s string) time.Time {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			panic(err)
-		}
-		return t
-	}
-	created := day("2026-01-01T12:00:00Z")
-	tests := []struct {
-		name    string
-		k       vault.Key
-		now     time.Time
-		days    int
-		due     bool
-		expired bool
-	}{
-		{"new", vault.Key{Created: created}, day("2026-01-02T00:00:00Z"), 90, false, false},
-		{"exactly 90 days", vault.Key{Created: created}, created.Add(90 * 24 * time.Hour), 90, false, false},
-		{"91 days", vault.Key{Created: created}, created.Add(91 * 24 * time.Hour), 90, true, false},
-		{"rotated recently", vault.Key{Created: created, Rotated: day("2026-05-01T00:00:00Z")}, day("2026-05-02T00:00:00Z"), 90, false, false},
-		{"warning off", vault.Key{Created: created}, day("2030-01-01T00:00:00Z"), 0, false, false},
-		{"expires today", vault.Key{Created: created, Expires: day("2026-03-01T00:00:00Z")}, day("2026-03-01T23:59:00Z"), 90, false, false},
-		{"expired yesterday", vault.Key{Created: created, Expires: day("2026-03-01T00:00:00Z")}, day("2026-03-02T00:00:00Z"), 90, false, true},
-	}
-	for _, tt := range tests {
-		if got := rotationDue(tt.k, tt.now, tt.days); got != tt.due {
-			t.Errorf("%s: rotationDue = %v; want %v", tt.name, got, tt.due)
-		}
-		if got := expired(tt.k, tt.now); got != tt.expired {
-			t.Errorf("%s: expired = %v; want %v", tt.name, got, tt.expired)
-		}
-	}
-}
-
 func TestMultiLineNoteStaysInItsCell(t *testing.T) {
 	e := newVault(t)
 	e.addKey("a", "--note", "line one\nline two\tcol")
