@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,4 +82,36 @@ func TestDependencyRules(t *testing.T) {
 // isUI reports whether dep is one of our ui packages.
 func isUI(dep string) bool {
 	return dep == module+"/ui" || strings.HasPrefix(dep, module+"/ui/")
+}
+
+// importedOnlyBy maps a package to the only packages allowed to import it
+// (test files aside: go list leaves them out of Imports).
+var importedOnlyBy = map[string][]string{
+	// The engine only runs turns, for the session layer.
+	"internal/engine": {"internal/session"},
+	// The stores are opened and owned by the session; the engine gets
+	// them from it. The faces (internal/cli, ui) reach conversations and
+	// usage only through the session.
+	"internal/store": {"internal/session", "internal/engine"},
+	"internal/usage": {"internal/session", "internal/engine"},
+	// The test kit is for tests only.
+	"internal/testkit": {},
+}
+
+// TestImportedOnlyBy enforces who may import the session layer's parts,
+// and that no shipped code imports the test kit.
+func TestImportedOnlyBy(t *testing.T) {
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		for _, imp := range p.Imports {
+			allowed, ruled := importedOnlyBy[strings.TrimPrefix(imp, module+"/")]
+			switch {
+			case !ruled || slices.Contains(allowed, rel):
+			case len(allowed) == 0:
+				t.Errorf("%s imports %s, which only tests may import", rel, imp)
+			default:
+				t.Errorf("%s imports %s; only %s may (see docs/ARCHITECTURE.md)", rel, imp, strings.Join(allowed, ", "))
+			}
+		}
+	}
 }

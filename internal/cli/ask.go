@@ -14,12 +14,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/engine"
-	"github.com/vaultchat/vaultchat/internal/provider"
-	"github.com/vaultchat/vaultchat/internal/store"
-	"github.com/vaultchat/vaultchat/internal/usage"
+	"github.com/vaultchat/vaultchat/internal/session"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/markdown"
-	"github.com/vaultchat/vaultchat/vault"
 	"golang.org/x/term"
 )
 
@@ -27,7 +24,7 @@ import (
 const maxPromptInput = 8 << 20
 
 type askCmd struct {
-	Key          string   `name:"key" placeholder:"NAME" help:"Key to use (name or ID; default: the conversation's last key, config default_key, or the only key)."`
+	Key          string   `name:"key" placeholder:"NAME" help:"Key to use (name or ID; default: config default_key, the conversation's last key, or the only key)."`
 	Model        string   `name:"model" placeholder:"MODEL" help:"Model to use (default: the key's default model)."`
 	System       string   `name:"system" placeholder:"TEXT" help:"System prompt for a new conversation."`
 	Continue     bool     `name:"continue" short:"c" xor:"conversation" help:"Continue the most recent conversation."`
@@ -64,19 +61,14 @@ func (c *askCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	eng, v, err := a.openEngine(c.NoSave)
+	sess, err := a.openSession(c.NoSave)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	convID, created, err := c.conversation(eng)
+	defer sess.Close()
+	convID, created, err := c.conversation(sess)
 	if err != nil {
 		return err
-	}
-	key := c.Key
-	if key == "" {
-		cfg, _ := a.config()
-		key = cfg.DefaultKey
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -86,12 +78,14 @@ func (c *askCmd) Run(a *app) error {
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	events, err := eng.Send(ctx, engine.SendRequest{ConversationID: convID, Prompt: prompt, Key: key, Model: c.Model})
+	// The key and model are the session's choice when not given (the
+	// rule the app follows too: session.Resolve).
+	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
 		// not leave an empty conversation behind.
 		if created && !c.NoSave {
-			eng.Store().Delete(convID)
+			sess.Delete(convID)
 		}
 		return err
 	}
@@ -124,13 +118,13 @@ func (c *askCmd) prompt(a *app) (string, error) {
 
 // conversation returns the ID to send to, creating a conversation when
 // needed (created is then true).
-func (c *askCmd) conversation(eng *engine.Engine) (id string, created bool, err error) {
+func (c *askCmd) conversation(sess *session.Session) (id string, created bool, err error) {
 	switch {
 	case c.Conversation != "":
 		return c.Conversation, false, nil
 	case c.Continue:
-		id, err := eng.Store().Latest()
-		if errors.Is(err, store.ErrNotFound) {
+		id, err := sess.Latest()
+		if errors.Is(err, session.ErrNotFound) {
 			return "", false, withHint(errors.New("there is no conversation to continue"), "drop --continue to start one")
 		}
 		if err != nil {
@@ -138,7 +132,7 @@ func (c *askCmd) conversation(eng *engine.Engine) (id string, created bool, err 
 		}
 		return id, false, nil
 	}
-	conv, err := eng.Create(c.System)
+	conv, err := sess.Create(c.System)
 	if err != nil {
 		return "", false, err
 	}
@@ -147,7 +141,6 @@ func (c *askCmd) conversation(eng *engine.Engine) (id string, created bool, err 
 
 // print streams the reply to stdout and reports the outcome.
 func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn func()) error {
-	var reply strings.Builder
 	var res askResult
 	var failure *chat.Error
 	var out replyWriter = discardReply{}
@@ -157,7 +150,6 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 	for ev := range events {
 		switch ev := ev.(type) {
 		case chat.Delta:
-			reply.WriteString(ev.Text)
 			if err := out.write(ev.Text); err != nil {
 				// Nobody reads the reply any more: stop paying for it.
 				stopTurn()
@@ -188,7 +180,6 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 	if !c.NoSave {
 		res.ConversationID = convID
 	}
-	res.Reply = reply.String()
 	if c.JSON {
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
@@ -201,7 +192,7 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		if failure.Hint != "" {
 			hints = append(hints, failure.Hint)
 		}
-		if reply.Len() > 0 && !c.NoSave {
+		if res.Reply != "" && !c.NoSave {
 			hints = append(hints, fmt.Sprintf("the partial reply is saved; continue with \"vaultchat ask --conversation %s\"", convID))
 		}
 		return withHint(failure, hints...)
@@ -440,61 +431,16 @@ func (a *app) markdownStyle() string {
 	return "dark"
 }
 
+// fillResult fills the reply and its figures from the final event: the
+// stored message holds the whole reply as the streamed deltas built it.
 func fillResult(res *askResult, msg *chat.Message, u chat.Usage) {
 	res.Usage = u
+	if msg != nil {
+		res.Reply = msg.Content
+	}
 	if msg != nil && msg.Turn != nil {
 		res.Key, res.Model = msg.Turn.KeyName, msg.Turn.Model
-		res.CostUSD = msg.Turn.CostUSD
+		res.CostUSD = msg.Turn.Cost().JSON()
 		res.DurationMS = msg.Turn.Duration.Milliseconds()
 	}
-}
-
-// openEngine unlocks the vault and builds the chat engine on it. The
-// caller must Close the vault.
-func (a *app) openEngine(ephemeral bool) (*engine.Engine, *vault.Vault, error) {
-	v, err := a.open()
-	if err != nil {
-		return nil, nil, err
-	}
-	eng, err := a.engine(v, ephemeral)
-	if err != nil {
-		v.Close()
-		return nil, nil, err
-	}
-	return eng, v, nil
-}
-
-// engine builds the chat engine for an open vault with the settings from
-// config.toml.
-func (a *app) engine(v *vault.Vault, ephemeral bool) (*engine.Engine, error) {
-	opts, err := a.engineOptions(ephemeral)
-	if err != nil {
-		return nil, err
-	}
-	return engine.New(v, opts)
-}
-
-// engineOptions turns config.toml into chat engine options.
-func (a *app) engineOptions(ephemeral bool) (engine.Options, error) {
-	cfg, err := a.config()
-	if err != nil {
-		return engine.Options{}, err
-	}
-	prices := usage.DefaultPrices()
-	if len(cfg.Prices) > 0 {
-		overrides := map[string]usage.Price{}
-		for model, p := range cfg.Prices {
-			overrides[model] = usage.Price{Input: p.Input, CachedInput: p.CachedInput, Output: p.Output}
-		}
-		prices = prices.WithOverrides(overrides)
-	}
-	retries := cfg.MaxRetries
-	if retries == 0 {
-		retries = -1 // provider.Options: 0 means the default, -1 none
-	}
-	return engine.Options{
-		Prices:    prices,
-		Ephemeral: ephemeral,
-		Stream:    provider.Options{MaxRetries: retries},
-	}, nil
 }

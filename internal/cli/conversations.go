@@ -25,12 +25,12 @@ type convListCmd struct {
 
 // Run prints the table (or JSON).
 func (c *convListCmd) Run(a *app) error {
-	eng, v, err := a.openEngine(false)
+	sess, err := a.openSession(false)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	list, err := eng.Store().List()
+	defer sess.Close()
+	list, err := sess.Conversations()
 	if err != nil {
 		return err
 	}
@@ -91,16 +91,15 @@ func (c *convRenameCmd) Run(a *app) error {
 	if strings.TrimSpace(c.Title) == "" {
 		return usagef("the title is empty")
 	}
-	eng, v, err := a.openEngine(false)
+	sess, err := a.openSession(false)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	title := eng.Redactor().String(c.Title)
-	if err := eng.Store().Rename(c.ID, title); err != nil {
+	defer sess.Close()
+	if err := sess.Rename(c.ID, c.Title); err != nil {
 		return err
 	}
-	a.printf("renamed conversation %s to %q\n", a.cell(c.ID), a.cell(title))
+	a.printf("renamed conversation %s to %q\n", a.cell(c.ID), a.cell(sess.Redactor().String(c.Title)))
 	return nil
 }
 
@@ -117,12 +116,12 @@ func (c *convRmCmd) Run(a *app) error {
 		return withHint(errors.New("refusing to delete a conversation without confirmation: stdin is not a terminal"),
 			"pass --yes to delete it without asking")
 	}
-	eng, v, err := a.openEngine(false)
+	sess, err := a.openSession(false)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	conv, err := eng.Store().Load(c.ID)
+	defer sess.Close()
+	conv, err := sess.Load(c.ID)
 	if err != nil {
 		return err
 	}
@@ -136,7 +135,7 @@ func (c *convRmCmd) Run(a *app) error {
 			return nil
 		}
 	}
-	if err := eng.Store().Delete(c.ID); err != nil {
+	if err := sess.Delete(c.ID); err != nil {
 		return err
 	}
 	a.printf("deleted conversation %s\n", a.cell(c.ID))

@@ -16,13 +16,10 @@ import (
 	"filippo.io/age"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/internal/sim"
-	"github.com/vaultchat/vaultchat/internal/usage"
 	"github.com/vaultchat/vaultchat/ui"
 	"github.com/vaultchat/vaultchat/vault"
-
-	appbackend "github.com/vaultchat/vaultchat/internal/app"
 )
 
 // demo is a temporary vault with three keys on three simulators.
@@ -31,6 +28,7 @@ type demo struct {
 	home  string
 	sims  []*sim.Server
 	vault *vault.Vault
+	keys  []vault.Key
 }
 
 // runDemo opens the app on a throwaway vault and removes it on exit.
@@ -44,12 +42,18 @@ func (a *app) runDemo() error {
 		return err
 	}
 	defer d.close()
-	opts, err := a.engineOptions(false)
+	cfg, err := a.sessionConfig(false)
 	if err != nil {
 		return err
 	}
-	backend, err := appbackend.Open(appbackend.Config{Home: d.home, Engine: opts}, d.vault)
+	cfg.Home, cfg.Vault = d.home, vault.Options{}
+	backend, err := session.Open(cfg, d.vault)
 	if err != nil {
+		return err
+	}
+	d.vault = nil // the session closes it
+	defer backend.Close()
+	if err := seedHistory(backend, d.keys, a.now()); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
@@ -124,24 +128,15 @@ func newDemo(now time.Time) (d *demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo keys: %w", err)
 	}
-	return d, d.seedHistory(added, now)
+	d.keys = added
+	return d, nil
 }
 
 // seedHistory records two weeks of made-up usage, with the work key's
 // month at about 94% of its hard budget.
-func (d *demo) seedHistory(keys []vault.Key, now time.Time) error {
-	eng, err := engine.New(d.vault, engine.Options{})
-	if err != nil {
-		return err
-	}
-	prices := usage.DefaultPrices()
+func seedHistory(sess *session.Session, keys []vault.Key, now time.Time) error {
 	record := func(k vault.Key, model string, at time.Time, prompt, completion int64) error {
-		u := chat.Usage{PromptTokens: prompt, CompletionTokens: completion}
-		var cost *float64
-		if c, ok := prices.Cost(model, u); ok {
-			cost = &c
-		}
-		return eng.Ledger().Record(usage.Entry{KeyID: k.ID, Model: model, Time: at, Usage: u, CostUSD: cost})
+		return sess.RecordUsage(k.ID, model, at, chat.Usage{PromptTokens: prompt, CompletionTokens: completion})
 	}
 	for day := 13; day >= 1; day-- {
 		at := now.AddDate(0, 0, -day)

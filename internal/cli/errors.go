@@ -10,7 +10,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
-	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -157,7 +157,7 @@ func hintsFor(err error) []string {
 		hints = append(hints, `pick another name, or rename the existing key with "vaultchat keys rename"`)
 	case errors.Is(err, vault.ErrNoBackup):
 		hints = append(hints, `list the backups with "vaultchat vault restore"`)
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, session.ErrNotFound):
 		hints = append(hints, `list the conversations with "vaultchat conversations list"`)
 	}
 	var pe *kong.ParseError

@@ -12,11 +12,9 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/agessh"
 	"filippo.io/age/armor"
-	"github.com/google/renameio/v2"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/engine"
-	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/internal/transcript"
 )
 
@@ -54,12 +52,12 @@ func (c *exportCmd) Run(a *app) error {
 	if c.Output == "" && len(recipients) > 0 && !c.Armor && a.io.IsStdoutTTY {
 		return withHint(errors.New("refusing to write binary encrypted output to a terminal"), "add --armor, or write to a file with -o FILE")
 	}
-	eng, v, err := a.openEngine(false)
+	sess, err := a.openSession(false)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	ids, err := c.selected(eng.Store())
+	defer sess.Close()
+	ids, err := c.selected(sess)
 	if err != nil {
 		return err
 	}
@@ -75,7 +73,7 @@ func (c *exportCmd) Run(a *app) error {
 	used := map[string]bool{}
 	var only *chat.Conversation // kept when there is just one
 	for i, id := range ids {
-		conv, err := eng.Store().Load(id)
+		conv, err := sess.Load(id)
 		if err != nil {
 			return err
 		}
@@ -89,16 +87,13 @@ func (c *exportCmd) Run(a *app) error {
 		if path != "" && len(recipients) > 0 && !strings.HasSuffix(path, ".age") {
 			path += ".age"
 		}
-		if path != "" && !c.Force {
-			if _, err := os.Lstat(path); err == nil {
-				return withHint(fmt.Errorf("%s already exists", path), "add --force to replace it, or choose another path")
+		if path != "" {
+			err := session.CheckExportPath(path, c.Force)
+			if toDir && errors.Is(err, session.ErrNoDirectory) {
+				err = nil // made below
 			}
-		}
-		if path != "" && !toDir {
-			// Otherwise the write fails naming its temp file.
-			if dir := filepath.Dir(path); !isDir(dir) {
-				return withHint(fmt.Errorf("export to %s: directory %s does not exist", path, dir),
-					"create the directory first, or choose another path")
+			if err != nil {
+				return exportHint(err)
 			}
 		}
 		paths[i] = path
@@ -108,15 +103,14 @@ func (c *exportCmd) Run(a *app) error {
 			return fmt.Errorf("export: %w", err)
 		}
 	}
-	opts := transcript.Options{Redactor: eng.Redactor()}
 	for i, id := range ids {
 		conv := only
 		if conv == nil {
-			if conv, err = eng.Store().Load(id); err != nil {
+			if conv, err = sess.Load(id); err != nil {
 				return err
 			}
 		}
-		data, err := render(conv, format, opts, recipients, c.Armor)
+		data, err := render(sess, conv, format, recipients, c.Armor)
 		if err != nil {
 			return err
 		}
@@ -126,8 +120,8 @@ func (c *exportCmd) Run(a *app) error {
 			}
 			continue
 		}
-		if err := writeExport(paths[i], data, c.Force); err != nil {
-			return err
+		if err := session.WriteExport(paths[i], data, c.Force); err != nil {
+			return exportHint(err)
 		}
 		fmt.Fprintf(a.io.ErrOut, "wrote %s\n", a.clean(paths[i]))
 	}
@@ -136,10 +130,10 @@ func (c *exportCmd) Run(a *app) error {
 
 // selected resolves which conversations to export: the IDs given, every
 // conversation, or the most recent one (--last, the default).
-func (c *exportCmd) selected(s *store.Store) ([]string, error) {
+func (c *exportCmd) selected(sess *session.Session) ([]string, error) {
 	switch {
 	case c.All:
-		list, err := s.List()
+		list, err := sess.Conversations()
 		if err != nil {
 			return nil, err
 		}
@@ -154,8 +148,8 @@ func (c *exportCmd) selected(s *store.Store) ([]string, error) {
 	case len(c.IDs) > 0:
 		return c.IDs, nil
 	}
-	id, err := s.Latest()
-	if errors.Is(err, store.ErrNotFound) {
+	id, err := sess.Latest()
+	if errors.Is(err, session.ErrNotFound) {
 		return nil, errors.New("there are no conversations to export")
 	}
 	if err != nil {
@@ -164,10 +158,21 @@ func (c *exportCmd) selected(s *store.Store) ([]string, error) {
 	return []string{id}, nil
 }
 
+// exportHint adds what to do about a refused export path.
+func exportHint(err error) error {
+	if errors.Is(err, session.ErrExists) {
+		return withHint(err, "add --force to replace it, or choose another path")
+	}
+	if errors.Is(err, session.ErrNoDirectory) {
+		return withHint(err, "create the directory first, or choose another path")
+	}
+	return err
+}
+
 // render exports conv, encrypted when recipients are given.
-func render(conv *chat.Conversation, f transcript.Format, opts transcript.Options, recipients []age.Recipient, armored bool) ([]byte, error) {
+func render(sess *session.Session, conv *chat.Conversation, f transcript.Format, recipients []age.Recipient, armored bool) ([]byte, error) {
 	var plain bytes.Buffer
-	if err := transcript.Export(&plain, conv, f, opts); err != nil {
+	if err := sess.Render(&plain, conv, f); err != nil {
 		return nil, err
 	}
 	if len(recipients) == 0 {
@@ -241,28 +246,6 @@ func uniqueName(name string, used map[string]bool) string {
 	return candidate
 }
 
-// writeExport writes an export atomically, refusing to replace a file
-// unless force is set.
-func writeExport(path string, data []byte, force bool) error {
-	if _, err := os.Lstat(path); err == nil && !force {
-		return withHint(fmt.Errorf("%s already exists", path), "add --force to replace it, or choose another path")
-	}
-	// Not renameio.WriteFile: it would keep a replaced file's looser mode,
-	// and an export holds a whole conversation.
-	pf, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600))
-	if err != nil {
-		return fmt.Errorf("write export: %w", err)
-	}
-	defer pf.Cleanup()
-	if _, err := pf.Write(data); err != nil {
-		return fmt.Errorf("write export: %w", err)
-	}
-	if err := pf.CloseAtomicallyReplace(); err != nil {
-		return fmt.Errorf("write export: %w", err)
-	}
-	return nil
-}
-
 // importCmd reads transcripts into the vault's conversation store.
 type importCmd struct {
 	Files []string `arg:"" name:"file" help:"Our JSON exports or ChatGPT's conversations.json."`
@@ -270,11 +253,11 @@ type importCmd struct {
 
 // Run imports every conversation in the files, or none.
 func (c *importCmd) Run(a *app) error {
-	eng, v, err := a.openEngine(false)
+	sess, err := a.openSession(false)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
+	defer sess.Close()
 	var all []*chat.Conversation
 	seen := map[string]string{}
 	for _, name := range c.Files {
@@ -287,7 +270,7 @@ func (c *importCmd) Run(a *app) error {
 			return withHint(fmt.Errorf("import: %s is a directory", name),
 				"give the JSON files in it, such as "+filepath.Join(name, "*.json"))
 		}
-		res, err := transcript.Import(f, name, transcript.ImportOptions{Redactor: eng.Redactor()})
+		res, err := transcript.Import(f, name, transcript.ImportOptions{Redactor: sess.Redactor()})
 		f.Close()
 		if err != nil {
 			return withHint(err, "nothing was imported")
@@ -299,7 +282,7 @@ func (c *importCmd) Run(a *app) error {
 			seen[conv.ID] = name
 			// A stored conversation with this ID, even one that no
 			// longer opens, is never replaced.
-			if _, err := eng.Store().Load(conv.ID); !errors.Is(err, store.ErrNotFound) {
+			if sess.Stored(conv.ID) {
 				return withHint(fmt.Errorf("conversation %s from %s is already in the vault", conv.ID, name),
 					fmt.Sprintf("nothing was imported; to import it again, first delete the stored copy: vaultchat conversations rm %s", conv.ID))
 			}
@@ -309,27 +292,13 @@ func (c *importCmd) Run(a *app) error {
 			fmt.Fprintf(a.io.ErrOut, "%s: %s\n", name, a.clean(note))
 		}
 	}
-	if err := saveAll(eng, all); err != nil {
+	if err := sess.Import(all); err != nil {
 		return withHint(err, "nothing was imported")
 	}
 	if len(all) == 1 {
 		fmt.Fprintln(a.io.Out, "imported 1 conversation")
 	} else {
 		fmt.Fprintf(a.io.Out, "imported %d conversations\n", len(all))
-	}
-	return nil
-}
-
-// saveAll stores every conversation, or none: a failure removes those
-// already written.
-func saveAll(eng *engine.Engine, convs []*chat.Conversation) error {
-	for i, conv := range convs {
-		if err := eng.Store().Import(conv); err != nil {
-			for _, done := range convs[:i] {
-				eng.Store().Delete(done.ID)
-			}
-			return err
-		}
 	}
 	return nil
 }

@@ -8,13 +8,13 @@ import (
 	"syscall"
 	"time"
 
-	appbackend "github.com/vaultchat/vaultchat/internal/app"
+	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/ui"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
 // The session layer is what the TUI talks to.
-var _ ui.Backend = (*appbackend.App)(nil)
+var _ ui.Backend = (*session.Session)(nil)
 
 // runTUI starts the full-screen app on the vault in a.home.
 func (a *app) runTUI() error {
@@ -29,12 +29,11 @@ func (a *app) runTUI() error {
 	if err != nil {
 		return err
 	}
-	engineOpts, err := a.engineOptions(false)
+	sessCfg, err := a.sessionConfig(false)
 	if err != nil {
 		return err
 	}
-	appCfg := appbackend.Config{Home: a.home, Vault: vault.Options{IdentityFile: a.identity}, Engine: engineOpts}
-	backend := appbackend.New(appCfg)
+	backend := session.New(sessCfg)
 	// With a passphrase file the vault is unlocked before the screen
 	// starts, so errors print like any command's.
 	if a.passphraseFile != "" || !backend.NeedsPassphrase() {
@@ -42,11 +41,12 @@ func (a *app) runTUI() error {
 		if err != nil {
 			return err
 		}
-		if backend, err = appbackend.Open(appCfg, v); err != nil {
+		if backend, err = session.Open(sessCfg, v); err != nil {
 			v.Close()
 			return err
 		}
 	}
+	defer backend.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	return ui.Run(ctx, backend, ui.Options{

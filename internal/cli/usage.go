@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/usage"
+	"github.com/vaultchat/vaultchat/internal/session"
 )
 
 type usageCmd struct {
@@ -39,12 +38,6 @@ type usageRow struct {
 	UnpricedRequests int64    `json:"unpriced_requests,omitempty"`
 }
 
-// usageGroup is one line of the usage table.
-type usageGroup struct {
-	name string
-	usage.Totals
-}
-
 // Run prints the usage ledger grouped by key, model or day.
 func (c *usageCmd) Run(a *app) error {
 	// The ledger counts UTC days, so "this month" is the UTC month.
@@ -57,58 +50,19 @@ func (c *usageCmd) Run(a *app) error {
 		}
 		from = t
 	}
-	eng, v, err := a.openEngine(false)
+	sess, err := a.openSession(false)
 	if err != nil {
 		return err
 	}
-	defer v.Close()
-	keyID, names := "", map[string]string{}
-	for _, k := range v.Keys() {
-		names[k.ID] = k.Name
-	}
-	if c.Key != "" {
-		k, err := v.Key(c.Key)
-		if err != nil {
-			return err
-		}
-		keyID = k.ID
-	}
-	l := eng.Ledger()
-	var groups []usageGroup
-	switch c.By {
-	case "day":
-		for _, d := range l.ByDay(keyID, from, now) {
-			if d.Requests > 0 {
-				groups = append(groups, usageGroup{d.Day, d.Totals})
-			}
-		}
-	case "model":
-		for _, g := range l.ByModel(keyID, from, now) {
-			groups = append(groups, usageGroup{g.Name, g.Totals})
-		}
-	default:
-		for _, g := range l.ByKey(from, now) {
-			if keyID != "" && g.Name != keyID {
-				continue
-			}
-			name, ok := names[g.Name]
-			if !ok {
-				name = g.Name + " (removed)"
-			}
-			groups = append(groups, usageGroup{name, g.Totals})
-		}
-		// The ledger sorts by key ID, which is random; people look for
-		// names.
-		sort.SliceStable(groups, func(i, j int) bool { return groups[i].name < groups[j].name })
-	}
-	total := usageGroup{name: "total"}
-	for _, g := range groups {
-		total.Totals = total.Totals.Add(g.Totals)
+	defer sess.Close()
+	lines, total, err := sess.UsageReport(session.UsageQuery{By: c.By, Key: c.Key, From: from, To: now})
+	if err != nil {
+		return err
 	}
 	if c.JSON {
-		rows := make([]usageRow, len(groups))
-		for i, g := range groups {
-			rows[i] = g.row()
+		rows := make([]usageRow, len(lines))
+		for i, l := range lines {
+			rows[i] = newUsageRow(l)
 		}
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
@@ -117,30 +71,30 @@ func (c *usageCmd) Run(a *app) error {
 			By    string     `json:"by"`
 			Rows  []usageRow `json:"rows"`
 			Total usageRow   `json:"total"`
-		}{from.Format("2006-01-02"), c.By, rows, total.row()})
+		}{from.Format("2006-01-02"), c.By, rows, newUsageRow(total)})
 	}
-	if len(groups) == 0 {
+	if len(lines) == 0 {
 		fmt.Fprintf(a.io.ErrOut, "no usage since %s\n", from.Format("2006-01-02"))
 		return nil
 	}
 	// Numbers align right; the first column is padded here so that it
 	// reads left-aligned.
-	groups = append(groups, total)
+	lines = append(lines, total)
 	header := map[string]string{"day": "DAY", "model": "MODEL", "key": "KEY"}[c.By]
 	width := utf8.RuneCountInString(header)
-	for i := range groups {
-		groups[i].name = a.cell(groups[i].name)
-		width = max(width, utf8.RuneCountInString(groups[i].name))
+	for i := range lines {
+		lines[i].Group = a.cell(lines[i].Group)
+		width = max(width, utf8.RuneCountInString(lines[i].Group))
 	}
 	pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
 	var table bytes.Buffer
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%s\tREQUESTS\tERRORS\tPROMPT\tCACHED\tCOMPLETION\tCOST\t\n", pad(header))
-	for _, g := range groups {
-		est := g.EstimatedTokens > 0
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", pad(g.name), g.Requests, g.Errors,
-			figures.Tokens(g.Usage.PromptTokens, est), figures.Tokens(g.Usage.CachedPromptTokens, est),
-			figures.Tokens(g.Usage.CompletionTokens, est), g.Cost())
+	for _, l := range lines {
+		est := l.EstimatedTokens > 0
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t\n", pad(l.Group), l.Requests, l.Errors,
+			figures.Tokens(l.Usage.PromptTokens, est), figures.Tokens(l.Usage.CachedPromptTokens, est),
+			figures.Tokens(l.Usage.CompletionTokens, est), l.Cost)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -158,13 +112,12 @@ func (c *usageCmd) Run(a *app) error {
 	return nil
 }
 
-func (g usageGroup) row() usageRow {
-	cost := g.Cost()
+func newUsageRow(l session.UsageLine) usageRow {
 	return usageRow{
-		Group: g.name, Requests: g.Requests, Errors: g.Errors,
-		PromptTokens: g.Usage.PromptTokens, CachedTokens: g.Usage.CachedPromptTokens,
-		CompletionTokens: g.Usage.CompletionTokens, ReasoningTokens: g.Usage.ReasoningTokens,
-		EstimatedTokens: g.EstimatedTokens,
-		CostUSD:         cost.JSON(), CostIsLowerBound: cost.LowerBound, UnpricedRequests: g.Unpriced,
+		Group: l.Group, Requests: l.Requests, Errors: l.Errors,
+		PromptTokens: l.Usage.PromptTokens, CachedTokens: l.Usage.CachedPromptTokens,
+		CompletionTokens: l.Usage.CompletionTokens, ReasoningTokens: l.Usage.ReasoningTokens,
+		EstimatedTokens: l.EstimatedTokens,
+		CostUSD:         l.Cost.JSON(), CostIsLowerBound: l.Cost.LowerBound, UnpricedRequests: l.Unpriced,
 	}
 }

@@ -3,445 +3,252 @@ package engine
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base32"
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/usage"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
-// fixture is an identity-file vault with keys on a running simulator.
-type fixture struct {
-	t      *testing.T
-	home   string
-	vault  *vault.Vault
-	sim    *sim.Server
-	url    string
-	engine *Engine
+// The engine's own contract, on stand-ins for what the session hands it:
+// conversations in memory, one fixed key, a ledger that only counts. The
+// turns end to end (stores, ledger, keys, refusals) are tested through the
+// session, in internal/session.
+
+// accounts is a stand-in for the session: one key, no budgets, records
+// kept in memory.
+type accounts struct {
+	key     vault.Key
+	mu      sync.Mutex
+	records []usage.Entry
 }
 
-func canary(t *testing.T) string {
-	t.Helper()
-	var b [20]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
+func (a *accounts) Resolve(_ *chat.Conversation, _, model string) (vault.Key, string, error) {
+	if model == "" {
+		model = a.key.DefaultModel
 	}
-	return "sk-proj-CANARY" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
+	return a.key, model, nil
 }
 
-func newFixture(t *testing.T, simOpts sim.Options) *fixture {
+func (a *accounts) Budget(vault.Key, time.Time) usage.Verdict { return usage.Verdict{} }
+
+func (a *accounts) Record(_ vault.Key, e usage.Entry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.records = append(a.records, e)
+	return nil
+}
+
+func (a *accounts) recorded() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.records)
+}
+
+// bench is an engine on a simulator whose key uses model, with a
+// conversation to send to.
+type rig struct {
+	engine   *Engine
+	convs    *Memory
+	accounts *accounts
+	conv     *chat.Conversation
+	// bodyDone is closed when the provider has read a whole response.
+	bodyDone chan struct{}
+	finals   []chat.Event
+}
+
+func newRig(t *testing.T, simOpts sim.Options, model string) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idFile := filepath.Join(dir, "id.txt")
-	if err := os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	home := filepath.Join(dir, "home")
-	v, err := vault.Init(home, vault.Options{IdentityFile: idFile})
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := sim.New(simOpts)
 	url, err := s.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	f := &fixture{t: t, home: home, vault: v, sim: s, url: url}
-	f.engine = f.newEngine()
-	return f
-}
-
-func (f *fixture) newEngine() *Engine {
-	f.t.Helper()
-	e, err := New(f.vault, Options{
-		Stream: provider.Options{
-			Coalesce: time.Millisecond,
-			Sleep:    func(context.Context, time.Duration) error { return nil },
+	var b [16]byte
+	rand.Read(b[:])
+	secret, err := vault.NewSecret("sk-proj-CANARY" + hex.EncodeToString(b[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{
+		convs:    &Memory{},
+		accounts: &accounts{key: vault.Key{ID: "k_1", Name: "k", Provider: vault.ProviderOpenAICompatible, BaseURL: url, DefaultModel: model, Secret: secret}},
+		conv:     &chat.Conversation{ID: "c1"},
+		bodyDone: make(chan struct{}),
+	}
+	if err := r.convs.Save(r.conv); err != nil {
+		t.Fatal(err)
+	}
+	red := redact.New(secret.Reveal())
+	var mu sync.Mutex
+	r.engine = New(Config{
+		Conversations: r.convs,
+		Accounts:      r.accounts,
+		Redactor:      func() *redact.Redactor { return red },
+		Stream:        provider.Options{Coalesce: time.Millisecond},
+		Transport:     eofTransport{done: r.bodyDone},
+		Finished: func(keyID string, final chat.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if keyID != r.accounts.key.ID {
+				t.Errorf("Finished told key %q", keyID)
+			}
+			r.finals = append(r.finals, final)
 		},
 	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return e
+	return r
 }
 
-func (f *fixture) addKey(name, secret, model string, edit func(*vault.Key)) vault.Key {
-	f.t.Helper()
-	s, err := vault.NewSecret(secret)
-	if err != nil {
-		f.t.Fatal(err)
+// eofTransport closes done when a chat response body has been read to
+// its end: the provider has then received the whole reply.
+type eofTransport struct{ done chan struct{} }
+
+func (e eofTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && r.URL.Path == "/v1/chat/completions" {
+		resp.Body = &eofBody{ReadCloser: resp.Body, done: e.done}
 	}
-	k := vault.Key{Name: name, Provider: vault.ProviderOpenAICompatible, BaseURL: f.url, DefaultModel: model, Secret: s}
-	if edit != nil {
-		edit(&k)
-	}
-	var added vault.Key
-	if err := f.vault.Update(func(tx *vault.Tx) error {
-		added, err = tx.Add(k)
-		return err
-	}); err != nil {
-		f.t.Fatal(err)
-	}
-	return added
+	return resp, err
 }
 
-// turn sends one prompt and collects its events.
-func (f *fixture) turn(ctx context.Context, req SendRequest) ([]chat.Event, chat.Event) {
-	f.t.Helper()
-	ch, err := f.engine.Send(ctx, req)
-	if err != nil {
-		f.t.Fatalf("Send: %v", err)
+type eofBody struct {
+	io.ReadCloser
+	done chan struct{}
+	once sync.Once
+}
+
+func (b *eofBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(func() { close(b.done) })
 	}
-	var evs []chat.Event
+	return n, err
+}
+
+// TestSlowReaderGetsCoalescedDeltas is the streaming path's backpressure:
+// a reader that takes no event until the provider has the whole reply
+// gets a handful of deltas holding all the text, not a backlog of every
+// delta the provider would have sent a fast reader.
+func TestSlowReaderGetsCoalescedDeltas(t *testing.T) {
+	r := newRig(t, sim.Options{}, sim.FaultHuge)
+	ch, err := r.engine.Send(context.Background(), SendRequest{ConversationID: "c1", Prompt: "a long one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-r.bodyDone
+	deltas, text := 0, ""
+	var last chat.Event
 	for ev := range ch {
-		evs = append(evs, ev)
-	}
-	if len(evs) == 0 {
-		f.t.Fatal("no events")
-	}
-	return evs, evs[len(evs)-1]
-}
-
-func deltas(evs []chat.Event) string {
-	var b strings.Builder
-	for _, ev := range evs {
 		if d, ok := ev.(chat.Delta); ok {
-			b.WriteString(d.Text)
+			deltas++
+			text += d.Text
 		}
+		last = ev
 	}
-	return b.String()
-}
-
-func TestMultiTurnSendsContextAndAttributes(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	work := f.addKey("work", canary(t), "sim-fast", nil)
-	home := f.addKey("home", canary(t), "sim-smart", nil)
-	conv, err := f.engine.Create("be brief")
-	if err != nil {
-		t.Fatal(err)
+	done, ok := last.(chat.Done)
+	if !ok || done.Message == nil {
+		t.Fatalf("turn ended with %#v", last)
 	}
-	ctx := context.Background()
-	prompts := []string{"first question", "second question", "third question"}
-	for i, p := range prompts {
-		key := "work"
-		if i == 2 {
-			key = "home" // switch key mid-conversation
-		}
-		evs, last := f.turn(ctx, SendRequest{ConversationID: conv.ID, Prompt: p, Key: key})
-		done, ok := last.(chat.Done)
-		if !ok {
-			t.Fatalf("turn %d ended with %#v", i+1, last)
-		}
-		if done.Message == nil || done.Message.Content != deltas(evs) {
-			t.Fatalf("turn %d: stored message differs from the streamed text", i+1)
-		}
-		if done.Usage.Estimated || done.Usage.PromptTokens == 0 {
-			t.Fatalf("turn %d: usage %+v, want the provider's", i+1, done.Usage)
-		}
+	if text != done.Message.Content || len(text) < 50_000 {
+		t.Fatalf("the deltas hold %d bytes, the stored reply %d", len(text), len(done.Message.Content))
 	}
-	reqs := f.sim.Requests()
-	last := reqs[len(reqs)-1]
-	if last.APIKey == "" || last.Messages[0].Role != "system" || last.Messages[0].Content != "be brief" {
-		t.Fatalf("system prompt not sent first: %+v", last.Messages[0])
-	}
-	if n := len(last.Messages); n != 6 {
-		t.Fatalf("third turn sent %d messages, want system + 2 pairs + prompt = 6", n)
-	}
-	got, err := f.engine.Store().Load(conv.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got.Messages) != 6 {
-		t.Fatalf("conversation holds %d messages, want 6", len(got.Messages))
-	}
-	reply := got.Messages[5]
-	if !strings.Contains(reply.Content, "turn 3") || !strings.Contains(reply.Content, "second question") {
-		t.Fatalf("reply does not prove the context was sent:\n%s", reply.Content)
-	}
-	if got.Messages[1].Turn.KeyID != work.ID || got.Messages[1].Turn.Model != "sim-fast" {
-		t.Fatalf("turn 1 attribution = %+v", got.Messages[1].Turn)
-	}
-	if reply.Turn.KeyID != home.ID || reply.Turn.KeyName != "home" || reply.Turn.Model != "sim-smart" {
-		t.Fatalf("turn 3 attribution = %+v", reply.Turn)
-	}
-	if reply.Turn.CostUSD == nil || *reply.Turn.CostUSD <= 0 {
-		t.Fatalf("sim-smart has a price; cost = %v", reply.Turn.CostUSD)
-	}
-	now := time.Now()
-	if tot := f.engine.Ledger().Today(work.ID, now); tot.Requests != 2 || tot.Usage.PromptTokens == 0 {
-		t.Fatalf("ledger for work today = %+v", tot)
-	}
-	if tot := f.engine.Ledger().Today(home.ID, now); tot.Requests != 1 {
-		t.Fatalf("ledger for home today = %+v", tot)
-	}
-	k, _ := f.vault.Key("home")
-	if k.LastUsed.IsZero() {
-		t.Fatal("last-used date not recorded")
+	// One in the channel, one in the engine's hand, one in the
+	// provider's channel, and the rest of the text in one last delta.
+	if deltas > 4 {
+		t.Errorf("a reader that fell behind got %d deltas, want at most 4", deltas)
 	}
 }
 
-func TestEstimatedUsageWhenServerReportsNone(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	f.addKey("k", canary(t), sim.FaultNoUsage, nil)
-	conv, _ := f.engine.Create("")
-	_, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "hello"})
-	done := last.(chat.Done)
-	if !done.Usage.Estimated || done.Usage.CompletionTokens == 0 {
-		t.Fatalf("usage = %+v, want an estimate", done.Usage)
-	}
-	tot := f.engine.Ledger().Today(done.Message.Turn.KeyID, time.Now())
-	if !tot.Usage.Estimated || tot.EstimatedTokens == 0 {
-		t.Fatalf("ledger does not mark the estimate: %+v", tot)
-	}
-}
-
-func TestFaultsAreClassifiedAndSaved(t *testing.T) {
-	tests := []struct {
-		model   string
-		class   chat.ErrorClass
-		partial bool
-	}{
-		{sim.Fault401, chat.ErrInvalidKey, false},
-		{sim.FaultQuota, chat.ErrNoQuota, false},
-		{sim.Fault429, chat.ErrRateLimited, false},
-		{sim.Fault500, chat.ErrServer, false},
-		{sim.Fault404, chat.ErrModelNotFound, false},
-		{sim.FaultContext, chat.ErrContextTooLong, false},
-		{sim.FaultDisconnect, chat.ErrNetwork, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.model, func(t *testing.T) {
-			f := newFixture(t, sim.Options{})
-			f.addKey("k", canary(t), tt.model, nil)
-			conv, _ := f.engine.Create("")
-			_, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "keep me"})
-			failed, ok := last.(chat.Failed)
-			if !ok {
-				t.Fatalf("ended with %#v", last)
-			}
-			if failed.Err.Class != tt.class {
-				t.Fatalf("class = %s, want %s (%s)", failed.Err.Class, tt.class, failed.Err.Message)
-			}
-			if failed.Err.Hint == "" && tt.class != chat.ErrNetwork {
-				t.Errorf("no hint for %s", tt.class)
-			}
-			got, err := f.engine.Store().Load(conv.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Messages[0].Content != "keep me" {
-				t.Fatal("user message lost")
-			}
-			if tt.partial {
-				if len(got.Messages) != 2 || !got.Messages[1].Turn.Incomplete || got.Messages[1].Content == "" {
-					t.Fatalf("partial reply not saved as incomplete: %+v", got.Messages)
-				}
-			}
-		})
-	}
-}
-
-func TestRefusalsHappenBeforeAnyRequest(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	limited := f.addKey("limited", canary(t), "sim-fast", func(k *vault.Key) { k.AllowedModels = []string{"sim-fast"} })
-	f.addKey("broke", canary(t), "sim-fast", func(k *vault.Key) {
-		k.Budget = vault.Budget{DailyUSD: 0.000001, Hard: true}
-	})
-	conv, _ := f.engine.Create("")
-	_, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "hi", Key: "limited", Model: "gpt-4o"})
-	if fl, ok := last.(chat.Failed); !ok || fl.Err.Class != chat.ErrModelNotAllowed || fl.KeyID != limited.ID {
-		t.Fatalf("want model-not-allowed refusal naming the key, got %#v", last)
-	}
-	// Spend over the hard budget once, then the next turn is refused.
-	_, last = f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "spend", Key: "broke"})
-	if _, ok := last.(chat.Done); !ok {
-		t.Fatalf("first turn under budget should run: %#v", last)
-	}
-	before := len(f.sim.Requests())
-	_, last = f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "again", Key: "broke"})
-	fl, ok := last.(chat.Failed)
-	if !ok || fl.Err.Class != chat.ErrBudgetExceeded || !strings.Contains(fl.Err.Message+fl.Err.Hint, "daily") {
-		t.Fatalf("want a daily budget refusal, got %#v", last)
-	}
-	if after := len(f.sim.Requests()); after != before {
-		t.Fatalf("a refused turn reached the simulator (%d → %d requests)", before, after)
-	}
-}
-
-func TestCancelMidStreamSavesIncompleteTurn(t *testing.T) {
-	f := newFixture(t, sim.Options{ChunkDelay: 5 * time.Millisecond})
-	f.addKey("k", canary(t), sim.FaultHuge, nil)
-	conv, _ := f.engine.Create("")
+// TestCanceledTurnNeverWaitsForTheReader: once the turn is canceled the
+// reader may be gone; the turn still saves its partial reply, delivers its
+// final event into the channel and ends.
+func TestCanceledTurnNeverWaitsForTheReader(t *testing.T) {
+	r := newRig(t, sim.Options{ChunkDelay: time.Millisecond}, sim.FaultHuge)
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := f.engine.Send(ctx, SendRequest{ConversationID: conv.ID, Prompt: "long please"})
+	ch, err := r.engine.Send(ctx, SendRequest{ConversationID: "c1", Prompt: "a long one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := (<-ch).(chat.Delta); !ok {
+		t.Fatal("the first event is not a delta")
+	}
+	cancel()
+	// Nobody reads now. Wait is a guard against a hang, not a speed
+	// test: the bound is generous.
+	if !r.engine.Wait(20 * time.Second) {
+		t.Fatal("a canceled turn is still running with nobody reading")
+	}
+	var last chat.Event
+	for ev := range ch {
+		last = ev
+	}
+	fl, ok := last.(chat.Failed)
+	if !ok || fl.Err.Class != chat.ErrCanceled || fl.Message == nil {
+		t.Fatalf("the last event is %#v, want Failed (canceled) with the stored reply", last)
+	}
+	got, err := r.convs.Load("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got.Messages); n != 2 || got.Messages[1].ID != fl.Message.ID || !got.Messages[1].Turn.Incomplete {
+		t.Fatalf("the partial reply was not kept: %+v", got.Messages)
+	}
+	if r.accounts.recorded() != 1 {
+		t.Errorf("%d ledger records, want 1 (the request was made)", r.accounts.recorded())
+	}
+}
+
+// TestFinalEventCarriesTheStoredMessage: the final event, the one the
+// Finished hook is told, holds the reply as stored.
+func TestFinalEventCarriesTheStoredMessage(t *testing.T) {
+	r := newRig(t, sim.Options{}, "sim-fast")
+	ch, err := r.engine.Send(context.Background(), SendRequest{ConversationID: "c1", Prompt: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var last chat.Event
 	for ev := range ch {
-		if _, ok := ev.(chat.Delta); ok {
-			cancel()
-		}
 		last = ev
 	}
-	cancel()
-	fl, ok := last.(chat.Failed)
-	if !ok || fl.Err.Class != chat.ErrCanceled {
-		t.Fatalf("want canceled, got %#v", last)
-	}
-	got, _ := f.engine.Store().Load(conv.ID)
-	if len(got.Messages) != 2 || !got.Messages[1].Turn.Incomplete || got.Messages[1].Turn.IncompleteReason != "canceled" || got.Messages[1].Content == "" {
-		t.Fatalf("canceled reply not kept: %+v", got.Messages)
-	}
-}
-
-func TestSecretNeverStored(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	secret := canary(t)
-	f.addKey("k", secret, sim.FaultEchoAuth, nil)
-	conv, _ := f.engine.Create("")
-	evs, _ := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "echo my key: " + secret})
-	for _, ev := range evs {
-		if strings.Contains(deltas([]chat.Event{ev}), "CANARY") {
-			t.Fatal("secret in a delta")
-		}
-	}
-	_, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "again", Model: sim.FaultEchoAuthError})
-	if fl, ok := last.(chat.Failed); !ok || strings.Contains(fl.Err.Message, "CANARY") {
-		t.Fatalf("error leaked or turn did not fail: %#v", last)
-	}
-	assertNoPlaintext(t, f.home, secret)
-}
-
-// assertNoPlaintext walks dir and fails if any file holds needle in clear.
-func assertNoPlaintext(t *testing.T, dir, needle string) {
-	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(b), needle) || strings.Contains(string(b), "CANARY") {
-			t.Errorf("%s holds the secret in clear", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestInjectedEscapesAreNeutralised(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	f.addKey("k", canary(t), sim.FaultInject, nil)
-	conv, _ := f.engine.Create("")
-	evs, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "hi"})
-	text := deltas(evs)
-	if strings.ContainsAny(text, "\x1b\x07\u009b") {
-		t.Fatalf("raw control bytes in the stream: %q", text)
-	}
-	if !strings.Contains(text, "␛]52") {
-		t.Fatalf("neutralised OSC 52 not visible: %q", text)
-	}
-	if strings.ContainsAny(last.(chat.Done).Message.Content, "\x1b\x07") {
-		t.Fatal("raw control bytes stored")
-	}
-}
-
-func TestContextTrimming(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	f.addKey("k", canary(t), "sim-fast", nil)
-	conv, _ := f.engine.Create("")
-	long := strings.Repeat("lorem ipsum dolor sit amet ", 600) // ~3.6k tokens per turn
-	var trimmed int
-	for i := 0; i < 4; i++ {
-		evs, _ := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: long})
-		for _, ev := range evs {
-			if tr, ok := ev.(chat.Trimmed); ok {
-				trimmed = tr.Turns
-			}
-		}
-	}
-	if trimmed == 0 {
-		t.Fatal("an 8k-token model got 4 turns of 3.6k tokens with nothing trimmed")
-	}
-	got, _ := f.engine.Store().Load(conv.ID)
-	if len(got.Messages) != 8 {
-		t.Fatalf("trimming deleted history: %d messages", len(got.Messages))
-	}
-}
-
-func TestRegenerateReplacesLastReply(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	f.addKey("k", canary(t), "sim-fast", nil)
-	conv, _ := f.engine.Create("")
-	f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "hello"})
-	_, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Regenerate: true, Model: "sim-smart"})
-	if _, ok := last.(chat.Done); !ok {
-		t.Fatalf("regenerate ended with %#v", last)
-	}
-	got, _ := f.engine.Store().Load(conv.ID)
-	if len(got.Messages) != 2 || got.Messages[1].Turn.Model != "sim-smart" {
-		t.Fatalf("regenerate did not replace the reply: %+v", got.Messages)
-	}
-	_, last = f.turn(context.Background(), SendRequest{ConversationID: conv.ID, EditLast: true, Prompt: "hello again"})
-	if _, ok := last.(chat.Done); !ok {
-		t.Fatalf("edit-and-resend ended with %#v", last)
-	}
-	got, _ = f.engine.Store().Load(conv.ID)
-	if len(got.Messages) != 2 || got.Messages[0].Content != "hello again" || !strings.Contains(got.Messages[1].Content, "hello again") {
-		t.Fatalf("edit-and-resend did not replace the exchange: %+v", got.Messages)
-	}
-	if _, err := f.engine.Send(context.Background(), SendRequest{ConversationID: conv.ID}); err == nil {
-		t.Fatal("empty prompt accepted")
-	}
-}
-
-func TestUnknownKey(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	conv, _ := f.engine.Create("")
-	if _, err := f.engine.Send(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "x"}); err == nil {
-		t.Fatal("send with an empty vault succeeded")
-	}
-	if _, err := f.engine.Send(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "x", Key: "nope"}); !errors.Is(err, vault.ErrKeyNotFound) {
-		t.Fatalf("err = %v, want ErrKeyNotFound", err)
-	}
-}
-
-func TestEphemeralKeepsNoConversation(t *testing.T) {
-	f := newFixture(t, sim.Options{})
-	f.addKey("k", canary(t), "sim-fast", nil)
-	e, err := New(f.vault, Options{Ephemeral: true, Stream: provider.Options{Coalesce: time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.engine = e
-	conv, _ := e.Create("")
-	_, last := f.turn(context.Background(), SendRequest{ConversationID: conv.ID, Prompt: "forget me"})
-	if _, ok := last.(chat.Done); !ok {
+	done, ok := last.(chat.Done)
+	if !ok || done.Message == nil || done.Message.Turn == nil || done.Message.Turn.KeyID != "k_1" {
 		t.Fatalf("turn ended with %#v", last)
 	}
-	if list, err := e.Store().List(); err != nil || len(list) != 0 {
-		t.Fatalf("an ephemeral turn was saved: %v %v", list, err)
+	got, _ := r.convs.Load("c1")
+	if stored := got.Messages[len(got.Messages)-1]; stored.ID != done.Message.ID || stored.Content != done.Message.Content {
+		t.Fatalf("final message %q is not the stored %q", done.Message.ID, stored.ID)
 	}
-	if tot := e.Ledger().Today(last.(chat.Done).Message.Turn.KeyID, time.Now()); tot.Requests != 1 {
-		t.Fatalf("usage not recorded: %+v", tot)
+	if len(r.finals) != 1 || r.finals[0].(chat.Done).Message.ID != done.Message.ID {
+		t.Fatalf("Finished was told %#v", r.finals)
+	}
+}
+
+// TestNoRequestNoRecord: a turn that never made a request (the provider
+// client cannot be built) is not counted in the ledger.
+func TestNoRequestNoRecord(t *testing.T) {
+	r := newRig(t, sim.Options{}, "sim-fast")
+	r.accounts.key.Provider = "carrier-pigeon"
+	ch, err := r.engine.Send(context.Background(), SendRequest{ConversationID: "c1", Prompt: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last chat.Event
+	for ev := range ch {
+		last = ev
+	}
+	if fl, ok := last.(chat.Failed); !ok || fl.Err.Class != chat.ErrOther {
+		t.Fatalf("turn ended with %#v", last)
+	}
+	if n := r.accounts.recorded(); n != 0 {
+		t.Fatalf("%d ledger records for a turn that sent nothing", n)
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"testing"
@@ -17,8 +17,8 @@ func TestLockDuringReplyKeepsThePartialReply(t *testing.T) {
 		t.Fatal("no delta first")
 	}
 	cancel()
-	f.app.Lock() // the reader is gone: nobody drains ch
-	if _, err := f.app.Load(c.ID); err != vault.ErrLocked {
+	f.sess.Lock() // the reader is gone: nobody drains ch
+	if _, err := f.sess.Load(c.ID); err != vault.ErrLocked {
 		t.Fatalf("Load after Lock: %v, want ErrLocked", err)
 	}
 	f.unlock()

@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func TestKeysShowReferencesAndMonthUsage(t *testing.T) {
 	home := f.addKey("home", "sim-smart", nil)
 	f.unlock()
 
-	keys := f.app.Keys()
+	keys := f.sess.Keys()
 	if len(keys) != 2 {
 		t.Fatalf("Keys = %+v", keys)
 	}
@@ -53,7 +53,7 @@ func TestKeysShowReferencesAndMonthUsage(t *testing.T) {
 	_, final = f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "more", KeyID: work.ID, Model: "sim-fast"})
 	d2 := mustDone(t, final)
 
-	keys = f.app.Keys()
+	keys = f.sess.Keys()
 	f.assertNoSecret("Keys", keys)
 	w := keys[slices.IndexFunc(keys, func(k view.Key) bool { return k.ID == work.ID })]
 	h := keys[slices.IndexFunc(keys, func(k view.Key) bool { return k.ID == home.ID })]
@@ -108,7 +108,7 @@ func TestBudgetLevels(t *testing.T) {
 		ids[tt.name] = f.addKey(tt.name, "sim-fast", func(k *vault.Key) { k.Budget = tt.budget }).ID
 	}
 	f.unlock()
-	ledger := f.app.Engine().Ledger()
+	ledger := f.opened().ledger
 	for _, tt := range tests {
 		for i, cost := range tt.costs {
 			u := chat.Usage{}
@@ -121,7 +121,7 @@ func TestBudgetLevels(t *testing.T) {
 		}
 	}
 	levels := map[string]view.BudgetLevel{}
-	for _, k := range f.app.Keys() {
+	for _, k := range f.sess.Keys() {
 		levels[k.ID] = k.Budget
 	}
 	for _, tt := range tests {
@@ -134,7 +134,7 @@ func TestBudgetLevels(t *testing.T) {
 	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: ids["usd-100"]})), chat.ErrBudgetExceeded)
 
 	// The side pane lists the same budgets with their numbers.
-	uv := f.app.Usage(ids["mixed"], "")
+	uv := f.sess.Usage(ids["mixed"], "")
 	if len(uv.Budgets) != 2 {
 		t.Fatalf("budgets = %+v", uv.Budgets)
 	}
@@ -145,7 +145,7 @@ func TestBudgetLevels(t *testing.T) {
 	if tokens.USD || tokens.Limit != 900 || tokens.Spent != 800 || tokens.Fraction() < 0.8 || tokens.Fraction() >= 1 {
 		t.Errorf("token budget = %+v", tokens)
 	}
-	if v := f.app.Usage(ids["none"], ""); len(v.Budgets) != 0 {
+	if v := f.sess.Usage(ids["none"], ""); len(v.Budgets) != 0 {
 		t.Errorf("a key without budgets lists %+v", v.Budgets)
 	}
 }
@@ -172,7 +172,7 @@ func TestCheckFailed(t *testing.T) {
 	f.unlock()
 	failed := func() map[string]bool {
 		out := map[string]bool{}
-		for _, k := range f.app.Keys() {
+		for _, k := range f.sess.Keys() {
 			out[k.ID] = k.CheckFailed
 		}
 		return out
@@ -212,13 +212,13 @@ func TestCheckFailedWithoutKeyID(t *testing.T) {
 	c := f.create("")
 	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi"})), chat.ErrInvalidKey)
 	// By name, as the CLI's --key does.
-	keys := f.app.Keys()
+	keys := f.sess.Keys()
 	if len(keys) != 1 || keys[0].ID != only.ID || !keys[0].CheckFailed {
 		t.Fatalf("Keys after a 401 with no key named = %+v", keys)
 	}
 	f.relock()
 	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: "only"})), chat.ErrInvalidKey)
-	if keys := f.app.Keys(); !keys[0].CheckFailed {
+	if keys := f.sess.Keys(); !keys[0].CheckFailed {
 		t.Fatalf("Keys after a 401 with the key named = %+v", keys)
 	}
 }
@@ -245,7 +245,7 @@ func TestModels(t *testing.T) {
 	f.unlock()
 	ctx := context.Background()
 
-	got, err := f.app.Models(ctx, some.ID, false)
+	got, err := f.sess.Models(ctx, some.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestModels(t *testing.T) {
 		t.Fatalf("%d model list requests, want 1", n)
 	}
 	got[0] = "mutated by the caller"
-	again, err := f.app.Models(ctx, some.ID, false)
+	again, err := f.sess.Models(ctx, some.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,14 +266,14 @@ func TestModels(t *testing.T) {
 	if !slices.Equal(again, []string{"gpt-4o", "sim-fast"}) {
 		t.Fatalf("cached list = %v: a caller's change leaked into the cache", again)
 	}
-	if _, err := f.app.Models(ctx, some.ID, true); err != nil {
+	if _, err := f.sess.Models(ctx, some.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	if n := modelRequests(f.sim); n != 2 {
 		t.Fatalf("refresh made %d requests in all, want 2", n)
 	}
 
-	full, err := f.app.Models(ctx, all.ID, false)
+	full, err := f.sess.Models(ctx, all.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestModels(t *testing.T) {
 	if !slices.Equal(full, want) {
 		t.Fatalf("Models(all) = %v, want %v", full, want)
 	}
-	if _, err := f.app.Models(ctx, "no-such-key", false); err == nil {
+	if _, err := f.sess.Models(ctx, "no-such-key", false); err == nil {
 		t.Fatal("Models for an unknown key succeeded")
 	}
 }
@@ -305,13 +305,13 @@ func TestModelsErrorIsRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.unlock()
-	list, err := f.app.Models(context.Background(), k.ID, false)
+	list, err := f.sess.Models(context.Background(), k.ID, false)
 	if err == nil || list != nil {
 		t.Fatalf("Models with a revoked key = %v, %v", list, err)
 	}
 	f.assertNoSecret("Models error", err.Error())
 	// A failure is not cached: the next call asks again.
-	f.app.Models(context.Background(), k.ID, false)
+	f.sess.Models(context.Background(), k.ID, false)
 	if n := modelRequests(f.sim); n != 2 {
 		t.Fatalf("%d model requests, want 2", n)
 	}

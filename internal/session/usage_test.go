@@ -1,11 +1,10 @@
-package app
+package session
 
 import (
 	"testing"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/engine"
 	"github.com/vaultchat/vaultchat/internal/models"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -46,16 +45,16 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 		}
 	}
 
-	uv := f.app.Usage(work.ID, c.ID)
+	uv := f.sess.Usage(work.ID, c.ID)
 	f.assertNoSecret("Usage", uv)
 	same("conversation (both keys)", uv.Conversation, sum(0, 1, 2))
 	same("work today", uv.Today, sum(0, 2, 3))
 	same("work month", uv.Month, sum(0, 2, 3))
 	same("work lifetime", uv.Lifetime, sum(0, 2, 3))
-	homeView := f.app.Usage(home.ID, c.ID)
+	homeView := f.sess.Usage(home.ID, c.ID)
 	same("home today", homeView.Today, sum(1))
 	same("home lifetime", homeView.Lifetime, sum(1))
-	same("other conversation", f.app.Usage(work.ID, other.ID).Conversation, sum(3))
+	same("other conversation", f.sess.Usage(work.ID, other.ID).Conversation, sum(3))
 
 	if len(uv.Budgets) != 1 || uv.Budgets[0].Limit != 5 || !uv.Budgets[0].USD || !uv.Budgets[0].Hard || !near(uv.Budgets[0].Spent, sum(0, 2, 3).Cost.USD) {
 		t.Errorf("work budgets = %+v", uv.Budgets)
@@ -71,7 +70,7 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 	if !homeView.RateLimits.Known() {
 		t.Error("no rate limits for home after its turn")
 	}
-	if v := f.app.Usage(plain.ID, ""); v.RateLimits.Known() {
+	if v := f.sess.Usage(plain.ID, ""); v.RateLimits.Known() {
 		t.Errorf("rate limits for a key never used = %+v", v.RateLimits)
 	}
 
@@ -83,15 +82,15 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 		t.Errorf("context used = %d (estimated %t)", uv.ContextUsed, uv.ContextEstimated)
 	}
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "four", KeyID: work.ID})))
-	if after := f.app.Usage(work.ID, c.ID).ContextUsed; after <= uv.ContextUsed {
+	if after := f.sess.Usage(work.ID, c.ID).ContextUsed; after <= uv.ContextUsed {
 		t.Errorf("context used did not grow with a turn: %d → %d", uv.ContextUsed, after)
 	}
 
 	// Before the first message: the key's default model, or the fallback.
-	if v := f.app.Usage(home.ID, ""); v.ContextWindow != 8192 || v.Conversation != (view.Total{}) || v.ContextUsed != 0 {
+	if v := f.sess.Usage(home.ID, ""); v.ContextWindow != 8192 || v.Conversation != (view.Total{}) || v.ContextUsed != 0 {
 		t.Errorf("Usage(home, no conversation) = %+v", v)
 	}
-	if v, want := f.app.Usage(plain.ID, ""), fallbackWindow(); v.ContextWindow != want {
+	if v, want := f.sess.Usage(plain.ID, ""), fallbackWindow(); v.ContextWindow != want {
 		t.Errorf("a key without a default model shows window %d, want the fallback model's %d", v.ContextWindow, want)
 	}
 
@@ -99,7 +98,7 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 }
 
 func fallbackWindow() int {
-	w, _ := models.ContextWindow(engine.FallbackModel)
+	w, _ := models.ContextWindow(FallbackModel)
 	return w
 }
 
@@ -134,17 +133,17 @@ func TestUsageFollowsTheAppClock(t *testing.T) {
 	cfg := f.config()
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	cfg.Now = func() time.Time { return now }
-	f.app = New(cfg)
+	f.sess = New(cfg)
 	work := f.addKey("work", "sim-fast", nil)
 	f.unlock()
 	c := f.create("")
 	d := mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
-	uv := f.app.Usage(work.ID, c.ID)
+	uv := f.sess.Usage(work.ID, c.ID)
 	if uv.Today.Tokens != d.Usage.Total() || uv.Month.Tokens != d.Usage.Total() {
 		t.Fatalf("today %d, month %d, want %d: the turn was recorded on another clock", uv.Today.Tokens, uv.Month.Tokens, d.Usage.Total())
 	}
 	checkDaily(t, uv.Daily, now, d.Usage.Total())
-	if keys := f.app.Keys(); keys[0].Month.Tokens != d.Usage.Total() || !keys[0].LastUsed.Equal(now) {
+	if keys := f.sess.Keys(); keys[0].Month.Tokens != d.Usage.Total() || !keys[0].LastUsed.Equal(now) {
 		t.Fatalf("Keys = %+v", keys)
 	}
 }
@@ -156,7 +155,7 @@ func TestUsageOfUnknownKey(t *testing.T) {
 	f.unlock()
 	c := f.create("")
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: work.ID})))
-	v := f.app.Usage("k_deleted", c.ID)
+	v := f.sess.Usage("k_deleted", c.ID)
 	if v.Today.Tokens != 0 || v.Lifetime.Tokens != 0 || len(v.Budgets) != 0 || v.RateLimits.Known() {
 		t.Fatalf("Usage of an unknown key = %+v", v)
 	}
@@ -164,7 +163,7 @@ func TestUsageOfUnknownKey(t *testing.T) {
 		t.Fatalf("the conversation's totals and the chart still belong in the view: %+v", v)
 	}
 	// By name, as a CLI flag would give it.
-	if v := f.app.Usage("work", c.ID); v.Today.Tokens == 0 || !v.RateLimits.Known() {
+	if v := f.sess.Usage("work", c.ID); v.Today.Tokens == 0 || !v.RateLimits.Known() {
 		t.Fatalf("Usage by key name = %+v", v)
 	}
 }

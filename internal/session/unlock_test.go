@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -21,18 +21,18 @@ func TestIdentityVaultNeedsNoPassphrase(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, sim.Options{})
 	f.addKey("work", "sim-fast", nil)
-	if f.app.NeedsPassphrase() {
+	if f.sess.NeedsPassphrase() {
 		t.Fatal("an identity-file vault asks for a passphrase")
 	}
 	// Whatever the unlock screen passes is ignored.
-	if err := f.app.Unlock([]byte("anything")); err != nil {
+	if err := f.sess.Unlock([]byte("anything")); err != nil {
 		t.Fatalf("Unlock: %v", err)
 	}
-	defer f.app.Lock()
-	if f.app.NeedsPassphrase() {
+	defer f.sess.Lock()
+	if f.sess.NeedsPassphrase() {
 		t.Fatal("NeedsPassphrase changed after unlocking")
 	}
-	if keys := f.app.Keys(); len(keys) != 1 || keys[0].Name != "work" {
+	if keys := f.sess.Keys(); len(keys) != 1 || keys[0].Name != "work" {
 		t.Fatalf("Keys after unlock = %+v", keys)
 	}
 }
@@ -58,7 +58,7 @@ func TestPassphraseVault(t *testing.T) {
 	}
 	v.Close()
 
-	a := New(Config{Home: home, Engine: engineOptions()})
+	a := New(Config{Home: home, Stream: fastStream()})
 	if !a.NeedsPassphrase() {
 		t.Fatal("a passphrase vault says it needs no passphrase")
 	}
@@ -121,20 +121,20 @@ func TestUnlockWhileAnotherProcessHoldsTheVault(t *testing.T) {
 		t.Fatalf("take the vault lock: %t %v", ok, err)
 	}
 	before := snapshot(t, f.home)
-	err = f.app.Unlock(nil)
+	err = f.sess.Unlock(nil)
 	if err == nil {
 		l.Unlock()
 		t.Fatal("Unlock succeeded while another process held the vault")
 	}
-	if !f.app.IsInUse(err) || f.app.IsWrongPassphrase(err) {
-		t.Fatalf("IsInUse = %t, IsWrongPassphrase = %t for %v", f.app.IsInUse(err), f.app.IsWrongPassphrase(err), err)
+	if !f.sess.IsInUse(err) || f.sess.IsWrongPassphrase(err) {
+		t.Fatalf("IsInUse = %t, IsWrongPassphrase = %t for %v", f.sess.IsInUse(err), f.sess.IsWrongPassphrase(err), err)
 	}
 	sameFiles(t, before, snapshot(t, f.home))
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
 	}
 	f.unlock()
-	if len(f.app.Keys()) != 1 {
+	if len(f.sess.Keys()) != 1 {
 		t.Fatal("the vault does not open once the other process let go")
 	}
 }
@@ -161,35 +161,35 @@ func TestLockDropsEverything(t *testing.T) {
 	f.unlock()
 	c := f.create("sys")
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})))
-	if _, err := f.app.Models(context.Background(), work.ID, false); err != nil {
+	if _, err := f.sess.Models(context.Background(), work.ID, false); err != nil {
 		t.Fatal(err)
 	}
 
-	f.app.Lock()
-	f.app.Lock() // idempotent
-	if f.app.Engine() != nil {
-		t.Error("Engine() after Lock is not nil")
+	f.sess.Lock()
+	f.sess.Lock() // idempotent
+	if _, err := f.sess.open(); err == nil {
+		t.Error("the session is still open after Lock")
 	}
-	if keys := f.app.Keys(); len(keys) != 0 {
+	if keys := f.sess.Keys(); len(keys) != 0 {
 		t.Errorf("Keys after Lock = %+v", keys)
 	}
-	if got := f.app.Usage(work.ID, c.ID); !reflect.DeepEqual(got, view.Usage{}) {
+	if got := f.sess.Usage(work.ID, c.ID); !reflect.DeepEqual(got, view.Usage{}) {
 		t.Errorf("Usage after Lock = %+v", got)
 	}
-	if m, err := f.app.Models(context.Background(), work.ID, false); err == nil || len(m) != 0 {
+	if m, err := f.sess.Models(context.Background(), work.ID, false); err == nil || len(m) != 0 {
 		t.Errorf("Models after Lock = %v, %v (the cache must go too)", m, err)
 	}
 	export := filepath.Join(f.dir, "locked.md")
 	checks := map[string]error{}
-	_, checks["Conversations"] = f.app.Conversations()
-	_, checks["Load"] = f.app.Load(c.ID)
-	_, checks["Create"] = f.app.Create("")
-	checks["Rename"] = f.app.Rename(c.ID, "x")
-	checks["SetSystemPrompt"] = f.app.SetSystemPrompt(c.ID, "x")
-	_, checks["AddNote"] = f.app.AddNote(c.ID, "x")
-	checks["Delete"] = f.app.Delete(c.ID)
-	_, checks["Send"] = f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: work.ID})
-	_, checks["ExportMarkdown"] = f.app.Export(c.ID, "md", export, false)
+	_, checks["Conversations"] = f.sess.Conversations()
+	_, checks["Load"] = f.sess.Load(c.ID)
+	_, checks["Create"] = f.sess.Create("")
+	checks["Rename"] = f.sess.Rename(c.ID, "x")
+	checks["SetSystemPrompt"] = f.sess.SetSystemPrompt(c.ID, "x")
+	_, checks["AddNote"] = f.sess.AddNote(c.ID, "x")
+	checks["Delete"] = f.sess.Delete(c.ID)
+	_, checks["Send"] = f.sess.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: work.ID})
+	_, checks["ExportMarkdown"] = f.sess.Export(c.ID, "md", export, false)
 	for name, err := range checks {
 		if !errors.Is(err, vault.ErrLocked) {
 			t.Errorf("%s after Lock: %v, want ErrLocked", name, err)
@@ -199,13 +199,13 @@ func TestLockDropsEverything(t *testing.T) {
 		t.Errorf("ExportMarkdown wrote a file while locked: %v", err)
 	}
 
-	if err := f.app.Unlock(nil); err != nil {
+	if err := f.sess.Unlock(nil); err != nil {
 		t.Fatalf("Unlock after Lock: %v", err)
 	}
 	if got := f.load(c.ID); len(got.Messages) != 2 || got.SystemPrompt != "sys" {
 		t.Fatalf("conversation after relock = %+v", got)
 	}
-	if keys := f.app.Keys(); len(keys) != 1 || keys[0].Month.Tokens == 0 {
+	if keys := f.sess.Keys(); len(keys) != 1 || keys[0].Month.Tokens == 0 {
 		t.Fatalf("Keys after relock = %+v", keys)
 	}
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "again", KeyID: work.ID})))

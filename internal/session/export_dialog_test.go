@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"encoding/json"
@@ -28,7 +28,7 @@ func secretConversation(t *testing.T, f *fixture) *chat.Conversation {
 		chat.Message{ID: "a1", Role: chat.RoleAssistant, Content: "noted \x1b]52;c;aGk=\x07 " + f.secrets[0],
 			Turn: &chat.Turn{KeyName: "work", Model: "gpt-4o-mini"}},
 	)
-	if err := f.app.Engine().Store().Save(c); err != nil {
+	if err := f.opened().store.Save(c); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -58,7 +58,7 @@ func TestExportEachFormat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
 			path := filepath.Join(f.dir, tt.file)
-			written, err := f.app.Export(c.ID, tt.format, path, false)
+			written, err := f.sess.Export(c.ID, tt.format, path, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestExportOverwrite(t *testing.T) {
 
 	// Refused without overwrite, with an error the UI recognises, and the
 	// file is untouched.
-	_, err := f.app.Export(c.ID, "txt", path, false)
+	_, err := f.sess.Export(c.ID, "txt", path, false)
 	if !errors.Is(err, view.ErrExists) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("export over an existing file: %v, want ErrExists naming the path", err)
 	}
@@ -119,7 +119,7 @@ func TestExportOverwrite(t *testing.T) {
 
 	// Allowed with overwrite: replaced, and 0600 although the old file
 	// was 0644.
-	written, err := f.app.Export(c.ID, "txt", path, true)
+	written, err := f.sess.Export(c.ID, "txt", path, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +147,10 @@ func TestExportOverwrite(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.app.Export(c.ID, "txt", link, false); !errors.Is(err, view.ErrExists) {
+	if _, err := f.sess.Export(c.ID, "txt", link, false); !errors.Is(err, view.ErrExists) {
 		t.Fatalf("export over a symbolic link without overwrite: %v", err)
 	}
-	if _, err := f.app.Export(c.ID, "txt", link, true); err != nil {
+	if _, err := f.sess.Export(c.ID, "txt", link, true); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(target); string(b) != "someone's file" {
@@ -192,7 +192,7 @@ func TestExportRefusesBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(f.dir, tt.path)
 			for _, overwrite := range []bool{false, true} {
-				if _, err := f.app.Export(tt.id, tt.format, path, overwrite); err == nil {
+				if _, err := f.sess.Export(tt.id, tt.format, path, overwrite); err == nil {
 					t.Fatalf("Export(overwrite=%v) succeeded", overwrite)
 				} else if errors.Is(err, view.ErrExists) {
 					t.Fatalf("Export(overwrite=%v): %v, must not look like an existing file", overwrite, err)
@@ -225,7 +225,7 @@ func TestExportRelativeAndDefaultPath(t *testing.T) {
 		{"", filepath.Join(cwd, "keys-script-a-test.json")},
 	}
 	for _, tt := range tests {
-		written, err := f.app.Export(c.ID, "json", tt.path, false)
+		written, err := f.sess.Export(c.ID, "json", tt.path, false)
 		if err != nil {
 			t.Fatal(err)
 		}

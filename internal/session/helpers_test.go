@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/engine"
 	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -34,7 +33,7 @@ type fixture struct {
 	vault   *vault.Vault
 	sim     *sim.Server
 	url     string
-	app     *App
+	sess    *Session
 	secrets []string
 }
 
@@ -48,13 +47,13 @@ func canary(t *testing.T) string {
 	return "sk-proj-CANARY" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
 }
 
-// engineOptions makes turns fast: tiny coalescing window, no real sleeps
+// fastStream makes turns fast: tiny coalescing window, no real sleeps
 // between retries.
-func engineOptions() engine.Options {
-	return engine.Options{Stream: provider.Options{
+func fastStream() provider.Options {
+	return provider.Options{
 		Coalesce: time.Millisecond,
 		Sleep:    func(context.Context, time.Duration) error { return nil },
-	}}
+	}
 }
 
 // newFixture makes the vault and the simulator; call unlock after adding
@@ -83,12 +82,12 @@ func newFixture(t *testing.T, simOpts sim.Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.sim.Close() })
-	f.app = New(f.config())
+	f.sess = New(f.config())
 	return f
 }
 
 func (f *fixture) config() Config {
-	return Config{Home: f.home, Engine: engineOptions()}
+	return Config{Home: f.home, Stream: fastStream()}
 }
 
 // addKey adds a key through the test's own vault handle.
@@ -117,25 +116,35 @@ func (f *fixture) addKey(name, model string, edit func(*vault.Key)) vault.Key {
 // unlock unlocks the App (an identity-file vault needs no passphrase).
 func (f *fixture) unlock() {
 	f.t.Helper()
-	if err := f.app.Unlock(nil); err != nil {
+	if err := f.sess.Unlock(nil); err != nil {
 		f.t.Fatalf("Unlock: %v", err)
 	}
-	f.t.Cleanup(f.app.Lock)
+	f.t.Cleanup(f.sess.Lock)
+}
+
+// opened returns what the unlocked session holds: its store and ledger.
+func (f *fixture) opened() *home {
+	f.t.Helper()
+	h, err := f.sess.open()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return h
 }
 
 // relock locks and unlocks again, so the App reads keys changed through
 // f.vault.
 func (f *fixture) relock() {
 	f.t.Helper()
-	f.app.Lock()
-	if err := f.app.Unlock(nil); err != nil {
+	f.sess.Lock()
+	if err := f.sess.Unlock(nil); err != nil {
 		f.t.Fatalf("Unlock: %v", err)
 	}
 }
 
 func (f *fixture) create(systemPrompt string) *chat.Conversation {
 	f.t.Helper()
-	c, err := f.app.Create(systemPrompt)
+	c, err := f.sess.Create(systemPrompt)
 	if err != nil {
 		f.t.Fatalf("Create: %v", err)
 	}
@@ -144,7 +153,7 @@ func (f *fixture) create(systemPrompt string) *chat.Conversation {
 
 func (f *fixture) load(id string) *chat.Conversation {
 	f.t.Helper()
-	c, err := f.app.Load(id)
+	c, err := f.sess.Load(id)
 	if err != nil {
 		f.t.Fatalf("Load: %v", err)
 	}
@@ -157,7 +166,13 @@ func (f *fixture) load(id string) *chat.Conversation {
 // the streamed text.
 func (f *fixture) turn(req view.SendRequest) (evs []chat.Event, final chat.Event) {
 	f.t.Helper()
-	ch, err := f.app.Send(context.Background(), req)
+	return f.turnCtx(context.Background(), req)
+}
+
+// turnCtx is turn with a context of the caller's.
+func (f *fixture) turnCtx(ctx context.Context, req view.SendRequest) (evs []chat.Event, final chat.Event) {
+	f.t.Helper()
+	ch, err := f.sess.Send(ctx, req)
 	if err != nil {
 		f.t.Fatalf("Send: %v", err)
 	}
@@ -404,7 +419,7 @@ func startLongReply(t *testing.T) (f *fixture, c *chat.Conversation, work vault.
 	f.unlock()
 	c = f.create("")
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, err := f.app.Send(ctx, view.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
+	ch, err := f.sess.Send(ctx, view.SendRequest{ConversationID: c.ID, Prompt: "a long one", KeyID: work.ID})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

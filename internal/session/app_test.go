@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func TestConversationRoundTrips(t *testing.T) {
 	work := f.addKey("work", "sim-fast", nil)
 	f.unlock()
 
-	if list, err := f.app.Conversations(); err != nil || len(list) != 0 {
+	if list, err := f.sess.Conversations(); err != nil || len(list) != 0 {
 		t.Fatalf("Conversations of a new vault = %v, %v", list, err)
 	}
 	first := f.create("be brief")
@@ -34,7 +34,7 @@ func TestConversationRoundTrips(t *testing.T) {
 	second := f.create("")
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: second.ID, Prompt: "second conversation", KeyID: work.ID})))
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: first.ID, Prompt: "first conversation", KeyID: work.ID})))
-	list, err := f.app.Conversations()
+	list, err := f.sess.Conversations()
 	if err != nil || len(list) != 2 {
 		t.Fatalf("Conversations = %v, %v", list, err)
 	}
@@ -46,35 +46,35 @@ func TestConversationRoundTrips(t *testing.T) {
 	}
 
 	// Rename; a secret pasted into a title is masked.
-	if err := f.app.Rename(first.ID, "renamed "+f.secrets[0]); err != nil {
+	if err := f.sess.Rename(first.ID, "renamed "+f.secrets[0]); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.load(first.ID).Title; !strings.HasPrefix(got, "renamed sk-proj-…") {
 		t.Fatalf("title = %q", got)
 	}
-	list, err = f.app.Conversations()
+	list, err = f.sess.Conversations()
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.assertNoSecret("Conversations", list)
-	if err := f.app.Rename(first.ID, "   "); err == nil {
+	if err := f.sess.Rename(first.ID, "   "); err == nil {
 		t.Fatal("an empty title was accepted")
 	}
-	if err := f.app.Rename("20990101-000000-00000000", "x"); !errors.Is(err, store.ErrNotFound) {
+	if err := f.sess.Rename("20990101-000000-00000000", "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Rename of a missing conversation: %v", err)
 	}
 
 	// The new system prompt goes with the next turn; a secret in it is
 	// masked before it is stored or sent.
-	if err := f.app.SetSystemPrompt(first.ID, "use "+f.secrets[0]); err != nil {
+	if err := f.sess.SetSystemPrompt(first.ID, "use "+f.secrets[0]); err != nil {
 		t.Fatal(err)
 	}
 	f.assertNoSecret("system prompt", f.load(first.ID))
-	if _, err := f.app.AddNote(first.ID, "note with "+f.secrets[0]); err != nil {
+	if _, err := f.sess.AddNote(first.ID, "note with "+f.secrets[0]); err != nil {
 		t.Fatal(err)
 	}
 	f.assertNoSecret("note", f.load(first.ID))
-	if err := f.app.SetSystemPrompt(first.ID, "answer in French"); err != nil {
+	if err := f.sess.SetSystemPrompt(first.ID, "answer in French"); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.load(first.ID).SystemPrompt; got != "answer in French" {
@@ -82,7 +82,7 @@ func TestConversationRoundTrips(t *testing.T) {
 	}
 
 	// A note is stored as a note and never sent.
-	note, err := f.app.AddNote(first.ID, "switched to key work · sim-smart")
+	note, err := f.sess.AddNote(first.ID, "switched to key work · sim-smart")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,22 +113,22 @@ func TestConversationRoundTrips(t *testing.T) {
 	}
 
 	// Delete.
-	if err := f.app.Delete(second.ID); err != nil {
+	if err := f.sess.Delete(second.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.app.Load(second.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.sess.Load(second.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Load after Delete: %v", err)
 	}
-	if list, _ := f.app.Conversations(); len(list) != 1 || list[0].ID != first.ID {
+	if list, _ := f.sess.Conversations(); len(list) != 1 || list[0].ID != first.ID {
 		t.Fatalf("Conversations after Delete = %+v", list)
 	}
-	if err := f.app.Delete(second.ID); err == nil {
+	if err := f.sess.Delete(second.ID); err == nil {
 		t.Fatal("deleting twice succeeded")
 	}
-	if _, err := f.app.AddNote(second.ID, "x"); err == nil {
+	if _, err := f.sess.AddNote(second.ID, "x"); err == nil {
 		t.Fatal("AddNote to a deleted conversation succeeded")
 	}
-	if err := f.app.SetSystemPrompt("../escape", "x"); !errors.Is(err, store.ErrInvalidID) {
+	if err := f.sess.SetSystemPrompt("../escape", "x"); !errors.Is(err, store.ErrInvalidID) {
 		t.Fatalf("SetSystemPrompt with a path as ID: %v", err)
 	}
 }
@@ -141,14 +141,14 @@ func TestNoteIDsAreUnique(t *testing.T) {
 	cfg := f.config()
 	frozen := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	cfg.Now = func() time.Time { return frozen }
-	f.app = New(cfg)
+	f.sess = New(cfg)
 	f.unlock()
 	c := f.create("")
-	a, err := f.app.AddNote(c.ID, "one")
+	a, err := f.sess.AddNote(c.ID, "one")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := f.app.AddNote(c.ID, "two")
+	b, err := f.sess.AddNote(c.ID, "two")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,13 +208,13 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 
 	// An error return means nothing was saved.
 	n := len(f.load(c.ID).Messages)
-	if _, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "  ", KeyID: work.ID}); err == nil {
+	if _, err := f.sess.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "  ", KeyID: work.ID}); err == nil {
 		t.Fatal("an empty prompt was accepted")
 	}
-	if _, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: "nope"}); !errors.Is(err, vault.ErrKeyNotFound) {
+	if _, err := f.sess.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: "nope"}); !errors.Is(err, vault.ErrKeyNotFound) {
 		t.Fatalf("unknown key: %v", err)
 	}
-	if _, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: "20990101-000000-00000000", Prompt: "x", KeyID: work.ID}); err == nil {
+	if _, err := f.sess.Send(context.Background(), view.SendRequest{ConversationID: "20990101-000000-00000000", Prompt: "x", KeyID: work.ID}); err == nil {
 		t.Fatal("a missing conversation was accepted")
 	}
 	if got := len(f.load(c.ID).Messages); got != n {
@@ -273,7 +273,7 @@ func TestCancelWithoutReading(t *testing.T) {
 	})
 	cancel()
 	waitFor(t, "the canceled turn to be saved without a reader", func() bool {
-		got, err := f.app.Load(c.ID)
+		got, err := f.sess.Load(c.ID)
 		return err == nil && len(got.Messages) == 2
 	})
 	got := f.load(c.ID)
@@ -281,7 +281,7 @@ func TestCancelWithoutReading(t *testing.T) {
 		t.Fatalf("saved reply = %+v", got.Messages[1])
 	}
 	// The conversation lock was released: another turn runs.
-	next, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "next", KeyID: work.ID, Model: "sim-fast"})
+	next, err := f.sess.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "next", KeyID: work.ID, Model: "sim-fast"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestEditsDuringTurnAreKept(t *testing.T) {
 	work := f.addKey("work", "sim-fast", nil)
 	f.unlock()
 	c := f.create("old prompt")
-	ch, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})
+	ch, err := f.sess.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,9 +324,9 @@ func TestEditsDuringTurnAreKept(t *testing.T) {
 	var note chat.Message
 	var errs [3]error
 	wg.Add(3)
-	go func() { defer wg.Done(); note, errs[0] = f.app.AddNote(c.ID, "switched to key work · sim-smart") }()
-	go func() { defer wg.Done(); errs[1] = f.app.Rename(c.ID, "my title") }()
-	go func() { defer wg.Done(); errs[2] = f.app.SetSystemPrompt(c.ID, "new prompt") }()
+	go func() { defer wg.Done(); note, errs[0] = f.sess.AddNote(c.ID, "switched to key work · sim-smart") }()
+	go func() { defer wg.Done(); errs[1] = f.sess.Rename(c.ID, "my title") }()
+	go func() { defer wg.Done(); errs[2] = f.sess.SetSystemPrompt(c.ID, "new prompt") }()
 	var evs []chat.Event
 	for ev := range ch {
 		evs = append(evs, ev)

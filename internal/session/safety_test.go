@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func TestUnlockAgainDuringReplyKeepsTheReply(t *testing.T) {
 		t.Fatal("no delta first")
 	}
 	cancel()
-	if err := f.app.Unlock(nil); err != nil {
+	if err := f.sess.Unlock(nil); err != nil {
 		t.Fatal(err)
 	}
 	var warnings []string
@@ -41,12 +41,12 @@ func TestSendAfterLockAndLockTwice(t *testing.T) {
 	f.addKey("work", "sim-fast", nil)
 	f.unlock()
 	c := f.create("")
-	f.app.Lock()
-	f.app.Lock() // twice is harmless
-	if _, err := f.app.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "hi"}); err != vault.ErrLocked {
+	f.sess.Lock()
+	f.sess.Lock() // twice is harmless
+	if _, err := f.sess.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "hi"}); err != vault.ErrLocked {
 		t.Fatalf("Send after Lock: %v, want ErrLocked", err)
 	}
-	if _, err := f.app.AddNote(c.ID, "note"); err != vault.ErrLocked {
+	if _, err := f.sess.AddNote(c.ID, "note"); err != vault.ErrLocked {
 		t.Fatalf("AddNote after Lock: %v, want ErrLocked", err)
 	}
 	f.unlock()

@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"os"
@@ -22,14 +22,14 @@ func TestExportMarkdown(t *testing.T) {
 	mustDone(t, final)
 	f.assertNoSecret("events", evs)
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "now misbehave", KeyID: work.ID, Model: sim.FaultInject})))
-	if _, err := f.app.AddNote(c.ID, "a note for the record"); err != nil {
+	if _, err := f.sess.AddNote(c.ID, "a note for the record"); err != nil {
 		t.Fatal(err)
 	}
 	stored := f.load(c.ID)
 	f.assertNoSecret("stored conversation", stored)
 
 	path := filepath.Join(f.dir, "out.md")
-	written, err := f.app.Export(c.ID, "md", path, false)
+	written, err := f.sess.Export(c.ID, "md", path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestExportMarkdown(t *testing.T) {
 	}
 
 	// Never overwrite.
-	if _, err := f.app.Export(c.ID, "md", path, false); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := f.sess.Export(c.ID, "md", path, false); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("second export to the same path: %v", err)
 	}
 	if again, _ := os.ReadFile(path); string(again) != text {
@@ -76,17 +76,17 @@ func TestExportMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{other, link} {
-		if _, err := f.app.Export(c.ID, "md", p, false); err == nil {
+		if _, err := f.sess.Export(c.ID, "md", p, false); err == nil {
 			t.Errorf("export over %s succeeded", filepath.Base(p))
 		}
 	}
 	if b, _ := os.ReadFile(other); string(b) != "mine" {
 		t.Fatal("an export replaced someone's file")
 	}
-	if _, err := f.app.Export(c.ID, "md", filepath.Join(f.dir, "missing", "x.md"), false); err == nil {
+	if _, err := f.sess.Export(c.ID, "md", filepath.Join(f.dir, "missing", "x.md"), false); err == nil {
 		t.Fatal("export into a missing directory succeeded")
 	}
-	if _, err := f.app.Export("20990101-000000-00000000", "md", filepath.Join(f.dir, "none.md"), false); err == nil {
+	if _, err := f.sess.Export("20990101-000000-00000000", "md", filepath.Join(f.dir, "none.md"), false); err == nil {
 		t.Fatal("export of a missing conversation succeeded")
 	}
 	// No temporary files are left behind.
@@ -111,7 +111,7 @@ func TestExportExpandsHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("HOME", userHome)
-	written, err := f.app.Export(c.ID, "md", "~/chat.md", false)
+	written, err := f.sess.Export(c.ID, "md", "~/chat.md", false)
 	if err != nil {
 		t.Fatal(err)
 	}

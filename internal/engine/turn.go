@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/models"
+	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
+	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/tokens"
+	"github.com/vaultchat/vaultchat/internal/usage"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+// turn is one running Send, owned by its goroutine.
+type turn struct {
+	e        *Engine
+	conv     *chat.Conversation // the turn's view: without what it replaces
+	replaced []chat.Message
+	key      vault.Key
+	model    string
+}
+
+// run performs the turn and always ends with exactly one Done or Failed.
+func (t *turn) run(ctx context.Context, out chan chat.Event) {
+	e := t.e
+	start := e.cfg.Now()
+	if final := t.refusal(ctx, start, out); final != nil {
+		t.finish(ctx, "", start, final, false, out)
+		return
+	}
+	window, _ := models.ContextWindow(t.model)
+	msgs, trimmed := store.ContextMessages(t.conv, window, func(m chat.Message) int {
+		return tokens.CountMessage(t.model, m)
+	})
+	if trimmed > 0 {
+		forward(ctx, out, chat.Trimmed{Turns: trimmed})
+	}
+	client, err := e.client(t.key)
+	if err != nil {
+		final := chat.Failed{Err: &chat.Error{Class: chat.ErrOther, Message: e.cfg.Redactor().String(err.Error())}}
+		t.finish(ctx, "", start, final, false, out)
+		return
+	}
+	var text strings.Builder
+	var final chat.Event
+	for ev := range client.Stream(ctx, provider.Request{Model: t.model, Messages: msgs}, e.cfg.Stream) {
+		switch ev := ev.(type) {
+		case chat.Delta:
+			text.WriteString(ev.Text)
+			forward(ctx, out, ev)
+		case chat.Done, chat.Failed:
+			final = ev
+		default:
+			forward(ctx, out, ev)
+		}
+	}
+	t.finish(ctx, text.String(), start, final, true, out)
+}
+
+// refusal checks the key's policy before anything is sent: the model must
+// be allowed and no hard budget spent. It returns the Failed event of a
+// refusal, or nil after passing on the budgets' warnings.
+func (t *turn) refusal(ctx context.Context, now time.Time, out chan chat.Event) chat.Event {
+	key, model := t.key, t.model
+	if !key.AllowsModel(model) {
+		return chat.Failed{Err: &chat.Error{
+			Class:   chat.ErrModelNotAllowed,
+			Message: fmt.Sprintf("key %s is not allowed to use model %s", key.Name, model),
+			Hint:    fmt.Sprintf("allowed: %s; pick one of them or run \"vaultchat keys edit %s --allow-model %s\"", strings.Join(key.AllowedModels, ", "), key.Name, model),
+		}}
+	}
+	verdict := t.e.cfg.Accounts.Budget(key, now)
+	if verdict.Refuse != nil {
+		return chat.Failed{Err: verdict.Refuse}
+	}
+	for _, w := range verdict.Warnings {
+		forward(ctx, out, chat.Warning{Text: w})
+	}
+	return nil
+}
+
+// finish stores the reply (complete or not), records usage when a
+// request was made and sends the final event with the stored message.
+// The reply is added to the conversation as stored now, and what the turn
+// replaces is removed from it only when the reply is complete.
+func (t *turn) finish(ctx context.Context, text string, start time.Time, final chat.Event, requested bool, out chan chat.Event) {
+	e, key, model := t.e, t.key, t.model
+	turn := &chat.Turn{KeyID: key.ID, KeyName: key.Name, Model: model}
+	var failed *chat.Failed
+	switch ev := final.(type) {
+	case chat.Done:
+		turn.Usage, turn.FinishReason, turn.Duration = ev.Usage, ev.FinishReason, ev.Duration
+	case chat.Failed:
+		failed = &ev
+		turn.Usage, turn.Duration = ev.Usage, ev.Duration
+		turn.Incomplete = true
+		turn.Error = ev.Err
+		turn.IncompleteReason = string(ev.Err.Class)
+		if ev.Err.Class == chat.ErrCanceled {
+			turn.IncompleteReason = "canceled"
+		}
+	default:
+		failed = &chat.Failed{Err: &chat.Error{Class: chat.ErrOther, Message: "the reply ended without a result"}}
+		turn.Incomplete, turn.IncompleteReason, turn.Error = true, "no result", failed.Err
+	}
+	if turn.Duration == 0 {
+		turn.Duration = e.cfg.Now().Sub(start)
+	}
+	if cost, ok := e.cfg.Prices.Cost(model, turn.Usage); ok {
+		turn.CostUSD = &cost
+	}
+	stored, saveErr := t.save(text, turn, failed == nil)
+	// A turn canceled before its request went out spent nothing and is
+	// not a request; the provider reports no usage only then (a request
+	// canceled in flight gets an estimate).
+	canceledBeforeSending := failed != nil && failed.Err.Class == chat.ErrCanceled && text == "" && turn.Usage.Total() == 0
+	if requested && !canceledBeforeSending {
+		entry := usage.Entry{KeyID: key.ID, Model: model, Time: e.cfg.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: failed != nil}
+		saveErr = errors.Join(saveErr, e.cfg.Accounts.Record(key, entry))
+	}
+	if saveErr != nil {
+		// The reply is still shown; the user must know it was not kept.
+		forward(ctx, out, chat.Warning{Text: "could not save: " + e.cfg.Redactor().String(saveErr.Error())})
+	}
+	var ev chat.Event
+	if failed != nil {
+		failed.Message = stored
+		failed.KeyID = key.ID
+		ev = *failed
+	} else {
+		done := final.(chat.Done)
+		done.Message = stored
+		ev = done
+	}
+	if e.cfg.Finished != nil {
+		e.cfg.Finished(key.ID, ev)
+	}
+	forwardFinal(ctx, out, ev)
+}
+
+// save adds the reply to the conversation (removing what it replaces when
+// it is complete) and returns the stored message; a failed turn without
+// text stores nothing.
+func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message, error) {
+	if text == "" && !complete {
+		return nil, nil
+	}
+	e := t.e
+	msg := chat.Message{ID: newMessageID(), Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
+	_, err := e.cfg.Conversations.Update(t.conv.ID, func(c *chat.Conversation) error {
+		if complete {
+			c.Messages = without(c.Messages, t.replaced)
+		}
+		c.Messages = append(c.Messages, msg)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted by another process during the turn: keep the turn
+		// rather than drop the reply.
+		t.conv.Messages = append(t.conv.Messages, msg)
+		err = e.cfg.Conversations.Save(t.conv)
+	}
+	return &msg, err
+}
+
+// forward sends ev, waiting for the reader until ctx is canceled; after
+// that it drops ev when the channel is full: the reader may have gone.
+func forward(ctx context.Context, out chan chat.Event, ev chat.Event) {
+	select {
+	case out <- ev:
+	case <-ctx.Done():
+		select {
+		case out <- ev:
+		default:
+		}
+	}
+}
+
+// forwardFinal sends the turn's Done or Failed. Once ctx is canceled it
+// never blocks: it drops what the reader has not taken to make room.
+func forwardFinal(ctx context.Context, out chan chat.Event, ev chat.Event) {
+	select {
+	case out <- ev:
+		return
+	case <-ctx.Done():
+	}
+	for {
+		select {
+		case out <- ev:
+			return
+		default:
+		}
+		select {
+		case <-out:
+		default:
+		}
+	}
+}

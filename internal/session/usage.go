@@ -1,0 +1,172 @@
+package session
+
+import (
+	"sort"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
+	"github.com/vaultchat/vaultchat/internal/models"
+	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/tokens"
+	"github.com/vaultchat/vaultchat/internal/usage"
+	"github.com/vaultchat/vaultchat/internal/view"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+// Usage returns the side pane's snapshot for a key (ID or name) and
+// conversation ("" before the first message). The key's totals come from
+// the ledger, so a key unknown to the vault (a deleted one) shows what it
+// spent; keyID "" sums every key. The conversation's row is its totals
+// (chat.Conversation.Totals), the figures the lists and exports show.
+func (s *Session) Usage(keyID, conversationID string) view.Usage {
+	h, err := s.open()
+	if err != nil {
+		return view.Usage{}
+	}
+	now := s.cfg.Now()
+	key, kerr := h.vault.Key(keyID)
+	if kerr == nil {
+		keyID = key.ID
+	} else {
+		key = vault.Key{ID: keyID}
+	}
+	l := h.ledger
+	out := view.Usage{
+		Today:    total(l.Today(keyID, now)),
+		Month:    total(l.Month(keyID, now)),
+		Lifetime: total(l.Lifetime(keyID)),
+	}
+	for _, d := range l.Daily(keyID, 14, now) {
+		out.Daily = append(out.Daily, view.Day{Day: d.Date, Tokens: d.Usage.Total(), CostUSD: d.CostUSD, Estimated: d.Usage.Estimated})
+	}
+	if kerr == nil {
+		for _, st := range h.Budget(key, now).States {
+			out.Budgets = append(out.Budgets, view.Budget{Name: st.Name, Spent: st.Spent, Limit: st.Limit, USD: st.Unit == "USD", Hard: st.Hard, ResetsAt: st.ResetAt})
+		}
+	}
+	h.mu.Lock()
+	out.RateLimits = h.limits[keyID]
+	h.mu.Unlock()
+	var conv *chat.Conversation
+	if conversationID != "" {
+		if c, err := h.convs.Load(conversationID); err == nil {
+			conv = c
+			t := c.Totals()
+			out.Conversation = view.Total{Tokens: t.Usage.Total(), Estimated: t.Usage.Estimated, Cost: t.Cost()}
+		}
+	}
+	// The model the next turn would use, for the context meter.
+	model := resolveModel(conv, key, "")
+	out.ContextWindow, _ = models.ContextWindow(model)
+	if conv != nil && out.ContextWindow > 0 {
+		// Only with a known window: it bounds how much is counted.
+		msgs, _ := store.ContextMessages(conv, out.ContextWindow, func(m chat.Message) int { return tokens.CountMessage(model, m) })
+		out.ContextUsed = tokens.CountMessages(model, msgs)
+		out.ContextEstimated = true
+	}
+	return out
+}
+
+// UsageQuery selects what a usage report sums.
+type UsageQuery struct {
+	// By groups the lines: "key" (the default), "model" or "day".
+	By string
+	// Key limits the report to one key (name or ID); "" means all.
+	Key string
+	// From and To bound the UTC days counted: those overlapping
+	// [From, To). A zero end is open.
+	From, To time.Time
+}
+
+// UsageLine is one line of a usage report.
+type UsageLine struct {
+	// Group is the key's name ("ID (removed)" for a key no longer in the
+	// vault), the model, or the day ("2026-11-26").
+	Group    string
+	Requests int64
+	Errors   int64
+	Usage    chat.Usage
+	// EstimatedTokens counts the tokens counted locally; Unpriced the
+	// requests that spent tokens at an unknown price.
+	EstimatedTokens int64
+	Unpriced        int64
+	// Cost is the figure to show, by the rule every face follows.
+	Cost figures.Cost
+}
+
+// UsageReport sums the usage ledger by key, model or day, and returns the
+// lines (days without usage left out; keys sorted by name) and their
+// total.
+func (s *Session) UsageReport(q UsageQuery) (lines []UsageLine, sum UsageLine, err error) {
+	h, err := s.open()
+	if err != nil {
+		return nil, UsageLine{}, err
+	}
+	keyID := ""
+	if q.Key != "" {
+		k, err := h.vault.Key(q.Key)
+		if err != nil {
+			return nil, UsageLine{}, err
+		}
+		keyID = k.ID
+	}
+	l := h.ledger
+	var all usage.Totals
+	add := func(group string, t usage.Totals) {
+		lines = append(lines, usageLine(group, t))
+		all = all.Add(t)
+	}
+	switch q.By {
+	case "day":
+		for _, d := range l.ByDay(keyID, q.From, q.To) {
+			if d.Requests > 0 {
+				add(d.Day, d.Totals)
+			}
+		}
+	case "model":
+		for _, g := range l.ByModel(keyID, q.From, q.To) {
+			add(g.Name, g.Totals)
+		}
+	default:
+		names := map[string]string{}
+		for _, k := range h.vault.Keys() {
+			names[k.ID] = k.Name
+		}
+		for _, g := range l.ByKey(q.From, q.To) {
+			if keyID != "" && g.Name != keyID {
+				continue
+			}
+			name, ok := names[g.Name]
+			if !ok {
+				name = g.Name + " (removed)"
+			}
+			add(name, g.Totals)
+		}
+		// The ledger sorts by key ID, which is random; people look for
+		// names.
+		sort.SliceStable(lines, func(i, j int) bool { return lines[i].Group < lines[j].Group })
+	}
+	return lines, usageLine("total", all), nil
+}
+
+func usageLine(group string, t usage.Totals) UsageLine {
+	return UsageLine{
+		Group: group, Requests: t.Requests, Errors: t.Errors, Usage: t.Usage,
+		EstimatedTokens: t.EstimatedTokens, Unpriced: t.Unpriced, Cost: t.Cost(),
+	}
+}
+
+// RecordUsage records a request made outside a turn (the demo's history),
+// priced by the session's price table.
+func (s *Session) RecordUsage(keyID, model string, at time.Time, u chat.Usage) error {
+	h, err := s.open()
+	if err != nil {
+		return err
+	}
+	e := usage.Entry{KeyID: keyID, Model: model, Time: at, Usage: u}
+	if cost, ok := s.prices.Cost(model, u); ok {
+		e.CostUSD = &cost
+	}
+	return h.ledger.Record(e)
+}
