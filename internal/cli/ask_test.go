@@ -13,32 +13,10 @@ import (
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/ui/markdown"
 	"github.com/vaultchat/vaultchat/vault"
 )
-
-// simServer starts the simulator on 127.0.0.1 for one test.
-func simServer(t testing.TB, opts sim.Options) (*sim.Server, string) {
-	t.Helper()
-	s := sim.New(opts)
-	url, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s, url
-}
-
-// chatRequests returns the chat completion requests the simulator got.
-func chatRequests(s *sim.Server) []sim.Request {
-	var out []sim.Request
-	for _, r := range s.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			out = append(out, r)
-		}
-	}
-	return out
-}
 
 // addSimKey adds a key for the simulator at url (default model sim-fast
 // unless flags say otherwise) and returns its secret.
@@ -119,7 +97,7 @@ func (e *env) load(id string) *chat.Conversation {
 }
 
 func TestAskPromptSources(t *testing.T) {
-	s, url := simServer(t, sim.Options{})
+	s, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url)
 	diff := "diff --git a/x.go b/x.go\n+func x() {}\n"
@@ -139,7 +117,7 @@ func TestAskPromptSources(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res := e.mustRun(tty{stdin: c.stdin, stdinTTY: c.stdinTTY}, append([]string{"ask"}, c.args...)...)
-			reqs := chatRequests(s)
+			reqs := testkit.ChatRequests(s)
 			msgs := reqs[len(reqs)-1].Messages
 			if last := msgs[len(msgs)-1]; last.Role != "user" || last.Content != c.sent {
 				t.Errorf("sent %q; want %q", last.Content, c.sent)
@@ -150,19 +128,19 @@ func TestAskPromptSources(t *testing.T) {
 			}
 		})
 	}
-	before := len(chatRequests(s))
+	before := len(testkit.ChatRequests(s))
 	for _, args := range [][]string{{"ask"}, {"ask", "  "}} {
 		res := e.run(tty{stdin: " \n"}, args...)
 		wantCode(t, res, 2)
 		wantContains(t, "stderr", res.stderr, "vaultchat: error: nothing to ask")
 	}
-	if n := len(chatRequests(s)); n != before {
+	if n := len(testkit.ChatRequests(s)); n != before {
 		t.Errorf("an empty prompt sent %d requests", n-before)
 	}
 }
 
 func TestAskJSON(t *testing.T) {
-	s, url := simServer(t, sim.Options{})
+	s, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("work", url, "--model", "gpt-4o-mini")
 	got := e.askJSON(tty{}, "hello", "json")
@@ -187,13 +165,13 @@ func TestAskJSON(t *testing.T) {
 	if last.Content != got.Reply || last.Turn == nil || last.Turn.Usage != got.Usage || last.Turn.KeyName != "work" {
 		t.Errorf("stored reply differs from the printed one: %+v", last.Turn)
 	}
-	if n := len(chatRequests(s)); n != 1 {
+	if n := len(testkit.ChatRequests(s)); n != 1 {
 		t.Errorf("%d requests; want 1", n)
 	}
 }
 
 func TestAskContinue(t *testing.T) {
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url)
 
@@ -233,7 +211,7 @@ func TestAskContinue(t *testing.T) {
 }
 
 func TestAskNoSave(t *testing.T) {
-	s, url := simServer(t, sim.Options{})
+	s, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url)
 	e.mustRun(tty{}, "ask", "keep this one")
@@ -258,20 +236,20 @@ func TestAskNoSave(t *testing.T) {
 	if u.Total.Requests != 2 {
 		t.Errorf("ledger holds %d requests; want 2 (--no-save still records usage)", u.Total.Requests)
 	}
-	n := len(chatRequests(s))
+	n := len(testkit.ChatRequests(s))
 	res := e.run(tty{}, "ask", "--no-save", "--continue", "hi")
 	wantCode(t, res, 2)
-	if len(chatRequests(s)) != n {
+	if len(testkit.ChatRequests(s)) != n {
 		t.Error("a refused ask sent a request")
 	}
 }
 
 func TestAskSystemPrompt(t *testing.T) {
-	s, url := simServer(t, sim.Options{})
+	s, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url)
 	got := e.askJSON(tty{}, "--system", "Answer like a pirate.", "hello")
-	msgs := chatRequests(s)[0].Messages
+	msgs := testkit.ChatRequests(s)[0].Messages
 	if len(msgs) != 2 || msgs[0].Role != "system" || msgs[0].Content != "Answer like a pirate." {
 		t.Errorf("request messages %+v; want the system prompt first", msgs)
 	}
@@ -280,13 +258,13 @@ func TestAskSystemPrompt(t *testing.T) {
 	wantCode(t, res, 2)
 	// The system prompt stays with the conversation.
 	e.askJSON(tty{}, "--continue", "again")
-	if msgs := chatRequests(s)[1].Messages; msgs[0].Role != "system" || len(msgs) != 4 {
+	if msgs := testkit.ChatRequests(s)[1].Messages; msgs[0].Role != "system" || len(msgs) != 4 {
 		t.Errorf("turn 2 sent %+v; want the system prompt and three messages", msgs)
 	}
 }
 
 func TestAskFailures(t *testing.T) {
-	s, url := simServer(t, sim.Options{})
+	s, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.writeConfig("max_retries = 0\n")
 	e.addSimKey("a", url)
@@ -308,14 +286,14 @@ func TestAskFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before, files := len(chatRequests(s)), len(e.conversationFiles())
+			before, files := len(testkit.ChatRequests(s)), len(e.conversationFiles())
 			res := e.run(tty{}, append([]string{"ask"}, append(c.args, "hello")...)...)
 			wantCode(t, res, 1)
 			if !strings.HasPrefix(res.stderr, "vaultchat: error: ") {
 				t.Errorf("stderr does not start with the error:\n%s", res.stderr)
 			}
 			wantContains(t, "stderr", res.stderr, c.stderr...)
-			if sent := len(chatRequests(s)) - before; sent != map[bool]int{true: 1, false: 0}[c.sent] {
+			if sent := len(testkit.ChatRequests(s)) - before; sent != map[bool]int{true: 1, false: 0}[c.sent] {
 				t.Errorf("%d requests reached the simulator", sent)
 			}
 			// The prompt is kept (a retry can continue it) unless the
@@ -332,17 +310,17 @@ func TestAskFailures(t *testing.T) {
 
 	// A hard budget refuses once it is spent, before sending.
 	e.mustRun(tty{}, "ask", "--key", "capped", "spend the budget")
-	before := len(chatRequests(s))
+	before := len(testkit.ChatRequests(s))
 	res := e.run(tty{}, "ask", "--key", "capped", "one more")
 	wantCode(t, res, 1)
 	wantContains(t, "stderr", res.stderr, "monthly token budget of key capped is used up", "hint: wait for the reset")
-	if len(chatRequests(s)) != before {
+	if len(testkit.ChatRequests(s)) != before {
 		t.Error("a request over the hard budget reached the simulator")
 	}
 }
 
 func TestAskPartialReplyKept(t *testing.T) {
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url, "--model", "sim-disconnect")
 	for _, terminal := range []bool{false, true} {
@@ -385,7 +363,7 @@ func checkTerminalSafe(t *testing.T, what, out string) {
 }
 
 func TestAskTerminalRendersMarkdown(t *testing.T) {
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url)
 
@@ -446,7 +424,7 @@ func TestAskTerminalRendersMarkdown(t *testing.T) {
 }
 
 func TestAskTerminalStyle(t *testing.T) {
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url)
 	dark := e.runTerm(tty{}, "ask", "style")
@@ -472,7 +450,7 @@ func TestAskTerminalStyle(t *testing.T) {
 }
 
 func TestAskInjectionNeverReachesTerminal(t *testing.T) {
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url, "--model", "sim-inject")
 	for _, mode := range []string{"terminal", "raw", "pipe", "json"} {
@@ -505,7 +483,7 @@ func TestAskInjectionNeverReachesTerminal(t *testing.T) {
 }
 
 func TestAskNeverPrintsTheKey(t *testing.T) {
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.writeConfig("max_retries = 0\n")
 	secret := e.addSimKey("a", url)
@@ -576,7 +554,7 @@ func renderedWhole(reply string) string {
 // are printed as soon as they are complete, and the whole output is the
 // reply rendered at once.
 func TestMarkdownReplyAppendOnly(t *testing.T) {
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.addSimKey("a", url)
 	reply := e.askJSON(tty{}, "split me").Reply

@@ -20,6 +20,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/internal/tokens"
 )
 
@@ -32,23 +33,18 @@ func binaryVault(tb testing.TB, url string) []string {
 		tb.Skip("process tests run on Linux")
 	}
 	dir := tb.TempDir()
-	idPath, _ := writeIdentity(tb, dir)
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + dir,
-		"TMPDIR=" + dir,
+	idPath, _ := testkit.IdentityFile(tb, dir)
+	env := append(testkit.Env(tb, dir),
 		"TERM=xterm-256color",
-		"XDG_DATA_HOME=" + filepath.Join(dir, "data"),
-		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
-		"VAULTCHAT_HOME=" + filepath.Join(dir, "home"),
-		"VAULTCHAT_IDENTITY=" + idPath,
-	}
+		"VAULTCHAT_HOME="+filepath.Join(dir, "home"),
+		"VAULTCHAT_IDENTITY="+idPath,
+	)
 	for _, step := range []struct {
 		stdin string
 		args  []string
 	}{
 		{"", []string{"init", "--identity", idPath}},
-		{fakeSecret(tb), []string{"keys", "add", "sim", "--provider", "openai-compatible", "--base-url", url, "--model", "sim-fast"}},
+		{testkit.Canary(tb), []string{"keys", "add", "sim", "--provider", "openai-compatible", "--base-url", url, "--model", "sim-fast"}},
 	} {
 		cmd := binaryCommand(env, step.args...)
 		cmd.Stdin = strings.NewReader(step.stdin)
@@ -113,7 +109,7 @@ func widest(out string) int {
 }
 
 func TestProcessAskTerminal(t *testing.T) {
-	s, url := simServer(t, sim.Options{})
+	s, url := testkit.Sim(t, sim.Options{})
 	env := binaryVault(t, url)
 	ask := func(args ...string) *exec.Cmd {
 		cmd := binaryCommand(env, append([]string{"ask", "--no-save"}, args...)...)
@@ -162,7 +158,7 @@ func TestProcessAskTerminal(t *testing.T) {
 	if strings.Contains(stdout.String(), "\x1b") {
 		t.Error("piped reply holds escape sequences")
 	}
-	reqs := chatRequests(s)
+	reqs := testkit.ChatRequests(s)
 	if msgs := reqs[len(reqs)-1].Messages; msgs[len(msgs)-1].Content != "review this\n\ndiff --git a/x b/x\n+added" {
 		t.Errorf("sent %q", msgs[len(msgs)-1].Content)
 	}
@@ -179,7 +175,7 @@ func TestProcessAskTerminal(t *testing.T) {
 // (about 20,000 tokens of the same). The tokens/op metric is the reply's
 // completion tokens as the simulator counts them.
 func BenchmarkAskTerminal(b *testing.B) {
-	_, url := simServer(b, sim.Options{})
+	_, url := testkit.Sim(b, sim.Options{})
 	env := binaryVault(b, url)
 	cases := []struct {
 		name, model string
@@ -263,7 +259,7 @@ func simReply(tb testing.TB, url, model string) string {
 // cut after the part where it reaches 2,000 tokens (counted with the
 // gpt-4o tokenizer), so both sizes have the same mix of Markdown.
 func BenchmarkMarkdownReply(b *testing.B) {
-	_, url := simServer(b, sim.Options{})
+	_, url := testkit.Sim(b, sim.Options{})
 	huge := simReply(b, url, "sim-huge")
 	short := huge
 	for i := strings.Index(huge, "\n## Part "); i >= 0; {

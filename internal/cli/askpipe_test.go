@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // TestProcessAskClosedStdoutKeepsTheReply is "vaultchat ask … | head -1":
 // the reader goes away mid-reply. The process must not die of SIGPIPE
 // before saving; it stops the turn and keeps what arrived.
 func TestProcessAskClosedStdoutKeepsTheReply(t *testing.T) {
-	_, url := simServer(t, sim.Options{ChunkDelay: time.Millisecond})
+	_, url := testkit.Sim(t, sim.Options{ChunkDelay: time.Millisecond})
 	env := binaryVault(t, url)
 	cmd := binaryCommand(env, "ask", "--model", sim.FaultHuge, "a long answer please")
 	out, err := cmd.StdoutPipe()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -140,7 +141,7 @@ func TestExitCodesAndErrorFormat(t *testing.T) {
 		{"bad edit fails before unlocking", tty{}, []string{"--identity", "/nonexistent", "keys", "edit", "work", "--expires", "soon"}, 2, `vaultchat: error: --expires "soon"`, ""},
 		{"bad generation", tty{}, []string{"vault", "restore", "latest"}, 2, "not a number", ""},
 		{"unknown key", tty{}, []string{"keys", "show", "nope"}, 1, `"nope": no such key`, `"vaultchat keys list"`},
-		{"duplicate key", tty{stdin: fakeSecret(t)}, []string{"keys", "add", "work"}, 1, "already exists", "keys rename"},
+		{"duplicate key", tty{stdin: testkit.Canary(t)}, []string{"keys", "add", "work"}, 1, "already exists", "keys rename"},
 		{"empty stdin", tty{}, []string{"keys", "add", "new"}, 1, "the key from stdin: empty secret", "pipe the key on stdin"},
 		{"secret with spaces", tty{stdin: "sk-a b"}, []string{"keys", "add", "new"}, 1, "control or space characters", "one line"},
 		{"unset env var", tty{}, []string{"keys", "add", "new", "--from-env", "NOT_SET_ANYWHERE"}, 2, "NOT_SET_ANYWHERE is not set", ""},
@@ -197,7 +198,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestErrorsAreRedactedAndSanitized(t *testing.T) {
-	secret := fakeSecret(t)
+	secret := testkit.Canary(t)
 	var b strings.Builder
 	printError(&b, withHint(fmt.Errorf("server said %s \x1b[31mred\x1b[0m.", secret), "Try again."), nil)
 	out := b.String()
@@ -268,7 +269,7 @@ func TestPaths(t *testing.T) {
 	})
 	t.Run("the identity file is overridable", func(t *testing.T) {
 		e := newVault(t)
-		otherID, _ := writeIdentity(t, t.TempDir())
+		otherID, _ := testkit.IdentityFile(t, t.TempDir())
 		res := e.run(tty{}, "--identity", otherID, "keys", "list")
 		wantCode(t, res, 1)
 		wantContains(t, "stderr", res.stderr, "identity does not match the vault", "--identity FILE")

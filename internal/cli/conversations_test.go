@@ -7,11 +7,12 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 func TestConversationsCommands(t *testing.T) {
 	e := newVault(t)
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e.addSimKey("work", url)
 	first := e.askJSON(tty{}, "first topic")
 	second := e.askJSON(tty{}, "second topic")

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // wantErrorLines fails the test unless every stderr line has the shape
@@ -41,7 +42,7 @@ func wantErrorLines(t *testing.T, what, stderr string) {
 // and the documented exit code.
 func TestDocsBadInput(t *testing.T) {
 	e := newVault(t)
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e.addSimKey("work", url)
 	convID := e.askJSON(tty{}, "first topic").ConversationID
 
@@ -119,7 +120,7 @@ func TestDocsBadInput(t *testing.T) {
 // and declining a removal is not an error.
 func TestDocsConversationsCommands(t *testing.T) {
 	e := newVault(t)
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e.addSimKey("work", url)
 	id := e.askJSON(tty{}, "first topic").ConversationID
 
@@ -153,7 +154,7 @@ func TestDocsConversationsCommands(t *testing.T) {
 // must not split it into two recipients.
 func TestDocsExportEncryptToSSHComment(t *testing.T) {
 	e := newVault(t)
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e.addSimKey("work", url)
 	e.askJSON(tty{}, "a secret topic")
 

@@ -15,6 +15,7 @@ import (
 	"filippo.io/age/armor"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/internal/transcript"
 )
 
@@ -30,10 +31,10 @@ type exportFixture struct {
 
 func newExportFixture(t *testing.T) *exportFixture {
 	t.Helper()
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	secret := e.addSimKey("work", url)
-	stray := fakeSecret(t) // key-shaped, but not in the vault
+	stray := testkit.Canary(t) // key-shaped, but not in the vault
 	f := &exportFixture{e: e, canaries: []string{secret, stray, strings.TrimPrefix(secret, "sk-proj-"), strings.TrimPrefix(stray, "sk-proj-")}}
 	f.first = e.askJSON(tty{}, "Keys: mine is "+secret+" and a stray one "+stray).ConversationID
 	// The simulator echoes the Authorization header into the reply.

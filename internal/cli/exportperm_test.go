@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // TestExportForceLeavesAPrivateFile: replacing a world-readable file with
 // --force must not keep its mode; an export holds the whole conversation.
 func TestExportForceLeavesAPrivateFile(t *testing.T) {
 	e := newVault(t)
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e.addSimKey("work", url)
 	e.askJSON(tty{}, "private words")
 	path := filepath.Join(t.TempDir(), "chat.md")

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,34 +11,9 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
-
-// fakeSecret returns a random key-shaped secret made at test time; no
-// real-looking key is stored in the repository.
-func fakeSecret(t testing.TB) string {
-	t.Helper()
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return "sk-proj-CANARY" + hex.EncodeToString(b)
-}
-
-// writeIdentity writes a fresh X25519 age identity to a temp file and
-// returns its path and the identity. Identity-file vaults skip scrypt, so
-// tests stay fast.
-func writeIdentity(t testing.TB, dir string) (string, *age.X25519Identity) {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "identity.txt")
-	if err := os.WriteFile(path, []byte("# test identity\n"+id.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path, id
-}
 
 // tty is a fake terminal for one Main call.
 type tty struct {
@@ -75,7 +48,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	idPath, id := writeIdentity(t, dir)
+	idPath, id := testkit.IdentityFile(t, dir)
 	e := &env{
 		t: t, dir: dir, home: filepath.Join(dir, "home"), identity: idPath, id: id,
 		vars: map[string]string{
@@ -157,7 +130,7 @@ func (e *env) mustRun(tm tty, args ...string) result {
 // secret.
 func (e *env) addKey(name string, flags ...string) string {
 	e.t.Helper()
-	secret := fakeSecret(e.t)
+	secret := testkit.Canary(e.t)
 	e.mustRun(tty{stdin: secret + "\n"}, append([]string{"keys", "add", name}, flags...)...)
 	return secret
 }

@@ -15,6 +15,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/vaultchat/vaultchat/internal/redact"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -79,7 +80,7 @@ func TestKeysAddSources(t *testing.T) {
 	e := newVault(t)
 
 	t.Run("piped stdin, trimmed", func(t *testing.T) {
-		secret := fakeSecret(t)
+		secret := testkit.Canary(t)
 		res := e.mustRun(tty{stdin: "  " + secret + "\r\n"}, "keys", "add", "piped")
 		if got := e.key("piped").Secret.Reveal(); got != secret {
 			t.Errorf("stored secret differs from the piped one")
@@ -87,7 +88,7 @@ func TestKeysAddSources(t *testing.T) {
 		wantContains(t, "stdout", res.stdout, "added key piped", redact.Mask(secret))
 	})
 	t.Run("hidden prompt on a terminal", func(t *testing.T) {
-		secret := fakeSecret(t)
+		secret := testkit.Canary(t)
 		res := e.mustRun(tty{stdinTTY: true, secrets: []string{secret}}, "keys", "add", "typed")
 		if len(res.prompts) != 1 || !strings.Contains(res.prompts[0], "typed") {
 			t.Errorf("prompts = %q; want one naming the key", res.prompts)
@@ -97,7 +98,7 @@ func TestKeysAddSources(t *testing.T) {
 		}
 	})
 	t.Run("from an environment variable", func(t *testing.T) {
-		secret := fakeSecret(t)
+		secret := testkit.Canary(t)
 		e.vars["MY_KEY"] = secret
 		defer delete(e.vars, "MY_KEY")
 		e.mustRun(tty{stdinTTY: true}, "keys", "add", "fromenv", "--from-env", "MY_KEY")
@@ -215,7 +216,7 @@ func TestKeysRoundTrip(t *testing.T) {
 
 	// rotate: same ID, new secret, rotation date, old secret gone from
 	// the vault and from every backup.
-	s4 := fakeSecret(t)
+	s4 := testkit.Canary(t)
 	res = e.mustRun(tty{stdin: s4}, "keys", "rotate", "job")
 	wantContains(t, "stdout", res.stdout, redact.Mask(s4), redact.Mask(s1))
 	rk := e.key("job")
@@ -285,12 +286,12 @@ func TestKeysRotateFromPrompt(t *testing.T) {
 	old := e.addKey("a")
 	res := e.mustRun(tty{stdinTTY: true, secrets: []string{old}}, "keys", "rotate", "a")
 	wantContains(t, "stderr", res.stderr, "the same as the old one")
-	next := fakeSecret(t)
+	next := testkit.Canary(t)
 	e.mustRun(tty{stdinTTY: true, secrets: []string{next}}, "keys", "rotate", "a")
 	if e.key("a").Secret.Reveal() != next {
 		t.Error("rotate from the prompt did not store the new secret")
 	}
-	res = e.run(tty{stdin: fakeSecret(t)}, "keys", "rotate", "missing")
+	res = e.run(tty{stdin: testkit.Canary(t)}, "keys", "rotate", "missing")
 	wantCode(t, res, 1)
 }
 
@@ -299,7 +300,7 @@ func TestKeysListFlags(t *testing.T) {
 	e.addKey("old")
 	e.addKey("expired", "--expires", "2001-02-03")
 	e.addKey("fresh")
-	e.mustRun(tty{stdin: fakeSecret(t)}, "keys", "rotate", "fresh")
+	e.mustRun(tty{stdin: testkit.Canary(t)}, "keys", "rotate", "fresh")
 
 	// 100 days from now, "old" and "expired" are past the default 90
 	// days; "fresh" was rotated today but that is 100 days ago then too.
@@ -356,7 +357,7 @@ func TestKeysListEmpty(t *testing.T) {
 func TestMultiLineNoteStaysInItsCell(t *testing.T) {
 	e := newVault(t)
 	e.addKey("a", "--note", "line one\nline two\tcol")
-	res := e.run(tty{stdin: fakeSecret(t)}, "keys", "add", "b", "--note", "bell \x07")
+	res := e.run(tty{stdin: testkit.Canary(t)}, "keys", "add", "b", "--note", "bell \x07")
 	wantCode(t, res, 1)
 	wantContains(t, "stderr", res.stderr, "control characters")
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // These tests use real passphrase vaults: scrypt at logN 18 costs about a
@@ -34,7 +36,7 @@ func TestPassphraseVaultLifecycle(t *testing.T) {
 
 	// Unlock through VAULTCHAT_PASSPHRASE_FILE, and add a key.
 	e.vars[envPassphraseFile] = pass
-	secret := fakeSecret(t)
+	secret := testkit.Canary(t)
 	e.mustRun(tty{noTerminal: true, stdin: secret}, "keys", "add", "work")
 	delete(e.vars, envPassphraseFile)
 

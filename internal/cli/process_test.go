@@ -21,6 +21,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -68,21 +69,8 @@ func newBinEnv(t *testing.T) *binEnv {
 	}
 	dir := t.TempDir()
 	b := &binEnv{t: t, dir: dir, home: filepath.Join(dir, "home")}
-	b.identity, b.id = writeIdentity(t, dir)
-	for _, d := range []string{"tmp", "user", "data", "config", "cache"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b.env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + filepath.Join(dir, "user"),
-		"TMPDIR=" + filepath.Join(dir, "tmp"),
-		"XDG_DATA_HOME=" + filepath.Join(dir, "data"),
-		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
-		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"),
-		"VAULTCHAT_HOME=" + b.home,
-	}
+	b.identity, b.id = testkit.IdentityFile(t, dir)
+	b.env = append(testkit.Env(t, dir), "VAULTCHAT_HOME="+b.home)
 	return b
 }
 
@@ -149,7 +137,7 @@ func TestProcessConcurrentAdds(t *testing.T) {
 	secrets := make(map[string]string)
 	for w := range workers {
 		for i := range perWorker {
-			secrets[fmt.Sprintf("w%d-key%02d", w, i)] = fakeSecret(t)
+			secrets[fmt.Sprintf("w%d-key%02d", w, i)] = testkit.Canary(t)
 		}
 	}
 	var wg sync.WaitGroup
@@ -193,7 +181,7 @@ func TestProcessConcurrentAdds(t *testing.T) {
 func TestProcessExecEnvironment(t *testing.T) {
 	b := newBinEnv(t)
 	b.init()
-	secret := fakeSecret(t)
+	secret := testkit.Canary(t)
 	b.mustRun(secret, "keys", "add", "work")
 
 	// The child sees the key.
@@ -232,7 +220,7 @@ func TestProcessExecEnvironment(t *testing.T) {
 func TestProcessExecForwardsSignals(t *testing.T) {
 	b := newBinEnv(t)
 	b.init()
-	b.mustRun(fakeSecret(t), "keys", "add", "work")
+	b.mustRun(testkit.Canary(t), "keys", "add", "work")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			script := fmt.Sprintf(`trap 'echo got-signal; exit 42' %s; echo ready; while :; do sleep 0.05; done`, strings.TrimPrefix(sigName(sig), "SIG"))
@@ -287,9 +275,9 @@ func TestProcessPermissionsUnderUmask000(t *testing.T) {
 		}
 	}
 	underUmask("", "init", "--identity", b.identity)
-	underUmask(fakeSecret(t), "keys", "add", "a")
-	underUmask(fakeSecret(t), "keys", "add", "b")
-	underUmask(fakeSecret(t), "keys", "rotate", "a")
+	underUmask(testkit.Canary(t), "keys", "add", "a")
+	underUmask(testkit.Canary(t), "keys", "add", "b")
+	underUmask(testkit.Canary(t), "keys", "rotate", "a")
 	underUmask("", "keys", "rm", "b", "--yes")
 	underUmask("", "exec", "a", "--", "true")
 
@@ -330,7 +318,7 @@ func TestProcessKeysCheck(t *testing.T) {
 		{"f", deadURL(t), "unreachable"},
 	}
 	for _, f := range fixtures {
-		b.mustRun(fakeSecret(t), "keys", "add", f.name, "--provider", "openai-compatible", "--base-url", f.url)
+		b.mustRun(testkit.Canary(t), "keys", "add", f.name, "--provider", "openai-compatible", "--base-url", f.url)
 	}
 	res := b.run("", "keys", "check")
 	if res.code != 1 {
@@ -352,8 +340,8 @@ func TestProcessKeysCheck(t *testing.T) {
 
 func TestProcessLeakCanary(t *testing.T) {
 	b := newBinEnv(t)
-	canary := fakeSecret(t)
-	canary2 := fakeSecret(t)
+	canary := testkit.Canary(t)
+	canary2 := testkit.Canary(t)
 	canaries := []string{canary, canary2, strings.TrimPrefix(canary, "sk-proj-CANARY"), strings.TrimPrefix(canary2, "sk-proj-CANARY")}
 
 	// A careless provider that echoes the key in its errors, one that

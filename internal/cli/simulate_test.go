@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 func TestProcessSimulate(t *testing.T) {
@@ -53,7 +55,7 @@ func TestProcessSimulate(t *testing.T) {
 
 	// The key added the way the simulator suggests works with ask.
 	b.init()
-	b.mustRun(fakeSecret(t), "keys", "add", "sim", "--provider", "openai-compatible", "--base-url", url, "--model", "sim-fast")
+	b.mustRun(testkit.Canary(t), "keys", "add", "sim", "--provider", "openai-compatible", "--base-url", url, "--model", "sim-fast")
 	res := b.mustRun("", "ask", "hello simulator")
 	wantContains(t, "ask", res.stdout, "Simulated reply to turn 1", `"hello simulator"`)
 

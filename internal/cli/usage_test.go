@@ -9,6 +9,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // usageJSON is the output of "usage --json".
@@ -75,7 +76,7 @@ func (s spent) check(t *testing.T, row usageRow) {
 }
 
 func TestUsage(t *testing.T) {
-	_, url := simServer(t, sim.Options{})
+	_, url := testkit.Sim(t, sim.Options{})
 	e := newVault(t)
 	e.writeConfig("max_retries = 0\n")
 	e.addSimKey("work", url, "--model", "gpt-4o-mini")

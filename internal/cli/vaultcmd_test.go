@@ -11,6 +11,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/gofrs/flock"
+
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 func TestVaultRestoreAfterCorruption(t *testing.T) {
@@ -112,7 +114,7 @@ func TestVaultInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	res := e.run(tty{stdin: fakeSecret(t)}, "keys", "add", "a")
+	res := e.run(tty{stdin: testkit.Canary(t)}, "keys", "add", "a")
 	wantCode(t, res, 1)
 	wantContains(t, "stderr", res.stderr, "vaultchat: error: vault in use by another vaultchat", "try again")
 }

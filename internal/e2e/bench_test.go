@@ -2,12 +2,10 @@ package e2e
 
 import (
 	"bufio"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/charmbracelet/x/vt"
 	"github.com/creack/pty"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -242,60 +240,15 @@ type benchHome struct {
 
 func newBenchHome(b *testing.B) *benchHome {
 	b.Helper()
-	dir := b.TempDir()
-	h := &benchHome{home: filepath.Join(dir, "vault"), identity: filepath.Join(dir, "identity.txt")}
-	for _, d := range []string{"user", "tmp", "config", "data", "state", "cache"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
-			b.Fatal(err)
-		}
-	}
-	h.env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + filepath.Join(dir, "user"),
-		"TMPDIR=" + filepath.Join(dir, "tmp"),
-		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
-		"XDG_DATA_HOME=" + filepath.Join(dir, "data"),
-		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
-		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"),
-		"TERM=xterm-256color",
-		"LANG=C.UTF-8",
-	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(h.identity, []byte(id.String()+"\n"), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	v, err := vault.Init(h.home, vault.Options{IdentityFile: h.identity})
-	if err != nil {
-		b.Fatalf("create the vault: %v", err)
-	}
-	defer v.Close()
-	err = v.Update(func(tx *vault.Tx) error {
-		for _, name := range benchKeys {
-			// Fake keys made now; nothing is ever sent with them (the
-			// port is closed and the benchmarks send no message).
-			secret, err := vault.NewSecret(canaryPrefix + rand.Text())
-			if err != nil {
-				return err
-			}
-			k, err := tx.Add(vault.Key{
-				Name:         name,
-				Provider:     vault.ProviderOpenAICompatible,
-				BaseURL:      "http://127.0.0.1:9/v1",
-				DefaultModel: "gpt-4o-mini",
-				Secret:       secret,
-			})
-			if err != nil {
-				return err
-			}
-			h.keys = append(h.keys, k)
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatalf("add keys: %v", err)
+	th := testkit.NewHome(b)
+	h := &benchHome{home: th.Dir, identity: th.Identity}
+	h.env = append(testkit.Env(b, th.Root), "TERM=xterm-256color", "LANG=C.UTF-8")
+	v := th.Open(b)
+	for _, name := range benchKeys {
+		// Fake keys made now; nothing is ever sent with them (the port
+		// is closed and the benchmarks send no message).
+		k, _ := testkit.AddKey(b, v, vault.Key{Name: name, BaseURL: "http://127.0.0.1:9/v1", DefaultModel: "gpt-4o-mini"})
+		h.keys = append(h.keys, k)
 	}
 	return h
 }

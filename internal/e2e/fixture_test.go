@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -16,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // Terminal size of most scenarios: wide enough that the usage pane shows
@@ -27,10 +24,6 @@ const (
 	termW = 120
 	termH = 40
 )
-
-// canaryPrefix starts every fake API key; the rest is 32 random hex
-// digits.
-const canaryPrefix = "sk-proj-CANARY"
 
 // leakWindow is how many consecutive characters of a key's random part
 // count as a leak.
@@ -57,22 +50,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{t: t, dir: dir, home: filepath.Join(dir, "vault")}
-	for _, d := range []string{"user", "tmp", "config", "data", "state", "cache"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + filepath.Join(dir, "user"),
-		"TMPDIR=" + filepath.Join(dir, "tmp"),
-		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
-		"XDG_DATA_HOME=" + filepath.Join(dir, "data"),
-		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
-		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"),
-		"TERM=xterm-256color",
-		"LANG=C.UTF-8",
-	}
+	f.env = append(testkit.Env(t, dir), "TERM=xterm-256color", "LANG=C.UTF-8")
 	// Registered first, so it runs last: after the terminals have stopped.
 	t.Cleanup(f.checkNoLeaks)
 	return f
@@ -83,19 +61,13 @@ func newFixture(t *testing.T) *fixture {
 // accepts any key; tests read its request log to see which one was used.
 func (f *fixture) startSim(chunkDelay time.Duration) (*sim.Server, string) {
 	f.t.Helper()
-	s := sim.New(sim.Options{ChunkDelay: chunkDelay})
-	url, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { s.Close() })
-	return s, url
+	return testkit.Sim(f.t, sim.Options{ChunkDelay: chunkDelay})
 }
 
 // newSecret returns a fresh fake API key and remembers it for the leak
 // check.
 func (f *fixture) newSecret() string {
-	s := canaryPrefix + randomHex(f.t, 16)
+	s := testkit.Canary(f.t)
 	f.mu.Lock()
 	f.secrets = append(f.secrets, s)
 	f.mu.Unlock()
@@ -127,7 +99,7 @@ func (f *fixture) vaultchat(stdin string, args ...string) string {
 // the passphrase. Commands given passFile() unlock it without a prompt.
 func (f *fixture) passphraseVault() string {
 	f.t.Helper()
-	pass := "correct horse battery staple " + randomHex(f.t, 4)
+	pass := "correct horse battery staple " + testkit.RandomHex(f.t, 4)
 	if err := os.WriteFile(f.passFile(), []byte(pass+"\n"), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
@@ -141,14 +113,7 @@ func (f *fixture) passFile() string { return filepath.Join(f.dir, "passphrase.tx
 // app starts without an unlock screen and without the passphrase's KDF.
 func (f *fixture) identityVault() {
 	f.t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	file := filepath.Join(f.dir, "identity.txt")
-	if err := os.WriteFile(file, []byte(id.String()+"\n"), 0o600); err != nil {
-		f.t.Fatal(err)
-	}
+	file, _ := testkit.IdentityFile(f.t, f.dir)
 	f.vaultchat("", "--identity", file, "init")
 }
 
@@ -228,7 +193,7 @@ func (f *fixture) checkNoLeaks() {
 		// Any 12 characters of the random part: a truncated column
 		// leaks as surely as the whole key. (The masked form shows the
 		// last four.)
-		random := strings.TrimPrefix(s, canaryPrefix)
+		random := strings.TrimPrefix(s, testkit.CanaryPrefix)
 		for _, b := range blobs {
 			for i := 0; i+leakWindow <= len(random); i++ {
 				if bytes.Contains(b.data, []byte(random[i:i+leakWindow])) {
@@ -238,15 +203,6 @@ func (f *fixture) checkNoLeaks() {
 			}
 		}
 	}
-}
-
-// randomHex returns n random bytes in hex.
-func randomHex(t *testing.T, n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 type blob struct {

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/internal/usage"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -53,7 +52,7 @@ func (a *accounts) recorded() int {
 	return len(a.records)
 }
 
-// bench is an engine on a simulator whose key uses model, with a
+// rig is an engine on a simulator whose key uses model, with a
 // conversation to send to.
 type rig struct {
 	engine   *Engine
@@ -67,15 +66,8 @@ type rig struct {
 
 func newRig(t *testing.T, simOpts sim.Options, model string) *rig {
 	t.Helper()
-	s := sim.New(simOpts)
-	url, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	var b [16]byte
-	rand.Read(b[:])
-	secret, err := vault.NewSecret("sk-proj-CANARY" + hex.EncodeToString(b[:]))
+	_, url := testkit.Sim(t, simOpts)
+	secret, err := vault.NewSecret(testkit.Canary(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -94,7 +95,7 @@ func TestConversationRoundTrips(t *testing.T) {
 		t.Fatalf("stored last message = %+v, want the note", last)
 	}
 	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: first.ID, Prompt: "after the note", KeyID: work.ID, Model: "sim-smart"})))
-	reqs := chatRequests(f.sim)
+	reqs := testkit.ChatRequests(f.sim)
 	sent := reqs[len(reqs)-1]
 	if sent.Messages[0].Role != "system" || sent.Messages[0].Content != "answer in French" {
 		t.Fatalf("first message sent = %+v, want the new system prompt", sent.Messages[0])
@@ -185,7 +186,7 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 	if len(got.Messages) != 2 || got.Messages[0].Content != "hello there" || got.Messages[1].Turn.Model != "sim-smart" {
 		t.Fatalf("after Regenerate: %+v", got.Messages)
 	}
-	if last := chatRequests(f.sim); last[len(last)-1].Messages[0].Content != "hello there" || len(last[len(last)-1].Messages) != 1 {
+	if last := testkit.ChatRequests(f.sim); last[len(last)-1].Messages[0].Content != "hello there" || len(last[len(last)-1].Messages) != 1 {
 		t.Fatalf("Regenerate sent %+v", last[len(last)-1].Messages)
 	}
 
@@ -197,12 +198,12 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 	}
 
 	// A refusal is a Failed event, not an error, and nothing is sent.
-	before := len(chatRequests(f.sim))
+	before := len(testkit.ChatRequests(f.sim))
 	fl := mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "refused", KeyID: work.ID, Model: "gpt-4o"})), chat.ErrModelNotAllowed)
 	if fl.Message != nil || fl.Err.Hint == "" {
 		t.Fatalf("refusal = %+v", fl)
 	}
-	if after := len(chatRequests(f.sim)); after != before {
+	if after := len(testkit.ChatRequests(f.sim)); after != before {
 		t.Fatal("a refused turn reached the server")
 	}
 
@@ -245,7 +246,7 @@ func TestCancelKeepsPartialReply(t *testing.T) {
 		t.Fatalf("stored conversation = %+v", got.Messages)
 	}
 	waitFor(t, "the simulator to see the request canceled", func() bool {
-		reqs := chatRequests(f.sim)
+		reqs := testkit.ChatRequests(f.sim)
 		return reqs[len(reqs)-1].Outcome == "canceled"
 	})
 	// The conversation is free for the next turn.
@@ -268,7 +269,7 @@ func TestCancelWithoutReading(t *testing.T) {
 	// is full: this channel's, and the engine's behind it. With one delta
 	// per chunk or so, a few hundred chunks are far more than both hold.
 	waitFor(t, "the buffers to fill", func() bool {
-		reqs := chatRequests(f.sim)
+		reqs := testkit.ChatRequests(f.sim)
 		return len(ch) == cap(ch) && reqs[len(reqs)-1].Chunks >= 300
 	})
 	cancel()

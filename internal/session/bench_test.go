@@ -2,15 +2,13 @@ package session
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -20,37 +18,16 @@ import (
 // conversation whose reply each iteration regenerates.
 func benchTurns(b *testing.B) (*Session, view.SendRequest) {
 	b.Helper()
-	dir := b.TempDir()
-	id, err := age.GenerateX25519Identity()
+	h := testkit.NewHome(b)
+	v, err := vault.Open(h.Dir, h.Options())
 	if err != nil {
 		b.Fatal(err)
 	}
-	idFile := filepath.Join(dir, "id.txt")
-	if err := os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	home := filepath.Join(dir, "home")
-	v, err := vault.Init(home, vault.Options{IdentityFile: idFile})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := sim.New(sim.Options{})
-	url, err := s.Start("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	secret, _ := vault.NewSecret("sk-bench-0123456789abcdef0123")
-	var key vault.Key
-	if err := v.Update(func(tx *vault.Tx) error {
-		key, err = tx.Add(vault.Key{Name: "bench", Provider: vault.ProviderOpenAICompatible, BaseURL: url, DefaultModel: sim.FaultHuge, Secret: secret})
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
+	_, url := testkit.Sim(b, sim.Options{})
+	key, _ := testkit.AddKey(b, v, vault.Key{Name: "bench", BaseURL: url, DefaultModel: sim.FaultHuge})
 	// A 1 ms coalescing window makes many deltas, so the cost of each
 	// hop shows.
-	a, err := Open(Config{Home: home, Stream: provider.Options{Coalesce: time.Millisecond}}, v)
+	a, err := Open(Config{Home: h.Dir, Stream: provider.Options{Coalesce: time.Millisecond}}, v)
 	if err != nil {
 		b.Fatal(err)
 	}

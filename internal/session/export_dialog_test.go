@@ -167,7 +167,7 @@ func TestExportOverwrite(t *testing.T) {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case "chat.txt", "target.txt", "link.txt", "home", "id.txt":
+		case "chat.txt", "target.txt", "link.txt", "home", "identity.txt":
 		default:
 			t.Errorf("stray file %s after exports", e.Name())
 		}

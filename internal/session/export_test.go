@@ -92,7 +92,7 @@ func TestExportMarkdown(t *testing.T) {
 	// No temporary files are left behind.
 	entries, _ := os.ReadDir(f.dir)
 	for _, e := range entries {
-		if name := e.Name(); name != "out.md" && name != "other.md" && name != "link.md" && name != "home" && name != "id.txt" {
+		if name := e.Name(); name != "out.md" && name != "other.md" && name != "link.md" && name != "home" && name != "identity.txt" {
 			t.Errorf("stray file %s after exports", name)
 		}
 	}

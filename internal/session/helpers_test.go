@@ -2,29 +2,23 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
 // fixture is an identity-file vault in a temp dir, a simulator on
-// 127.0.0.1 and an App over them. The test's own vault handle (f.vault)
+// 127.0.0.1 and a Session over them. The test's own vault handle (f.vault)
 // plays "another vaultchat process": keys are added through it, and the
-// App sees them once it unlocks.
+// session sees them once it unlocks.
 type fixture struct {
 	t       *testing.T
 	dir     string // the test's temp dir; the vault home is inside
@@ -37,79 +31,33 @@ type fixture struct {
 	secrets []string
 }
 
-// canary returns a fresh fake key that is easy to grep for.
-func canary(t *testing.T) string {
-	t.Helper()
-	var b [20]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return "sk-proj-CANARY" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
-}
-
-// fastStream makes turns fast: tiny coalescing window, no real sleeps
-// between retries.
-func fastStream() provider.Options {
-	return provider.Options{
-		Coalesce: time.Millisecond,
-		Sleep:    func(context.Context, time.Duration) error { return nil },
-	}
-}
-
 // newFixture makes the vault and the simulator; call unlock after adding
 // keys. Before the temp dir is removed it checks that no file under it
 // holds a secret in clear.
 func newFixture(t *testing.T, simOpts sim.Options) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	f := &fixture{t: t, dir: dir, home: filepath.Join(dir, "home"), idFile: filepath.Join(dir, "id.txt")}
+	h := testkit.NewHome(t)
+	f := &fixture{t: t, dir: h.Root, home: h.Dir, idFile: h.Identity, vault: h.Open(t)}
 	t.Cleanup(func() { f.assertNoSecretOnDisk() })
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(f.idFile, []byte(id.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f.vault, err = vault.Init(f.home, vault.Options{IdentityFile: f.idFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.vault.Close)
-	f.sim = sim.New(simOpts)
-	f.url, err = f.sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.sim.Close() })
+	f.sim, f.url = testkit.Sim(t, simOpts)
 	f.sess = New(f.config())
 	return f
 }
 
 func (f *fixture) config() Config {
-	return Config{Home: f.home, Stream: fastStream()}
+	return Config{Home: f.home, Stream: testkit.FastStream()}
 }
 
-// addKey adds a key through the test's own vault handle.
+// addKey adds a key on the simulator through the test's own vault
+// handle.
 func (f *fixture) addKey(name, model string, edit func(*vault.Key)) vault.Key {
 	f.t.Helper()
-	secret := canary(f.t)
-	f.secrets = append(f.secrets, secret)
-	s, err := vault.NewSecret(secret)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	k := vault.Key{Name: name, Provider: vault.ProviderOpenAICompatible, BaseURL: f.url, DefaultModel: model, Secret: s}
+	k := vault.Key{Name: name, BaseURL: f.url, DefaultModel: model}
 	if edit != nil {
 		edit(&k)
 	}
-	var added vault.Key
-	if err := f.vault.Update(func(tx *vault.Tx) error {
-		added, err = tx.Add(k)
-		return err
-	}); err != nil {
-		f.t.Fatal(err)
-	}
+	added, secret := testkit.AddKey(f.t, f.vault, k)
+	f.secrets = append(f.secrets, secret)
 	return added
 }
 
@@ -262,17 +210,6 @@ func mustFail(t *testing.T, ev chat.Event, class chat.ErrorClass) chat.Failed {
 	return fl
 }
 
-// chatRequests returns the simulator's chat completion requests.
-func chatRequests(s *sim.Server) []sim.Request {
-	var out []sim.Request
-	for _, r := range s.Requests() {
-		if strings.HasSuffix(r.Path, "/chat/completions") {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // modelRequests counts the simulator's model list requests.
 func modelRequests(s *sim.Server) int {
 	n := 0
@@ -317,81 +254,15 @@ func (f *fixture) leaks(s string) bool {
 // and fails if any file holds a secret in clear.
 func (f *fixture) assertNoSecretOnDisk() {
 	f.t.Helper()
-	assertNoSecretOnDisk(f.t, f.dir, f.secrets...)
+	testkit.AssertNoSecretOnDisk(f.t, f.dir, f.secrets...)
 }
 
-// assertNoSecretOnDisk fails if a file under dir holds one of secrets or
-// the canary marker.
-func assertNoSecretOnDisk(t *testing.T, dir string, secrets ...string) {
+// sameFiles fails if dir differs from the snapshot before, naming the
+// files.
+func sameFiles(t *testing.T, before testkit.Snapshot, dir string) {
 	t.Helper()
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		leak := strings.Contains(string(b), "CANARY")
-		for _, s := range secrets {
-			leak = leak || strings.Contains(string(b), s)
-		}
-		if leak {
-			t.Errorf("%s holds a secret in clear", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Errorf("walk %s: %v", dir, err)
-	}
-}
-
-// snapshot returns the name, mode and bytes of every file under dir.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		if d.IsDir() {
-			out[rel] = info.Mode().String()
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		out[rel] = info.Mode().String() + " " + string(b)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// sameFiles fails if two snapshots differ, naming the files.
-func sameFiles(t *testing.T, before, after map[string]string) {
-	t.Helper()
-	for name, b := range before {
-		a, ok := after[name]
-		switch {
-		case !ok:
-			t.Errorf("%s was removed", name)
-		case a != b:
-			t.Errorf("%s changed", name)
-		}
-	}
-	for name := range after {
-		if _, ok := before[name]; !ok {
-			t.Errorf("%s was created", name)
-		}
+	if diff := before.Diff(testkit.TakeSnapshot(t, dir)); len(diff) > 0 {
+		t.Errorf("files changed: %s", strings.Join(diff, ", "))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/gofrs/flock"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -48,7 +49,7 @@ func TestPassphraseVault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := canary(t)
+	secret := testkit.Canary(t)
 	s, _ := vault.NewSecret(secret)
 	if err := v.Update(func(tx *vault.Tx) error {
 		_, err := tx.Add(vault.Key{Name: "work", Provider: vault.ProviderOpenAICompatible, BaseURL: "http://127.0.0.1:1/v1", Secret: s})
@@ -58,11 +59,11 @@ func TestPassphraseVault(t *testing.T) {
 	}
 	v.Close()
 
-	a := New(Config{Home: home, Stream: fastStream()})
+	a := New(Config{Home: home, Stream: testkit.FastStream()})
 	if !a.NeedsPassphrase() {
 		t.Fatal("a passphrase vault says it needs no passphrase")
 	}
-	before := snapshot(t, home)
+	before := testkit.TakeSnapshot(t, home)
 	err = a.Unlock([]byte("wrong horse"))
 	if err == nil {
 		t.Fatal("wrong passphrase unlocked the vault")
@@ -73,7 +74,7 @@ func TestPassphraseVault(t *testing.T) {
 	if strings.Contains(err.Error(), "wrong horse") || strings.Contains(err.Error(), "CANARY") {
 		t.Fatalf("error shows a secret: %v", err)
 	}
-	sameFiles(t, before, snapshot(t, home))
+	sameFiles(t, before, home)
 	if keys := a.Keys(); keys != nil {
 		t.Fatalf("a failed unlock left keys visible: %+v", keys)
 	}
@@ -100,7 +101,7 @@ func TestPassphraseVault(t *testing.T) {
 		t.Fatal("a nil error classified as a failure")
 	}
 	a.Lock()
-	assertNoSecretOnDisk(t, dir, secret, pass)
+	testkit.AssertNoSecretOnDisk(t, dir, secret, pass)
 }
 
 func vaultMask(secret string) string {
@@ -120,7 +121,7 @@ func TestUnlockWhileAnotherProcessHoldsTheVault(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("take the vault lock: %t %v", ok, err)
 	}
-	before := snapshot(t, f.home)
+	before := testkit.TakeSnapshot(t, f.home)
 	err = f.sess.Unlock(nil)
 	if err == nil {
 		l.Unlock()
@@ -129,7 +130,7 @@ func TestUnlockWhileAnotherProcessHoldsTheVault(t *testing.T) {
 	if !f.sess.IsInUse(err) || f.sess.IsWrongPassphrase(err) {
 		t.Fatalf("IsInUse = %t, IsWrongPassphrase = %t for %v", f.sess.IsInUse(err), f.sess.IsWrongPassphrase(err), err)
 	}
-	sameFiles(t, before, snapshot(t, f.home))
+	sameFiles(t, before, f.home)
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
 	}

@@ -3,58 +3,24 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/vault"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
-// testHome is a vault home in a temp dir with an X25519 identity file, so
-// opening it costs no scrypt.
-type testHome struct {
-	dir  string
-	opts vault.Options
-}
+// testHome is a vault home (testkit.Home) with the store's paths.
+type testHome struct{ testkit.Home }
 
-func newHome(tb testing.TB) testHome {
-	tb.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	idPath := filepath.Join(tb.TempDir(), "identity.txt")
-	if err := os.WriteFile(idPath, []byte(id.String()+"\n"), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	dir := filepath.Join(tb.TempDir(), "home")
-	v, err := vault.Init(dir, vault.Options{IdentityFile: idPath})
-	if err != nil {
-		tb.Fatalf("vault.Init: %v", err)
-	}
-	v.Close()
-	return testHome{dir: dir, opts: vault.Options{IdentityFile: idPath}}
-}
-
-// open opens a new handle on the home, as another process would.
-func (h testHome) open(tb testing.TB) *vault.Vault {
-	tb.Helper()
-	v, err := vault.Open(h.dir, h.opts)
-	if err != nil {
-		tb.Fatalf("vault.Open: %v", err)
-	}
-	tb.Cleanup(v.Close)
-	return v
-}
+func newHome(tb testing.TB) testHome { return testHome{testkit.NewHome(tb)} }
 
 // store returns a Store on a new vault handle whose clock is clock.
 func (h testHome) store(tb testing.TB, clock *fakeClock) *Store {
 	tb.Helper()
-	s := New(h.open(tb))
+	s := New(h.Open(tb))
 	if clock != nil {
 		s.now = clock.Now
 	}
@@ -62,7 +28,7 @@ func (h testHome) store(tb testing.TB, clock *fakeClock) *Store {
 }
 
 func (h testHome) convPath(id string) string {
-	return filepath.Join(h.dir, "conversations", id+".age")
+	return filepath.Join(h.Dir, "conversations", id+".age")
 }
 
 // fakeClock returns base, then base plus one minute per call.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -78,7 +79,7 @@ func TestFileIsEncryptedAndPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"c1.age", "index.age", "store.lock"} {
-		path := filepath.Join(h.dir, "conversations", name)
+		path := filepath.Join(h.Dir, "conversations", name)
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +95,7 @@ func TestFileIsEncryptedAndPrivate(t *testing.T) {
 			t.Errorf("%s holds plaintext", name)
 		}
 	}
-	fi, err := os.Stat(filepath.Join(h.dir, "conversations"))
+	fi, err := os.Stat(filepath.Join(h.Dir, "conversations"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,14 +132,14 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 				t.Fatal(err)
 			}
 			b[len(b)-20] ^= 0x40
-			writeRaw(t, path, b)
+			testkit.WriteRaw(t, path, b)
 		}, vault.ErrCorrupted},
 		{"truncated", func(t *testing.T, h testHome, v *vault.Vault, path string) {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeRaw(t, path, b[:len(b)/2])
+			testkit.WriteRaw(t, path, b[:len(b)/2])
 		}, vault.ErrCorrupted},
 		{"not json", func(t *testing.T, h testHome, v *vault.Vault, path string) {
 			if err := v.WriteFile("conversations/c1.age", []byte("{not json")); err != nil {
@@ -152,7 +153,7 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 		}, ErrUnsupported},
 		{"other identity", func(t *testing.T, h testHome, v *vault.Vault, path string) {
 			other := newHome(t)
-			ov := other.open(t)
+			ov := other.Open(t)
 			if err := ov.WriteFile("conversations/c1.age", []byte(`{"schema":1,"conversation":{"id":"c1"}}`)); err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +161,7 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeRaw(t, path, b)
+			testkit.WriteRaw(t, path, b)
 		}, vault.ErrWrongIdentity},
 		{"too large", func(t *testing.T, h testHome, v *vault.Vault, path string) {
 			// A sparse file: refused on its size before any decrypting.
@@ -172,7 +173,7 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHome(t)
-			v := h.open(t)
+			v := h.Open(t)
 			s := New(v)
 			c := sampleConversation("c1")
 			if err := s.Save(c); err != nil {
@@ -180,7 +181,7 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 			}
 			path := h.convPath("c1")
 			tt.damage(t, h, v, path)
-			before := fileState(t, path)
+			before := testkit.FileState(t, path)
 
 			for _, st := range []*Store{s, h.store(t, nil)} {
 				_, err := st.Load("c1")
@@ -191,7 +192,7 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 				if !errors.Is(err, ErrUnreadable) || !errors.Is(err, tt.cause) {
 					t.Fatalf("Save over a damaged file: %v, want ErrUnreadable and %v", err, tt.cause)
 				}
-				if after := fileState(t, path); after != before {
+				if after := testkit.FileState(t, path); after != before {
 					t.Fatal("the damaged file was changed")
 				}
 			}
@@ -213,37 +214,6 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 			}
 		})
 	}
-}
-
-// writeRaw replaces path's bytes in place and moves its modification time,
-// as a disk error or another program would.
-func writeRaw(t *testing.T, path string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	future := time.Now().Add(time.Hour)
-	if err := os.Chtimes(path, future, future); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// fileState describes a file's content (by size and a hash-free sample)
-// and modification time.
-func fileState(t *testing.T, path string) string {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, _ := f.Read(head)
-	return fmt.Sprintf("%d %d %x", fi.Size(), fi.ModTime().UnixNano(), head[:n])
 }
 
 func TestSaveAfterOtherWriter(t *testing.T) {
@@ -461,12 +431,12 @@ func TestIndexRepairs(t *testing.T) {
 		damage func(t *testing.T, h testHome, v *vault.Vault)
 	}{
 		{"missing", func(t *testing.T, h testHome, v *vault.Vault) {
-			if err := os.Remove(filepath.Join(h.dir, "conversations", "index.age")); err != nil {
+			if err := os.Remove(filepath.Join(h.Dir, "conversations", "index.age")); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{"garbage", func(t *testing.T, h testHome, v *vault.Vault) {
-			writeRaw(t, filepath.Join(h.dir, "conversations", "index.age"), []byte("garbage"))
+			testkit.WriteRaw(t, filepath.Join(h.Dir, "conversations", "index.age"), []byte("garbage"))
 		}},
 		{"bad json", func(t *testing.T, h testHome, v *vault.Vault) {
 			if err := v.WriteFile("conversations/index.age", []byte("[")); err != nil {
@@ -487,7 +457,7 @@ func TestIndexRepairs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHome(t)
-			v := h.open(t)
+			v := h.Open(t)
 			s := New(v)
 			s.now = newClock().Now
 			for _, id := range []string{"x1", "x2", "x3"} {
@@ -563,9 +533,10 @@ func TestSummarizeSkipsNotesAndCountsUnknownCost(t *testing.T) {
 	if sum.Messages != 6 {
 		t.Errorf("Messages = %d, want 6 (the note is not counted)", sum.Messages)
 	}
-	// A failed turn with no tokens and no cost does not make the cost
-	// unknown: nothing was spent on it.
+	// A failed turn with no text, no tokens and no cost does not make
+	// the cost a lower bound: nothing was spent on it.
 	c.Messages[4].Turn.Usage = chat.Usage{}
+	c.Messages[4].Content = ""
 	if got := Summarize(c).Totals; got.UnpricedTurns != 0 || got.Cost().LowerBound {
 		t.Errorf("a free failed turn made the cost a lower bound: %+v", got)
 	}
@@ -584,7 +555,7 @@ func TestListRemovesStaleTempFiles(t *testing.T) {
 	if err := s.Save(sampleConversation("c1")); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(h.dir, "conversations")
+	dir := filepath.Join(h.Dir, "conversations")
 	stale := filepath.Join(dir, ".c1.age123456789")
 	keep := filepath.Join(dir, ".notes")
 	for _, p := range []string{stale, keep} {

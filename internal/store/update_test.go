@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 func TestUpdateKeepsTheOtherWritersMessages(t *testing.T) {
@@ -57,7 +58,7 @@ func TestUpdateWritesNothingOnError(t *testing.T) {
 	if err := s.Save(sampleConversation("c1")); err != nil {
 		t.Fatal(err)
 	}
-	before := fileState(t, h.convPath("c1"))
+	before := testkit.FileState(t, h.convPath("c1"))
 	boom := errors.New("boom")
 	if _, err := s.Update("c1", func(c *chat.Conversation) error {
 		c.Title = "changed"
@@ -65,7 +66,7 @@ func TestUpdateWritesNothingOnError(t *testing.T) {
 	}); err != boom {
 		t.Fatalf("err = %v, want the change's error as is", err)
 	}
-	if fileState(t, h.convPath("c1")) != before {
+	if testkit.FileState(t, h.convPath("c1")) != before {
 		t.Fatal("a failed change was written")
 	}
 	if _, err := s.Update("nope", func(*chat.Conversation) error { return nil }); !errors.Is(err, ErrNotFound) {
@@ -83,12 +84,12 @@ func TestUpdateWritesNothingOnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	b[len(b)-20] ^= 0x40
-	writeRaw(t, h.convPath("c1"), b)
-	damaged := fileState(t, h.convPath("c1"))
+	testkit.WriteRaw(t, h.convPath("c1"), b)
+	damaged := testkit.FileState(t, h.convPath("c1"))
 	if _, err := s.Update("c1", func(*chat.Conversation) error { return nil }); !errors.Is(err, ErrUnreadable) {
 		t.Fatalf("damaged: err = %v, want ErrUnreadable", err)
 	}
-	if fileState(t, h.convPath("c1")) != damaged {
+	if testkit.FileState(t, h.convPath("c1")) != damaged {
 		t.Fatal("a damaged file was overwritten")
 	}
 }

@@ -40,7 +40,7 @@ func seedYear(tb testing.TB, f Files, keys, models int) {
 // encode, encrypt, fsync and rename.
 func BenchmarkRecord(b *testing.B) {
 	h := newHome(b)
-	v := h.open(b)
+	v := h.Open(b)
 	seedYear(b, v, 10, 5)
 	l, err := Open(v)
 	if err != nil {
@@ -59,7 +59,7 @@ func BenchmarkRecord(b *testing.B) {
 // ledger holding a year of 10 keys × 5 models.
 func BenchmarkMonthQuery(b *testing.B) {
 	h := newHome(b)
-	v := h.open(b)
+	v := h.Open(b)
 	seedYear(b, v, 10, 5)
 	l, err := Open(v)
 	if err != nil {
@@ -82,7 +82,7 @@ func BenchmarkMonthQuery(b *testing.B) {
 // decrypts and parses.
 func BenchmarkOpenYear(b *testing.B) {
 	h := newHome(b)
-	v := h.open(b)
+	v := h.Open(b)
 	seedYear(b, v, 10, 5)
 	for b.Loop() {
 		if _, err := Open(v); err != nil {

@@ -81,8 +81,8 @@ func TestConcurrentRecordProcesses(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperRecordProcess$", "-test.count=1")
 		cmd.Env = append(os.Environ(),
 			"VAULTCHAT_USAGE_HELPER=1",
-			"VAULTCHAT_USAGE_HOME="+h.dir,
-			"VAULTCHAT_USAGE_IDENTITY="+h.idPath,
+			"VAULTCHAT_USAGE_HOME="+h.Dir,
+			"VAULTCHAT_USAGE_IDENTITY="+h.Identity,
 			"VAULTCHAT_USAGE_KEY="+fmt.Sprintf("child%d", i),
 			"VAULTCHAT_USAGE_N="+strconv.Itoa(n),
 		)

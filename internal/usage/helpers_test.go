@@ -1,57 +1,23 @@
 package usage
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/vault"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
-// testHome is a vault home in a temp dir with an X25519 identity file, so
-// opening it costs no scrypt.
-type testHome struct {
-	dir    string
-	idPath string
-}
+// testHome is a vault home (testkit.Home) with the ledger's paths.
+type testHome struct{ testkit.Home }
 
-func newHome(tb testing.TB) testHome {
-	tb.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	idPath := filepath.Join(tb.TempDir(), "identity.txt")
-	if err := os.WriteFile(idPath, []byte(id.String()+"\n"), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	dir := filepath.Join(tb.TempDir(), "home")
-	v, err := vault.Init(dir, vault.Options{IdentityFile: idPath})
-	if err != nil {
-		tb.Fatalf("vault.Init: %v", err)
-	}
-	v.Close()
-	return testHome{dir: dir, idPath: idPath}
-}
-
-// open opens a new handle on the home, as another process would.
-func (h testHome) open(tb testing.TB) *vault.Vault {
-	tb.Helper()
-	v, err := vault.Open(h.dir, vault.Options{IdentityFile: h.idPath})
-	if err != nil {
-		tb.Fatalf("vault.Open: %v", err)
-	}
-	tb.Cleanup(v.Close)
-	return v
-}
+func newHome(tb testing.TB) testHome { return testHome{testkit.NewHome(tb)} }
 
 // ledger opens a Ledger on a new vault handle.
 func (h testHome) ledger(tb testing.TB) *Ledger {
 	tb.Helper()
-	l, err := Open(h.open(tb))
+	l, err := Open(h.Open(tb))
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -59,7 +25,7 @@ func (h testHome) ledger(tb testing.TB) *Ledger {
 }
 
 func (h testHome) monthPath(mon string) string {
-	return filepath.Join(h.dir, "usage", mon+".age")
+	return filepath.Join(h.Dir, "usage", mon+".age")
 }
 
 func usd(v float64) *float64 { return &v }

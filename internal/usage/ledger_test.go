@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -191,7 +192,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	// A new process: a new vault handle and a new Ledger.
 	checkSampleQueries(t, h.ledger(t))
 
-	des, err := os.ReadDir(filepath.Join(h.dir, "usage"))
+	des, err := os.ReadDir(filepath.Join(h.Dir, "usage"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 			t.Errorf("%s mode %v, want 0600", de.Name(), fi.Mode().Perm())
 		}
 		if strings.HasSuffix(de.Name(), ".age") {
-			b, err := os.ReadFile(filepath.Join(h.dir, "usage", de.Name()))
+			b, err := os.ReadFile(filepath.Join(h.Dir, "usage", de.Name()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,7 +220,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	if got := strings.Join(names, " "); got != "2025-12.age 2026-11.age 2026-12.age ledger.lock" {
 		t.Errorf("usage dir holds %s", got)
 	}
-	fi, err := os.Stat(filepath.Join(h.dir, "usage"))
+	fi, err := os.Stat(filepath.Join(h.Dir, "usage"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,10 +251,10 @@ func TestDamagedLedger(t *testing.T) {
 				t.Fatal(err)
 			}
 			b[len(b)-10] ^= 1
-			writeRaw(t, h.monthPath("2026-11"), b)
+			testkit.WriteRaw(t, h.monthPath("2026-11"), b)
 		}, vault.ErrCorrupted},
 		{"empty file", func(t *testing.T, h testHome, v *vault.Vault) {
-			writeRaw(t, h.monthPath("2026-11"), nil)
+			testkit.WriteRaw(t, h.monthPath("2026-11"), nil)
 		}, vault.ErrCorrupted},
 		{"too large", func(t *testing.T, h testHome, v *vault.Vault) {
 			if err := os.Truncate(h.monthPath("2026-11"), maxMonthSize+1); err != nil {
@@ -270,16 +271,16 @@ func TestDamagedLedger(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHome(t)
-			v := h.open(t)
+			v := h.Open(t)
 			l, err := Open(v)
 			if err != nil {
 				t.Fatal(err)
 			}
 			mustRecord(t, l, sampleEntries()...)
 			tt.damage(t, h, v)
-			before := fileState(t, h.monthPath("2026-11"))
+			before := testkit.FileState(t, h.monthPath("2026-11"))
 
-			_, err = Open(h.open(t))
+			_, err = Open(h.Open(t))
 			if !errors.Is(err, ErrUnreadable) || !errors.Is(err, tt.cause) {
 				t.Fatalf("Open: %v, want ErrUnreadable and %v", err, tt.cause)
 			}
@@ -293,7 +294,7 @@ func TestDamagedLedger(t *testing.T) {
 			if err := l.Refresh(); !errors.Is(err, ErrUnreadable) {
 				t.Errorf("Refresh: %v, want ErrUnreadable", err)
 			}
-			if after := fileState(t, h.monthPath("2026-11")); after != before {
+			if after := testkit.FileState(t, h.monthPath("2026-11")); after != before {
 				t.Fatal("the damaged file was changed")
 			}
 			// The Ledger keeps answering from what it had.
@@ -304,37 +305,6 @@ func TestDamagedLedger(t *testing.T) {
 			mustRecord(t, l, Entry{KeyID: "k1", Model: "gpt-4o", Time: at("2026-12-02T00:00:00Z"), Usage: tokens(1, 1)})
 		})
 	}
-}
-
-// writeRaw replaces path's bytes in place and moves its modification time,
-// as a disk error or another program would.
-func writeRaw(t *testing.T, path string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	future := time.Now().Add(time.Hour)
-	if err := os.Chtimes(path, future, future); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// fileState describes a file by size, modification time and its first
-// 64 KiB.
-func fileState(t *testing.T, path string) string {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, _ := f.Read(head)
-	return fmt.Sprintf("%d %d %x", fi.Size(), fi.ModTime().UnixNano(), head[:n])
 }
 
 func TestRefreshSeesOtherWriters(t *testing.T) {
@@ -391,7 +361,7 @@ func TestOpenEmptyHome(t *testing.T) {
 func TestOpenRemovesStaleTempFiles(t *testing.T) {
 	h := newHome(t)
 	mustRecord(t, h.ledger(t), sampleEntries()...)
-	stale := filepath.Join(h.dir, "usage", ".2026-11.age987654321")
+	stale := filepath.Join(h.Dir, "usage", ".2026-11.age987654321")
 	if err := os.WriteFile(stale, []byte("age-encryption.org/v1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
