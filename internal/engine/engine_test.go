@@ -59,7 +59,7 @@ type rig struct {
 	convs    *Memory
 	accounts *accounts
 	conv     *chat.Conversation
-	// bodyDone is closed when the provider has read a whole response.
+	// bodyDone is closed when the provider is done with a response.
 	bodyDone chan struct{}
 	finals   []chat.Event
 }
@@ -87,7 +87,7 @@ func newRig(t *testing.T, simOpts sim.Options, model string) *rig {
 		Accounts:      r.accounts,
 		Redactor:      func() *redact.Redactor { return red },
 		Stream:        provider.Options{Coalesce: time.Millisecond},
-		Transport:     eofTransport{done: r.bodyDone},
+		Transport:     closeTransport{done: r.bodyDone},
 		Finished: func(keyID string, final chat.Event) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -100,30 +100,43 @@ func newRig(t *testing.T, simOpts sim.Options, model string) *rig {
 	return r
 }
 
-// eofTransport closes done when a chat response body has been read to
-// its end: the provider has then received the whole reply.
-type eofTransport struct{ done chan struct{} }
+// closeTransport closes done when a chat response body is closed: the
+// provider has then read the whole reply and sent the last of its text
+// to the engine, and will send nothing but the final event.
+type closeTransport struct{ done chan struct{} }
 
-func (e eofTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (c closeTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultTransport.RoundTrip(r)
 	if err == nil && r.URL.Path == "/v1/chat/completions" {
-		resp.Body = &eofBody{ReadCloser: resp.Body, done: e.done}
+		resp.Body = &closeBody{ReadCloser: resp.Body, done: c.done}
 	}
 	return resp, err
 }
 
-type eofBody struct {
+type closeBody struct {
 	io.ReadCloser
 	done chan struct{}
 	once sync.Once
 }
 
-func (b *eofBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
-		b.once.Do(func() { close(b.done) })
+func (b *closeBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(func() { close(b.done) })
+	return err
+}
+
+// turn sends prompt and returns the turn's last event.
+func (r *rig) turn(t *testing.T, prompt string) chat.Event {
+	t.Helper()
+	ch, err := r.engine.Send(context.Background(), SendRequest{ConversationID: "c1", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return n, err
+	var last chat.Event
+	for ev := range ch {
+		last = ev
+	}
+	return last
 }
 
 // TestSlowReaderGetsCoalescedDeltas is the streaming path's backpressure:
@@ -203,14 +216,7 @@ func TestCanceledTurnNeverWaitsForTheReader(t *testing.T) {
 // Finished hook is told, holds the reply as stored.
 func TestFinalEventCarriesTheStoredMessage(t *testing.T) {
 	r := newRig(t, sim.Options{}, "sim-fast")
-	ch, err := r.engine.Send(context.Background(), SendRequest{ConversationID: "c1", Prompt: "hi"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last chat.Event
-	for ev := range ch {
-		last = ev
-	}
+	last := r.turn(t, "hi")
 	done, ok := last.(chat.Done)
 	if !ok || done.Message == nil || done.Message.Turn == nil || done.Message.Turn.KeyID != "k_1" {
 		t.Fatalf("turn ended with %#v", last)
@@ -229,14 +235,7 @@ func TestFinalEventCarriesTheStoredMessage(t *testing.T) {
 func TestNoRequestNoRecord(t *testing.T) {
 	r := newRig(t, sim.Options{}, "sim-fast")
 	r.accounts.key.Provider = "carrier-pigeon"
-	ch, err := r.engine.Send(context.Background(), SendRequest{ConversationID: "c1", Prompt: "hi"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last chat.Event
-	for ev := range ch {
-		last = ev
-	}
+	last := r.turn(t, "hi")
 	if fl, ok := last.(chat.Failed); !ok || fl.Err.Class != chat.ErrOther {
 		t.Fatalf("turn ended with %#v", last)
 	}
