@@ -1,10 +1,12 @@
 // Package ui is vaultchat's full-screen terminal interface (Bubble Tea v2).
 //
 // The package never touches the vault or the network itself: it
-// talks to a Backend, which the application implements on top of the
-// vault, the chat engine, the conversation store and the usage ledger.
-// Backend methods are called only from tea.Cmds, never from Update or
-// View, so a slow disk or server never freezes the screen.
+// talks to a Backend, which the session layer (internal/session)
+// implements. Backend methods are called only from tea.Cmds, never from
+// Update or View, so a slow disk or server never freezes the screen. Its
+// own I/O, in commands too, is the ctrl+e draft: a temporary file (in
+// $XDG_RUNTIME_DIR where there is one) that $EDITOR edits and that is
+// removed when it has been read back.
 //
 // The rendering follows crush's discipline for long streaming chats: one
 // top-level Model, components as plain structs with methods, all I/O in

@@ -19,7 +19,11 @@ import (
 // Render writes conversation c in format f to w, redacted with every
 // secret of the vault and sanitized.
 func (s *Session) Render(w io.Writer, c *chat.Conversation, f transcript.Format) error {
-	return transcript.Export(w, c, f, transcript.Options{Redactor: s.Redactor()})
+	h, err := s.open()
+	if err != nil {
+		return err
+	}
+	return transcript.Export(w, c, f, transcript.Options{Redactor: h.redactor()})
 }
 
 // Export writes the conversation in format ("md", "json", "txt" or

@@ -44,6 +44,28 @@ func (h *home) Resolve(c *chat.Conversation, key, model string) (vault.Key, stri
 	return k, resolveModel(c, k, model), nil
 }
 
+// Resolve says which key and model a turn in the conversation (ID; ""
+// before it exists) would use when asked for key (name or ID) and model,
+// either of which may be empty: the rule every turn follows (see
+// home.Resolve).
+func (s *Session) Resolve(conversationID, key, model string) (chat.KeyRef, string, error) {
+	h, err := s.open()
+	if err != nil {
+		return chat.KeyRef{}, "", err
+	}
+	var c *chat.Conversation
+	if conversationID != "" {
+		if c, err = h.convs.Load(conversationID); err != nil {
+			return chat.KeyRef{}, "", err
+		}
+	}
+	k, m, err := h.Resolve(c, key, model)
+	if err != nil {
+		return chat.KeyRef{}, "", err
+	}
+	return keyRef(k), m, nil
+}
+
 func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, error) {
 	if nameOrID != "" {
 		return h.vault.Key(nameOrID)

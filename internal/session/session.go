@@ -19,8 +19,10 @@
 package session
 
 import (
+	"crypto/sha256"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -95,12 +97,13 @@ type home struct {
 	ledger *usage.Ledger
 	engine *engine.Engine
 
-	mu      sync.Mutex
-	red     *redact.Redactor
-	redGen  uint64
-	models  map[string][]string        // key ID → model list cache
-	limits  map[string]chat.RateLimits // key ID → last rate limits
-	outcome map[string]keyOutcome      // key ID → what its last request said
+	mu        sync.Mutex
+	red       *redact.Redactor
+	redGen    uint64                     // the vault generation red was checked at
+	redDigest [sha256.Size]byte          // of the secrets red masks
+	models    map[string][]string        // key ID → model list cache
+	limits    map[string]chat.RateLimits // key ID → last rate limits
+	outcome   map[string]keyOutcome      // key ID → what its last request said
 }
 
 // New returns a locked Session.
@@ -254,17 +257,39 @@ func (s *Session) open() (*home, error) {
 	return s.home, nil
 }
 
-// redactor returns the redactor for every secret in the vault, built
-// again only when the vault changed (its generation moved: a key was
-// added, edited, rotated or used).
+// redactor returns the redactor for every secret in the vault. It is
+// built again only when the secrets changed (a key added, rotated or
+// removed), which is checked only when the vault's generation moved: most
+// saves only record a key's last use, and a new redactor would also mean
+// new provider clients (the engine keys its clients on it).
 func (h *home) redactor() *redact.Redactor {
 	gen := h.vault.Generation()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.red == nil || gen != h.redGen {
-		h.red, h.redGen = redact.New(h.vault.Secrets()...), gen
+	if h.red != nil && gen == h.redGen {
+		return h.red
 	}
+	secrets := h.vault.Secrets()
+	digest := secretsDigest(secrets)
+	if h.red == nil || digest != h.redDigest {
+		h.red, h.redDigest = redact.New(secrets...), digest
+	}
+	h.redGen = gen
 	return h.red
+}
+
+// secretsDigest identifies a set of secrets without keeping another copy
+// of them.
+func secretsDigest(secrets []string) [sha256.Size]byte {
+	sorted := slices.Sorted(slices.Values(secrets))
+	h := sha256.New()
+	for _, s := range sorted {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
 }
 
 // Redactor returns the redactor for every secret of the vault (nil, which

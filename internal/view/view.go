@@ -23,8 +23,9 @@ type SendRequest struct {
 	ConversationID string
 	// Prompt is the user's message. Empty with Regenerate.
 	Prompt string
-	// KeyID and Model choose the key and model for this turn only; the
-	// conversation keeps its history across keys.
+	// KeyID (a key's ID or name) and Model choose the key and model for
+	// this turn; empty leaves the choice to the session's rule
+	// (Session.Resolve). The conversation keeps its history across keys.
 	KeyID string
 	Model string
 	// Regenerate drops the conversation's last assistant reply and sends
