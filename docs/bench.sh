@@ -13,6 +13,7 @@ run . -count=3 ./internal/provider/
 run . -benchtime=10x -count=3 ./internal/store/
 run . -benchtime=10x -count=3 ./internal/usage/
 run . -benchtime=10x -count=3 ./internal/transcript/
+run 'SendTurn' -benchtime=20x -count=3 ./internal/session/
 run . -count=3 ./internal/sanitize/
 run 'StreamDelta|ViewAtRest|Paste1MB|TypeAfterPaste' -count=3 ./ui/
 run . -benchtime=5x -count=3 ./ui/markdown/
