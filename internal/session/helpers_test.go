@@ -61,7 +61,7 @@ func (f *fixture) addKey(name, model string, edit func(*vault.Key)) vault.Key {
 	return added
 }
 
-// unlock unlocks the App (an identity-file vault needs no passphrase).
+// unlock unlocks the session (an identity-file vault needs no passphrase).
 func (f *fixture) unlock() {
 	f.t.Helper()
 	if err := f.sess.Unlock(nil); err != nil {
@@ -80,7 +80,7 @@ func (f *fixture) opened() *home {
 	return h
 }
 
-// relock locks and unlocks again, so the App reads keys changed through
+// relock locks and unlocks again, so the session reads keys changed through
 // f.vault.
 func (f *fixture) relock() {
 	f.t.Helper()

@@ -10,7 +10,7 @@ import (
 	"github.com/vaultchat/vaultchat/vault"
 )
 
-// TestUnlockAgainDuringReplyKeepsTheReply: Unlock on an App that is
+// TestUnlockAgainDuringReplyKeepsTheReply: Unlock on a session that is
 // already unlocked replaces the vault. A turn of the old vault that is
 // still finishing must save its reply before that vault is closed.
 func TestUnlockAgainDuringReplyKeepsTheReply(t *testing.T) {
