@@ -2,8 +2,9 @@ package ui
 
 import (
 	"errors"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
+
+	"github.com/vaultchat/vaultchat/internal/view"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -220,7 +221,7 @@ func (m *Model) applyExport(msg exportDoneMsg) tea.Cmd {
 			text = "export: " + text
 		}
 		if open {
-			m.exp.err = sanitize.String(oneLine(text))
+			m.exp.err = cleanLine(text)
 		}
 		m.setNotice(text, true)
 	}

@@ -3,10 +3,11 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/view"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/chat"

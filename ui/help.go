@@ -2,9 +2,10 @@ package ui
 
 import (
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/view"
 
 	"github.com/charmbracelet/x/ansi"
 )

@@ -3,9 +3,10 @@ package ui
 import (
 	"context"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/view"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -204,7 +205,7 @@ func (m *Model) activeKey() *view.Key {
 }
 
 func (m *Model) setNotice(s string, isErr bool) {
-	m.notice, m.noticeErr = sanitize.String(oneLine(s)), isErr
+	m.notice, m.noticeErr = cleanLine(s), isErr
 }
 
 // Update applies one message.
@@ -528,43 +529,6 @@ func (m *Model) adoptTitle() {
 			return
 		}
 	}
-}
-
-func sanitizeKeys(keys []view.Key) []view.Key {
-	out := make([]view.Key, len(keys))
-	for i, k := range keys {
-		k.Name = sanitize.String(oneLine(k.Name))
-		k.Provider = sanitize.String(oneLine(k.Provider))
-		k.Host = sanitize.String(oneLine(k.Host))
-		k.Fingerprint = sanitize.String(oneLine(k.Fingerprint))
-		k.DefaultModel = sanitize.String(oneLine(k.DefaultModel))
-		allowed := make([]string, len(k.AllowedModels))
-		for j, a := range k.AllowedModels {
-			allowed[j] = sanitize.String(oneLine(a))
-		}
-		k.AllowedModels = allowed
-		out[i] = k
-	}
-	return out
-}
-
-func sanitizeSummaries(in []chat.Summary) []chat.Summary {
-	out := make([]chat.Summary, len(in))
-	for i, s := range in {
-		s.Title = sanitize.String(oneLine(s.Title))
-		out[i] = s
-	}
-	return out
-}
-
-func sanitizeUsage(u view.Usage) view.Usage {
-	budgets := make([]view.Budget, len(u.Budgets))
-	for i, b := range u.Budgets {
-		b.Name = sanitize.String(oneLine(b.Name))
-		budgets[i] = b
-	}
-	u.Budgets = budgets
-	return u
 }
 
 // ---- keys ----
@@ -953,13 +917,13 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 		it.attempt = ev.Attempt
 		it.errMsg = "request failed"
 		if ev.Err != nil {
-			it.errMsg = sanitize.String(oneLine(ev.Err.Message))
+			it.errMsg = cleanLine(ev.Err.Message)
 		}
 		it.bump()
 		m.chat.changed()
 		return m.startCountdown()
 	case chat.Warning:
-		it.notes = append(it.notes, sanitize.String(oneLine(ev.Text)))
+		it.notes = append(it.notes, cleanLine(ev.Text))
 		it.bump()
 		m.chat.changed()
 	case chat.Trimmed:
@@ -1082,55 +1046,6 @@ func (m *Model) refreshAfterTurn() tea.Cmd {
 }
 
 // ---- countdowns and idle lock ----
-
-func (m *Model) startCountdown() tea.Cmd {
-	if m.counting {
-		return nil
-	}
-	m.counting = true
-	m.countSeq++
-	return m.countdownTick(m.countSeq)
-}
-
-func (m *Model) tickCountdown(seq int) tea.Cmd {
-	if seq != m.countSeq || m.screen != screenMain {
-		return nil
-	}
-	now := m.now()
-	active := false
-	// Only the last few items can count down (the running or last turn).
-	for i := len(m.chat.items) - 1; i >= 0 && i >= len(m.chat.items)-3; i-- {
-		it := m.chat.items[i]
-		if !it.retryIn.IsZero() || !it.limitTill.IsZero() {
-			it.bump()
-			if it.counting(now) {
-				active = true
-			}
-		}
-	}
-	if !active {
-		m.counting = false
-		return nil
-	}
-	return m.countdownTick(seq)
-}
-
-func (m *Model) checkIdle(seq int) tea.Cmd {
-	if seq != m.idleSeq || m.screen != screenMain || m.opts.IdleLock <= 0 {
-		return nil
-	}
-	if m.streaming {
-		// Never lock while a reply streams: the lock would cut it.
-		// Look again a full period later; by then the reply's events
-		// have moved lastActive.
-		return m.idleTick(seq, m.opts.IdleLock)
-	}
-	idle := m.now().Sub(m.lastActive)
-	if idle >= m.opts.IdleLock {
-		return m.lock(fmt.Sprintf("locked after %s without input", formatWait(m.opts.IdleLock)))
-	}
-	return m.idleTick(seq, m.opts.IdleLock-idle)
-}
 
 // lock drops everything unlocked: the backend forgets keys and
 // conversations, and every model field that held conversation text is
@@ -1337,7 +1252,7 @@ func (m *Model) applyModels(msg modelsMsg) tea.Cmd {
 	if msg.err == nil {
 		list := make([]string, len(msg.models))
 		for i, s := range msg.models {
-			list[i] = sanitize.String(oneLine(s))
+			list[i] = cleanLine(s)
 		}
 		m.modelCache[msg.keyID] = list
 	}
@@ -1345,7 +1260,7 @@ func (m *Model) applyModels(msg modelsMsg) tea.Cmd {
 		m.picker.loading = false
 		m.picker.err = ""
 		if msg.err != nil {
-			m.picker.err = "could not list models: " + sanitize.String(oneLine(msg.err.Error()))
+			m.picker.err = "could not list models: " + cleanLine(msg.err.Error())
 		}
 		m.rebuildPickerRows()
 		if m.picker.filter.Value() == "" {

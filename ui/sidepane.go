@@ -2,10 +2,11 @@ package ui
 
 import (
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"math"
 	"strings"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/view"
 
 	"charm.land/lipgloss/v2"
 	"github.com/vaultchat/vaultchat/internal/sanitize"

@@ -3,12 +3,13 @@ package ui
 import (
 	"flag"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/view"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/ui/styles"
