@@ -67,6 +67,71 @@ type chatItem struct {
 
 func (it *chatItem) bump() { it.ver++ }
 
+// Every change to an item goes through one of the methods below, and each
+// bumps ver: the item's render cache (keyed by width, theme and ver) is
+// then never stale and never reset from outside.
+
+// appendText adds a streamed delta (already sanitized).
+func (it *chatItem) appendText(text string) {
+	it.text += text
+	it.stream.Append(text)
+	it.retryIn = time.Time{}
+	it.errMsg = ""
+	it.bump()
+}
+
+// setRetrying shows that the request failed with msg and is retried at
+// until (attempt n).
+func (it *chatItem) setRetrying(until time.Time, attempt int, msg string) {
+	it.retryIn, it.attempt, it.errMsg = until, attempt, msg
+	it.bump()
+}
+
+// addNote adds a warning line (a soft budget, trimmed context, stopping).
+func (it *chatItem) addNote(note string) {
+	it.notes = append(it.notes, note)
+	it.bump()
+}
+
+// tick redraws a countdown.
+func (it *chatItem) tick() { it.bump() }
+
+// finish ends a streaming reply with the stored message (nil when none
+// was stored), the error it failed with (nil on success) and the
+// attribution to show when the stored message carries none.
+func (it *chatItem) finish(stored *chat.Message, e *chat.Error, fallback *chat.Turn, now time.Time) {
+	it.streaming = false
+	if stored != nil {
+		it.id = stored.ID
+		it.text = sanitize.String(stored.Content)
+	}
+	if it.stream != nil && it.stream.Text() == it.text {
+		// The streamed render is the render of the final text.
+		it.frozen = append([]string(nil), it.stream.Lines()...)
+		it.frozenWidth = it.stream.Width()
+	}
+	it.stream = nil
+	it.retryIn = time.Time{}
+	if stored != nil && stored.Turn != nil {
+		t := *stored.Turn
+		fallback = &t
+	}
+	if fallback == nil && e != nil {
+		fallback = &chat.Turn{KeyName: it.keyName, Model: it.model, Incomplete: true, IncompleteReason: reasonFor(e.Class)}
+	}
+	it.turn = fallback
+	it.errMsg, it.hint, it.errClass = "", "", ""
+	if e != nil && e.Class != chat.ErrCanceled {
+		it.errMsg = sanitize.String(e.Message)
+		it.hint = sanitize.String(e.Hint)
+		it.errClass = e.Class
+		if e.Class == chat.ErrRateLimited && e.RetryAfter > 0 {
+			it.limitTill = now.Add(e.RetryAfter)
+		}
+	}
+	it.bump()
+}
+
 // counting reports whether the item shows a live countdown.
 func (it *chatItem) counting(now time.Time) bool {
 	return it.retryIn.After(now) || it.limitTill.After(now)

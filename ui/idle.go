@@ -34,7 +34,7 @@ func (m *Model) tickCountdown(seq int) tea.Cmd {
 	for i := len(m.chat.items) - 1; i >= 0 && i >= len(m.chat.items)-3; i-- {
 		it := m.chat.items[i]
 		if !it.retryIn.IsZero() || !it.limitTill.IsZero() {
-			it.bump()
+			it.tick()
 			if it.counting(now) {
 				active = true
 			}
@@ -53,7 +53,7 @@ func (m *Model) checkIdle(seq int) tea.Cmd {
 	if seq != m.idleSeq || m.screen != screenMain || m.opts.IdleLock <= 0 {
 		return nil
 	}
-	if m.streaming {
+	if m.turn.streaming {
 		// Never lock while a reply streams: the lock would cut it.
 		// Look again a full period later; by then the reply's events
 		// have moved lastActive.

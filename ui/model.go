@@ -109,17 +109,7 @@ type Model struct {
 	exp         exportDialog
 	exportSeq   int
 
-	streaming bool
-	streamSeq int
-	cancel    context.CancelFunc
-	events    <-chan chat.Event
-	cur       *chatItem
-	// replaced holds what a regenerate or edit-and-resend took off the
-	// screen, and replacedAt where it stood. The backend replaces those
-	// messages only when the new reply is complete, so a failed resend
-	// puts them back where they were, as they are on disk.
-	replaced   []*chatItem
-	replacedAt int
+	turn turn
 
 	countSeq int
 	counting bool
@@ -320,48 +310,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.chat.add(&chatItem{kind: itemNote, id: msg.msg.ID, text: sanitize.String(msg.msg.Content)})
 		return m, nil
 
-	case streamOpenedMsg:
-		if msg.seq != m.streamSeq || m.screen != screenMain {
-			return m, nil
-		}
-		m.adoptCreated(msg.created)
-		m.events = msg.events
-		if msg.created != nil {
-			// Send saved the new conversation with the title derived
-			// from its first message: list it and show the title now.
-			return m, tea.Batch(m.wait(msg.seq, msg.events), convsCmd(m.b))
-		}
-		return m, m.wait(msg.seq, msg.events)
-	case streamStartErrMsg:
-		if msg.seq != m.streamSeq || m.screen != screenMain {
-			return m, nil
-		}
-		m.adoptCreated(msg.created)
-		m.finishTurn(nil, &chat.Error{Class: chat.ErrOther, Message: msg.err.Error()}, nil)
-		m.endStream()
-		return m, m.refreshAfterTurn()
-	case streamEventMsg:
-		if msg.seq != m.streamSeq || m.screen != screenMain {
-			return m, nil
-		}
-		// A reply arriving is activity: the idle lock waits for the
-		// user to have had the whole idle time to read it.
-		m.lastActive = m.now()
-		cmd := m.applyEvent(msg.ev)
-		if m.events == nil {
-			return m, cmd
-		}
-		return m, tea.Batch(cmd, m.wait(msg.seq, m.events))
-	case streamClosedMsg:
-		if msg.seq != m.streamSeq {
-			return m, nil
-		}
-		if m.cur != nil && m.cur.streaming {
-			// The stream ended without Done or Failed.
-			m.finishTurn(nil, &chat.Error{Class: chat.ErrNetwork, Message: "the reply stopped unexpectedly"}, nil)
-		}
-		m.endStream()
-		return m, nil
+	case streamOpenedMsg, streamStartErrMsg, streamEventMsg, streamClosedMsg:
+		return m, m.updateTurn(msg)
 
 	case opDoneMsg:
 		return m, m.applyOp(msg)
@@ -672,7 +622,7 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 	case "ctrl+r":
 		return m.regenerate()
 	case "ctrl+e":
-		if m.streaming {
+		if m.turn.streaming {
 			return nil
 		}
 		return writeDraftCmd(m.input.Value())
@@ -695,7 +645,7 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.chat.scrollUp(1<<30, w, h, m.env())
 		return nil
 	case "esc":
-		if m.streaming {
+		if m.turn.streaming {
 			m.cancelStream()
 			return nil
 		}
@@ -729,7 +679,7 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		e.Insert("?")
 	case "up":
-		if e.Empty() && !m.streaming {
+		if e.Empty() && !m.turn.streaming {
 			m.editLast()
 			return nil
 		}
@@ -774,7 +724,7 @@ func (m *Model) convListKey(k string) tea.Cmd {
 		m.convSel = min(m.convSel+1, max(len(m.convs)-1, 0))
 	case "enter":
 		if m.convSel < len(m.convs) {
-			if m.streaming {
+			if m.turn.streaming {
 				m.setNotice("a reply is streaming; esc stops it", true)
 				return nil
 			}
@@ -798,251 +748,6 @@ func (m *Model) convListKey(k string) tea.Cmd {
 		}
 	}
 	return nil
-}
-
-// ---- sending ----
-
-func (m *Model) submit() tea.Cmd {
-	text := m.input.Value()
-	if strings.TrimSpace(text) == "" {
-		return nil
-	}
-	if strings.HasPrefix(strings.TrimSpace(text), "/") {
-		if cmd, ok := m.exportCommand(text); ok {
-			return cmd
-		}
-	}
-	if m.streaming {
-		m.setNotice("a reply is still streaming; esc stops it", true)
-		return nil
-	}
-	editLast := m.editingLast
-	cmd := m.send(text, false, editLast)
-	if cmd != nil {
-		m.input.Reset()
-		m.editingLast = false
-	}
-	return cmd
-}
-
-// editLast puts the last user message back in the input; enter then
-// replaces it and its reply.
-func (m *Model) editLast() {
-	for i := len(m.chat.items) - 1; i >= 0; i-- {
-		if m.chat.items[i].kind == itemUser {
-			m.input.SetValue(m.chat.items[i].text)
-			m.editingLast = true
-			return
-		}
-	}
-}
-
-func (m *Model) regenerate() tea.Cmd {
-	if m.streaming {
-		return nil
-	}
-	hasUser := false
-	for _, it := range m.chat.items {
-		if it.kind == itemUser {
-			hasUser = true
-		}
-	}
-	if !hasUser || m.convID == "" {
-		m.setNotice("nothing to regenerate yet", true)
-		return nil
-	}
-	return m.send("", true, false)
-}
-
-func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
-	key := m.activeKey()
-	if key == nil {
-		m.setNotice("no key to send with: add one with \"vaultchat keys add\"", true)
-		return nil
-	}
-	if m.model == "" {
-		m.setNotice("no model chosen: ctrl+p picks one", true)
-		return nil
-	}
-	m.replaced, m.replacedAt = nil, 0
-	switch {
-	case regenerate:
-		// Take off the last reply (and anything after the last user message).
-		for i := len(m.chat.items) - 1; i >= 0; i-- {
-			if m.chat.items[i].kind == itemUser {
-				m.replaced, m.replacedAt = m.chat.cut(i+1), i+1
-				break
-			}
-		}
-	case editLast:
-		for i := len(m.chat.items) - 1; i >= 0; i-- {
-			if m.chat.items[i].kind == itemUser {
-				m.replaced, m.replacedAt = m.chat.cut(i), i
-				break
-			}
-		}
-	}
-	if !regenerate {
-		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt)})
-	}
-	it := &chatItem{kind: itemAssistant, keyName: key.Name, model: m.model, streaming: true, stream: m.md.NewStream(80)}
-	m.chat.add(it)
-	m.chat.toBottom()
-	m.cur = it
-	m.streaming = true
-	m.streamSeq++
-	ctx, cancel := context.WithCancel(m.ctx)
-	m.cancel = cancel
-	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.model, Regenerate: regenerate, EditLast: editLast}
-	return sendCmd(ctx, m.b, m.streamSeq, req, m.convID == "", m.systemPrompt)
-}
-
-// applyEvent applies one stream event to the streaming item.
-func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
-	it := m.cur
-	if it == nil {
-		return nil
-	}
-	switch ev := ev.(type) {
-	case chat.Delta:
-		text := sanitize.String(ev.Text)
-		it.text += text
-		it.stream.Append(text)
-		it.retryIn = time.Time{}
-		it.errMsg = ""
-		it.bump()
-		m.chat.changed()
-	case chat.Retrying:
-		it.retryIn = m.now().Add(ev.Wait)
-		it.attempt = ev.Attempt
-		it.errMsg = "request failed"
-		if ev.Err != nil {
-			it.errMsg = cleanLine(ev.Err.Message)
-		}
-		it.bump()
-		m.chat.changed()
-		return m.startCountdown()
-	case chat.Warning:
-		it.notes = append(it.notes, cleanLine(ev.Text))
-		it.bump()
-		m.chat.changed()
-	case chat.Trimmed:
-		it.notes = append(it.notes, fmt.Sprintf("%d earliest turns left out to fit the model's context window", ev.Turns))
-		it.bump()
-		m.chat.changed()
-	case chat.Done:
-		m.replaced = nil
-		m.finishTurn(ev.Message, nil, &chat.Turn{KeyName: it.keyName, Model: it.model, Usage: ev.Usage, FinishReason: ev.FinishReason, Duration: ev.Duration})
-		return m.refreshAfterTurn()
-	case chat.Failed:
-		fallback := &chat.Turn{KeyName: it.keyName, Model: it.model, Usage: ev.Usage, Duration: ev.Duration, Incomplete: true, Error: ev.Err}
-		if ev.Err != nil {
-			fallback.IncompleteReason = reasonFor(ev.Err.Class)
-		}
-		m.finishTurn(ev.Message, ev.Err, fallback)
-		if m.replaced != nil {
-			m.chat.insertAt(m.replacedAt, m.replaced)
-			m.replaced = nil
-		}
-		return tea.Batch(m.refreshAfterTurn(), m.startCountdown())
-	}
-	return nil
-}
-
-func reasonFor(c chat.ErrorClass) string {
-	switch c {
-	case chat.ErrCanceled:
-		return "canceled"
-	case chat.ErrRateLimited:
-		return "rate limited"
-	case chat.ErrBudgetExceeded:
-		return "budget"
-	}
-	return "failed"
-}
-
-// finishTurn ends the streaming item with the stored message (or the
-// fallback attribution) and an optional error.
-func (m *Model) finishTurn(stored *chat.Message, e *chat.Error, fallback *chat.Turn) {
-	it := m.cur
-	if it == nil {
-		return
-	}
-	it.streaming = false
-	if stored != nil {
-		it.id = stored.ID
-		it.text = sanitize.String(stored.Content)
-	}
-	if it.stream != nil && it.stream.Text() == it.text {
-		// The streamed render is the render of the final text.
-		it.frozen = append([]string(nil), it.stream.Lines()...)
-		it.frozenWidth = it.stream.Width()
-	}
-	it.stream = nil
-	it.retryIn = time.Time{}
-	if stored != nil {
-		if stored.Turn != nil {
-			t := *stored.Turn
-			fallback = &t
-		}
-	}
-	if fallback == nil && e != nil {
-		fallback = &chat.Turn{KeyName: it.keyName, Model: it.model, Incomplete: true, IncompleteReason: reasonFor(e.Class)}
-	}
-	it.turn = fallback
-	it.errMsg, it.hint, it.errClass = "", "", ""
-	if e != nil && e.Class != chat.ErrCanceled {
-		it.errMsg = sanitize.String(e.Message)
-		it.hint = sanitize.String(e.Hint)
-		it.errClass = e.Class
-		if e.Class == chat.ErrRateLimited && e.RetryAfter > 0 {
-			it.limitTill = m.now().Add(e.RetryAfter)
-		}
-	}
-	it.bump()
-	m.chat.changed()
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
-	m.streaming = false
-}
-
-func (m *Model) endStream() {
-	m.streaming = false
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
-	m.events = nil
-}
-
-// cancelStream asks the backend to stop; the partial reply arrives with
-// the Failed event that follows.
-func (m *Model) cancelStream() {
-	if m.cancel != nil {
-		m.cancel()
-	}
-	if m.cur != nil {
-		m.cur.notes = append(m.cur.notes, "stopping…")
-		m.cur.bump()
-	}
-}
-
-// stopStream cancels a running stream and forgets it.
-func (m *Model) stopStream() {
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
-	m.streamSeq++
-	m.streaming = false
-	m.events = nil
-	m.cur = nil
-}
-
-func (m *Model) refreshAfterTurn() tea.Cmd {
-	return tea.Batch(usageCmd(m.b, m.keyID, m.convID), keysCmd(m.b), convsCmd(m.b))
 }
 
 // ---- countdowns and idle lock ----
@@ -1083,7 +788,7 @@ func (m *Model) lock(reason string) tea.Cmd {
 // ---- conversations ----
 
 func (m *Model) startNewConversation() tea.Cmd {
-	if m.streaming {
+	if m.turn.streaming {
 		m.setNotice("a reply is streaming; esc stops it", true)
 		return nil
 	}
@@ -1107,7 +812,7 @@ func (m *Model) openDelete(id, title string) tea.Cmd {
 		m.setNotice("nothing to delete yet", true)
 		return nil
 	}
-	if m.streaming && id == m.convID {
+	if m.turn.streaming && id == m.convID {
 		m.setNotice("a reply is streaming; esc stops it", true)
 		return nil
 	}

@@ -85,7 +85,7 @@ func TestSendStreamDone(t *testing.T) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}
 	}
-	if h.m.streaming {
+	if h.m.turn.streaming {
 		t.Error("still streaming after Done")
 	}
 }
@@ -447,7 +447,7 @@ func TestSanitizesBackendText(t *testing.T) {
 	h.unlocked()
 	h.key("ctrl+o")
 	h.typeText("x")
-	h.send(streamEventMsg{seq: h.m.streamSeq, ev: chat.Warning{Text: "w\x1b]52;c;eA==\x07"}})
+	h.send(streamEventMsg{seq: h.m.turn.seq, ev: chat.Warning{Text: "w\x1b]52;c;eA==\x07"}})
 	raw := h.m.View().Content
 	for _, bad := range []string{"\x1b]", "\x07", "\u009b", "\x1b[2J", "\x1b[31m"} {
 		if strings.Contains(raw, bad) {
@@ -522,8 +522,8 @@ func TestStartErrorShownInline(t *testing.T) {
 	_, cmd := h.m.Update(keyMsg("enter"))
 	// Replace the command's result with a Send error.
 	_ = cmd
-	h.send(streamStartErrMsg{seq: h.m.streamSeq, err: errors.New("budget \"daily\" reached; resets at 00:00")})
-	if s := h.screen(); !strings.Contains(s, "budget \"daily\" reached") || h.m.streaming {
+	h.send(streamStartErrMsg{seq: h.m.turn.seq, err: errors.New("budget \"daily\" reached; resets at 00:00")})
+	if s := h.screen(); !strings.Contains(s, "budget \"daily\" reached") || h.m.turn.streaming {
 		t.Fatalf("start error not shown:\n%s", s)
 	}
 }
@@ -617,7 +617,7 @@ func TestIdleLockWaitsForStreamingReply(t *testing.T) {
 		Turn: &chat.Turn{KeyID: "k1", KeyName: "work", Model: "gpt-4o-mini"}}}
 	close(h.b.stream)
 	h.pump(false)
-	if h.m.streaming || !strings.Contains(h.screen(), "First part. More. More. More.") {
+	if h.m.turn.streaming || !strings.Contains(h.screen(), "First part. More. More. More.") {
 		t.Fatalf("the reply did not finish whole:\n%s", h.screen())
 	}
 	// The idle time counts from the end of the reply.

@@ -50,7 +50,7 @@ func TestDeltaRendersOnlyStreamingItem(t *testing.T) {
 	}
 	streaming := h.m.chat.last()
 	ver := streaming.ver
-	h.send(streamEventMsg{seq: h.m.streamSeq, ev: chat.Delta{Text: "new text"}})
+	h.send(streamEventMsg{seq: h.m.turn.seq, ev: chat.Delta{Text: "new text"}})
 	_ = h.m.View()
 	for it, p := range before {
 		if it.cache == nil || &it.cache[0] != p {

@@ -291,11 +291,11 @@ func (m *Model) statusLine() string {
 	}
 	left = append(left, st.StatusKey.Render(" "+keyName+" "), st.StatusModel.Render(model+" "))
 	state := st.StatusIdle.Render("● idle")
-	if m.streaming && m.cur != nil {
+	if m.turn.streaming && m.turn.cur != nil {
 		now := m.now()
 		switch {
-		case m.cur.retryIn.After(now):
-			state = st.StatusRetrying.Render("● retrying in " + formatWait(m.cur.retryIn.Sub(now)))
+		case m.turn.cur.retryIn.After(now):
+			state = st.StatusRetrying.Render("● retrying in " + formatWait(m.turn.cur.retryIn.Sub(now)))
 		default:
 			state = st.StatusStreaming.Render("● streaming")
 		}
@@ -318,7 +318,7 @@ func (m *Model) statusLine() string {
 }
 
 func (m *Model) hintLine() string {
-	key := fmt.Sprintf("%d/%d/%v/%d/%v/%s", m.width, m.gen, m.streaming, m.focus, m.noticeErr, m.notice)
+	key := fmt.Sprintf("%d/%d/%v/%d/%v/%s", m.width, m.gen, m.turn.streaming, m.focus, m.noticeErr, m.notice)
 	if key != m.hintKey {
 		m.hint, m.hintKey = m.buildHintLine(), key
 	}
@@ -336,7 +336,7 @@ func (m *Model) buildHintLine() string {
 	}
 	var hints [][2]string
 	switch {
-	case m.streaming:
+	case m.turn.streaming:
 		hints = [][2]string{{"esc", "stop"}, {"pgup", "scroll"}, {"ctrl+k", "key"}, {"?", "help"}}
 	case m.focus == focusConvs:
 		hints = [][2]string{{"enter", "open"}, {"n", "new"}, {"r", "rename"}, {"d", "delete"}, {"e", "export"}, {"tab", "input"}, {"ctrl+o", "hide"}}
