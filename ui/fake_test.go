@@ -256,7 +256,7 @@ func (hs *harness) unlocked() *harness {
 		hs.key("enter")
 	}
 	if hs.m.screen != screenMain {
-		hs.t.Fatalf("not on the main screen after unlock (screen %d, err %q)", hs.m.screen, hs.m.unlockErr)
+		hs.t.Fatalf("not on the main screen after unlock (screen %d, err %q)", hs.m.screen, hs.m.unlock.err)
 	}
 	return hs
 }

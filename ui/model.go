@@ -70,12 +70,8 @@ type Model struct {
 	md            *markdown.Renderer
 	gen           int
 
-	screen     screen
-	needsPass  bool
-	pass       textinput.Model
-	unlocking  bool
-	unlockErr  string
-	lockReason string
+	screen screen
+	unlock unlockScreen
 
 	// Unlocked state. lock() clears all of it.
 	keys         []view.Key
@@ -150,7 +146,7 @@ func New(b Backend, opts Options) *Model {
 		modelCache: map[string][]string{},
 	}
 	m.setTheme(!opts.Light)
-	m.pass = m.newPassInput()
+	m.unlock.pass = m.newPassInput()
 	return m
 }
 
@@ -159,20 +155,6 @@ func (m *Model) setTheme(dark bool) {
 	m.md = markdown.New(m.st.Markdown)
 	m.gen++
 	m.sideKey = ""
-}
-
-func (m *Model) newPassInput() textinput.Model {
-	ti := textinput.New()
-	ti.Prompt = "passphrase: "
-	ti.EchoMode = textinput.EchoPassword
-	ti.EchoCharacter = '•'
-	s := textinput.DefaultStyles(m.st.IsDark)
-	s.Cursor.Blink = false
-	s.Focused.Prompt = m.st.Muted
-	s.Focused.Text = m.st.UnlockFieldText
-	ti.SetStyles(s)
-	ti.Focus()
-	return ti
 }
 
 // Init asks for the terminal's background colour and whether the vault
@@ -209,9 +191,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.setTheme(msg.IsDark())
-		v := m.pass.Value()
-		m.pass = m.newPassInput()
-		m.pass.SetValue(v)
+		v := m.unlock.pass.Value()
+		m.unlock.pass = m.newPassInput()
+		m.unlock.pass.SetValue(v)
 		return m, nil
 	case tea.KeyPressMsg:
 		m.lastActive = m.now()
@@ -232,34 +214,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 
-	case passInfoMsg:
-		m.needsPass = msg.needs
-		m.screen = screenUnlock
-		if !msg.needs {
-			m.unlocking = true
-			return m, unlockCmd(m.b, nil)
-		}
-		return m, nil
-	case unlockedMsg:
-		m.unlocking = false
-		if msg.err != nil {
-			switch {
-			case msg.wrong:
-				m.unlockErr = "wrong passphrase — the vault is unchanged; try again"
-			case msg.inUse:
-				m.unlockErr = "vault in use by another vaultchat — close it and try again"
-			default:
-				m.unlockErr = sanitize.String(msg.err.Error())
-			}
-			m.pass.Reset()
-			return m, nil
-		}
-		m.unlockErr, m.lockReason = "", ""
-		m.pass.Reset()
-		m.screen = screenLoading
-		return m, loadCmd(m.b)
-	case lockedMsg:
-		return m, nil
+	case passInfoMsg, unlockedMsg, lockedMsg:
+		return m, m.updateUnlock(msg)
 	case loadedMsg:
 		if m.screen != screenLoading {
 			return m, nil
@@ -521,33 +477,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return m.mainKey(msg)
 }
 
-func (m *Model) unlockKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.unlocking {
-		return nil
-	}
-	if msg.String() == "enter" {
-		pass := []byte(m.pass.Value())
-		if m.needsPass && len(pass) == 0 {
-			m.unlockErr = "type the vault's passphrase"
-			return nil
-		}
-		m.unlocking = true
-		m.unlockErr = ""
-		m.pass.Reset()
-		return unlockCmd(m.b, pass)
-	}
-	if !m.needsPass {
-		return nil
-	}
-	var cmd tea.Cmd
-	m.pass, cmd = m.pass.Update(msg)
-	return cmd
-}
-
 func (m *Model) handlePaste(s string) tea.Cmd {
 	switch {
-	case m.screen == screenUnlock && !m.unlocking:
-		m.pass.SetValue(m.pass.Value() + oneLine(cleanInput(s)))
+	case m.screen == screenUnlock:
+		m.unlockPaste(s)
 	case m.screen != screenMain:
 	case m.overlay == overlayPicker:
 		m.picker.filter.SetValue(m.picker.filter.Value() + oneLine(cleanInput(s)))
@@ -751,39 +684,6 @@ func (m *Model) convListKey(k string) tea.Cmd {
 }
 
 // ---- countdowns and idle lock ----
-
-// lock drops everything unlocked: the backend forgets keys and
-// conversations, and every model field that held conversation text is
-// cleared.
-func (m *Model) lock(reason string) tea.Cmd {
-	m.stopStream()
-	m.idleSeq++
-	m.countSeq++
-	m.counting = false
-	m.keys, m.keyID, m.model = nil, "", ""
-	m.convs, m.convID, m.convTitle, m.systemPrompt = nil, "", "", ""
-	m.chat = newChatList()
-	m.input = newEditor()
-	m.editingLast = false
-	m.usage = view.Usage{}
-	m.modelCache = map[string][]string{}
-	m.overlay = overlayNone
-	m.picker = picker{}
-	m.promptInput = textinput.Model{}
-	m.promptID, m.promptTitle, m.confirmID, m.confirmText = "", "", "", ""
-	m.exp = exportDialog{}
-	m.exportSeq++ // the result of an export still running is dropped
-	m.notice = ""
-	m.side, m.sideKey = nil, ""
-	m.hint, m.hintKey = "", ""
-	m.focus = focusInput
-	m.showConvs = false
-	m.screen = screenUnlock
-	m.lockReason = reason
-	m.unlockErr = ""
-	m.pass = m.newPassInput()
-	return lockCmd(m.b)
-}
 
 // ---- conversations ----
 

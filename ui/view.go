@@ -93,45 +93,6 @@ func (m *Model) View() tea.View {
 	return v
 }
 
-func (m *Model) unlockView() string {
-	st := &m.st
-	var body []string
-	body = append(body, st.UnlockTitle.Render("vaultchat"), "")
-	switch {
-	case m.screen == screenStart:
-		body = append(body, st.Muted.Render("opening the vault…"))
-	case m.screen == screenLoading:
-		body = append(body, st.Muted.Render("loading conversations…"))
-	default:
-		if m.lockReason != "" {
-			body = append(body, st.Warning.Render(m.lockReason), "")
-		}
-		if m.needsPass {
-			m.pass.SetWidth(28)
-			body = append(body, m.pass.View())
-		} else {
-			body = append(body, "press enter to unlock")
-		}
-		body = append(body, "")
-		switch {
-		case m.unlocking:
-			body = append(body, st.Muted.Render("unlocking…"))
-		case m.unlockErr != "":
-			body = append(body, st.Error.Render(truncate(m.unlockErr, 60)))
-		default:
-			body = append(body, st.Muted.Render("enter unlock · ctrl+c quit"))
-		}
-	}
-	bw := min(m.width-2, 66)
-	b := box("unlock", body, bw, len(body)+2, st.DialogBorder, st.DialogTitle)
-	screen := make([]string, m.height)
-	for i := range screen {
-		screen[i] = strings.Repeat(" ", m.width)
-	}
-	overlay(screen, b, max((m.width-bw)/2, 0), max((m.height-len(b))/2, 0))
-	return strings.Join(screen, "\n")
-}
-
 func (m *Model) mainView() string {
 	st := &m.st
 	l := m.layout()
