@@ -88,8 +88,10 @@ func (m *Model) submit() tea.Cmd {
 		return nil
 	}
 	if strings.HasPrefix(strings.TrimSpace(text), "/") {
-		if cmd, ok := m.exportCommand(text); ok {
-			return cmd
+		for _, c := range slashCommands {
+			if cmd, ok := c.run(m, text); ok {
+				return cmd
+			}
 		}
 	}
 	if m.turn.streaming {
@@ -144,7 +146,7 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 		m.setNotice("no key to send with: add one with \"vaultchat keys add\"", true)
 		return nil
 	}
-	if m.model == "" {
+	if m.keyring.model == "" {
 		m.setNotice("no model chosen: ctrl+p picks one", true)
 		return nil
 	}
@@ -169,7 +171,7 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	if !regenerate {
 		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt)})
 	}
-	it := &chatItem{kind: itemAssistant, keyName: key.Name, model: m.model, streaming: true, stream: m.md.NewStream(80)}
+	it := &chatItem{kind: itemAssistant, keyName: key.Name, model: m.keyring.model, streaming: true, stream: m.md.NewStream(80)}
 	m.chat.add(it)
 	m.chat.toBottom()
 	m.turn.cur = it
@@ -177,7 +179,7 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	m.turn.seq++
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.turn.cancel = cancel
-	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.model, Regenerate: regenerate, EditLast: editLast}
+	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.keyring.model, Regenerate: regenerate, EditLast: editLast}
 	return sendCmd(ctx, m.b, m.turn.seq, req, m.convID == "", m.systemPrompt)
 }
 
@@ -282,5 +284,5 @@ func (t *turn) release() {
 // refreshAfterTurn reloads what a turn changed: usage, keys (their month
 // totals) and the conversation list (order, titles).
 func (m *Model) refreshAfterTurn() tea.Cmd {
-	return tea.Batch(usageCmd(m.b, m.keyID, m.convID), keysCmd(m.b), convsCmd(m.b))
+	return tea.Batch(m.usageCmd(), keysCmd(m.b), convsCmd(m.b))
 }

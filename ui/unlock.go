@@ -6,7 +6,6 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
-	"github.com/vaultchat/vaultchat/internal/view"
 )
 
 // The unlock screen, and locking: what is shown before the vault is open
@@ -108,24 +107,18 @@ func (m *Model) lock(reason string) tea.Cmd {
 	m.idleSeq++
 	m.countSeq++
 	m.counting = false
-	m.keys, m.keyID, m.model = nil, "", ""
-	m.convs, m.convID, m.convTitle, m.systemPrompt = nil, "", "", ""
+	m.keyring = newKeyring()
+	m.list = m.newConvList()
+	m.convID, m.convTitle, m.systemPrompt = "", "", ""
 	m.chat = newChatList()
 	m.input = newEditor()
 	m.editingLast = false
-	m.usage = view.Usage{}
-	m.modelCache = map[string][]string{}
-	m.overlay = overlayNone
-	m.picker = picker{}
-	m.promptInput = textinput.Model{}
-	m.promptID, m.promptTitle, m.confirmID, m.confirmText = "", "", "", ""
-	m.exp = exportDialog{}
+	m.overlays.clear()
 	m.exportSeq++ // the result of an export still running is dropped
 	m.notice = ""
-	m.side, m.sideKey = nil, ""
+	m.side.clear()
 	m.hint, m.hintKey = "", ""
 	m.focus = focusInput
-	m.showConvs = false
 	m.screen = screenUnlock
 	m.unlock.reason = reason
 	m.unlock.err = ""
@@ -169,6 +162,6 @@ func (m *Model) unlockView() string {
 	for i := range screen {
 		screen[i] = strings.Repeat(" ", m.width)
 	}
-	overlay(screen, b, max((m.width-bw)/2, 0), max((m.height-len(b))/2, 0))
+	drawOver(screen, b, max((m.width-bw)/2, 0), max((m.height-len(b))/2, 0))
 	return strings.Join(screen, "\n")
 }
