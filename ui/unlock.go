@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
@@ -80,7 +81,7 @@ func (m *Model) unlockKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.unlock.busy {
 		return nil
 	}
-	if msg.String() == "enter" {
+	if key.Matches(msg, m.km.Choose) {
 		pass := []byte(m.unlock.pass.Value())
 		if m.unlock.needsPass && len(pass) == 0 {
 			m.unlock.err = "type the vault's passphrase"
