@@ -186,7 +186,7 @@ func (m *Model) openDelete(id, title string) tea.Cmd {
 		title = "untitled"
 	}
 	m.overlays.push(&confirmDialog{km: &m.km, st: &m.st, title: "delete conversation",
-		question: fmt.Sprintf("Delete “%s”? This cannot be undone.", title), choices: "y delete · n keep",
+		question: fmt.Sprintf("Delete “%s”? This cannot be undone.", title), yesWord: "delete", noWord: "keep",
 		yes: func() tea.Cmd { return deleteCmd(m.b, id) }})
 	return nil
 }

@@ -61,7 +61,7 @@ func (d *promptDialog) view(width, _ int) []string {
 	st := d.st
 	w := min(width-4, 72)
 	d.input.SetWidth(w - 8)
-	body := []string{d.input.View(), "", st.Muted.Render("enter save · esc cancel")}
+	body := []string{d.input.View(), "", st.Muted.Render(keyName(d.km.Choose) + " save · " + keyName(d.km.Cancel) + " cancel")}
 	return box(d.title, body, w, len(body)+2, st.DialogBorder, st.DialogTitle)
 }
 
@@ -72,7 +72,8 @@ type confirmDialog struct {
 	st       *styles.Styles
 	title    string
 	question string
-	choices  string // the footer: what y and n do
+	yesWord  string // what y does ("delete")
+	noWord   string // what n does ("keep")
 	// yes is called when the user answers y.
 	yes func() tea.Cmd
 }
@@ -94,6 +95,7 @@ func (d *confirmDialog) update(msg tea.Msg) (tea.Cmd, bool) {
 func (d *confirmDialog) view(width, _ int) []string {
 	st := d.st
 	w := min(width-4, 64)
-	body := []string{truncate(d.question, w-4), "", st.Muted.Render(d.choices)}
+	footer := keyName(d.km.Yes) + " " + d.yesWord + " · " + keyName(d.km.No) + " " + d.noWord
+	body := []string{truncate(d.question, w-4), "", st.Muted.Render(footer)}
 	return box(d.title, body, w, len(body)+2, st.DialogBorder, st.DialogTitle)
 }

@@ -109,6 +109,9 @@ func defaultKeyMap() keyMap {
 	}
 }
 
+// keyName is the key a hint names for b: its first key.
+func keyName(b key.Binding) string { return b.Keys()[0] }
+
 // helpRow is one line of the help screen: the keys and words it shows and
 // the bindings it documents.
 type helpRow struct {

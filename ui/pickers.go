@@ -32,7 +32,7 @@ func (m *Model) openModelPicker() tea.Cmd {
 		return nil
 	}
 	keyID := key.ID
-	p := &picker{km: &m.km, st: &m.st, kind: pickModel, title: "model for " + key.Name + "  (ctrl+r refreshes)", free: true,
+	p := &picker{km: &m.km, st: &m.st, kind: pickModel, title: "model for " + key.Name + "  (" + keyName(m.km.PickerRefresh) + " refreshes)", free: true,
 		filter: newFilterInput(&m.st, "type to filter or enter any model name"), choose: m.switchModel,
 		refresh: func() tea.Cmd { return modelsCmd(m.ctx, m.b, keyID, true) }}
 	m.overlays.push(p)

@@ -127,7 +127,7 @@ func (m *Model) mainView() string {
 		}
 		switch {
 		case i == l.mainH-1 && m.chat.newBelow:
-			marker := st.NewMarker.Render(" ↓ new (ctrl+g) ")
+			marker := st.NewMarker.Render(" ↓ new (" + keyName(m.km.Latest) + ") ")
 			line = fit(line, l.chatW-ansi.StringWidth(marker)) + marker
 		case i >= len(chatLines) || (empty && line != ""):
 			line = fit(line, l.chatW)
@@ -195,7 +195,7 @@ func (m *Model) welcome(w int) []string {
 		lines = append(lines, st.Warning.Render("no key yet: add one with \"vaultchat keys add\""))
 	}
 	lines = append(lines, "", st.Muted.Render("type a message and press enter"),
-		st.Muted.Render("ctrl+k switch key · ctrl+p model · ? help"))
+		st.Muted.Render(keyName(m.km.SwitchKey)+" switch key · "+keyName(m.km.PickModel)+" model · "+keyName(m.km.Help)+" help"))
 	out := make([]string, len(lines))
 	for i, l := range lines {
 		pad := max((w-ansi.StringWidth(l))/2, 0)
