@@ -2,12 +2,11 @@ package ui
 
 import (
 	"fmt"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"math"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/vaultchat/vaultchat/internal/view"
 )
 
 // formatTokens shows a token count compactly: 999, 12.3k, 1.23M.
