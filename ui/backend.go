@@ -1,18 +1,27 @@
 // Package ui is vaultchat's full-screen terminal interface (Bubble Tea v2).
 //
-// The package never touches the vault or the network itself: it
-// talks to a Backend, which the session layer (internal/session)
-// implements. Backend methods are called only from tea.Cmds, never from
-// Update or View, so a slow disk or server never freezes the screen. Its
-// own I/O, in commands too, is the ctrl+e draft: a temporary file (in
-// $XDG_RUNTIME_DIR where there is one) that $EDITOR edits and that is
-// removed when it has been read back.
+// The package never touches the vault or the network itself: it talks to
+// a Backend, which the session layer (internal/session) implements.
+// Backend methods are called only from tea.Cmds, never from Update or
+// View, so a slow disk or server never freezes the screen. The one file
+// the package writes itself is the ctrl+e draft: the editor round trip
+// puts the draft in a private temporary file (under $XDG_RUNTIME_DIR where
+// there is one) for $EDITOR and removes it when the editor returns.
 //
-// The rendering follows crush's discipline for long streaming chats: one
-// top-level Model, components as plain structs with methods, all I/O in
-// commands, a per-item render cache keyed by width, only visible lines
-// drawn, and only the streaming reply re-rendered — only its unfinished
-// tail of Markdown (see ui/markdown).
+// The structure follows crush's: one top-level Model whose parts are plain
+// structs with methods, each in a file of its own — the unlock screen
+// (unlock.go), the turn in flight (turn.go), key handling (keys.go) through
+// one key map (keymap.go) that also draws the help screen, conversations
+// (conversations.go, convlist.go), the keys and usage (keyring.go,
+// sidepane.go), the chat view (chatitem.go, chatlist.go), the input
+// (editor.go), and the dialogs, which are overlays on a stack (overlay.go:
+// help, pickers, prompts, the delete question, the export dialog). Text
+// from the backend is sanitized where it comes in (inbound.go).
+//
+// The rendering follows crush's discipline for long streaming chats: all
+// I/O in commands, a per-item render cache keyed by width and the item's
+// version, only visible lines drawn, and only the streaming reply
+// re-rendered — only its unfinished tail of Markdown (see ui/markdown).
 package ui
 
 import (

@@ -62,14 +62,14 @@ func BenchmarkStreamDelta(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				if off >= len(reply) {
-					m.Update(streamEventMsg{seq: m.streamSeq, ev: chat.Done{}})
+					m.Update(streamEventMsg{seq: m.turn.seq, ev: chat.Done{}})
 					m.input.SetValue("Go on.")
 					_, cmd := m.Update(keyMsg("enter"))
 					m.Update(cmd())
 					off = 0
 				}
 				end := min(off+120, len(reply))
-				m.Update(streamEventMsg{seq: m.streamSeq, ev: chat.Delta{Text: reply[off:end]}})
+				m.Update(streamEventMsg{seq: m.turn.seq, ev: chat.Delta{Text: reply[off:end]}})
 				off = end
 				_ = m.View()
 			}

@@ -2,9 +2,12 @@ package ui
 
 import (
 	"errors"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
 
+	"github.com/vaultchat/vaultchat/internal/view"
+	"github.com/vaultchat/vaultchat/ui/styles"
+
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -30,8 +33,19 @@ var exportFormatInfo = map[transcript.Format]string{
 	transcript.HTML:     "one self-contained HTML page, light and dark",
 }
 
-// exportDialog is the export overlay's state.
+// exportCommandUsage is how the help shows the /export command.
+const exportCommandUsage = "/export fmt path"
+
+// exportDialog is the export overlay. The export itself runs in the
+// Backend, in a command; the dialog shows its result (see applyExport).
 type exportDialog struct {
+	km *keyMap
+	st *styles.Styles
+	b  Backend
+	// seqs counts the exports of the Model, so a result is matched to
+	// the attempt that asked for it.
+	seqs *int
+
 	convID string
 	title  string
 	format int // index into exportFormats
@@ -82,23 +96,21 @@ func (m *Model) openExport(id, title string, f transcript.Format, path string) t
 		m.setNotice("nothing to export yet: send a message first", true)
 		return nil
 	}
-	d := exportDialog{convID: id, title: title, format: formatIndex(f)}
+	d := &exportDialog{km: &m.km, st: &m.st, b: m.b, seqs: &m.exportSeq, convID: id, title: title, format: formatIndex(f)}
 	if path == "" {
 		path = defaultExportPath(id, title, d.formatName())
 	}
-	d.path = m.lineInput(path)
+	d.path = lineInput(&m.st, path)
 	m.exportSeq++
 	d.seq = m.exportSeq
-	m.exp = d
-	m.overlay = overlayExport
+	m.overlays.push(d)
 	return nil
 }
 
 // exportSelected opens the dialog for the conversation selected in the
 // list when the list has the focus, else for the open one.
 func (m *Model) exportSelected() tea.Cmd {
-	if m.showConvs && m.focus == focusConvs && m.convSel < len(m.convs) {
-		c := m.convs[m.convSel]
+	if c, ok := m.list.selected(); ok && m.list.shown && m.focus == focusConvs {
 		return m.openExport(c.ID, c.Title, transcript.Markdown, "")
 	}
 	return m.openExport(m.convID, m.convTitle, transcript.Markdown, "")
@@ -133,63 +145,68 @@ func (m *Model) exportCommand(text string) (tea.Cmd, bool) {
 	m.input.Reset()
 	m.editingLast = false
 	cmd := m.openExport(m.convID, m.convTitle, f, rest)
-	if rest == "" || m.overlay != overlayExport {
+	d, open := topOverlay[*exportDialog](&m.overlays)
+	if rest == "" || !open {
 		return cmd, true
 	}
-	return m.startExport(false), true
+	return d.start(false), true
 }
 
-// startExport runs the export the dialog describes.
-func (m *Model) startExport(overwrite bool) tea.Cmd {
-	d := &m.exp
+// start runs the export the dialog describes.
+func (d *exportDialog) start(overwrite bool) tea.Cmd {
 	path := strings.TrimSpace(d.path.Value())
 	if path == "" {
 		d.err = "type a path to write to"
 		return nil
 	}
 	d.busy, d.err = true, ""
-	m.exportSeq++
-	d.seq = m.exportSeq
-	return exportCmd(m.b, d.seq, d.convID, string(d.formatName()), path, overwrite)
+	*d.seqs++
+	d.seq = *d.seqs
+	return exportCmd(d.b, d.seq, d.convID, string(d.formatName()), path, overwrite)
 }
 
-func (m *Model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
-	d := &m.exp
-	k := msg.String()
-	if d.busy {
-		if k == "esc" {
-			// The result still arrives, as a notice.
-			m.overlay = overlayNone
+func (d *exportDialog) update(msg tea.Msg) (tea.Cmd, bool) {
+	if p, ok := msg.(tea.PasteMsg); ok {
+		if !d.busy && d.confirm == "" {
+			d.path.SetValue(d.path.Value() + oneLine(cleanInput(p.Content)))
+			d.path.CursorEnd()
 		}
-		return nil
+		return nil, false
+	}
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil, false
+	}
+	if d.busy {
+		// esc closes the dialog; the result still arrives, as a notice.
+		return nil, key.Matches(k, d.km.Cancel)
 	}
 	if d.confirm != "" {
-		switch k {
-		case "y", "Y":
+		switch {
+		case key.Matches(k, d.km.Yes):
 			d.confirm = ""
-			return m.startExport(true)
-		case "n", "N", "esc":
+			return d.start(true), false
+		case key.Matches(k, d.km.No):
 			d.confirm = ""
 		}
-		return nil
+		return nil, false
 	}
-	switch k {
-	case "esc":
-		m.overlay = overlayNone
-		return nil
-	case "enter":
-		return m.startExport(false)
-	case "tab", "down":
+	switch {
+	case key.Matches(k, d.km.Cancel):
+		return nil, true
+	case key.Matches(k, d.km.Choose):
+		return d.start(false), false
+	case key.Matches(k, d.km.FormatNext):
 		d.setFormat(d.format + 1)
-		return nil
-	case "shift+tab", "up":
+		return nil, false
+	case key.Matches(k, d.km.FormatPrev):
 		d.setFormat(d.format - 1)
-		return nil
+		return nil, false
 	}
 	var cmd tea.Cmd
-	d.path, cmd = d.path.Update(msg)
+	d.path, cmd = d.path.Update(k)
 	d.err = ""
-	return cmd
+	return cmd, false
 }
 
 // applyExport shows an export's result: the path written, a question
@@ -198,19 +215,20 @@ func (m *Model) applyExport(msg exportDoneMsg) tea.Cmd {
 	if m.screen != screenMain {
 		return nil
 	}
-	open := m.overlay == overlayExport && m.exp.seq == msg.seq
+	d, open := topOverlay[*exportDialog](&m.overlays)
+	open = open && d.seq == msg.seq
 	if open {
-		m.exp.busy = false
+		d.busy = false
 	}
 	switch {
 	case msg.err == nil:
 		if open {
-			m.overlay = overlayNone
+			m.overlays.remove(d)
 		}
 		m.setNotice("exported to "+msg.written, false)
 	case errors.Is(msg.err, view.ErrExists):
 		if open {
-			m.exp.confirm = msg.path
+			d.confirm = msg.path
 			return nil
 		}
 		m.setNotice(msg.path+" already exists; nothing written", true)
@@ -220,18 +238,16 @@ func (m *Model) applyExport(msg exportDoneMsg) tea.Cmd {
 			text = "export: " + text
 		}
 		if open {
-			m.exp.err = sanitize.String(oneLine(text))
+			d.err = cleanLine(text)
 		}
 		m.setNotice(text, true)
 	}
 	return nil
 }
 
-// exportBox draws the dialog.
-func (m *Model) exportBox() []string {
-	st := &m.st
-	d := &m.exp
-	w := min(m.width-4, 76)
+func (d *exportDialog) view(width, _ int) []string {
+	st := d.st
+	w := min(width-4, 76)
 	inner := w - 4
 	const label = 8
 	title := d.title

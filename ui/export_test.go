@@ -3,10 +3,11 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/view"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -21,6 +22,13 @@ func exportHarness(t *testing.T) *harness {
 	return h.unlocked()
 }
 
+// exportDialogOf returns the export dialog on top of the overlay stack, or
+// nil.
+func exportDialogOf(m *Model) *exportDialog {
+	d, _ := topOverlay[*exportDialog](&m.overlays)
+	return d
+}
+
 func lastExport(t *testing.T, h *harness) exportCall {
 	t.Helper()
 	if len(h.b.exports) == 0 {
@@ -32,7 +40,7 @@ func lastExport(t *testing.T, h *harness) exportCall {
 func TestExportDialogCtrlS(t *testing.T) {
 	h := exportHarness(t)
 	h.key("ctrl+s")
-	if h.m.overlay != overlayExport {
+	if exportDialogOf(h.m) == nil {
 		t.Fatalf("ctrl+s did not open the export dialog:\n%s", h.screen())
 	}
 	s := h.screen()
@@ -49,7 +57,7 @@ func TestExportDialogCtrlS(t *testing.T) {
 	if got := lastExport(t, h); got != want {
 		t.Fatalf("Export(%+v), want %+v", got, want)
 	}
-	if h.m.overlay != overlayNone {
+	if !h.m.overlays.empty() {
 		t.Fatal("the dialog stayed open after a successful export")
 	}
 	if s := h.screen(); !strings.Contains(s, "exported to "+fakeCwd+"/go-arithmetic.md") {
@@ -61,8 +69,8 @@ func TestExportDialogEscCancels(t *testing.T) {
 	h := exportHarness(t)
 	h.key("ctrl+s")
 	h.key("esc")
-	if h.m.overlay != overlayNone || len(h.b.exports) != 0 {
-		t.Fatalf("esc: overlay %d, exports %+v", h.m.overlay, h.b.exports)
+	if !h.m.overlays.empty() || len(h.b.exports) != 0 {
+		t.Fatalf("esc: overlays %d, exports %+v", len(h.m.overlays.items), h.b.exports)
 	}
 }
 
@@ -89,7 +97,7 @@ func TestExportFormatChangesDefaultPath(t *testing.T) {
 			for _, k := range tt.keys {
 				h.key(k)
 			}
-			if got := h.m.exp.path.Value(); got != tt.wantPath {
+			if got := exportDialogOf(h.m).path.Value(); got != tt.wantPath {
 				t.Fatalf("path %q, want %q", got, tt.wantPath)
 			}
 			if !strings.Contains(h.screen(), "● "+tt.wantFormat) {
@@ -113,26 +121,26 @@ func TestExportOverwriteConfirmation(t *testing.T) {
 	if got := lastExport(t, h); got.overwrite {
 		t.Fatal("the first attempt asked to overwrite")
 	}
-	if s := h.screen(); h.m.overlay != overlayExport || !strings.Contains(s, "./go-arithmetic.md already exists. Overwrite? y/n") {
+	if s := h.screen(); exportDialogOf(h.m) == nil || !strings.Contains(s, "./go-arithmetic.md already exists. Overwrite? y/n") {
 		t.Fatalf("no overwrite question:\n%s", s)
 	}
 	// n keeps the file and goes back to the path.
 	h.key("n")
-	if len(h.b.exports) != 1 || h.m.overlay != overlayExport || h.m.exp.confirm != "" {
-		t.Fatalf("n: exports %+v, overlay %d, confirm %q", h.b.exports, h.m.overlay, h.m.exp.confirm)
+	if d := exportDialogOf(h.m); len(h.b.exports) != 1 || d == nil || d.confirm != "" {
+		t.Fatalf("n: exports %+v, overlays %d, dialog %+v", h.b.exports, len(h.m.overlays.items), d)
 	}
 	// Other keys do not answer the question.
 	h.key("enter")
 	h.key("x")
-	if len(h.b.exports) != 2 || h.m.exp.path.Value() != "./go-arithmetic.md" {
-		t.Fatalf("a key other than y/n answered: exports %+v, path %q", h.b.exports, h.m.exp.path.Value())
+	if len(h.b.exports) != 2 || exportDialogOf(h.m).path.Value() != "./go-arithmetic.md" {
+		t.Fatalf("a key other than y/n answered: exports %+v, path %q", h.b.exports, exportDialogOf(h.m).path.Value())
 	}
 	h.key("y")
 	want := exportCall{id: "c100", format: "md", path: "./go-arithmetic.md", overwrite: true}
 	if got := lastExport(t, h); got != want || len(h.b.exports) != 3 {
 		t.Fatalf("after y: Export(%+v) (%d calls), want %+v", got, len(h.b.exports), want)
 	}
-	if s := h.screen(); h.m.overlay != overlayNone || !strings.Contains(s, "exported to "+abs) {
+	if s := h.screen(); !h.m.overlays.empty() || !strings.Contains(s, "exported to "+abs) {
 		t.Fatalf("overwrite result not shown:\n%s", s)
 	}
 }
@@ -165,17 +173,17 @@ func TestExportSlashCommand(t *testing.T) {
 			if !h.m.input.Empty() {
 				t.Fatalf("input %q left after the command", h.m.input.Value())
 			}
-			if got := h.m.overlay == overlayExport; got != tt.wantDialog {
+			if got := exportDialogOf(h.m) != nil; got != tt.wantDialog {
 				t.Fatalf("dialog open = %v, want %v:\n%s", got, tt.wantDialog, h.screen())
 			}
 			if tt.wantCall == nil {
 				if len(h.b.exports) != 0 {
 					t.Fatalf("exported at once: %+v", h.b.exports)
 				}
-				if got := string(h.m.exp.formatName()); got != tt.wantFormat {
+				if got := string(exportDialogOf(h.m).formatName()); got != tt.wantFormat {
 					t.Errorf("format %s, want %s", got, tt.wantFormat)
 				}
-				if got := h.m.exp.path.Value(); got != tt.wantPath {
+				if got := exportDialogOf(h.m).path.Value(); got != tt.wantPath {
 					t.Errorf("path %q, want %q", got, tt.wantPath)
 				}
 				return
@@ -193,8 +201,8 @@ func TestSlashTextThatIsNotExportIsSent(t *testing.T) {
 			h := exportHarness(t)
 			h.send(tea.PasteMsg{Content: text})
 			h.key("enter")
-			if len(h.b.sends) != 1 || h.b.sends[0].Prompt != text || h.m.overlay == overlayExport {
-				t.Fatalf("sends %+v, overlay %d", h.b.sends, h.m.overlay)
+			if len(h.b.sends) != 1 || h.b.sends[0].Prompt != text || exportDialogOf(h.m) != nil {
+				t.Fatalf("sends %+v, overlay %d", h.b.sends, len(h.m.overlays.items))
 			}
 		})
 	}
@@ -205,7 +213,7 @@ func TestExportSlashCommandAsksBeforeOverwrite(t *testing.T) {
 	h.b.existing = map[string]bool{fakeCwd + "/x.json": true}
 	h.typeText("/export x.json")
 	h.key("enter")
-	if h.m.overlay != overlayExport || h.m.exp.confirm != "x.json" {
+	if exportDialogOf(h.m) == nil || exportDialogOf(h.m).confirm != "x.json" {
 		t.Fatalf("no overwrite question for an existing file:\n%s", h.screen())
 	}
 	h.key("y")
@@ -228,7 +236,7 @@ func TestExportFromConversationList(t *testing.T) {
 			h.key("ctrl+o")
 			h.key("down") // c100, the older one
 			h.key(k)
-			if h.m.overlay != overlayExport || h.m.exp.path.Value() != "./go-arithmetic.md" {
+			if exportDialogOf(h.m) == nil || exportDialogOf(h.m).path.Value() != "./go-arithmetic.md" {
 				t.Fatalf("dialog for the selected conversation not open:\n%s", h.screen())
 			}
 			h.key("enter")
@@ -251,7 +259,7 @@ func TestCtrlSWithInputFocusExportsOpenConversation(t *testing.T) {
 	h.key("down")
 	h.key("tab") // focus back on the input; the list stays shown
 	h.key("ctrl+s")
-	if got := h.m.exp.path.Value(); got != "./newer-cafe-ideas.md" {
+	if got := exportDialogOf(h.m).path.Value(); got != "./newer-cafe-ideas.md" {
 		t.Fatalf("path %q, want the open conversation's safe name", got)
 	}
 	h.key("enter")
@@ -266,7 +274,7 @@ func TestExportErrorShown(t *testing.T) {
 	h.key("ctrl+s")
 	h.key("enter")
 	s := h.screen()
-	if h.m.overlay != overlayExport {
+	if exportDialogOf(h.m) == nil {
 		t.Fatal("the dialog closed on an error; the path would be lost")
 	}
 	if strings.Count(s, "no such file or directory") < 1 || h.m.notice == "" || !h.m.noticeErr {
@@ -274,7 +282,7 @@ func TestExportErrorShown(t *testing.T) {
 	}
 	// Editing the path clears the error in the dialog.
 	h.key("backspace")
-	if h.m.exp.err != "" {
+	if exportDialogOf(h.m).err != "" {
 		t.Fatal("the error stayed after editing the path")
 	}
 	// An empty path is refused without a call.
@@ -291,10 +299,10 @@ func TestExportErrorShown(t *testing.T) {
 func TestExportResultAfterDialogClosed(t *testing.T) {
 	h := exportHarness(t)
 	h.key("ctrl+s")
-	seq := h.m.exp.seq
+	seq := exportDialogOf(h.m).seq
 	h.key("esc")
 	h.send(exportDoneMsg{seq: seq, path: "./a.md", err: fmt.Errorf("export to /x/a.md: %w", view.ErrExists)})
-	if h.m.overlay != overlayNone || !strings.Contains(h.screen(), "./a.md already exists; nothing written") {
+	if !h.m.overlays.empty() || !strings.Contains(h.screen(), "./a.md already exists; nothing written") {
 		t.Fatalf("late result:\n%s", h.screen())
 	}
 }
@@ -303,13 +311,13 @@ func TestExportNothingYet(t *testing.T) {
 	h := newHarness(t, 100, 30, Options{}).unlocked()
 	for _, k := range []string{"ctrl+s", "alt+e"} {
 		h.key(k)
-		if h.m.overlay != overlayNone || !strings.Contains(h.screen(), "nothing to export yet") {
+		if !h.m.overlays.empty() || !strings.Contains(h.screen(), "nothing to export yet") {
 			t.Fatalf("%s on a new conversation:\n%s", k, h.screen())
 		}
 	}
 	h.typeText("/export")
 	h.key("enter")
-	if h.m.overlay != overlayNone || len(h.b.sends) != 0 || !strings.Contains(h.screen(), "nothing to export yet") {
+	if !h.m.overlays.empty() || len(h.b.sends) != 0 || !strings.Contains(h.screen(), "nothing to export yet") {
 		t.Fatalf("/export on a new conversation:\n%s", h.screen())
 	}
 }
@@ -318,7 +326,7 @@ func TestLockClosesExportDialog(t *testing.T) {
 	h := exportHarness(t)
 	h.key("ctrl+s")
 	h.key("ctrl+l")
-	if h.m.overlay != overlayNone || h.m.exp.convID != "" || h.m.exp.title != "" || h.m.exp.path.Value() != "" {
+	if !h.m.overlays.empty() || exportDialogOf(h.m) != nil {
 		t.Fatal("the export dialog kept conversation data after the lock")
 	}
 }
@@ -334,7 +342,7 @@ func TestExportDialogSanitizesTitle(t *testing.T) {
 			t.Fatalf("dialog frame contains %q", bad)
 		}
 	}
-	if got := h.m.exp.path.Value(); !safeDefaultPath.MatchString(got) || !strings.HasPrefix(got, "./evil") {
+	if got := exportDialogOf(h.m).path.Value(); !safeDefaultPath.MatchString(got) || !strings.HasPrefix(got, "./evil") {
 		t.Fatalf("path %q: want ./ and a safe slug of the title", got)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,6 +14,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
+	"github.com/vaultchat/vaultchat/internal/view"
 )
 
 var (
@@ -256,7 +256,7 @@ func (hs *harness) unlocked() *harness {
 		hs.key("enter")
 	}
 	if hs.m.screen != screenMain {
-		hs.t.Fatalf("not on the main screen after unlock (screen %d, err %q)", hs.m.screen, hs.m.unlockErr)
+		hs.t.Fatalf("not on the main screen after unlock (screen %d, err %q)", hs.m.screen, hs.m.unlock.err)
 	}
 	return hs
 }

@@ -2,87 +2,57 @@ package ui
 
 import (
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"strings"
-	"time"
 
-	"github.com/charmbracelet/x/ansi"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/vaultchat/vaultchat/ui/styles"
 )
 
-// binding is one line of the help screen.
-type binding struct{ keys, what string }
-
-// bindingGroups lists every key binding, grouped as the help screen shows
-// them. Keep it in step with mainKey, inputKey and the overlays.
-var bindingGroups = []struct {
-	name     string
-	bindings []binding
-}{
-	{"Chat", []binding{
-		{"enter", "send"},
-		{"alt+enter ctrl+j", "new line"},
-		{"ctrl+e", "edit draft in $EDITOR"},
-		{"↑ (empty input)", "edit and resend last message"},
-		{"esc", "stop the reply (kept, marked)"},
-		{"ctrl+r", "regenerate last reply"},
-		{"ctrl+y", "copy last reply"},
-		{"alt+y", "copy its last code block"},
-	}},
-	{"Scroll", []binding{
-		{"pgup pgdn", "half a page"},
-		{"shift+↑ shift+↓", "one line"},
-		{"ctrl+g ctrl+end", "jump to latest"},
-		{"ctrl+home", "jump to first"},
-		{"mouse wheel", "scroll"},
-	}},
-	{"Conversations", []binding{
-		{"ctrl+o", "show/hide list"},
-		{"tab", "list ↔ input"},
-		{"ctrl+n", "new conversation"},
-		{"alt+r", "rename"},
-		{"alt+d", "delete (asks first)"},
-		{"alt+s", "system prompt"},
-		{"ctrl+s alt+e", "export: md json txt html"},
-		{"/export fmt path", "export from the input"},
-		{"list: enter n r d", "open new rename delete"},
-		{"list: e ctrl+s", "export the selected one"},
-	}},
-	{"Keys & models", []binding{
-		{"ctrl+k", "switch key"},
-		{"ctrl+p", "pick model"},
-		{"picker: ctrl+r", "refresh models"},
-		{"ctrl+t", "usage pane"},
-	}},
-	{"Editing", []binding{
-		{"ctrl+a home / end", "line start / end"},
-		{"alt+← alt+→", "word left / right"},
-		{"ctrl+w", "delete word"},
-		{"ctrl+u alt+k", "delete to line start / end"},
-	}},
-	{"App", []binding{
-		{"? f1", "this help"},
-		{"ctrl+l", "lock now"},
-		{"ctrl+c", "quit"},
-	}},
+// helpOverlay shows every key binding, grouped, drawn from the key map.
+type helpOverlay struct {
+	km  *keyMap
+	st  *styles.Styles
+	off int // first line shown, when the help is taller than the screen
 }
 
-// helpBox draws the help overlay: groups flowed into as many columns as
-// fit, scrollable when even that is too tall.
-func (m *Model) helpBox() []string {
-	st := &m.st
-	w := min(m.width-2, 150)
-	h := m.height - 2
+func newHelpOverlay(km *keyMap, st *styles.Styles) *helpOverlay {
+	return &helpOverlay{km: km, st: st}
+}
+
+// update scrolls with the help's own keys; any other key closes it.
+func (o *helpOverlay) update(msg tea.Msg) (tea.Cmd, bool) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil, false
+	}
+	switch {
+	case key.Matches(k, o.km.HelpUp):
+		o.off = max(o.off-1, 0)
+	case key.Matches(k, o.km.HelpDown):
+		o.off++
+	default:
+		return nil, true
+	}
+	return nil, false
+}
+
+// view flows the groups into as many columns as fit, scrollable when even
+// that is too tall.
+func (o *helpOverlay) view(width, height int) []string {
+	st := o.st
+	w := min(width-2, 150)
+	h := height - 2
 	const colW = 44
 	cols := max(min((w-4)/colW, 3), 1)
 	// Lay groups out column by column, balancing line counts.
 	var blocks [][]string
 	total := 0
-	for _, g := range bindingGroups {
+	for _, g := range helpGroups(o.km) {
 		var b []string
 		b = append(b, st.PaneTitle.Render(g.name))
-		for _, bd := range g.bindings {
-			b = append(b, fmt.Sprintf("%s %s", st.HintKey.Render(fmt.Sprintf("%-18s", bd.keys)), st.Base.Render(bd.what)))
+		for _, r := range g.rows {
+			b = append(b, fmt.Sprintf("%s %s", st.HintKey.Render(fmt.Sprintf("%-18s", r.keys)), st.Base.Render(r.what)))
 		}
 		b = append(b, "")
 		blocks = append(blocks, b)
@@ -112,90 +82,11 @@ func (m *Model) helpBox() []string {
 		lines = append(lines, b.String())
 	}
 	room := max(h-3, 1)
-	m.helpOff = min(m.helpOff, max(len(lines)-room, 0))
-	lines = lines[m.helpOff:]
+	o.off = min(o.off, max(len(lines)-room, 0))
+	lines = lines[o.off:]
 	if len(lines) > room {
 		lines = append(lines[:room-1], st.Muted.Render("↓ more (j/↓)"))
 	}
 	lines = append(lines, st.Muted.Render("any key closes"))
 	return box("keys", lines, w, h, st.DialogBorder, st.DialogTitle)
-}
-
-// keyRows formats the key picker's rows as columns for width w. Columns
-// that do not fit are dropped from the row (the selected key's full
-// details are shown under the list).
-func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
-	type column struct {
-		name  string
-		width int
-		value func(k view.Key) string
-	}
-	columns := []column{
-		{"name", 14, func(k view.Key) string { return k.Name }},
-		{"provider", 10, func(k view.Key) string { return k.Provider }},
-		{"host", 20, func(k view.Key) string { return k.Host }},
-		{"default model", 16, func(k view.Key) string { return k.DefaultModel }},
-		{"month", 9, func(k view.Key) string {
-			if k.Month.Cost.Unknown {
-				return figures.Tokens(k.Month.Tokens, k.Month.Estimated) + " tok"
-			}
-			return k.Month.Cost.String()
-		}},
-		{"budget", 7, func(k view.Key) string { return budgetWord(k.Budget) }},
-		{"last used", 10, func(k view.Key) string { return formatAgo(k.LastUsed, now) }},
-		{"key", 14, func(k view.Key) string { return k.Fingerprint }},
-	}
-	// Drop columns from the right until they fit (2 for the check mark).
-	used := 2
-	n := 0
-	for _, c := range columns {
-		if used+c.width+1 > w {
-			break
-		}
-		used += c.width + 1
-		n++
-	}
-	columns = columns[:max(n, 1)]
-	cell := func(s string, width int) string {
-		s = truncate(s, width)
-		return s + strings.Repeat(" ", max(width-ansi.StringWidth(s), 0))
-	}
-	var hb strings.Builder
-	hb.WriteString("  ")
-	for _, c := range columns {
-		hb.WriteString(cell(c.name, c.width) + " ")
-	}
-	rows := make([]pickerRow, len(keys))
-	for i, k := range keys {
-		var b strings.Builder
-		for _, c := range columns {
-			b.WriteString(cell(c.value(k), c.width) + " ")
-		}
-		mark := ""
-		if k.CheckFailed {
-			mark = "✗ check failed"
-		}
-		detail := joinNonEmpty(" · ", k.Provider, k.Host, k.Fingerprint, "default "+k.DefaultModel, "last used "+formatAgo(k.LastUsed, now), mark)
-		rows[i] = pickerRow{id: k.ID, text: strings.TrimRight(b.String(), " ") + markSuffix(k), detail: detail}
-	}
-	return strings.TrimRight(hb.String(), " "), rows
-}
-
-func markSuffix(k view.Key) string {
-	if k.CheckFailed {
-		return " ✗"
-	}
-	return ""
-}
-
-func budgetWord(l view.BudgetLevel) string {
-	switch l {
-	case view.BudgetOK:
-		return "ok"
-	case view.BudgetWarn:
-		return "≥80%"
-	case view.BudgetOver:
-		return "over"
-	}
-	return "—"
 }

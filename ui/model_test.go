@@ -85,7 +85,7 @@ func TestSendStreamDone(t *testing.T) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}
 	}
-	if h.m.streaming {
+	if h.m.turn.streaming {
 		t.Error("still streaming after Done")
 	}
 }
@@ -167,15 +167,15 @@ func TestModelPicker(t *testing.T) {
 	}
 	h.typeText("o3")
 	h.key("enter")
-	if h.m.model != "o3-mini" {
-		t.Fatalf("model %q, want o3-mini", h.m.model)
+	if h.m.keyring.model != "o3-mini" {
+		t.Fatalf("model %q, want o3-mini", h.m.keyring.model)
 	}
 	// Free text for a model the server does not list.
 	h.key("ctrl+p")
 	h.typeText("my-finetune")
 	h.key("enter")
-	if h.m.model != "my-finetune" {
-		t.Fatalf("model %q, want the typed name", h.m.model)
+	if h.m.keyring.model != "my-finetune" {
+		t.Fatalf("model %q, want the typed name", h.m.keyring.model)
 	}
 }
 
@@ -217,7 +217,7 @@ func TestIdleLockClearsState(t *testing.T) {
 		t.Fatalf("backend Lock called %d times", h.b.lockCalls)
 	}
 	m := h.m
-	if len(m.chat.items) != 0 || !m.input.Empty() || m.keys != nil || m.convs != nil || m.convID != "" || m.convTitle != "" {
+	if len(m.chat.items) != 0 || !m.input.Empty() || m.keyring.keys != nil || m.list.items != nil || m.convID != "" || m.convTitle != "" {
 		t.Fatal("conversation state left in memory after lock")
 	}
 	if s := h.screen(); strings.Contains(s, "unsent draft") || strings.Contains(s, "arithmetic") || !strings.Contains(s, "locked after 1m00s") {
@@ -447,7 +447,7 @@ func TestSanitizesBackendText(t *testing.T) {
 	h.unlocked()
 	h.key("ctrl+o")
 	h.typeText("x")
-	h.send(streamEventMsg{seq: h.m.streamSeq, ev: chat.Warning{Text: "w\x1b]52;c;eA==\x07"}})
+	h.send(streamEventMsg{seq: h.m.turn.seq, ev: chat.Warning{Text: "w\x1b]52;c;eA==\x07"}})
 	raw := h.m.View().Content
 	for _, bad := range []string{"\x1b]", "\x07", "\u009b", "\x1b[2J", "\x1b[31m"} {
 		if strings.Contains(raw, bad) {
@@ -511,8 +511,8 @@ func TestConversationListOpens(t *testing.T) {
 		t.Fatalf("list did not open the conversation:\n%s", h.screen())
 	}
 	// The restored conversation's attribution selects its key and model.
-	if h.m.keyID != "k1" || h.m.model != "gpt-4o-mini" {
-		t.Fatalf("active key %q model %q", h.m.keyID, h.m.model)
+	if h.m.keyring.keyID != "k1" || h.m.keyring.model != "gpt-4o-mini" {
+		t.Fatalf("active key %q model %q", h.m.keyring.keyID, h.m.keyring.model)
 	}
 }
 
@@ -522,8 +522,8 @@ func TestStartErrorShownInline(t *testing.T) {
 	_, cmd := h.m.Update(keyMsg("enter"))
 	// Replace the command's result with a Send error.
 	_ = cmd
-	h.send(streamStartErrMsg{seq: h.m.streamSeq, err: errors.New("budget \"daily\" reached; resets at 00:00")})
-	if s := h.screen(); !strings.Contains(s, "budget \"daily\" reached") || h.m.streaming {
+	h.send(streamStartErrMsg{seq: h.m.turn.seq, err: errors.New("budget \"daily\" reached; resets at 00:00")})
+	if s := h.screen(); !strings.Contains(s, "budget \"daily\" reached") || h.m.turn.streaming {
 		t.Fatalf("start error not shown:\n%s", s)
 	}
 }
@@ -584,7 +584,11 @@ func TestNewConversationShowsDerivedTitle(t *testing.T) {
 	}
 	// Rename and export use the shown title.
 	h.key("alt+r")
-	if got := h.m.promptInput.Value(); got != "Lisbon weekend" {
+	d, ok := topOverlay[*promptDialog](&h.m.overlays)
+	if !ok {
+		t.Fatal("alt+r opened no rename dialog")
+	}
+	if got := d.input.Value(); got != "Lisbon weekend" {
 		t.Fatalf("rename dialog starts with %q", got)
 	}
 }
@@ -617,7 +621,7 @@ func TestIdleLockWaitsForStreamingReply(t *testing.T) {
 		Turn: &chat.Turn{KeyID: "k1", KeyName: "work", Model: "gpt-4o-mini"}}}
 	close(h.b.stream)
 	h.pump(false)
-	if h.m.streaming || !strings.Contains(h.screen(), "First part. More. More. More.") {
+	if h.m.turn.streaming || !strings.Contains(h.screen(), "First part. More. More. More.") {
 		t.Fatalf("the reply did not finish whole:\n%s", h.screen())
 	}
 	// The idle time counts from the end of the reply.

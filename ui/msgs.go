@@ -3,11 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/view"
-	"os"
-	"os/exec"
-	"strings"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/view"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -238,70 +236,4 @@ func exportCmd(b Backend, seq int, id, format, path string, overwrite bool) tea.
 		written, err := b.Export(id, format, path, overwrite)
 		return exportDoneMsg{seq: seq, path: path, written: written, err: err}
 	}
-}
-
-// writeDraftCmd saves the draft to a private temporary file for $EDITOR.
-func writeDraftCmd(draft string) tea.Cmd {
-	return func() tea.Msg {
-		// $XDG_RUNTIME_DIR is a private, memory-backed directory where
-		// there is one: the draft is conversation text in plaintext.
-		f, err := os.CreateTemp(os.Getenv("XDG_RUNTIME_DIR"), "vaultchat-draft-*.md")
-		if err != nil {
-			return draftFileMsg{err: fmt.Errorf("create draft file: %w", err)}
-		}
-		_, werr := f.WriteString(draft)
-		cerr := f.Close()
-		if werr != nil || cerr != nil {
-			os.Remove(f.Name())
-			return draftFileMsg{err: fmt.Errorf("write draft file: %w", firstErr(werr, cerr))}
-		}
-		return draftFileMsg{path: f.Name()}
-	}
-}
-
-// editorCmd runs the editor on the draft file with the terminal handed
-// over to it.
-func editorCmd(editor, path string) tea.Cmd {
-	args := strings.Fields(editor)
-	if len(args) == 0 {
-		args = []string{"vi"}
-	}
-	c := exec.Command(args[0], append(args[1:], path)...)
-	return tea.ExecProcess(c, func(err error) tea.Msg { return editorDoneMsg{path: path, err: err} })
-}
-
-// readDraftCmd reads the edited draft back and removes the file.
-func readDraftCmd(path string) tea.Cmd {
-	return func() tea.Msg {
-		data, err := os.ReadFile(path)
-		os.Remove(path)
-		if err != nil {
-			return draftReadMsg{err: fmt.Errorf("read draft file: %w", err)}
-		}
-		return draftReadMsg{text: string(data)}
-	}
-}
-
-func removeFileCmd(path string) tea.Cmd {
-	return func() tea.Msg {
-		os.Remove(path)
-		return nil
-	}
-}
-
-func (m *Model) idleTick(seq int, d time.Duration) tea.Cmd {
-	return m.tick(d, func(time.Time) tea.Msg { return idleMsg{seq: seq} })
-}
-
-func (m *Model) countdownTick(seq int) tea.Cmd {
-	return m.tick(time.Second, func(time.Time) tea.Msg { return countdownMsg{seq: seq} })
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }

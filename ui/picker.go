@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/sahilm/fuzzy"
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
@@ -29,8 +31,14 @@ type pickerMatch struct {
 	idx []int // byte offsets of matched characters in the row text
 }
 
-// picker is a filterable list overlay (keys, models).
+// picker is a filterable list overlay (keys, models). What a choice does
+// is its opener's choose callback; refresh, when set, reloads the rows
+// (ctrl+r in the model picker).
 type picker struct {
+	km      *keyMap
+	st      *styles.Styles
+	choose  func(id string) tea.Cmd
+	refresh func() tea.Cmd
 	kind    pickerKind
 	title   string
 	header  string
@@ -149,8 +157,59 @@ func (p *picker) current() (pickerRow, bool) {
 	return pickerRow{}, false
 }
 
-// view renders the picker's inner lines for a box of w×h.
-func (p *picker) view(w, h int, st *styles.Styles) []string {
+// pickerWidth is the width of a picker's box on a screen width columns wide.
+func pickerWidth(width int) int { return min(width-4, 110) }
+
+func (p *picker) update(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case tea.PasteMsg:
+		p.filter.SetValue(p.filter.Value() + oneLine(cleanInput(msg.Content)))
+		p.refilter()
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, p.km.Cancel):
+			return nil, true
+		case key.Matches(msg, p.km.PickerUp):
+			p.move(-1)
+			return nil, false
+		case key.Matches(msg, p.km.PickerDown):
+			p.move(1)
+			return nil, false
+		case key.Matches(msg, p.km.PickerRefresh):
+			if p.refresh != nil {
+				p.loading = true
+				return p.refresh(), false
+			}
+			return nil, false
+		case key.Matches(msg, p.km.Choose):
+			row, ok := p.current()
+			if !ok {
+				return nil, false
+			}
+			return p.choose(row.id), true
+		}
+		var cmd tea.Cmd
+		before := p.filter.Value()
+		p.filter, cmd = p.filter.Update(msg)
+		if p.filter.Value() != before {
+			p.sel = 0
+			p.refilter()
+		}
+		return cmd, false
+	}
+	return nil, false
+}
+
+func (p *picker) view(width, height int) []string {
+	st := p.st
+	w := pickerWidth(width)
+	h := min(height-4, 22)
+	return box(p.title, p.lines(w-4, h-2), w, h, st.DialogBorder, st.DialogTitle)
+}
+
+// lines renders the picker's inner lines for a box of w×h.
+func (p *picker) lines(w, h int) []string {
+	st := p.st
 	var out []string
 	p.filter.SetWidth(max(w-len(p.filter.Prompt)-1, 4))
 	out = append(out, p.filter.View())

@@ -50,7 +50,7 @@ func TestDeltaRendersOnlyStreamingItem(t *testing.T) {
 	}
 	streaming := h.m.chat.last()
 	ver := streaming.ver
-	h.send(streamEventMsg{seq: h.m.streamSeq, ev: chat.Delta{Text: "new text"}})
+	h.send(streamEventMsg{seq: h.m.turn.seq, ev: chat.Delta{Text: "new text"}})
 	_ = h.m.View()
 	for it, p := range before {
 		if it.cache == nil || &it.cache[0] != p {
@@ -71,8 +71,8 @@ func TestDeltaRendersOnlyStreamingItem(t *testing.T) {
 
 func TestInitialKeyAndModelAndDemoBanner(t *testing.T) {
 	h := newHarness(t, 100, 30, Options{InitialKeyID: "team-azure", InitialModel: "gpt-4.1", Demo: true}).unlocked()
-	if h.m.keyID != "k3" || h.m.model != "gpt-4.1" {
-		t.Fatalf("key %q model %q", h.m.keyID, h.m.model)
+	if h.m.keyring.keyID != "k3" || h.m.keyring.model != "gpt-4.1" {
+		t.Fatalf("key %q model %q", h.m.keyring.keyID, h.m.keyring.model)
 	}
 	if s := h.screen(); !strings.HasPrefix(s, " DEMO") {
 		t.Fatalf("no demo banner:\n%s", s)

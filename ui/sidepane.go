@@ -2,25 +2,76 @@ package ui
 
 import (
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"math"
 	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
 
+// sidePane is the usage pane right of the chat (ctrl+t). It keeps its
+// rendered lines and draws them again only when its size, the theme, the
+// keyring (by version) or the second of the clock changes: every change
+// to what it shows goes through the keyring, which versions it.
+type sidePane struct {
+	shown   bool // the user's choice, once toggled
+	toggled bool // the user toggled the pane; stop choosing by width
+
+	lines          []string
+	w, h, gen, ver int
+	unix           int64
+}
+
+// visible reports whether the pane is shown at a screen width: by default
+// only when the terminal is wide enough, until the user toggles it.
+func (p *sidePane) visible(width int) bool {
+	if p.toggled {
+		return p.shown
+	}
+	return width >= 120
+}
+
+// toggle shows the pane if it is hidden and hides it if shown.
+func (p *sidePane) toggle(visible bool) {
+	p.shown, p.toggled = !visible, true
+}
+
+// clear forgets the rendered lines (they name keys and their usage).
+func (p *sidePane) clear() { p.lines = nil }
+
+// view returns the pane's lines padded to w.
+func (p *sidePane) view(in sideInput, w, h, gen int, st *styles.Styles) []string {
+	unix := in.now.Unix()
+	if p.lines != nil && p.w == w && p.h == h && p.gen == gen && p.ver == in.ver && p.unix == unix {
+		return p.lines
+	}
+	p.lines = renderSide(in, w, h, st)
+	for i, l := range p.lines {
+		p.lines[i] = fit(l, w)
+	}
+	p.w, p.h, p.gen, p.ver, p.unix = w, h, gen, in.ver, unix
+	return p.lines
+}
+
+// sideInput returns what the side pane shows now.
+func (m *Model) sideInput() sideInput {
+	r := &m.keyring
+	return sideInput{key: r.active(), model: r.model, keys: r.keys, usage: r.usage, now: m.now(), ver: r.ver}
+}
+
 // sideInput is everything the usage pane shows; renderSide is a pure
-// function of it, so the pane is cached until one of these changes.
+// function of it.
 type sideInput struct {
 	key   *view.Key
 	model string
 	keys  []view.Key
 	usage view.Usage
 	now   time.Time
+	ver   int // the keyring's version of the values above
 }
 
 // renderSide draws the usage pane for the active key, w columns wide and

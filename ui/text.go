@@ -60,9 +60,9 @@ func box(title string, lines []string, w, h int, border, titleStyle lipgloss.Sty
 	return out
 }
 
-// overlay puts the rows of fg over bg with its top-left corner at (x, y).
+// drawOver puts the rows of fg over bg with its top-left corner at (x, y).
 // bg rows must be exactly as wide as the screen.
-func overlay(bg []string, fg []string, x, y int) {
+func drawOver(bg []string, fg []string, x, y int) {
 	for i, row := range fg {
 		r := y + i
 		if r < 0 || r >= len(bg) {

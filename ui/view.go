@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -29,12 +30,7 @@ const (
 
 // sideVisible reports whether the usage pane is shown: by default only
 // when the terminal is wide enough, until the user toggles it.
-func (m *Model) sideVisible() bool {
-	if m.sideSet {
-		return m.showSide
-	}
-	return m.width >= 120
-}
+func (m *Model) sideVisible() bool { return m.side.visible(m.width) }
 
 func (m *Model) layout() layout {
 	l := layout{}
@@ -43,7 +39,7 @@ func (m *Model) layout() layout {
 	}
 	w := m.width
 	l.showSide = m.sideVisible()
-	l.showConvs = m.showConvs
+	l.showConvs = m.list.shown
 	if l.showSide {
 		l.sideW = min(max(w/4, 34), 44)
 	}
@@ -95,45 +91,6 @@ func (m *Model) View() tea.View {
 	return v
 }
 
-func (m *Model) unlockView() string {
-	st := &m.st
-	var body []string
-	body = append(body, st.UnlockTitle.Render("vaultchat"), "")
-	switch {
-	case m.screen == screenStart:
-		body = append(body, st.Muted.Render("opening the vault…"))
-	case m.screen == screenLoading:
-		body = append(body, st.Muted.Render("loading conversations…"))
-	default:
-		if m.lockReason != "" {
-			body = append(body, st.Warning.Render(m.lockReason), "")
-		}
-		if m.needsPass {
-			m.pass.SetWidth(28)
-			body = append(body, m.pass.View())
-		} else {
-			body = append(body, "press enter to unlock")
-		}
-		body = append(body, "")
-		switch {
-		case m.unlocking:
-			body = append(body, st.Muted.Render("unlocking…"))
-		case m.unlockErr != "":
-			body = append(body, st.Error.Render(truncate(m.unlockErr, 60)))
-		default:
-			body = append(body, st.Muted.Render("enter unlock · ctrl+c quit"))
-		}
-	}
-	bw := min(m.width-2, 66)
-	b := box("unlock", body, bw, len(body)+2, st.DialogBorder, st.DialogTitle)
-	screen := make([]string, m.height)
-	for i := range screen {
-		screen[i] = strings.Repeat(" ", m.width)
-	}
-	overlay(screen, b, max((m.width-bw)/2, 0), max((m.height-len(b))/2, 0))
-	return strings.Join(screen, "\n")
-}
-
 func (m *Model) mainView() string {
 	st := &m.st
 	l := m.layout()
@@ -148,10 +105,11 @@ func (m *Model) mainView() string {
 	empty := len(m.chat.items) == 0
 	var convLines, sideLines []string
 	if l.showConvs {
-		convLines = m.convPane(l.convW, l.mainH)
+		m.list.focused, m.list.openID = m.focus == focusConvs, m.convID
+		convLines = m.list.view(l.convW, l.mainH)
 	}
 	if l.showSide {
-		sideLines = m.sidePane(l.sideW-1, l.mainH)
+		sideLines = m.side.view(m.sideInput(), l.sideW-1, l.mainH, m.gen, &m.st)
 	}
 	var welcome []string
 	if empty {
@@ -171,7 +129,7 @@ func (m *Model) mainView() string {
 		}
 		switch {
 		case i == l.mainH-1 && m.chat.newBelow:
-			marker := st.NewMarker.Render(" ↓ new (ctrl+g) ")
+			marker := st.NewMarker.Render(" ↓ new (" + keyName(m.km.Latest) + ") ")
 			line = fit(line, l.chatW-ansi.StringWidth(marker)) + marker
 		case i >= len(chatLines) || (empty && line != ""):
 			line = fit(line, l.chatW)
@@ -192,7 +150,7 @@ func (m *Model) mainView() string {
 	rows = append(rows, m.inputRule(m.width))
 	prompt := st.InputPrompt.Render("› ")
 	cont := "  "
-	focused := m.focus == focusInput && m.overlay == overlayNone
+	focused := m.focus == focusInput && m.overlays.empty()
 	inLines := m.input.view(l.inputW, l.inputH, focused, st.Cursor)
 	for i := 0; i < l.inputH; i++ {
 		p := cont
@@ -209,24 +167,8 @@ func (m *Model) mainView() string {
 	}
 	rows = append(rows, m.statusLine(), m.hintLine())
 
-	switch m.overlay {
-	case overlayHelp:
-		m.drawCentered(rows, m.helpBox())
-	case overlayPicker:
-		w := m.overlayWidth()
-		h := min(m.height-4, 22)
-		m.drawCentered(rows, box(m.picker.title, m.picker.view(w-4, h-2, st), w, h, st.DialogBorder, st.DialogTitle))
-	case overlayPrompt:
-		w := min(m.width-4, 72)
-		m.promptInput.SetWidth(w - 8)
-		body := []string{m.promptInput.View(), "", st.Muted.Render("enter save · esc cancel")}
-		m.drawCentered(rows, box(m.promptTitle, body, w, len(body)+2, st.DialogBorder, st.DialogTitle))
-	case overlayConfirm:
-		w := min(m.width-4, 64)
-		body := []string{truncate(m.confirmText, w-4), "", st.Muted.Render("y delete · n keep")}
-		m.drawCentered(rows, box("delete conversation", body, w, len(body)+2, st.DialogBorder, st.DialogTitle))
-	case overlayExport:
-		m.drawCentered(rows, m.exportBox())
+	for _, o := range m.overlays.items {
+		m.drawCentered(rows, o.view(m.width, m.height))
 	}
 	return strings.Join(rows, "\n")
 }
@@ -238,26 +180,24 @@ func lineAt(lines []string, i int) string {
 	return ""
 }
 
-func (m *Model) overlayWidth() int { return min(m.width-4, 110) }
-
 func (m *Model) drawCentered(rows, b []string) {
 	if len(b) == 0 {
 		return
 	}
 	w := ansi.StringWidth(b[0])
-	overlay(rows, b, max((m.width-w)/2, 0), max((len(rows)-len(b))/2, 0))
+	drawOver(rows, b, max((m.width-w)/2, 0), max((len(rows)-len(b))/2, 0))
 }
 
 func (m *Model) welcome(w int) []string {
 	st := &m.st
 	lines := []string{st.Accent.Render("vaultchat")}
 	if k := m.activeKey(); k != nil {
-		lines = append(lines, st.Muted.Render("key ")+k.Name+st.Muted.Render(" · model ")+m.model)
+		lines = append(lines, st.Muted.Render("key ")+k.Name+st.Muted.Render(" · model ")+m.keyring.model)
 	} else {
 		lines = append(lines, st.Warning.Render("no key yet: add one with \"vaultchat keys add\""))
 	}
 	lines = append(lines, "", st.Muted.Render("type a message and press enter"),
-		st.Muted.Render("ctrl+k switch key · ctrl+p model · ? help"))
+		st.Muted.Render(keyName(m.km.SwitchKey)+" switch key · "+keyName(m.km.PickModel)+" model · "+keyName(m.km.Help)+" help"))
 	out := make([]string, len(lines))
 	for i, l := range lines {
 		pad := max((w-ansi.StringWidth(l))/2, 0)
@@ -287,17 +227,17 @@ func (m *Model) inputRule(w int) string {
 func (m *Model) statusLine() string {
 	st := &m.st
 	var left []string
-	keyName, model := "no key", m.model
+	keyName, model := "no key", m.keyring.model
 	if k := m.activeKey(); k != nil {
 		keyName = k.Name
 	}
 	left = append(left, st.StatusKey.Render(" "+keyName+" "), st.StatusModel.Render(model+" "))
 	state := st.StatusIdle.Render("● idle")
-	if m.streaming && m.cur != nil {
+	if m.turn.streaming && m.turn.cur != nil {
 		now := m.now()
 		switch {
-		case m.cur.retryIn.After(now):
-			state = st.StatusRetrying.Render("● retrying in " + formatWait(m.cur.retryIn.Sub(now)))
+		case m.turn.cur.retryIn.After(now):
+			state = st.StatusRetrying.Render("● retrying in " + formatWait(m.turn.cur.retryIn.Sub(now)))
 		default:
 			state = st.StatusStreaming.Render("● streaming")
 		}
@@ -308,7 +248,7 @@ func (m *Model) statusLine() string {
 		title = "new conversation"
 	}
 	right := st.StatusBar.Render(truncate(title, 40) + " ")
-	if u := m.usage; u.ContextWindow > 0 {
+	if u := m.keyring.usage; u.ContextWindow > 0 {
 		right = st.StatusBar.Render(fmt.Sprintf("ctx %d%% · ", u.ContextUsed*100/u.ContextWindow)) + right
 	}
 	l := strings.Join(left, st.StatusBar.Render(" "))
@@ -320,7 +260,7 @@ func (m *Model) statusLine() string {
 }
 
 func (m *Model) hintLine() string {
-	key := fmt.Sprintf("%d/%d/%v/%d/%v/%s", m.width, m.gen, m.streaming, m.focus, m.noticeErr, m.notice)
+	key := fmt.Sprintf("%d/%d/%v/%d/%v/%s", m.width, m.gen, m.turn.streaming, m.focus, m.noticeErr, m.notice)
 	if key != m.hintKey {
 		m.hint, m.hintKey = m.buildHintLine(), key
 	}
@@ -336,21 +276,25 @@ func (m *Model) buildHintLine() string {
 		}
 		return fit(" "+style.Render(m.notice), m.width)
 	}
-	var hints [][2]string
+	km := &m.km
+	var hints []keyHint
 	switch {
-	case m.streaming:
-		hints = [][2]string{{"esc", "stop"}, {"pgup", "scroll"}, {"ctrl+k", "key"}, {"?", "help"}}
+	case m.turn.streaming:
+		hints = []keyHint{{&km.Stop, "stop"}, {&km.HalfPageUp, "scroll"}, {&km.SwitchKey, "key"}, {&km.Help, "help"}}
 	case m.focus == focusConvs:
-		hints = [][2]string{{"enter", "open"}, {"n", "new"}, {"r", "rename"}, {"d", "delete"}, {"e", "export"}, {"tab", "input"}, {"ctrl+o", "hide"}}
+		hints = []keyHint{{&km.ListOpen, "open"}, {&km.ListNew, "new"}, {&km.ListRename, "rename"}, {&km.ListDelete, "delete"},
+			{&km.ListExport, "export"}, {&km.SwitchFocus, "input"}, {&km.ToggleList, "hide"}}
 	default:
-		hints = [][2]string{{"enter", "send"}, {"alt+enter", "newline"}, {"ctrl+k", "key"}, {"ctrl+p", "model"},
-			{"ctrl+t", "usage"}, {"ctrl+o", "chats"}, {"ctrl+s", "export"}, {"ctrl+r", "retry"}, {"ctrl+y", "copy"}, {"ctrl+l", "lock"}, {"?", "help"}}
+		hints = []keyHint{{&km.Send, "send"}, {&km.Newline, "newline"}, {&km.SwitchKey, "key"}, {&km.PickModel, "model"},
+			{&km.ToggleUsage, "usage"}, {&km.ToggleList, "chats"}, {&km.Export, "export"}, {&km.Regenerate, "retry"},
+			{&km.CopyReply, "copy"}, {&km.Lock, "lock"}, {&km.Help, "help"}}
 	}
 	var b strings.Builder
 	b.WriteString(" ")
 	width := 1
 	for i, h := range hints {
-		part := h[0] + " " + h[1]
+		k := h.binding.Keys()[0]
+		part := k + " " + h.word
 		if i > 0 {
 			part = " · " + part
 		}
@@ -361,54 +305,13 @@ func (m *Model) buildHintLine() string {
 		if i > 0 {
 			b.WriteString(st.Faint.Render(" · "))
 		}
-		b.WriteString(st.HintKey.Render(h[0]) + " " + st.HintText.Render(h[1]))
+		b.WriteString(st.HintKey.Render(k) + " " + st.HintText.Render(h.word))
 	}
 	return fit(b.String(), m.width)
 }
 
-func (m *Model) convPane(w, h int) []string {
-	st := &m.st
-	out := []string{st.PaneTitle.Render(" CONVERSATIONS")}
-	if len(m.convs) == 0 {
-		out = append(out, st.Muted.Render(" none yet"))
-	}
-	first := 0
-	if m.convSel >= h-2 {
-		first = m.convSel - (h - 2) + 1
-	}
-	for i := first; i < len(m.convs) && len(out) < h; i++ {
-		c := m.convs[i]
-		title := c.Title
-		if title == "" {
-			title = "untitled"
-		}
-		mark := "  "
-		if c.ID == m.convID {
-			mark = "• "
-		}
-		line := fit(" "+mark+truncate(title, w-4), w)
-		if i == m.convSel && m.focus == focusConvs {
-			line = st.Selected.Render(line)
-		} else if c.ID == m.convID {
-			line = st.Accent.Render(line)
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// sidePane returns the usage pane's lines padded to w, cached until its
-// inputs change.
-func (m *Model) sidePane(w, h int) []string {
-	now := m.now()
-	key := fmt.Sprintf("%d/%d/%d/%s/%s/%d", w, h, m.gen, m.keyID, m.model, now.Unix())
-	if key == m.sideKey && m.side != nil {
-		return m.side
-	}
-	m.side = renderSide(sideInput{key: m.activeKey(), model: m.model, keys: m.keys, usage: m.usage, now: now}, w, h, &m.st)
-	for i, l := range m.side {
-		m.side[i] = fit(l, w)
-	}
-	m.sideKey = key
-	return m.side
+// keyHint is one entry of the hint line: a binding's first key and a word.
+type keyHint struct {
+	binding *key.Binding
+	word    string
 }

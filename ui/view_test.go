@@ -3,8 +3,6 @@ package ui
 import (
 	"flag"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
 

@@ -24,7 +24,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/filelock"
 	"io/fs"
 	"path/filepath"
 	"regexp"
@@ -34,6 +33,7 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/filelock"
 )
 
 // Files is the encrypted file access the store needs. *vault.Vault

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
+	"github.com/vaultchat/vaultchat/internal/mdfence"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
 
@@ -84,8 +85,8 @@ func writeMDContent(bw *bufio.Writer, s string) {
 	if !strings.HasSuffix(s, "\n") {
 		bw.WriteByte('\n')
 	}
-	if f, open := unclosedFence(s); open {
-		bw.WriteString(f.indent + f.marker + "\n")
+	if f, open := mdfence.Unclosed(s); open {
+		bw.WriteString(strings.Repeat(" ", f.Indent) + f.Marker() + "\n")
 	}
 	bw.WriteByte('\n')
 }
@@ -200,28 +201,21 @@ func referenceSafe(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
-	var open fence
-	inFence := false
+	var fences mdfence.Scanner
 	prose := 0 // start of the current run of prose lines
 	pos := 0
 	for line := range strings.Lines(s) {
-		text := strings.TrimSuffix(line, "\n")
-		switch {
-		case inFence:
-			if open.closedBy(text) {
-				inFence = false
-				b.WriteString(s[prose : pos+len(line)])
-				prose = pos + len(line)
-			}
-		default:
-			if f, ok := openFence(text); ok {
-				b.WriteString(sanitize.Markdown(s[prose:pos]))
-				open, inFence, prose = f, true, pos
-			}
+		switch fences.Next(strings.TrimSuffix(line, "\n")) {
+		case mdfence.Opening:
+			b.WriteString(sanitize.Markdown(s[prose:pos]))
+			prose = pos
+		case mdfence.Closing:
+			b.WriteString(s[prose : pos+len(line)])
+			prose = pos + len(line)
 		}
 		pos += len(line)
 	}
-	if inFence {
+	if _, inFence := fences.Open(); inFence {
 		b.WriteString(s[prose:])
 	} else {
 		b.WriteString(sanitize.Markdown(s[prose:]))

@@ -356,6 +356,13 @@ func TestReferenceSafe(t *testing.T) {
 		{"ok &amp; &lt;b&gt; &#65;", "ok &amp; &lt;b&gt; &#65;"},
 		{"```\n&#27; in code\n```\n&#27; after", "```\n&#27; in code\n```\n&amp;#27; after"},
 		{"before &#27;\n~~~\n&#27;", "before &amp;#27;\n~~~\n&#27;"},
+		// Lines CommonMark does not read as fences: the prose after
+		// them is prose, and its references are decoded by renderers.
+		{"    ```\n&#27;[2J after indented code", "    ```\n&amp;#27;[2J after indented code"},
+		{"\t```\n&#27;[2J after a tab", "\t```\n&amp;#27;[2J after a tab"},
+		{"```js`x\n&#27;[2J", "```js`x\n&amp;#27;[2J"},
+		// A closing fence indented four spaces is code: the block goes on.
+		{"```\n    ```\n&#27; still code", "```\n    ```\n&#27; still code"},
 	}
 	for _, tt := range tests {
 		if got := referenceSafe(tt.in); got != tt.want {

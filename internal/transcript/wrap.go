@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rivo/uniseg"
+	"github.com/vaultchat/vaultchat/internal/mdfence"
 )
 
 // textWidth is the column at which the plain-text export wraps prose.
@@ -26,20 +27,17 @@ func wrapProse(s string, width int) string {
 	table := tableLines(lines)
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/16)
-	var open fence
-	inFence, inCode, prevBlank := false, false, true
+	// Fences at any indentation: those of list items are code too, and
+	// taking a line for code only leaves it unwrapped.
+	fences := mdfence.Scanner{AnyIndent: true}
+	inCode, prevBlank := false, true
 	for i, line := range lines {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		if inFence {
+		if fences.Next(line) != mdfence.Text {
 			b.WriteString(line)
-			inFence = !open.closedBy(line)
-			continue
-		}
-		if f, ok := openFence(line); ok {
-			b.WriteString(line)
-			open, inFence, prevBlank = f, true, false
+			prevBlank = false
 			continue
 		}
 		blank := strings.TrimSpace(line) == ""

@@ -3,6 +3,8 @@ package transcript
 import (
 	"strings"
 	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/mdfence"
 )
 
 func TestWrapProse(t *testing.T) {
@@ -54,19 +56,13 @@ func TestWrapProse(t *testing.T) {
 // the fixture: at most 80 columns, unless it is a single long word.
 func TestTextExportFits(t *testing.T) {
 	out := string(export(t, loadFixture(t), Text, nil))
-	inFence := false
-	var open fence
+	fences := mdfence.Scanner{AnyIndent: true}
 	for i, line := range strings.Split(out, "\n") {
-		if inFence {
-			inFence = !open.closedBy(line)
-			continue
-		}
-		if f, ok := openFence(line); ok {
-			open, inFence = f, true
-			continue
-		}
 		if strings.HasPrefix(line, "── ") {
-			inFence = false // a message ends any code block it left open
+			fences = mdfence.Scanner{AnyIndent: true} // a message ends any code block it left open
+		}
+		if fences.Next(line) != mdfence.Text {
+			continue
 		}
 		if strings.HasPrefix(strings.TrimSpace(line), "|") {
 			continue

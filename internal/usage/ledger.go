@@ -34,7 +34,6 @@ package usage
 import (
 	"errors"
 	"fmt"
-	"github.com/vaultchat/vaultchat/internal/filelock"
 	"math"
 	"path/filepath"
 	"slices"
@@ -44,6 +43,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
+	"github.com/vaultchat/vaultchat/internal/filelock"
 )
 
 // Files is the encrypted file access the ledger needs. *vault.Vault

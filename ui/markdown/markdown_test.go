@@ -30,6 +30,11 @@ var corpus = map[string]string{
 	"loose-list":  "1. a\n\n2. b\n\n3. c\n\nAfter list.\n",
 	"setext":      "Intro.\n\nHeading\n=======\n\nBody.\n",
 	"unclosed":    "Start.\n\n```python\nprint(1)\n\nprint(2)\n",
+	// Fences the way CommonMark reads them (internal/mdfence): no
+	// backtick in a backtick fence's info string, up to three spaces of
+	// indentation, a longer closing fence, a tab or four spaces making
+	// indented code instead.
+	"fence-tricky": "```foo`bar\n\nNot code.\n\n   ````md\n   ```\n\n   inner\n   ```\n\n   ``` x\n   ``````\n\nAfter.\n\n    ```\n\nProse after indented code.\n\n\t~~~\n\nMore prose.\n\n~~~\nlast\n\n    ~~~\nstill code\n",
 }
 
 func TestStreamMatchesFullRender(t *testing.T) {

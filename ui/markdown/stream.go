@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/vaultchat/vaultchat/internal/mdfence"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
 
@@ -23,9 +24,7 @@ type Stream struct {
 	// yet scanned (only complete lines are scanned, so the scan is
 	// O(new text) per Append).
 	scanned   int
-	inFence   bool
-	fenceChar byte
-	fenceLen  int
+	fences    mdfence.Scanner
 	prevBlank bool
 	noSplit   bool // an HTML block or link reference definition was seen
 	afterDef  bool // a definition list item was seen since the last boundary
@@ -154,7 +153,7 @@ func (s *Stream) Finish() []string {
 		// Following text starts a new block after what was printed.
 		s.scanned = len(s.src)
 		s.prevBlank = true
-		s.inFence = false
+		s.fences = mdfence.Scanner{}
 		s.afterDef = false
 	}
 	s.taken = len(s.stable)
@@ -197,10 +196,8 @@ func (s *Stream) scan() int {
 		line := string(s.src[start : start+nl])
 		s.scanned = start + nl + 1
 
-		if s.inFence {
-			if closesFence(line, s.fenceChar, s.fenceLen) {
-				s.inFence = false
-			}
+		kind := s.fences.Next(line)
+		if kind == mdfence.Code || kind == mdfence.Closing {
 			s.prevBlank = false
 			continue
 		}
@@ -216,9 +213,6 @@ func (s *Stream) scan() int {
 		}
 		if strings.HasPrefix(line, ":") {
 			s.afterDef = true
-		}
-		if c, n, ok := opensFence(line); ok {
-			s.inFence, s.fenceChar, s.fenceLen = true, c, n
 		}
 		if isRefDef(line) && (s.stableEnd > 0 || boundary > 0) {
 			s.restart = true
@@ -255,48 +249,6 @@ func safeStart(line string) bool {
 		}
 	}
 	return true
-}
-
-func indentOf(line string) int {
-	n := 0
-	for n < len(line) && line[n] == ' ' {
-		n++
-	}
-	return n
-}
-
-func opensFence(line string) (byte, int, bool) {
-	i := indentOf(line)
-	if i > 3 || i >= len(line) {
-		return 0, 0, false
-	}
-	c := line[i]
-	if c != '`' && c != '~' {
-		return 0, 0, false
-	}
-	n := 0
-	for i+n < len(line) && line[i+n] == c {
-		n++
-	}
-	if n < 3 {
-		return 0, 0, false
-	}
-	if c == '`' && strings.IndexByte(line[i+n:], '`') >= 0 {
-		return 0, 0, false // a backtick fence's info string has no backtick
-	}
-	return c, n, true
-}
-
-func closesFence(line string, c byte, n int) bool {
-	i := indentOf(line)
-	if i > 3 {
-		return false
-	}
-	j := i
-	for j < len(line) && line[j] == c {
-		j++
-	}
-	return j-i >= n && strings.TrimSpace(line[j:]) == ""
 }
 
 func isHTML(line string) bool {

@@ -68,6 +68,71 @@ type chatItem struct {
 
 func (it *chatItem) bump() { it.ver++ }
 
+// Every change to an item goes through one of the methods below, and each
+// bumps ver: the item's render cache (keyed by width, theme and ver) is
+// then never stale and never reset from outside.
+
+// appendText adds a streamed delta (already sanitized).
+func (it *chatItem) appendText(text string) {
+	it.text += text
+	it.stream.Append(text)
+	it.retryIn = time.Time{}
+	it.errMsg = ""
+	it.bump()
+}
+
+// setRetrying shows that the request failed with msg and is retried at
+// until (attempt n).
+func (it *chatItem) setRetrying(until time.Time, attempt int, msg string) {
+	it.retryIn, it.attempt, it.errMsg = until, attempt, msg
+	it.bump()
+}
+
+// addNote adds a warning line (a soft budget, trimmed context, stopping).
+func (it *chatItem) addNote(note string) {
+	it.notes = append(it.notes, note)
+	it.bump()
+}
+
+// tick redraws a countdown.
+func (it *chatItem) tick() { it.bump() }
+
+// finish ends a streaming reply with the stored message (nil when none
+// was stored), the error it failed with (nil on success) and the
+// attribution to show when the stored message carries none.
+func (it *chatItem) finish(stored *chat.Message, e *chat.Error, fallback *chat.Turn, now time.Time) {
+	it.streaming = false
+	if stored != nil {
+		it.id = stored.ID
+		it.text = sanitize.String(stored.Content)
+	}
+	if it.stream != nil && it.stream.Text() == it.text {
+		// The streamed render is the render of the final text.
+		it.frozen = append([]string(nil), it.stream.Lines()...)
+		it.frozenWidth = it.stream.Width()
+	}
+	it.stream = nil
+	it.retryIn = time.Time{}
+	if stored != nil && stored.Turn != nil {
+		t := *stored.Turn
+		fallback = &t
+	}
+	if fallback == nil && e != nil {
+		fallback = &chat.Turn{KeyName: it.keyName, Model: it.model, Incomplete: true, IncompleteReason: reasonFor(e.Class)}
+	}
+	it.turn = fallback
+	it.errMsg, it.hint, it.errClass = "", "", ""
+	if e != nil && e.Class != chat.ErrCanceled {
+		it.errMsg = sanitize.String(e.Message)
+		it.hint = sanitize.String(e.Hint)
+		it.errClass = e.Class
+		if e.Class == chat.ErrRateLimited && e.RetryAfter > 0 {
+			it.limitTill = now.Add(e.RetryAfter)
+		}
+	}
+	it.bump()
+}
+
 // counting reports whether the item shows a live countdown.
 func (it *chatItem) counting(now time.Time) bool {
 	return it.retryIn.After(now) || it.limitTill.After(now)
@@ -219,184 +284,4 @@ func joinNonEmpty(sep string, parts ...string) string {
 		}
 	}
 	return strings.Join(keep, sep)
-}
-
-// chatList is the scrollable list of chat items. It renders only what is
-// visible: scrolling keeps a (item, line) anchor instead of measuring the
-// whole conversation, so a 10,000-message history costs nothing until it
-// is scrolled into view.
-type chatList struct {
-	items []*chatItem
-	// follow keeps the view at the bottom as content arrives. When it is
-	// false, topIdx/topOff anchor the first visible line and newBelow
-	// says content arrived below the view.
-	follow   bool
-	topIdx   int
-	topOff   int
-	newBelow bool
-}
-
-func newChatList() chatList { return chatList{follow: true} }
-
-func (c *chatList) reset(items []*chatItem) {
-	*c = chatList{items: items, follow: true}
-}
-
-func (c *chatList) add(it *chatItem) {
-	c.items = append(c.items, it)
-	c.changed()
-}
-
-// changed records that content was added or grew at the bottom.
-func (c *chatList) changed() {
-	if !c.follow {
-		c.newBelow = true
-	}
-}
-
-// truncateFrom removes the items from index i on.
-func (c *chatList) truncateFrom(i int) {
-	if i < 0 || i > len(c.items) {
-		return
-	}
-	for j := i; j < len(c.items); j++ {
-		c.items[j] = nil
-	}
-	c.items = c.items[:i]
-	if c.topIdx >= len(c.items) {
-		c.follow = true
-		c.newBelow = false
-	}
-}
-
-// cut removes the items from index i on and returns them.
-func (c *chatList) cut(i int) []*chatItem {
-	if i < 0 || i > len(c.items) {
-		return nil
-	}
-	removed := append([]*chatItem(nil), c.items[i:]...)
-	c.truncateFrom(i)
-	return removed
-}
-
-// insertAt puts items back at index i.
-func (c *chatList) insertAt(i int, items []*chatItem) {
-	i = min(max(i, 0), len(c.items))
-	c.items = append(c.items[:i], append(items, c.items[i:]...)...)
-	c.changed()
-}
-
-func (c *chatList) last() *chatItem {
-	if len(c.items) == 0 {
-		return nil
-	}
-	return c.items[len(c.items)-1]
-}
-
-// bottomAnchor returns the anchor that shows the last h lines.
-func (c *chatList) bottomAnchor(w, h int, env *renderEnv) (int, int) {
-	need := h
-	for i := len(c.items) - 1; i >= 0; i-- {
-		n := len(c.items[i].lines(w, env))
-		if n >= need {
-			return i, n - need
-		}
-		need -= n
-	}
-	return 0, 0
-}
-
-// scrollUp moves the view n lines towards the start.
-func (c *chatList) scrollUp(n, w, h int, env *renderEnv) {
-	if len(c.items) == 0 {
-		return
-	}
-	if c.follow {
-		c.topIdx, c.topOff = c.bottomAnchor(w, h, env)
-		c.follow = false
-		c.newBelow = false
-	}
-	for n > 0 {
-		if c.topOff > 0 {
-			d := min(c.topOff, n)
-			c.topOff -= d
-			n -= d
-			continue
-		}
-		if c.topIdx == 0 {
-			break
-		}
-		c.topIdx--
-		c.topOff = len(c.items[c.topIdx].lines(w, env))
-	}
-	if c.atBottom(w, h, env) {
-		c.toBottom()
-	}
-}
-
-// scrollDown moves the view n lines towards the end; reaching the bottom
-// turns following back on.
-func (c *chatList) scrollDown(n, w, h int, env *renderEnv) {
-	if c.follow {
-		return
-	}
-	for n > 0 && c.topIdx < len(c.items) {
-		rem := len(c.items[c.topIdx].lines(w, env)) - c.topOff
-		if n < rem {
-			c.topOff += n
-			n = 0
-		} else {
-			n -= rem
-			c.topIdx++
-			c.topOff = 0
-		}
-	}
-	if c.topIdx >= len(c.items) || c.atBottom(w, h, env) {
-		c.toBottom()
-	}
-}
-
-func (c *chatList) toBottom() {
-	c.follow = true
-	c.newBelow = false
-}
-
-// atBottom reports whether the anchored view already shows the last line.
-func (c *chatList) atBottom(w, h int, env *renderEnv) bool {
-	n := -c.topOff
-	for i := c.topIdx; i < len(c.items); i++ {
-		n += len(c.items[i].lines(w, env))
-		if n > h {
-			return false
-		}
-	}
-	return true
-}
-
-// view returns at most h lines, each exactly w columns, for a w-column
-// viewport.
-func (c *chatList) view(w, h int, env *renderEnv) []string {
-	if h <= 0 {
-		return nil
-	}
-	idx, off := c.topIdx, c.topOff
-	if c.follow {
-		idx, off = c.bottomAnchor(w, h, env)
-	}
-	if idx < len(c.items) {
-		off = min(off, max(len(c.items[idx].lines(w, env))-1, 0))
-	}
-	out := make([]string, 0, h)
-	for i := idx; i < len(c.items) && len(out) < h; i++ {
-		it := c.items[i]
-		n := len(it.lines(w, env))
-		first := 0
-		if i == idx {
-			first = min(off, n)
-		}
-		for j := first; j < n && len(out) < h; j++ {
-			out = append(out, it.fittedLine(j))
-		}
-	}
-	return out
 }

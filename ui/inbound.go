@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
+	"github.com/vaultchat/vaultchat/internal/view"
+)
+
+// Inbound text. Everything the backend hands the UI may hold model or
+// server text (titles derived from replies, key names, model lists, error
+// messages), so it is sanitized once, where it enters the model, and every
+// view can draw it as is. One-line fields are also folded to one line.
+
+// cleanLine makes backend text safe to draw on one line.
+func cleanLine(s string) string { return sanitize.String(oneLine(s)) }
+
+// sanitizeKeys cleans the keys' display fields.
+func sanitizeKeys(keys []view.Key) []view.Key {
+	out := make([]view.Key, len(keys))
+	for i, k := range keys {
+		k.Name = cleanLine(k.Name)
+		k.Provider = cleanLine(k.Provider)
+		k.Host = cleanLine(k.Host)
+		k.Fingerprint = cleanLine(k.Fingerprint)
+		k.DefaultModel = cleanLine(k.DefaultModel)
+		allowed := make([]string, len(k.AllowedModels))
+		for j, a := range k.AllowedModels {
+			allowed[j] = cleanLine(a)
+		}
+		k.AllowedModels = allowed
+		out[i] = k
+	}
+	return out
+}
+
+// sanitizeSummaries cleans conversation titles.
+func sanitizeSummaries(in []chat.Summary) []chat.Summary {
+	out := make([]chat.Summary, len(in))
+	for i, s := range in {
+		s.Title = cleanLine(s.Title)
+		out[i] = s
+	}
+	return out
+}
+
+// sanitizeUsage cleans budget names.
+func sanitizeUsage(u view.Usage) view.Usage {
+	budgets := make([]view.Budget, len(u.Budgets))
+	for i, b := range u.Budgets {
+		b.Name = cleanLine(b.Name)
+		budgets[i] = b
+	}
+	u.Budgets = budgets
+	return u
+}

@@ -1,0 +1,288 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
+	"github.com/vaultchat/vaultchat/internal/view"
+)
+
+// The turn in flight: sending a prompt (or a regenerate, or an edited last
+// message), the stream of its events, and its end. At most one turn runs.
+
+// turn is the reply in flight and what it needs to finish or undo.
+type turn struct {
+	// seq numbers the turns; every message of a turn carries it, so the
+	// late events of a canceled or replaced turn are ignored.
+	seq       int
+	streaming bool
+	cancel    context.CancelFunc
+	events    <-chan chat.Event
+	// cur is the assistant item the reply streams into.
+	cur *chatItem
+	// replaced holds what a regenerate or edit-and-resend took off the
+	// screen, and replacedAt where it stood. The backend replaces those
+	// messages only when the new reply is complete, so a failed resend
+	// puts them back where they were, as they are on disk.
+	replaced   []*chatItem
+	replacedAt int
+}
+
+// updateTurn applies a message of the turn's stream.
+func (m *Model) updateTurn(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case streamOpenedMsg:
+		if msg.seq != m.turn.seq || m.screen != screenMain {
+			return nil
+		}
+		m.adoptCreated(msg.created)
+		m.turn.events = msg.events
+		if msg.created != nil {
+			// Send saved the new conversation with the title derived
+			// from its first message: list it and show the title now.
+			return tea.Batch(m.wait(msg.seq, msg.events), convsCmd(m.b))
+		}
+		return m.wait(msg.seq, msg.events)
+	case streamStartErrMsg:
+		if msg.seq != m.turn.seq || m.screen != screenMain {
+			return nil
+		}
+		m.adoptCreated(msg.created)
+		m.finishTurn(nil, &chat.Error{Class: chat.ErrOther, Message: msg.err.Error()}, nil)
+		m.endStream()
+		return m.refreshAfterTurn()
+	case streamEventMsg:
+		if msg.seq != m.turn.seq || m.screen != screenMain {
+			return nil
+		}
+		// A reply arriving is activity: the idle lock waits for the
+		// user to have had the whole idle time to read it.
+		m.lastActive = m.now()
+		cmd := m.applyEvent(msg.ev)
+		if m.turn.events == nil {
+			return cmd
+		}
+		return tea.Batch(cmd, m.wait(msg.seq, m.turn.events))
+	case streamClosedMsg:
+		if msg.seq != m.turn.seq {
+			return nil
+		}
+		if m.turn.cur != nil && m.turn.cur.streaming {
+			// The stream ended without Done or Failed.
+			m.finishTurn(nil, &chat.Error{Class: chat.ErrNetwork, Message: "the reply stopped unexpectedly"}, nil)
+		}
+		m.endStream()
+	}
+	return nil
+}
+
+// submit handles enter in the input: a /export command, or the draft sent
+// as a new message (or as the edited last one).
+func (m *Model) submit() tea.Cmd {
+	text := m.input.Value()
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	if strings.HasPrefix(strings.TrimSpace(text), "/") {
+		for _, c := range slashCommands {
+			if cmd, ok := c.run(m, text); ok {
+				return cmd
+			}
+		}
+	}
+	if m.turn.streaming {
+		m.setNotice("a reply is still streaming; esc stops it", true)
+		return nil
+	}
+	editLast := m.editingLast
+	cmd := m.send(text, false, editLast)
+	if cmd != nil {
+		m.input.Reset()
+		m.editingLast = false
+	}
+	return cmd
+}
+
+// editLast puts the last user message back in the input; enter then
+// replaces it and its reply.
+func (m *Model) editLast() {
+	for i := len(m.chat.items) - 1; i >= 0; i-- {
+		if m.chat.items[i].kind == itemUser {
+			m.input.SetValue(m.chat.items[i].text)
+			m.editingLast = true
+			return
+		}
+	}
+}
+
+// regenerate asks for a new reply to the last user message.
+func (m *Model) regenerate() tea.Cmd {
+	if m.turn.streaming {
+		return nil
+	}
+	hasUser := false
+	for _, it := range m.chat.items {
+		if it.kind == itemUser {
+			hasUser = true
+		}
+	}
+	if !hasUser || m.convID == "" {
+		m.setNotice("nothing to regenerate yet", true)
+		return nil
+	}
+	return m.send("", true, false)
+}
+
+// send starts a turn: the user item (unless regenerating) and an empty
+// streaming assistant item go on screen at once, and the request is made
+// in a command.
+func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
+	key := m.activeKey()
+	if key == nil {
+		m.setNotice("no key to send with: add one with \"vaultchat keys add\"", true)
+		return nil
+	}
+	if m.keyring.model == "" {
+		m.setNotice("no model chosen: ctrl+p picks one", true)
+		return nil
+	}
+	m.turn.replaced, m.turn.replacedAt = nil, 0
+	switch {
+	case regenerate:
+		// Take off the last reply (and anything after the last user message).
+		for i := len(m.chat.items) - 1; i >= 0; i-- {
+			if m.chat.items[i].kind == itemUser {
+				m.turn.replaced, m.turn.replacedAt = m.chat.cut(i+1), i+1
+				break
+			}
+		}
+	case editLast:
+		for i := len(m.chat.items) - 1; i >= 0; i-- {
+			if m.chat.items[i].kind == itemUser {
+				m.turn.replaced, m.turn.replacedAt = m.chat.cut(i), i
+				break
+			}
+		}
+	}
+	if !regenerate {
+		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt)})
+	}
+	it := &chatItem{kind: itemAssistant, keyName: key.Name, model: m.keyring.model, streaming: true, stream: m.md.NewStream(80)}
+	m.chat.add(it)
+	m.chat.toBottom()
+	m.turn.cur = it
+	m.turn.streaming = true
+	m.turn.seq++
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.turn.cancel = cancel
+	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.keyring.model, Regenerate: regenerate, EditLast: editLast}
+	return sendCmd(ctx, m.b, m.turn.seq, req, m.convID == "", m.systemPrompt)
+}
+
+// applyEvent applies one stream event to the streaming item.
+func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
+	it := m.turn.cur
+	if it == nil {
+		return nil
+	}
+	defer m.chat.changed()
+	switch ev := ev.(type) {
+	case chat.Delta:
+		it.appendText(sanitize.String(ev.Text))
+	case chat.Retrying:
+		msg := "request failed"
+		if ev.Err != nil {
+			msg = cleanLine(ev.Err.Message)
+		}
+		it.setRetrying(m.now().Add(ev.Wait), ev.Attempt, msg)
+		return m.startCountdown()
+	case chat.Warning:
+		it.addNote(cleanLine(ev.Text))
+	case chat.Trimmed:
+		it.addNote(fmt.Sprintf("%d earliest turns left out to fit the model's context window", ev.Turns))
+	case chat.Done:
+		m.turn.replaced = nil
+		m.finishTurn(ev.Message, nil, &chat.Turn{KeyName: it.keyName, Model: it.model, Usage: ev.Usage, FinishReason: ev.FinishReason, Duration: ev.Duration})
+		return m.refreshAfterTurn()
+	case chat.Failed:
+		fallback := &chat.Turn{KeyName: it.keyName, Model: it.model, Usage: ev.Usage, Duration: ev.Duration, Incomplete: true, Error: ev.Err}
+		if ev.Err != nil {
+			fallback.IncompleteReason = reasonFor(ev.Err.Class)
+		}
+		m.finishTurn(ev.Message, ev.Err, fallback)
+		if m.turn.replaced != nil {
+			m.chat.insertAt(m.turn.replacedAt, m.turn.replaced)
+			m.turn.replaced = nil
+		}
+		return tea.Batch(m.refreshAfterTurn(), m.startCountdown())
+	}
+	return nil
+}
+
+// reasonFor is the incomplete mark of a turn that failed with class c.
+func reasonFor(c chat.ErrorClass) string {
+	switch c {
+	case chat.ErrCanceled:
+		return "canceled"
+	case chat.ErrRateLimited:
+		return "rate limited"
+	case chat.ErrBudgetExceeded:
+		return "budget"
+	}
+	return "failed"
+}
+
+// finishTurn ends the streaming item with the stored message (or the
+// fallback attribution) and an optional error.
+func (m *Model) finishTurn(stored *chat.Message, e *chat.Error, fallback *chat.Turn) {
+	if it := m.turn.cur; it != nil {
+		it.finish(stored, e, fallback, m.now())
+		m.chat.changed()
+		m.turn.release()
+	}
+}
+
+// endStream forgets the stream once it closed or could not start.
+func (m *Model) endStream() {
+	m.turn.release()
+	m.turn.events = nil
+}
+
+// cancelStream asks the backend to stop; the partial reply arrives with
+// the Failed event that follows.
+func (m *Model) cancelStream() {
+	if m.turn.cancel != nil {
+		m.turn.cancel()
+	}
+	if m.turn.cur != nil {
+		m.turn.cur.addNote("stopping…")
+	}
+}
+
+// stopStream cancels a running stream and forgets it: its late events
+// are ignored.
+func (m *Model) stopStream() {
+	m.endStream()
+	m.turn.seq++
+	m.turn.cur = nil
+}
+
+// release cancels the turn's context (a no-op once the reply ended) and
+// marks it as no longer streaming.
+func (t *turn) release() {
+	if t.cancel != nil {
+		t.cancel()
+		t.cancel = nil
+	}
+	t.streaming = false
+}
+
+// refreshAfterTurn reloads what a turn changed: usage, keys (their month
+// totals) and the conversation list (order, titles).
+func (m *Model) refreshAfterTurn() tea.Cmd {
+	return tea.Batch(m.usageCmd(), keysCmd(m.b), convsCmd(m.b))
+}
