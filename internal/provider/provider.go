@@ -75,7 +75,8 @@ type Config struct {
 	// environment for https only (a proxy would see an http request's key).
 	Transport http.RoundTripper
 	// Redactor masks every secret of the unlocked vault; every text from
-	// the server or the model passes it. It must mask Secret. Nil means a
+	// the server or the model passes it. It must mask Secret (when
+	// redact.Maskable says Secret can be masked at all). Nil means a
 	// Redactor for Secret alone.
 	Redactor *redact.Redactor
 }
@@ -128,7 +129,9 @@ func New(cfg Config) (*Client, error) {
 	if red == nil {
 		red = redact.New(cfg.Secret)
 	}
-	if cfg.Secret != "" && strings.Contains(red.String(cfg.Secret), cfg.Secret) {
+	// A secret too short to mask (a local server's "ollama") is not
+	// masked by value by any redactor; see redact.Maskable.
+	if redact.Maskable(cfg.Secret) && strings.Contains(red.String(cfg.Secret), cfg.Secret) {
 		return nil, errors.New("the redactor does not mask this key's secret")
 	}
 	u, err := url.Parse(base)
