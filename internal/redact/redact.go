@@ -194,8 +194,29 @@ func (r *Redactor) mask(s string) string {
 // scans are far faster than the regexp, which matters when a whole
 // 10,000-message conversation is exported.
 func mayHoldKey(s string) bool {
-	return strings.Contains(s, "sk-") || strings.Contains(s, "gsk_") ||
-		strings.Contains(s, "xai-") || strings.Contains(s, "pplx-")
+	// Every prefix ends in "-" or "_", which are rarer than its first
+	// letter: look for those and check what comes before.
+	for rest, off := s, 0; ; {
+		i := strings.IndexByte(rest, '-')
+		if i < 0 {
+			break
+		}
+		head := s[:off+i]
+		if strings.HasSuffix(head, "sk") || strings.HasSuffix(head, "xai") || strings.HasSuffix(head, "pplx") {
+			return true
+		}
+		rest, off = rest[i+1:], off+i+1
+	}
+	for rest, off := s, 0; ; {
+		i := strings.IndexByte(rest, '_')
+		if i < 0 {
+			return false
+		}
+		if strings.HasSuffix(s[:off+i], "gsk") {
+			return true
+		}
+		rest, off = rest[i+1:], off+i+1
+	}
 }
 
 // firstLongRun returns the bounds of the first run of more than MaxRun key
