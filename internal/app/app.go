@@ -225,7 +225,7 @@ func checkFailed(check vault.Check, seen keyOutcome, haveSeen bool) bool {
 	if haveSeen && !seen.at.Before(check.At) {
 		return seen.invalid
 	}
-	return !check.At.IsZero() && !check.OK && check.Status == string(keycheck.InvalidKey)
+	return keycheck.Recorded(check) == keycheck.InvalidKey
 }
 
 // Ref returns the UI's view of a key: no secret, a masked fingerprint.

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -495,6 +496,16 @@ func (a *app) engineOptions(ephemeral bool) (engine.Options, error) {
 	return engine.Options{
 		Prices:    prices,
 		Ephemeral: ephemeral,
-		Stream:    provider.Options{MaxRetries: retries},
+		Stream: provider.Options{MaxRetries: retries,
+			ResponseTimeout: noLimitIfZero(cfg.ResponseTimeout), StreamIdleTimeout: noLimitIfZero(cfg.StreamIdleTimeout)},
 	}, nil
+}
+
+// noLimitIfZero turns config.toml's "0s" (no limit) into provider.Options'
+// negative (no limit; zero there means the default).
+func noLimitIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -485,7 +485,7 @@ func BenchmarkMarkdown(b *testing.B) {
 func TestProseDropsInvisibleCharacters(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"a\u200bb\u2060c\ufeffd\u00ade", "abcde"},
-		{"sk-pr\u200doj\u200c-x", "sk-proj-x"},      // joiners after ASCII hide things
+		{"sk-pr\u200doj\u200c-x", "sk-proj-x"},               // joiners after ASCII hide things
 		{"👩\u200d💻 می\u200cخواهم", "👩\u200d💻 می\u200cخواهم"}, // after other characters they join
 		{"\u202eevil", "evil"},
 		{"&#x200B; stays literal", "&amp;#x200B; stays literal"},
