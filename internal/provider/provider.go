@@ -9,6 +9,17 @@
 // vault secrets and the terminal sanitizer. Streamed reply text passes the
 // same two filters, chunk boundaries notwithstanding.
 //
+// Nothing a server sends is trusted: what is read is bounded (limits.go:
+// one event, a whole stream, the reply text, a model list, an error body;
+// counted after gzip decoding), every wait is bounded (a response timeout
+// and an idle timeout; a cancel still ends a turn at once), an answer that
+// is not the API's (a web page on a stream) is an unexpected response,
+// error bodies of every common shape are read (httperror.go), and the
+// usage a server reports is checked before it is believed (usage.go).
+// keys check lists models through this client too, so one set of rules
+// (URLs, Azure versions, proxy, redirects, Retry-After, classification)
+// serves every request a key makes.
+//
 // Stream runs one chat turn and reports it as events on a channel; see
 // Stream for the contract.
 package provider
