@@ -584,3 +584,24 @@ func TestMarkdownReplyAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestAskShortKeyDoesNotRewriteText: a local server's placeholder key is
+// too short to be a secret; what the user types and the reply keep the
+// word (before, every "ollama" became "…", permanently, before sending).
+func TestAskShortKeyDoesNotRewriteText(t *testing.T) {
+	s, url := testkit.Sim(t, sim.Options{})
+	e := newVault(t)
+	e.mustRun(tty{stdin: "ollama"}, "keys", "add", "local", "--provider", "openai-compatible", "--base-url", url, "--model", "sim-fast")
+	got := e.askJSON(tty{}, "--key", "local", "how do I run ollama serve?")
+	if !strings.Contains(got.Reply, "how do I run ollama serve?") {
+		t.Errorf("the reply does not quote the prompt as typed:\n%s", got.Reply)
+	}
+	reqs := testkit.ChatRequests(s)
+	if len(reqs) != 1 || reqs[0].Messages[len(reqs[0].Messages)-1].Content != "how do I run ollama serve?" {
+		t.Errorf("the server got %+v", reqs)
+	}
+	conv := e.load(got.ConversationID)
+	if user := conv.Messages[len(conv.Messages)-2]; user.Content != "how do I run ollama serve?" {
+		t.Errorf("stored prompt %q", user.Content)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -211,6 +212,9 @@ func (c *keysAddCmd) Run(a *app) error {
 	}
 	a.refreshRedactor(v)
 	a.printf("added key %s: %s at %s, %s\n", a.cell(added.Name), added.Provider, a.cell(added.Host()), added.Secret.Masked())
+	if !redact.Maskable(secret.Reveal()) {
+		a.warn("key %q is too short to be protected by masking: if a server or a model repeats it, it is shown as is (normal for a local server's placeholder key)", added.Name)
+	}
 	if added.Expired(a.now()) {
 		a.warn("key %q expired on %s", added.Name, added.Expires.Format(dateLayout))
 	}

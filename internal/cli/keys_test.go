@@ -119,6 +119,13 @@ func TestKeysAddSources(t *testing.T) {
 		res := e.mustRun(tty{stdin: secret}, "keys", "add", "again")
 		wantContains(t, "stderr", res.stderr, `vaultchat: warning: the same secret is already stored as key "piped"`)
 	})
+	t.Run("a placeholder key is said to be unmaskable", func(t *testing.T) {
+		res := e.mustRun(tty{stdin: "ollama"}, "keys", "add", "local", "--provider", "openai-compatible", "--base-url", "http://127.0.0.1:11434/v1")
+		wantContains(t, "stderr", res.stderr, `key "local" is too short to be protected by masking`)
+		if res := e.mustRun(tty{stdin: testkit.Canary(t)}, "keys", "add", "long"); strings.Contains(res.stderr, "masking") {
+			t.Errorf("a real key was called unmaskable: %q", res.stderr)
+		}
+	})
 }
 
 func TestKeysRoundTrip(t *testing.T) {

@@ -66,7 +66,7 @@ func (c *keysCheckCmd) Run(a *app) error {
 		if !r.OK() {
 			failed++
 		}
-		views = append(views, checkView{Name: r.Name, OK: r.OK(), Outcome: string(r.Outcome), Status: r.Status,
+		views = append(views, checkView{Name: r.Name, OK: r.OK(), Outcome: r.Outcome.String(), Status: r.Status,
 			Models: r.Models, Detail: r.Detail, Hint: r.Hint})
 	}
 	if c.JSON {
@@ -92,7 +92,7 @@ func (c *keysCheckCmd) Run(a *app) error {
 	err = v.Update(func(tx *vault.Tx) error {
 		for _, r := range results {
 			_, err := tx.Edit(r.KeyID, func(k *vault.Key) error {
-				k.LastCheck = vault.Check{At: now, OK: r.OK(), Status: string(r.Outcome)}
+				k.LastCheck = vault.Check{At: now, OK: r.OK(), Status: r.Outcome.String()}
 				return nil
 			})
 			if err != nil && !errors.Is(err, vault.ErrKeyNotFound) {

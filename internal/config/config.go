@@ -9,6 +9,8 @@
 //	rotation_warning_days = 90   # flag keys not rotated for longer; 0 never
 //	max_retries = 3              # retries of a rate-limited or failed request
 //	default_key = "work"         # key used when none is named
+//	response_timeout = "60s"     # wait for a server to start answering; "0s" never gives up
+//	stream_idle_timeout = "120s" # wait for more of a reply that stopped coming; "0s" never gives up
 //
 //	[prices."gpt-4o"]            # USD per million tokens, overriding built-in prices
 //	input = 2.5
@@ -36,7 +38,13 @@ const (
 	DefaultIdleLock            = 10 * time.Minute
 	DefaultRotationWarningDays = 90
 	DefaultMaxRetries          = 3
+	DefaultResponseTimeout     = 60 * time.Second
+	DefaultStreamIdleTimeout   = 120 * time.Second
 )
+
+// maxTimeout bounds the timeouts: longer than a day is a mistake (a unit
+// typo), and "0s" already means no limit.
+const maxTimeout = 24 * time.Hour
 
 // maxRetriesLimit bounds max_retries: more than this only hammers a
 // provider that is already refusing.
@@ -63,6 +71,13 @@ type Config struct {
 	// DefaultKey names the key used when a command or the app is not told
 	// which one to use. Empty means none.
 	DefaultKey string
+	// ResponseTimeout is how long a request may wait for the server to
+	// start answering (its response headers). Zero means no limit.
+	ResponseTimeout time.Duration
+	// StreamIdleTimeout is how long a reply that has started may send
+	// nothing before it is given up (the part received is kept). Zero
+	// means no limit.
+	StreamIdleTimeout time.Duration
 }
 
 // Price is what a model costs, in USD per million tokens.
@@ -79,6 +94,8 @@ func Default() Config {
 		RotationWarningDays: DefaultRotationWarningDays,
 		MaxRetries:          DefaultMaxRetries,
 		Prices:              map[string]Price{},
+		ResponseTimeout:     DefaultResponseTimeout,
+		StreamIdleTimeout:   DefaultStreamIdleTimeout,
 	}
 }
 
@@ -90,6 +107,8 @@ type file struct {
 	MaxRetries          *int             `toml:"max_retries"`
 	Prices              map[string]Price `toml:"prices"`
 	DefaultKey          *string          `toml:"default_key"`
+	ResponseTimeout     *string          `toml:"response_timeout"`
+	StreamIdleTimeout   *string          `toml:"stream_idle_timeout"`
 }
 
 // Load reads the settings file at path. A file that does not exist yields
@@ -159,6 +178,12 @@ func Parse(data []byte) (Config, error) {
 		}
 		c.Prices[model] = p
 	}
+	if c.ResponseTimeout, err = timeout("response_timeout", raw.ResponseTimeout, DefaultResponseTimeout); err != nil {
+		return Config{}, err
+	}
+	if c.StreamIdleTimeout, err = timeout("stream_idle_timeout", raw.StreamIdleTimeout, DefaultStreamIdleTimeout); err != nil {
+		return Config{}, err
+	}
 	if raw.DefaultKey != nil {
 		if hasControl(*raw.DefaultKey) || strings.TrimSpace(*raw.DefaultKey) != *raw.DefaultKey {
 			return Config{}, fmt.Errorf("default_key %q has control characters or surrounding spaces", *raw.DefaultKey)
@@ -166,6 +191,24 @@ func Parse(data []byte) (Config, error) {
 		c.DefaultKey = *raw.DefaultKey
 	}
 	return c, nil
+}
+
+// timeout parses the timeout setting name: a duration from 0 (no limit)
+// to maxTimeout, def when the file leaves it out.
+func timeout(name string, v *string, def time.Duration) (time.Duration, error) {
+	if v == nil {
+		return def, nil
+	}
+	d, err := time.ParseDuration(*v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s: %q is not a duration such as \"60s\" or \"2m\"", name, *v)
+	case d < 0:
+		return 0, fmt.Errorf("%s cannot be negative", name)
+	case d > maxTimeout:
+		return 0, fmt.Errorf("%s %s is over %s; \"0s\" means no limit", name, d, maxTimeout)
+	}
+	return d, nil
 }
 
 func hasControl(s string) bool {

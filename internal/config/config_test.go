@@ -21,6 +21,8 @@ idle_lock = "1h30m"
 rotation_warning_days = 30
 max_retries = 5
 default_key = "work"
+response_timeout = "30s"
+stream_idle_timeout = "5m"
 
 [prices."gpt-4o"]
 input = 2.5
@@ -31,16 +33,22 @@ output = 10
 			c.RotationWarningDays = 30
 			c.MaxRetries = 5
 			c.DefaultKey = "work"
+			c.ResponseTimeout = 30 * time.Second
+			c.StreamIdleTimeout = 5 * time.Minute
 			c.Prices["gpt-4o"] = Price{Input: 2.5, CachedInput: 1.25, Output: 10}
 		}},
 		{"zero values are kept, not replaced by defaults", `
 idle_lock = "0s"
 rotation_warning_days = 0
 max_retries = 0
+response_timeout = "0s"
+stream_idle_timeout = "0s"
 `, func(c *Config) {
 			c.IdleLock = 0
 			c.RotationWarningDays = 0
 			c.MaxRetries = 0
+			c.ResponseTimeout = 0
+			c.StreamIdleTimeout = 0
 		}},
 		{"a price table may leave fields out", `
 [prices."local/llama"]
@@ -83,6 +91,10 @@ func TestParseErrors(t *testing.T) {
 		{"control character in default key", `default_key = "a\u0007b"`, "default_key"},
 		{"not TOML", `idle_lock = `, "idle_lock"},
 		{"wrong type", `max_retries = "three"`, "max_retries"},
+		{"timeout without unit", `response_timeout = "60"`, `response_timeout: "60" is not a duration`},
+		{"negative timeout", `stream_idle_timeout = "-1s"`, "stream_idle_timeout cannot be negative"},
+		{"absurd timeout", `response_timeout = "9000h"`, "response_timeout 9000h0m0s is over 24h0m0s"},
+		{"timeout as a number", `stream_idle_timeout = 120`, "stream_idle_timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,12 @@
 // Package keycheck asks each key's provider whether the key works, by
-// listing the models it can use.
+// listing the models it can use with the provider client
+// (provider.Client.ListModels), so that a check and a chat turn share one
+// set of rules: URLs (Azure classic and v1), headers, the https-only proxy
+// rule, response caps and HTTP error classification.
 //
-// A check sends the secret only to the key's own base URL: the HTTP client
-// refuses every redirect, because following one would hand the key (and
+// A check sends the secret only to the key's own base URL: every redirect
+// is refused, even to the same host, because the user should learn that
+// the base URL moved, and following one elsewhere would hand the key (and
 // headers such as Azure's api-key, which net/http does not strip) to
 // whatever host the server names. Every piece of server text in a Result
 // is redacted by value and sanitized for the terminal.
@@ -10,55 +14,75 @@ package keycheck
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
-// Outcome is the short verdict of one check. Its text is what the CLI shows
-// and what the vault records in the key's LastCheck.Status.
-type Outcome string
+// Outcome is the short verdict of one check. Its String is what the CLI
+// shows and what the vault records in the key's LastCheck.Status; Recorded
+// reads it back.
+type Outcome int
 
 // Outcomes of a check.
 const (
-	OK          Outcome = "ok"
-	InvalidKey  Outcome = "invalid key"         // 401 or 403
-	NoQuota     Outcome = "no quota"            // 429 insufficient_quota
-	RateLimited Outcome = "rate limited"        // other 429
-	HTTPError   Outcome = "http error"          // any other status
-	BadResponse Outcome = "unexpected response" // 2xx that is not a model list
-	Unreachable Outcome = "unreachable"         // no HTTP response at all
+	Unknown     Outcome = iota // no check recorded, or one this version does not know
+	OK                         // the key lists models
+	InvalidKey                 // 401 or 403
+	NoQuota                    // 429 insufficient_quota
+	RateLimited                // other 429
+	HTTPError                  // any other status, a refused redirect
+	BadResponse                // 2xx that is not a model list
+	Unreachable                // no HTTP response at all
 )
+
+var outcomeNames = [...]string{
+	Unknown:     "unknown",
+	OK:          "ok",
+	InvalidKey:  "invalid key",
+	NoQuota:     "no quota",
+	RateLimited: "rate limited",
+	HTTPError:   "http error",
+	BadResponse: "unexpected response",
+	Unreachable: "unreachable",
+}
+
+// String returns the outcome as shown and recorded ("invalid key").
+func (o Outcome) String() string {
+	if o < 0 || int(o) >= len(outcomeNames) {
+		return outcomeNames[Unknown]
+	}
+	return outcomeNames[o]
+}
+
+// Recorded returns the outcome a key's last check recorded in the vault,
+// Unknown if there is none.
+func Recorded(c vault.Check) Outcome {
+	if c.At.IsZero() {
+		return Unknown
+	}
+	for o, name := range outcomeNames {
+		if name == c.Status {
+			return Outcome(o)
+		}
+	}
+	return Unknown
+}
 
 // DefaultTimeout bounds one key's check, connection to last byte.
 const DefaultTimeout = 15 * time.Second
 
-// DefaultAzureAPIVersion is the api-version sent for azure keys that record
-// none: the generally available data-plane version that lists models.
-const DefaultAzureAPIVersion = "2024-10-21"
-
 // defaultConcurrency is how many keys are checked at once.
 const defaultConcurrency = 8
-
-// Body size caps: a model list is tens of kilobytes; an error body is
-// only read for its message.
-const (
-	maxListBody  = 8 << 20
-	maxErrorBody = 64 << 10
-)
 
 // Result is the outcome of checking one key. Detail and Hint are redacted
 // and sanitized, safe to print.
@@ -85,16 +109,16 @@ func (r Result) Summary() string {
 		return fmt.Sprintf("ok (%d models)", r.Models)
 	}
 	if r.Detail == "" {
-		return string(r.Outcome)
+		return r.Outcome.String()
 	}
-	return string(r.Outcome) + ": " + r.Detail
+	return r.Outcome.String() + ": " + r.Detail
 }
 
 // Checker checks keys. The zero value is not usable; call New.
 type Checker struct {
-	// Client sends the requests. New sets one that refuses redirects;
-	// a replacement must refuse them too.
-	Client *http.Client
+	// Transport is the HTTP transport, for tests; nil means the
+	// provider's default (a proxy from the environment for https only).
+	Transport http.RoundTripper
 	// Timeout bounds each key's check.
 	Timeout time.Duration
 	// Redactor masks secrets in server text. New's caller should build it
@@ -105,36 +129,9 @@ type Checker struct {
 	Concurrency int
 }
 
-// New returns a Checker with a redirect-refusing client, DefaultTimeout
-// and r for redaction.
+// New returns a Checker with DefaultTimeout and r for redaction.
 func New(r *redact.Redactor) *Checker {
-	return &Checker{Client: NewClient(), Timeout: DefaultTimeout, Redactor: r, Concurrency: defaultConcurrency}
-}
-
-// NewClient returns an HTTP client that never follows a redirect: the
-// 3xx response itself comes back, and Check reports it as an HTTP error.
-// It uses a proxy from the environment for https only: an http request
-// through a proxy hands the proxy, another host than the key's, the
-// Authorization header in clear text, while an https one only asks it for
-// a tunnel it cannot read.
-func NewClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = httpsProxyOnly
-	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-}
-
-// httpsProxyOnly is http.ProxyFromEnvironment for https requests and no
-// proxy for anything else.
-func httpsProxyOnly(r *http.Request) (*url.URL, error) {
-	if r.URL.Scheme != "https" {
-		return nil, nil
-	}
-	return http.ProxyFromEnvironment(r)
+	return &Checker{Timeout: DefaultTimeout, Redactor: r, Concurrency: defaultConcurrency}
 }
 
 // CheckAll checks keys concurrently and returns the results in name order.
@@ -160,7 +157,10 @@ func (c *Checker) CheckAll(ctx context.Context, keys []vault.Key) []Result {
 	return results
 }
 
-// Check lists k's models at its base URL and classifies the answer.
+// Check lists k's models with the provider client (provider.ListModels:
+// the same URLs, headers, proxy rule, caps and error classification as a
+// chat turn) and turns the answer into a Result. Redirects are refused,
+// not followed.
 func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 	res := Result{Name: k.Name, KeyID: k.ID}
 	timeout := c.Timeout
@@ -170,48 +170,32 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	req, err := NewRequest(ctx, k)
+	client, err := provider.New(provider.Config{
+		Provider:         k.Provider,
+		BaseURL:          k.BaseURL,
+		Secret:           k.Secret.Reveal(),
+		KeyName:          k.Name,
+		Organization:     k.Organization,
+		Project:          k.Project,
+		AzureAPIVersion:  k.AzureAPIVersion,
+		AzureDeployments: k.AzureDeployments,
+		Transport:        c.Transport,
+		Redactor:         c.Redactor,
+		NoRedirects:      true,
+	})
 	if err != nil {
-		res.Outcome, res.Detail = Unreachable, c.clean(err.Error())
+		res.Outcome, res.Detail = Unreachable, sanitize.String(c.Redactor.String(err.Error()))
 		res.Hint = fmt.Sprintf("fix the base URL: vaultchat keys edit %s --base-url URL", k.Name)
 		return res
 	}
-	resp, err := c.Client.Do(req)
-	if err != nil {
-		res.Outcome = Unreachable
-		if errors.Is(err, context.DeadlineExceeded) {
-			res.Detail = fmt.Sprintf("no answer from %s within %s", req.URL.Host, timeout)
-		} else {
-			res.Detail = c.clean(err.Error())
-		}
-		res.Hint = "check the base URL and the network"
+	models, e := client.ListModels(ctx)
+	if e == nil {
+		// A model list only comes with a 2xx status (redirects are
+		// refused, error statuses are errors).
+		res.Outcome, res.Models, res.Status = OK, len(models), http.StatusOK
 		return res
 	}
-	defer resp.Body.Close()
-	res.Status = resp.StatusCode
-
-	switch {
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		res.Outcome = HTTPError
-		res.Detail = fmt.Sprintf("HTTP %d redirect to %s refused: a key is only sent to its own base URL", resp.StatusCode, c.clean(redirectTarget(resp)))
-		res.Hint = fmt.Sprintf("if the provider moved, set the new base URL: vaultchat keys edit %s --base-url URL", k.Name)
-		return res
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		n, err := countModels(io.LimitReader(resp.Body, maxListBody+1))
-		if err != nil {
-			res.Outcome = BadResponse
-			res.Detail = fmt.Sprintf("HTTP %d but %s", resp.StatusCode, c.clean(err.Error()))
-			res.Hint = "is the base URL an OpenAI-compatible API (it usually ends in /v1)?"
-			return res
-		}
-		res.Outcome, res.Models = OK, n
-		return res
-	}
-
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	e := chat.ClassifyHTTP(resp.StatusCode, c.Redactor.String(string(body)), retryAfter(resp.Header.Get("Retry-After")), k.Name)
-	res.Detail = c.clean(e.Message)
-	res.Hint = c.clean(e.Hint)
+	res.Status, res.Detail, res.Hint = e.Status, e.Message, e.Hint
 	switch e.Class {
 	case chat.ErrInvalidKey:
 		res.Outcome = InvalidKey
@@ -220,97 +204,38 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 		res.Outcome = NoQuota
 	case chat.ErrRateLimited:
 		res.Outcome = RateLimited
+	case chat.ErrTimeout:
+		res.Outcome = Unreachable
+		res.Detail = fmt.Sprintf("no answer from %s within %s", k.Host(), timeout)
+		res.Hint = "check the base URL and the network"
+	case chat.ErrNetwork, chat.ErrCanceled:
+		res.Outcome = Unreachable
+		res.Hint = "check the base URL and the network"
+	case chat.ErrBadResponse:
+		res.Outcome = BadResponse
+		if e.Status >= 300 {
+			res.Outcome = HTTPError
+		}
 	default:
 		res.Outcome = HTTPError
-		if resp.StatusCode == http.StatusNotFound {
-			// ClassifyHTTP reads 404 as an unknown model; on the model list
-			// it means the base URL is wrong.
-			res.Detail = fmt.Sprintf("HTTP 404 for %s", c.clean(req.URL.Redacted()))
+		if e.Status == 0 {
+			res.Outcome = Unreachable
+		}
+		if e.Status == http.StatusNotFound {
+			// A 404 reads as an unknown model; on the model list it
+			// means the base URL is wrong.
+			res.Detail = fmt.Sprintf("HTTP 404 for %s", sanitize.String(c.Redactor.String(modelsURL(k))))
 			res.Hint = fmt.Sprintf("check the base URL: vaultchat keys edit %s --base-url URL", k.Name)
 		}
 	}
 	return res
 }
 
-// NewRequest builds the model-list request for k, carrying its secret in
-// the provider's header: "Authorization: Bearer" (plus OpenAI-Organization
-// and OpenAI-Project when set) for OpenAI and compatible APIs, "api-key"
-// for Azure.
-func NewRequest(ctx context.Context, k vault.Key) (*http.Request, error) {
+// modelsURL is where the model list was asked for, for a 404's message.
+func modelsURL(k vault.Key) string {
 	base := strings.TrimRight(k.BaseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q is not an http(s) URL", k.BaseURL)
+	if k.Provider == vault.ProviderAzure && !provider.IsAzureV1(base) {
+		return base + "/openai/models"
 	}
-	azure := k.Provider == vault.ProviderAzure
-	target := base + "/models"
-	if azure && !strings.HasSuffix(base, "/openai/v1") {
-		// The classic data-plane API needs the api-version; the newer
-		// .../openai/v1 API takes OpenAI paths and none.
-		v := k.AzureAPIVersion
-		if v == "" {
-			v = DefaultAzureAPIVersion
-		}
-		target = base + "/openai/models?api-version=" + url.QueryEscape(v)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if azure {
-		req.Header.Set("api-key", k.Secret.Reveal())
-	} else {
-		req.Header.Set("Authorization", "Bearer "+k.Secret.Reveal())
-		if k.Organization != "" {
-			req.Header.Set("OpenAI-Organization", k.Organization)
-		}
-		if k.Project != "" {
-			req.Header.Set("OpenAI-Project", k.Project)
-		}
-	}
-	return req, nil
-}
-
-// countModels reads an OpenAI-style model list ({"data": [...]}) and
-// returns how many models it holds.
-func countModels(r io.Reader) (int, error) {
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return 0, fmt.Errorf("reading the model list failed: %v", err)
-	}
-	if len(body) > maxListBody {
-		return 0, fmt.Errorf("the model list is over %d bytes", maxListBody)
-	}
-	var list struct {
-		Data *[]json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(body, &list); err != nil || list.Data == nil {
-		return 0, errors.New("the reply is not a model list")
-	}
-	return len(*list.Data), nil
-}
-
-// redirectTarget returns the host a redirect points at, for the message.
-func redirectTarget(resp *http.Response) string {
-	loc, err := resp.Location()
-	if err != nil {
-		return "another location"
-	}
-	return loc.Host + loc.EscapedPath()
-}
-
-// retryAfter parses a Retry-After header given in seconds.
-func retryAfter(v string) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 0 {
-		return 0
-	}
-	return time.Duration(n) * time.Second
-}
-
-// clean redacts secrets from server or error text and makes it safe for a
-// terminal.
-func (c *Checker) clean(s string) string {
-	return sanitize.String(c.Redactor.String(s))
+	return base + "/models"
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -152,7 +153,7 @@ func TestRequestHeaders(t *testing.T) {
 		{"azure default version", func(k *vault.Key, base string) {
 			k.Provider = vault.ProviderAzure
 		}, func(s string) seen {
-			return seen{path: "/openai/models", query: "api-version=" + DefaultAzureAPIVersion, apiKey: s}
+			return seen{path: "/openai/models", query: "api-version=" + provider.DefaultAzureAPIVersion, apiKey: s}
 		}, ""},
 		{"azure v1 api", func(k *vault.Key, base string) {
 			k.Provider = vault.ProviderAzure
@@ -301,7 +302,7 @@ func TestCheckAllOrderAndConcurrency(t *testing.T) {
 	results := c.CheckAll(context.Background(), keys)
 	var got []string
 	for _, r := range results {
-		got = append(got, r.Name+"="+string(r.Outcome))
+		got = append(got, r.Name+"="+r.Outcome.String())
 	}
 	want := "alpha=ok bravo=ok charlie=invalid key delta=ok echo=ok"
 	if strings.Join(got, " ") != want {
@@ -323,5 +324,40 @@ func TestSummary(t *testing.T) {
 		if got := tt.r.Summary(); got != tt.want {
 			t.Errorf("Summary(%+v) = %q; want %q", tt.r, got, tt.want)
 		}
+	}
+}
+
+// TestAbsurdRetryAfter: a Retry-After too large for a time.Duration is
+// capped by the provider's one rule, as a chat turn caps it, instead of
+// overflowing into a nonsense wait.
+func TestAbsurdRetryAfter(t *testing.T) {
+	for _, v := range []string{"99999999999999", "1e300", "Fri, 31 Dec 9999 23:59:59 GMT"} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", v)
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}`)
+		}))
+		k := testKey(t, "k", vault.ProviderOpenAI, srv.URL+"/v1")
+		res := New(nil).Check(context.Background(), k)
+		srv.Close()
+		if res.Outcome != RateLimited || !strings.Contains(res.Hint, "retry in 24h0m0s") {
+			t.Errorf("Retry-After %s: %s, hint %q; want the wait capped at 24h", v, res.Summary(), res.Hint)
+		}
+	}
+}
+
+// TestRecordedOutcome reads back what the CLI records in the vault.
+func TestRecordedOutcome(t *testing.T) {
+	now := time.Now()
+	for o := OK; o <= Unreachable; o++ {
+		if got := Recorded(vault.Check{At: now, Status: o.String()}); got != o {
+			t.Errorf("Recorded(%q) = %v", o.String(), got)
+		}
+	}
+	if got := Recorded(vault.Check{Status: InvalidKey.String()}); got != Unknown {
+		t.Errorf("a check never made reads as %v", got)
+	}
+	if got := Recorded(vault.Check{At: now, Status: "something new"}); got != Unknown {
+		t.Errorf("an unknown status reads as %v", got)
 	}
 }

@@ -169,8 +169,8 @@ func collect(t testing.TB, ch <-chan chat.Event) []chat.Event {
 	}
 }
 
-// checkShape fails unless evs is Deltas and Retryings followed by exactly
-// one Done or Failed.
+// checkShape fails unless evs is Deltas, Retryings and Warnings followed
+// by exactly one Done or Failed.
 func checkShape(t testing.TB, evs []chat.Event) {
 	t.Helper()
 	if len(evs) == 0 {
@@ -182,7 +182,7 @@ func checkShape(t testing.TB, evs []chat.Event) {
 			if i != len(evs)-1 {
 				t.Fatalf("final event %T at %d of %d", ev, i, len(evs))
 			}
-		case chat.Delta, chat.Retrying:
+		case chat.Delta, chat.Retrying, chat.Warning:
 			if i == len(evs)-1 {
 				t.Fatalf("last event is %T, want Done or Failed", ev)
 			}

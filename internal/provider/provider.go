@@ -9,6 +9,17 @@
 // vault secrets and the terminal sanitizer. Streamed reply text passes the
 // same two filters, chunk boundaries notwithstanding.
 //
+// Nothing a server sends is trusted: what is read is bounded (limits.go:
+// one event, a whole stream, the reply text, a model list, an error body;
+// counted after gzip decoding), every wait is bounded (a response timeout
+// and an idle timeout; a cancel still ends a turn at once), an answer that
+// is not the API's (a web page on a stream) is an unexpected response,
+// error bodies of every common shape are read (httperror.go), and the
+// usage a server reports is checked before it is believed (usage.go).
+// keys check lists models through this client too, so one set of rules
+// (URLs, Azure versions, proxy, redirects, Retry-After, classification)
+// serves every request a key makes.
+//
 // Stream runs one chat turn and reports it as events on a channel; see
 // Stream for the contract.
 package provider
@@ -16,6 +27,7 @@ package provider
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -74,8 +86,13 @@ type Config struct {
 	// clone of http.DefaultTransport that uses a proxy from the
 	// environment for https only (a proxy would see an http request's key).
 	Transport http.RoundTripper
+	// NoRedirects refuses every redirect, even to the key's own host, and
+	// reports it (keys check: the user should fix the base URL). Without
+	// it, redirects within the key's scheme and host are followed.
+	NoRedirects bool
 	// Redactor masks every secret of the unlocked vault; every text from
-	// the server or the model passes it. It must mask Secret. Nil means a
+	// the server or the model passes it. It must mask Secret (when
+	// redact.Maskable says Secret can be masked at all). Nil means a
 	// Redactor for Secret alone.
 	Redactor *redact.Redactor
 }
@@ -96,6 +113,9 @@ type Client struct {
 	red     *redact.Redactor
 	keyName string
 	host    string
+	// deployments maps model names to Azure deployments for the Azure v1
+	// API, which takes the deployment as the request's model.
+	deployments map[string]string
 
 	// noStreamOptions is set once the server has refused stream_options.
 	noStreamOptions atomic.Bool
@@ -128,7 +148,9 @@ func New(cfg Config) (*Client, error) {
 	if red == nil {
 		red = redact.New(cfg.Secret)
 	}
-	if cfg.Secret != "" && strings.Contains(red.String(cfg.Secret), cfg.Secret) {
+	// A secret too short to mask (a local server's "ollama") is not
+	// masked by value by any redactor; see redact.Maskable.
+	if redact.Maskable(cfg.Secret) && strings.Contains(red.String(cfg.Secret), cfg.Secret) {
 		return nil, errors.New("the redactor does not mask this key's secret")
 	}
 	u, err := url.Parse(base)
@@ -146,7 +168,7 @@ func New(cfg Config) (*Client, error) {
 	if rt == nil {
 		rt = defaultTransport()
 	}
-	tr := &transport{base: rt, scheme: u.Scheme, host: u.Host, now: time.Now, extra: http.Header{}}
+	tr := &transport{base: rt, scheme: u.Scheme, host: u.Host, now: time.Now, extra: http.Header{}, noRedirects: cfg.NoRedirects}
 	if cfg.Organization != "" {
 		tr.extra.Set("OpenAI-Organization", cfg.Organization)
 	}
@@ -158,7 +180,17 @@ func New(cfg Config) (*Client, error) {
 	httpClient := &http.Client{Transport: tr, CheckRedirect: tr.checkRedirect}
 
 	var oc openai.ClientConfig
-	if kind == Azure {
+	var v1Deployments map[string]string
+	switch {
+	case kind == Azure && IsAzureV1(base):
+		// The Azure v1 API takes OpenAI's paths under .../openai/v1, no
+		// api-version, the key in the api-key header and the deployment
+		// as the model.
+		oc = openai.DefaultConfig("")
+		oc.BaseURL = base
+		tr.extra.Set("api-key", cfg.Secret)
+		v1Deployments = maps.Clone(cfg.AzureDeployments)
+	case kind == Azure:
 		oc = openai.DefaultAzureConfig(cfg.Secret, base)
 		oc.APIVersion = cmp.Or(cfg.AzureAPIVersion, DefaultAzureAPIVersion)
 		deployments := maps.Clone(cfg.AzureDeployments)
@@ -168,19 +200,36 @@ func New(cfg Config) (*Client, error) {
 			}
 			return azurePathSegment(model)
 		}
-	} else {
+	default:
 		oc = openai.DefaultConfig(cfg.Secret)
 		oc.BaseURL = base
 	}
 	oc.HTTPClient = httpClient
 
 	return &Client{
-		api:     openai.NewClientWithConfig(oc),
-		tr:      tr,
-		red:     red,
-		keyName: cfg.KeyName,
-		host:    u.Host,
+		api:         openai.NewClientWithConfig(oc),
+		tr:          tr,
+		red:         red,
+		keyName:     cfg.KeyName,
+		host:        u.Host,
+		deployments: v1Deployments,
 	}, nil
+}
+
+// IsAzureV1 reports whether an Azure base URL is for the v1 API
+// (".../openai/v1"), which takes OpenAI's paths, rather than the classic
+// data-plane API (deployments in the path, an api-version query).
+func IsAzureV1(baseURL string) bool {
+	return strings.HasSuffix(strings.TrimRight(baseURL, "/"), "/openai/v1")
+}
+
+// model returns the model name to send: the Azure v1 API takes the
+// deployment.
+func (c *Client) model(name string) string {
+	if d := c.deployments[name]; d != "" {
+		return d
+	}
+	return name
 }
 
 // azurePathSegment escapes a deployment name for the one URL path segment
@@ -218,12 +267,24 @@ func defaultTransport() http.RoundTripper {
 func (c *Client) RateLimits() chat.RateLimits { return c.tr.lastRateLimits() }
 
 // ListModels returns the IDs of the models the key can use, sorted. It is
-// also the cheapest way to check that a key works.
+// also the cheapest way to check that a key works (keys check). The list
+// is read within maxJSONBody and the default timeouts; a reply that is
+// not an OpenAI-style model list ({"data": [...]}) is an unexpected
+// response.
 func (c *Client) ListModels(ctx context.Context) ([]string, *chat.Error) {
-	ctx, w := watch(ctx)
+	ctx, w := watch(ctx, Options{}.withDefaults().timeouts())
+	defer w.stop()
 	list, err := c.api.ListModels(ctx)
-	if err != nil {
-		return nil, c.classify(ctx, err, w.rl, false)
+	var synErr *json.SyntaxError
+	var valErr *json.UnmarshalTypeError
+	switch {
+	case w.status < 300 && (errors.As(err, &synErr) || errors.As(err, &valErr)):
+		return nil, c.notModelList(w.status)
+	case err != nil:
+		return nil, c.classify(ctx, err, w, false, false)
+	}
+	if list.Models == nil {
+		return nil, c.notModelList(w.status)
 	}
 	ids := make([]string, 0, len(list.Models))
 	for _, m := range list.Models {
@@ -231,6 +292,16 @@ func (c *Client) ListModels(ctx context.Context) ([]string, *chat.Error) {
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// notModelList is a successful reply that is not a model list.
+func (c *Client) notModelList(status int) *chat.Error {
+	return &chat.Error{
+		Class:   chat.ErrBadResponse,
+		Status:  status,
+		Message: c.clean(fmt.Sprintf("unexpected response from %s (HTTP %d): not a model list", c.host, status)),
+		Hint:    "is the base URL an OpenAI-compatible API (it usually ends in /v1)?",
+	}
 }
 
 // clean makes server or model text safe to show and store: secrets are

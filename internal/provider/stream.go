@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -41,7 +43,22 @@ type Options struct {
 	// Jitter spreads a backoff wait so that clients do not retry in step.
 	// The default adds up to 20% at random.
 	Jitter func(d time.Duration) time.Duration
+	// ResponseTimeout bounds the wait for the response to begin (its
+	// headers) once the request is sent. Zero means
+	// DefaultResponseTimeout; negative means no limit.
+	ResponseTimeout time.Duration
+	// StreamIdleTimeout bounds the wait for more of a response that has
+	// begun: a stream that sends nothing for this long is given up. Zero
+	// means DefaultStreamIdleTimeout; negative means no limit.
+	StreamIdleTimeout time.Duration
 }
+
+// Default timeouts (config.toml: response_timeout, stream_idle_timeout).
+// A cancel (esc, Ctrl+C) ends a turn at once whatever they are.
+const (
+	DefaultResponseTimeout   = 60 * time.Second
+	DefaultStreamIdleTimeout = 120 * time.Second
+)
 
 const (
 	defaultCoalesce   = 30 * time.Millisecond
@@ -73,7 +90,25 @@ func (o Options) withDefaults() Options {
 	if o.Jitter == nil {
 		o.Jitter = jitter
 	}
+	o.ResponseTimeout = orDefault(o.ResponseTimeout, DefaultResponseTimeout)
+	o.StreamIdleTimeout = orDefault(o.StreamIdleTimeout, DefaultStreamIdleTimeout)
 	return o
+}
+
+// orDefault returns d, def when d is zero, and zero (no limit) when d is
+// negative.
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+func (o Options) timeouts() timeouts {
+	return timeouts{response: o.ResponseTimeout, idle: o.StreamIdleTimeout}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -113,9 +148,10 @@ func (c *Client) Stream(ctx context.Context, req Request, opts Options) <-chan c
 	opts = opts.withDefaults()
 	// Capacity: Retrying events are only sent before any text (at most
 	// MaxRetries of them); a Delta is only sent while the channel is
-	// empty, so at most one of them waits; then come the last Delta and
-	// the final event. All sends therefore succeed without blocking.
-	out := make(chan chat.Event, max(opts.MaxRetries, 1)+2)
+	// empty, so at most one of them waits; then come the last Delta, a
+	// Warning about the usage figures and the final event. All sends
+	// therefore succeed without blocking.
+	out := make(chan chat.Event, max(opts.MaxRetries, 1)+3)
 	t := &turn{
 		c:    c,
 		req:  req,
@@ -165,7 +201,7 @@ type turn struct {
 // outcome is how one attempt ended.
 type outcome struct {
 	err    *chat.Error // nil on success
-	usage  *openai.Usage
+	usage  *wireUsage  // as the server reported it, nil if it did not
 	finish string
 	rl     chat.RateLimits
 	// accepted says the server took the request (it answered 200, or it
@@ -230,21 +266,19 @@ func (t *turn) retryWait(o outcome, retries int) (time.Duration, bool) {
 	return t.opts.Jitter(d), true
 }
 
-// usage is what the turn spent: the provider's figures, or an estimate of
-// what was sent and what arrived if the server accepted the request but
-// reported nothing.
+// usage is what the turn spent: the provider's figures when they are
+// believable, or an estimate of what was sent and what arrived if the
+// server accepted the request but reported nothing, or nonsense (then a
+// Warning naming the server says so).
 func (t *turn) usage(o outcome) chat.Usage {
-	if u := o.usage; u != nil {
-		out := chat.Usage{PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens)}
-		if u.PromptTokensDetails != nil {
-			out.CachedPromptTokens = int64(u.PromptTokensDetails.CachedTokens)
+	if o.usage != nil {
+		u, problem := o.usage.check(int64(t.raw.Len()))
+		if problem == "" {
+			return u
 		}
-		if u.CompletionTokensDetails != nil {
-			out.ReasoningTokens = int64(u.CompletionTokensDetails.ReasoningTokens)
-		}
-		return out
-	}
-	if !o.accepted {
+		t.out <- chat.Warning{Text: t.c.clean(fmt.Sprintf(
+			"%s reported impossible token usage (%s); using a local estimate instead", t.c.host, problem))}
+	} else if !o.accepted {
 		return chat.Usage{}
 	}
 	return chat.Usage{
@@ -257,28 +291,31 @@ func (t *turn) usage(o outcome) chat.Usage {
 // attempt sends the request once and streams its reply.
 func (t *turn) attempt(ctx context.Context) outcome {
 	if ctx.Err() != nil {
-		return outcome{err: t.c.classify(ctx, ctx.Err(), chat.RateLimits{}, false)}
+		return outcome{err: t.c.classify(ctx, ctx.Err(), nil, false, false)}
 	}
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	actx, w := watch(actx)
-	creq := openai.ChatCompletionRequest{Model: t.req.Model, Messages: t.msgs}
+	actx, w := watch(actx, t.opts.timeouts())
+	defer w.stop()
+	creq := openai.ChatCompletionRequest{Model: t.c.model(t.req.Model), Messages: t.msgs}
 	withOptions := !t.c.noStreamOptions.Load()
 	if withOptions {
 		creq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	}
 	stream, err := t.c.api.CreateChatCompletionStream(actx, creq)
 	if err != nil {
-		e := t.c.classify(ctx, err, w.rl, false)
+		e := t.c.classify(ctx, err, w, false, false)
 		return outcome{
-			err:                   e,
-			rl:                    w.rl,
-			accepted:              e.Class == chat.ErrCanceled,
+			err: e,
+			rl:  w.rl,
+			// A canceled or timed-out request may have been taken and
+			// billed; a refused one was not.
+			accepted:              e.Class == chat.ErrCanceled || e.Class == chat.ErrTimeout,
 			streamOptionsRejected: withOptions && e.Status == 400 && strings.Contains(e.Message, "stream_options"),
 		}
 	}
 	defer stream.Close()
-	o := t.read(ctx, cancel, stream, w.rl)
+	o := t.read(ctx, cancel, stream, w)
 	o.rl, o.accepted = w.rl, true
 	return o
 }
@@ -286,7 +323,7 @@ func (t *turn) attempt(ctx context.Context) outcome {
 // chunk is what one stream event carried, or the error that ended it.
 type chunk struct {
 	text, finish string
-	usage        *openai.Usage
+	usage        *wireUsage
 	err          error
 }
 
@@ -294,24 +331,26 @@ type chunk struct {
 // stream ended. A second goroutine blocks in Recv so that this one can
 // deliver gathered text on time and notice a cancel at once. abort
 // cancels the request.
-func (t *turn) read(ctx context.Context, abort func(), stream *openai.ChatCompletionStream, rl chat.RateLimits) outcome {
+func (t *turn) read(ctx context.Context, abort func(), stream *openai.ChatCompletionStream, w *watcher) outcome {
 	chunks := make(chan chunk, 16)
 	quit := make(chan struct{})
 	exited := make(chan struct{})
 	go func() {
 		defer close(exited)
 		for {
-			resp, err := stream.Recv()
+			// The raw event, parsed here: go-openai's types would fail
+			// the whole turn on usage figures that are not integers.
+			raw, err := stream.RecvRaw()
 			c := chunk{err: err}
 			if err == nil {
-				c = toChunk(resp)
+				c = parseChunk(raw)
 			}
 			select {
 			case chunks <- c:
 			case <-quit:
 				return
 			}
-			if err != nil {
+			if c.err != nil {
 				return
 			}
 		}
@@ -359,7 +398,7 @@ func (t *turn) read(ctx context.Context, abort func(), stream *openai.ChatComple
 					// connection was cut, however cleanly.
 					o.err = droppedError()
 				default:
-					o.err = t.c.classify(ctx, c.err, rl, true)
+					o.err = t.c.classify(ctx, c.err, w, true, t.raw.Len() > 0)
 				}
 				t.finishText()
 				return o
@@ -372,6 +411,11 @@ func (t *turn) read(ctx context.Context, abort func(), stream *openai.ChatComple
 			}
 			if c.text == "" {
 				continue
+			}
+			if t.raw.Len()+len(c.text) > maxReplyText {
+				o.err = t.c.classify(ctx, &tooLargeError{what: "the reply text", limit: maxReplyText}, w, true, true)
+				t.finishText()
+				return o
 			}
 			t.raw.WriteString(c.text)
 			t.pending.WriteString(t.san.Write(t.red.Write(c.text)))
@@ -386,17 +430,34 @@ func (t *turn) read(ctx context.Context, abort func(), stream *openai.ChatComple
 	}
 }
 
-func toChunk(resp openai.ChatCompletionStreamResponse) chunk {
-	c := chunk{usage: resp.Usage}
+// wireChunk is the part of a "chat.completion.chunk" event read here.
+type wireChunk struct {
+	Choices []struct {
+		Index int `json:"index"`
+		Delta struct {
+			Content string `json:"content"`
+			Refusal string `json:"refusal"`
+		} `json:"delta"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *wireUsage `json:"usage"`
+}
+
+func parseChunk(raw []byte) chunk {
+	var w wireChunk
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return chunk{err: err}
+	}
+	c := chunk{usage: w.Usage}
 	// Only the first choice is shown; vaultchat never asks for more. The
 	// final usage chunk has no choices at all.
-	for _, choice := range resp.Choices {
+	for _, choice := range w.Choices {
 		if choice.Index != 0 {
 			continue
 		}
 		c.text += choice.Delta.Content + choice.Delta.Refusal
 		if choice.FinishReason != "" {
-			c.finish = string(choice.FinishReason)
+			c.finish = choice.FinishReason
 		}
 	}
 	return c

@@ -230,12 +230,21 @@ func TestStreamErrorClasses(t *testing.T) {
 			class: chat.ErrServer, status: 502, inMsg: "upstream exploded",
 		},
 		{
-			name: "error event mid-stream",
+			name: "error event before any text",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				startSSE(w)
 				sseEvent(w, map[string]any{"error": map[string]any{"message": "The server had an error.", "type": "server_error"}})
 			},
-			class: chat.ErrServer, inMsg: "reported mid-stream",
+			class: chat.ErrServer, inMsg: "server error (reported in the stream): The server had an error.",
+		},
+		{
+			name: "error event mid-stream",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				startSSE(w)
+				sseText(w, "Half a rep")
+				sseEvent(w, map[string]any{"error": map[string]any{"message": "The server had an error.", "type": "server_error"}})
+			},
+			class: chat.ErrServer, inMsg: "server error (reported mid-stream): The server had an error.",
 		},
 		{
 			name: "dropped before [DONE]",
@@ -260,7 +269,7 @@ func TestStreamErrorClasses(t *testing.T) {
 				startSSE(w)
 				w.Write([]byte("data: {not json\n\n"))
 			},
-			class: chat.ErrOther, inMsg: "malformed reply",
+			class: chat.ErrBadResponse, status: 200, inMsg: "malformed reply",
 		},
 	}
 	for _, tt := range tests {

@@ -1,12 +1,14 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,16 +18,20 @@ import (
 
 // transport sits between go-openai and the network. It pins every request
 // to the key's scheme and host, adds the organization and project headers
-// (go-openai has no option for extra headers), and records the rate-limit
-// headers of every response: go-openai drops the headers of a failed
-// stream request, so this is the only place they can be read. It never
-// logs anything.
+// (go-openai has no option for extra headers), records the rate-limit
+// headers of every response (go-openai drops the headers of a failed
+// stream request, so this is the only place they can be read), keeps the
+// body of an error response for classification, bounds how much of any
+// response is read (see limits.go), and refuses a stream request answered
+// with something that is not an event stream. It never logs anything.
 type transport struct {
 	base   http.RoundTripper
 	scheme string
 	host   string
 	extra  http.Header // added to every request
 	now    func() time.Time
+	// noRedirects refuses every redirect, even to the key's own host.
+	noRedirects bool
 
 	mu   sync.Mutex
 	last chat.RateLimits // of the last response that carried any
@@ -39,6 +45,28 @@ func (e *pinError) Error() string {
 	return fmt.Sprintf("refused to send the key to %s: it is pinned to %s", e.host, e.pinned)
 }
 
+// redirectError is a redirect refused because the client follows none.
+type redirectError struct {
+	status int
+	target string // host and path
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("HTTP %d redirect to %s refused: a key is only sent to its own base URL", e.status, e.target)
+}
+
+// notEventStream is a stream request answered 2xx with another content
+// type: a web page, a login portal, a JSON reply from a server that does
+// not stream.
+type notEventStream struct {
+	status      int
+	contentType string
+}
+
+func (e *notEventStream) Error() string {
+	return fmt.Sprintf("HTTP %d with content type %q instead of an event stream", e.status, e.contentType)
+}
+
 // allowed reports whether u is on the key's scheme and host. The scheme
 // counts too: a redirect from https to http on the same host would send
 // the key in clear text.
@@ -46,7 +74,10 @@ func (t *transport) allowed(u *url.URL) bool {
 	return u.Scheme == t.scheme && strings.EqualFold(u.Host, t.host)
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. Unlike most RoundTrippers it
+// returns an error, not the response, for a stream request answered with
+// something that is not an event stream: go-openai would otherwise read a
+// web page as a stream that ends early ("connection dropped") and retry.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.allowed(req.URL) {
 		if req.Body != nil {
@@ -65,35 +96,55 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode >= 400 {
-		// go-openai reads a whole error body into memory.
-		resp.Body = limitedBody{io.LimitReader(resp.Body, maxErrorBody), resp.Body}
-	}
+	w := watcherFrom(req.Context())
 	rl := parseRateLimits(resp.Header, t.now())
 	if rl.Known() {
 		t.mu.Lock()
 		t.last = rl
 		t.mu.Unlock()
 	}
-	if w := watcherFrom(req.Context()); w != nil {
-		w.rl = rl
+	if w != nil {
+		w.responded(resp.StatusCode, rl)
+	}
+	switch {
+	case resp.StatusCode >= 400:
+		// go-openai reads a whole error body; keep a bounded copy for
+		// classification, which reads every error shape itself.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+		if w != nil {
+			w.errBody = body
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		stream := strings.Contains(req.Header.Get("Accept"), "text/event-stream")
+		if ct := resp.Header.Get("Content-Type"); stream && ct != "" && !isEventStream(ct) {
+			resp.Body.Close()
+			return nil, &notEventStream{status: resp.StatusCode, contentType: ct}
+		}
+		resp.Body = newCappedBody(resp.Body, stream, w)
 	}
 	return resp, nil
 }
 
-// maxErrorBody bounds how much of an error response is read.
-const maxErrorBody = 1 << 20
-
-type limitedBody struct {
-	io.Reader
-	io.Closer
+func isEventStream(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "text/event-stream"
 }
 
-// checkRedirect refuses redirects that leave the key's host. net/http
-// strips Authorization on a cross-host redirect but forwards Azure's
-// api-key header, so this check is what keeps an Azure key pinned; the
-// transport refuses such requests as well.
+// checkRedirect refuses redirects that leave the key's host, and every
+// redirect when the client follows none. net/http strips Authorization on
+// a cross-host redirect but forwards Azure's api-key header, so this check
+// is what keeps an Azure key pinned; the transport refuses such requests
+// as well.
 func (t *transport) checkRedirect(req *http.Request, via []*http.Request) error {
+	if t.noRedirects {
+		status := 0
+		if req.Response != nil {
+			status = req.Response.StatusCode
+		}
+		return &redirectError{status: status, target: req.URL.Host + req.URL.EscapedPath()}
+	}
 	if !t.allowed(req.URL) {
 		return &pinError{host: req.URL.Host, pinned: t.host}
 	}
@@ -111,17 +162,48 @@ func (t *transport) lastRateLimits() chat.RateLimits {
 	return t.last
 }
 
+// timeouts bound how long one request may wait for the server.
+type timeouts struct {
+	response time.Duration // until the response headers; 0 means none
+	idle     time.Duration // between two reads of the body; 0 means none
+}
+
 // watcher collects what the transport saw of one request, so that a turn
 // reads its own response's headers even while other turns share the
-// client. The transport writes it synchronously inside Do, in the
-// goroutine that made the request.
-type watcher struct{ rl chat.RateLimits }
+// client, and enforces the request's timeouts. The transport writes rl,
+// status and errBody synchronously inside Do, in the goroutine that made
+// the request; touch is called by whoever reads the body.
+type watcher struct {
+	rl      chat.RateLimits
+	status  int    // the HTTP status, 0 before any response
+	errBody []byte // the body of an error response, bounded
+
+	t      timeouts
+	cancel context.CancelCauseFunc
+
+	mu       sync.Mutex
+	timer    *time.Timer // the pending timeout, nil when none
+	lastRead time.Time
+	stopped  bool
+	expired  error // errNoResponse or errStalled once a timeout passed
+}
 
 type watcherKey struct{}
 
-// watch returns a context whose requests report to a new watcher.
-func watch(ctx context.Context) (context.Context, *watcher) {
-	w := &watcher{}
+// Causes of a request canceled by its watcher.
+var (
+	errNoResponse = errors.New("no response")
+	errStalled    = errors.New("stream stalled")
+)
+
+// watch returns a context whose requests report to a new watcher and are
+// canceled when a timeout in t passes. Call stop when the request is over.
+func watch(ctx context.Context, t timeouts) (context.Context, *watcher) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	w := &watcher{t: t, cancel: cancel}
+	if t.response > 0 {
+		w.timer = time.AfterFunc(t.response, func() { w.expire(errNoResponse) })
+	}
 	return context.WithValue(ctx, watcherKey{}, w), w
 }
 
@@ -130,86 +212,74 @@ func watcherFrom(ctx context.Context) *watcher {
 	return w
 }
 
-// parseRateLimits reads the x-ratelimit-* and retry-after headers. Counts
-// that are missing or malformed are -1; resets are absolute times (now
-// plus the header's duration, "6m0s", "20ms", or plain seconds).
-// Observed is set only if at least one header was present.
-func parseRateLimits(h http.Header, now time.Time) chat.RateLimits {
-	rl := chat.RateLimits{
-		LimitRequests:     headerInt(h, "x-ratelimit-limit-requests"),
-		LimitTokens:       headerInt(h, "x-ratelimit-limit-tokens"),
-		RemainingRequests: headerInt(h, "x-ratelimit-remaining-requests"),
-		RemainingTokens:   headerInt(h, "x-ratelimit-remaining-tokens"),
-		RetryAfter:        retryAfter(h, now),
+// responded records a response and switches from the response timeout to
+// the idle timeout.
+func (w *watcher) responded(status int, rl chat.RateLimits) {
+	w.status, w.rl = status, rl
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
 	}
-	seen := rl.LimitRequests >= 0 || rl.LimitTokens >= 0 || rl.RemainingRequests >= 0 || rl.RemainingTokens >= 0 || rl.RetryAfter > 0
-	if d, ok := headerDuration(h, "x-ratelimit-reset-requests"); ok {
-		rl.ResetRequests, seen = now.Add(d), true
+	if w.stopped || w.t.idle <= 0 {
+		return
 	}
-	if d, ok := headerDuration(h, "x-ratelimit-reset-tokens"); ok {
-		rl.ResetTokens, seen = now.Add(d), true
-	}
-	if seen {
-		rl.Observed = now
-	}
-	return rl
+	w.lastRead = time.Now()
+	w.timer = time.AfterFunc(w.t.idle, w.checkIdle)
 }
 
-func headerInt(h http.Header, name string) int {
-	n, err := strconv.Atoi(strings.TrimSpace(h.Get(name)))
-	if err != nil || n < 0 {
-		return -1
-	}
-	return n
+// touch notes that body bytes arrived.
+func (w *watcher) touch() {
+	w.mu.Lock()
+	w.lastRead = time.Now()
+	w.mu.Unlock()
 }
 
-// headerDuration parses a Go-style duration ("1s", "6m0s", "20ms"), which
-// is what OpenAI sends, or plain seconds, which some compatible servers
-// send.
-func headerDuration(h http.Header, name string) (time.Duration, bool) {
-	v := strings.TrimSpace(h.Get(name))
-	if v == "" {
-		return 0, false
+// checkIdle cancels the request if nothing arrived for the idle timeout,
+// and otherwise waits for the rest of it.
+func (w *watcher) checkIdle() {
+	w.mu.Lock()
+	if w.stopped {
+		w.mu.Unlock()
+		return
 	}
-	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return d, true
+	left := w.t.idle - time.Since(w.lastRead)
+	if left > 0 {
+		w.timer = time.AfterFunc(left, w.checkIdle)
+		w.mu.Unlock()
+		return
 	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return seconds(s), true
-	}
-	return 0, false
+	w.mu.Unlock()
+	w.expire(errStalled)
 }
 
-// maxHeaderWait bounds durations read from headers, so that an absurd
-// value cannot overflow a time.Duration.
-const maxHeaderWait = 24 * time.Hour
-
-func seconds(s float64) time.Duration {
-	if s >= maxHeaderWait.Seconds() {
-		return maxHeaderWait
+func (w *watcher) expire(cause error) {
+	w.mu.Lock()
+	stopped := w.stopped
+	if !stopped {
+		w.expired = cause
 	}
-	return time.Duration(s * float64(time.Second))
+	w.mu.Unlock()
+	if !stopped {
+		w.cancel(cause)
+	}
 }
 
-// retryAfter reads retry-after-ms (sent by OpenAI, more precise) or
-// retry-after, which is either seconds or an HTTP date. It returns 0 when
-// neither is present or valid.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if ms, err := strconv.ParseFloat(strings.TrimSpace(h.Get("retry-after-ms")), 64); err == nil && ms > 0 {
-		return seconds(ms / 1000)
+// timeout returns errNoResponse or errStalled if that timeout canceled the
+// request, else nil.
+func (w *watcher) timeout() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.expired
+}
+
+// stop ends the timeouts; the request is over.
+func (w *watcher) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	if w.timer != nil {
+		w.timer.Stop()
 	}
-	v := strings.TrimSpace(h.Get("retry-after"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return seconds(s)
-	}
-	if at, err := http.ParseTime(v); err == nil && at.After(now) {
-		return min(at.Sub(now), maxHeaderWait)
-	}
-	return 0
 }

@@ -65,3 +65,21 @@ func TestStreamEmitsPlainTextPromptly(t *testing.T) {
 		t.Fatalf("plain text held back: %q", got)
 	}
 }
+
+func TestShortValuesAreNotMaskedByValue(t *testing.T) {
+	r := New("ollama", "EMPTY", "lm-studio", "aaaaaaaaaaaaaaaaaaaaaaaa", "abababababababababababab")
+	in := "how do I run ollama serve with EMPTY keys in lm-studio? aaaaaaaaaaaaaaaaaaaaaaaa abababababababababababab"
+	if got := r.String(in); got != in {
+		t.Fatalf("short or regular values rewrote text: %q", got)
+	}
+	for _, v := range []string{"ollama", "EMPTY", "lm-studio", "sk-no-key-required"} {
+		if Maskable(v) {
+			t.Errorf("Maskable(%q) = true", v)
+		}
+	}
+	for _, v := range []string{"0123456789abcdef0123456789abcdef", "custom-token-QWERTYUIOPASDFGH"} {
+		if !Maskable(v) {
+			t.Errorf("Maskable(%q) = false", v)
+		}
+	}
+}

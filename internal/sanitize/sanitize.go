@@ -43,7 +43,9 @@
 // String(String(x)) == String(x).
 //
 // Markdown additionally neutralises HTML character references that a
-// markdown renderer would decode into such characters.
+// markdown renderer would decode into such characters. Prose, for the
+// Markdown outside code that is displayed, drops invisible format
+// characters instead of showing them: there they only hide things.
 package sanitize
 
 import (
@@ -270,6 +272,42 @@ func Markdown(s string) string {
 			b.WriteString("&amp;")
 			last = i + 1
 		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// Prose is Markdown for displayed text outside code: it first drops every
+// format character (Unicode Cf: zero-width space and joiners, word joiner,
+// soft hyphen, bidi controls, tag characters, …), which would show nothing
+// or reorder the line, and which could split a key so that it escapes
+// masking while it reads whole. A zero-width joiner or non-joiner that
+// follows a non-ASCII character is kept: emoji sequences and several
+// scripts need it, and it cannot hide anything there. Inside code, call
+// Markdown, which shows such characters as "<U+XXXX>".
+func Prose(s string) string {
+	return Markdown(dropInvisible(s))
+}
+
+// dropInvisible removes the format characters Prose drops.
+func dropInvisible(s string) string {
+	var b strings.Builder
+	last := 0
+	prev := rune(0)
+	for i, r := range s {
+		if r >= utf8.RuneSelf && unicode.Is(unicode.Cf, r) &&
+			!((r == '\u200c' || r == '\u200d') && prev >= utf8.RuneSelf) {
+			if last == 0 && b.Len() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[last:i])
+			last = i + utf8.RuneLen(r)
+			continue
+		}
+		prev = r
 	}
 	if last == 0 {
 		return s

@@ -481,3 +481,18 @@ func BenchmarkMarkdown(b *testing.B) {
 		Markdown(in)
 	}
 }
+
+func TestProseDropsInvisibleCharacters(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a\u200bb\u2060c\ufeffd\u00ade", "abcde"},
+		{"sk-pr\u200doj\u200c-x", "sk-proj-x"},               // joiners after ASCII hide things
+		{"👩\u200d💻 می\u200cخواهم", "👩\u200d💻 می\u200cخواهم"}, // after other characters they join
+		{"\u202eevil", "evil"},
+		{"&#x200B; stays literal", "&amp;#x200B; stays literal"},
+	}
+	for _, tt := range tests {
+		if got := Prose(tt.in); got != tt.want {
+			t.Errorf("Prose(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

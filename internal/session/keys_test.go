@@ -161,13 +161,13 @@ func TestCheckFailed(t *testing.T) {
 	flip := f.addKey("flip", sim.Fault401, nil)
 	checked := time.Now().Add(-time.Hour)
 	invalid := f.addKey("checked-invalid", "sim-fast", func(k *vault.Key) {
-		k.LastCheck = vault.Check{At: checked, OK: false, Status: string(keycheck.InvalidKey)}
+		k.LastCheck = vault.Check{At: checked, OK: false, Status: keycheck.InvalidKey.String()}
 	})
 	offline := f.addKey("checked-offline", "sim-fast", func(k *vault.Key) {
-		k.LastCheck = vault.Check{At: checked, OK: false, Status: string(keycheck.Unreachable)}
+		k.LastCheck = vault.Check{At: checked, OK: false, Status: keycheck.Unreachable.String()}
 	})
 	fine := f.addKey("checked-ok", "sim-fast", func(k *vault.Key) {
-		k.LastCheck = vault.Check{At: checked, OK: true, Status: string(keycheck.OK)}
+		k.LastCheck = vault.Check{At: checked, OK: true, Status: keycheck.OK.String()}
 	})
 	f.unlock()
 	failed := func() map[string]bool {

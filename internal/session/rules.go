@@ -183,7 +183,7 @@ func checkFailed(check vault.Check, seen keyOutcome, haveSeen bool) bool {
 	if haveSeen && !seen.at.Before(check.At) {
 		return seen.invalid
 	}
-	return !check.At.IsZero() && !check.OK && check.Status == string(keycheck.InvalidKey)
+	return keycheck.Recorded(check) == keycheck.InvalidKey
 }
 
 // noteKey records what a turn's final event says about its key: its rate

@@ -47,7 +47,8 @@ type Config struct {
 	// Nil means config.Default().
 	Settings *config.Config
 	// Stream tunes provider streams (tests: coalescing window, sleeps);
-	// MaxRetries comes from Settings unless set here.
+	// MaxRetries and the response and idle timeouts come from Settings
+	// unless set here.
 	Stream provider.Options
 	// Transport is the HTTP transport of provider clients (tests).
 	Transport http.RoundTripper
@@ -121,7 +122,22 @@ func New(cfg Config) *Session {
 			cfg.Stream.MaxRetries = -1 // provider.Options: 0 means the default, -1 none
 		}
 	}
+	if cfg.Stream.ResponseTimeout == 0 {
+		cfg.Stream.ResponseTimeout = noLimitIfZero(cfg.Settings.ResponseTimeout)
+	}
+	if cfg.Stream.StreamIdleTimeout == 0 {
+		cfg.Stream.StreamIdleTimeout = noLimitIfZero(cfg.Settings.StreamIdleTimeout)
+	}
 	return &Session{cfg: cfg, prices: prices(cfg.Settings)}
+}
+
+// noLimitIfZero turns config.toml's "0s" (no limit) into provider.Options'
+// negative (no limit; zero there means the default).
+func noLimitIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // prices is the built-in price table with config.toml's overrides.

@@ -64,7 +64,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(req.StreamOptions, &opts) // null or malformed: no usage
 		includeUsage = opts.IncludeUsage
 	}
-	fault := s.opts.KeyFaults[key]
+	fault := s.keyFault(key)
 	if fault == "" && isFault(model) {
 		fault = model
 	}
@@ -86,7 +86,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 
 	conv := conversation{model: model, messages: msgs, stream: req.Stream}
-	if s.fail(w, fault, conv, hasStreamOptions, header) {
+	if s.fail(w, fault, conv, hasStreamOptions, header) || s.hostileChat(w, r, c, fault) {
 		return
 	}
 
@@ -103,7 +103,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var reportUsage *usage
-	if fault != FaultNoUsage {
+	switch fault {
+	case FaultNoUsage:
+	case FaultUsageOverflow:
+		reportUsage = &usageOverflow
+	default:
 		reportUsage = &use
 	}
 	id := fmt.Sprintf("chatcmpl-sim%06d", c.seq)
@@ -126,6 +130,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	s.stream(w, r, c, streamPlan{
 		id: id, created: created, model: model, pieces: pieces,
 		includeUsage: includeUsage, usage: reportUsage, disconnect: fault == FaultDisconnect,
+		stall: fault == FaultStall, hugeEvent: fault == FaultHugeEvent,
 	})
 }
 
@@ -148,6 +153,8 @@ func replyPieces(conv conversation, fault, header string) (content string, piece
 		head, rest, _ := strings.Cut(content, "\n\n")
 		pieces = append(splitWords(head+"\n", 3), injectChunks...)
 		pieces = append(pieces, splitWords(rest, 3)...)
+	case FaultEchoAuthDisguised:
+		pieces = append(splitWords(content, 3), disguisedEcho(header)...)
 	case FaultEchoAuth:
 		if header == "" {
 			header = "(none)"
@@ -256,6 +263,8 @@ type streamPlan struct {
 	includeUsage bool
 	usage        *usage // nil: no usage chunk
 	disconnect   bool   // drop the connection after disconnectAfter pieces
+	stall        bool   // send nothing after stallAfter pieces until the client leaves
+	hugeEvent    bool   // after the pieces, one event of hugeEventSize bytes of text
 }
 
 // stream sends a reply as server-sent events: a role chunk, one chunk per
@@ -293,6 +302,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, c *call, p strea
 			s.disconnect(w, c)
 			return
 		}
+		if p.stall && i == stallAfter {
+			<-ctx.Done()
+			canceled()
+			return
+		}
 		if !s.sleep(ctx, s.opts.ChunkDelay) {
 			canceled()
 			return
@@ -302,6 +316,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, c *call, p strea
 			return
 		}
 		s.update(c, func(rec *Request) { rec.Chunks++ })
+	}
+	if p.hugeEvent && s.writeHugeEvent(w, rc, p) != nil {
+		canceled()
+		return
 	}
 	stop := "stop"
 	if event([]chunkChoice{{Delta: delta{}, FinishReason: &stop}}, nil) != nil {

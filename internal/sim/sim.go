@@ -20,7 +20,10 @@
 //
 // Model names choose fault modes (see the Fault constants); Options.KeyFaults
 // attaches a fault to an API key instead, so one server can hold a good key
-// and a broken one.
+// and a broken one. Besides servers that fail, there are hostile ones
+// (hostile.go): lying about usage, streaming without end or in one huge
+// event, gzip bombs, never answering or stalling, web pages instead of an
+// API, error bodies of every common shape, keys echoed in disguise.
 //
 // Every response carries x-ratelimit-* headers backed by per-server token
 // buckets (60 requests and 150,000 tokens a minute), so the remaining
@@ -65,9 +68,11 @@ type Options struct {
 	// gets 401. If empty, every request is accepted.
 	Keys []string
 	// KeyFaults maps an API key (the secret value) to a fault name
-	// (FaultQuota, ...), applied to every chat request made with that key
+	// (FaultQuota, ...), applied to every request made with that key
 	// whatever the model. A model name that is a fault applies too; the
-	// key's fault wins.
+	// key's fault wins. A key that is itself a fault name ("sim-models-
+	// huge") has that fault, so "vaultchat simulate" users can pick
+	// faults that no model name can choose, such as a huge model list.
 	KeyFaults map[string]string
 	// Now returns the current time, for "created" fields and the rate-limit
 	// buckets; nil means time.Now. Tests fix it to make the rate-limit
@@ -96,10 +101,10 @@ const (
 )
 
 // Faults lists every fault mode, in the order /v1/models shows them.
-var Faults = []string{
+var Faults = slices.Concat([]string{
 	Fault401, FaultQuota, Fault429, FaultFlaky, Fault500, FaultDisconnect, FaultSlow, FaultHuge, FaultLong,
 	FaultNoUsage, FaultNoStreamOpts, FaultEchoAuth, FaultEchoAuthError, FaultInject, Fault404, FaultContext,
-}
+}, hostileFaults)
 
 // Models lists the well-behaved models /v1/models shows before the fault
 // models. Any other "gpt-*" or "o<digit>*" name works as well, so demo keys
@@ -400,12 +405,29 @@ func known(model string) bool {
 
 func isFault(model string) bool { return slices.Contains(Faults, model) }
 
+// keyFault returns the fault a key chooses: its KeyFaults entry, or the
+// key itself when it is a fault name.
+func (s *Server) keyFault(key string) string {
+	if f := s.opts.KeyFaults[key]; f != "" {
+		return f
+	}
+	if isFault(key) {
+		return key
+	}
+	return ""
+}
+
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r) {
 		return
 	}
-	if key, _, _ := credentials(r); s.opts.KeyFaults[key] == Fault401 {
+	key, _, _ := credentials(r)
+	switch s.keyFault(key) {
+	case Fault401:
 		writeError(w, http.StatusUnauthorized, invalidKey)
+		return
+	case FaultModelsHuge:
+		s.listHugeModels(w)
 		return
 	}
 	list := modelList{Object: "list", Data: []modelObject{}}

@@ -19,6 +19,7 @@
 package transcript
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -95,7 +96,14 @@ func Export(w io.Writer, c *chat.Conversation, f Format, opts Options) error {
 	case Text:
 		err = writeText(w, cc)
 	case HTML:
-		err = writeHTML(w, cc)
+		// Rendering can join what the Markdown kept apart ("s**k-…"
+		// becomes "s<strong>k-…"): the page is masked again as a
+		// browser shows it. (Markdown and text are written as cleaned,
+		// and cleaning already reads text as it is displayed.)
+		var buf bytes.Buffer
+		if err = writeHTML(&buf, cc); err == nil {
+			_, err = io.WriteString(w, opts.Redactor.Displayed(buf.String()))
+		}
 	default:
 		return fmt.Errorf("export: unknown format %q", string(f))
 	}
@@ -217,11 +225,12 @@ func cleanConversation(c *chat.Conversation, r *redact.Redactor) *chat.Conversat
 	return cc
 }
 
-// cleanText sanitizes s and then redacts it. Redaction comes last so that
+// cleanText sanitizes s and then redacts it, secrets disguised in Markdown
+// or HTML included (redact.Displayed). Redaction comes last so that
 // nothing the sanitizer changes can leave a secret behind.
 func cleanText(r *redact.Redactor, s string) string {
 	if s == "" {
 		return s
 	}
-	return r.String(sanitize.String(s))
+	return r.Displayed(sanitize.String(s))
 }

@@ -20,6 +20,8 @@ import (
 	gansi "charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/vaultchat/vaultchat/internal/mdfence"
+	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
 
@@ -98,6 +100,9 @@ func (r *Renderer) Render(src string, width int) []string {
 		out = ansi.Wrap(src, width, "")
 	}
 	lines := trimBlankLines(strings.Split(out, "\n"))
+	if redact.MayShowKey(src) {
+		lines = maskRendered(lines)
+	}
 	for i, l := range lines {
 		if ansi.StringWidth(l) > width {
 			lines[i] = ansi.Truncate(l, width, "")
@@ -109,8 +114,51 @@ func (r *Renderer) Render(src string, width int) []string {
 // Clean prepares model text for rendering: sanitize.Markdown neutralises
 // every escape sequence and control or invisible character, and also the
 // character references (numeric and named, such as &#27; or &lrm;) that the
-// Markdown parser would decode into one after the sanitizer ran.
-func Clean(src string) string { return sanitize.Markdown(src) }
+// Markdown parser would decode into one after the sanitizer ran. Outside
+// fenced code, invisible format characters are dropped (sanitize.Prose):
+// in prose they only hide things, such as a key split by a zero-width
+// joiner; in code they are shown, as "<U+200D>".
+func Clean(src string) string {
+	if isASCII(src) {
+		return sanitize.Markdown(src) // Prose would drop nothing
+	}
+	// Prose runs from prose to the next opening fence (inclusive); code
+	// from there to its closing fence (exclusive).
+	var b strings.Builder
+	b.Grow(len(src))
+	var fences mdfence.Scanner
+	prose := 0
+	for start := 0; start < len(src); {
+		end := strings.IndexByte(src[start:], '\n') + 1
+		if end == 0 {
+			end = len(src) - start
+		}
+		switch fences.Next(strings.TrimRight(src[start:start+end], "\n")) {
+		case mdfence.Opening:
+			b.WriteString(sanitize.Prose(src[prose : start+end]))
+			prose = start + end
+		case mdfence.Closing:
+			b.WriteString(sanitize.Markdown(src[prose:start]))
+			prose = start
+		}
+		start += end
+	}
+	if _, open := fences.Open(); open {
+		b.WriteString(sanitize.Markdown(src[prose:]))
+	} else {
+		b.WriteString(sanitize.Prose(src[prose:]))
+	}
+	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
 
 func isBlankRendered(line string) bool {
 	return strings.TrimSpace(ansi.Strip(line)) == ""

@@ -1,4 +1,4 @@
-package keycheck
+package provider
 
 import (
 	"net/http"
@@ -10,19 +10,20 @@ import (
 // proxyChildEnv marks the child process of TestProxyOnlyForHTTPS. net/http
 // reads the proxy variables once per process, so the check runs in a fresh
 // process whose environment names a proxy from the start.
-const proxyChildEnv = "VAULTCHAT_KEYCHECK_PROXY_CHILD"
+const proxyChildEnv = "VAULTCHAT_PROVIDER_PROXY_CHILD"
 
 // TestProxyOnlyForHTTPS checks that a key for an http:// base URL is never
-// handed to an HTTP proxy from the environment: the proxy would read the
+// handed to an HTTP proxy from the environment (in a chat turn, a model
+// list or keys check: they all use this transport): the proxy would read the
 // Authorization header in clear text, and it is another host than the one
 // the key is pinned to. An https request goes through the proxy as a
 // CONNECT tunnel, which the proxy cannot read, so it may use one.
 func TestProxyOnlyForHTTPS(t *testing.T) {
 	const proxy = "http://127.0.0.1:9"
 	if os.Getenv(proxyChildEnv) != "" {
-		tr, ok := NewClient().Transport.(*http.Transport)
+		tr, ok := defaultTransport().(*http.Transport)
 		if !ok {
-			t.Fatalf("transport is %T, want *http.Transport", NewClient().Transport)
+			t.Fatalf("transport is %T, want *http.Transport", defaultTransport())
 		}
 		tests := []struct {
 			target string

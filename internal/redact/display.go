@@ -1,0 +1,359 @@
+package redact
+
+import (
+	"html"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Span is a secret found by DisplayedSpans: the bytes [Start, End) of the
+// text, markup included, and the masked form that replaces them.
+type Span struct {
+	Start, End int
+	Mask       string
+}
+
+// Displayed returns s with every secret masked that a reader would see
+// once s is displayed: rendered as Markdown, HTML or styled terminal
+// output (see the package comment for the disguises undone). The whole
+// disguised secret, markup included, is replaced by its masked form; then
+// String masks whatever else it finds (secrets in HTML attributes, say).
+func (r *Redactor) Displayed(s string) string {
+	if !disguisable(s) {
+		return r.String(s) // nothing to undo: s reads as it is
+	}
+	spans := r.DisplayedSpans(s)
+	if len(spans) == 0 {
+		return r.String(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(s[last:sp.Start])
+		b.WriteString(sp.Mask)
+		last = sp.End
+	}
+	b.WriteString(s[last:])
+	return r.String(b.String())
+}
+
+// DisplayedSpans returns the secrets Displayed masks in s, in order and
+// not overlapping, for callers that must edit styled text themselves.
+// Secrets written plainly are included.
+func (r *Redactor) DisplayedSpans(s string) []Span {
+	text := s
+	from := func(i int) int { return i }   // the original byte a text byte starts at
+	to := func(i int) int { return i + 1 } // the original byte after it
+	if disguisable(s) {
+		if !r.mayShow(string(newSkeleton(s, false).text)) {
+			return nil // the common case, found without building the map
+		}
+		sk := newSkeleton(s, true)
+		text = string(sk.text)
+		from = func(i int) int { return int(sk.from[i]) }
+		to = func(i int) int { return int(sk.to[i]) }
+	}
+	found := r.matches(text)
+	if len(found) == 0 {
+		return nil
+	}
+	// Merge overlapping matches (a secret that is also key-shaped, say).
+	merged := found[:1]
+	for _, f := range found[1:] {
+		last := &merged[len(merged)-1]
+		if f[0] < last[1] {
+			last[1] = max(last[1], f[1])
+			continue
+		}
+		merged = append(merged, f)
+	}
+	spans := make([]Span, len(merged))
+	for i, m := range merged {
+		spans[i] = Span{Start: from(m[0]), End: to(m[1] - 1), Mask: Mask(text[m[0]:m[1]])}
+	}
+	return spans
+}
+
+// matches returns the [start, end) of every registered secret and every
+// key-shaped string in text, sorted by start.
+func (r *Redactor) matches(text string) [][2]int {
+	var found [][2]int
+	for _, secret := range r.values() {
+		for off := 0; ; {
+			i := strings.Index(text[off:], secret)
+			if i < 0 {
+				break
+			}
+			found = append(found, [2]int{off + i, off + i + len(secret)})
+			off += i + len(secret)
+		}
+	}
+	if mayHoldKey(text) {
+		for _, m := range keyShaped.FindAllStringIndex(text, -1) {
+			found = append(found, [2]int{m[0], m[1]})
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i][0] < found[j][0] })
+	return found
+}
+
+// mayShow reports whether text holds a registered secret or a key prefix.
+func (r *Redactor) mayShow(text string) bool {
+	if mayHoldKey(text) {
+		return true
+	}
+	for _, secret := range r.values() {
+		if strings.Contains(text, secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// MayShowKey reports whether s, once displayed, may show a key-shaped
+// string: whether it holds a provider key prefix ("sk-", "gsk_", …),
+// written plainly or disguised as Displayed understands. False is
+// certain, so a renderer can skip looking for keys in its output.
+func MayShowKey(s string) bool {
+	if mayHoldKey(s) {
+		return true
+	}
+	return disguisable(s) && mayHoldKey(string(newSkeleton(s, false).text))
+}
+
+// disguisable reports whether s holds anything the skeleton would undo.
+func disguisable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == 0x1b, c == '<', c == '&', c == '\\', c == '*', c == '~', c == '`':
+			return true
+		}
+	}
+	return false
+}
+
+// skeleton is text as a reader sees it, with every disguise undone, and
+// for each of its bytes the bytes of the original it came from.
+type skeleton struct {
+	text     []byte
+	from, to []int32
+}
+
+// newSkeleton builds the skeleton of s; without withMap, only its text.
+func newSkeleton(s string, withMap bool) *skeleton {
+	sk := &skeleton{text: make([]byte, 0, len(s))}
+	if withMap {
+		sk.from, sk.to = make([]int32, 0, len(s)), make([]int32, 0, len(s))
+	}
+	emit := func(b []byte, from, to int) {
+		sk.text = append(sk.text, b...)
+		if withMap {
+			for range b {
+				sk.from = append(sk.from, int32(from))
+				sk.to = append(sk.to, int32(to))
+			}
+		}
+	}
+	var one [utf8.UTFMax]byte
+	for i := 0; i < len(s); {
+		if !withMap {
+			// Copy a run of bytes that need no attention in one go.
+			j := i
+			for j < len(s) && plainByte[s[j]] {
+				j++
+			}
+			if j > i {
+				sk.text = append(sk.text, s[i:j]...)
+				i = j
+				continue
+			}
+		}
+		c := s[i]
+		switch c {
+		case 0x1b:
+			i += escapeLen(s[i:])
+			continue
+		case '*', '~', '`':
+			i++
+			continue
+		case '\\':
+			if i+1 < len(s) && isASCIIPunct(s[i+1]) {
+				emit([]byte{s[i+1]}, i, i+2)
+				i += 2
+				continue
+			}
+		case '&':
+			if n, r := entity(s[i:]); n > 0 {
+				if !invisible(r) {
+					emit(one[:utf8.EncodeRune(one[:], r)], i, i+n)
+				}
+				i += n
+				continue
+			}
+		case '<':
+			if n, r := standIn(s[i:]); n > 0 && invisible(r) {
+				i += n
+				continue
+			}
+			if n := tag(s[i:]); n > 0 {
+				i += n
+				continue
+			}
+		}
+		if c < utf8.RuneSelf {
+			emit([]byte{c}, i, i+1)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !invisible(r) {
+			emit([]byte(s[i:i+size]), i, i+size)
+		}
+		i += size
+	}
+	return sk
+}
+
+// plainByte[c] is true for ASCII bytes the skeleton copies unchanged.
+var plainByte = func() (t [256]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte{0x1b, '*', '~', '`', '\\', '&', '<'} {
+		t[c] = false
+	}
+	return t
+}()
+
+// invisible reports whether r is a format character (Unicode Cf: zero-width
+// joiners and spaces, bidi controls, soft hyphen, …), which shows nothing.
+func invisible(r rune) bool { return r > 0x7f && unicode.Is(unicode.Cf, r) }
+
+func isASCIIPunct(c byte) bool {
+	return c > ' ' && c < 0x7f && !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
+}
+
+// escapeLen returns the length of the terminal escape sequence at the start
+// of s (which starts with ESC): CSI up to its final byte, OSC, DCS, SOS, PM
+// and APC up to their terminator, else ESC and one byte.
+func escapeLen(s string) int {
+	if len(s) < 2 {
+		return len(s)
+	}
+	switch s[1] {
+	case '[':
+		for i := 2; i < len(s); i++ {
+			if s[i] >= 0x40 && s[i] <= 0x7e {
+				return i + 1
+			}
+		}
+		return len(s)
+	case ']', 'P', 'X', '^', '_':
+		for i := 2; i < len(s); i++ {
+			if s[i] == 0x07 {
+				return i + 1
+			}
+			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+				return i + 2
+			}
+		}
+		return len(s)
+	}
+	return 2
+}
+
+// entity returns the length of the HTML character reference at the start
+// of s and the character it stands for, or 0 if there is none. Numeric
+// references may lack the ";" (HTML decodes them anyway).
+func entity(s string) (int, rune) {
+	n := 1
+	if n < len(s) && s[n] == '#' {
+		n++
+		hex := n < len(s) && (s[n] == 'x' || s[n] == 'X')
+		if hex {
+			n++
+		}
+		digits := n
+		for n < len(s) && n-digits < 8 && (s[n] >= '0' && s[n] <= '9' || hex && isHexLetter(s[n])) {
+			n++
+		}
+		if n == digits {
+			return 0, 0
+		}
+		if n < len(s) && s[n] == ';' {
+			n++
+		}
+	} else {
+		for n < len(s) && n < 40 && (s[n] >= 'a' && s[n] <= 'z' || s[n] >= 'A' && s[n] <= 'Z' || s[n] >= '0' && s[n] <= '9') {
+			n++
+		}
+		if n == 1 || n >= len(s) || s[n] != ';' {
+			return 0, 0
+		}
+		n++
+	}
+	dec := html.UnescapeString(s[:n])
+	r, size := utf8.DecodeRuneInString(dec)
+	if dec == s[:n] || size != len(dec) {
+		return 0, 0 // not a reference, or one that stands for two characters
+	}
+	return n, r
+}
+
+func isHexLetter(c byte) bool { return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// standIn returns the length of a "<U+XXXX>" stand-in (what package
+// sanitize shows for an invisible character) at the start of s, and its
+// code point.
+func standIn(s string) (int, rune) {
+	if !strings.HasPrefix(s, "<U+") {
+		return 0, 0
+	}
+	v := rune(0)
+	n := 3
+	for n < len(s) && n < 3+6 && isUpperHex(s[n]) {
+		d := rune(s[n] - '0')
+		if s[n] >= 'A' {
+			d = rune(s[n]-'A') + 10
+		}
+		v = v<<4 | d
+		n++
+	}
+	if n-3 < 4 || n >= len(s) || s[n] != '>' {
+		return 0, 0
+	}
+	return n + 1, v
+}
+
+func isUpperHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }
+
+// tag returns the length of the HTML tag at the start of s (which starts
+// with "<"), or 0. Every tag counts as showing nothing: a Markdown renderer
+// drops inline HTML, so "s<b>k-…" reads as one word on screen, and in an
+// HTML page the text on both sides of an inline element does too. (Text
+// on both sides of a block element, rarely written without a line break
+// between, is then masked as one word: harmless.)
+func tag(s string) int {
+	i := 1
+	if i < len(s) && s[i] == '/' {
+		i++
+	}
+	nameStart := i
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || i > nameStart && (s[i] >= '0' && s[i] <= '9' || s[i] == '-')) {
+		i++
+	}
+	if i == nameStart {
+		return 0
+	}
+	end := strings.IndexAny(s[i:], "<>")
+	if end < 0 || s[i+end] != '>' {
+		return 0
+	}
+	if end > 0 && s[i] != ' ' && s[i] != '/' && s[i] != '\t' && s[i] != '\n' {
+		return 0 // "<abc.def>" is not a tag
+	}
+	return i + end + 1
+}
