@@ -114,12 +114,15 @@ func (c *Client) roundTrip(req Request) (*Response, error) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(connTimeout))
-	if err := writeMessage(conn, req); err != nil {
-		return nil, &Error{Code: CodeUnreachable, Message: "send the request: " + err.Error()}
-	}
+	// A refusal (another user, too busy) may come before the request is
+	// read and the connection be closed: a failed send still reads it.
+	sendErr := writeMessage(conn, req)
 	for {
 		resp, err := ReadResponse(conn)
 		if err != nil {
+			if sendErr != nil {
+				return nil, &Error{Code: CodeUnreachable, Message: "send the request: " + sendErr.Error()}
+			}
 			return nil, &Error{Code: CodeUnreachable, Message: "read the reply: " + err.Error()}
 		}
 		switch resp.Op {

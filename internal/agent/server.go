@@ -18,13 +18,19 @@ const (
 	// connTimeout bounds one exchange (request in, reply out), so a
 	// client that stalls mid-message holds its connection slot briefly.
 	connTimeout = 10 * time.Second
-	// maxConns bounds the connections served at once; more are refused
-	// as busy, and clients then unlock without the agent.
+	// maxConns bounds the connections served at once; more wait for a
+	// slot (in the kernel's listen queue) for up to busyWait, then are
+	// refused as busy, and clients then unlock without the agent.
 	maxConns = 32
 	// pollInterval is how often the agent checks its timeouts, its
 	// socket and the files whose change ends it.
 	pollInterval = time.Second
 )
+
+// busyWait is how long a connection waits for a slot before it is
+// refused as busy: long enough for a burst of quick requests, short
+// enough that stalled clients holding every slot cost others little.
+var busyWait = 2 * time.Second
 
 // Config is what a Server serves and for how long.
 type Config struct {
@@ -44,9 +50,10 @@ type Config struct {
 	// Relay passes the identity's questions to the client being served;
 	// nil means the identity never asks.
 	Relay *Relay
-	// Watch lists files whose change (or appearance, or removal) ends the
-	// agent: identity.age changes when the passphrase does.
-	Watch []string
+	// Watch holds files whose change (or appearance, or removal) since
+	// WatchFiles looked at them ends the agent: identity.age changes when
+	// the passphrase does.
+	Watch *Watched
 	// MemoryLockError is why the identity could not be kept out of swap,
 	// for the status; nil means it is.
 	MemoryLockError error
@@ -102,7 +109,6 @@ func (s *Server) Serve(ln *Listener) string {
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
-	watched := fingerprints(s.cfg.Watch)
 	go s.accept(ln)
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()
@@ -117,7 +123,7 @@ func (s *Server) Serve(ln *Listener) string {
 				s.Stop(reason)
 			} else if !ln.stillOurs() {
 				s.Stop("its socket was removed or replaced")
-			} else if name := changed(watched, s.cfg.Watch); name != "" {
+			} else if name := s.cfg.Watch.changed(); name != "" {
 				s.Stop(name + " changed")
 			}
 		}
@@ -169,15 +175,33 @@ func (s *Server) accept(ln *Listener) {
 			s.Stop("its socket failed: " + err.Error())
 			return
 		}
-		select {
-		case s.slots <- struct{}{}:
-			go func() {
-				defer func() { <-s.slots }()
-				s.handle(c)
-			}()
-		default:
+		if !s.takeSlot() {
 			go s.refuse(c, CodeBusy, fmt.Sprintf("%d connections at once, the limit", maxConns))
+			continue
 		}
+		go func() {
+			defer func() { <-s.slots }()
+			s.handle(c)
+		}()
+	}
+}
+
+// takeSlot waits up to busyWait for a free connection slot.
+func (s *Server) takeSlot() bool {
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(busyWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-s.done:
+		return false
 	}
 }
 
@@ -294,19 +318,30 @@ func (s *Server) Status() Status {
 	return st
 }
 
-func fingerprints(paths []string) []fingerprint {
-	out := make([]fingerprint, len(paths))
-	for i, p := range paths {
-		out[i] = fingerprintOf(p)
-	}
-	return out
+// Watched is a set of files as they were when WatchFiles looked.
+type Watched struct {
+	paths []string
+	was   []fingerprint
 }
 
-// changed returns the base name of the first watched file that differs
-// from its fingerprint, or "".
-func changed(was []fingerprint, paths []string) string {
-	for i, p := range paths {
-		if fingerprintOf(p) != was[i] {
+// WatchFiles records the state of paths now, before the identity is
+// unlocked, so that a change made while it unlocks is not missed.
+func WatchFiles(paths ...string) *Watched {
+	w := &Watched{paths: paths}
+	for _, p := range paths {
+		w.was = append(w.was, fingerprintOf(p))
+	}
+	return w
+}
+
+// changed returns the base name of the first file that differs from
+// what WatchFiles saw, or "".
+func (w *Watched) changed() string {
+	if w == nil {
+		return ""
+	}
+	for i, p := range w.paths {
+		if fingerprintOf(p) != w.was[i] {
 			return baseName(p)
 		}
 	}
