@@ -260,6 +260,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			default:
 				m.unlockErr = sanitize.String(msg.err.Error())
 			}
+			// The way to unlock may have changed (an agent went away).
+			m.needsPass = msg.needs
 			m.pass.Reset()
 			return m, nil
 		}
@@ -268,6 +270,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.screen = screenLoading
 		return m, loadCmd(m.b)
 	case lockedMsg:
+		m.needsPass = msg.needs
 		return m, nil
 	case loadedMsg:
 		if m.screen != screenLoading {
@@ -582,6 +585,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.unlockKey(msg)
 	}
 	if k == "ctrl+l" {
+		if onLock := m.opts.OnLock; onLock != nil {
+			return tea.Sequence(func() tea.Msg { onLock(); return nil }, m.lock("locked"))
+		}
 		return m.lock("locked")
 	}
 	switch m.overlay {

@@ -3,6 +3,7 @@ package vault
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"filippo.io/age"
 )
@@ -90,3 +91,11 @@ type externalError struct{ err error }
 
 func (e *externalError) Error() string { return "unwrap the file key: " + e.err.Error() }
 func (e *externalError) Unwrap() error { return e.err }
+
+// IdentityPaths returns the files that decide how the vault in dir
+// unlocks (identity.age, home.json). A process that keeps the identity
+// unlocked should forget it when one of them changes: the passphrase
+// changed, or the home now uses another identity.
+func IdentityPaths(dir string) []string {
+	return []string{filepath.Join(dir, identityFile), filepath.Join(dir, homeFile)}
+}

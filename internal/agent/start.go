@@ -40,6 +40,7 @@ type StartOptions struct {
 // unlock" does not reach it; its standard streams are /dev/null and its
 // working directory is /, so it holds no terminal and no directory busy.
 func Start(opts StartOptions) (*Status, error) {
+	closeInheritedOnExec()
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return nil, fmt.Errorf("start the agent: %w", err)

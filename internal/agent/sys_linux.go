@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -65,4 +67,21 @@ func LockMemory() error {
 		return fmt.Errorf("mlockall: %w", err)
 	}
 	return nil
+}
+
+// closeInheritedOnExec marks every descriptor above stderr close-on-exec,
+// so the agent inherits none that this process got from its own parent
+// (a shell's or a test harness's pipe, which would then never see EOF).
+// Go opens its own descriptors close-on-exec already; the start-up line
+// is passed explicitly.
+func closeInheritedOnExec() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }

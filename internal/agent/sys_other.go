@@ -17,3 +17,6 @@ func Harden() error { return errNotLinux }
 
 // LockMemory fails.
 func LockMemory() error { return errNotLinux }
+
+// closeInheritedOnExec does nothing here.
+func closeInheritedOnExec() {}

@@ -141,6 +141,11 @@ func (a *App) Unlock(passphrase []byte) error {
 	return nil
 }
 
+// UnlockWith takes a vault the caller opened itself (through the
+// vaultchat agent, say) instead of opening one with a passphrase. On
+// error the caller still owns v.
+func (a *App) UnlockWith(v *vault.Vault) error { return a.attach(v) }
+
 // IsWrongPassphrase reports whether err means the passphrase was wrong.
 func (a *App) IsWrongPassphrase(err error) bool {
 	return errors.Is(err, vault.ErrWrongPassphrase) || errors.Is(err, vault.ErrWrongIdentity)
