@@ -24,8 +24,9 @@ type agentBackend struct {
 }
 
 // errAgentGone is what the unlock screen shows when the agent that
-// unlocked the app is no longer there.
-var errAgentGone = errors.New(`the vaultchat agent has locked or gone; type the passphrase (or run "vaultchat unlock")`)
+// unlocked the app is no longer there (in at most 60 characters, what
+// the screen shows of an error).
+var errAgentGone = errors.New("the vaultchat agent has locked or gone; type the passphrase")
 
 func newAgentBackend(a *app, inner *appbackend.App) *agentBackend {
 	return &agentBackend{App: inner, a: a}
