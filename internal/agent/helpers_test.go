@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -282,6 +283,8 @@ func wantCode(t *testing.T, what string, err error, code string) {
 		t.Errorf("%s: %v (%T); want an agent error with code %s", what, err, err, code)
 	}
 }
+
+func umask(m int) int { return syscall.Umask(m) }
 
 // contains reports whether any of the logs holds s.
 func contains(log []byte, s string) bool { return s != "" && strings.Contains(string(log), s) }

@@ -11,8 +11,6 @@ import (
 	"filippo.io/age"
 )
 
-func umask(m int) int { return syscall.Umask(m) }
-
 // TestOtherUserRefused runs a client as another user (nobody) against the
 // agent. The directory and socket modes would already stop it, so the
 // test opens them up on purpose, as OpenSSH's agent-getpeereid test does:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -395,6 +394,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-// errClosed reports a peer that hung up in the middle of an exchange.
-var errClosed = errors.New("the other side closed the connection")
