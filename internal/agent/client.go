@@ -35,8 +35,12 @@ func (e *Error) Error() string {
 		return "no vaultchat agent runs for this vault"
 	case CodeUnsafe, CodeUnreachable:
 		return "the vaultchat agent: " + e.Message
+	case CodeUnwrap:
+		return "the vaultchat agent could not unwrap the file key: " + e.Message
+	case CodeClosing:
+		return "the vaultchat agent is locking"
 	}
-	return "the vaultchat agent refused: " + e.Message
+	return "the vaultchat agent refused the request: " + e.Message
 }
 
 // IsNotRunning reports whether err means that no agent runs.

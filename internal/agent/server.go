@@ -176,7 +176,7 @@ func (s *Server) accept(ln *Listener) {
 			return
 		}
 		if !s.takeSlot() {
-			go s.refuse(c, CodeBusy, fmt.Sprintf("%d connections at once, the limit", maxConns))
+			go s.refuse(c, CodeBusy, fmt.Sprintf("it is busy with %d connections, its limit", maxConns))
 			continue
 		}
 		go func() {
@@ -215,7 +215,7 @@ func (s *Server) handle(c net.Conn) {
 		return
 	}
 	if uid != s.cfg.UID {
-		s.refuse(c, CodeForbidden, fmt.Sprintf("a client of uid %d (pid %d) was refused: this agent serves uid %d only", uid, pid, s.cfg.UID))
+		s.refuse(c, CodeForbidden, fmt.Sprintf("it serves uid %d only, not uid %d (pid %d)", s.cfg.UID, uid, pid))
 		return
 	}
 	req, err := ReadRequest(c)
@@ -229,16 +229,16 @@ func (s *Server) handle(c net.Conn) {
 		return
 	}
 	if req.Op == OpAnswer {
-		s.refuse(c, CodeBadRequest, "an answer with no question asked")
+		s.refuse(c, CodeBadRequest, "an answer to no question")
 		return
 	}
 	if req.Home != s.cfg.Home {
-		s.refuse(c, CodeWrongHome, fmt.Sprintf("a request for the vault %s was refused: this agent serves %s", truncate(req.Home, 256), s.cfg.Home))
+		s.refuse(c, CodeWrongHome, fmt.Sprintf("it serves the vault %s, not %s", s.cfg.Home, truncate(req.Home, 256)))
 		return
 	}
 	select {
 	case <-s.done:
-		writeMessage(c, Response{Op: ReplyError, Error: &ErrorReply{Code: CodeClosing, Message: "the agent is locking"}})
+		writeMessage(c, Response{Op: ReplyError, Error: &ErrorReply{Code: CodeClosing, Message: "it is locking"}})
 		return
 	default:
 	}

@@ -26,6 +26,14 @@ type agentEnv struct {
 // newAgentEnv makes the world and a passphrase vault in it.
 func newAgentEnv(t *testing.T) *agentEnv {
 	t.Helper()
+	e := newAgentWorld(t)
+	e.mustRun("", "--passphrase-file", e.passFile, "init")
+	return e
+}
+
+// newAgentWorld makes the world without a vault.
+func newAgentWorld(t *testing.T) *agentEnv {
+	t.Helper()
 	b := newBinEnv(t)
 	rt, err := os.MkdirTemp("", "vcrt")
 	if err != nil {
@@ -37,7 +45,6 @@ func newAgentEnv(t *testing.T) *agentEnv {
 	if err := os.WriteFile(e.passFile, []byte(e.pass+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.mustRun("", "--passphrase-file", e.passFile, "init")
 	return e
 }
 

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"net"
@@ -14,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/vault"
@@ -455,5 +460,58 @@ func TestAgentOff(t *testing.T) {
 	res = e.run("", "--passphrase-file", e.passFile, "unlock")
 	if res.code != 1 || !strings.Contains(res.stderr, "turned off") {
 		t.Errorf("unlock with the agent off: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+// TestAgentRelaysIdentityPrompts uses an identity file whose key asks a
+// question when it is used (an SSH key with a passphrase; age plugins such
+// as age-plugin-yubikey ask for a PIN the same way): the agent, which has
+// no terminal, passes the question to the command it serves. unlock
+// answers it once; later commands need nothing.
+func TestAgentRelaysIdentityPrompts(t *testing.T) {
+	e := newAgentWorld(t)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPass := "canary-ssh-passphrase-" + randomHex(t, 8)
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte(sshPass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(e.dir, "id_ed25519")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.passFile, []byte(sshPass+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(e.dir, "ssh-home")
+	e.mustRun("", "--home", home, "--identity", keyFile, "--passphrase-file", e.passFile, "init")
+	res := e.run("", "--home", home, "keys", "list")
+	if res.code != 1 || !strings.Contains(res.stderr, "passphrase") {
+		t.Fatalf("keys list of a protected SSH key without the agent or a passphrase: exit %d\n%s", res.code, res.stderr)
+	}
+
+	e.mustRun("", "--home", home, "--passphrase-file", e.passFile, "unlock")
+	var st struct {
+		Agent struct {
+			PID int `json:"pid"`
+		} `json:"agent"`
+	}
+	if err := json.Unmarshal([]byte(e.mustRun("", "--home", home, "agent", "status", "--json").stdout), &st); err != nil || st.Agent.PID == 0 {
+		t.Fatalf("agent status: %v", err)
+	}
+	t.Cleanup(func() { stopAgent(t, st.Agent.PID) })
+	e.mustRun(fakeSecret(t), "--home", home, "keys", "add", "k")
+	res = e.mustRun("", "--home", home, "keys", "list")
+	if !strings.Contains(res.stdout, "k ") {
+		t.Errorf("keys list through the agent:\n%s", res.stdout)
+	}
+	// The SSH key's passphrase is in no argv.
+	for _, argv := range e.argv {
+		if strings.Contains(strings.Join(argv, " "), sshPass) {
+			t.Errorf("argv carries the SSH passphrase: %q", argv)
+		}
 	}
 }
