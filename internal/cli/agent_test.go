@@ -168,7 +168,9 @@ func TestAgentUnlockOnce(t *testing.T) {
 
 // TestAgentEnds: the idle timeout (a short --for) and a passphrase change
 // make the agent forget the identity and exit; commands then need the
-// passphrase again.
+// passphrase again. (SIGHUP: TestAgentNotDumpable; lock:
+// TestAgentUnlockOnce; the maximum lifetime: the agent package's
+// TestTimeouts, with a clock.)
 func TestAgentEnds(t *testing.T) {
 	e := newAgentEnv(t)
 	needsUnlock := func(what string) {
@@ -192,20 +194,6 @@ func TestAgentEnds(t *testing.T) {
 	e.mustRun("", "--passphrase-file", e.passFile, "passwd", "--new-passphrase-file", newPass)
 	waitAgentGone(t, pid, "vaultchat passwd")
 	needsUnlock("passwd")
-	e.mustRun("", "--passphrase-file", newPass, "keys", "list")
-
-	// SIGHUP (a closed terminal session, say) ends it too.
-	e.passFile = newPass
-	pid = e.unlock()
-	syscall.Kill(pid, syscall.SIGHUP)
-	waitAgentGone(t, pid, "SIGHUP")
-	if _, err := os.Stat(filepath.Join(e.runtime, "vaultchat")); err != nil {
-		t.Fatal(err)
-	}
-	entries, _ := os.ReadDir(filepath.Join(e.runtime, "vaultchat"))
-	if len(entries) != 0 {
-		t.Errorf("the agent left %d files in its socket directory", len(entries))
-	}
 }
 
 // TestAgentSocketSafety: the socket directory and socket get modes 0700
@@ -371,6 +359,14 @@ func TestAgentNotDumpable(t *testing.T) {
 	}
 	if !strings.Contains(string(status), "\nUid:\t"+strconv.Itoa(uid)+"\t") {
 		t.Errorf("the agent does not run as uid %d:\n%s", uid, status)
+	}
+
+	// SIGHUP (a closed login session, say) ends it, and it takes its
+	// socket along.
+	syscall.Kill(pid, syscall.SIGHUP)
+	waitAgentGone(t, pid, "SIGHUP")
+	if entries, err := os.ReadDir(filepath.Join(rt, "vaultchat")); err != nil || len(entries) != 0 {
+		t.Errorf("the agent left %d files in its socket directory (%v)", len(entries), err)
 	}
 }
 
