@@ -35,7 +35,7 @@ func (c *unlockCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	client := a.agentClient(nil)
+	client := a.agentClient(false)
 	if st, err := client.Status(); err == nil {
 		a.printf("already unlocked: the agent (pid %d) holds the identity of %s; it locks %s\n",
 			st.PID, a.clean(st.Home), lockTimes(st))
@@ -66,7 +66,7 @@ func (c *unlockCmd) Run(a *app) error {
 		Path:     exe,
 		Args:     args,
 		Env:      []string{"PATH=" + a.getenv("PATH")},
-		Prompter: &agent.Prompter{Passphrase: a.passphrase},
+		Prompter: a.agentPrompter(),
 	})
 	if err != nil {
 		err = startError(err)
@@ -80,7 +80,7 @@ func (c *unlockCmd) Run(a *app) error {
 	// Open the vault through the agent once, as every command will: an
 	// identity file that does not match the vault fails now, and an SSH
 	// key's passphrase is asked for now, while there is a terminal.
-	v, err := a.openThroughAgent(vault.Open, a.agentClient(a.io))
+	v, err := a.openThroughAgent(vault.Open, a.agentClient(true))
 	if err != nil {
 		var unavailable *agentUnavailable
 		if errors.As(err, &unavailable) && unavailable.cause != nil {
@@ -127,7 +127,7 @@ type lockCmd struct{}
 
 // Run makes the agent forget the identity and exit.
 func (c *lockCmd) Run(a *app) error {
-	client := a.agentClient(nil)
+	client := a.agentClient(false)
 	err := client.Lock()
 	if agent.IsNotRunning(err) {
 		a.printf("no agent runs for %s; nothing to lock\n", a.clean(client.Home))
@@ -160,7 +160,7 @@ type agentStatusJSON struct {
 
 // Run prints the agent's status, or that none runs.
 func (c *agentStatusCmd) Run(a *app) error {
-	client := a.agentClient(nil)
+	client := a.agentClient(false)
 	st, err := client.Status()
 	if err != nil && !agent.IsNotRunning(err) {
 		return err
@@ -224,17 +224,23 @@ func (a *app) agentOff() string {
 	return ""
 }
 
-// agentClient returns a client of this home's agent. With streams, the
-// identity's questions (an SSH key's passphrase) are asked there; with
-// nil they are declined, as the full-screen app must (it owns the
-// terminal).
-func (a *app) agentClient(streams *IOStreams) *agent.Client {
+// agentClient returns a client of this home's agent. With prompts, the
+// identity's questions (an SSH key's passphrase) are answered like any
+// passphrase question (the passphrase file, or the terminal); without,
+// they are declined, as the full-screen app must (it owns the terminal).
+func (a *app) agentClient(prompts bool) *agent.Client {
 	home := agent.CanonicalHome(a.home)
 	c := &agent.Client{Socket: agent.SocketPath(agent.SocketDir(a.getenv), home), Home: home}
-	if streams != nil {
-		c.Prompter = &agent.Prompter{Passphrase: a.passphrase}
+	if prompts {
+		c.Prompter = a.agentPrompter()
 	}
 	return c
+}
+
+// agentPrompter answers the agent's passphrase questions with our own
+// prompt: text from another process never reaches the terminal.
+func (a *app) agentPrompter() *agent.Prompter {
+	return &agent.Prompter{Passphrase: func(string) (string, error) { return a.passphrase("vault passphrase: ") }}
 }
 
 // agentUnavailable means the vault was not opened through the agent and

@@ -41,7 +41,7 @@ func (b *agentBackend) NeedsPassphrase() bool {
 	if through {
 		return false
 	}
-	if _, err := b.a.agentClient(nil).Status(); err == nil {
+	if _, err := b.a.agentClient(false).Status(); err == nil {
 		return false
 	}
 	return b.App.NeedsPassphrase()
@@ -53,7 +53,7 @@ func (b *agentBackend) NeedsPassphrase() bool {
 func (b *agentBackend) Unlock(passphrase []byte) error {
 	if len(passphrase) == 0 {
 		// No prompts: the app owns the terminal.
-		v, err := b.a.openThroughAgent(vault.Open, b.a.agentClient(nil))
+		v, err := b.a.openThroughAgent(vault.Open, b.a.agentClient(false))
 		var unavailable *agentUnavailable
 		switch {
 		case err == nil:
@@ -80,7 +80,7 @@ func (b *agentBackend) Unlock(passphrase []byte) error {
 // lockAgent locks the agent too (ctrl+l, when the config says so).
 func (b *agentBackend) lockAgent() {
 	b.setThroughAgent(false)
-	b.a.agentClient(nil).Lock()
+	b.a.agentClient(false).Lock()
 }
 
 func (b *agentBackend) setThroughAgent(v bool) {

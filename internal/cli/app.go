@@ -238,7 +238,7 @@ func (a *app) unlock() (*vault.Vault, error) { return a.openWith(vault.Unlock) }
 // openWith opens the vault with open (vault.Open or vault.Unlock), asking
 // the agent first; a refusing agent is reported and passed over.
 func (a *app) openWith(open func(string, vault.Options) (*vault.Vault, error)) (*vault.Vault, error) {
-	v, err := a.openThroughAgent(open, a.agentClient(a.io))
+	v, err := a.openThroughAgent(open, a.agentClient(true))
 	var unavailable *agentUnavailable
 	if errors.As(err, &unavailable) {
 		if unavailable.cause != nil {
