@@ -22,6 +22,9 @@ const (
 	// slot (in the kernel's listen queue) for up to busyWait, then are
 	// refused as busy, and clients then unlock without the agent.
 	maxConns = 32
+	// drainTimeout bounds how long an ending agent waits for the replies
+	// it is writing.
+	drainTimeout = 2 * time.Second
 	// pollInterval is how often the agent checks its timeouts, its
 	// socket and the files whose change ends it.
 	pollInterval = time.Second
@@ -73,6 +76,7 @@ type Server struct {
 	lastUsed    time.Time
 	lastRefusal *Refusal
 	stopReason  string
+	stopping    bool // set by Stop: no new connection is taken
 
 	served  atomic.Int64
 	refused atomic.Int64
@@ -81,6 +85,7 @@ type Server struct {
 	// the client attached to the relay, one at a time.
 	unwrapMu sync.Mutex
 	slots    chan struct{}
+	handlers sync.WaitGroup // connections being answered
 	done     chan struct{}
 	stopOnce sync.Once
 	ln       *Listener
@@ -115,6 +120,14 @@ func (s *Server) Serve(ln *Listener) string {
 	for {
 		select {
 		case <-s.done:
+			// Replies being written (the "ok" to a lock) get a moment
+			// before the process exits.
+			finished := make(chan struct{})
+			go func() { s.handlers.Wait(); close(finished) }()
+			select {
+			case <-finished:
+			case <-time.After(drainTimeout):
+			}
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			return s.stopReason
@@ -134,7 +147,7 @@ func (s *Server) Serve(ln *Listener) string {
 func (s *Server) Stop(reason string) {
 	s.stopOnce.Do(func() {
 		s.mu.Lock()
-		s.stopReason = reason
+		s.stopReason, s.stopping = reason, true
 		ln := s.ln
 		s.mu.Unlock()
 		if ln != nil {
@@ -175,12 +188,25 @@ func (s *Server) accept(ln *Listener) {
 			s.Stop("its socket failed: " + err.Error())
 			return
 		}
+		// Counted under the lock Stop takes, so that Serve's wait for
+		// the handlers never races a new one.
+		s.mu.Lock()
+		if s.stopping {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.handlers.Add(1)
+		s.mu.Unlock()
 		if !s.takeSlot() {
-			go s.refuse(c, CodeBusy, fmt.Sprintf("it is busy with %d connections, its limit", maxConns))
+			go func() {
+				defer s.handlers.Done()
+				s.refuse(c, CodeBusy, fmt.Sprintf("it is busy with %d connections, its limit", maxConns))
+			}()
 			continue
 		}
 		go func() {
-			defer func() { <-s.slots }()
+			defer func() { <-s.slots; s.handlers.Done() }()
 			s.handle(c)
 		}()
 	}
