@@ -113,7 +113,12 @@ func NewServer(cfg Config) *Server {
 func (s *Server) Serve(ln *Listener) string {
 	s.mu.Lock()
 	s.ln = ln
+	stopped := s.stopping
 	s.mu.Unlock()
+	if stopped {
+		// Stopped before it served (a signal during start-up).
+		ln.Close()
+	}
 	go s.accept(ln)
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()

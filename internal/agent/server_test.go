@@ -297,6 +297,25 @@ func TestEndings(t *testing.T) {
 	})
 }
 
+// TestStopBeforeServe: a signal that arrives while the agent starts ends
+// Serve at once, and the socket goes.
+func TestStopBeforeServe(t *testing.T) {
+	x, _ := age.GenerateX25519Identity()
+	path := filepath.Join(socketDir(t), "agent.sock")
+	ln, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(Config{Home: testHome, UID: os.Getuid(), Identity: x, Idle: time.Hour, Max: time.Hour})
+	srv.Stop("signal terminated")
+	if reason := srv.Serve(ln); reason != "signal terminated" {
+		t.Errorf("Serve = %q", reason)
+	}
+	if _, err := os.Lstat(path); err == nil {
+		t.Error("the socket is still there")
+	}
+}
+
 // TestListen: a socket left by a dead agent is replaced, anything
 // planted at the path is removed without being followed, and a live
 // agent is not displaced.
