@@ -24,6 +24,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.unlockKey(msg)
 	}
 	if key.Matches(msg, m.km.Lock) {
+		if onLock := m.opts.OnLock; onLock != nil {
+			return tea.Sequence(func() tea.Msg { onLock(); return nil }, m.lock("locked"))
+		}
 		return m.lock("locked")
 	}
 	if cmd, ok := m.overlays.update(msg); ok {

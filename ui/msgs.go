@@ -19,8 +19,11 @@ type (
 	unlockedMsg struct {
 		err          error
 		wrong, inUse bool
+		needs        bool
 	}
-	lockedMsg struct{}
+	// lockedMsg and a failed unlockedMsg carry NeedsPassphrase asked
+	// again: an agent that held the identity may have gone since.
+	lockedMsg struct{ needs bool }
 	loadedMsg struct {
 		keys  []view.Key
 		convs []chat.Summary
@@ -106,7 +109,7 @@ func unlockCmd(b Backend, pass []byte) tea.Cmd {
 		err := b.Unlock(pass)
 		clear(pass)
 		if err != nil {
-			return unlockedMsg{err: err, wrong: b.IsWrongPassphrase(err), inUse: b.IsInUse(err)}
+			return unlockedMsg{err: err, wrong: b.IsWrongPassphrase(err), inUse: b.IsInUse(err), needs: b.NeedsPassphrase()}
 		}
 		return unlockedMsg{}
 	}
@@ -115,7 +118,7 @@ func unlockCmd(b Backend, pass []byte) tea.Cmd {
 func lockCmd(b Backend) tea.Cmd {
 	return func() tea.Msg {
 		b.Lock()
-		return lockedMsg{}
+		return lockedMsg{needs: b.NeedsPassphrase()}
 	}
 }
 

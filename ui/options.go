@@ -38,6 +38,10 @@ type Options struct {
 	// Light starts with the light theme (the default is dark) until the
 	// terminal reports its background colour.
 	Light bool
+	// OnLock, when set, runs (in a command, before Backend.Lock) when the
+	// user locks with ctrl+l; not on the idle lock, nor on quit. The CLI
+	// uses it to lock the vaultchat agent too, when the user chose so.
+	OnLock func()
 }
 
 // Run shows the TUI until the user quits or ctx is canceled, and locks

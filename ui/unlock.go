@@ -44,11 +44,15 @@ func (m *Model) updateUnlock(msg tea.Msg) tea.Cmd {
 			default:
 				m.unlock.err = sanitize.String(msg.err.Error())
 			}
+			// The way to unlock may have changed (an agent went away).
+			m.unlock.needsPass = msg.needs
 			return nil
 		}
 		m.unlock.err, m.unlock.reason = "", ""
 		m.screen = screenLoading
 		return loadCmd(m.b)
+	case lockedMsg:
+		m.unlock.needsPass = msg.needs
 	}
 	return nil
 }

@@ -24,6 +24,12 @@
 // ErrWrongPassphrase, ErrWrongIdentity, ErrCorrupted, ErrUnsupported or
 // ErrTooLarge, and the backups can be listed and restored.
 //
+// The identity can also stay in another process, such as an agent that
+// unlocked the vault once: an unlocked Vault is an age.Identity (Unwrap
+// gives the key of one file from its header's stanzas) and PublicRecipient
+// is what encrypting needs; a Vault opened with Options.Identity and
+// Options.Recipient decrypts through it and never holds the identity.
+//
 // Secrets are Secret values, which print masked; Reveal is the only way to
 // read one, and callers must never put the result in argv, logs, errors,
 // the screen or an export.

@@ -185,8 +185,14 @@ func decrypt(ciphertext []byte, ids ...age.Identity) ([]byte, error) {
 }
 
 func classifyDecryptError(err error) error {
-	var noMatch *age.NoIdentityMatchError
+	var (
+		noMatch  *age.NoIdentityMatchError
+		external *externalError
+	)
 	switch {
+	case errors.As(err, &external):
+		// Not the file's fault: the identity held elsewhere failed.
+		return external
 	case strings.Contains(err.Error(), "work factor"):
 		// A planted header asking for more scrypt work than we allow.
 		return fmt.Errorf("%v: %w", err, ErrCorrupted)

@@ -26,8 +26,15 @@ const maxScryptWorkFactor = 22
 type identity struct {
 	ids  []age.Identity
 	self age.Recipient
-	// selfString is the recipient's encoding, such as "age1pq1…".
+	// selfString is the recipient's encoding, such as "age1pq1…", or
+	// for a few kinds a description ("ssh-ed25519 key").
 	selfString string
+	// public is the recipient's encoding that parseRecipient takes back,
+	// or "" when it has none: a plugin identity used as its own
+	// recipient, which the plugin needs the identity to encrypt to.
+	public string
+	// external is set when the identity is held elsewhere (Options.Identity).
+	external bool
 }
 
 // generateIdentity creates the vault's own post-quantum hybrid identity and
@@ -38,7 +45,7 @@ func generateIdentity() (identity, string, error) {
 		return identity{}, "", fmt.Errorf("generate identity: %w", err)
 	}
 	r := id.Recipient()
-	return identity{ids: []age.Identity{id}, self: r, selfString: r.String()}, id.String(), nil
+	return identity{ids: []age.Identity{id}, self: r, selfString: r.String(), public: r.String()}, id.String(), nil
 }
 
 // sealIdentity writes identity.age, encrypted with the passphrase.
@@ -70,7 +77,7 @@ func unlockPassphrase(path, passphrase string) (identity, error) {
 		return identity{}, fmt.Errorf("unlock %s: identity does not parse: %w", identityFile, ErrCorrupted)
 	}
 	r := id.Recipient()
-	return identity{ids: []age.Identity{id}, self: r, selfString: r.String()}, nil
+	return identity{ids: []age.Identity{id}, self: r, selfString: r.String(), public: r.String()}, nil
 }
 
 // loadIdentityFile reads a user's identity file: native age identities
@@ -110,6 +117,7 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 			ident   age.Identity
 			self    age.Recipient
 			selfStr string // shown to the user; never an identity encoding
+			public  string // the recipient's encoding, if it has one
 		)
 		switch {
 		case strings.HasPrefix(line, "AGE-PLUGIN-"):
@@ -125,12 +133,14 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 				return identity{}, fmt.Errorf("identity file line %d: malformed post-quantum identity", n)
 			}
 			ident, self = h, h.Recipient()
+			public = h.Recipient().String()
 		case strings.HasPrefix(line, "AGE-SECRET-KEY-1"):
 			x, err := age.ParseX25519Identity(line)
 			if err != nil {
 				return identity{}, fmt.Errorf("identity file line %d: malformed X25519 identity", n)
 			}
 			ident, self = x, x.Recipient()
+			public = x.Recipient().String()
 		default:
 			// Never echo the line: it may be key material.
 			return identity{}, fmt.Errorf("identity file line %d: not an age identity", n)
@@ -140,7 +150,7 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 			if selfStr == "" {
 				selfStr = fmt.Sprint(self)
 			}
-			id.self, id.selfString = self, selfStr
+			id.self, id.selfString, id.public = self, selfStr, public
 			if p, ok := ident.(*plugin.Identity); ok {
 				firstPlugin = p.Name()
 			}
@@ -163,7 +173,7 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 		name, _, err := plugin.ParseRecipient(recipientOf)
 		if isNativeX25519(recipientOf) || err == nil && name == strings.ToLower(firstPlugin) {
 			if r, err := parseRecipient(recipientOf, opts.PluginUI); err == nil {
-				id.self, id.selfString = r, recipientOf
+				id.self, id.selfString, id.public = r, recipientOf, recipientOf
 			}
 		}
 	}
@@ -185,16 +195,21 @@ func loadSSHIdentity(pemBytes []byte, opts Options) (identity, error) {
 			return identity{}, fmt.Errorf("SSH identity: %w", err)
 		}
 		r := enc.Recipient()
-		return identity{ids: []age.Identity{enc}, self: r, selfString: sshRecipientString(missing.PublicKey)}, nil
+		pub := sshRecipientString(missing.PublicKey)
+		return identity{ids: []age.Identity{enc}, self: r, selfString: pub, public: pub}, nil
 	}
 	if err != nil {
 		return identity{}, fmt.Errorf("SSH identity: %w", err)
 	}
+	var pub string
+	if signer, err := ssh.ParsePrivateKey(pemBytes); err == nil {
+		pub = sshRecipientString(signer.PublicKey())
+	}
 	switch id := ident.(type) {
 	case *agessh.Ed25519Identity:
-		return identity{ids: []age.Identity{id}, self: id.Recipient(), selfString: "ssh-ed25519 key"}, nil
+		return identity{ids: []age.Identity{id}, self: id.Recipient(), selfString: "ssh-ed25519 key", public: pub}, nil
 	case *agessh.RSAIdentity:
-		return identity{ids: []age.Identity{id}, self: id.Recipient(), selfString: "ssh-rsa key"}, nil
+		return identity{ids: []age.Identity{id}, self: id.Recipient(), selfString: "ssh-rsa key", public: pub}, nil
 	}
 	return identity{}, errors.New("unsupported SSH key type (use ed25519 or RSA)")
 }

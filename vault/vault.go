@@ -33,6 +33,19 @@ type Options struct {
 	Passphrase func() (string, error)
 	// PluginUI receives prompts from age plugins (a YubiKey PIN, say).
 	PluginUI *plugin.ClientUI
+
+	// Identity, when set, stands in for the vault's own identity: Unlock
+	// and Open unwrap file keys with it instead of with identity.age or
+	// an identity file, and ask for no passphrase. It is for an identity
+	// held by another process, such as an agent that unwraps a file's
+	// stanzas on request and never hands the identity out (a Vault
+	// opened the usual way is such an Identity: see Vault.Unwrap).
+	// Errors from its Unwrap that do not wrap age.ErrIncorrectIdentity
+	// come back wrapped (errors.As finds them), not as ErrCorrupted.
+	Identity age.Identity
+	// Recipient is the vault's own recipient when Identity is set, as
+	// Vault.PublicRecipient returns it; every save encrypts to it.
+	Recipient string
 }
 
 // Vault is an unlocked vault home. It holds the decrypted identity and,
@@ -127,7 +140,7 @@ func Exists(dir string) bool {
 // UsesPassphrase reports whether unlocking dir needs a passphrase, that is,
 // whether it has no identity file configured. It does not decrypt anything.
 func UsesPassphrase(dir string, opts Options) bool {
-	if opts.IdentityFile != "" {
+	if opts.IdentityFile != "" || opts.Identity != nil {
 		return false
 	}
 	hc, _ := readHomeConfig(dir)
@@ -171,9 +184,12 @@ func Unlock(dir string, opts Options) (*Vault, error) {
 		path = hc.IdentityFile
 	}
 	v := &Vault{dir: dir, pluginUI: opts.PluginUI}
-	if path != "" {
+	switch {
+	case opts.Identity != nil:
+		v.id, err = externalIdentity(opts)
+	case path != "":
 		v.id, err = loadIdentityFile(path, opts)
-	} else {
+	default:
 		if opts.Passphrase == nil {
 			return nil, errors.New("unlock vault: a passphrase is needed")
 		}
@@ -603,6 +619,9 @@ func (v *Vault) ChangePassphrase(passphrase string) error {
 	defer v.mu.Unlock()
 	if v.id.ids == nil {
 		return ErrLocked
+	}
+	if v.id.external {
+		return errors.New("the vault was opened with an identity held elsewhere (an agent); unlock it with its passphrase to change the passphrase")
 	}
 	hid, ok := v.id.ids[0].(*age.HybridIdentity)
 	if !ok || len(v.id.ids) != 1 {

@@ -219,31 +219,36 @@ func (a *app) vaultOptions() vault.Options {
 // vault needs a passphrase that cannot be had.
 func (a *app) checkUnlockable() error {
 	if vault.Exists(a.home) && vault.UsesPassphrase(a.home, a.vaultOptions()) && !a.canGetPassphrase() {
+		if a.agentOff() == "" {
+			return errLockedNoTerminal
+		}
 		return errNoPassphrase
 	}
 	return nil
 }
 
-// open unlocks and loads the vault. The caller must Close it.
-func (a *app) open() (*vault.Vault, error) {
-	if err := a.checkUnlockable(); err != nil {
-		return nil, err
-	}
-	v, err := vault.Open(a.home, a.vaultOptions())
-	if err != nil {
-		return nil, err
-	}
-	a.adopt(v)
-	return v, nil
-}
+// open unlocks and loads the vault: through the agent when one holds the
+// identity, else as usual. The caller must Close it.
+func (a *app) open() (*vault.Vault, error) { return a.openWith(vault.Open) }
 
 // unlock unlocks the vault without reading vault.age, for commands that
 // must work when it no longer opens. The caller must Close it.
-func (a *app) unlock() (*vault.Vault, error) {
-	if err := a.checkUnlockable(); err != nil {
-		return nil, err
+func (a *app) unlock() (*vault.Vault, error) { return a.openWith(vault.Unlock) }
+
+// openWith opens the vault with open (vault.Open or vault.Unlock), asking
+// the agent first; a refusing agent is reported and passed over.
+func (a *app) openWith(open func(string, vault.Options) (*vault.Vault, error)) (*vault.Vault, error) {
+	v, err := a.openThroughAgent(open, a.agentClient(true))
+	var unavailable *agentUnavailable
+	if errors.As(err, &unavailable) {
+		if unavailable.cause != nil {
+			a.warn("%v; unlocking without the agent", unavailable.cause)
+		}
+		if err := a.checkUnlockable(); err != nil {
+			return nil, err
+		}
+		v, err = open(a.home, a.vaultOptions())
 	}
-	v, err := vault.Unlock(a.home, a.vaultOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,9 @@ type root struct {
 	Export        exportCmd        `cmd:"" help:"Export conversations as Markdown, JSON, text or HTML."`
 	Import        importCmd        `cmd:"" help:"Import conversations (our JSON, ChatGPT's export)."`
 	Simulate      simulateCmd      `cmd:"" help:"Run the built-in OpenAI-compatible test server."`
+	Unlock        unlockCmd        `cmd:"" help:"Unlock once; commands then need no passphrase."`
+	Lock          lockCmd          `cmd:"" help:"Make the agent forget the identity."`
+	Agent         agentCmd         `cmd:"" help:"Show the agent's status."`
 	App           appCmd           `cmd:"" default:"1" hidden:"" help:"Start the full-screen app."`
 }
 

@@ -49,10 +49,19 @@ func (a *app) runTUI() error {
 	defer backend.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	return ui.Run(ctx, backend, ui.Options{
+	opts := ui.Options{
 		IdleLock:     idleLock(cfg.IdleLock),
 		InitialKeyID: cfg.DefaultKey,
-	})
+	}
+	var b ui.Backend = backend
+	if a.agentOff() == "" {
+		ab := newAgentBackend(a, backend)
+		if cfg.Agent.LockWithApp {
+			opts.OnLock = ab.lockAgent
+		}
+		b = ab
+	}
+	return ui.Run(ctx, b, opts)
 }
 
 // idleLock turns the config's "0 means off" into the UI's "negative

@@ -17,6 +17,12 @@
 //	cached_input = 1.25
 //	output = 10
 //
+//	[agent]                      # "vaultchat unlock": the agent that holds the identity
+//	enabled = true               # commands ask the agent first; false never asks it
+//	idle = "15m"                 # the agent forgets the identity after this long unused
+//	max = "8h"                   # ... and this long after unlock at the latest
+//	lock_with_app = false        # ctrl+l in the full-screen app locks the agent too
+//
 // The file holds no secrets and is not encrypted.
 package config
 
@@ -40,6 +46,8 @@ const (
 	DefaultMaxRetries          = 3
 	DefaultResponseTimeout     = 60 * time.Second
 	DefaultStreamIdleTimeout   = 120 * time.Second
+	DefaultAgentIdle           = 15 * time.Minute
+	DefaultAgentMax            = 8 * time.Hour
 )
 
 // maxTimeout bounds the timeouts: longer than a day is a mistake (a unit
@@ -78,6 +86,25 @@ type Config struct {
 	// nothing before it is given up (the part received is kept). Zero
 	// means no limit.
 	StreamIdleTimeout time.Duration
+	// Agent configures "vaultchat unlock" and the agent it starts.
+	Agent Agent
+}
+
+// Agent is the [agent] table: whether commands ask the vaultchat agent
+// for the identity, and how long the agent keeps it.
+type Agent struct {
+	// Enabled makes every command that opens the vault ask the agent
+	// first. VAULTCHAT_AGENT=off overrides it for one process.
+	Enabled bool
+	// Idle is how long the agent keeps the identity without a request
+	// ("vaultchat unlock --for" overrides it).
+	Idle time.Duration
+	// Max is how long after unlock the agent forgets the identity,
+	// used or not ("vaultchat unlock --max" overrides it).
+	Max time.Duration
+	// LockWithApp makes ctrl+l in the full-screen app lock the agent
+	// too, not only the app.
+	LockWithApp bool
 }
 
 // Price is what a model costs, in USD per million tokens.
@@ -96,6 +123,7 @@ func Default() Config {
 		Prices:              map[string]Price{},
 		ResponseTimeout:     DefaultResponseTimeout,
 		StreamIdleTimeout:   DefaultStreamIdleTimeout,
+		Agent:               Agent{Enabled: true, Idle: DefaultAgentIdle, Max: DefaultAgentMax},
 	}
 }
 
@@ -109,6 +137,15 @@ type file struct {
 	DefaultKey          *string          `toml:"default_key"`
 	ResponseTimeout     *string          `toml:"response_timeout"`
 	StreamIdleTimeout   *string          `toml:"stream_idle_timeout"`
+	Agent               agentFile        `toml:"agent"`
+}
+
+// agentFile mirrors the [agent] table.
+type agentFile struct {
+	Enabled     *bool   `toml:"enabled"`
+	Idle        *string `toml:"idle"`
+	Max         *string `toml:"max"`
+	LockWithApp *bool   `toml:"lock_with_app"`
 }
 
 // Load reads the settings file at path. A file that does not exist yields
@@ -148,12 +185,9 @@ func Parse(data []byte) (Config, error) {
 	}
 	c := Default()
 	if raw.IdleLock != nil {
-		d, err := time.ParseDuration(*raw.IdleLock)
+		d, err := parseDuration("idle_lock", *raw.IdleLock)
 		if err != nil {
-			return Config{}, fmt.Errorf("idle_lock: %q is not a duration such as \"10m\" or \"1h30m\"", *raw.IdleLock)
-		}
-		if d < 0 {
-			return Config{}, errors.New("idle_lock cannot be negative")
+			return Config{}, err
 		}
 		c.IdleLock = d
 	}
@@ -190,6 +224,9 @@ func Parse(data []byte) (Config, error) {
 		}
 		c.DefaultKey = *raw.DefaultKey
 	}
+	if err := parseAgent(raw.Agent, &c.Agent); err != nil {
+		return Config{}, err
+	}
 	return c, nil
 }
 
@@ -199,14 +236,57 @@ func timeout(name string, v *string, def time.Duration) (time.Duration, error) {
 	if v == nil {
 		return def, nil
 	}
-	d, err := time.ParseDuration(*v)
-	switch {
-	case err != nil:
-		return 0, fmt.Errorf("%s: %q is not a duration such as \"60s\" or \"2m\"", name, *v)
-	case d < 0:
-		return 0, fmt.Errorf("%s cannot be negative", name)
-	case d > maxTimeout:
+	d, err := parseDuration(name, *v)
+	if err != nil {
+		return 0, err
+	}
+	if d > maxTimeout {
 		return 0, fmt.Errorf("%s %s is over %s; \"0s\" means no limit", name, d, maxTimeout)
+	}
+	return d, nil
+}
+
+// parseAgent fills in the [agent] table over the defaults in a.
+func parseAgent(raw agentFile, a *Agent) error {
+	if raw.Enabled != nil {
+		a.Enabled = *raw.Enabled
+	}
+	if raw.LockWithApp != nil {
+		a.LockWithApp = *raw.LockWithApp
+	}
+	for _, d := range []struct {
+		name string
+		raw  *string
+		dst  *time.Duration
+	}{{"agent.idle", raw.Idle, &a.Idle}, {"agent.max", raw.Max, &a.Max}} {
+		if d.raw == nil {
+			continue
+		}
+		v, err := parseDuration(d.name, *d.raw)
+		if err != nil {
+			return err
+		}
+		if v == 0 {
+			// An agent that never forgets is what the max lifetime is
+			// there to prevent.
+			return fmt.Errorf("%s must be longer than 0s", d.name)
+		}
+		*d.dst = v
+	}
+	if a.Idle > a.Max {
+		return fmt.Errorf("agent.idle (%s) is longer than agent.max (%s)", a.Idle, a.Max)
+	}
+	return nil
+}
+
+// parseDuration parses a setting such as "10m" or "1h30m".
+func parseDuration(name, s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a duration such as \"10m\" or \"1h30m\"", name, s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s cannot be negative", name)
 	}
 	return d, nil
 }

@@ -28,7 +28,14 @@ stream_idle_timeout = "5m"
 input = 2.5
 cached_input = 1.25
 output = 10
+
+[agent]
+enabled = false
+idle = "5m"
+max = "1h"
+lock_with_app = true
 `, func(c *Config) {
+			c.Agent = Agent{Enabled: false, Idle: 5 * time.Minute, Max: time.Hour, LockWithApp: true}
 			c.IdleLock = 90 * time.Minute
 			c.RotationWarningDays = 30
 			c.MaxRetries = 5
@@ -95,6 +102,11 @@ func TestParseErrors(t *testing.T) {
 		{"negative timeout", `stream_idle_timeout = "-1s"`, "stream_idle_timeout cannot be negative"},
 		{"absurd timeout", `response_timeout = "9000h"`, "response_timeout 9000h0m0s is over 24h0m0s"},
 		{"timeout as a number", `stream_idle_timeout = 120`, "stream_idle_timeout"},
+		{"unknown agent key", "[agent]\nidle_time = \"5m\"\n", `unknown key "agent.idle_time"`},
+		{"agent idle not a duration", "[agent]\nidle = \"soon\"\n", "agent.idle"},
+		{"agent max zero", "[agent]\nmax = \"0s\"\n", "agent.max must be longer than 0s"},
+		{"agent idle over max", "[agent]\nidle = \"9h\"\n", "longer than agent.max"},
+		{"agent enabled not a boolean", "[agent]\nenabled = \"yes\"\n", "enabled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

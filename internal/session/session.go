@@ -231,6 +231,11 @@ func (s *Session) Unlock(passphrase []byte) error {
 	return nil
 }
 
+// UnlockWith takes a vault the caller opened itself (through the
+// vaultchat agent, say) instead of opening one with a passphrase. On
+// error the caller still owns v.
+func (s *Session) UnlockWith(v *vault.Vault) error { return s.attach(v) }
+
 // IsWrongPassphrase reports whether err means the passphrase was wrong.
 func (s *Session) IsWrongPassphrase(err error) bool {
 	return errors.Is(err, vault.ErrWrongPassphrase) || errors.Is(err, vault.ErrWrongIdentity)
