@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/config"
 	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/store"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -659,5 +661,34 @@ func TestRegenerateAfterANoteReplacesTheReplyAndKeepsTheNote(t *testing.T) {
 		if m.Role == "assistant" {
 			t.Fatal("the replaced reply was sent with the regenerate")
 		}
+	}
+}
+
+// TestTimeoutsFromSettings: config.toml's response_timeout reaches the
+// provider through the session (a server that never answers ends the
+// turn with a timeout, not a hang), and a Stream option set by the caller
+// wins over it.
+func TestTimeoutsFromSettings(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	settings := config.Default()
+	settings.ResponseTimeout = 50 * time.Millisecond
+	cfg := f.config()
+	cfg.Settings = &settings
+	f.sess = New(cfg)
+	if got := f.sess.cfg.Stream.StreamIdleTimeout; got != config.DefaultStreamIdleTimeout {
+		t.Errorf("stream idle timeout = %v, want the default %v", got, config.DefaultStreamIdleTimeout)
+	}
+	work := f.addKey("work", sim.FaultNeverAnswers, nil)
+	f.unlock()
+	c := f.create("")
+	mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hello?", KeyID: work.ID, Model: sim.FaultNeverAnswers})), chat.ErrTimeout)
+
+	settings.ResponseTimeout = 0 // "0s": no limit
+	if got := New(Config{Home: f.home, Settings: &settings}).cfg.Stream.ResponseTimeout; got >= 0 {
+		t.Errorf(`response_timeout "0s" gave %v, want a negative "no limit"`, got)
+	}
+	if got := New(Config{Home: f.home, Settings: &settings, Stream: provider.Options{ResponseTimeout: time.Second}}).cfg.Stream.ResponseTimeout; got != time.Second {
+		t.Errorf("the caller's timeout was replaced: %v", got)
 	}
 }
