@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"filippo.io/age"
@@ -31,8 +32,9 @@ const (
 	MaxVaultSize = 16 << 20
 	// MaxFileSize is the largest sealed file ReadFile accepts unless the
 	// caller asks for less.
-	MaxFileSize     = 256 << 20
-	maxIdentitySize = 1 << 20
+	MaxFileSize         = 256 << 20
+	maxIdentitySize     = 1 << 20
+	maxIdentityFileSize = 64 << 10
 )
 
 // lockTimeout is how long a save waits for another process to release the
@@ -144,15 +146,11 @@ func unseal(path string, maxSize int64, ids ...age.Identity) ([]byte, error) {
 	if err := refuseSymlink(path); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if fi.Size() > maxSize {
 		return nil, fmt.Errorf("%s is %d bytes, over the %d byte limit: %w", filepath.Base(path), fi.Size(), maxSize, ErrTooLarge)
 	}
@@ -164,6 +162,65 @@ func unseal(path string, maxSize int64, ids ...age.Identity) ([]byte, error) {
 		return nil, fmt.Errorf("%s grew over the %d byte limit: %w", filepath.Base(path), maxSize, ErrTooLarge)
 	}
 	return decrypt(ciphertext, ids...)
+}
+
+// openRegular opens path for reading and returns it with its FileInfo,
+// refusing anything but a regular file. It opens without blocking, so a
+// FIFO planted where a file was expected is refused instead of waiting for
+// a writer forever; the checks run on the opened file, so the path cannot
+// be swapped between them and the read.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s is not a regular file (%s)", path, fileKind(fi.Mode()))
+	}
+	return f, fi, nil
+}
+
+// readSmallFile reads a regular file of at most maxSize bytes, checking
+// both before reading anything: a device such as /dev/zero never ends.
+func readSmallFile(path string, maxSize int64) ([]byte, error) {
+	f, fi, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi.Size() > maxSize {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d byte limit: %w", path, fi.Size(), maxSize, ErrTooLarge)
+	}
+	b, err := readAllSized(io.LimitReader(f, maxSize+1), fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > maxSize {
+		return nil, fmt.Errorf("%s grew over the %d byte limit: %w", path, maxSize, ErrTooLarge)
+	}
+	return b, nil
+}
+
+// fileKind names a non-regular file type for errors.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return m.Type().String()
+	}
 }
 
 // decrypt decrypts a whole age file held in memory and classifies failures.
