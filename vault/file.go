@@ -297,17 +297,34 @@ func cleanTemps(dir string) {
 	}
 }
 
-// looseModeWarning returns a warning when path is readable or writable by
-// group or others.
-func looseModeWarning(path string) string {
+// looseModeWarning returns a warning when path is accessible by group or
+// others, or owned by another user. A directory needs mode 0700 (0600
+// would lock its owner out), a file 0600. A symbolic link is followed: a
+// home kept elsewhere through a link is judged by what it points to, and
+// only files inside the home (which are refused as links anyway) are
+// looked at with Lstat.
+func looseModeWarning(path string, follow bool) string {
+	if follow {
+		if target, err := filepath.EvalSymlinks(path); err == nil {
+			path = target
+		}
+	}
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return ""
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Sprintf("%s is accessible by other users (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+	var warnings []string
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		warnings = append(warnings, fmt.Sprintf("%s is owned by uid %d, not by you (uid %d): that user can read or replace it", path, st.Uid, os.Geteuid()))
 	}
-	return ""
+	if fi.Mode().Perm()&0o077 != 0 {
+		want := "600"
+		if fi.IsDir() {
+			want = "700"
+		}
+		warnings = append(warnings, fmt.Sprintf("%s is accessible by other users (mode %04o); run: chmod %s %s", path, fi.Mode().Perm(), want, path))
+	}
+	return strings.Join(warnings, "; ")
 }
 
 // readAllSized is io.ReadAll with a first buffer of the expected size.

@@ -207,3 +207,60 @@ func TestSymlinksRefused(t *testing.T) {
 		t.Error("a symlink target was written")
 	}
 }
+
+// TestHomeModeHints checks the advice for a loose home: a directory needs
+// chmod 700 (600 would lock its owner out), a symbolic link to a private
+// home is fine, a link to a loose one is judged by its target, and a home
+// owned by another user is reported.
+func TestHomeModeHints(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	if err := os.Chmod(home, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	w := mustOpen(t, home, opts).Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "chmod 700 "+home) || !strings.Contains(w[0], "0777") {
+		t.Errorf("0777 home: warnings %q, want one that says chmod 700", w)
+	}
+	os.Chmod(home, 0o700)
+	os.Chmod(filepath.Join(home, vaultFile), 0o640)
+	w = mustOpen(t, home, opts).Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "chmod 600 "+filepath.Join(home, vaultFile)) {
+		t.Errorf("0640 vault.age: warnings %q, want one that says chmod 600", w)
+	}
+	os.Chmod(filepath.Join(home, vaultFile), 0o600)
+
+	link := filepath.Join(t.TempDir(), "linked-home")
+	if err := os.Symlink(home, link); err != nil {
+		t.Fatal(err)
+	}
+	if w := mustOpen(t, link, opts).Warnings(); len(w) != 0 {
+		t.Errorf("a link to a 0700 home: warnings %q, want none", w)
+	}
+	os.Chmod(home, 0o750)
+	w = mustOpen(t, link, opts).Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "0750") || !strings.Contains(w[0], "chmod 700 "+home) {
+		t.Errorf("a link to a 0750 home: warnings %q, want one naming the target's mode and path", w)
+	}
+	os.Chmod(home, 0o700)
+}
+
+// TestHomeOwnedByAnotherUser needs root, to give the home away.
+func TestHomeOwnedByAnotherUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to chown the home to another user")
+	}
+	home, opts, _ := newIdentityVault(t)
+	if err := os.Chown(home, 12345, -1); err != nil {
+		t.Fatal(err)
+	}
+	w := mustOpen(t, home, opts).Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "owned by uid 12345") {
+		t.Errorf("home owned by uid 12345: warnings %q, want one about its owner", w)
+	}
+	if err := os.Chown(filepath.Join(home, vaultFile), 12345, -1); err != nil {
+		t.Fatal(err)
+	}
+	if w := mustOpen(t, home, opts).Warnings(); len(w) != 2 {
+		t.Errorf("home and vault.age owned by uid 12345: warnings %q, want two", w)
+	}
+}

@@ -203,7 +203,7 @@ func Unlock(dir string, opts Options) (*Vault, error) {
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
 	for _, name := range []string{"", vaultFile, identityFile, homeFile} {
-		if w := looseModeWarning(filepath.Join(dir, name)); w != "" {
+		if w := looseModeWarning(filepath.Join(dir, name), name == ""); w != "" {
 			v.warnings = append(v.warnings, w)
 		}
 	}
