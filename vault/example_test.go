@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -82,7 +83,7 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	err = v.Update(func(tx *vault.Tx) error {
-		_, err := tx.Add(vault.Key{Name: "personal", Provider: vault.ProviderOpenAI, Secret: fakeKey()})
+		_, err := tx.Add(vault.Key{Name: "personal", Provider: providers.OpenAI, Secret: fakeKey()})
 		return err
 	})
 	if err != nil {
@@ -127,7 +128,7 @@ func ExampleVault_Update() {
 	err = v.Update(func(tx *vault.Tx) error {
 		_, err := tx.Add(vault.Key{
 			Name:         "team",
-			Provider:     vault.ProviderOpenAICompatible,
+			Provider:     providers.OpenAICompatible,
 			BaseURL:      "http://127.0.0.1:8080/v1/",
 			DefaultModel: "llama3",
 			Budget:       vault.Budget{MonthlyUSD: 25, Hard: true},
@@ -141,7 +142,7 @@ func ExampleVault_Update() {
 
 	// A second key with the same name is refused and nothing is saved.
 	err = v.Update(func(tx *vault.Tx) error {
-		_, err := tx.Add(vault.Key{Name: "team", Provider: vault.ProviderOpenAI, Secret: fakeKey()})
+		_, err := tx.Add(vault.Key{Name: "team", Provider: providers.OpenAI, Secret: fakeKey()})
 		return err
 	})
 	fmt.Println("duplicate refused:", errors.Is(err, vault.ErrDuplicateName))

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata: the test identity (if missing), the golden vault and the fuzz seed corpus")
@@ -48,19 +50,19 @@ func goldenKeys() []Key {
 	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	return []Key{
 		{
-			Name: "personal", Provider: ProviderOpenAI, DefaultModel: "gpt-4o-mini",
+			Name: "personal", Provider: providers.OpenAI, DefaultModel: "gpt-4o-mini",
 			Budget: Budget{MonthlyUSD: 20}, Note: "laptop", Created: created,
 			Secret: Secret{value: "sk-proj-" + "CANARY-golden-0000000000000001"},
 		},
 		{
-			Name: "azure-team", Provider: ProviderAzure, BaseURL: "https://golden.openai.azure.com",
+			Name: "azure-team", Provider: providers.Azure, BaseURL: "https://golden.openai.azure.com",
 			AllowedModels: []string{"gpt-4o"}, Budget: Budget{DailyUSD: 5, Hard: true},
 			Created: created, Expires: created.AddDate(1, 0, 0),
 			AzureAPIVersion: "2024-10-21", AzureDeployments: map[string]string{"gpt-4o": "prod-4o"},
 			Secret: Secret{value: "CANARY-golden-azure-00000000000000000002"},
 		},
 		{
-			Name: "local", Provider: ProviderOpenAICompatible, BaseURL: "http://127.0.0.1:11434/v1",
+			Name: "local", Provider: providers.OpenAICompatible, BaseURL: "http://127.0.0.1:11434/v1",
 			LastCheck: Check{At: created, OK: true, Status: "ok"}, Created: created,
 			Secret: Secret{value: "sk-" + "CANARY-golden-local-000000000003"},
 		},
@@ -202,7 +204,7 @@ func TestGoldenVault(t *testing.T) {
 			continue
 		}
 		if want.BaseURL == "" {
-			want.BaseURL = DefaultOpenAIBaseURL
+			want.BaseURL = providers.OpenAIBaseURL
 		}
 		want.ID = got.ID
 		if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) || got.Secret.Reveal() != want.Secret.Reveal() {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // fullKey returns a key with every field set to a non-zero value, so a
@@ -17,7 +19,7 @@ func fullKey(t *testing.T) Key {
 	t.Helper()
 	return Key{
 		Name:             "team-azure ✓",
-		Provider:         ProviderAzure,
+		Provider:         providers.Azure,
 		BaseURL:          "https://example-resource.openai.azure.com/openai/",
 		Organization:     "org-test",
 		Project:          "proj_test",
@@ -32,7 +34,9 @@ func fullKey(t *testing.T) Key {
 		LastCheck:        Check{At: fixedTime.Add(time.Hour), OK: true, Status: "ok"},
 		AzureAPIVersion:  "2024-10-21",
 		AzureDeployments: map[string]string{"gpt-4o-mini": "mini-deploy", "gpt-4.1": "big-deploy"},
-		Secret:           mustSecret(t, canary(t)),
+		// Consent is stored whatever the scheme; it matters for http only.
+		AllowInsecureHTTP: true,
+		Secret:            mustSecret(t, canary(t)),
 	}
 }
 
@@ -101,7 +105,7 @@ func TestKeyRoundTripEveryField(t *testing.T) {
 		_, err := tx.Edit(want.Name, func(k *Key) error {
 			k.ID, k.Name, k.Created = "k_forged", "forged", time.Time{}
 			k.Secret = mustSecret(t, canary(t))
-			k.Provider = ProviderOpenAICompatible
+			k.Provider = providers.OpenAICompatible
 			k.BaseURL = "http://127.0.0.1:8080/v1"
 			k.Organization, k.Project, k.DefaultModel = "org-2", "proj-2", "llama3"
 			k.AllowedModels = []string{"llama3"}
@@ -117,7 +121,7 @@ func TestKeyRoundTripEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Edit: %v", err)
 	}
-	edited.Provider = ProviderOpenAICompatible
+	edited.Provider = providers.OpenAICompatible
 	edited.BaseURL = "http://127.0.0.1:8080/v1"
 	edited.Organization, edited.Project, edited.DefaultModel = "org-2", "proj-2", "llama3"
 	edited.AllowedModels = []string{"llama3"}
@@ -248,7 +252,7 @@ func TestAddValidates(t *testing.T) {
 		{"bidi in name", func(k *Key) { k.Name = "a\u202eb" }},
 		{"spaces around name", func(k *Key) { k.Name = " a" }},
 		{"unknown provider", func(k *Key) { k.Provider = "other" }},
-		{"azure without URL", func(k *Key) { k.Provider = ProviderAzure }},
+		{"azure without URL", func(k *Key) { k.Provider = providers.Azure }},
 		{"ftp URL", func(k *Key) { k.BaseURL = "ftp://example.com" }},
 		{"credentials in URL", func(k *Key) { k.BaseURL = "https://user:pw@example.com" }},
 		{"space in URL", func(k *Key) { k.BaseURL = "https://example.com/ /" }},
@@ -286,8 +290,8 @@ func TestAddValidates(t *testing.T) {
 		t.Fatalf("duplicate name: err = %v, want ErrDuplicateName", err)
 	}
 	k, _ := v.Key("good")
-	if k.BaseURL != DefaultOpenAIBaseURL {
-		t.Errorf("openai key without URL got %q, want %q", k.BaseURL, DefaultOpenAIBaseURL)
+	if k.BaseURL != providers.OpenAIBaseURL {
+		t.Errorf("openai key without URL got %q, want %q", k.BaseURL, providers.OpenAIBaseURL)
 	}
 }
 

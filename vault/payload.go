@@ -111,7 +111,7 @@ func decodePayload(b []byte) (payload, error) {
 		if r.ID == "" || ids[r.ID] || names[r.Name] {
 			return payload{}, fmt.Errorf("payload: key %d has a missing or duplicate ID or name: %w", i, ErrCorrupted)
 		}
-		if err := k.validate(); err != nil {
+		if err := k.validateStored(); err != nil {
 			return payload{}, fmt.Errorf("payload: key %d: %v: %w", i, err, ErrCorrupted)
 		}
 		r.Key.BaseURL = k.BaseURL

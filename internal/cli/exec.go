@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -114,7 +115,7 @@ func childEnv(base []string, k vault.Key) []string {
 	}
 	secret := k.Secret.Reveal()
 	baseURL := k.BaseURL
-	if k.Provider == vault.ProviderAzure {
+	if k.Provider == providers.Azure {
 		// Azure's v1 API takes OpenAI clients at {endpoint}/openai/v1;
 		// Azure clients want the bare endpoint.
 		endpoint := strings.TrimSuffix(k.BaseURL, "/openai/v1")
