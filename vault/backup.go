@@ -98,6 +98,14 @@ func (v *Vault) Restore(generation uint64) error {
 		return ErrLocked
 	}
 	return withLock(v.dir, func() error {
+		// A purge left pending must be done before a backup comes back:
+		// it may hold a secret that was rotated or removed since.
+		if p, err := v.readVaultFile(filepath.Join(v.dir, vaultFile)); err == nil && len(p.PendingPurge) > 0 {
+			v.state, v.loaded = p, true
+			if err := v.finishPurgeLocked(); err != nil {
+				return err
+			}
+		}
 		var restored *payload
 		for slot := 1; slot <= backupCount; slot++ {
 			p, err := v.readVaultFile(backupPath(v.dir, slot))
@@ -129,9 +137,32 @@ func (v *Vault) Restore(generation uint64) error {
 		}
 		v.state = restored.clone()
 		v.state.Generation = next
+		v.state.PendingPurge = nil
 		v.loaded = true
 		return v.writeLocked()
 	})
+}
+
+// finishPurgeLocked purges the backups of the key IDs the saved vault
+// lists as pending (rotated or removed keys whose old secrets may still
+// be in them), then saves the vault without the list. A failure wraps
+// ErrPurgePending: the change itself is saved, the list stays, and the
+// next open or update tries again. The caller holds the lock.
+func (v *Vault) finishPurgeLocked() error {
+	ids := v.state.PendingPurge
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := v.purgeBackupsLocked(ids); err != nil {
+		return fmt.Errorf("%w: the change is saved, but purging the backups failed (retried whenever the vault opens): %w", ErrPurgePending, err)
+	}
+	// The backups are clean now; if recording that fails (a full
+	// disk), the next open purges again, which finds nothing to do.
+	v.state.PendingPurge = nil
+	if err := v.write(false); err != nil {
+		v.state.PendingPurge = ids
+	}
+	return nil
 }
 
 // purgeBackupsLocked rewrites every backup so that no old secret of the

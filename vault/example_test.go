@@ -158,9 +158,9 @@ func ExampleVault_Update() {
 	}
 	after, _ := v.Key("team")
 	fmt.Println("same ID:", before.ID == after.ID, "rotated:", !after.Rotated.IsZero())
-	fmt.Println(after.Name, after.BaseURL, after.Secret, "generation", v.Generation())
+	fmt.Println(after.Name, after.BaseURL, after.Secret)
 	// Output:
 	// duplicate refused: true
 	// same ID: true rotated: true
-	// team http://127.0.0.1:8080/v1 sk-proj-…wxyz generation 3
+	// team http://127.0.0.1:8080/v1 sk-proj-…wxyz
 }

@@ -37,6 +37,10 @@ const (
 	maxIdentityFileSize = 64 << 10
 )
 
+// sealWriterHook, when set, wraps what seal writes to a temp file. Only
+// tests set it (testOnlyFailWrites), to fail writes like a full disk.
+var sealWriterHook func(path string, w io.Writer) io.Writer
+
 // lockTimeout is how long a save waits for another process to release the
 // vault lock before giving up with ErrInUse.
 var lockTimeout = 5 * time.Second
@@ -91,16 +95,43 @@ func refuseSymlink(path string) error {
 // the directory. No plaintext ever touches the disk. The caller holds the
 // lock.
 func seal(path string, plaintext []byte, recipients ...age.Recipient) error {
-	if err := refuseSymlink(path); err != nil {
+	pf, err := sealPending(path, plaintext, recipients...)
+	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	pf, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600), renameio.WithTempDir(dir))
-	if err != nil {
-		return fmt.Errorf("create temp file: %w", err)
-	}
 	defer pf.Cleanup()
-	w, err := age.Encrypt(pf, recipients...)
+	return commitSealed(pf, path)
+}
+
+// sealPending encrypts plaintext to a temp file next to path and fsyncs
+// it, leaving path as it is: a full disk fails here, before anything the
+// caller would change around the replacement (backups) has moved. The
+// caller must call commitSealed, or Cleanup to drop the temp file.
+func sealPending(path string, plaintext []byte, recipients ...age.Recipient) (*renameio.PendingFile, error) {
+	if err := refuseSymlink(path); err != nil {
+		return nil, err
+	}
+	pf, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600), renameio.WithTempDir(filepath.Dir(path)))
+	if err != nil {
+		return nil, fmt.Errorf("create temp file: %w", err)
+	}
+	if err := encryptTo(pf, path, plaintext, recipients...); err != nil {
+		pf.Cleanup()
+		return nil, err
+	}
+	if err := pf.Sync(); err != nil {
+		pf.Cleanup()
+		return nil, fmt.Errorf("sync temp file: %w", err)
+	}
+	return pf, nil
+}
+
+func encryptTo(pf *renameio.PendingFile, path string, plaintext []byte, recipients ...age.Recipient) error {
+	var dst io.Writer = pf
+	if sealWriterHook != nil {
+		dst = sealWriterHook(path, pf)
+	}
+	w, err := age.Encrypt(dst, recipients...)
 	if err != nil {
 		return classifyEncryptError(err)
 	}
@@ -110,10 +141,16 @@ func seal(path string, plaintext []byte, recipients ...age.Recipient) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("encrypt: %w", err)
 	}
+	return nil
+}
+
+// commitSealed renames a temp file from sealPending over path and fsyncs
+// the directory.
+func commitSealed(pf *renameio.PendingFile, path string) error {
 	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("replace %s: %w", filepath.Base(path), err)
 	}
-	return syncDir(dir)
+	return syncDir(filepath.Dir(path))
 }
 
 // classifyEncryptError turns age's recipient-mixing refusal into

@@ -242,6 +242,10 @@ func (v *Vault) loadLocked() error {
 		return err
 	}
 	v.state, v.loaded = p, true
+	if err := v.finishPurgeLocked(); err != nil && !slices.Contains(v.warnings, err.Error()) {
+		// The vault is fine to use; the warning says what is left.
+		v.warnings = append(v.warnings, err.Error())
+	}
 	return nil
 }
 
@@ -326,6 +330,14 @@ func (v *Vault) Update(fn func(tx *Tx) error) error {
 			v.state = before
 			return err
 		}
+		// The purge of replaced or removed secrets is recorded in the
+		// saved vault itself, so a process killed before it is done
+		// leaves it to the next open (loadLocked) rather than forgotten.
+		for _, id := range tx.purge {
+			if !slices.Contains(v.state.PendingPurge, id) {
+				v.state.PendingPurge = append(v.state.PendingPurge, id)
+			}
+		}
 		switch changes(before, v.state) {
 		case changeNone:
 			cleanTemps(v.dir) // still tidy up after a killed writer
@@ -342,8 +354,10 @@ func (v *Vault) Update(fn func(tx *Tx) error) error {
 			v.state = before
 			return err
 		}
-		if len(tx.purge) > 0 {
-			return v.purgeBackupsLocked(tx.purge)
+		if err := v.finishPurgeLocked(); err != nil && len(tx.purge) > 0 {
+			// Another change's leftover purge failing again is not
+			// this change's failure; it stays pending.
+			return err
 		}
 		return nil
 	})
@@ -380,12 +394,22 @@ func (v *Vault) write(rotate bool) error {
 	if err != nil {
 		return err
 	}
+	// The new file is written and synced before the backups move: on a
+	// full disk the save fails with vault.age and every backup as they
+	// were (rotating first turned each failed save into one backup
+	// fewer).
+	path := filepath.Join(v.dir, vaultFile)
+	pf, err := sealPending(path, plaintext, recipients...)
+	if err != nil {
+		return fmt.Errorf("save vault: %w", err)
+	}
+	defer pf.Cleanup()
 	if rotate {
 		if err := rotateBackups(v.dir); err != nil {
 			return fmt.Errorf("rotate backups: %w", err)
 		}
 	}
-	if err := seal(filepath.Join(v.dir, vaultFile), plaintext, recipients...); err != nil {
+	if err := commitSealed(pf, path); err != nil {
 		return fmt.Errorf("save vault: %w", err)
 	}
 	v.state = next

@@ -340,7 +340,12 @@ func (c *keysRmCmd) Run(a *app) error {
 			return nil
 		}
 	}
-	if err := v.Update(func(tx *vault.Tx) error { _, err := tx.Remove(k.ID); return err }); err != nil {
+	err = v.Update(func(tx *vault.Tx) error { _, err := tx.Remove(k.ID); return err })
+	if errors.Is(err, vault.ErrPurgePending) {
+		a.printf("removed key %s\n", a.cell(k.Name))
+		return purgePending(err)
+	}
+	if err != nil {
 		return fmt.Errorf("remove key: %w", err)
 	}
 	a.printf("removed key %s and purged it from the backups\n", a.cell(k.Name))
@@ -378,6 +383,11 @@ func (c *keysRotateCmd) Run(a *app) error {
 		rotated, err = tx.Rotate(old.ID, secret)
 		return err
 	})
+	if errors.Is(err, vault.ErrPurgePending) {
+		a.refreshRedactor(v)
+		a.printf("rotated key %s: %s replaces %s\n", a.cell(rotated.Name), rotated.Secret.Masked(), old.Secret.Masked())
+		return purgePending(err)
+	}
 	if err != nil {
 		return fmt.Errorf("rotate key: %w", err)
 	}
@@ -385,6 +395,13 @@ func (c *keysRotateCmd) Run(a *app) error {
 	a.printf("rotated key %s: %s replaces %s, which was purged from the vault and its backups\n",
 		a.cell(rotated.Name), rotated.Secret.Masked(), old.Secret.Masked())
 	return nil
+}
+
+// purgePending reports a change that is saved while the old secret it
+// replaced is still in the backups: not a failed change (the key is in
+// effect), but not done either.
+func purgePending(err error) error {
+	return withHint(err, "the change is in effect; the vault retries the purge every time it opens, so free some disk space and run any vaultchat command (such as \"vaultchat keys list\")")
 }
 
 // keysListCmd lists keys.
