@@ -13,9 +13,10 @@ import (
 // backupCount is how many previous generations are kept.
 const backupCount = 3
 
-// Backup describes one kept previous generation of the vault.
+// Backup describes one kept previous generation of the vault, or (Slot 0,
+// from Current) vault.age itself.
 type Backup struct {
-	Slot       int // 1 is the newest
+	Slot       int // 1 is the newest backup; 0 is vault.age
 	Generation uint64
 	Saved      time.Time
 	Keys       int
@@ -84,6 +85,29 @@ func (v *Vault) Backups() ([]Backup, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// Current describes vault.age as Backups describes a backup, with Slot 0
+// and Err set when it does not open, without loading it: for a Vault from
+// Unlock that is about to list or restore backups.
+func (v *Vault) Current() Backup {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.id.ids == nil {
+		return Backup{Err: ErrLocked}
+	}
+	path := filepath.Join(v.dir, vaultFile)
+	b := Backup{}
+	if fi, err := os.Lstat(path); err == nil {
+		b.Saved = fi.ModTime()
+	}
+	p, err := v.readVaultFile(path)
+	if err != nil {
+		b.Err = err
+		return b
+	}
+	b.Generation, b.Saved, b.Keys = p.Generation, p.Saved, len(p.Keys)
+	return b
 }
 
 // Restore makes the backup with the given generation the current vault. It

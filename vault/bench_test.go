@@ -107,12 +107,12 @@ func BenchmarkCraftedWorkFactor(b *testing.B) {
 func BenchmarkReadFile1MiB(b *testing.B) {
 	home, opts, _ := newIdentityVault(b)
 	v := mustOpen(b, home, opts)
-	if err := v.WriteFile("conversations/big.age", make([]byte, 1<<20)); err != nil {
+	if err := v.Files().WriteFile("conversations/big.age", make([]byte, 1<<20)); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(1 << 20)
 	for b.Loop() {
-		if _, err := v.ReadFile("conversations/big.age", 0); err != nil {
+		if _, err := v.Files().ReadFile("conversations/big.age", 0); err != nil {
 			b.Fatal(err)
 		}
 	}

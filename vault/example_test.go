@@ -61,12 +61,12 @@ func Example_init() {
 	fmt.Println("exists:", vault.Exists(home))
 	fmt.Println("needs a passphrase:", vault.UsesPassphrase(home, vault.Options{}))
 	fmt.Println("home mode:", fi.Mode().Perm())
-	fmt.Println("keys:", len(v.Keys()), "generation:", v.Generation())
+	fmt.Println("keys:", len(v.Keys()))
 	// Output:
 	// exists: true
 	// needs a passphrase: false
 	// home mode: -rwx------
-	// keys: 0 generation: 1
+	// keys: 0
 }
 
 // Open a vault and list its keys. Secrets print masked; Reveal is the only
@@ -163,4 +163,34 @@ func ExampleVault_Update() {
 	// duplicate refused: true
 	// same ID: true rotated: true
 	// team http://127.0.0.1:8080/v1 sk-proj-…wxyz
+}
+
+// Other packages keep their own encrypted files in the vault home through
+// Files, which is all of the vault they are given.
+func ExampleVault_Files() {
+	dir, err := os.MkdirTemp("", "vault-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	v, err := vault.Init(filepath.Join(dir, "vaultchat"), vault.Options{IdentityFile: exampleIdentity(dir)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	files := v.Files()
+	if err := files.WriteFile("notes/todo.age", []byte("rotate the CI key")); err != nil {
+		log.Fatal(err)
+	}
+	b, err := files.ReadFile("notes/todo.age", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(b))
+	// The vault's own files are not reachable through it.
+	fmt.Println(files.WriteFile("vault.age", nil) != nil)
+	// Output:
+	// rotate the CI key
+	// true
 }

@@ -2,7 +2,6 @@ package vault
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +13,9 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/gofrs/flock"
 	"github.com/google/renameio/v2"
+
+	"github.com/vaultchat/vaultchat/internal/filelock"
 )
 
 // File names inside a vault home.
@@ -45,33 +45,16 @@ var sealWriterHook func(path string, w io.Writer) io.Writer
 // vault lock before giving up with ErrInUse.
 var lockTimeout = 5 * time.Second
 
-// withLock runs fn while holding the home's exclusive flock.
+// withLock runs fn while holding the home's exclusive flock, through the
+// same internal/filelock the conversation store and the usage ledger use;
+// after lockTimeout it gives up with ErrInUse. A symbolic link in place of
+// the lock file is refused with ErrSymlink.
 func withLock(dir string, fn func() error) error {
 	path := filepath.Join(dir, lockFile)
 	if err := refuseSymlink(path); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("open lock file: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("open lock file: %w", err)
-	}
-	f.Close()
-	l := flock.New(path)
-	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
-	defer cancel()
-	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
-	if !ok {
-		if err == nil || errors.Is(err, context.DeadlineExceeded) {
-			return ErrInUse
-		}
-		return fmt.Errorf("lock vault: %w", err)
-	}
-	defer l.Unlock()
-	return fn()
+	return filelock.Run(path, lockTimeout, ErrInUse, fn)
 }
 
 // refuseSymlink fails if path exists and is a symbolic link: a planted link
@@ -311,28 +294,10 @@ func ageDetail(err error) string {
 	return s
 }
 
-// ensureDir creates dir with mode 0700, whatever the umask.
-func ensureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return os.Chmod(dir, 0o700)
-}
-
 // cleanTemps removes temp files a killed writer left in dir. The caller
-// holds the lock, so no live writer owns any of them.
-func cleanTemps(dir string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") && strings.Contains(name, ".age") && e.Type().IsRegular() {
-			os.Remove(filepath.Join(dir, name))
-		}
-	}
-}
+// holds the lock, so no live writer owns any of them; they are encrypted,
+// and removing them only reclaims space, so a failure is not an error.
+func cleanTemps(dir string) { _ = filelock.RemoveTemps(dir) }
 
 // looseModeWarning returns a warning when path is accessible by group or
 // others, or owned by another user. A directory needs mode 0700 (0600

@@ -191,8 +191,8 @@ func TestGoldenVault(t *testing.T) {
 	home := t.TempDir()
 	writeFile(t, filepath.Join(home, vaultFile), string(golden))
 	v := mustOpen(t, home, Options{IdentityFile: idPath})
-	if v.Generation() != 2 {
-		t.Errorf("golden generation %d, want 2", v.Generation())
+	if v.generation() != 2 {
+		t.Errorf("golden generation %d, want 2", v.generation())
 	}
 	if _, extra := v.Recipients(); len(extra) != 1 {
 		t.Errorf("golden extra recipients %v", extra)
@@ -237,8 +237,8 @@ func FuzzOpen(f *testing.F) {
 		}
 		defer v.Close()
 		before := contentOf(t, v)
-		gen := v.Generation()
-		if err := v.Save(); err != nil {
+		gen := v.generation()
+		if err := v.save(); err != nil {
 			t.Fatalf("Save of an opened vault: %v", err)
 		}
 		v2, err := Open(home, opts)
@@ -246,8 +246,8 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("reopen after Update: %v", err)
 		}
 		defer v2.Close()
-		if v2.Generation() != gen+1 {
-			t.Fatalf("generation %d → %d", gen, v2.Generation())
+		if v2.generation() != gen+1 {
+			t.Fatalf("generation %d → %d", gen, v2.generation())
 		}
 		if after := contentOf(t, v2); !bytes.Equal(after, before) {
 			t.Fatalf("content changed across a save:\n%s\n%s", before, after)

@@ -55,11 +55,11 @@ func TestPermissionsUnderUmask000(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"conversations/2025/a.age", "usage.age", "x/y/z/deep.age"} {
-		if err := v.WriteFile(name, []byte("data")); err != nil {
+		if err := v.Files().WriteFile(name, []byte("data")); err != nil {
 			t.Fatalf("WriteFile(%s): %v", name, err)
 		}
 	}
-	if err := v.Restore(v.Generation() - 2); err != nil {
+	if err := v.Restore(v.generation() - 2); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Update(func(tx *Tx) error { _, err := tx.Remove("k-0"); return err }); err != nil {
@@ -144,7 +144,7 @@ func TestSymlinksRefused(t *testing.T) {
 	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(testKey(t, "x")); return err }); !errors.Is(err, ErrSymlink) {
 		t.Errorf("Update with vault.age a symlink: %v, want ErrSymlink", err)
 	}
-	if err := v.Save(); !errors.Is(err, ErrSymlink) {
+	if err := v.save(); !errors.Is(err, ErrSymlink) {
 		t.Errorf("Save with vault.age a symlink: %v, want ErrSymlink", err)
 	}
 	if b, _ := os.ReadFile(elsewhere); string(b) != string(good) {
@@ -167,7 +167,7 @@ func TestSymlinksRefused(t *testing.T) {
 	if err := os.Symlink(target, backupPath(home, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Save(); !errors.Is(err, ErrSymlink) {
+	if err := v.save(); !errors.Is(err, ErrSymlink) {
 		t.Errorf("Save with vault.age.1 a symlink: %v, want ErrSymlink", err)
 	}
 	os.Remove(backupPath(home, 1))
@@ -185,16 +185,16 @@ func TestSymlinksRefused(t *testing.T) {
 	// WriteFile and ReadFile refuse a symlinked target, and a symlinked
 	// directory on the way to it.
 	os.Symlink(target, filepath.Join(home, "link.age"))
-	if err := v.WriteFile("link.age", []byte("x")); !errors.Is(err, ErrSymlink) {
+	if err := v.Files().WriteFile("link.age", []byte("x")); !errors.Is(err, ErrSymlink) {
 		t.Errorf("WriteFile onto a symlink: %v, want ErrSymlink", err)
 	}
-	if _, err := v.ReadFile("link.age", 0); !errors.Is(err, ErrSymlink) {
+	if _, err := v.Files().ReadFile("link.age", 0); !errors.Is(err, ErrSymlink) {
 		t.Errorf("ReadFile of a symlink: %v, want ErrSymlink", err)
 	}
 	outside := t.TempDir()
 	os.Chmod(outside, 0o755)
 	os.Symlink(outside, filepath.Join(home, "conversations"))
-	if err := v.WriteFile("conversations/a.age", []byte("x")); !errors.Is(err, ErrSymlink) {
+	if err := v.Files().WriteFile("conversations/a.age", []byte("x")); !errors.Is(err, ErrSymlink) {
 		t.Errorf("WriteFile through a symlinked directory: %v, want ErrSymlink", err)
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {

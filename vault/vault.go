@@ -2,6 +2,7 @@ package vault
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,9 @@ import (
 	"filippo.io/age"
 	"filippo.io/age/plugin"
 	"github.com/google/renameio/v2"
+
+	"github.com/vaultchat/vaultchat/internal/filelock"
+	"github.com/vaultchat/vaultchat/internal/redact"
 )
 
 // Options says how to unlock a vault home.
@@ -61,6 +65,10 @@ type Vault struct {
 	loaded   bool
 	state    payload
 	warnings []string
+
+	red       *redact.Redactor  // see Redactor
+	redGen    uint64            // the generation red was checked at
+	redDigest [sha256.Size]byte // of the secrets red masks
 }
 
 type homeConfig struct {
@@ -73,7 +81,11 @@ type homeConfig struct {
 // passphrase from opts.Passphrase (scrypt, logN 18). With it, the home
 // remembers that file's absolute path and needs no passphrase.
 func Init(dir string, opts Options) (*Vault, error) {
-	if err := ensureDir(dir); err != nil {
+	// An existing home is tightened too: Init is where its mode is set.
+	if err := filelock.EnsureDir(dir); err != nil {
+		return nil, fmt.Errorf("create vault home: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create vault home: %w", err)
 	}
 	v := &Vault{dir: dir, pluginUI: opts.PluginUI, loaded: true, state: payload{Schema: schemaVersion, Keys: []keyRecord{}}}
@@ -219,15 +231,15 @@ func Open(dir string, opts Options) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := v.Load(); err != nil {
+	if err := v.load(); err != nil {
 		v.Close()
 		return nil, err
 	}
 	return v, nil
 }
 
-// Load (re)reads vault.age. It waits for a concurrent save to finish.
-func (v *Vault) Load() error {
+// load (re)reads vault.age. It waits for a concurrent save to finish.
+func (v *Vault) load() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.id.ids == nil {
@@ -265,12 +277,9 @@ func (v *Vault) readVaultFile(path string) (payload, error) {
 // vault from working, such as files readable by other users.
 func (v *Vault) Warnings() []string { return slices.Clone(v.warnings) }
 
-// Dir returns the vault's home directory.
-func (v *Vault) Dir() string { return v.dir }
-
-// Generation returns the generation of the loaded vault. Every save
+// generation returns the generation of the loaded vault. Every save
 // increments it.
-func (v *Vault) Generation() uint64 {
+func (v *Vault) generation() uint64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.state.Generation
@@ -284,14 +293,15 @@ func (v *Vault) Close() {
 	v.id = identity{}
 	v.state = payload{}
 	v.loaded = false
+	v.red, v.redGen, v.redDigest = nil, 0, [sha256.Size]byte{}
 }
 
-// Save re-encrypts the loaded state as the next generation, rotating the
-// backups (to the current recipients: use it after a recipient change made
-// elsewhere, or to rewrite a vault with a fresh file key). It fails with
-// ErrChanged if another process saved since this Vault loaded, so a stale
-// view never overwrites newer data; changes go through Update.
-func (v *Vault) Save() error {
+// save re-encrypts the loaded state as the next generation, rotating the
+// backups. It fails with ErrChanged if another process saved since this
+// Vault loaded, so a stale view never overwrites newer data. Changes go
+// through Update, which reloads under the lock instead; save is what the
+// tests of that protocol use.
+func (v *Vault) save() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.usable(); err != nil {
@@ -453,16 +463,44 @@ func (v *Vault) Key(nameOrID string) (Key, error) {
 	return v.state.Keys[i].key(), nil
 }
 
-// Secrets returns every secret value in the vault, for value-based
-// redaction of text shown or stored. Callers must not display them.
-func (v *Vault) Secrets() []string {
+// Redactor returns a redactor that masks every secret in the vault by
+// value (and key-shaped text, as every Redactor does), for text shown or
+// stored. It is built once per set of secrets: the same *redact.Redactor
+// comes back until a key is added, rotated or removed, so callers may keep
+// what they built on it (the chat engine keys its provider clients on it).
+// After Close it masks key-shaped text only.
+func (v *Vault) Redactor() *redact.Redactor {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make([]string, 0, len(v.state.Keys))
-	for _, r := range v.state.Keys {
-		out = append(out, r.Secret)
+	if v.red != nil && v.redGen == v.state.Generation {
+		return v.red
 	}
-	return out
+	// Most saves only record a key's last use: the generation moves,
+	// the secrets do not, and the redactor stays.
+	secrets := make([]string, 0, len(v.state.Keys))
+	for _, r := range v.state.Keys {
+		secrets = append(secrets, r.Secret)
+	}
+	digest := secretsDigest(secrets)
+	if v.red == nil || digest != v.redDigest {
+		v.red, v.redDigest = redact.New(secrets...), digest
+	}
+	v.redGen = v.state.Generation
+	return v.red
+}
+
+// secretsDigest identifies a set of secrets without keeping another copy
+// of them.
+func secretsDigest(secrets []string) [sha256.Size]byte {
+	sorted := slices.Sorted(slices.Values(secrets))
+	h := sha256.New()
+	for _, s := range sorted {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
 }
 
 // Recipients returns the vault's own recipient (for display) followed by

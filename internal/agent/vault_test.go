@@ -113,10 +113,10 @@ func TestVaultThroughAgentWireLog(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := client.WriteFile("notes/n.age", []byte(added)); err != nil {
+	if err := client.Files().WriteFile("notes/n.age", []byte(added)); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := client.ReadFile("notes/n.age", 0); err != nil || string(b) != added {
+	if b, err := client.Files().ReadFile("notes/n.age", 0); err != nil || string(b) != added {
 		t.Fatalf("sealed file through the agent: %q, %v", b, err)
 	}
 
