@@ -61,3 +61,22 @@ func TestIdentityFileMustBeSmallAndRegular(t *testing.T) {
 		t.Errorf("Open with a linked identity file: %v", err)
 	}
 }
+
+// TestHomeConfigMustBeRegular: home.json is read on every unlock; a FIFO
+// planted in its place must fail at once, not wait for a writer.
+func TestHomeConfigMustBeRegular(t *testing.T) {
+	home, _, _ := newIdentityVault(t)
+	path := filepath.Join(home, homeFile)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(home, Options{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Open with home.json a FIFO: %v", err)
+	}
+	if UsesPassphrase(home, Options{}) {
+		t.Error("a FIFO home.json made the home look like a passphrase vault")
+	}
+}

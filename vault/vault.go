@@ -155,8 +155,10 @@ func UsesPassphrase(dir string, opts Options) bool {
 	if opts.IdentityFile != "" || opts.Identity != nil {
 		return false
 	}
-	hc, _ := readHomeConfig(dir)
-	return hc.IdentityFile == ""
+	// A home.json that does not read asks for no passphrase: unlocking
+	// then reports what is wrong with it.
+	hc, err := readHomeConfig(dir)
+	return err == nil && hc.IdentityFile == ""
 }
 
 func readHomeConfig(dir string) (homeConfig, error) {
@@ -165,7 +167,7 @@ func readHomeConfig(dir string) (homeConfig, error) {
 	if err := refuseSymlink(path); err != nil {
 		return hc, err
 	}
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, maxIdentityFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return hc, nil
 	}
