@@ -57,6 +57,15 @@ func (c *execCmd) Run(a *app) error {
 	if k.Expired(a.now()) {
 		a.warn("key %q expired on %s", k.Name, k.Expires.UTC().Format(dateLayout))
 	}
+	// The child would send the key where the provider client refuses to:
+	// the same rule (a key stored before it existed may break it).
+	if u, err := providers.ParseBaseURL(k.BaseURL); err == nil {
+		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
+			v.Close()
+			return withHint(fmt.Errorf("key %q: %w", k.Name, err),
+				fmt.Sprintf("use https (vaultchat keys edit %s --base-url URL), or allow it: vaultchat keys edit %s --allow-insecure-http", k.Name, k.Name))
+		}
+	}
 	if err := v.Update(func(tx *vault.Tx) error { return tx.Touch(k.ID, a.now()) }); err != nil {
 		// Recording the use is bookkeeping; it must not stop the command.
 		a.warn("could not record that key %q was used: %v", k.Name, err)

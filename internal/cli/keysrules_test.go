@@ -1,9 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 )
 
 // TestKeysRefuseInsecureHTTP: a base URL of plain http to another host
@@ -77,4 +83,66 @@ func TestKeysRefuseControlCharactersInHeaders(t *testing.T) {
 	if k := e.key("work"); k.Project != "" {
 		t.Errorf("the project was changed to %q", k.Project)
 	}
+}
+
+// plantLegacyBaseURL rewrites key name's base URL inside vault.age, as a
+// vault written before the plain-http rule may hold it.
+func plantLegacyBaseURL(t *testing.T, e *env, name, base string) {
+	t.Helper()
+	path := filepath.Join(e.home, "vault.age")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := age.Decrypt(bytes.NewReader(raw), e.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payload map[string]any
+	if err := json.NewDecoder(r).Decode(&payload); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range payload["keys"].([]any) {
+		if rec := k.(map[string]any); rec["name"] == name {
+			rec["base_url"] = base
+		}
+	}
+	var out bytes.Buffer
+	w, err := age.Encrypt(&out, e.id.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewEncoder(w).Encode(payload); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLegacyInsecureKeyIsNotSent: a key stored with a plain http base URL
+// on another host before the rule existed still opens, but neither exec
+// nor keys check hands it over (192.0.2.1 is a documentation address: the
+// refusal comes before any connection).
+func TestLegacyInsecureKeyIsNotSent(t *testing.T) {
+	e := newVault(t)
+	e.addKey("legacy", "--provider", "openai-compatible", "--base-url", "https://192.0.2.1/v1")
+	plantLegacyBaseURL(t, e, "legacy", "http://192.0.2.1/v1")
+	wantContains(t, "keys show", e.mustRun(tty{}, "keys", "show", "legacy").stdout, "http://192.0.2.1/v1")
+
+	res := e.run(tty{}, "exec", "legacy", "--", "true")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr", res.stderr, "clear text")
+	wantContains(t, "stderr", res.stderr, "--allow-insecure-http")
+
+	res = e.run(tty{}, "keys", "check", "legacy")
+	wantCode(t, res, 1)
+	wantContains(t, "stdout", res.stdout+res.stderr, "clear text")
+
+	// With consent the rule lets it go (exec runs the command).
+	e.mustRun(tty{}, "keys", "edit", "legacy", "--allow-insecure-http")
+	e.mustRun(tty{}, "exec", "legacy", "--", "true")
 }
