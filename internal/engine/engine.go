@@ -336,17 +336,19 @@ func (e *Engine) client(key vault.Key) (*provider.Client, error) {
 		return c.client, nil
 	}
 	c, err := provider.New(provider.Config{
-		Provider:          key.Provider,
-		BaseURL:           key.BaseURL,
-		Secret:            key.Secret.Reveal(),
-		KeyName:           key.Name,
-		Organization:      key.Organization,
-		Project:           key.Project,
-		AzureAPIVersion:   key.AzureAPIVersion,
-		AzureDeployments:  key.AzureDeployments,
+		Provider:         key.Provider,
+		BaseURL:          key.BaseURL,
+		Secret:           key.Secret.Reveal(),
+		KeyName:          key.Name,
+		Organization:     key.Organization,
+		Project:          key.Project,
+		AzureAPIVersion:  key.AzureAPIVersion,
+		AzureDeployments: key.AzureDeployments,
+		Transport:        e.cfg.Transport,
+		Redactor:         red,
+
+		// The owner's consent to plain http to another host.
 		AllowInsecureHTTP: key.AllowInsecureHTTP,
-		Transport:         e.cfg.Transport,
-		Redactor:          red,
 	})
 	if err != nil {
 		return nil, err

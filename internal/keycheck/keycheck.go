@@ -172,18 +172,20 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 	defer cancel()
 
 	client, err := provider.New(provider.Config{
-		Provider:          k.Provider,
-		BaseURL:           k.BaseURL,
-		Secret:            k.Secret.Reveal(),
-		KeyName:           k.Name,
-		Organization:      k.Organization,
-		Project:           k.Project,
-		AzureAPIVersion:   k.AzureAPIVersion,
-		AzureDeployments:  k.AzureDeployments,
+		Provider:         k.Provider,
+		BaseURL:          k.BaseURL,
+		Secret:           k.Secret.Reveal(),
+		KeyName:          k.Name,
+		Organization:     k.Organization,
+		Project:          k.Project,
+		AzureAPIVersion:  k.AzureAPIVersion,
+		AzureDeployments: k.AzureDeployments,
+		Transport:        c.Transport,
+		Redactor:         c.Redactor,
+		NoRedirects:      true,
+
+		// The owner's consent to plain http to another host.
 		AllowInsecureHTTP: k.AllowInsecureHTTP,
-		Transport:         c.Transport,
-		Redactor:          c.Redactor,
-		NoRedirects:       true,
 	})
 	if err != nil {
 		res.Outcome, res.Detail = Unreachable, sanitize.String(c.Redactor.String(err.Error()))
