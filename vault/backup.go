@@ -13,9 +13,10 @@ import (
 // backupCount is how many previous generations are kept.
 const backupCount = 3
 
-// Backup describes one kept previous generation of the vault.
+// Backup describes one kept previous generation of the vault, or (Slot 0,
+// from Current) vault.age itself.
 type Backup struct {
-	Slot       int // 1 is the newest
+	Slot       int // 1 is the newest backup; 0 is vault.age
 	Generation uint64
 	Saved      time.Time
 	Keys       int
@@ -86,6 +87,29 @@ func (v *Vault) Backups() ([]Backup, error) {
 	return out, nil
 }
 
+// Current describes vault.age as Backups describes a backup, with Slot 0
+// and Err set when it does not open, without loading it: for a Vault from
+// Unlock that is about to list or restore backups.
+func (v *Vault) Current() Backup {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.id.ids == nil {
+		return Backup{Err: ErrLocked}
+	}
+	path := filepath.Join(v.dir, vaultFile)
+	b := Backup{}
+	if fi, err := os.Lstat(path); err == nil {
+		b.Saved = fi.ModTime()
+	}
+	p, err := v.readVaultFile(path)
+	if err != nil {
+		b.Err = err
+		return b
+	}
+	b.Generation, b.Saved, b.Keys = p.Generation, p.Saved, len(p.Keys)
+	return b
+}
+
 // Restore makes the backup with the given generation the current vault. It
 // is written as a new generation, after the current one when that still
 // opens; a current vault.age that does not open is kept aside as
@@ -98,6 +122,14 @@ func (v *Vault) Restore(generation uint64) error {
 		return ErrLocked
 	}
 	return withLock(v.dir, func() error {
+		// A purge left pending must be done before a backup comes back:
+		// it may hold a secret that was rotated or removed since.
+		if p, err := v.readVaultFile(filepath.Join(v.dir, vaultFile)); err == nil && len(p.PendingPurge) > 0 {
+			v.state, v.loaded = p, true
+			if err := v.finishPurgeLocked(); err != nil {
+				return err
+			}
+		}
 		var restored *payload
 		for slot := 1; slot <= backupCount; slot++ {
 			p, err := v.readVaultFile(backupPath(v.dir, slot))
@@ -129,9 +161,32 @@ func (v *Vault) Restore(generation uint64) error {
 		}
 		v.state = restored.clone()
 		v.state.Generation = next
+		v.state.PendingPurge = nil
 		v.loaded = true
 		return v.writeLocked()
 	})
+}
+
+// finishPurgeLocked purges the backups of the key IDs the saved vault
+// lists as pending (rotated or removed keys whose old secrets may still
+// be in them), then saves the vault without the list. A failure wraps
+// ErrPurgePending: the change itself is saved, the list stays, and the
+// next open or update tries again. The caller holds the lock.
+func (v *Vault) finishPurgeLocked() error {
+	ids := v.state.PendingPurge
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := v.purgeBackupsLocked(ids); err != nil {
+		return fmt.Errorf("%w: the change is saved, but purging the backups failed (retried whenever the vault opens): %w", ErrPurgePending, err)
+	}
+	// The backups are clean now; if recording that fails (a full
+	// disk), the next open purges again, which finds nothing to do.
+	v.state.PendingPurge = nil
+	if err := v.write(false); err != nil {
+		v.state.PendingPurge = ids
+	}
+	return nil
 }
 
 // purgeBackupsLocked rewrites every backup so that no old secret of the

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // benchVault makes an identity-file vault holding n keys, added in one
@@ -32,7 +34,7 @@ func benchVault(b *testing.B, n int) (string, Options) {
 
 func fullKeyForBench(b *testing.B, name string) Key {
 	return Key{
-		Name: name, Provider: ProviderAzure, BaseURL: "https://bench.openai.azure.com",
+		Name: name, Provider: providers.Azure, BaseURL: "https://bench.openai.azure.com",
 		DefaultModel: "gpt-4o", AllowedModels: []string{"gpt-4o", "gpt-4o-mini"},
 		Budget: Budget{DailyUSD: 1, MonthlyUSD: 20, MonthlyTokens: 1_000_000, Hard: true},
 		Note:   "benchmark key with a note of ordinary length", Created: fixedTime,
@@ -105,12 +107,12 @@ func BenchmarkCraftedWorkFactor(b *testing.B) {
 func BenchmarkReadFile1MiB(b *testing.B) {
 	home, opts, _ := newIdentityVault(b)
 	v := mustOpen(b, home, opts)
-	if err := v.WriteFile("conversations/big.age", make([]byte, 1<<20)); err != nil {
+	if err := v.Files().WriteFile("conversations/big.age", make([]byte, 1<<20)); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(1 << 20)
 	for b.Loop() {
-		if _, err := v.ReadFile("conversations/big.age", 0); err != nil {
+		if _, err := v.Files().ReadFile("conversations/big.age", 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -47,7 +47,7 @@ func TestCrashChild(t *testing.T) {
 			t.Fatalf("child: Update: %v", err)
 		}
 		// One write call, so the parent never sees half a line.
-		fmt.Fprintf(os.Stdout, "ACK %d\n", v.Generation())
+		fmt.Fprintf(os.Stdout, "ACK %d\n", v.generation())
 	}
 }
 
@@ -166,7 +166,7 @@ func TestCrashDuringSave(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: vault does not open after SIGKILL: %v", round, err)
 		}
-		g := v.Generation()
+		g := v.generation()
 		if g != last && g != last+1 {
 			t.Fatalf("round %d: generation %d after the last ACK of %d", round, g, last)
 		}
@@ -309,8 +309,8 @@ func TestConcurrentProcesses(t *testing.T) {
 			}
 		}
 	}
-	if len(names) != procs*25 || v.Generation() != procs*25+1 {
-		t.Errorf("%d keys at generation %d, want %d at %d", len(names), v.Generation(), procs*25, procs*25+1)
+	if len(names) != procs*25 || v.generation() != procs*25+1 {
+		t.Errorf("%d keys at generation %d, want %d at %d", len(names), v.generation(), procs*25, procs*25+1)
 	}
 	checkHomeFiles(t, home, 0)
 }

@@ -13,16 +13,24 @@
 //
 // The passphrase is paid for once per unlock, to decrypt identity.age; every
 // later read and write uses the fast identity. Other packages store their
-// own encrypted files in the home with WriteFile and ReadFile.
+// own encrypted files in the home through Files, a small value that has
+// WriteFile, ReadFile and RemoveFile and nothing else of the vault.
 //
 // Unlock with Open, read keys with Keys and Key, change them inside Update,
-// and Close the Vault when done or idle. Saves never write plaintext to
-// disk: each one encrypts to a temp file in the same directory, fsyncs it,
-// renames it over the target and fsyncs the directory, while holding a file
-// lock; a save based on a stale generation fails with ErrChanged. A vault
-// that fails to open is never overwritten; the error wraps one of
+// and Close the Vault when done or idle. Text shown or stored passes
+// Redactor, which masks every secret of the vault by value. Saves never
+// write plaintext to disk: each one encrypts to a temp file in the same
+// directory, fsyncs it, renames it over the target and fsyncs the
+// directory, while holding a file lock. A vault.age save writes its new
+// file before it moves the backups, so a full disk costs no backup; the
+// old secrets of a rotated or removed key are purged from the backups
+// after the save, and the saved vault records that purge until it is done,
+// so a process killed in between leaves it to the next Open (a purge that
+// fails is ErrPurgePending: the change itself is saved). A vault that
+// fails to open is never overwritten; the error wraps one of
 // ErrWrongPassphrase, ErrWrongIdentity, ErrCorrupted, ErrUnsupported or
-// ErrTooLarge, and the backups can be listed and restored.
+// ErrTooLarge, and the backups can be listed (Current, Backups) and
+// restored.
 //
 // The identity can also stay in another process, such as an agent that
 // unlocked the vault once: an unlocked Vault is an age.Identity (Unwrap

@@ -42,6 +42,10 @@ var (
 	// ErrMixedRecipients means post-quantum and classic recipients were
 	// combined, which age refuses.
 	ErrMixedRecipients = errors.New("post-quantum and classic recipients cannot be mixed")
+	// ErrPurgePending means a change was saved but the old secrets it
+	// replaced or removed could not yet be purged from the backups; the
+	// purge is retried whenever the vault is opened or updated.
+	ErrPurgePending = errors.New("old secrets are still in the backups")
 	// ErrNoBackup means the requested backup generation does not exist.
 	ErrNoBackup = errors.New("no such backup")
 )

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -60,12 +61,12 @@ func Example_init() {
 	fmt.Println("exists:", vault.Exists(home))
 	fmt.Println("needs a passphrase:", vault.UsesPassphrase(home, vault.Options{}))
 	fmt.Println("home mode:", fi.Mode().Perm())
-	fmt.Println("keys:", len(v.Keys()), "generation:", v.Generation())
+	fmt.Println("keys:", len(v.Keys()))
 	// Output:
 	// exists: true
 	// needs a passphrase: false
 	// home mode: -rwx------
-	// keys: 0 generation: 1
+	// keys: 0
 }
 
 // Open a vault and list its keys. Secrets print masked; Reveal is the only
@@ -82,7 +83,7 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 	err = v.Update(func(tx *vault.Tx) error {
-		_, err := tx.Add(vault.Key{Name: "personal", Provider: vault.ProviderOpenAI, Secret: fakeKey()})
+		_, err := tx.Add(vault.Key{Name: "personal", Provider: providers.OpenAI, Secret: fakeKey()})
 		return err
 	})
 	if err != nil {
@@ -127,7 +128,7 @@ func ExampleVault_Update() {
 	err = v.Update(func(tx *vault.Tx) error {
 		_, err := tx.Add(vault.Key{
 			Name:         "team",
-			Provider:     vault.ProviderOpenAICompatible,
+			Provider:     providers.OpenAICompatible,
 			BaseURL:      "http://127.0.0.1:8080/v1/",
 			DefaultModel: "llama3",
 			Budget:       vault.Budget{MonthlyUSD: 25, Hard: true},
@@ -141,7 +142,7 @@ func ExampleVault_Update() {
 
 	// A second key with the same name is refused and nothing is saved.
 	err = v.Update(func(tx *vault.Tx) error {
-		_, err := tx.Add(vault.Key{Name: "team", Provider: vault.ProviderOpenAI, Secret: fakeKey()})
+		_, err := tx.Add(vault.Key{Name: "team", Provider: providers.OpenAI, Secret: fakeKey()})
 		return err
 	})
 	fmt.Println("duplicate refused:", errors.Is(err, vault.ErrDuplicateName))
@@ -157,9 +158,39 @@ func ExampleVault_Update() {
 	}
 	after, _ := v.Key("team")
 	fmt.Println("same ID:", before.ID == after.ID, "rotated:", !after.Rotated.IsZero())
-	fmt.Println(after.Name, after.BaseURL, after.Secret, "generation", v.Generation())
+	fmt.Println(after.Name, after.BaseURL, after.Secret)
 	// Output:
 	// duplicate refused: true
 	// same ID: true rotated: true
-	// team http://127.0.0.1:8080/v1 sk-proj-…wxyz generation 3
+	// team http://127.0.0.1:8080/v1 sk-proj-…wxyz
+}
+
+// Other packages keep their own encrypted files in the vault home through
+// Files, which is all of the vault they are given.
+func ExampleVault_Files() {
+	dir, err := os.MkdirTemp("", "vault-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	v, err := vault.Init(filepath.Join(dir, "vaultchat"), vault.Options{IdentityFile: exampleIdentity(dir)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	files := v.Files()
+	if err := files.WriteFile("notes/todo.age", []byte("rotate the CI key")); err != nil {
+		log.Fatal(err)
+	}
+	b, err := files.ReadFile("notes/todo.age", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(b))
+	// The vault's own files are not reachable through it.
+	fmt.Println(files.WriteFile("vault.age", nil) != nil)
+	// Output:
+	// rotate the CI key
+	// true
 }

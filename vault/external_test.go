@@ -35,7 +35,7 @@ func TestExternalIdentity(t *testing.T) {
 	home := newPassphraseVault(t, pass)
 	holder := mustOpen(t, home, passphraseOpts(pass))
 	secrets := addKeys(t, holder, "k", 2)
-	if err := holder.WriteFile("notes/a.age", []byte("sealed by the holder")); err != nil {
+	if err := holder.Files().WriteFile("notes/a.age", []byte("sealed by the holder")); err != nil {
 		t.Fatal(err)
 	}
 	recipient, err := holder.PublicRecipient()
@@ -68,14 +68,14 @@ func TestExternalIdentity(t *testing.T) {
 			t.Fatalf("Key(%s) through the supplied identity: %v", name, err)
 		}
 	}
-	if b, err := client.ReadFile("notes/a.age", 0); err != nil || string(b) != "sealed by the holder" {
+	if b, err := client.Files().ReadFile("notes/a.age", 0); err != nil || string(b) != "sealed by the holder" {
 		t.Fatalf("ReadFile through the supplied identity = %q, %v", b, err)
 	}
 	if self, _ := client.Recipients(); self != recipient {
 		t.Errorf("Recipients self = %.12q…; want the supplied recipient", self)
 	}
 	added := addKeys(t, client, "c", 1)
-	if err := client.WriteFile("notes/b.age", []byte("sealed by the client")); err != nil {
+	if err := client.Files().WriteFile("notes/b.age", []byte("sealed by the client")); err != nil {
 		t.Fatal(err)
 	}
 	if err := client.ChangePassphrase("new"); err == nil {
@@ -88,7 +88,7 @@ func TestExternalIdentity(t *testing.T) {
 			t.Fatalf("a key saved through the supplied identity does not open with the passphrase: %v", err)
 		}
 	}
-	if b, err := again.ReadFile("notes/b.age", 0); err != nil || string(b) != "sealed by the client" {
+	if b, err := again.Files().ReadFile("notes/b.age", 0); err != nil || string(b) != "sealed by the client" {
 		t.Fatalf("a file sealed through the supplied identity = %q, %v", b, err)
 	}
 }

@@ -2,7 +2,6 @@ package vault
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"filippo.io/age"
-	"github.com/gofrs/flock"
 	"github.com/google/renameio/v2"
+
+	"github.com/vaultchat/vaultchat/internal/filelock"
 )
 
 // File names inside a vault home.
@@ -31,41 +32,29 @@ const (
 	MaxVaultSize = 16 << 20
 	// MaxFileSize is the largest sealed file ReadFile accepts unless the
 	// caller asks for less.
-	MaxFileSize     = 256 << 20
-	maxIdentitySize = 1 << 20
+	MaxFileSize         = 256 << 20
+	maxIdentitySize     = 1 << 20
+	maxIdentityFileSize = 64 << 10
 )
+
+// sealWriterHook, when set, wraps what seal writes to a temp file. Only
+// tests set it (testOnlyFailWrites), to fail writes like a full disk.
+var sealWriterHook func(path string, w io.Writer) io.Writer
 
 // lockTimeout is how long a save waits for another process to release the
 // vault lock before giving up with ErrInUse.
 var lockTimeout = 5 * time.Second
 
-// withLock runs fn while holding the home's exclusive flock.
+// withLock runs fn while holding the home's exclusive flock, through the
+// same internal/filelock the conversation store and the usage ledger use;
+// after lockTimeout it gives up with ErrInUse. A symbolic link in place of
+// the lock file is refused with ErrSymlink.
 func withLock(dir string, fn func() error) error {
 	path := filepath.Join(dir, lockFile)
 	if err := refuseSymlink(path); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("open lock file: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("open lock file: %w", err)
-	}
-	f.Close()
-	l := flock.New(path)
-	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
-	defer cancel()
-	ok, err := l.TryLockContext(ctx, 20*time.Millisecond)
-	if !ok {
-		if err == nil || errors.Is(err, context.DeadlineExceeded) {
-			return ErrInUse
-		}
-		return fmt.Errorf("lock vault: %w", err)
-	}
-	defer l.Unlock()
-	return fn()
+	return filelock.Run(path, lockTimeout, ErrInUse, fn)
 }
 
 // refuseSymlink fails if path exists and is a symbolic link: a planted link
@@ -89,16 +78,43 @@ func refuseSymlink(path string) error {
 // the directory. No plaintext ever touches the disk. The caller holds the
 // lock.
 func seal(path string, plaintext []byte, recipients ...age.Recipient) error {
-	if err := refuseSymlink(path); err != nil {
+	pf, err := sealPending(path, plaintext, recipients...)
+	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	pf, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600), renameio.WithTempDir(dir))
-	if err != nil {
-		return fmt.Errorf("create temp file: %w", err)
-	}
 	defer pf.Cleanup()
-	w, err := age.Encrypt(pf, recipients...)
+	return commitSealed(pf, path)
+}
+
+// sealPending encrypts plaintext to a temp file next to path and fsyncs
+// it, leaving path as it is: a full disk fails here, before anything the
+// caller would change around the replacement (backups) has moved. The
+// caller must call commitSealed, or Cleanup to drop the temp file.
+func sealPending(path string, plaintext []byte, recipients ...age.Recipient) (*renameio.PendingFile, error) {
+	if err := refuseSymlink(path); err != nil {
+		return nil, err
+	}
+	pf, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o600), renameio.WithTempDir(filepath.Dir(path)))
+	if err != nil {
+		return nil, fmt.Errorf("create temp file: %w", err)
+	}
+	if err := encryptTo(pf, path, plaintext, recipients...); err != nil {
+		pf.Cleanup()
+		return nil, err
+	}
+	if err := pf.Sync(); err != nil {
+		pf.Cleanup()
+		return nil, fmt.Errorf("sync temp file: %w", err)
+	}
+	return pf, nil
+}
+
+func encryptTo(pf *renameio.PendingFile, path string, plaintext []byte, recipients ...age.Recipient) error {
+	var dst io.Writer = pf
+	if sealWriterHook != nil {
+		dst = sealWriterHook(path, pf)
+	}
+	w, err := age.Encrypt(dst, recipients...)
 	if err != nil {
 		return classifyEncryptError(err)
 	}
@@ -108,10 +124,16 @@ func seal(path string, plaintext []byte, recipients ...age.Recipient) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("encrypt: %w", err)
 	}
+	return nil
+}
+
+// commitSealed renames a temp file from sealPending over path and fsyncs
+// the directory.
+func commitSealed(pf *renameio.PendingFile, path string) error {
 	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("replace %s: %w", filepath.Base(path), err)
 	}
-	return syncDir(dir)
+	return syncDir(filepath.Dir(path))
 }
 
 // classifyEncryptError turns age's recipient-mixing refusal into
@@ -144,15 +166,11 @@ func unseal(path string, maxSize int64, ids ...age.Identity) ([]byte, error) {
 	if err := refuseSymlink(path); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if fi.Size() > maxSize {
 		return nil, fmt.Errorf("%s is %d bytes, over the %d byte limit: %w", filepath.Base(path), fi.Size(), maxSize, ErrTooLarge)
 	}
@@ -164,6 +182,65 @@ func unseal(path string, maxSize int64, ids ...age.Identity) ([]byte, error) {
 		return nil, fmt.Errorf("%s grew over the %d byte limit: %w", filepath.Base(path), maxSize, ErrTooLarge)
 	}
 	return decrypt(ciphertext, ids...)
+}
+
+// openRegular opens path for reading and returns it with its FileInfo,
+// refusing anything but a regular file. It opens without blocking, so a
+// FIFO planted where a file was expected is refused instead of waiting for
+// a writer forever; the checks run on the opened file, so the path cannot
+// be swapped between them and the read.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s is not a regular file (%s)", path, fileKind(fi.Mode()))
+	}
+	return f, fi, nil
+}
+
+// readSmallFile reads a regular file of at most maxSize bytes, checking
+// both before reading anything: a device such as /dev/zero never ends.
+func readSmallFile(path string, maxSize int64) ([]byte, error) {
+	f, fi, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi.Size() > maxSize {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d byte limit: %w", path, fi.Size(), maxSize, ErrTooLarge)
+	}
+	b, err := readAllSized(io.LimitReader(f, maxSize+1), fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > maxSize {
+		return nil, fmt.Errorf("%s grew over the %d byte limit: %w", path, maxSize, ErrTooLarge)
+	}
+	return b, nil
+}
+
+// fileKind names a non-regular file type for errors.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return m.Type().String()
+	}
 }
 
 // decrypt decrypts a whole age file held in memory and classifies failures.
@@ -217,40 +294,39 @@ func ageDetail(err error) string {
 	return s
 }
 
-// ensureDir creates dir with mode 0700, whatever the umask.
-func ensureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return os.Chmod(dir, 0o700)
-}
-
 // cleanTemps removes temp files a killed writer left in dir. The caller
-// holds the lock, so no live writer owns any of them.
-func cleanTemps(dir string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") && strings.Contains(name, ".age") && e.Type().IsRegular() {
-			os.Remove(filepath.Join(dir, name))
+// holds the lock, so no live writer owns any of them; they are encrypted,
+// and removing them only reclaims space, so a failure is not an error.
+func cleanTemps(dir string) { _ = filelock.RemoveTemps(dir) }
+
+// looseModeWarning returns a warning when path is accessible by group or
+// others, or owned by another user. A directory needs mode 0700 (0600
+// would lock its owner out), a file 0600. A symbolic link is followed: a
+// home kept elsewhere through a link is judged by what it points to, and
+// only files inside the home (which are refused as links anyway) are
+// looked at with Lstat.
+func looseModeWarning(path string, follow bool) string {
+	if follow {
+		if target, err := filepath.EvalSymlinks(path); err == nil {
+			path = target
 		}
 	}
-}
-
-// looseModeWarning returns a warning when path is readable or writable by
-// group or others.
-func looseModeWarning(path string) string {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return ""
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Sprintf("%s is accessible by other users (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+	var warnings []string
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		warnings = append(warnings, fmt.Sprintf("%s is owned by uid %d, not by you (uid %d): that user can read or replace it", path, st.Uid, os.Geteuid()))
 	}
-	return ""
+	if fi.Mode().Perm()&0o077 != 0 {
+		want := "600"
+		if fi.IsDir() {
+			want = "700"
+		}
+		warnings = append(warnings, fmt.Sprintf("%s is accessible by other users (mode %04o); run: chmod %s %s", path, fi.Mode().Perm(), want, path))
+	}
+	return strings.Join(warnings, "; ")
 }
 
 // readAllSized is io.ReadAll with a first buffer of the expected size.

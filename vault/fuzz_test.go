@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata: the test identity (if missing), the golden vault and the fuzz seed corpus")
@@ -48,19 +50,19 @@ func goldenKeys() []Key {
 	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	return []Key{
 		{
-			Name: "personal", Provider: ProviderOpenAI, DefaultModel: "gpt-4o-mini",
+			Name: "personal", Provider: providers.OpenAI, DefaultModel: "gpt-4o-mini",
 			Budget: Budget{MonthlyUSD: 20}, Note: "laptop", Created: created,
 			Secret: Secret{value: "sk-proj-" + "CANARY-golden-0000000000000001"},
 		},
 		{
-			Name: "azure-team", Provider: ProviderAzure, BaseURL: "https://golden.openai.azure.com",
+			Name: "azure-team", Provider: providers.Azure, BaseURL: "https://golden.openai.azure.com",
 			AllowedModels: []string{"gpt-4o"}, Budget: Budget{DailyUSD: 5, Hard: true},
 			Created: created, Expires: created.AddDate(1, 0, 0),
 			AzureAPIVersion: "2024-10-21", AzureDeployments: map[string]string{"gpt-4o": "prod-4o"},
 			Secret: Secret{value: "CANARY-golden-azure-00000000000000000002"},
 		},
 		{
-			Name: "local", Provider: ProviderOpenAICompatible, BaseURL: "http://127.0.0.1:11434/v1",
+			Name: "local", Provider: providers.OpenAICompatible, BaseURL: "http://127.0.0.1:11434/v1",
 			LastCheck: Check{At: created, OK: true, Status: "ok"}, Created: created,
 			Secret: Secret{value: "sk-" + "CANARY-golden-local-000000000003"},
 		},
@@ -189,8 +191,8 @@ func TestGoldenVault(t *testing.T) {
 	home := t.TempDir()
 	writeFile(t, filepath.Join(home, vaultFile), string(golden))
 	v := mustOpen(t, home, Options{IdentityFile: idPath})
-	if v.Generation() != 2 {
-		t.Errorf("golden generation %d, want 2", v.Generation())
+	if v.generation() != 2 {
+		t.Errorf("golden generation %d, want 2", v.generation())
 	}
 	if _, extra := v.Recipients(); len(extra) != 1 {
 		t.Errorf("golden extra recipients %v", extra)
@@ -202,7 +204,7 @@ func TestGoldenVault(t *testing.T) {
 			continue
 		}
 		if want.BaseURL == "" {
-			want.BaseURL = DefaultOpenAIBaseURL
+			want.BaseURL = providers.OpenAIBaseURL
 		}
 		want.ID = got.ID
 		if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) || got.Secret.Reveal() != want.Secret.Reveal() {
@@ -235,8 +237,8 @@ func FuzzOpen(f *testing.F) {
 		}
 		defer v.Close()
 		before := contentOf(t, v)
-		gen := v.Generation()
-		if err := v.Save(); err != nil {
+		gen := v.generation()
+		if err := v.save(); err != nil {
 			t.Fatalf("Save of an opened vault: %v", err)
 		}
 		v2, err := Open(home, opts)
@@ -244,8 +246,8 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("reopen after Update: %v", err)
 		}
 		defer v2.Close()
-		if v2.Generation() != gen+1 {
-			t.Fatalf("generation %d → %d", gen, v2.Generation())
+		if v2.generation() != gen+1 {
+			t.Fatalf("generation %d → %d", gen, v2.generation())
 		}
 		if after := contentOf(t, v2); !bytes.Equal(after, before) {
 			t.Fatalf("content changed across a save:\n%s\n%s", before, after)

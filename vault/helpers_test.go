@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // testWorkFactor is the scrypt logN every test vault uses for identity.age.
@@ -56,7 +58,7 @@ func mustSecret(tb testing.TB, s string) Secret {
 // testKey returns a minimal valid openai key with a fresh canary secret.
 func testKey(tb testing.TB, name string) Key {
 	tb.Helper()
-	return Key{Name: name, Provider: ProviderOpenAI, Secret: mustSecret(tb, canary(tb))}
+	return Key{Name: name, Provider: providers.OpenAI, Secret: mustSecret(tb, canary(tb))}
 }
 
 // writeX25519Identity writes a fresh X25519 identity file (0600) into a

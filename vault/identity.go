@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"filippo.io/age"
@@ -85,12 +84,11 @@ func unlockPassphrase(path, passphrase string) (identity, error) {
 // passphrase-protected), or plugin identities such as age-plugin-yubikey's.
 // The first identity's recipient becomes the vault's own recipient.
 func loadIdentityFile(path string, opts Options) (identity, error) {
-	data, err := os.ReadFile(path)
+	// An identity file is small (a plugin stub or an RSA key is a few
+	// KiB); a device or a FIFO given by mistake must fail, not hang.
+	data, err := readSmallFile(path, maxIdentityFileSize)
 	if err != nil {
 		return identity{}, fmt.Errorf("read identity file: %w", err)
-	}
-	if len(data) > maxIdentitySize {
-		return identity{}, fmt.Errorf("identity file: %w", ErrTooLarge)
 	}
 	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("-----BEGIN")) {
 		return loadSSHIdentity(data, opts)
@@ -101,7 +99,7 @@ func loadIdentityFile(path string, opts Options) (identity, error) {
 		firstPlugin string // plugin name of the first identity, if it is one
 	)
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), maxIdentitySize)
+	sc.Buffer(make([]byte, 0, 64<<10), maxIdentityFileSize+1)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if strings.HasPrefix(line, "#") {

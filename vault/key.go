@@ -10,18 +10,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 )
-
-// Provider kinds a key can belong to.
-const (
-	ProviderOpenAI           = "openai"
-	ProviderAzure            = "azure"
-	ProviderOpenAICompatible = "openai-compatible"
-)
-
-// DefaultOpenAIBaseURL is the base URL given to openai keys that name none.
-const DefaultOpenAIBaseURL = "https://api.openai.com/v1"
 
 // MaxNameLen is the longest key name accepted, in characters.
 const MaxNameLen = 64
@@ -131,7 +122,12 @@ type Key struct {
 	// to azure keys only.
 	AzureAPIVersion  string            `json:"azure_api_version,omitempty"`
 	AzureDeployments map[string]string `json:"azure_deployments,omitempty"`
-	Secret           Secret            `json:"secret"`
+	// AllowInsecureHTTP is the owner's consent to send the key over
+	// plain http to a host that is not this machine (see
+	// providers.CheckCleartext); without it such a key cannot be stored,
+	// and the provider client refuses to send it.
+	AllowInsecureHTTP bool   `json:"allow_insecure_http,omitempty"`
+	Secret            Secret `json:"secret"`
 }
 
 // Host returns the host of the key's base URL, for display.
@@ -218,37 +214,55 @@ func isBidiControl(r rune) bool {
 	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069' || r == '\u200e' || r == '\u200f'
 }
 
-// validate checks a record before it is stored.
+// validate checks a record before it is added or edited: everything
+// validateStored checks, and the rules on how the key may travel (plain
+// http only to this machine unless AllowInsecureHTTP, no control
+// character in a field sent in a header, query or path).
 func (k *Key) validate() error {
+	fields := []struct{ name, value string }{
+		{"organization", k.Organization}, {"project", k.Project}, {"Azure API version", k.AzureAPIVersion},
+	}
+	for _, d := range k.AzureDeployments {
+		fields = append(fields, struct{ name, value string }{"Azure deployment", d})
+	}
+	for _, f := range fields {
+		if err := providers.CheckHeaderValue(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	if err := k.validateStored(); err != nil {
+		return err
+	}
+	u, err := providers.ParseBaseURL(k.BaseURL)
+	if err != nil {
+		return err
+	}
+	if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
+		return err
+	}
+	return nil
+}
+
+// validateStored checks a record as read from vault.age. Rules added since
+// keys were first stored (plain http, control characters in header-bound
+// fields) are left to validate and to the provider client, which checks
+// them again before sending, so a vault written earlier still opens.
+func (k *Key) validateStored() error {
 	if err := ValidateName(k.Name); err != nil {
 		return err
 	}
-	switch k.Provider {
-	case ProviderOpenAI:
-		if k.BaseURL == "" {
-			k.BaseURL = DefaultOpenAIBaseURL
-		}
-	case ProviderAzure, ProviderOpenAICompatible:
-		if k.BaseURL == "" {
-			return fmt.Errorf("a %s key needs a base URL", k.Provider)
-		}
-	default:
-		return fmt.Errorf("unknown provider %q (want openai, azure or openai-compatible)", k.Provider)
+	kind, err := providers.Lookup(k.Provider)
+	if err != nil {
+		return err
 	}
-	k.BaseURL = strings.TrimRight(strings.TrimSpace(k.BaseURL), "/")
-	// Spaces inside a URL are never meant; refusing them also keeps this
-	// normalisation stable ("http://h/ /" would otherwise shrink on every
+	if k.BaseURL, err = kind.BaseURL(k.BaseURL); err != nil {
+		return err
+	}
+	// Spaces inside a URL are never meant; refusing them also keeps the
+	// trimming stable ("http://h/ /" would otherwise shrink on every
 	// load).
-	if strings.ContainsFunc(k.BaseURL, unicode.IsSpace) || hasControl(k.BaseURL) {
-		return errors.New("base URL contains spaces or control characters")
-	}
-	u, err := url.Parse(k.BaseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		// Not echoed: a key pasted into the wrong prompt lands here.
-		return errors.New("base URL is not an http(s) URL (want https://host/…)")
-	}
-	if u.User != nil {
-		return errors.New("base URL must not contain credentials")
+	if _, err := providers.ParseBaseURL(k.BaseURL); err != nil {
+		return err
 	}
 	for _, s := range []string{k.Organization, k.Project, k.DefaultModel, k.Note, k.AzureAPIVersion} {
 		if hasControl(s) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // fullKey returns a key with every field set to a non-zero value, so a
@@ -17,7 +19,7 @@ func fullKey(t *testing.T) Key {
 	t.Helper()
 	return Key{
 		Name:             "team-azure ✓",
-		Provider:         ProviderAzure,
+		Provider:         providers.Azure,
 		BaseURL:          "https://example-resource.openai.azure.com/openai/",
 		Organization:     "org-test",
 		Project:          "proj_test",
@@ -32,7 +34,9 @@ func fullKey(t *testing.T) Key {
 		LastCheck:        Check{At: fixedTime.Add(time.Hour), OK: true, Status: "ok"},
 		AzureAPIVersion:  "2024-10-21",
 		AzureDeployments: map[string]string{"gpt-4o-mini": "mini-deploy", "gpt-4.1": "big-deploy"},
-		Secret:           mustSecret(t, canary(t)),
+		// Consent is stored whatever the scheme; it matters for http only.
+		AllowInsecureHTTP: true,
+		Secret:            mustSecret(t, canary(t)),
 	}
 }
 
@@ -101,7 +105,7 @@ func TestKeyRoundTripEveryField(t *testing.T) {
 		_, err := tx.Edit(want.Name, func(k *Key) error {
 			k.ID, k.Name, k.Created = "k_forged", "forged", time.Time{}
 			k.Secret = mustSecret(t, canary(t))
-			k.Provider = ProviderOpenAICompatible
+			k.Provider = providers.OpenAICompatible
 			k.BaseURL = "http://127.0.0.1:8080/v1"
 			k.Organization, k.Project, k.DefaultModel = "org-2", "proj-2", "llama3"
 			k.AllowedModels = []string{"llama3"}
@@ -117,7 +121,7 @@ func TestKeyRoundTripEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Edit: %v", err)
 	}
-	edited.Provider = ProviderOpenAICompatible
+	edited.Provider = providers.OpenAICompatible
 	edited.BaseURL = "http://127.0.0.1:8080/v1"
 	edited.Organization, edited.Project, edited.DefaultModel = "org-2", "proj-2", "llama3"
 	edited.AllowedModels = []string{"llama3"}
@@ -248,7 +252,7 @@ func TestAddValidates(t *testing.T) {
 		{"bidi in name", func(k *Key) { k.Name = "a\u202eb" }},
 		{"spaces around name", func(k *Key) { k.Name = " a" }},
 		{"unknown provider", func(k *Key) { k.Provider = "other" }},
-		{"azure without URL", func(k *Key) { k.Provider = ProviderAzure }},
+		{"azure without URL", func(k *Key) { k.Provider = providers.Azure }},
 		{"ftp URL", func(k *Key) { k.BaseURL = "ftp://example.com" }},
 		{"credentials in URL", func(k *Key) { k.BaseURL = "https://user:pw@example.com" }},
 		{"space in URL", func(k *Key) { k.BaseURL = "https://example.com/ /" }},
@@ -261,14 +265,14 @@ func TestAddValidates(t *testing.T) {
 	for _, tt := range tests {
 		k := good
 		tt.change(&k)
-		gen := v.Generation()
+		gen := v.generation()
 		err := v.Update(func(tx *Tx) error { _, err := tx.Add(k); return err })
 		if err == nil {
 			t.Errorf("%s: Add accepted the key", tt.name)
 		} else if strings.Contains(err.Error(), good.Secret.Reveal()) {
 			t.Errorf("%s: error leaks the secret: %v", tt.name, err)
 		}
-		if v.Generation() != gen {
+		if v.generation() != gen {
 			t.Errorf("%s: a failed Update saved", tt.name)
 		}
 	}
@@ -286,8 +290,8 @@ func TestAddValidates(t *testing.T) {
 		t.Fatalf("duplicate name: err = %v, want ErrDuplicateName", err)
 	}
 	k, _ := v.Key("good")
-	if k.BaseURL != DefaultOpenAIBaseURL {
-		t.Errorf("openai key without URL got %q, want %q", k.BaseURL, DefaultOpenAIBaseURL)
+	if k.BaseURL != providers.OpenAIBaseURL {
+		t.Errorf("openai key without URL got %q, want %q", k.BaseURL, providers.OpenAIBaseURL)
 	}
 }
 
@@ -325,7 +329,7 @@ func TestTxOperations(t *testing.T) {
 		t.Errorf("Touch stored %v", k.LastUsed)
 	}
 	// A failing fn leaves state and disk unchanged.
-	gen := v.Generation()
+	gen := v.generation()
 	errBoom := errors.New("boom")
 	err = v.Update(func(tx *Tx) error {
 		if _, err := tx.Remove("b"); err != nil {
@@ -336,8 +340,8 @@ func TestTxOperations(t *testing.T) {
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("Update returned %v", err)
 	}
-	if _, err := v.Key("b"); err != nil || v.Generation() != gen {
-		t.Fatalf("failed Update changed state: %v, generation %d→%d", err, gen, v.Generation())
+	if _, err := v.Key("b"); err != nil || v.generation() != gen {
+		t.Fatalf("failed Update changed state: %v, generation %d→%d", err, gen, v.generation())
 	}
 	for _, op := range []func(tx *Tx) error{
 		func(tx *Tx) error { _, err := tx.Remove("nope"); return err },
@@ -357,8 +361,10 @@ func TestTxOperations(t *testing.T) {
 	if got := keyNames(v.Keys()); !reflect.DeepEqual(got, []string{"b", "renamed"}) {
 		t.Errorf("Keys() = %v", got)
 	}
-	if got := len(v.Secrets()); got != 2 {
-		t.Errorf("Secrets() has %d values", got)
+	for _, k := range v.Keys() {
+		if s := k.Secret.Reveal(); strings.Contains(v.Redactor().String("x "+s+" x"), s) {
+			t.Errorf("the Redactor does not mask key %s", k.Name)
+		}
 	}
 }
 
@@ -394,5 +400,45 @@ func TestRotationDueAndExpired(t *testing.T) {
 		if got := tt.k.Expired(tt.now); got != tt.expired {
 			t.Errorf("%s: Expired = %v; want %v", tt.name, got, tt.expired)
 		}
+	}
+}
+
+// TestRedactorBuiltOncePerSecrets: the redactor is what the chat engine
+// keys its provider clients on, so it must stay the same while only
+// bookkeeping changes, and change when a secret does.
+func TestRedactorBuiltOncePerSecrets(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	secrets := addKeys(t, v, "k", 2)
+	first := v.Redactor()
+	for _, s := range secrets {
+		if strings.Contains(first.String("say "+s), s) {
+			t.Fatal("a secret is not masked")
+		}
+	}
+	if err := v.Update(func(tx *Tx) error { return tx.Touch("k-0", time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	if v.Redactor() != first {
+		t.Error("a last-use save built a new redactor")
+	}
+	fresh := mustSecret(t, canary(t))
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Rotate("k-1", fresh); return err }); err != nil {
+		t.Fatal(err)
+	}
+	second := v.Redactor()
+	if second == first || strings.Contains(second.String("say "+fresh.Reveal()), fresh.Reveal()) {
+		t.Error("the redactor does not follow a rotation")
+	}
+	// Another process's change is seen after the next reload.
+	other := mustOpen(t, home, opts)
+	added := addKeys(t, other, "other", 1)["other-0"]
+	v.load()
+	if strings.Contains(v.Redactor().String(added), added) {
+		t.Error("a key added by another process is not masked after a reload")
+	}
+	v.Close()
+	if r := v.Redactor(); r == second || strings.Contains(r.String("x"), "[") {
+		t.Errorf("a closed vault's redactor: %p", r)
 	}
 }

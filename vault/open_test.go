@@ -254,10 +254,10 @@ func TestCorruptedVaultFile(t *testing.T) {
 		if err := stale.Update(func(tx *Tx) error { _, err := tx.Add(testKey(t, "new")); return err }); err == nil {
 			t.Errorf("%s: Update over a corrupted vault.age succeeded", c.name)
 		}
-		if err := stale.Save(); err == nil {
+		if err := stale.save(); err == nil {
 			t.Errorf("%s: Save over a corrupted vault.age succeeded", c.name)
 		}
-		if err := stale.Load(); err == nil {
+		if err := stale.load(); err == nil {
 			t.Errorf("%s: Load of a corrupted vault.age succeeded", c.name)
 		}
 		sameSnapshot(t, c.name, before, snapshot(t, home))
@@ -360,8 +360,8 @@ func TestBadPayloads(t *testing.T) {
 	// A minimal old-style payload with no keys array opens.
 	sealPayload(t, path, `{"schema":1,"generation":7}`, id.Recipient())
 	v := mustOpen(t, home, opts)
-	if v.Generation() != 7 || len(v.Keys()) != 0 {
-		t.Fatalf("generation %d, %d keys", v.Generation(), len(v.Keys()))
+	if v.generation() != 7 || len(v.Keys()) != 0 {
+		t.Fatalf("generation %d, %d keys", v.generation(), len(v.Keys()))
 	}
 	if err := v.Update(func(tx *Tx) error { return nil }); err != nil {
 		t.Fatal(err)
@@ -523,19 +523,19 @@ func TestInitAndStateErrors(t *testing.T) {
 	addKeys(t, v, "k", 2)
 	v.Close()
 	v.Close() // idempotent
-	if len(v.Keys()) != 0 || len(v.Secrets()) != 0 {
+	if len(v.Keys()) != 0 || v.red != nil {
 		t.Error("a closed Vault still returns keys")
 	}
 	checks := map[string]error{
 		"Update":  v.Update(func(*Tx) error { return nil }),
-		"Save":    v.Save(),
-		"Load":    v.Load(),
+		"Save":    v.save(),
+		"Load":    v.load(),
 		"Restore": v.Restore(1),
-		"Write":   v.WriteFile("x.age", []byte("x")),
+		"Write":   v.Files().WriteFile("x.age", []byte("x")),
 		"Pass":    v.ChangePassphrase("new"),
 	}
 	_, checks["Backups"] = v.Backups()
-	_, checks["Read"] = v.ReadFile("x.age", 0)
+	_, checks["Read"] = v.Files().ReadFile("x.age", 0)
 	for name, err := range checks {
 		if !errors.Is(err, ErrLocked) {
 			t.Errorf("%s on a closed Vault: %v, want ErrLocked", name, err)
@@ -547,7 +547,7 @@ func TestInitAndStateErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := u.Save(); err == nil || errors.Is(err, ErrLocked) {
+	if err := u.save(); err == nil || errors.Is(err, ErrLocked) {
 		t.Errorf("Save on an unloaded Vault: %v", err)
 	}
 	if err := u.Update(func(*Tx) error { return nil }); err == nil {
@@ -566,18 +566,18 @@ func TestLockTimeout(t *testing.T) {
 	if err := l.Lock(); err != nil {
 		t.Fatal(err)
 	}
-	gen := v.Generation()
+	gen := v.generation()
 	err := v.Update(func(tx *Tx) error { _, err := tx.Add(testKey(t, "a")); return err })
 	if !errors.Is(err, ErrInUse) {
 		t.Fatalf("Update while another holds the lock: %v, want ErrInUse", err)
 	}
-	if err := v.WriteFile("x.age", nil); !errors.Is(err, ErrInUse) {
+	if err := v.Files().WriteFile("x.age", nil); !errors.Is(err, ErrInUse) {
 		t.Fatalf("WriteFile while locked: %v, want ErrInUse", err)
 	}
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
 	}
-	if v.Generation() != gen {
+	if v.generation() != gen {
 		t.Fatal("a refused Update changed the generation")
 	}
 	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(testKey(t, "a")); return err }); err != nil {

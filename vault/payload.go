@@ -18,6 +18,10 @@ type payload struct {
 	Saved      time.Time   `json:"saved"`
 	Recipients []string    `json:"recipients,omitempty"`
 	Keys       []keyRecord `json:"keys"`
+	// PendingPurge lists key IDs whose earlier secrets may still be in
+	// the backups: saved with the change that rotated or removed them,
+	// cleared once the backups are purged (see finishPurgeLocked).
+	PendingPurge []string `json:"pending_purge,omitempty"`
 }
 
 // keyRecord is a Key as stored: the same fields with the secret in clear
@@ -41,6 +45,7 @@ func (r keyRecord) key() Key {
 
 func (p payload) clone() payload {
 	p.Recipients = slices.Clone(p.Recipients)
+	p.PendingPurge = slices.Clone(p.PendingPurge)
 	keys := make([]keyRecord, len(p.Keys))
 	for i, r := range p.Keys {
 		keys[i] = keyRecord{Key: r.Key.clone(), Secret: r.Secret}
@@ -111,7 +116,7 @@ func decodePayload(b []byte) (payload, error) {
 		if r.ID == "" || ids[r.ID] || names[r.Name] {
 			return payload{}, fmt.Errorf("payload: key %d has a missing or duplicate ID or name: %w", i, ErrCorrupted)
 		}
-		if err := k.validate(); err != nil {
+		if err := k.validateStored(); err != nil {
 			return payload{}, fmt.Errorf("payload: key %d: %v: %w", i, err, ErrCorrupted)
 		}
 		r.Key.BaseURL = k.BaseURL

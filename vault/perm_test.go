@@ -55,11 +55,11 @@ func TestPermissionsUnderUmask000(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"conversations/2025/a.age", "usage.age", "x/y/z/deep.age"} {
-		if err := v.WriteFile(name, []byte("data")); err != nil {
+		if err := v.Files().WriteFile(name, []byte("data")); err != nil {
 			t.Fatalf("WriteFile(%s): %v", name, err)
 		}
 	}
-	if err := v.Restore(v.Generation() - 2); err != nil {
+	if err := v.Restore(v.generation() - 2); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Update(func(tx *Tx) error { _, err := tx.Remove("k-0"); return err }); err != nil {
@@ -144,7 +144,7 @@ func TestSymlinksRefused(t *testing.T) {
 	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(testKey(t, "x")); return err }); !errors.Is(err, ErrSymlink) {
 		t.Errorf("Update with vault.age a symlink: %v, want ErrSymlink", err)
 	}
-	if err := v.Save(); !errors.Is(err, ErrSymlink) {
+	if err := v.save(); !errors.Is(err, ErrSymlink) {
 		t.Errorf("Save with vault.age a symlink: %v, want ErrSymlink", err)
 	}
 	if b, _ := os.ReadFile(elsewhere); string(b) != string(good) {
@@ -167,7 +167,7 @@ func TestSymlinksRefused(t *testing.T) {
 	if err := os.Symlink(target, backupPath(home, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Save(); !errors.Is(err, ErrSymlink) {
+	if err := v.save(); !errors.Is(err, ErrSymlink) {
 		t.Errorf("Save with vault.age.1 a symlink: %v, want ErrSymlink", err)
 	}
 	os.Remove(backupPath(home, 1))
@@ -185,16 +185,16 @@ func TestSymlinksRefused(t *testing.T) {
 	// WriteFile and ReadFile refuse a symlinked target, and a symlinked
 	// directory on the way to it.
 	os.Symlink(target, filepath.Join(home, "link.age"))
-	if err := v.WriteFile("link.age", []byte("x")); !errors.Is(err, ErrSymlink) {
+	if err := v.Files().WriteFile("link.age", []byte("x")); !errors.Is(err, ErrSymlink) {
 		t.Errorf("WriteFile onto a symlink: %v, want ErrSymlink", err)
 	}
-	if _, err := v.ReadFile("link.age", 0); !errors.Is(err, ErrSymlink) {
+	if _, err := v.Files().ReadFile("link.age", 0); !errors.Is(err, ErrSymlink) {
 		t.Errorf("ReadFile of a symlink: %v, want ErrSymlink", err)
 	}
 	outside := t.TempDir()
 	os.Chmod(outside, 0o755)
 	os.Symlink(outside, filepath.Join(home, "conversations"))
-	if err := v.WriteFile("conversations/a.age", []byte("x")); !errors.Is(err, ErrSymlink) {
+	if err := v.Files().WriteFile("conversations/a.age", []byte("x")); !errors.Is(err, ErrSymlink) {
 		t.Errorf("WriteFile through a symlinked directory: %v, want ErrSymlink", err)
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
@@ -205,5 +205,62 @@ func TestSymlinksRefused(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(target); string(b) != "keep" {
 		t.Error("a symlink target was written")
+	}
+}
+
+// TestHomeModeHints checks the advice for a loose home: a directory needs
+// chmod 700 (600 would lock its owner out), a symbolic link to a private
+// home is fine, a link to a loose one is judged by its target, and a home
+// owned by another user is reported.
+func TestHomeModeHints(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	if err := os.Chmod(home, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	w := mustOpen(t, home, opts).Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "chmod 700 "+home) || !strings.Contains(w[0], "0777") {
+		t.Errorf("0777 home: warnings %q, want one that says chmod 700", w)
+	}
+	os.Chmod(home, 0o700)
+	os.Chmod(filepath.Join(home, vaultFile), 0o640)
+	w = mustOpen(t, home, opts).Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "chmod 600 "+filepath.Join(home, vaultFile)) {
+		t.Errorf("0640 vault.age: warnings %q, want one that says chmod 600", w)
+	}
+	os.Chmod(filepath.Join(home, vaultFile), 0o600)
+
+	link := filepath.Join(t.TempDir(), "linked-home")
+	if err := os.Symlink(home, link); err != nil {
+		t.Fatal(err)
+	}
+	if w := mustOpen(t, link, opts).Warnings(); len(w) != 0 {
+		t.Errorf("a link to a 0700 home: warnings %q, want none", w)
+	}
+	os.Chmod(home, 0o750)
+	w = mustOpen(t, link, opts).Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "0750") || !strings.Contains(w[0], "chmod 700 "+home) {
+		t.Errorf("a link to a 0750 home: warnings %q, want one naming the target's mode and path", w)
+	}
+	os.Chmod(home, 0o700)
+}
+
+// TestHomeOwnedByAnotherUser needs root, to give the home away.
+func TestHomeOwnedByAnotherUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to chown the home to another user")
+	}
+	home, opts, _ := newIdentityVault(t)
+	if err := os.Chown(home, 12345, -1); err != nil {
+		t.Fatal(err)
+	}
+	w := mustOpen(t, home, opts).Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "owned by uid 12345") {
+		t.Errorf("home owned by uid 12345: warnings %q, want one about its owner", w)
+	}
+	if err := os.Chown(filepath.Join(home, vaultFile), 12345, -1); err != nil {
+		t.Fatal(err)
+	}
+	if w := mustOpen(t, home, opts).Warnings(); len(w) != 2 {
+		t.Errorf("home and vault.age owned by uid 12345: warnings %q, want two", w)
 	}
 }

@@ -23,13 +23,13 @@ func TestRecipients(t *testing.T) {
 
 	// A classic recipient cannot join a post-quantum vault.
 	x, _ := age.GenerateX25519Identity()
-	gen := v.Generation()
+	gen := v.generation()
 	before := snapshot(t, home)
 	err := v.Update(func(tx *Tx) error { return tx.AddRecipient(x.Recipient().String()) })
 	if !errors.Is(err, ErrMixedRecipients) {
 		t.Fatalf("AddRecipient(X25519) on a hybrid vault: %v, want ErrMixedRecipients", err)
 	}
-	if v.Generation() != gen {
+	if v.generation() != gen {
 		t.Fatal("a refused AddRecipient saved")
 	}
 	sameSnapshot(t, "refused recipient", before, snapshot(t, home))

@@ -22,7 +22,7 @@ func TestGenerationCompareAndSwap(t *testing.T) {
 	home, opts, _ := newIdentityVault(t)
 	a := mustOpen(t, home, opts)
 	b := mustOpen(t, home, opts)
-	if a.Generation() != b.Generation() {
+	if a.generation() != b.generation() {
 		t.Fatal("two fresh opens disagree on the generation")
 	}
 
@@ -30,7 +30,7 @@ func TestGenerationCompareAndSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := snapshot(t, home)
-	if err := b.Save(); !errors.Is(err, ErrChanged) {
+	if err := b.save(); !errors.Is(err, ErrChanged) {
 		t.Fatalf("stale Save: err = %v, want ErrChanged", err)
 	}
 	sameSnapshot(t, "stale Save", before, snapshot(t, home))
@@ -50,18 +50,18 @@ func TestGenerationCompareAndSwap(t *testing.T) {
 	}
 	// Now A is stale; its Save is refused, its Load catches up, and then
 	// Save re-saves the same keys as a new generation.
-	if err := a.Save(); !errors.Is(err, ErrChanged) {
+	if err := a.save(); !errors.Is(err, ErrChanged) {
 		t.Fatalf("A's stale Save: err = %v, want ErrChanged", err)
 	}
-	if err := a.Load(); err != nil {
+	if err := a.load(); err != nil {
 		t.Fatal(err)
 	}
-	gen := a.Generation()
-	if err := a.Save(); err != nil {
+	gen := a.generation()
+	if err := a.save(); err != nil {
 		t.Fatalf("Save after Load: %v", err)
 	}
-	if a.Generation() != gen+1 {
-		t.Fatalf("Save: generation %d → %d", gen, a.Generation())
+	if a.generation() != gen+1 {
+		t.Fatalf("Save: generation %d → %d", gen, a.generation())
 	}
 	c := mustOpen(t, home, opts)
 	if got := keyNames(c.Keys()); !slices.Equal(got, []string{"from-a", "from-b"}) {
@@ -95,7 +95,7 @@ func TestBackupsAndRestore(t *testing.T) {
 		t.Fatalf("a fresh vault has backups %v", got)
 	}
 	addKeys(t, v, "k", 4) // saves 2..5
-	n := v.Generation()
+	n := v.generation()
 	if n != 5 {
 		t.Fatalf("generation after 5 saves = %d", n)
 	}
@@ -111,8 +111,8 @@ func TestBackupsAndRestore(t *testing.T) {
 	if err := v.Restore(3); err != nil {
 		t.Fatal(err)
 	}
-	if v.Generation() != n+1 {
-		t.Fatalf("restored generation = %d, want %d", v.Generation(), n+1)
+	if v.generation() != n+1 {
+		t.Fatalf("restored generation = %d, want %d", v.generation(), n+1)
 	}
 	if got := keyNames(v.Keys()); !slices.Equal(got, []string{"k-0", "k-1"}) {
 		t.Fatalf("restored keys %v", got)
@@ -121,8 +121,8 @@ func TestBackupsAndRestore(t *testing.T) {
 		t.Fatalf("backups after restore = %v", got)
 	}
 	w := mustOpen(t, home, opts)
-	if got := keyNames(w.Keys()); !slices.Equal(got, []string{"k-0", "k-1"}) || w.Generation() != n+1 {
-		t.Fatalf("reopened after restore: %v gen %d", got, w.Generation())
+	if got := keyNames(w.Keys()); !slices.Equal(got, []string{"k-0", "k-1"}) || w.generation() != n+1 {
+		t.Fatalf("reopened after restore: %v gen %d", got, w.generation())
 	}
 	if err := v.Restore(1); !errors.Is(err, ErrNoBackup) {
 		t.Fatalf("Restore of a dropped generation: %v, want ErrNoBackup", err)
@@ -163,8 +163,8 @@ func TestRestoreCorruptedVault(t *testing.T) {
 	if err := u.Restore(4); err != nil {
 		t.Fatal(err)
 	}
-	if u.Generation() <= 4 {
-		t.Fatalf("restored generation %d is not newer than every backup", u.Generation())
+	if u.generation() <= 4 {
+		t.Fatalf("restored generation %d is not newer than every backup", u.generation())
 	}
 	// The broken file is kept aside, byte for byte.
 	aside, _ := filepath.Glob(filepath.Join(home, vaultFile+".broken-*"))
@@ -333,7 +333,7 @@ func TestBookkeepingDoesNotRotateBackups(t *testing.T) {
 		return gens
 	}
 	want := backups()
-	gen := v.Generation()
+	gen := v.generation()
 	for i := 0; i < 5; i++ {
 		if err := v.Update(func(tx *Tx) error { return tx.Touch("a", time.Now().Add(time.Duration(i)*time.Second)) }); err != nil {
 			t.Fatal(err)
@@ -342,11 +342,11 @@ func TestBookkeepingDoesNotRotateBackups(t *testing.T) {
 	if got := backups(); !slices.Equal(got, want) {
 		t.Fatalf("touching a key rotated the backups: %v, want %v", got, want)
 	}
-	if v.Generation() != gen+5 {
-		t.Fatalf("generation %d, want %d: bookkeeping saves must still bump it", v.Generation(), gen+5)
+	if v.generation() != gen+5 {
+		t.Fatalf("generation %d, want %d: bookkeeping saves must still bump it", v.generation(), gen+5)
 	}
-	if err := v.Update(func(tx *Tx) error { return nil }); err != nil || v.Generation() != gen+5 {
-		t.Fatalf("an empty update wrote a generation (%d) or failed: %v", v.Generation(), err)
+	if err := v.Update(func(tx *Tx) error { return nil }); err != nil || v.generation() != gen+5 {
+		t.Fatalf("an empty update wrote a generation (%d) or failed: %v", v.generation(), err)
 	}
 	if err := v.Update(func(tx *Tx) error { return tx.Rename("a", "z") }); err != nil {
 		t.Fatal(err)

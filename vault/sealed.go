@@ -7,7 +7,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vaultchat/vaultchat/internal/filelock"
 )
+
+// Files is the vault's encrypted-file service for other packages (the
+// conversation store, the usage ledger): files in the vault home,
+// encrypted to the vault's own recipient, written atomically under the
+// vault lock. It is a small value handed out by Vault.Files, so those
+// packages see these four methods and nothing else of the vault. After the
+// Vault is closed every method but Dir fails with ErrLocked.
+type Files struct{ v *Vault }
+
+// Files returns the vault's encrypted-file service.
+func (v *Vault) Files() *Files { return &Files{v: v} }
+
+// Dir returns the vault home, which file names are relative to.
+func (f *Files) Dir() string { return f.v.dir }
 
 // WriteFile encrypts data to the vault's own recipient and atomically
 // replaces the file name, a slash-separated path relative to the vault home
@@ -16,7 +32,8 @@ import (
 // and fsyncs the directory: after a crash the file holds either the old or
 // the new content, and plaintext never reaches the disk. Parent directories
 // are created with mode 0700.
-func (v *Vault) WriteFile(name string, data []byte) error {
+func (f *Files) WriteFile(name string, data []byte) error {
+	v := f.v
 	path, err := v.sealedPath(name)
 	if err != nil {
 		return err
@@ -27,7 +44,7 @@ func (v *Vault) WriteFile(name string, data []byte) error {
 	if self == nil {
 		return ErrLocked
 	}
-	if err := ensureDir(filepath.Dir(path)); err != nil {
+	if err := filelock.EnsureDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return withLock(v.dir, func() error {
@@ -42,7 +59,8 @@ func (v *Vault) WriteFile(name string, data []byte) error {
 // bytes (MaxFileSize when maxSize is 0) are refused before decrypting with
 // ErrTooLarge; damaged ones fail with ErrCorrupted. Nothing is returned
 // unless the whole file decrypted cleanly.
-func (v *Vault) ReadFile(name string, maxSize int64) ([]byte, error) {
+func (f *Files) ReadFile(name string, maxSize int64) ([]byte, error) {
+	v := f.v
 	path, err := v.sealedPath(name)
 	if err != nil {
 		return nil, err
@@ -65,7 +83,8 @@ func (v *Vault) ReadFile(name string, maxSize int64) ([]byte, error) {
 
 // RemoveFile deletes the file name under the vault lock. A missing file is
 // not an error.
-func (v *Vault) RemoveFile(name string) error {
+func (f *Files) RemoveFile(name string) error {
+	v := f.v
 	path, err := v.sealedPath(name)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,13 +12,15 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"filippo.io/age"
 	"filippo.io/age/plugin"
 	"github.com/google/renameio/v2"
+
+	"github.com/vaultchat/vaultchat/internal/filelock"
+	"github.com/vaultchat/vaultchat/internal/redact"
 )
 
 // Options says how to unlock a vault home.
@@ -61,6 +64,10 @@ type Vault struct {
 	loaded   bool
 	state    payload
 	warnings []string
+
+	red       *redact.Redactor  // see Redactor
+	redGen    uint64            // the generation red was checked at
+	redDigest [sha256.Size]byte // of the secrets red masks
 }
 
 type homeConfig struct {
@@ -73,7 +80,11 @@ type homeConfig struct {
 // passphrase from opts.Passphrase (scrypt, logN 18). With it, the home
 // remembers that file's absolute path and needs no passphrase.
 func Init(dir string, opts Options) (*Vault, error) {
-	if err := ensureDir(dir); err != nil {
+	// An existing home is tightened too: Init is where its mode is set.
+	if err := filelock.EnsureDir(dir); err != nil {
+		return nil, fmt.Errorf("create vault home: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create vault home: %w", err)
 	}
 	v := &Vault{dir: dir, pluginUI: opts.PluginUI, loaded: true, state: payload{Schema: schemaVersion, Keys: []keyRecord{}}}
@@ -143,8 +154,10 @@ func UsesPassphrase(dir string, opts Options) bool {
 	if opts.IdentityFile != "" || opts.Identity != nil {
 		return false
 	}
-	hc, _ := readHomeConfig(dir)
-	return hc.IdentityFile == ""
+	// A home.json that does not read asks for no passphrase: unlocking
+	// then reports what is wrong with it.
+	hc, err := readHomeConfig(dir)
+	return err == nil && hc.IdentityFile == ""
 }
 
 func readHomeConfig(dir string) (homeConfig, error) {
@@ -153,7 +166,7 @@ func readHomeConfig(dir string) (homeConfig, error) {
 	if err := refuseSymlink(path); err != nil {
 		return hc, err
 	}
-	b, err := os.ReadFile(path)
+	b, err := readSmallFile(path, maxIdentityFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return hc, nil
 	}
@@ -203,7 +216,7 @@ func Unlock(dir string, opts Options) (*Vault, error) {
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
 	for _, name := range []string{"", vaultFile, identityFile, homeFile} {
-		if w := looseModeWarning(filepath.Join(dir, name)); w != "" {
+		if w := looseModeWarning(filepath.Join(dir, name), name == ""); w != "" {
 			v.warnings = append(v.warnings, w)
 		}
 	}
@@ -219,15 +232,15 @@ func Open(dir string, opts Options) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := v.Load(); err != nil {
+	if err := v.load(); err != nil {
 		v.Close()
 		return nil, err
 	}
 	return v, nil
 }
 
-// Load (re)reads vault.age. It waits for a concurrent save to finish.
-func (v *Vault) Load() error {
+// load (re)reads vault.age. It waits for a concurrent save to finish.
+func (v *Vault) load() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.id.ids == nil {
@@ -242,6 +255,10 @@ func (v *Vault) loadLocked() error {
 		return err
 	}
 	v.state, v.loaded = p, true
+	if err := v.finishPurgeLocked(); err != nil && !slices.Contains(v.warnings, err.Error()) {
+		// The vault is fine to use; the warning says what is left.
+		v.warnings = append(v.warnings, err.Error())
+	}
 	return nil
 }
 
@@ -261,12 +278,9 @@ func (v *Vault) readVaultFile(path string) (payload, error) {
 // vault from working, such as files readable by other users.
 func (v *Vault) Warnings() []string { return slices.Clone(v.warnings) }
 
-// Dir returns the vault's home directory.
-func (v *Vault) Dir() string { return v.dir }
-
-// Generation returns the generation of the loaded vault. Every save
+// generation returns the generation of the loaded vault. Every save
 // increments it.
-func (v *Vault) Generation() uint64 {
+func (v *Vault) generation() uint64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.state.Generation
@@ -280,14 +294,15 @@ func (v *Vault) Close() {
 	v.id = identity{}
 	v.state = payload{}
 	v.loaded = false
+	v.red, v.redGen, v.redDigest = nil, 0, [sha256.Size]byte{}
 }
 
-// Save re-encrypts the loaded state as the next generation, rotating the
-// backups (to the current recipients: use it after a recipient change made
-// elsewhere, or to rewrite a vault with a fresh file key). It fails with
-// ErrChanged if another process saved since this Vault loaded, so a stale
-// view never overwrites newer data; changes go through Update.
-func (v *Vault) Save() error {
+// save re-encrypts the loaded state as the next generation, rotating the
+// backups. It fails with ErrChanged if another process saved since this
+// Vault loaded, so a stale view never overwrites newer data. Changes go
+// through Update, which reloads under the lock instead; save is what the
+// tests of that protocol use.
+func (v *Vault) save() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.usable(); err != nil {
@@ -326,6 +341,14 @@ func (v *Vault) Update(fn func(tx *Tx) error) error {
 			v.state = before
 			return err
 		}
+		// The purge of replaced or removed secrets is recorded in the
+		// saved vault itself, so a process killed before it is done
+		// leaves it to the next open (loadLocked) rather than forgotten.
+		for _, id := range tx.purge {
+			if !slices.Contains(v.state.PendingPurge, id) {
+				v.state.PendingPurge = append(v.state.PendingPurge, id)
+			}
+		}
 		switch changes(before, v.state) {
 		case changeNone:
 			cleanTemps(v.dir) // still tidy up after a killed writer
@@ -342,8 +365,10 @@ func (v *Vault) Update(fn func(tx *Tx) error) error {
 			v.state = before
 			return err
 		}
-		if len(tx.purge) > 0 {
-			return v.purgeBackupsLocked(tx.purge)
+		if err := v.finishPurgeLocked(); err != nil && len(tx.purge) > 0 {
+			// Another change's leftover purge failing again is not
+			// this change's failure; it stays pending.
+			return err
 		}
 		return nil
 	})
@@ -380,12 +405,22 @@ func (v *Vault) write(rotate bool) error {
 	if err != nil {
 		return err
 	}
+	// The new file is written and synced before the backups move: on a
+	// full disk the save fails with vault.age and every backup as they
+	// were (rotating first turned each failed save into one backup
+	// fewer).
+	path := filepath.Join(v.dir, vaultFile)
+	pf, err := sealPending(path, plaintext, recipients...)
+	if err != nil {
+		return fmt.Errorf("save vault: %w", err)
+	}
+	defer pf.Cleanup()
 	if rotate {
 		if err := rotateBackups(v.dir); err != nil {
 			return fmt.Errorf("rotate backups: %w", err)
 		}
 	}
-	if err := seal(filepath.Join(v.dir, vaultFile), plaintext, recipients...); err != nil {
+	if err := commitSealed(pf, path); err != nil {
 		return fmt.Errorf("save vault: %w", err)
 	}
 	v.state = next
@@ -429,18 +464,6 @@ func (v *Vault) Key(nameOrID string) (Key, error) {
 	return v.state.Keys[i].key(), nil
 }
 
-// Secrets returns every secret value in the vault, for value-based
-// redaction of text shown or stored. Callers must not display them.
-func (v *Vault) Secrets() []string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	out := make([]string, 0, len(v.state.Keys))
-	for _, r := range v.state.Keys {
-		out = append(out, r.Secret)
-	}
-	return out
-}
-
 // Recipients returns the vault's own recipient (for display) followed by
 // the extra recipients vault.age is also encrypted to.
 func (v *Vault) Recipients() (self string, extra []string) {
@@ -448,169 +471,6 @@ func (v *Vault) Recipients() (self string, extra []string) {
 	defer v.mu.Unlock()
 	return v.id.selfString, slices.Clone(v.state.Recipients)
 }
-
-// Tx is the view of a Vault inside Update; its methods change the state
-// that Update saves when fn returns nil.
-type Tx struct {
-	v     *Vault
-	purge []string // key IDs whose old records must leave the backups
-}
-
-// Keys returns every key, sorted by name.
-func (tx *Tx) Keys() []Key {
-	keys := make([]Key, 0, len(tx.v.state.Keys))
-	for _, r := range tx.v.state.Keys {
-		keys = append(keys, r.key())
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Name < keys[j].Name })
-	return keys
-}
-
-// Key returns the key with the given name or ID.
-func (tx *Tx) Key(nameOrID string) (Key, error) {
-	i := tx.v.state.find(nameOrID)
-	if i < 0 {
-		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
-	}
-	return tx.v.state.Keys[i].key(), nil
-}
-
-// Add validates k, gives it a new ID and a creation time, and adds it. It
-// returns the stored record.
-func (tx *Tx) Add(k Key) (Key, error) {
-	k = k.clone()
-	if err := k.validate(); err != nil {
-		return Key{}, err
-	}
-	if tx.v.state.find(k.Name) >= 0 {
-		return Key{}, fmt.Errorf("%q: %w", k.Name, ErrDuplicateName)
-	}
-	k.ID = newID()
-	if k.Created.IsZero() {
-		k.Created = time.Now().UTC()
-	}
-	tx.v.state.Keys = append(tx.v.state.Keys, toRecord(k))
-	return k.clone(), nil
-}
-
-// Edit calls fn with a copy of the named key's record and stores the
-// result. fn may change metadata; changes to ID, Name, Created and Secret
-// are ignored (use Rename and Rotate).
-func (tx *Tx) Edit(nameOrID string, fn func(k *Key) error) (Key, error) {
-	i := tx.v.state.find(nameOrID)
-	if i < 0 {
-		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
-	}
-	old := tx.v.state.Keys[i].key()
-	k := old.clone()
-	if err := fn(&k); err != nil {
-		return Key{}, err
-	}
-	k.ID, k.Name, k.Created, k.Secret = old.ID, old.Name, old.Created, old.Secret
-	if err := k.validate(); err != nil {
-		return Key{}, err
-	}
-	tx.v.state.Keys[i] = toRecord(k)
-	return k.clone(), nil
-}
-
-// Rename changes a key's name; its ID stays.
-func (tx *Tx) Rename(oldName, newName string) error {
-	if err := ValidateName(newName); err != nil {
-		return err
-	}
-	i := tx.v.state.find(oldName)
-	if i < 0 {
-		return fmt.Errorf("%q: %w", oldName, ErrKeyNotFound)
-	}
-	if j := tx.v.state.find(newName); j >= 0 && j != i {
-		return fmt.Errorf("%q: %w", newName, ErrDuplicateName)
-	}
-	tx.v.state.Keys[i].Name = newName
-	return nil
-}
-
-// Remove deletes a key. Update also purges it from the backups after a
-// successful save.
-func (tx *Tx) Remove(nameOrID string) (Key, error) {
-	i := tx.v.state.find(nameOrID)
-	if i < 0 {
-		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
-	}
-	k := tx.v.state.Keys[i].key()
-	tx.v.state.Keys = slices.Delete(tx.v.state.Keys, i, i+1)
-	tx.purge = append(tx.purge, k.ID)
-	return k, nil
-}
-
-// Rotate replaces a key's secret under the same ID and records the rotation
-// date. The old secret is purged from the backups after a successful save.
-func (tx *Tx) Rotate(nameOrID string, secret Secret) (Key, error) {
-	if secret.IsZero() {
-		return Key{}, errors.New("empty secret")
-	}
-	i := tx.v.state.find(nameOrID)
-	if i < 0 {
-		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
-	}
-	r := &tx.v.state.Keys[i]
-	r.Secret = secret.Reveal()
-	r.Rotated = time.Now().UTC()
-	tx.purge = append(tx.purge, r.ID)
-	return r.key(), nil
-}
-
-// Touch records that a key was used at t.
-func (tx *Tx) Touch(nameOrID string, t time.Time) error {
-	i := tx.v.state.find(nameOrID)
-	if i < 0 {
-		return fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
-	}
-	tx.v.state.Keys[i].LastUsed = t.UTC()
-	return nil
-}
-
-// AddRecipient adds an extra recipient (a recovery key, a teammate) that
-// vault.age is also encrypted to from the next save on. It fails with
-// ErrMixedRecipients when the recipient's kind (post-quantum or classic)
-// differs from the vault's own.
-func (tx *Tx) AddRecipient(s string) error {
-	s = strings.TrimSpace(s)
-	r, err := parseRecipient(s, tx.v.pluginUI)
-	if err != nil {
-		return err
-	}
-	if slices.Contains(tx.v.state.Recipients, s) || s == tx.v.id.selfString {
-		return fmt.Errorf("recipient %s is already present", truncate(s, 20))
-	}
-	// Encrypting an empty file tells whether age accepts the combination.
-	w, err := age.Encrypt(discard{}, tx.v.id.self, r)
-	if err != nil {
-		return classifyEncryptError(err)
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	tx.v.state.Recipients = append(tx.v.state.Recipients, s)
-	return nil
-}
-
-// RemoveRecipient removes an extra recipient. The current vault.age is
-// re-encrypted without it on save; note that the recipient could already
-// have copied earlier versions.
-func (tx *Tx) RemoveRecipient(s string) error {
-	i := slices.Index(tx.v.state.Recipients, strings.TrimSpace(s))
-	if i < 0 {
-		// Not echoed: whatever was typed here may be a pasted secret.
-		return errors.New("that recipient is not in this vault")
-	}
-	tx.v.state.Recipients = slices.Delete(tx.v.state.Recipients, i, i+1)
-	return nil
-}
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // ChangePassphrase re-encrypts identity.age with a new passphrase. The
 // vault and everything else stay as they are.

@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -42,7 +43,7 @@ func TestVaultThroughAgentWireLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = v.Update(func(tx *vault.Tx) error {
-			_, err := tx.Add(vault.Key{Name: "k" + string(rune('a'+i)), Provider: vault.ProviderOpenAI, Secret: sec})
+			_, err := tx.Add(vault.Key{Name: "k" + string(rune('a'+i)), Provider: providers.OpenAI, Secret: sec})
 			return err
 		})
 		if err != nil {
@@ -107,15 +108,15 @@ func TestVaultThroughAgentWireLog(t *testing.T) {
 	added := canary()
 	sec, _ := vault.NewSecret(added)
 	if err := client.Update(func(tx *vault.Tx) error {
-		_, err := tx.Add(vault.Key{Name: "kc", Provider: vault.ProviderOpenAI, Secret: sec})
+		_, err := tx.Add(vault.Key{Name: "kc", Provider: providers.OpenAI, Secret: sec})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := client.WriteFile("notes/n.age", []byte(added)); err != nil {
+	if err := client.Files().WriteFile("notes/n.age", []byte(added)); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := client.ReadFile("notes/n.age", 0); err != nil || string(b) != added {
+	if b, err := client.Files().ReadFile("notes/n.age", 0); err != nil || string(b) != added {
 		t.Fatalf("sealed file through the agent: %q, %v", b, err)
 	}
 

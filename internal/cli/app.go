@@ -267,7 +267,7 @@ func (a *app) adopt(v *vault.Vault) {
 
 // refreshRedactor rebuilds the redactor after the vault's secrets changed.
 func (a *app) refreshRedactor(v *vault.Vault) {
-	a.redactor = redact.New(v.Secrets()...)
+	a.redactor = v.Redactor()
 }
 
 // readKeySecret reads a new API key: from the environment variable fromEnv

@@ -89,7 +89,7 @@ func (e *env) load(id string) *chat.Conversation {
 		e.t.Fatal(err)
 	}
 	defer v.Close()
-	c, err := store.New(v).Load(id)
+	c, err := store.New(v.Files()).Load(id)
 	if err != nil {
 		e.t.Fatal(err)
 	}

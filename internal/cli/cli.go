@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // Version is vaultchat's version. Release builds set it with
@@ -53,7 +55,7 @@ func newParser(a *app, r *root) (*kong.Kong, error) {
 		kong.Description("A terminal chat client for OpenAI-compatible APIs, with API keys kept in an age-encrypted vault."),
 		kong.Writers(a.io.Out, a.io.ErrOut),
 		kong.Exit(func(code int) { panic(kongExit{code}) }),
-		kong.Vars{"version": "vaultchat " + version()},
+		kong.Vars{"version": "vaultchat " + version(), "providers": providers.NameList(), "openai_base_url": providers.OpenAIBaseURL},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
 		kong.Bind(a),
 	)

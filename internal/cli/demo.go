@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/ui"
@@ -98,13 +99,13 @@ func newDemo(now time.Time) (d *demo, err error) {
 		urls = append(urls, url)
 	}
 	keys := []vault.Key{
-		{Name: "personal", Provider: vault.ProviderOpenAI, BaseURL: urls[0], DefaultModel: "sim-fast",
+		{Name: "personal", Provider: providers.OpenAI, BaseURL: urls[0], DefaultModel: "sim-fast",
 			Note: "my own account; any model"},
-		{Name: "work", Provider: vault.ProviderAzure, BaseURL: strings.TrimSuffix(urls[1], "/v1"), DefaultModel: "gpt-4o-mini",
+		{Name: "work", Provider: providers.Azure, BaseURL: strings.TrimSuffix(urls[1], "/v1"), DefaultModel: "gpt-4o-mini",
 			AllowedModels: []string{"gpt-4o-mini", "gpt-4o"}, AzureAPIVersion: "2024-10-21",
 			Budget: vault.Budget{DailyUSD: 0.05, MonthlyUSD: 5, Hard: true},
 			Note:   "team budget: hard limit; mostly spent this month"},
-		{Name: "side-project", Provider: vault.ProviderOpenAICompatible, BaseURL: urls[2], DefaultModel: sim.Fault429,
+		{Name: "side-project", Provider: providers.OpenAICompatible, BaseURL: urls[2], DefaultModel: sim.Fault429,
 			Budget: vault.Budget{MonthlyTokens: 200_000},
 			Note:   "hackathon key; its model is always rate limited"},
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -55,6 +56,15 @@ func (c *execCmd) Run(a *app) error {
 	}
 	if k.Expired(a.now()) {
 		a.warn("key %q expired on %s", k.Name, k.Expires.UTC().Format(dateLayout))
+	}
+	// The child would send the key where the provider client refuses to:
+	// the same rule (a key stored before it existed may break it).
+	if u, err := providers.ParseBaseURL(k.BaseURL); err == nil {
+		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
+			v.Close()
+			return withHint(fmt.Errorf("key %q: %w", k.Name, err),
+				fmt.Sprintf("use https (vaultchat keys edit %s --base-url URL), or allow it: vaultchat keys edit %s --allow-insecure-http", k.Name, k.Name))
+		}
 	}
 	if err := v.Update(func(tx *vault.Tx) error { return tx.Touch(k.ID, a.now()) }); err != nil {
 		// Recording the use is bookkeeping; it must not stop the command.
@@ -114,7 +124,7 @@ func childEnv(base []string, k vault.Key) []string {
 	}
 	secret := k.Secret.Reveal()
 	baseURL := k.BaseURL
-	if k.Provider == vault.ProviderAzure {
+	if k.Provider == providers.Azure {
 		// Azure's v1 API takes OpenAI clients at {endpoint}/openai/v1;
 		// Azure clients want the bare endpoint.
 		endpoint := strings.TrimSuffix(k.BaseURL, "/openai/v1")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -35,7 +36,7 @@ func TestExecPassesTheKeyToTheChildOnly(t *testing.T) {
 	got := envOf(res.stdout)
 	want := map[string]string{
 		"OPENAI_API_KEY":    secret,
-		"OPENAI_BASE_URL":   vault.DefaultOpenAIBaseURL,
+		"OPENAI_BASE_URL":   providers.OpenAIBaseURL,
 		"OPENAI_ORG_ID":     "org-9",
 		"OPENAI_PROJECT_ID": "proj_9",
 		"KEEP_ME":           "kept",
@@ -105,14 +106,14 @@ func TestChildEnv(t *testing.T) {
 		k    vault.Key
 		want []string
 	}{
-		{"openai", vault.Key{Provider: vault.ProviderOpenAI, BaseURL: "https://api.openai.com/v1", Secret: s},
+		{"openai", vault.Key{Provider: providers.OpenAI, BaseURL: "https://api.openai.com/v1", Secret: s},
 			[]string{"PATH=/bin", "HOME=/h", "OPENAI_API_KEY=" + secret, "OPENAI_BASE_URL=https://api.openai.com/v1"}},
-		{"compatible with org", vault.Key{Provider: vault.ProviderOpenAICompatible, BaseURL: "http://127.0.0.1:1234/v1", Organization: "o", Secret: s},
+		{"compatible with org", vault.Key{Provider: providers.OpenAICompatible, BaseURL: "http://127.0.0.1:1234/v1", Organization: "o", Secret: s},
 			[]string{"PATH=/bin", "HOME=/h", "OPENAI_API_KEY=" + secret, "OPENAI_BASE_URL=http://127.0.0.1:1234/v1", "OPENAI_ORG_ID=o"}},
-		{"azure endpoint", vault.Key{Provider: vault.ProviderAzure, BaseURL: "https://r.openai.azure.com", AzureAPIVersion: "2024-10-21", Secret: s},
+		{"azure endpoint", vault.Key{Provider: providers.Azure, BaseURL: "https://r.openai.azure.com", AzureAPIVersion: "2024-10-21", Secret: s},
 			[]string{"PATH=/bin", "HOME=/h", "AZURE_OPENAI_API_KEY=" + secret, "AZURE_OPENAI_ENDPOINT=https://r.openai.azure.com",
 				"OPENAI_API_VERSION=2024-10-21", "OPENAI_API_KEY=" + secret, "OPENAI_BASE_URL=https://r.openai.azure.com/openai/v1"}},
-		{"azure v1 base", vault.Key{Provider: vault.ProviderAzure, BaseURL: "https://r.openai.azure.com/openai/v1", Secret: s},
+		{"azure v1 base", vault.Key{Provider: providers.Azure, BaseURL: "https://r.openai.azure.com/openai/v1", Secret: s},
 			[]string{"PATH=/bin", "HOME=/h", "AZURE_OPENAI_API_KEY=" + secret, "AZURE_OPENAI_ENDPOINT=https://r.openai.azure.com",
 				"OPENAI_API_KEY=" + secret, "OPENAI_BASE_URL=https://r.openai.azure.com/openai/v1"}},
 	}

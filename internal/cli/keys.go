@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -34,8 +34,9 @@ const dateLayout = "2006-01-02"
 // Pointers tell a flag left out from one set to its zero value, so edit
 // changes only what was given.
 type keyFlags struct {
-	Provider            *string  `name:"provider" placeholder:"KIND" help:"Provider: openai, azure or openai-compatible (add: default openai)."`
-	BaseURL             *string  `name:"base-url" placeholder:"URL" help:"API base URL; the key is only ever sent there (openai: https://api.openai.com/v1)."`
+	Provider            *string  `name:"provider" placeholder:"KIND" help:"Provider: ${providers} (add: default openai)."`
+	BaseURL             *string  `name:"base-url" placeholder:"URL" help:"API base URL; the key is only ever sent there (openai: ${openai_base_url})."`
+	AllowInsecureHTTP   *bool    `name:"allow-insecure-http" negatable:"" help:"Allow a plain http base URL on another host than this one (the key travels in clear text)."`
 	Org                 *string  `name:"org" placeholder:"ID" help:"OpenAI organization ID."`
 	Project             *string  `name:"project" placeholder:"ID" help:"OpenAI project ID."`
 	Model               *string  `name:"model" placeholder:"MODEL" help:"Default model."`
@@ -54,22 +55,36 @@ type keyFlags struct {
 // errors; the vault validates the result again when it is stored.
 func (f *keyFlags) apply(k *vault.Key) error {
 	if f.Provider != nil {
-		switch p := *f.Provider; p {
-		case vault.ProviderOpenAI, vault.ProviderAzure, vault.ProviderOpenAICompatible:
-			k.Provider = p
-		default:
-			return usagef("--provider must be openai, azure or openai-compatible, not %q", p)
+		if _, err := providers.Lookup(*f.Provider); err != nil {
+			return usagef("--provider must be %s, not %q", providers.NameList(), *f.Provider)
 		}
+		k.Provider = *f.Provider
 	}
 	if f.BaseURL != nil {
-		u, err := url.Parse(*f.BaseURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return usagef("--base-url %q is not an http(s) URL", *f.BaseURL)
+		base := strings.TrimRight(*f.BaseURL, "/")
+		if _, err := providers.ParseBaseURL(base); err != nil {
+			return usagef("--base-url %q: %v", *f.BaseURL, err)
 		}
-		if u.User != nil {
-			return usagef("--base-url must not contain credentials")
+		k.BaseURL = base
+	}
+	if f.AllowInsecureHTTP != nil {
+		k.AllowInsecureHTTP = *f.AllowInsecureHTTP
+	}
+	if u, err := providers.ParseBaseURL(k.BaseURL); err == nil {
+		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
+			return withHint(usagef("--base-url %s", strings.TrimPrefix(err.Error(), "base URL ")),
+				"use https, or pass --allow-insecure-http if the key may travel in clear text to that host")
 		}
-		k.BaseURL = strings.TrimRight(*f.BaseURL, "/")
+	}
+	for _, h := range []struct {
+		flag  string
+		value *string
+	}{{"--org", f.Org}, {"--project", f.Project}, {"--azure-api-version", f.AzureAPIVersion}} {
+		if h.value != nil {
+			if err := providers.CheckHeaderValue(h.flag, *h.value); err != nil {
+				return usagef("%v", err)
+			}
+		}
 	}
 	setString(&k.Organization, f.Org)
 	setString(&k.Project, f.Project)
@@ -132,11 +147,14 @@ func (f *keyFlags) apply(k *vault.Key) error {
 			if !ok || model == "" || deployment == "" {
 				return usagef("--azure-deployment %q is not MODEL=DEPLOYMENT", d)
 			}
+			if err := providers.CheckHeaderValue("--azure-deployment", d); err != nil {
+				return usagef("%v", err)
+			}
 			m[model] = deployment
 		}
 		k.AzureDeployments = m
 	}
-	if k.Provider != vault.ProviderAzure && (f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0) {
+	if k.Provider != providers.Azure && (f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0) {
 		return usagef("--azure-api-version and --azure-deployment apply to azure keys only")
 	}
 	return nil
@@ -146,7 +164,7 @@ func (f *keyFlags) apply(k *vault.Key) error {
 // edited, so a typo fails before the vault is unlocked. Whether azure-only
 // flags fit is checked against the real key by apply.
 func (f *keyFlags) validate() error {
-	scratch := vault.Key{Provider: vault.ProviderAzure}
+	scratch := vault.Key{Provider: providers.Azure}
 	return f.apply(&scratch)
 }
 
@@ -161,7 +179,7 @@ func (f *keyFlags) changed() bool {
 	return f.Provider != nil || f.BaseURL != nil || f.Org != nil || f.Project != nil || f.Model != nil ||
 		len(f.AllowModel) > 0 || f.BudgetDailyUSD != nil || f.BudgetMonthlyUSD != nil ||
 		f.BudgetMonthlyTokens != nil || f.Hard != nil || f.Note != nil || f.Expires != nil ||
-		f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0
+		f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0 || f.AllowInsecureHTTP != nil
 }
 
 // keysAddCmd adds a key.
@@ -176,11 +194,11 @@ func (c *keysAddCmd) Run(a *app) error {
 	if err := vault.ValidateName(c.Name); err != nil {
 		return usagef("%v", err)
 	}
-	k := vault.Key{Name: c.Name, Provider: vault.ProviderOpenAI}
+	k := vault.Key{Name: c.Name, Provider: providers.OpenAI}
 	if err := c.Meta.apply(&k); err != nil {
 		return err
 	}
-	if k.Provider != vault.ProviderOpenAI && k.BaseURL == "" {
+	if kind, _ := providers.Lookup(k.Provider); kind.DefaultBaseURL == "" && k.BaseURL == "" {
 		return usagef("--provider %s needs --base-url URL", k.Provider)
 	}
 	v, err := a.open()
@@ -322,7 +340,12 @@ func (c *keysRmCmd) Run(a *app) error {
 			return nil
 		}
 	}
-	if err := v.Update(func(tx *vault.Tx) error { _, err := tx.Remove(k.ID); return err }); err != nil {
+	err = v.Update(func(tx *vault.Tx) error { _, err := tx.Remove(k.ID); return err })
+	if errors.Is(err, vault.ErrPurgePending) {
+		a.printf("removed key %s\n", a.cell(k.Name))
+		return purgePending(err)
+	}
+	if err != nil {
 		return fmt.Errorf("remove key: %w", err)
 	}
 	a.printf("removed key %s and purged it from the backups\n", a.cell(k.Name))
@@ -360,6 +383,11 @@ func (c *keysRotateCmd) Run(a *app) error {
 		rotated, err = tx.Rotate(old.ID, secret)
 		return err
 	})
+	if errors.Is(err, vault.ErrPurgePending) {
+		a.refreshRedactor(v)
+		a.printf("rotated key %s: %s replaces %s\n", a.cell(rotated.Name), rotated.Secret.Masked(), old.Secret.Masked())
+		return purgePending(err)
+	}
 	if err != nil {
 		return fmt.Errorf("rotate key: %w", err)
 	}
@@ -367,6 +395,13 @@ func (c *keysRotateCmd) Run(a *app) error {
 	a.printf("rotated key %s: %s replaces %s, which was purged from the vault and its backups\n",
 		a.cell(rotated.Name), rotated.Secret.Masked(), old.Secret.Masked())
 	return nil
+}
+
+// purgePending reports a change that is saved while the old secret it
+// replaced is still in the backups: not a failed change (the key is in
+// effect), but not done either.
+func purgePending(err error) error {
+	return withHint(err, "the change is in effect; the vault retries the purge every time it opens, so free some disk space and run any vaultchat command (such as \"vaultchat keys list\")")
 }
 
 // keysListCmd lists keys.
@@ -454,7 +489,7 @@ func (c *keysShowCmd) Run(a *app) error {
 	}
 	row("allowed models", a.cell(allowed))
 	row("budget", formatBudget(k.Budget))
-	if k.Provider == vault.ProviderAzure {
+	if k.Provider == providers.Azure {
 		row("azure api version", a.cell(k.AzureAPIVersion))
 		var deps []string
 		for m, d := range k.AzureDeployments {
@@ -506,8 +541,10 @@ type keyView struct {
 	LastCheck        *vault.Check      `json:"last_check,omitempty"`
 	AzureAPIVersion  string            `json:"azure_api_version,omitempty"`
 	AzureDeployments map[string]string `json:"azure_deployments,omitempty"`
-	RotationDue      bool              `json:"rotation_due"`
-	Expired          bool              `json:"expired"`
+	// AllowInsecureHTTP: the key may travel over plain http to its host.
+	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
+	RotationDue       bool `json:"rotation_due"`
+	Expired           bool `json:"expired"`
 }
 
 func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
@@ -517,7 +554,8 @@ func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
 		AllowedModels: k.AllowedModels, Budget: k.Budget, Note: k.Note, Fingerprint: k.Secret.Masked(),
 		Created: k.Created, Rotated: k.Rotated, LastUsed: k.LastUsed,
 		AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments,
-		RotationDue: k.RotationDue(now, rotationDays), Expired: k.Expired(now),
+		AllowInsecureHTTP: k.AllowInsecureHTTP,
+		RotationDue:       k.RotationDue(now, rotationDays), Expired: k.Expired(now),
 	}
 	if !k.Expires.IsZero() {
 		vw.Expires = k.Expires.UTC().Format(dateLayout)
@@ -540,6 +578,9 @@ func (vw keyView) flags() []string {
 	}
 	if vw.LastCheck != nil && !vw.LastCheck.OK {
 		f = append(f, "check: "+vw.LastCheck.Status)
+	}
+	if vw.AllowInsecureHTTP && strings.HasPrefix(vw.BaseURL, "http:") {
+		f = append(f, "insecure http")
 	}
 	return f
 }

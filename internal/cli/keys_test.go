@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/vault"
@@ -140,7 +141,7 @@ func TestKeysRoundTrip(t *testing.T) {
 
 	k := e.key("work")
 	want := vault.Key{
-		Provider: vault.ProviderOpenAI, BaseURL: vault.DefaultOpenAIBaseURL, Organization: "org-1", Project: "proj_1",
+		Provider: providers.OpenAI, BaseURL: providers.OpenAIBaseURL, Organization: "org-1", Project: "proj_1",
 		DefaultModel: "gpt-4o", AllowedModels: []string{"gpt-4o", "gpt-4o-mini"},
 		Budget: vault.Budget{DailyUSD: 2.5, MonthlyUSD: 40, MonthlyTokens: 1000000, Hard: true},
 		Note:   "team A", Expires: time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC),

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/vaultchat/vaultchat/internal/keycheck"
-	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -58,7 +57,7 @@ func (c *keysCheckCmd) Run(a *app) error {
 	defer stop()
 	// Redact every secret in the vault, not only the checked ones: a
 	// server may echo anything.
-	results := keycheck.New(redact.New(v.Secrets()...)).CheckAll(ctx, keys)
+	results := keycheck.New(v.Redactor()).CheckAll(ctx, keys)
 
 	failed := 0
 	views := make([]checkView, 0, len(results))

@@ -173,7 +173,7 @@ func TestProcessConcurrentAdds(t *testing.T) {
 		}
 	}
 	// init wrote generation 1; each add one more.
-	if g := v.Generation(); g != uint64(1+len(secrets)) {
+	if g := v.Current().Generation; g != uint64(1+len(secrets)) {
 		t.Errorf("generation %d; want %d", g, 1+len(secrets))
 	}
 }

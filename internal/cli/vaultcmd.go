@@ -113,14 +113,14 @@ func (c *vaultRestoreCmd) Run(a *app) error {
 			return fmt.Errorf("restore: %w", err)
 		}
 		a.refreshRedactor(v)
-		a.printf("restored generation %d: the vault is now at generation %d with %d keys\n", gen, v.Generation(), len(v.Keys()))
+		cur := v.Current()
+		a.printf("restored generation %d: the vault is now at generation %d with %d keys\n", gen, cur.Generation, cur.Keys)
 		return nil
 	}
-	if err := v.Load(); err != nil {
-		a.printf("current: vault.age does not open: %s\n", a.clean(err.Error()))
+	if cur := v.Current(); cur.Err != nil {
+		a.printf("current: vault.age does not open: %s\n", a.clean(cur.Err.Error()))
 	} else {
-		a.refreshRedactor(v)
-		a.printf("current: generation %d with %d keys\n", v.Generation(), len(v.Keys()))
+		a.printf("current: generation %d with %d keys\n", cur.Generation, cur.Keys)
 	}
 	backups, err := v.Backups()
 	if err != nil {

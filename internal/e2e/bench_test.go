@@ -262,7 +262,7 @@ func (h *benchHome) save(b *testing.B, convs ...*chat.Conversation) {
 		b.Fatalf("open the vault: %v", err)
 	}
 	defer v.Close()
-	s := store.New(v)
+	s := store.New(v.Files())
 	for _, c := range convs {
 		if err := s.Save(c); err != nil {
 			b.Fatal(err)

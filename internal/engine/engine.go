@@ -346,6 +346,9 @@ func (e *Engine) client(key vault.Key) (*provider.Client, error) {
 		AzureDeployments: key.AzureDeployments,
 		Transport:        e.cfg.Transport,
 		Redactor:         red,
+
+		// The owner's consent to plain http to another host.
+		AllowInsecureHTTP: key.AllowInsecureHTTP,
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/testkit"
@@ -73,7 +74,7 @@ func newRig(t *testing.T, simOpts sim.Options, model string) *rig {
 	}
 	r := &rig{
 		convs:    &Memory{},
-		accounts: &accounts{key: vault.Key{ID: "k_1", Name: "k", Provider: vault.ProviderOpenAICompatible, BaseURL: url, DefaultModel: model, Secret: secret}},
+		accounts: &accounts{key: vault.Key{ID: "k_1", Name: "k", Provider: providers.OpenAICompatible, BaseURL: url, DefaultModel: model, Secret: secret}},
 		conv:     &chat.Conversation{ID: "c1"},
 		bodyDone: make(chan struct{}),
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/vault"
@@ -182,6 +183,9 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 		Transport:        c.Transport,
 		Redactor:         c.Redactor,
 		NoRedirects:      true,
+
+		// The owner's consent to plain http to another host.
+		AllowInsecureHTTP: k.AllowInsecureHTTP,
 	})
 	if err != nil {
 		res.Outcome, res.Detail = Unreachable, sanitize.String(c.Redactor.String(err.Error()))
@@ -234,7 +238,7 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 // modelsURL is where the model list was asked for, for a 404's message.
 func modelsURL(k vault.Key) string {
 	base := strings.TrimRight(k.BaseURL, "/")
-	if k.Provider == vault.ProviderAzure && !provider.IsAzureV1(base) {
+	if k.Provider == providers.Azure && !provider.IsAzureV1(base) {
 		return base + "/openai/models"
 	}
 	return base + "/models"

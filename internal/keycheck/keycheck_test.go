@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -76,7 +77,7 @@ func TestCheckOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(echoHandler(tt.status, tt.body))
 			defer srv.Close()
-			k := testKey(t, "work", vault.ProviderOpenAI, srv.URL+"/v1")
+			k := testKey(t, "work", providers.OpenAI, srv.URL+"/v1")
 			c := New(redact.New(k.Secret.Reveal()))
 			res := c.Check(context.Background(), k)
 			if res.Outcome != tt.want {
@@ -110,7 +111,7 @@ func TestCheckOutcomes(t *testing.T) {
 func TestCheckRedactsEchoedSecretAndControls(t *testing.T) {
 	srv := httptest.NewServer(echoHandler(401, "{\"error\":{\"message\":\"bad key %s \x1b]52;c;aGk=\x07\"}}"))
 	defer srv.Close()
-	k := testKey(t, "work", vault.ProviderOpenAI, srv.URL)
+	k := testKey(t, "work", providers.OpenAI, srv.URL)
 	other := fakeSecret(t)
 	c := New(redact.New(k.Secret.Reveal(), other))
 	res := c.Check(context.Background(), k)
@@ -141,22 +142,22 @@ func TestRequestHeaders(t *testing.T) {
 			return seen{path: "/v1/models", auth: "Bearer " + s, org: "org-123", project: "proj_456"}
 		}, "/v1"},
 		{"openai-compatible", func(k *vault.Key, base string) {
-			k.Provider = vault.ProviderOpenAICompatible
+			k.Provider = providers.OpenAICompatible
 		}, func(s string) seen {
 			return seen{path: "/api/v1/models", auth: "Bearer " + s}
 		}, "/api/v1/"},
 		{"azure classic api with version", func(k *vault.Key, base string) {
-			k.Provider, k.AzureAPIVersion = vault.ProviderAzure, "2025-01-01-preview"
+			k.Provider, k.AzureAPIVersion = providers.Azure, "2025-01-01-preview"
 		}, func(s string) seen {
 			return seen{path: "/openai/models", query: "api-version=2025-01-01-preview", apiKey: s}
 		}, ""},
 		{"azure default version", func(k *vault.Key, base string) {
-			k.Provider = vault.ProviderAzure
+			k.Provider = providers.Azure
 		}, func(s string) seen {
 			return seen{path: "/openai/models", query: "api-version=" + provider.DefaultAzureAPIVersion, apiKey: s}
 		}, ""},
 		{"azure v1 api", func(k *vault.Key, base string) {
-			k.Provider = vault.ProviderAzure
+			k.Provider = providers.Azure
 		}, func(s string) seen {
 			return seen{path: "/openai/v1/models", apiKey: s}
 		}, "/openai/v1"},
@@ -170,7 +171,7 @@ func TestRequestHeaders(t *testing.T) {
 				fmt.Fprint(w, `{"data":[{"id":"m"}]}`)
 			}))
 			defer srv.Close()
-			k := testKey(t, "k", vault.ProviderOpenAI, srv.URL+tt.suffix)
+			k := testKey(t, "k", providers.OpenAI, srv.URL+tt.suffix)
 			tt.mod(&k, srv.URL)
 			res := New(nil).Check(context.Background(), k)
 			if !res.OK() {
@@ -205,7 +206,7 @@ func TestRedirectIsNeverFollowed(t *testing.T) {
 				http.Redirect(w, r, target, http.StatusFound)
 			}))
 			defer srv.Close()
-			for _, provider := range []string{vault.ProviderOpenAI, vault.ProviderAzure} {
+			for _, provider := range []string{providers.OpenAI, providers.Azure} {
 				k := testKey(t, "k", provider, srv.URL+"/v1")
 				res := New(nil).Check(context.Background(), k)
 				if res.Outcome != HTTPError || res.Status != http.StatusFound {
@@ -230,7 +231,7 @@ func TestUnreachable(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
 
-	k := testKey(t, "gone", vault.ProviderOpenAICompatible, "http://"+addr+"/v1")
+	k := testKey(t, "gone", providers.OpenAICompatible, "http://"+addr+"/v1")
 	res := New(nil).Check(context.Background(), k)
 	if res.Outcome != Unreachable || res.Status != 0 {
 		t.Fatalf("Outcome = %q status %d; want unreachable", res.Outcome, res.Status)
@@ -250,7 +251,7 @@ func TestTimeoutIsUnreachable(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	k := testKey(t, "slow", vault.ProviderOpenAI, srv.URL)
+	k := testKey(t, "slow", providers.OpenAI, srv.URL)
 	c := New(nil)
 	c.Timeout = 50 * time.Millisecond
 	res := c.Check(context.Background(), k)
@@ -263,7 +264,7 @@ func TestTimeoutIsUnreachable(t *testing.T) {
 }
 
 func TestBadBaseURL(t *testing.T) {
-	k := testKey(t, "bad", vault.ProviderOpenAI, "ftp://example.invalid")
+	k := testKey(t, "bad", providers.OpenAI, "ftp://example.invalid")
 	res := New(nil).Check(context.Background(), k)
 	if res.Outcome != Unreachable || !strings.Contains(res.Detail, "not an http(s) URL") {
 		t.Errorf("got %q %q; want an unreachable result about the URL", res.Outcome, res.Detail)
@@ -295,7 +296,7 @@ func TestCheckAllOrderAndConcurrency(t *testing.T) {
 		if name == "charlie" {
 			base += "/bad"
 		}
-		keys = append(keys, testKey(t, name, vault.ProviderOpenAI, base))
+		keys = append(keys, testKey(t, name, providers.OpenAI, base))
 	}
 	c := New(nil)
 	c.Concurrency = n
@@ -337,7 +338,7 @@ func TestAbsurdRetryAfter(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 			fmt.Fprint(w, `{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}`)
 		}))
-		k := testKey(t, "k", vault.ProviderOpenAI, srv.URL+"/v1")
+		k := testKey(t, "k", providers.OpenAI, srv.URL+"/v1")
 		res := New(nil).Check(context.Background(), k)
 		srv.Close()
 		if res.Outcome != RateLimited || !strings.Contains(res.Hint, "retry in 24h0m0s") {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/vaultchat/vaultchat/internal/redact"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // TestAzureDeploymentStaysOneSegment checks that a model or deployment
@@ -31,7 +33,7 @@ func TestAzureDeploymentStaysOneSegment(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, err := New(Config{
-		Provider:         Azure,
+		Provider:         providers.Azure,
 		BaseURL:          srv.URL,
 		Secret:           secret,
 		Redactor:         redact.New(secret),

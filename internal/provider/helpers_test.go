@@ -16,6 +16,8 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/redact"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // newSecret returns a fresh fake key; nothing that looks like a real key
@@ -71,7 +73,7 @@ func (s *server) requests() []seen {
 func newClient(t testing.TB, s *server, secret string) *Client {
 	t.Helper()
 	c, err := New(Config{
-		Provider: OpenAICompatible,
+		Provider: providers.OpenAICompatible,
 		BaseURL:  s.URL + "/v1",
 		Secret:   secret,
 		KeyName:  "work",

@@ -41,19 +41,10 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
-
-// Provider kinds, as stored in vault key records.
-const (
-	OpenAI           = "openai"
-	Azure            = "azure"
-	OpenAICompatible = "openai-compatible"
-)
-
-// DefaultOpenAIBaseURL is used for openai keys that name no base URL.
-const DefaultOpenAIBaseURL = "https://api.openai.com/v1"
 
 // DefaultAzureAPIVersion is the Azure OpenAI API version used when a key
 // names none: the current GA version, which supports stream usage.
@@ -62,12 +53,16 @@ const DefaultAzureAPIVersion = "2024-10-21"
 // Config describes one key. Format hides Secret, so a Config may be
 // printed; never copy Secret anywhere else.
 type Config struct {
-	// Provider is "openai" (the default), "azure" or "openai-compatible".
+	// Provider is a kind of the providers table ("openai", the default,
+	// "azure", "openai-compatible").
 	Provider string
 	// BaseURL is where requests go ("https://api.openai.com/v1",
 	// "https://NAME.openai.azure.com", "http://127.0.0.1:8080/v1"). The
 	// key is sent to this URL's scheme and host only.
 	BaseURL string
+	// AllowInsecureHTTP is the key's consent to travel over plain http
+	// to a host that is not this machine (providers.CheckCleartext).
+	AllowInsecureHTTP bool
 	// Secret is the API key. It is never logged and never part of an
 	// error. It may be empty for servers that need no key.
 	Secret string
@@ -127,22 +122,13 @@ type Client struct {
 
 // New returns a Client for cfg. Its errors never contain the secret.
 func New(cfg Config) (*Client, error) {
-	kind := cfg.Provider
-	if kind == "" {
-		kind = OpenAI
+	kind, err := providers.Lookup(cmp.Or(cfg.Provider, providers.OpenAI))
+	if err != nil {
+		return nil, err
 	}
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	switch kind {
-	case OpenAI:
-		if base == "" {
-			base = DefaultOpenAIBaseURL
-		}
-	case Azure, OpenAICompatible:
-		if base == "" {
-			return nil, fmt.Errorf("a %s key needs a base URL", kind)
-		}
-	default:
-		return nil, fmt.Errorf("unknown provider %q (want openai, azure or openai-compatible)", kind)
+	base, err := kind.BaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	red := cfg.Redactor
 	if red == nil {
@@ -153,15 +139,20 @@ func New(cfg Config) (*Client, error) {
 	if redact.Maskable(cfg.Secret) && strings.Contains(red.String(cfg.Secret), cfg.Secret) {
 		return nil, errors.New("the redactor does not mask this key's secret")
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("base URL %q is not an http(s) URL", red.String(base))
+	u, err := providers.ParseBaseURL(base)
+	if err != nil {
+		return nil, err
 	}
-	if u.User != nil {
-		return nil, errors.New("base URL must not contain credentials")
+	// The last gate before a key leaves: whatever the vault stored
+	// (records written before the rule, a caller that skipped it), a key
+	// goes over plain http only to this machine or with its consent.
+	if err := providers.CheckCleartext(u, cfg.AllowInsecureHTTP); err != nil {
+		return nil, err
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("base URL must not have a query or fragment")
+	for _, f := range []struct{ name, value string }{{"organization", cfg.Organization}, {"project", cfg.Project}, {"Azure API version", cfg.AzureAPIVersion}} {
+		if err := providers.CheckHeaderValue(f.name, f.value); err != nil {
+			return nil, err
+		}
 	}
 
 	rt := cfg.Transport
@@ -182,7 +173,7 @@ func New(cfg Config) (*Client, error) {
 	var oc openai.ClientConfig
 	var v1Deployments map[string]string
 	switch {
-	case kind == Azure && IsAzureV1(base):
+	case kind.Protocol == providers.ProtocolAzure && IsAzureV1(base):
 		// The Azure v1 API takes OpenAI's paths under .../openai/v1, no
 		// api-version, the key in the api-key header and the deployment
 		// as the model.
@@ -190,7 +181,7 @@ func New(cfg Config) (*Client, error) {
 		oc.BaseURL = base
 		tr.extra.Set("api-key", cfg.Secret)
 		v1Deployments = maps.Clone(cfg.AzureDeployments)
-	case kind == Azure:
+	case kind.Protocol == providers.ProtocolAzure:
 		oc = openai.DefaultAzureConfig(cfg.Secret, base)
 		oc.APIVersion = cmp.Or(cfg.AzureAPIVersion, DefaultAzureAPIVersion)
 		deployments := maps.Clone(cfg.AzureDeployments)

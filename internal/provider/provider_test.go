@@ -10,6 +10,8 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/redact"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 func TestNewValidates(t *testing.T) {
@@ -20,15 +22,15 @@ func TestNewValidates(t *testing.T) {
 		want string // part of the error; "" for success
 	}{
 		{"openai default URL", Config{Secret: secret}, ""},
-		{"compatible", Config{Provider: OpenAICompatible, BaseURL: "http://127.0.0.1:9/v1/", Secret: secret}, ""},
-		{"compatible without key", Config{Provider: OpenAICompatible, BaseURL: "http://127.0.0.1:9/v1"}, ""},
-		{"azure", Config{Provider: Azure, BaseURL: "https://acme.openai.azure.com", Secret: secret}, ""},
+		{"compatible", Config{Provider: providers.OpenAICompatible, BaseURL: "http://127.0.0.1:9/v1/", Secret: secret}, ""},
+		{"compatible without key", Config{Provider: providers.OpenAICompatible, BaseURL: "http://127.0.0.1:9/v1"}, ""},
+		{"azure", Config{Provider: providers.Azure, BaseURL: "https://acme.openai.azure.com", Secret: secret}, ""},
 		{"unknown provider", Config{Provider: "anthropic", Secret: secret}, "unknown provider"},
-		{"azure without URL", Config{Provider: Azure, Secret: secret}, "needs a base URL"},
-		{"not http", Config{Provider: OpenAICompatible, BaseURL: "ftp://example.com", Secret: secret}, "not an http(s) URL"},
-		{"no host", Config{Provider: OpenAICompatible, BaseURL: "http:///v1", Secret: secret}, "not an http(s) URL"},
-		{"credentials", Config{Provider: OpenAICompatible, BaseURL: "https://u:p@example.com/v1", Secret: secret}, "credentials"},
-		{"query", Config{Provider: OpenAICompatible, BaseURL: "https://example.com/v1?key=" + secret, Secret: secret}, "query"},
+		{"azure without URL", Config{Provider: providers.Azure, Secret: secret}, "needs a base URL"},
+		{"not http", Config{Provider: providers.OpenAICompatible, BaseURL: "ftp://example.com", Secret: secret}, "not an http(s) URL"},
+		{"no host", Config{Provider: providers.OpenAICompatible, BaseURL: "http:///v1", Secret: secret}, "not an http(s) URL"},
+		{"credentials", Config{Provider: providers.OpenAICompatible, BaseURL: "https://u:p@example.com/v1", Secret: secret}, "credentials"},
+		{"query", Config{Provider: providers.OpenAICompatible, BaseURL: "https://example.com/v1?key=" + secret, Secret: secret}, "query"},
 		{"redactor without the key", Config{Secret: "azure0123456789abcdef0123456789ab", Redactor: redact.New("other-secret-value-123456")}, "redactor"},
 	}
 	for _, tt := range tests {
@@ -52,7 +54,7 @@ func TestNewValidates(t *testing.T) {
 
 func TestConfigFormatHidesSecret(t *testing.T) {
 	secret := newSecret(t)
-	cfg := Config{Provider: OpenAI, BaseURL: "https://api.openai.com/v1", Secret: secret, KeyName: "work"}
+	cfg := Config{Provider: providers.OpenAI, BaseURL: "https://api.openai.com/v1", Secret: secret, KeyName: "work"}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 		out := fmt.Sprintf(verb, cfg)
 		if strings.Contains(out, secret) || !strings.Contains(out, redact.Mask(secret)) {
@@ -101,7 +103,7 @@ func TestAzure(t *testing.T) {
 	secret := "azure" + strings.TrimPrefix(newSecret(t), "sk-proj-") // Azure keys have no prefix
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { sseReply(w, "from azure") })
 	c, err := New(Config{
-		Provider:         Azure,
+		Provider:         providers.Azure,
 		BaseURL:          s.URL,
 		Secret:           secret,
 		Redactor:         redact.New(secret),
@@ -133,7 +135,7 @@ func TestAzure(t *testing.T) {
 		t.Errorf("text %q", textOf(evs))
 	}
 
-	c2, err := New(Config{Provider: Azure, BaseURL: s.URL + "/", Secret: secret, AzureAPIVersion: "2025-01-01-preview"})
+	c2, err := New(Config{Provider: providers.Azure, BaseURL: s.URL + "/", Secret: secret, AzureAPIVersion: "2025-01-01-preview"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,13 +219,13 @@ func TestSecretNeverInEvents(t *testing.T) {
 			sseDone(w)
 		}},
 	}
-	for _, provider := range []string{OpenAICompatible, Azure} {
+	for _, provider := range []string{providers.OpenAICompatible, providers.Azure} {
 		for _, tt := range tests {
 			t.Run(provider+"/"+tt.name, func(t *testing.T) {
 				secret := newSecret(t)
 				s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { tt.handler(w, r) })
 				base := s.URL + "/v1"
-				if provider == Azure {
+				if provider == providers.Azure {
 					base = s.URL
 				}
 				c, err := New(Config{Provider: provider, BaseURL: base, Secret: secret, KeyName: "work", Redactor: redact.New(secret)})

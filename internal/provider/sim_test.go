@@ -9,6 +9,8 @@ import (
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sim"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // These tests run the client against vaultchat's own simulator, the
@@ -28,7 +30,7 @@ func startSim(t *testing.T, opts sim.Options) (*sim.Server, string) {
 
 func simClient(t *testing.T, base, secret string) *Client {
 	t.Helper()
-	c, err := New(Config{Provider: OpenAICompatible, BaseURL: base, Secret: secret, KeyName: "demo", Redactor: redact.New(secret)})
+	c, err := New(Config{Provider: providers.OpenAICompatible, BaseURL: base, Secret: secret, KeyName: "demo", Redactor: redact.New(secret)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestSimAzure(t *testing.T) {
 	s, base := startSim(t, sim.Options{})
 	secret := newSecret(t)
 	c, err := New(Config{
-		Provider: Azure, BaseURL: strings.TrimSuffix(base, "/v1"), Secret: secret,
+		Provider: providers.Azure, BaseURL: strings.TrimSuffix(base, "/v1"), Secret: secret,
 		AzureDeployments: map[string]string{"gpt-4o": "prod-4o"},
 	})
 	if err != nil {

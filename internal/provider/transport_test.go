@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 func TestParseRateLimits(t *testing.T) {
@@ -202,7 +204,7 @@ func TestNoOrganizationHeadersUnlessSet(t *testing.T) {
 // sent there, whether the key travels as a bearer token or as Azure's
 // api-key header (which net/http would forward on a redirect).
 func TestKeyPinning(t *testing.T) {
-	for _, provider := range []string{OpenAI, Azure} {
+	for _, provider := range []string{providers.OpenAI, providers.Azure} {
 		t.Run(provider, func(t *testing.T) {
 			secret := newSecret(t)
 			other := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { sseReply(w, "stolen") })
@@ -273,7 +275,7 @@ func TestSameHostRedirectIsFollowed(t *testing.T) {
 		}
 		sseReply(w, "moved")
 	})
-	c, err := New(Config{Provider: OpenAICompatible, BaseURL: s.URL + "/old", Secret: newSecret(t)})
+	c, err := New(Config{Provider: providers.OpenAICompatible, BaseURL: s.URL + "/old", Secret: newSecret(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/keycheck"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/usage"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -34,7 +35,7 @@ func TestKeysShowReferencesAndMonthUsage(t *testing.T) {
 		if k.Fingerprint != vaultMask(secret) || !strings.Contains(k.Fingerprint, "…") || !strings.HasSuffix(secret, strings.TrimPrefix(k.Fingerprint, "sk-proj-…")) {
 			t.Errorf("key %d fingerprint %q is not the masked form of its secret", i, k.Fingerprint)
 		}
-		if k.Provider != vault.ProviderOpenAICompatible || k.Host != strings.TrimSuffix(strings.TrimPrefix(f.url, "http://"), "/v1") {
+		if k.Provider != providers.OpenAICompatible || k.Host != strings.TrimSuffix(strings.TrimPrefix(f.url, "http://"), "/v1") {
 			t.Errorf("key %s: provider %q host %q", k.Name, k.Provider, k.Host)
 		}
 		if k.Month.Tokens != 0 || k.Budget != view.BudgetNone || k.CheckFailed || !k.LastUsed.IsZero() {

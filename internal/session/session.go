@@ -19,10 +19,8 @@
 package session
 
 import (
-	"crypto/sha256"
 	"errors"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -98,13 +96,10 @@ type home struct {
 	ledger *usage.Ledger
 	engine *engine.Engine
 
-	mu        sync.Mutex
-	red       *redact.Redactor
-	redGen    uint64                     // the vault generation red was checked at
-	redDigest [sha256.Size]byte          // of the secrets red masks
-	models    map[string][]string        // key ID → model list cache
-	limits    map[string]chat.RateLimits // key ID → last rate limits
-	outcome   map[string]keyOutcome      // key ID → what its last request said
+	mu      sync.Mutex
+	models  map[string][]string        // key ID → model list cache
+	limits  map[string]chat.RateLimits // key ID → last rate limits
+	outcome map[string]keyOutcome      // key ID → what its last request said
 }
 
 // New returns a locked Session.
@@ -166,11 +161,12 @@ func Open(cfg Config, v *vault.Vault) (*Session, error) {
 
 // attach opens the store and ledger of v and makes them current.
 func (s *Session) attach(v *vault.Vault) error {
-	ledger, err := usage.Open(v)
+	files := v.Files()
+	ledger, err := usage.Open(files)
 	if err != nil {
 		return err
 	}
-	h := &home{cfg: &s.cfg, vault: v, store: store.New(v), ledger: ledger}
+	h := &home{cfg: &s.cfg, vault: v, store: store.New(files), ledger: ledger}
 	h.convs = h.store
 	if s.cfg.Ephemeral {
 		h.convs = &engine.Memory{}
@@ -278,40 +274,9 @@ func (s *Session) open() (*home, error) {
 	return s.home, nil
 }
 
-// redactor returns the redactor for every secret in the vault. It is
-// built again only when the secrets changed (a key added, rotated or
-// removed), which is checked only when the vault's generation moved: most
-// saves only record a key's last use, and a new redactor would also mean
-// new provider clients (the engine keys its clients on it).
-func (h *home) redactor() *redact.Redactor {
-	gen := h.vault.Generation()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.red != nil && gen == h.redGen {
-		return h.red
-	}
-	secrets := h.vault.Secrets()
-	digest := secretsDigest(secrets)
-	if h.red == nil || digest != h.redDigest {
-		h.red, h.redDigest = redact.New(secrets...), digest
-	}
-	h.redGen = gen
-	return h.red
-}
-
-// secretsDigest identifies a set of secrets without keeping another copy
-// of them.
-func secretsDigest(secrets []string) [sha256.Size]byte {
-	sorted := slices.Sorted(slices.Values(secrets))
-	h := sha256.New()
-	for _, s := range sorted {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	var d [sha256.Size]byte
-	h.Sum(d[:0])
-	return d
-}
+// redactor returns the vault's redactor, built again only when its
+// secrets change (vault.Vault.Redactor).
+func (h *home) redactor() *redact.Redactor { return h.vault.Redactor() }
 
 // Redactor returns the redactor for every secret of the vault (nil, which
 // still masks key-shaped text, when locked).

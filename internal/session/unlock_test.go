@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/testkit"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -52,7 +53,7 @@ func TestPassphraseVault(t *testing.T) {
 	secret := testkit.Canary(t)
 	s, _ := vault.NewSecret(secret)
 	if err := v.Update(func(tx *vault.Tx) error {
-		_, err := tx.Add(vault.Key{Name: "work", Provider: vault.ProviderOpenAICompatible, BaseURL: "http://127.0.0.1:1/v1", Secret: s})
+		_, err := tx.Add(vault.Key{Name: "work", Provider: providers.OpenAICompatible, BaseURL: "http://127.0.0.1:1/v1", Secret: s})
 		return err
 	}); err != nil {
 		t.Fatal(err)

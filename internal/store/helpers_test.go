@@ -20,7 +20,7 @@ func newHome(tb testing.TB) testHome { return testHome{testkit.NewHome(tb)} }
 // store returns a Store on a new vault handle whose clock is clock.
 func (h testHome) store(tb testing.TB, clock *fakeClock) *Store {
 	tb.Helper()
-	s := New(h.Open(tb))
+	s := New(h.Open(tb).Files())
 	if clock != nil {
 		s.now = clock.Now
 	}

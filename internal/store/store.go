@@ -36,8 +36,8 @@ import (
 	"github.com/vaultchat/vaultchat/internal/filelock"
 )
 
-// Files is the encrypted file access the store needs. *vault.Vault
-// satisfies it: WriteFile encrypts to the vault's recipient and replaces
+// Files is the encrypted file access the store needs. *vault.Files (from
+// Vault.Files) satisfies it: WriteFile encrypts to the vault's recipient and replaces
 // the file atomically, ReadFile decrypts and refuses files over maxSize,
 // RemoveFile deletes, and Dir is the vault home that names are relative to.
 type Files interface {

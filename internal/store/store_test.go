@@ -142,19 +142,19 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 			testkit.WriteRaw(t, path, b[:len(b)/2])
 		}, vault.ErrCorrupted},
 		{"not json", func(t *testing.T, h testHome, v *vault.Vault, path string) {
-			if err := v.WriteFile("conversations/c1.age", []byte("{not json")); err != nil {
+			if err := v.Files().WriteFile("conversations/c1.age", []byte("{not json")); err != nil {
 				t.Fatal(err)
 			}
 		}, ErrUnreadable},
 		{"newer schema", func(t *testing.T, h testHome, v *vault.Vault, path string) {
-			if err := v.WriteFile("conversations/c1.age", []byte(`{"schema":2,"conversation":{"id":"c1","messages":{"new":"shape"}}}`)); err != nil {
+			if err := v.Files().WriteFile("conversations/c1.age", []byte(`{"schema":2,"conversation":{"id":"c1","messages":{"new":"shape"}}}`)); err != nil {
 				t.Fatal(err)
 			}
 		}, ErrUnsupported},
 		{"other identity", func(t *testing.T, h testHome, v *vault.Vault, path string) {
 			other := newHome(t)
 			ov := other.Open(t)
-			if err := ov.WriteFile("conversations/c1.age", []byte(`{"schema":1,"conversation":{"id":"c1"}}`)); err != nil {
+			if err := ov.Files().WriteFile("conversations/c1.age", []byte(`{"schema":1,"conversation":{"id":"c1"}}`)); err != nil {
 				t.Fatal(err)
 			}
 			b, err := os.ReadFile(other.convPath("c1"))
@@ -174,7 +174,7 @@ func TestUnreadableNeverOverwritten(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHome(t)
 			v := h.Open(t)
-			s := New(v)
+			s := New(v.Files())
 			c := sampleConversation("c1")
 			if err := s.Save(c); err != nil {
 				t.Fatal(err)
@@ -439,14 +439,14 @@ func TestIndexRepairs(t *testing.T) {
 			testkit.WriteRaw(t, filepath.Join(h.Dir, "conversations", "index.age"), []byte("garbage"))
 		}},
 		{"bad json", func(t *testing.T, h testHome, v *vault.Vault) {
-			if err := v.WriteFile("conversations/index.age", []byte("[")); err != nil {
+			if err := v.Files().WriteFile("conversations/index.age", []byte("[")); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{"stale: written behind its back", func(t *testing.T, h testHome, v *vault.Vault) {
 			// A conversation written without the index (a crash between
 			// the two writes, or an older vaultchat), and one removed.
-			if err := v.WriteFile("conversations/zz.age", []byte(`{"schema":1,"conversation":{"id":"zz","title":"Sneaky","updated":"2027-01-01T00:00:00Z","messages":[]}}`)); err != nil {
+			if err := v.Files().WriteFile("conversations/zz.age", []byte(`{"schema":1,"conversation":{"id":"zz","title":"Sneaky","updated":"2027-01-01T00:00:00Z","messages":[]}}`)); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.Remove(h.convPath("x2")); err != nil {
@@ -458,7 +458,7 @@ func TestIndexRepairs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHome(t)
 			v := h.Open(t)
-			s := New(v)
+			s := New(v.Files())
 			s.now = newClock().Now
 			for _, id := range []string{"x1", "x2", "x3"} {
 				if err := s.Save(sampleConversation(id)); err != nil {

@@ -25,6 +25,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -120,7 +121,7 @@ func AddKey(tb testing.TB, v *vault.Vault, k vault.Key) (vault.Key, string) {
 		k.Secret = s
 	}
 	if k.Provider == "" {
-		k.Provider = vault.ProviderOpenAICompatible
+		k.Provider = providers.OpenAICompatible
 	}
 	var added vault.Key
 	err := v.Update(func(tx *vault.Tx) error {

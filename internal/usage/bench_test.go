@@ -41,8 +41,8 @@ func seedYear(tb testing.TB, f Files, keys, models int) {
 func BenchmarkRecord(b *testing.B) {
 	h := newHome(b)
 	v := h.Open(b)
-	seedYear(b, v, 10, 5)
-	l, err := Open(v)
+	seedYear(b, v.Files(), 10, 5)
+	l, err := Open(v.Files())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,8 +60,8 @@ func BenchmarkRecord(b *testing.B) {
 func BenchmarkMonthQuery(b *testing.B) {
 	h := newHome(b)
 	v := h.Open(b)
-	seedYear(b, v, 10, 5)
-	l, err := Open(v)
+	seedYear(b, v.Files(), 10, 5)
+	l, err := Open(v.Files())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -83,9 +83,9 @@ func BenchmarkMonthQuery(b *testing.B) {
 func BenchmarkOpenYear(b *testing.B) {
 	h := newHome(b)
 	v := h.Open(b)
-	seedYear(b, v, 10, 5)
+	seedYear(b, v.Files(), 10, 5)
 	for b.Loop() {
-		if _, err := Open(v); err != nil {
+		if _, err := Open(v.Files()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -117,7 +117,7 @@ func TestHelperRecordProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	l, err := Open(v)
+	l, err := Open(v.Files())
 	if err != nil {
 		t.Fatal(err)
 	}

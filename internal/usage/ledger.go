@@ -46,8 +46,8 @@ import (
 	"github.com/vaultchat/vaultchat/internal/filelock"
 )
 
-// Files is the encrypted file access the ledger needs. *vault.Vault
-// satisfies it.
+// Files is the encrypted file access the ledger needs. *vault.Files (from
+// Vault.Files) satisfies it.
 type Files interface {
 	WriteFile(name string, data []byte) error
 	ReadFile(name string, maxSize int64) ([]byte, error)

@@ -235,7 +235,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 func TestDamagedLedger(t *testing.T) {
 	writePlain := func(content string) func(t *testing.T, h testHome, v *vault.Vault) {
 		return func(t *testing.T, h testHome, v *vault.Vault) {
-			if err := v.WriteFile("usage/2026-11.age", []byte(content)); err != nil {
+			if err := v.Files().WriteFile("usage/2026-11.age", []byte(content)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -272,7 +272,7 @@ func TestDamagedLedger(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHome(t)
 			v := h.Open(t)
-			l, err := Open(v)
+			l, err := Open(v.Files())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,7 +280,7 @@ func TestDamagedLedger(t *testing.T) {
 			tt.damage(t, h, v)
 			before := testkit.FileState(t, h.monthPath("2026-11"))
 
-			_, err = Open(h.Open(t))
+			_, err = Open(h.Open(t).Files())
 			if !errors.Is(err, ErrUnreadable) || !errors.Is(err, tt.cause) {
 				t.Fatalf("Open: %v, want ErrUnreadable and %v", err, tt.cause)
 			}

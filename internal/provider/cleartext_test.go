@@ -1,0 +1,33 @@
+package provider
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
+)
+
+// TestNoKeyInClearText: the client is the last gate before a key leaves,
+// so it refuses plain http to another host whatever the vault stored,
+// unless the key carries the consent, and a header value with a newline.
+func TestNoKeyInClearText(t *testing.T) {
+	secret := newSecret(t)
+	remote := Config{Provider: providers.OpenAICompatible, BaseURL: "http://llm.example.net/v1", Secret: secret}
+	if _, err := New(remote); !errors.Is(err, providers.ErrInsecureHTTP) {
+		t.Errorf("http to another host: %v, want ErrInsecureHTTP", err)
+	}
+	remote.AllowInsecureHTTP = true
+	if _, err := New(remote); err != nil {
+		t.Errorf("http to another host with consent: %v", err)
+	}
+	for _, base := range []string{"http://127.0.0.1:9/v1", "http://localhost:11434/v1", "http://[::1]:8000/v1"} {
+		if _, err := New(Config{Provider: providers.OpenAICompatible, BaseURL: base, Secret: secret}); err != nil {
+			t.Errorf("%s: %v", base, err)
+		}
+	}
+	_, err := New(Config{Provider: providers.OpenAI, Project: "proj\nX-Evil: 1", Secret: secret})
+	if err == nil || !strings.Contains(err.Error(), "project contains a newline") {
+		t.Errorf("a newline in the project: %v", err)
+	}
+}

@@ -1,0 +1,175 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+)
+
+// Tx is the view of a Vault inside Update; its methods change the state
+// that Update saves when fn returns nil.
+type Tx struct {
+	v     *Vault
+	purge []string // key IDs whose old records must leave the backups
+}
+
+// Keys returns every key, sorted by name.
+func (tx *Tx) Keys() []Key {
+	keys := make([]Key, 0, len(tx.v.state.Keys))
+	for _, r := range tx.v.state.Keys {
+		keys = append(keys, r.key())
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Name < keys[j].Name })
+	return keys
+}
+
+// Key returns the key with the given name or ID.
+func (tx *Tx) Key(nameOrID string) (Key, error) {
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	return tx.v.state.Keys[i].key(), nil
+}
+
+// Add validates k, gives it a new ID and a creation time, and adds it. It
+// returns the stored record.
+func (tx *Tx) Add(k Key) (Key, error) {
+	k = k.clone()
+	if err := k.validate(); err != nil {
+		return Key{}, err
+	}
+	if tx.v.state.find(k.Name) >= 0 {
+		return Key{}, fmt.Errorf("%q: %w", k.Name, ErrDuplicateName)
+	}
+	k.ID = newID()
+	if k.Created.IsZero() {
+		k.Created = time.Now().UTC()
+	}
+	tx.v.state.Keys = append(tx.v.state.Keys, toRecord(k))
+	return k.clone(), nil
+}
+
+// Edit calls fn with a copy of the named key's record and stores the
+// result. fn may change metadata; changes to ID, Name, Created and Secret
+// are ignored (use Rename and Rotate).
+func (tx *Tx) Edit(nameOrID string, fn func(k *Key) error) (Key, error) {
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	old := tx.v.state.Keys[i].key()
+	k := old.clone()
+	if err := fn(&k); err != nil {
+		return Key{}, err
+	}
+	k.ID, k.Name, k.Created, k.Secret = old.ID, old.Name, old.Created, old.Secret
+	if err := k.validate(); err != nil {
+		return Key{}, err
+	}
+	tx.v.state.Keys[i] = toRecord(k)
+	return k.clone(), nil
+}
+
+// Rename changes a key's name; its ID stays.
+func (tx *Tx) Rename(oldName, newName string) error {
+	if err := ValidateName(newName); err != nil {
+		return err
+	}
+	i := tx.v.state.find(oldName)
+	if i < 0 {
+		return fmt.Errorf("%q: %w", oldName, ErrKeyNotFound)
+	}
+	if j := tx.v.state.find(newName); j >= 0 && j != i {
+		return fmt.Errorf("%q: %w", newName, ErrDuplicateName)
+	}
+	tx.v.state.Keys[i].Name = newName
+	return nil
+}
+
+// Remove deletes a key. Update also purges it from the backups after a
+// successful save.
+func (tx *Tx) Remove(nameOrID string) (Key, error) {
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	k := tx.v.state.Keys[i].key()
+	tx.v.state.Keys = slices.Delete(tx.v.state.Keys, i, i+1)
+	tx.purge = append(tx.purge, k.ID)
+	return k, nil
+}
+
+// Rotate replaces a key's secret under the same ID and records the rotation
+// date. The old secret is purged from the backups after a successful save.
+func (tx *Tx) Rotate(nameOrID string, secret Secret) (Key, error) {
+	if secret.IsZero() {
+		return Key{}, errors.New("empty secret")
+	}
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	r := &tx.v.state.Keys[i]
+	r.Secret = secret.Reveal()
+	r.Rotated = time.Now().UTC()
+	tx.purge = append(tx.purge, r.ID)
+	return r.key(), nil
+}
+
+// Touch records that a key was used at t.
+func (tx *Tx) Touch(nameOrID string, t time.Time) error {
+	i := tx.v.state.find(nameOrID)
+	if i < 0 {
+		return fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
+	}
+	tx.v.state.Keys[i].LastUsed = t.UTC()
+	return nil
+}
+
+// AddRecipient adds an extra recipient (a recovery key, a teammate) that
+// vault.age is also encrypted to from the next save on. It fails with
+// ErrMixedRecipients when the recipient's kind (post-quantum or classic)
+// differs from the vault's own.
+func (tx *Tx) AddRecipient(s string) error {
+	s = strings.TrimSpace(s)
+	r, err := parseRecipient(s, tx.v.pluginUI)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(tx.v.state.Recipients, s) || s == tx.v.id.selfString {
+		return fmt.Errorf("recipient %s is already present", truncate(s, 20))
+	}
+	// Encrypting an empty file tells whether age accepts the combination.
+	w, err := age.Encrypt(discard{}, tx.v.id.self, r)
+	if err != nil {
+		return classifyEncryptError(err)
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	tx.v.state.Recipients = append(tx.v.state.Recipients, s)
+	return nil
+}
+
+// RemoveRecipient removes an extra recipient. The current vault.age is
+// re-encrypted without it on save; note that the recipient could already
+// have copied earlier versions.
+func (tx *Tx) RemoveRecipient(s string) error {
+	i := slices.Index(tx.v.state.Recipients, strings.TrimSpace(s))
+	if i < 0 {
+		// Not echoed: whatever was typed here may be a pasted secret.
+		return errors.New("that recipient is not in this vault")
+	}
+	tx.v.state.Recipients = slices.Delete(tx.v.state.Recipients, i, i+1)
+	return nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
