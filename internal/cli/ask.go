@@ -171,9 +171,11 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		}
 	}
 	if err := out.finish(); err != nil {
-		if errors.Is(err, syscall.EPIPE) && !c.NoSave {
-			return withHint(errors.New("stdout was closed before the reply ended; the reply was stopped"),
-				fmt.Sprintf("what arrived is saved; see it with \"vaultchat export %s\"", convID))
+		if errors.Is(err, syscall.EPIPE) {
+			// The reader closed the pipe ("ask … | head -1"): normal in
+			// Unix, so exit 0 without a word, like git log | head. The
+			// turn was stopped and what arrived is saved.
+			return nil
 		}
 		return fmt.Errorf("write reply: %w", err)
 	}
@@ -184,6 +186,9 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
+			if errors.Is(err, syscall.EPIPE) {
+				return nil // the reader went away; see above
+			}
 			return err
 		}
 	}
