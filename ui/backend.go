@@ -61,8 +61,9 @@ type Backend interface {
 	// Keys lists the vault's keys with their month-to-date usage, in the
 	// order the pickers show them.
 	Keys() []view.Key
-	// Models lists the models the key can use, from the provider's
-	// /models endpoint. The backend may cache; refresh asks it to fetch
+	// Models lists the models of the key's server, from the provider's
+	// /models endpoint, including those outside the key's allowed models
+	// (the picker marks them). The backend may cache; refresh asks it to fetch
 	// again. An empty list with a nil error means the server has no list
 	// (the picker then takes free text).
 	Models(ctx context.Context, keyID string, refresh bool) ([]string, error)
