@@ -77,10 +77,10 @@ func (e *ChoiceError) Hint() string { return e.hint }
 
 // Why a key was chosen when none was asked for (view.Choice.Why).
 const (
-	whyConversation = "the conversation's"
-	whyDefault      = "default_key"
-	whyUsedLast     = "the key used last"
-	whyOnly         = "the only key"
+	WhyConversation = "the conversation's"
+	WhyDefaultKey   = "default_key"
+	WhyUsedLast     = "the key used last"
+	WhyOnly         = "the only key"
 )
 
 // Resolve says which key and model a turn in the conversation (ID; ""
@@ -114,7 +114,7 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 	}
 	if id := c.ChosenKey(); id != "" {
 		if k, err := h.vault.Key(id); err == nil {
-			return k, whyConversation, nil
+			return k, WhyConversation, nil
 		}
 	}
 	if def := h.cfg.Settings.DefaultKey; def != "" {
@@ -122,14 +122,14 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 		if err != nil {
 			return vault.Key{}, "", fmt.Errorf("default_key %q in config.toml: %w", def, err)
 		}
-		return k, whyDefault, nil
+		return k, WhyDefaultKey, nil
 	}
 	keys := h.vault.Keys()
 	switch len(keys) {
 	case 0:
 		return vault.Key{}, "", errors.New("the vault holds no key; add one with \"vaultchat keys add NAME\"")
 	case 1:
-		return keys[0], whyOnly, nil
+		return keys[0], WhyOnly, nil
 	}
 	last := -1
 	for i, k := range keys {
@@ -138,7 +138,7 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 		}
 	}
 	if last >= 0 {
-		return keys[last], whyUsedLast, nil
+		return keys[last], WhyUsedLast, nil
 	}
 	return vault.Key{}, "", &ChoiceError{err: ErrNoKey,
 		msg:  "several keys in the vault and none chosen",
