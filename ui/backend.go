@@ -68,6 +68,24 @@ type Backend interface {
 	// (the picker then takes free text).
 	Models(ctx context.Context, keyID string, refresh bool) ([]string, error)
 
+	// Choice says which key and model the next turn of the conversation
+	// ("" for one not saved yet) uses, by the backend's one rule: what
+	// was chosen for the conversation (stored with it), else its last
+	// reply's, else default_key, the key used last or the only key; the
+	// model last chosen or used with that key in it, else the key's
+	// default. What cannot be chosen is said in Problem, with a hint.
+	// The TUI asks on unlock, restart and (re)open, and never decides.
+	Choice(conversationID string) view.Choice
+	// Choose makes a key (ID; "" keeps the conversation's) and model (""
+	// brings back the model chosen for that key in the conversation,
+	// else its default) the choice for the conversation's next turn. In
+	// a saved conversation it is stored at once, with a note naming what
+	// the next turn will use, which Choose returns; for one not saved
+	// yet ("") nothing is stored and the note is nil. A model the key may
+	// not use is refused with an error (with a Hint() method) and
+	// nothing changes.
+	Choose(conversationID, keyID, model string) (view.Choice, *chat.Message, error)
+
 	// Conversations lists the saved conversations, most recently updated
 	// first.
 	Conversations() ([]chat.Summary, error)

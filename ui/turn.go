@@ -100,7 +100,7 @@ func (m *Model) submit() tea.Cmd {
 	}
 	editLast := m.editingLast
 	cmd := m.send(text, false, editLast)
-	if cmd != nil {
+	if m.turn.streaming { // sent: a refusal keeps the draft
 		m.input.Reset()
 		m.editingLast = false
 	}
@@ -147,8 +147,16 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 		return nil
 	}
 	if m.keyring.model == "" {
-		m.setNotice("no model chosen: ctrl+p picks one", true)
-		return nil
+		// Refused before anything is sent; the draft stays in the
+		// input, and the model picker opens so that what is typed next
+		// picks a model instead of landing in the draft.
+		problem := m.keyring.problem
+		if problem == "" {
+			problem = "no model chosen: ctrl+p picks one"
+		}
+		cmd := m.openModelPicker()
+		m.setNotice(problem, true)
+		return cmd
 	}
 	m.turn.replaced, m.turn.replacedAt = nil, 0
 	switch {
