@@ -18,7 +18,9 @@ import (
 
 // Choice says which key and model the next turn of the conversation (ID;
 // "" for one not saved yet) uses, by the rule every turn follows
-// (home.Resolve). What cannot be chosen is said in Problem.
+// (home.Resolve), except that with several keys and nothing to choose by
+// it gives the first key of the list, which the app shows before it is
+// used. What cannot be chosen is said in Problem.
 func (s *Session) Choice(conversationID string) view.Choice {
 	h, err := s.open()
 	if err != nil {
@@ -30,7 +32,14 @@ func (s *Session) Choice(conversationID string) view.Choice {
 			return view.Choice{Problem: err.Error()}
 		}
 	}
-	ch, _ := h.choice(c, "", "")
+	ch, err := h.choice(c, "", "")
+	if errors.Is(err, ErrNoKey) {
+		// The app shows the key in its status line before it pays, so
+		// with nothing else to go by it starts on the first key of the
+		// list; "ask", which shows nothing before paying, refuses.
+		ch, _ = h.choice(c, h.vault.Keys()[0].ID, "")
+		ch.Why = WhyFirstShown
+	}
 	return ch
 }
 

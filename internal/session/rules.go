@@ -81,6 +81,8 @@ const (
 	WhyDefaultKey   = "default_key"
 	WhyUsedLast     = "the key used last"
 	WhyOnly         = "the only key"
+	// WhyFirstShown: Choice only, for the app (see there).
+	WhyFirstShown = "the first key"
 )
 
 // Resolve says which key and model a turn in the conversation (ID; ""
