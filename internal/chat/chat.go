@@ -117,6 +117,10 @@ type Conversation struct {
 	// later. Nil in conversations saved before it existed: the last
 	// reply's key and model stand in.
 	Next *Choice `json:"next,omitempty"`
+	// Superseded holds the attribution of replies a regenerate or an
+	// edit-and-resend replaced: no longer shown, exported or sent, but
+	// what they spent is part of what the conversation spent (Totals).
+	Superseded []Turn `json:"superseded,omitempty"`
 }
 
 // Choice is the key and model chosen for a conversation's next turn.

@@ -159,7 +159,9 @@ func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message,
 	msg := chat.Message{ID: newMessageID(), Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
 	_, err := e.cfg.Conversations.Update(t.conv.ID, func(c *chat.Conversation) error {
 		if complete {
-			c.Messages = without(c.Messages, t.replaced)
+			kept := without(c.Messages, t.replaced)
+			c.Superseded = append(c.Superseded, supersededTurns(c.Messages, t.replaced)...)
+			c.Messages = kept
 		}
 		c.Messages = append(c.Messages, msg)
 		return nil
@@ -171,6 +173,26 @@ func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message,
 		err = e.cfg.Conversations.Save(t.conv)
 	}
 	return &msg, err
+}
+
+// supersededTurns returns the attribution of the replies of drop that msgs
+// still holds: what a complete regenerate or edit-and-resend removes, kept
+// on the conversation because what those replies spent is part of what
+// it spent.
+func supersededTurns(msgs, drop []chat.Message) []chat.Turn {
+	var out []chat.Turn
+	for _, d := range drop {
+		if d.Role != chat.RoleAssistant || d.Turn == nil {
+			continue
+		}
+		for _, m := range msgs {
+			if m.ID == d.ID && m.Turn != nil {
+				out = append(out, *m.Turn)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // forward sends ev, waiting for the reader until ctx is canceled; after
