@@ -23,6 +23,9 @@ func (m *Model) updateConversations(msg tea.Msg) tea.Cmd {
 		}
 		m.openConversation(msg.conv)
 		m.keyring.setChoice(msg.choice)
+		if m.keyring.problem != "" {
+			m.setNotice(m.keyring.problem, true)
+		}
 		return m.usageCmd()
 	case convsMsg:
 		if msg.err == nil {

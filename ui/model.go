@@ -209,6 +209,9 @@ func (m *Model) applyLoaded(msg loadedMsg) tea.Cmd {
 		m.newConversation()
 	}
 	m.keyring.setChoice(msg.choice)
+	if m.keyring.problem != "" {
+		m.setNotice(m.keyring.problem, true)
+	}
 	m.idleSeq++
 	m.lastActive = m.now()
 	cmds := []tea.Cmd{m.usageCmd()}

@@ -143,7 +143,11 @@ func (m *Model) regenerate() tea.Cmd {
 func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	key := m.activeKey()
 	if key == nil {
-		m.setNotice("no key to send with: add one with \"vaultchat keys add\"", true)
+		problem := m.keyring.problem
+		if problem == "" {
+			problem = "no key to send with: add one with \"vaultchat keys add\""
+		}
+		m.setNotice(problem, true)
 		return nil
 	}
 	if m.keyring.model == "" {

@@ -15,7 +15,7 @@ import (
 
 // TestSwitchedKeySurvivesLock: switch key (ctrl+k), lock (ctrl+l),
 // unlock, send: the turn is attributed to the switched key, not to
-// default_key.
+// default_key; a restart opens the conversation on that key too.
 func TestSwitchedKeySurvivesLock(t *testing.T) {
 	f := newFixture(t)
 	f.writeConfig("default_key = \"home\"\n")
@@ -40,6 +40,14 @@ func TestSwitchedKeySurvivesLock(t *testing.T) {
 	})
 	tm.send("second question" + keyEnter)
 	tm.waitFor("the second reply", func(s string) bool { return idle(s) && strings.Contains(s, `"second question"`) })
+	tm.send(keyCtrlC)
+	tm.waitExit()
+
+	// A restart opens the conversation on its key, not on default_key.
+	tm = f.app(termW, termH)
+	tm.waitFor("the main screen on work after a restart", func(s string) bool {
+		return idle(s) && strings.Contains(statusLine(s), "work") && strings.Contains(statusLine(s), "sim-smart")
+	})
 	tm.send(keyCtrlC)
 	tm.waitExit()
 
