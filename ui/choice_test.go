@@ -3,7 +3,9 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
@@ -119,3 +121,34 @@ func TestSwitchBackToAKeyBringsItsModel(t *testing.T) {
 
 // chooses is the conversations' stored choices (for tests).
 func (f *fakeBackend) chooses() map[string]view.Choice { return f.choices }
+
+// TestModelSwitchSurvivesIdleLock: a model picked with ctrl+p is the
+// backend's after the idle lock too; the conversation open before the
+// lock (not the most recent one) is opened again.
+func TestModelSwitchSurvivesIdleLock(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{IdleLock: time.Minute})
+	withConversation(h.b)
+	h.b.add(&chat.Conversation{ID: "c200", Title: "newer"})
+	h.unlocked()
+	h.send(convLoadedMsg{conv: must(h.b.Load("c100")), choice: h.b.Choice("c100")})
+	h.key("ctrl+p")
+	h.typeText("o3")
+	h.key("enter")
+	h.clock = h.clock.Add(2 * time.Minute)
+	h.fire()
+	if h.m.screen != screenUnlock {
+		t.Fatal("not locked after the idle time")
+	}
+	h.typeText(h.b.pass)
+	h.key("enter")
+	if h.m.convID != "c100" || h.m.keyring.keyID != "k1" || h.m.keyring.model != "o3-mini" {
+		t.Fatalf("after the idle lock: %s on %s · %s, want c100 on work · o3-mini", h.m.convID, h.m.keyring.keyID, h.m.keyring.model)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
