@@ -150,7 +150,7 @@ func (m *Model) applyChosen(msg chosenMsg) tea.Cmd {
 		if keyChanged {
 			text = "switched to key " + cleanLine(msg.choice.Key.Name) + " · " + model
 		}
-		m.chat.add(&chatItem{kind: itemNote, text: text})
+		m.note(text) // on screen only: the conversation is not saved yet
 	}
 	if m.keyring.problem != "" {
 		m.setNotice(m.keyring.problem, true)
