@@ -1,10 +1,12 @@
 package session
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
@@ -90,4 +92,40 @@ func TestFailedTurnIsKeptAsAnErrorTurn(t *testing.T) {
 func jsonEscape(s string) string {
 	r := strings.NewReplacer("&", `\u0026`, "<", `\u003c`, ">", `\u003e`, `"`, `\"`)
 	return r.Replace(s)
+}
+
+// TestCanceledBeforeAnyTextStillCounts: a turn canceled while the server
+// held the request, before any text, was (estimated to be) billed: it is
+// kept as an incomplete turn, and the conversation's total (the side
+// pane's row) agrees with the ledger.
+func TestCanceledBeforeAnyTextStillCounts(t *testing.T) {
+	f := newFixture(t, sim.Options{SlowDelay: time.Hour})
+	k := f.addKey("k", sim.FaultSlow, nil)
+	f.unlock()
+	conv := f.create("")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := f.sess.Send(ctx, view.SendRequest{ConversationID: conv.ID, Prompt: "are you there?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; len(f.sim.Requests()) == 0; i++ {
+		if i == 3000 {
+			t.Fatal("the request never reached the simulator")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	var last chat.Event
+	for ev := range ch {
+		last = ev
+	}
+	fl, ok := last.(chat.Failed)
+	if !ok || fl.Err.Class != chat.ErrCanceled || fl.Message == nil || fl.Message.Turn.Usage.Total() == 0 {
+		t.Fatalf("want a kept canceled turn with its estimated usage, got %#v", last)
+	}
+	ledger := f.opened().ledger.Lifetime(k.ID).Usage.Total()
+	if got := f.sess.Usage(k.ID, conv.ID).Conversation.Tokens; got != ledger || got == 0 {
+		t.Fatalf("the conversation row shows %d tokens, the ledger %d", got, ledger)
+	}
 }
