@@ -61,11 +61,30 @@ type Backend interface {
 	// Keys lists the vault's keys with their month-to-date usage, in the
 	// order the pickers show them.
 	Keys() []view.Key
-	// Models lists the models the key can use, from the provider's
-	// /models endpoint. The backend may cache; refresh asks it to fetch
+	// Models lists the models of the key's server, from the provider's
+	// /models endpoint, including those outside the key's allowed models
+	// (the picker marks them). The backend may cache; refresh asks it to fetch
 	// again. An empty list with a nil error means the server has no list
 	// (the picker then takes free text).
 	Models(ctx context.Context, keyID string, refresh bool) ([]string, error)
+
+	// Choice says which key and model the next turn of the conversation
+	// ("" for one not saved yet) uses, by the backend's one rule: what
+	// was chosen for the conversation (stored with it), else its last
+	// reply's, else default_key, the key used last or the only key; the
+	// model last chosen or used with that key in it, else the key's
+	// default. What cannot be chosen is said in Problem, with a hint.
+	// The TUI asks on unlock, restart and (re)open, and never decides.
+	Choice(conversationID string) view.Choice
+	// Choose makes a key (ID; "" keeps the conversation's) and model (""
+	// brings back the model chosen for that key in the conversation,
+	// else its default) the choice for the conversation's next turn. In
+	// a saved conversation it is stored at once, with a note naming what
+	// the next turn will use, which Choose returns; for one not saved
+	// yet ("") nothing is stored and the note is nil. A model the key may
+	// not use is refused with an error (with a Hint() method) and
+	// nothing changes.
+	Choose(conversationID, keyID, model string) (view.Choice, *chat.Message, error)
 
 	// Conversations lists the saved conversations, most recently updated
 	// first.

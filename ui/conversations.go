@@ -22,6 +22,10 @@ func (m *Model) updateConversations(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.openConversation(msg.conv)
+		m.keyring.setChoice(msg.choice)
+		if m.keyring.problem != "" {
+			m.setNotice(m.keyring.problem, true)
+		}
 		return m.usageCmd()
 	case convsMsg:
 		if msg.err == nil {
@@ -59,27 +63,20 @@ func (m *Model) newConvList() convList {
 }
 
 // openConversation shows a loaded conversation. The key and model of its
-// last reply become active when that key still exists, so a restored
-// conversation continues where it left off.
+// next turn are the backend's answer (Backend.Choice), which the caller
+// applies.
 func (m *Model) openConversation(c *chat.Conversation) {
 	m.convID = c.ID
 	m.convTitle = sanitize.String(c.Title)
 	m.systemPrompt = c.SystemPrompt
 	m.editingLast = false
 	items := make([]*chatItem, 0, len(c.Messages))
-	var lastTurn *chat.Turn
 	for _, msg := range c.Messages {
 		if it := itemFromMessage(msg); it != nil {
 			items = append(items, it)
 		}
-		if msg.Role == chat.RoleAssistant && msg.Turn != nil {
-			lastTurn = msg.Turn
-		}
 	}
 	m.chat.reset(items)
-	if lastTurn != nil && m.keyring.byID(lastTurn.KeyID) != nil {
-		m.keyring.setActive(lastTurn.KeyID, sanitize.String(lastTurn.Model))
-	}
 	m.list.selectID(c.ID)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,11 @@ type fakeBackend struct {
 	sendCtx context.Context
 	stream  chan chat.Event
 	notes   []string
+
+	// choices is what Choose stored per conversation; remembered the
+	// model chosen per conversation and key.
+	choices    map[string]view.Choice
+	remembered map[string]map[string]string
 
 	exports   []exportCall
 	existing  map[string]bool // absolute paths Export refuses without overwrite
@@ -164,6 +170,97 @@ func (f *fakeBackend) Send(ctx context.Context, req view.SendRequest) (<-chan ch
 }
 
 func (f *fakeBackend) Usage(string, string) view.Usage { return f.usage }
+
+// Choice is what Choose stored for the conversation, else its last
+// reply's key and model, else the first key with its default model (the
+// real rule is the session's, tested there).
+func (f *fakeBackend) Choice(id string) view.Choice {
+	if ch, ok := f.choices[id]; ok {
+		return ch
+	}
+	if c := f.convs[id]; c != nil {
+		for i := len(c.Messages) - 1; i >= 0; i-- {
+			if t := c.Messages[i].Turn; t != nil {
+				if k := f.key(t.KeyID); k != nil {
+					return view.Choice{Key: k.KeyRef, Model: t.Model}
+				}
+			}
+		}
+	}
+	if len(f.keys) == 0 {
+		return view.Choice{Problem: "the vault holds no key"}
+	}
+	return f.choiceFor(id, f.keys[0], "")
+}
+
+func (f *fakeBackend) key(id string) *view.Key {
+	for i := range f.keys {
+		if f.keys[i].ID == id {
+			return &f.keys[i]
+		}
+	}
+	return nil
+}
+
+// choiceFor is key k with model, else the model remembered for it in
+// conversation id, else its default.
+func (f *fakeBackend) choiceFor(id string, k view.Key, model string) view.Choice {
+	if model == "" {
+		model = f.remembered[id][k.ID]
+	}
+	if model == "" {
+		model = k.DefaultModel
+	}
+	ch := view.Choice{Key: k.KeyRef, Model: model}
+	if model == "" {
+		ch.Problem = "no model chosen for key " + k.Name + ": name one with ctrl+p, or vaultchat keys edit " + k.Name + " --model MODEL"
+	}
+	return ch
+}
+
+// hintedErr is an error with a hint, as the session's ChoiceError.
+type hintedErr struct{ msg, hint string }
+
+func (e hintedErr) Error() string { return e.msg }
+func (e hintedErr) Hint() string  { return e.hint }
+
+func (f *fakeBackend) Choose(id, keyID, model string) (view.Choice, *chat.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if keyID == "" {
+		keyID = f.Choice(id).Key.ID
+	}
+	k := f.key(keyID)
+	if k == nil {
+		return view.Choice{}, nil, fmt.Errorf("no key %s", keyID)
+	}
+	if model != "" && len(k.AllowedModels) > 0 && !slices.Contains(k.AllowedModels, model) {
+		return view.Choice{}, nil, hintedErr{"key " + k.Name + " may not use model " + model, "allowed: " + strings.Join(k.AllowedModels, ", ")}
+	}
+	prev := f.Choice(id)
+	ch := f.choiceFor(id, *k, model)
+	if id == "" {
+		return ch, nil, nil
+	}
+	if f.choices == nil {
+		f.choices, f.remembered = map[string]view.Choice{}, map[string]map[string]string{}
+	}
+	f.choices[id] = ch
+	if f.remembered[id] == nil {
+		f.remembered[id] = map[string]string{}
+	}
+	if ch.Model != "" {
+		f.remembered[id][k.ID] = ch.Model
+	}
+	text := "switched model to " + ch.Model + " (key " + k.Name + ")"
+	if prev.Key.ID != k.ID {
+		text = "switched to key " + k.Name + " · " + ch.Model
+	}
+	f.notes = append(f.notes, text)
+	note := chat.Message{ID: fmt.Sprintf("n%d", len(f.notes)), Role: chat.RoleNote, Content: text}
+	f.convs[id].Messages = append(f.convs[id].Messages, note)
+	return ch, &note, nil
+}
 
 // exportCall is one call of Export.
 type exportCall struct {

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
@@ -12,12 +14,15 @@ import (
 // bump ver, so a view drawn from it (the side pane) is cached by that
 // version and never reset by hand.
 type keyring struct {
-	keys   []view.Key
-	keyID  string
-	model  string
-	usage  view.Usage
-	models map[string][]string // per key ID, sanitized
-	ver    int
+	keys  []view.Key
+	keyID string
+	model string
+	// problem says why no key or model is chosen (from the backend,
+	// with its hint); "" when both are.
+	problem string
+	usage   view.Usage
+	models  map[string][]string // per key ID, sanitized
+	ver     int
 }
 
 func newKeyring() keyring { return keyring{models: map[string][]string{}} }
@@ -28,15 +33,10 @@ func (r *keyring) setKeys(keys []view.Key) {
 	r.ver++
 }
 
-// setActive makes key id, with model, the one the next turn uses.
-func (r *keyring) setActive(id, model string) {
-	r.keyID, r.model = id, model
-	r.ver++
-}
-
-// setModel changes the active key's model.
-func (r *keyring) setModel(model string) {
-	r.model = model
+// setChoice makes the backend's choice the key and model the next turn
+// uses.
+func (r *keyring) setChoice(c view.Choice) {
+	r.keyID, r.model, r.problem = c.Key.ID, cleanLine(c.Model), cleanLine(c.Problem)
 	r.ver++
 }
 
@@ -96,28 +96,73 @@ func (m *Model) updateKeyring(msg tea.Msg) tea.Cmd {
 		}
 	case modelsMsg:
 		m.applyModels(msg)
+	case chosenMsg:
+		return m.applyChosen(msg)
 	}
 	return nil
 }
 
-// switchKey makes another key active for the next turn of the same
-// conversation and writes a visible note into it.
+// switchKey asks the backend to make another key the one the next turn
+// of the conversation uses, with the model chosen for it here before (or
+// its default); the backend stores the choice with the conversation and
+// writes a note naming what the next turn will use.
 func (m *Model) switchKey(id string) tea.Cmd {
-	key := m.keyring.byID(id)
-	if id == m.keyring.keyID || key == nil {
+	if id == m.keyring.keyID || m.keyring.byID(id) == nil {
 		return nil
 	}
-	m.keyring.setActive(key.ID, key.DefaultModel)
-	m.keyring.setUsage(view.Usage{})
-	text := "switched to key " + joinNonEmpty(" · ", key.Name, key.DefaultModel)
-	return tea.Batch(m.note(text), m.usageCmd())
+	return chooseCmd(m.b, m.convID, id, "")
 }
 
-// switchModel makes another model active for the next turn.
+// switchModel asks the backend to make another model the one the next
+// turn uses; a model the key may not use is refused there, with a notice.
 func (m *Model) switchModel(name string) tea.Cmd {
 	if name == m.keyring.model || name == "" {
 		return nil
 	}
-	m.keyring.setModel(name)
-	return tea.Batch(m.note("switched model to "+name), m.usageCmd())
+	return chooseCmd(m.b, m.convID, m.keyring.keyID, name)
+}
+
+// applyChosen shows the result of a switch: the new key and model, and
+// the note the backend stored (a conversation not saved yet gets a note
+// on screen only).
+func (m *Model) applyChosen(msg chosenMsg) tea.Cmd {
+	if msg.convID != m.convID {
+		return nil
+	}
+	if msg.err != nil {
+		m.setNotice(errorWithHint(msg.err), true)
+		return nil
+	}
+	keyChanged := msg.choice.Key.ID != m.keyring.keyID
+	m.keyring.setChoice(msg.choice)
+	if keyChanged {
+		m.keyring.setUsage(view.Usage{})
+	}
+	switch {
+	case msg.note != nil:
+		m.addNote(noteMsg{convID: msg.convID, msg: *msg.note})
+	case msg.convID == "":
+		model := msg.choice.Model
+		if model == "" {
+			model = "no model chosen"
+		}
+		text := "switched model to " + model
+		if keyChanged {
+			text = "switched to key " + cleanLine(msg.choice.Key.Name) + " · " + model
+		}
+		m.note(text) // on screen only: the conversation is not saved yet
+	}
+	if m.keyring.problem != "" {
+		m.setNotice(m.keyring.problem, true)
+	}
+	return m.usageCmd()
+}
+
+// errorWithHint is a backend error with its hint, if it has one.
+func errorWithHint(err error) string {
+	var hinted interface{ Hint() string }
+	if errors.As(err, &hinted) && hinted.Hint() != "" {
+		return err.Error() + ": " + hinted.Hint()
+	}
+	return err.Error()
 }

@@ -55,6 +55,9 @@ type Model struct {
 
 	screen screen
 	unlock unlockScreen
+	// reopen is the conversation open when the app was locked, opened
+	// again after the unlock (an ID, not its content).
+	reopen string
 
 	// Unlocked state. lock() clears all of it.
 	keyring      keyring
@@ -182,7 +185,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case convLoadedMsg, convsMsg, opDoneMsg, noteMsg:
 		return m, m.updateConversations(msg)
-	case keysMsg, usageMsg, modelsMsg:
+	case keysMsg, usageMsg, modelsMsg, chosenMsg:
 		return m, m.updateKeyring(msg)
 	case exportDoneMsg:
 		return m, m.applyExport(msg)
@@ -191,8 +194,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // applyLoaded shows the main screen after an unlock: the keys, the list
-// and the most recent conversation, with the key and model chosen by the
-// options, that conversation's last reply, or the first key.
+// and the conversation open before the lock (else the most recent one),
+// with the key and model the backend says its next turn uses.
 func (m *Model) applyLoaded(msg loadedMsg) tea.Cmd {
 	m.screen = screenMain
 	m.keyring.setKeys(msg.keys)
@@ -200,24 +203,14 @@ func (m *Model) applyLoaded(msg loadedMsg) tea.Cmd {
 	if msg.err != nil {
 		m.setNotice("load conversations: "+msg.err.Error(), true)
 	}
-	m.keyring.setActive("", "")
 	if msg.conv != nil {
 		m.openConversation(msg.conv)
 	} else {
 		m.newConversation()
 	}
-	if m.opts.InitialKeyID != "" {
-		for _, k := range m.keyring.keys {
-			if k.ID == m.opts.InitialKeyID || k.Name == m.opts.InitialKeyID {
-				m.keyring.setActive(k.ID, k.DefaultModel)
-			}
-		}
-	}
-	if m.keyring.active() == nil && len(m.keyring.keys) > 0 {
-		m.keyring.setActive(m.keyring.keys[0].ID, m.keyring.keys[0].DefaultModel)
-	}
-	if m.opts.InitialModel != "" {
-		m.keyring.setModel(m.opts.InitialModel)
+	m.keyring.setChoice(msg.choice)
+	if m.keyring.problem != "" {
+		m.setNotice(m.keyring.problem, true)
 	}
 	m.idleSeq++
 	m.lastActive = m.now()

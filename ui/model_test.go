@@ -179,17 +179,17 @@ func TestModelPicker(t *testing.T) {
 	}
 }
 
-func TestFilterAllowed(t *testing.T) {
+func TestWithAllowed(t *testing.T) {
 	tests := []struct {
 		models, allowed, want []string
 	}{
 		{[]string{"a", "b"}, nil, []string{"a", "b"}},
-		{[]string{"a", "b", "c"}, []string{"c", "a"}, []string{"a", "c"}},
+		{[]string{"a", "b", "c"}, []string{"c", "a"}, []string{"a", "b", "c"}},
 		{nil, []string{"x"}, []string{"x"}},
 	}
 	for _, tt := range tests {
-		if got := filterAllowed(tt.models, tt.allowed); strings.Join(got, ",") != strings.Join(tt.want, ",") {
-			t.Errorf("filterAllowed(%v, %v) = %v, want %v", tt.models, tt.allowed, got, tt.want)
+		if got := withAllowed(tt.models, tt.allowed); strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("withAllowed(%v, %v) = %v, want %v", tt.models, tt.allowed, got, tt.want)
 		}
 	}
 }

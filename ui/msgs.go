@@ -25,14 +25,23 @@ type (
 	// again: an agent that held the identity may have gone since.
 	lockedMsg struct{ needs bool }
 	loadedMsg struct {
-		keys  []view.Key
-		convs []chat.Summary
-		conv  *chat.Conversation
-		err   error
+		keys   []view.Key
+		convs  []chat.Summary
+		conv   *chat.Conversation
+		choice view.Choice
+		err    error
 	}
 	convLoadedMsg struct {
-		conv *chat.Conversation
-		err  error
+		conv   *chat.Conversation
+		choice view.Choice
+		err    error
+	}
+	// chosenMsg reports a switch of key or model (Backend.Choose).
+	chosenMsg struct {
+		convID string
+		choice view.Choice
+		note   *chat.Message
+		err    error
 	}
 	keysMsg  struct{ keys []view.Key }
 	convsMsg struct {
@@ -123,26 +132,49 @@ func lockCmd(b Backend) tea.Cmd {
 }
 
 // loadCmd reads what the main screen needs after an unlock: keys, the
-// conversation list and the most recent conversation.
-func loadCmd(b Backend) tea.Cmd {
+// conversation list, the conversation reopen (if it is still there; else
+// the most recent one) and the key and model of its next turn.
+func loadCmd(b Backend, reopen string) tea.Cmd {
 	return func() tea.Msg {
 		keys := b.Keys()
 		convs, err := b.Conversations()
 		if err != nil {
-			return loadedMsg{keys: keys, err: err}
+			return loadedMsg{keys: keys, choice: b.Choice(""), err: err}
 		}
 		var conv *chat.Conversation
-		if len(convs) > 0 {
+		if reopen != "" {
+			if c, err := b.Load(reopen); err == nil {
+				conv = c
+			}
+		}
+		if conv == nil && len(convs) > 0 {
 			conv, err = b.Load(convs[0].ID)
 		}
-		return loadedMsg{keys: keys, convs: convs, conv: conv, err: err}
+		id := ""
+		if conv != nil {
+			id = conv.ID
+		}
+		return loadedMsg{keys: keys, convs: convs, conv: conv, choice: b.Choice(id), err: err}
 	}
 }
 
+// loadConvCmd opens a conversation with the key and model of its next
+// turn.
 func loadConvCmd(b Backend, id string) tea.Cmd {
 	return func() tea.Msg {
 		conv, err := b.Load(id)
-		return convLoadedMsg{conv: conv, err: err}
+		if err != nil {
+			return convLoadedMsg{err: err}
+		}
+		return convLoadedMsg{conv: conv, choice: b.Choice(id)}
+	}
+}
+
+// chooseCmd stores a switch of key or model with the conversation.
+func chooseCmd(b Backend, convID, keyID, model string) tea.Cmd {
+	return func() tea.Msg {
+		ch, note, err := b.Choose(convID, keyID, model)
+		return chosenMsg{convID: convID, choice: ch, note: note, err: err}
 	}
 }
 

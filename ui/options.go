@@ -24,11 +24,6 @@ type Options struct {
 	Output io.Writer
 	// Demo shows a banner saying the vault is a temporary demo vault.
 	Demo bool
-	// InitialKeyID and InitialModel choose the key and model to start
-	// with (by default: the key and model of the restored conversation's
-	// last reply, else the first key and its default model).
-	InitialKeyID string
-	InitialModel string
 	// NoColor disables colour. Run sets it when NO_COLOR is set.
 	NoColor bool
 	// Editor is the command ctrl+e runs on the draft (may contain

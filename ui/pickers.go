@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -86,7 +87,7 @@ func (m *Model) refreshPicker() {
 		if key == nil {
 			return
 		}
-		models := filterAllowed(m.keyring.models[key.ID], key.AllowedModels)
+		models := withAllowed(m.keyring.models[key.ID], key.AllowedModels)
 		rows := make([]pickerRow, 0, len(models))
 		for _, name := range models {
 			text := name
@@ -95,6 +96,11 @@ func (m *Model) refreshPicker() {
 			}
 			if name == key.DefaultModel {
 				text += "  (default)"
+			}
+			if !allowedFor(key, name) {
+				// Shown so the list matches the server's, refused when
+				// picked (the backend's Choose says why).
+				text += "  ✗ not allowed for this key"
 			}
 			rows = append(rows, pickerRow{id: name, text: text})
 		}
@@ -106,31 +112,22 @@ func (m *Model) refreshPicker() {
 	}
 }
 
-// filterAllowed keeps the models a key may use; a key without a list may
-// use any. Allowed models missing from the server's list are still
-// offered.
-func filterAllowed(models, allowed []string) []string {
-	if len(allowed) == 0 {
-		return models
-	}
-	ok := map[string]bool{}
+// withAllowed is the server's list followed by the key's allowed models
+// that the server does not list.
+func withAllowed(models, allowed []string) []string {
+	out := slices.Clone(models)
 	for _, a := range allowed {
-		ok[a] = true
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, mdl := range models {
-		if ok[mdl] {
-			out = append(out, mdl)
-			seen[mdl] = true
-		}
-	}
-	for _, a := range allowed {
-		if !seen[a] {
+		if !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// allowedFor reports whether the picker marks model as one the key may
+// use; the backend refuses the others when picked.
+func allowedFor(k *view.Key, model string) bool {
+	return len(k.AllowedModels) == 0 || slices.Contains(k.AllowedModels, model)
 }
 
 // keyRows formats the key picker's rows as columns for width w. Columns

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"image/color"
 	"os"
 	"strings"
@@ -69,8 +70,10 @@ func TestDeltaRendersOnlyStreamingItem(t *testing.T) {
 	}
 }
 
-func TestInitialKeyAndModelAndDemoBanner(t *testing.T) {
-	h := newHarness(t, 100, 30, Options{InitialKeyID: "team-azure", InitialModel: "gpt-4.1", Demo: true}).unlocked()
+func TestStartsWithTheBackendsChoiceAndDemoBanner(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{Demo: true})
+	h.b.choices = map[string]view.Choice{"": {Key: h.b.keys[2].KeyRef, Model: "gpt-4.1"}}
+	h.unlocked()
 	if h.m.keyring.keyID != "k3" || h.m.keyring.model != "gpt-4.1" {
 		t.Fatalf("key %q model %q", h.m.keyring.keyID, h.m.keyring.model)
 	}

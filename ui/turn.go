@@ -100,7 +100,7 @@ func (m *Model) submit() tea.Cmd {
 	}
 	editLast := m.editingLast
 	cmd := m.send(text, false, editLast)
-	if cmd != nil {
+	if m.turn.streaming { // sent: a refusal keeps the draft
 		m.input.Reset()
 		m.editingLast = false
 	}
@@ -143,12 +143,24 @@ func (m *Model) regenerate() tea.Cmd {
 func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	key := m.activeKey()
 	if key == nil {
-		m.setNotice("no key to send with: add one with \"vaultchat keys add\"", true)
+		problem := m.keyring.problem
+		if problem == "" {
+			problem = "no key to send with: add one with \"vaultchat keys add\""
+		}
+		m.setNotice(problem, true)
 		return nil
 	}
 	if m.keyring.model == "" {
-		m.setNotice("no model chosen: ctrl+p picks one", true)
-		return nil
+		// Refused before anything is sent; the draft stays in the
+		// input, and the model picker opens so that what is typed next
+		// picks a model instead of landing in the draft.
+		problem := m.keyring.problem
+		if problem == "" {
+			problem = "no model chosen: ctrl+p picks one"
+		}
+		cmd := m.openModelPicker()
+		m.setNotice(problem, true)
+		return cmd
 	}
 	m.turn.replaced, m.turn.replacedAt = nil, 0
 	switch {

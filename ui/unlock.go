@@ -50,7 +50,7 @@ func (m *Model) updateUnlock(msg tea.Msg) tea.Cmd {
 		}
 		m.unlock.err, m.unlock.reason = "", ""
 		m.screen = screenLoading
-		return loadCmd(m.b)
+		return loadCmd(m.b, m.reopen)
 	case lockedMsg:
 		m.unlock.needsPass = msg.needs
 	}
@@ -109,6 +109,7 @@ func (m *Model) unlockKey(msg tea.KeyPressMsg) tea.Cmd {
 // cleared.
 func (m *Model) lock(reason string) tea.Cmd {
 	m.stopStream()
+	m.reopen = m.convID
 	m.idleSeq++
 	m.countSeq++
 	m.counting = false

@@ -112,6 +112,75 @@ type Conversation struct {
 	// imported one came from ("vaultchat-json", "chatgpt").
 	Source   string    `json:"source,omitempty"`
 	Messages []Message `json:"messages"`
+	// Next is the key and model chosen for the conversation's next turn:
+	// the last switch (ctrl+k, ctrl+p) or the last turn's, whichever came
+	// later. Nil in conversations saved before it existed: the last
+	// reply's key and model stand in.
+	Next *Choice `json:"next,omitempty"`
+	// Superseded holds the attribution of replies a regenerate or an
+	// edit-and-resend replaced: no longer shown, exported or sent, but
+	// what they spent is part of what the conversation spent (Totals).
+	Superseded []Turn `json:"superseded,omitempty"`
+}
+
+// Choice is the key and model chosen for a conversation's next turn.
+type Choice struct {
+	KeyID string `json:"key_id"`
+	// Models is the model last chosen or used with each key (by key ID)
+	// in the conversation, so switching back to a key brings its model
+	// back.
+	Models map[string]string `json:"models,omitempty"`
+}
+
+// Choose records key keyID, with model ("" keeps the model remembered for
+// that key), as the choice for the conversation's next turn.
+func (c *Conversation) Choose(keyID, model string) {
+	if c.Next == nil {
+		c.Next = &Choice{}
+	}
+	c.Next.KeyID = keyID
+	if model != "" {
+		if c.Next.Models == nil {
+			c.Next.Models = map[string]string{}
+		}
+		c.Next.Models[keyID] = model
+	}
+}
+
+// ChosenModel returns the model chosen or last used with key keyID in
+// the conversation: the remembered choice, else the model of the last
+// reply made with that key; "" when there is none.
+func (c *Conversation) ChosenModel(keyID string) string {
+	if c == nil {
+		return ""
+	}
+	if c.Next != nil && c.Next.Models[keyID] != "" {
+		return c.Next.Models[keyID]
+	}
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		if t := c.Messages[i].Turn; t != nil && c.Messages[i].Role == RoleAssistant && t.KeyID == keyID {
+			return t.Model
+		}
+	}
+	return ""
+}
+
+// ChosenKey returns the ID of the key chosen for the next turn: the
+// remembered choice, else the key of the last reply; "" when there is
+// none.
+func (c *Conversation) ChosenKey() string {
+	if c == nil {
+		return ""
+	}
+	if c.Next != nil && c.Next.KeyID != "" {
+		return c.Next.KeyID
+	}
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		if t := c.Messages[i].Turn; t != nil && c.Messages[i].Role == RoleAssistant {
+			return t.KeyID
+		}
+	}
+	return ""
 }
 
 // Summary is what a conversation list shows without loading messages.

@@ -22,9 +22,11 @@ type Totals struct {
 	Models []string
 }
 
-// Totals sums the conversation's replies. Only assistant messages count:
-// their Turn is a request; a note may carry a Turn but costs nothing. A
-// failed reply without text, tokens or price spent nothing.
+// Totals sums the conversation's replies, and the replies a regenerate
+// or an edit-and-resend replaced (Superseded): everything it spent. Only
+// assistant messages count: their Turn is a request; a note may carry a
+// Turn but costs nothing. A failed reply without text, tokens or price
+// spent nothing.
 func (c *Conversation) Totals() Totals {
 	t := Totals{Keys: []string{}, Models: []string{}}
 	for i := range c.Messages {
@@ -32,19 +34,26 @@ func (c *Conversation) Totals() Totals {
 		if m.Role != RoleAssistant || m.Turn == nil {
 			continue
 		}
-		tu := m.Turn
-		t.Keys = appendNew(t.Keys, tu.KeyName)
-		t.Models = appendNew(t.Models, tu.Model)
-		t.Usage = t.Usage.Add(tu.Usage)
-		switch {
-		case tu.CostUSD != nil:
-			t.CostUSD += *tu.CostUSD
-			t.PricedTurns++
-		case tu.Usage.Total() > 0 || !tu.Incomplete || m.Content != "":
-			t.UnpricedTurns++
-		}
+		t.add(m.Turn, m.Content != "")
+	}
+	for i := range c.Superseded {
+		t.add(&c.Superseded[i], true) // a replaced reply was complete
 	}
 	return t
+}
+
+// add counts one reply; hasText says whether it has text.
+func (t *Totals) add(tu *Turn, hasText bool) {
+	t.Keys = appendNew(t.Keys, tu.KeyName)
+	t.Models = appendNew(t.Models, tu.Model)
+	t.Usage = t.Usage.Add(tu.Usage)
+	switch {
+	case tu.CostUSD != nil:
+		t.CostUSD += *tu.CostUSD
+		t.PricedTurns++
+	case tu.Usage.Total() > 0 || !tu.Incomplete || hasText:
+		t.UnpricedTurns++
+	}
 }
 
 // Cost is the conversation's cost as a figure: a lower bound when some

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/markdown"
@@ -80,6 +81,9 @@ func (c *askCmd) Run(a *app) error {
 	defer cancel()
 	// The key and model are the session's choice when not given (the
 	// rule the app follows too: session.Resolve).
+	if c.Key == "" {
+		c.sayWhichKey(a, sess, convID)
+	}
 	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
@@ -90,6 +94,17 @@ func (c *askCmd) Run(a *app) error {
 		return err
 	}
 	return c.print(a, events, convID, cancel)
+}
+
+// sayWhichKey tells stderr, once, which key pays when none was named and
+// the vault holds several: default_key's, or the key used last.
+func (c *askCmd) sayWhichKey(a *app, sess *session.Session, convID string) {
+	ch := sess.Choice(convID)
+	if ch.Key.ID == "" || (ch.Why != session.WhyDefaultKey && ch.Why != session.WhyUsedLast) {
+		return
+	}
+	fmt.Fprintf(a.io.ErrOut, "vaultchat: using key %s (%s)\n", sanitize.String(ch.Key.Name), ch.Why)
+	c.Key = ch.Key.ID // the key announced is the key used
 }
 
 // prompt joins the arguments and piped stdin.
@@ -171,9 +186,11 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		}
 	}
 	if err := out.finish(); err != nil {
-		if errors.Is(err, syscall.EPIPE) && !c.NoSave {
-			return withHint(errors.New("stdout was closed before the reply ended; the reply was stopped"),
-				fmt.Sprintf("what arrived is saved; see it with \"vaultchat export %s\"", convID))
+		if errors.Is(err, syscall.EPIPE) {
+			// The reader closed the pipe ("ask … | head -1"): normal in
+			// Unix, so exit 0 without a word, like git log | head. The
+			// turn was stopped and what arrived is saved.
+			return nil
 		}
 		return fmt.Errorf("write reply: %w", err)
 	}
@@ -184,6 +201,9 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
+			if errors.Is(err, syscall.EPIPE) {
+				return nil // the reader went away; see above
+			}
 			return err
 		}
 	}

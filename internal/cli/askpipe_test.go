@@ -11,8 +11,9 @@ import (
 )
 
 // TestProcessAskClosedStdoutKeepsTheReply is "vaultchat ask … | head -1":
-// the reader goes away mid-reply. The process must not die of SIGPIPE
-// before saving; it stops the turn and keeps what arrived.
+// the reader goes away mid-reply. That is normal in Unix (git log | head):
+// the process must not die of SIGPIPE before saving, it stops the turn,
+// keeps what arrived and exits 0 without a word.
 func TestProcessAskClosedStdoutKeepsTheReply(t *testing.T) {
 	_, url := testkit.Sim(t, sim.Options{ChunkDelay: time.Millisecond})
 	env := binaryVault(t, url)
@@ -32,10 +33,9 @@ func TestProcessAskClosedStdoutKeepsTheReply(t *testing.T) {
 	}
 	out.Close() // like head exiting
 	err = cmd.Wait()
-	if cmd.ProcessState.ExitCode() != 1 {
+	if cmd.ProcessState.ExitCode() != 0 || stderr.Len() != 0 {
 		t.Fatalf("exit %v (%v); stderr:\n%s", cmd.ProcessState, err, stderr.String())
 	}
-	wantContains(t, "stderr", stderr.String(), "stdout was closed", "what arrived is saved")
 
 	list := binaryCommand(env, "conversations", "list", "--json")
 	b, err := list.Output()

@@ -48,6 +48,10 @@ func (a *app) runDemo() error {
 		return err
 	}
 	cfg.Home, cfg.Vault = d.home, vault.Options{}
+	// The demo starts on the personal key: its default_key.
+	settings := *cfg.Settings
+	settings.DefaultKey = "personal"
+	cfg.Settings = &settings
 	backend, err := session.Open(cfg, d.vault)
 	if err != nil {
 		return err
@@ -59,7 +63,7 @@ func (a *app) runDemo() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	return ui.Run(ctx, backend, ui.Options{Demo: true, InitialKeyID: "personal", IdleLock: -1})
+	return ui.Run(ctx, backend, ui.Options{Demo: true, IdleLock: -1})
 }
 
 // newDemo builds the demo vault: an identity file instead of a passphrase,

@@ -131,6 +131,12 @@ func hintsFor(err error) []string {
 		hints = append(hints, he.hints...)
 		e = he.err
 	}
+	// An error that knows its own hint (session.ChoiceError: no key or
+	// no model chosen).
+	var hinted interface{ Hint() string }
+	if errors.As(err, &hinted) && hinted.Hint() != "" {
+		hints = append(hints, hinted.Hint())
+	}
 	const restore = `run "vaultchat vault restore" to list the backups and restore one`
 	switch {
 	case errors.Is(err, vault.ErrWrongPassphrase):

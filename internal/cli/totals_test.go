@@ -34,7 +34,8 @@ type total struct {
 }
 
 // TestOneTotalInEveryFace puts one conversation with priced turns, an
-// unpriced turn, an estimated turn and a canceled turn, and the
+// unpriced turn, an estimated turn, a canceled turn and a regenerated
+// one (the replaced reply's spend counts too), and the
 // conversations of a ChatGPT export, through every face that shows a
 // conversation's total — the side pane, the TUI's list data,
 // "conversations list" (table and JSON), "usage" (table and JSON) and the
@@ -109,17 +110,19 @@ func runMixedConversation(t *testing.T, e *env) string {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		model  string
-		cancel bool
+		model      string
+		cancel     bool
+		regenerate bool
 	}{
-		{"sim-fast", false},
-		{"sim-smart", false},
-		{sim.FaultLong, false}, // no price
-		{sim.FaultNoUsage, false},
-		{sim.FaultHuge, true},
+		{"sim-fast", false, false},
+		{"sim-smart", false, false},
+		{"sim-fast", false, true},     // replaces sim-smart's reply; both spent
+		{sim.FaultLong, false, false}, // no price
+		{sim.FaultNoUsage, false, false},
+		{sim.FaultHuge, true, false},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
-		ch, err := sess.Send(ctx, view.SendRequest{ConversationID: c.ID, Prompt: "about " + tt.model, Model: tt.model})
+		ch, err := sess.Send(ctx, view.SendRequest{ConversationID: c.ID, Prompt: "about " + tt.model, Model: tt.model, Regenerate: tt.regenerate})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,6 +161,17 @@ func checkMixed(t *testing.T, c *chat.Conversation, got total) {
 	}
 	if turns != 5 || !c.Messages[len(c.Messages)-1].Turn.Incomplete {
 		t.Fatalf("the conversation holds %d replies, the last complete: %+v", turns, c.Messages)
+	}
+	// The reply the regenerate replaced is no longer shown, but what it
+	// spent is part of what the conversation spent.
+	if len(c.Superseded) != 1 || c.Superseded[0].Model != "sim-smart" {
+		t.Fatalf("superseded replies %+v; want sim-smart's", c.Superseded)
+	}
+	for _, tu := range c.Superseded {
+		tokens += tu.Usage.Total()
+		if tu.CostUSD != nil {
+			cost += *tu.CostUSD
+		}
 	}
 	if got.tokens != tokens || got.cost == nil || math.Abs(*got.cost-cost) > 1e-9 || !got.lowerBound || !got.estimated || got.unpriced != 1 {
 		t.Errorf("total %+v; want %d tokens, $%v as a lower bound with 1 unpriced turn, estimated", got, tokens, cost)

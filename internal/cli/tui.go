@@ -50,8 +50,7 @@ func (a *app) runTUI() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	opts := ui.Options{
-		IdleLock:     idleLock(cfg.IdleLock),
-		InitialKeyID: cfg.DefaultKey,
+		IdleLock: idleLock(cfg.IdleLock),
 	}
 	var b ui.Backend = backend
 	if a.agentOff() == "" {

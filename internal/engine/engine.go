@@ -247,6 +247,9 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 		msg := chat.Message{ID: newMessageID(), Role: chat.RoleUser, Content: prompt, Time: e.cfg.Now().UTC()}
 		conv, err = e.cfg.Conversations.Update(conv.ID, func(c *chat.Conversation) error {
 			c.Messages = append(c.Messages, msg)
+			// The conversation's next turn uses this key and model
+			// too, unless switched (ask --key … --continue, say).
+			c.Choose(key.ID, model)
 			if c.Title == "" {
 				c.Title = store.Title(prompt)
 			}
@@ -357,8 +360,8 @@ func (e *Engine) client(key vault.Key) (*provider.Client, error) {
 	return c, nil
 }
 
-// Models lists the models the key's server offers, filtered by the key's
-// allowed models.
+// Models lists the models the key's server offers, all of them: the
+// model picker marks those outside the key's allowed models.
 func (e *Engine) Models(ctx context.Context, key vault.Key) ([]string, error) {
 	c, err := e.client(key)
 	if err != nil {
@@ -368,13 +371,7 @@ func (e *Engine) Models(ctx context.Context, key vault.Key) ([]string, error) {
 	if cerr != nil {
 		return nil, cerr
 	}
-	var out []string
-	for _, m := range list {
-		if key.AllowsModel(m) {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return list, nil
 }
 
 // sortedPairs iterates a map in key order, so hashes of it are stable.

@@ -115,11 +115,18 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 	if cost, ok := e.cfg.Prices.Cost(model, turn.Usage); ok {
 		turn.CostUSD = &cost
 	}
-	stored, saveErr := t.save(text, turn, failed == nil)
 	// A turn canceled before its request went out spent nothing and is
 	// not a request; the provider reports no usage only then (a request
 	// canceled in flight gets an estimate).
 	canceledBeforeSending := failed != nil && failed.Err.Class == chat.ErrCanceled && text == "" && turn.Usage.Total() == 0
+	// Every other failure is kept as an error turn (a refusal, a 401, a
+	// 500), so history and exports show what happened; its empty text
+	// keeps it out of the context sent next time (store.ContextMessages).
+	var stored *chat.Message
+	var saveErr error
+	if !canceledBeforeSending {
+		stored, saveErr = t.save(text, turn, failed == nil)
+	}
 	if requested && !canceledBeforeSending {
 		entry := usage.Entry{KeyID: key.ID, Model: model, Time: e.cfg.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: failed != nil}
 		saveErr = errors.Join(saveErr, e.cfg.Accounts.Record(key, entry))
@@ -145,17 +152,16 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 }
 
 // save adds the reply to the conversation (removing what it replaces when
-// it is complete) and returns the stored message; a failed turn without
-// text stores nothing.
+// it is complete) and returns the stored message. A failed turn is saved
+// too, with the text that arrived (often none) and its error.
 func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message, error) {
-	if text == "" && !complete {
-		return nil, nil
-	}
 	e := t.e
 	msg := chat.Message{ID: newMessageID(), Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
 	_, err := e.cfg.Conversations.Update(t.conv.ID, func(c *chat.Conversation) error {
 		if complete {
-			c.Messages = without(c.Messages, t.replaced)
+			kept := without(c.Messages, t.replaced)
+			c.Superseded = append(c.Superseded, supersededTurns(c.Messages, t.replaced)...)
+			c.Messages = kept
 		}
 		c.Messages = append(c.Messages, msg)
 		return nil
@@ -167,6 +173,26 @@ func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message,
 		err = e.cfg.Conversations.Save(t.conv)
 	}
 	return &msg, err
+}
+
+// supersededTurns returns the attribution of the replies of drop that msgs
+// still holds: what a complete regenerate or edit-and-resend removes, kept
+// on the conversation because what those replies spent is part of what
+// it spent.
+func supersededTurns(msgs, drop []chat.Message) []chat.Turn {
+	var out []chat.Turn
+	for _, d := range drop {
+		if d.Role != chat.RoleAssistant || d.Turn == nil {
+			continue
+		}
+		for _, m := range msgs {
+			if m.ID == d.ID && m.Turn != nil {
+				out = append(out, *m.Turn)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // forward sends ev, waiting for the reader until ctx is canceled; after

@@ -49,9 +49,10 @@ func total(t usage.Totals) view.Total {
 	return view.Total{Tokens: t.Usage.Total(), Estimated: t.Usage.Estimated, Cost: t.Cost()}
 }
 
-// Models lists the models the key (ID or name) can use, from its server's
-// list filtered by the key's allowed models, cached per key until
-// refresh. Callers get their own copy of the list.
+// Models lists the models of the key's (ID or name) server, all of them
+// (the model picker marks those outside the key's allowed models, and
+// Choose refuses them), cached per key until refresh. Callers get their
+// own copy of the list.
 func (s *Session) Models(ctx context.Context, keyID string, refresh bool) ([]string, error) {
 	h, err := s.open()
 	if err != nil {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -17,32 +18,72 @@ import (
 // engine, the TUI views and the commands all reach it through the
 // Session.
 
-// FallbackModel is the model of a turn when neither the request, the
-// conversation nor the key names one.
-const FallbackModel = "gpt-4o-mini"
-
 // Resolve picks the key and model of a turn in conversation c (nil before
 // it exists), from the key (name or ID) and model asked for, either of
 // which may be empty. The rule, for both the TUI and "ask":
 //
-//   - the key: the one asked for; else config.toml's default_key; else
-//     the key of the conversation's last reply, if it still exists; else
-//     the vault's only key; else an error naming --key;
-//   - the model: the one asked for; else the model of the last reply made
+//   - the key: the one asked for; else the one chosen for the
+//     conversation (its last switch or turn: chat.Conversation.ChosenKey),
+//     if it still exists; else config.toml's default_key; else the key
+//     used last; else the vault's only key; else an error whose hint
+//     names --key and default_key;
+//   - the model: the one asked for; else the model chosen or last used
 //     with that key in this conversation; else the key's default model;
-//     else FallbackModel.
+//     else an error whose hint names --model, ctrl+p and "keys edit
+//     --model" (ErrNoModel).
 //
 // It implements engine.Accounts.
 func (h *home) Resolve(c *chat.Conversation, key, model string) (vault.Key, string, error) {
-	if key == "" {
-		key = h.cfg.Settings.DefaultKey
-	}
-	k, err := h.resolveKey(c, key)
+	k, _, err := h.resolveKey(c, key)
 	if err != nil {
 		return vault.Key{}, "", err
 	}
-	return k, resolveModel(c, k, model), nil
+	m, err := resolveModel(c, k, model)
+	if err != nil {
+		return vault.Key{}, "", err
+	}
+	return k, m, nil
 }
+
+// Errors of Resolve and Choose, wrapped in a *ChoiceError that carries
+// the hint.
+var (
+	// ErrNoKey: several keys, none asked for, chosen, set as default_key
+	// or ever used.
+	ErrNoKey = errors.New("no key chosen")
+	// ErrNoModel: no model asked for, chosen in the conversation or set
+	// as the key's default.
+	ErrNoModel = errors.New("no model chosen")
+	// ErrModelNotAllowed: Choose was given a model outside the key's
+	// allowed models.
+	ErrModelNotAllowed = errors.New("model not allowed")
+)
+
+// ChoiceError says why Resolve could not choose a key or a model, with a
+// hint naming the ways to choose one in both faces.
+type ChoiceError struct {
+	err  error
+	msg  string
+	hint string
+}
+
+func (e *ChoiceError) Error() string { return e.msg }
+
+// Unwrap returns ErrNoKey or ErrNoModel.
+func (e *ChoiceError) Unwrap() error { return e.err }
+
+// Hint says how to choose.
+func (e *ChoiceError) Hint() string { return e.hint }
+
+// Why a key was chosen when none was asked for (view.Choice.Why).
+const (
+	WhyConversation = "the conversation's"
+	WhyDefaultKey   = "default_key"
+	WhyUsedLast     = "the key used last"
+	WhyOnly         = "the only key"
+	// WhyFirstShown: Choice only, for the app (see there).
+	WhyFirstShown = "the first key"
+)
 
 // Resolve says which key and model a turn in the conversation (ID; ""
 // before it exists) would use when asked for key (name or ID) and model,
@@ -66,56 +107,60 @@ func (s *Session) Resolve(conversationID, key, model string) (chat.KeyRef, strin
 	return keyRef(k), m, nil
 }
 
-func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, error) {
+// resolveKey is the key half of Resolve; why is "" when the key was asked
+// for.
+func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, string, error) {
 	if nameOrID != "" {
-		return h.vault.Key(nameOrID)
+		k, err := h.vault.Key(nameOrID)
+		return k, "", err
 	}
-	if c != nil {
-		for i := len(c.Messages) - 1; i >= 0; i-- {
-			if t := c.Messages[i].Turn; t != nil {
-				if k, err := h.vault.Key(t.KeyID); err == nil {
-					return k, nil
-				}
-			}
+	if id := c.ChosenKey(); id != "" {
+		if k, err := h.vault.Key(id); err == nil {
+			return k, WhyConversation, nil
 		}
+	}
+	if def := h.cfg.Settings.DefaultKey; def != "" {
+		k, err := h.vault.Key(def)
+		if err != nil {
+			return vault.Key{}, "", fmt.Errorf("default_key %q in config.toml: %w", def, err)
+		}
+		return k, WhyDefaultKey, nil
 	}
 	keys := h.vault.Keys()
 	switch len(keys) {
 	case 0:
-		return vault.Key{}, errors.New("the vault holds no key; add one with \"vaultchat keys add NAME\"")
+		return vault.Key{}, "", errors.New("the vault holds no key; add one with \"vaultchat keys add NAME\"")
 	case 1:
-		return keys[0], nil
+		return keys[0], WhyOnly, nil
 	}
-	return vault.Key{}, errors.New("several keys in the vault; name one with --key")
+	last := -1
+	for i, k := range keys {
+		if !k.LastUsed.IsZero() && (last < 0 || k.LastUsed.After(keys[last].LastUsed)) {
+			last = i
+		}
+	}
+	if last >= 0 {
+		return keys[last], WhyUsedLast, nil
+	}
+	return vault.Key{}, "", &ChoiceError{err: ErrNoKey,
+		msg:  "several keys in the vault and none chosen",
+		hint: "name one with --key (ctrl+k in the app), or set default_key in config.toml"}
 }
 
 // resolveModel is the model half of Resolve.
-func resolveModel(c *chat.Conversation, k vault.Key, model string) string {
+func resolveModel(c *chat.Conversation, k vault.Key, model string) (string, error) {
 	if model == "" {
-		model = lastModel(c, k.ID)
+		model = c.ChosenModel(k.ID)
 	}
 	if model == "" {
 		model = k.DefaultModel
 	}
 	if model == "" {
-		model = FallbackModel
+		return "", &ChoiceError{err: ErrNoModel,
+			msg:  fmt.Sprintf("no model chosen for key %s, which has no default model", k.Name),
+			hint: fmt.Sprintf("name one with --model (ctrl+p in the app), or give the key a default with \"vaultchat keys edit %s --model MODEL\"", k.Name)}
 	}
-	return model
-}
-
-// lastModel returns the model of the last reply made with the key keyID in
-// conversation c (nil: none), so a conversation keeps its model until the
-// user picks another; "" when the key made none.
-func lastModel(c *chat.Conversation, keyID string) string {
-	if c == nil {
-		return ""
-	}
-	for i := len(c.Messages) - 1; i >= 0; i-- {
-		if t := c.Messages[i].Turn; t != nil && t.KeyID == keyID {
-			return t.Model
-		}
-	}
-	return ""
+	return model, nil
 }
 
 // budgetOf is the key's budget as the usage ledger checks it.

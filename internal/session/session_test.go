@@ -200,7 +200,8 @@ func TestSendRegenerateAndEditLast(t *testing.T) {
 	// A refusal is a Failed event, not an error, and nothing is sent.
 	before := len(testkit.ChatRequests(f.sim))
 	fl := mustFail(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "refused", KeyID: work.ID, Model: "gpt-4o"})), chat.ErrModelNotAllowed)
-	if fl.Message != nil || fl.Err.Hint == "" {
+	// It is kept in the conversation as an error turn that spent nothing.
+	if fl.Message == nil || fl.Message.Turn.Error == nil || fl.Message.Turn.Usage.Total() != 0 || fl.Err.Hint == "" {
 		t.Fatalf("refusal = %+v", fl)
 	}
 	if after := len(testkit.ChatRequests(f.sim)); after != before {

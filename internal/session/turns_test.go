@@ -344,14 +344,14 @@ func contents(msgs []chat.Message) []string {
 func TestFailedResendKeepsWhatItReplaces(t *testing.T) {
 	// A regenerate or edit-and-resend whose request fails (a revoked
 	// key) must not destroy the reply or the exchange it was to
-	// replace: nothing is gained in its place.
+	// replace: only the failed turn is added after it, as an error turn.
 	tests := []struct {
 		name string
 		req  view.SendRequest
 		want []string // contents on disk after the failed turn, by prefix
 	}{
-		{"regenerate", view.SendRequest{Regenerate: true}, []string{"user:hello", "assistant:"}},
-		{"edit last", view.SendRequest{EditLast: true, Prompt: "hello again"}, []string{"user:hello", "assistant:", "user:hello again"}},
+		{"regenerate", view.SendRequest{Regenerate: true}, []string{"user:hello", "assistant:", "assistant:"}},
+		{"edit last", view.SendRequest{EditLast: true, Prompt: "hello again"}, []string{"user:hello", "assistant:", "user:hello again", "assistant:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,7 +57,7 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 		}
 	}
 	// The model the next turn would use, for the context meter.
-	model := resolveModel(conv, key, "")
+	model, _ := resolveModel(conv, key, "") // "": no window known
 	out.ContextWindow, _ = models.ContextWindow(model)
 	if conv != nil && out.ContextWindow > 0 {
 		// Only with a known window: it bounds how much is counted.

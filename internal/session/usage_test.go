@@ -86,20 +86,15 @@ func TestUsageAcrossTwoKeys(t *testing.T) {
 		t.Errorf("context used did not grow with a turn: %d → %d", uv.ContextUsed, after)
 	}
 
-	// Before the first message: the key's default model, or the fallback.
+	// Before the first message: the key's default model, or none.
 	if v := f.sess.Usage(home.ID, ""); v.ContextWindow != 8192 || v.Conversation != (view.Total{}) || v.ContextUsed != 0 {
 		t.Errorf("Usage(home, no conversation) = %+v", v)
 	}
-	if v, want := f.sess.Usage(plain.ID, ""), fallbackWindow(); v.ContextWindow != want {
-		t.Errorf("a key without a default model shows window %d, want the fallback model's %d", v.ContextWindow, want)
+	if v := f.sess.Usage(plain.ID, ""); v.ContextWindow != 0 {
+		t.Errorf("a key without a default model shows window %d, want none (no model is chosen)", v.ContextWindow)
 	}
 
 	checkDaily(t, uv.Daily, time.Now(), uv.Today.Tokens)
-}
-
-func fallbackWindow() int {
-	w, _ := models.ContextWindow(FallbackModel)
-	return w
 }
 
 // checkDaily checks the chart series: 14 consecutive UTC days ending with

@@ -201,28 +201,38 @@ func cleanConversation(c *chat.Conversation, r *redact.Redactor) *chat.Conversat
 		m.Role = chat.Role(clean(string(m.Role)))
 		m.Content = clean(m.Content)
 		if m.Turn != nil {
-			t := *m.Turn
-			t.KeyID = clean(t.KeyID)
-			t.KeyName = clean(t.KeyName)
-			t.Model = clean(t.Model)
-			t.FinishReason = clean(t.FinishReason)
-			t.IncompleteReason = clean(t.IncompleteReason)
-			if t.CostUSD != nil {
-				cost := *t.CostUSD
-				t.CostUSD = &cost
-			}
-			if t.Error != nil {
-				e := *t.Error
-				e.Class = chat.ErrorClass(clean(string(e.Class)))
-				e.Message = clean(e.Message)
-				e.Hint = clean(e.Hint)
-				t.Error = &e
-			}
+			t := cleanTurn(*m.Turn, clean)
 			m.Turn = &t
 		}
 		cc.Messages[i] = m
 	}
+	// Replies a regenerate replaced are not written, but what they spent
+	// is in the totals of the head.
+	for _, t := range c.Superseded {
+		cc.Superseded = append(cc.Superseded, cleanTurn(t, clean))
+	}
 	return cc
+}
+
+// cleanTurn is t with every string cleaned and nothing shared with t.
+func cleanTurn(t chat.Turn, clean func(string) string) chat.Turn {
+	t.KeyID = clean(t.KeyID)
+	t.KeyName = clean(t.KeyName)
+	t.Model = clean(t.Model)
+	t.FinishReason = clean(t.FinishReason)
+	t.IncompleteReason = clean(t.IncompleteReason)
+	if t.CostUSD != nil {
+		cost := *t.CostUSD
+		t.CostUSD = &cost
+	}
+	if t.Error != nil {
+		e := *t.Error
+		e.Class = chat.ErrorClass(clean(string(e.Class)))
+		e.Message = clean(e.Message)
+		e.Hint = clean(e.Hint)
+		t.Error = &e
+	}
+	return t
 }
 
 // cleanText sanitizes s and then redacts it, secrets disguised in Markdown

@@ -118,3 +118,28 @@ type Usage struct {
 	// Daily is the last 14 days, oldest first, today last.
 	Daily []Day
 }
+
+// Choice is the key and model a conversation's next turn uses, as the
+// session's rule picks them (Session.Resolve): the status line shows it
+// and the next turn is sent with it.
+type Choice struct {
+	// Key is zero when no key can be chosen.
+	Key chat.KeyRef
+	// Model is "" when no model can be chosen for the key.
+	Model string
+	// Why says how the key was chosen when nobody asked for one: "the
+	// conversation's", "default_key", "the key used last", "the only
+	// key"; "" when it was asked for.
+	Why string
+	// Problem says, with a hint, why no key or no model could be
+	// chosen; the TUI shows it and sends nothing until one is.
+	Problem string
+}
+
+// Model is a model of a key's server list, as the model picker shows it.
+type Model struct {
+	Name string
+	// Allowed is false for a model outside the key's allowed models:
+	// shown, marked, and refused when picked.
+	Allowed bool
+}
