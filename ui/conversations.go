@@ -6,7 +6,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
-	"github.com/vaultchat/vaultchat/internal/transcript"
 )
 
 // Conversations: opening one (from the list or after an unlock), starting
@@ -22,6 +21,10 @@ func (m *Model) updateConversations(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.openConversation(msg.conv)
+		m.restoreDraft(msg.draft)
+		if msg.draftErr != nil {
+			m.setNotice("draft: "+msg.draftErr.Error(), true)
+		}
 		return m.usageCmd()
 	case convsMsg:
 		if msg.err == nil {
@@ -45,16 +48,9 @@ func (m *Model) newConvList() convList {
 				m.setNotice("a reply is streaming; esc stops it", true)
 				return nil
 			}
-			m.focus = focusInput
-			return loadConvCmd(m.b, c.ID)
+			m.leaveList()
+			return m.switchConversation(c.ID)
 		},
-		create: func() tea.Cmd {
-			m.focus = focusInput
-			return m.startNewConversation()
-		},
-		rename: func(c chat.Summary) tea.Cmd { return m.openRename(c.ID, c.Title) },
-		remove: func(c chat.Summary) tea.Cmd { return m.openDelete(c.ID, c.Title) },
-		export: func(c chat.Summary) tea.Cmd { return m.openExport(c.ID, c.Title, transcript.Markdown, "") },
 	})
 }
 
@@ -125,9 +121,10 @@ func (m *Model) startNewConversation() tea.Cmd {
 		m.setNotice("a reply is streaming; esc stops it", true)
 		return nil
 	}
+	keep := m.leaveForNew()
 	m.newConversation()
 	m.keyring.clearConversationUsage()
-	return m.usageCmd()
+	return tea.Batch(keep, m.usageCmd())
 }
 
 // adoptCreated records a conversation created by the first send. Its
@@ -221,6 +218,7 @@ func (m *Model) applyOp(msg opDoneMsg) tea.Cmd {
 	case "delete":
 		if msg.convID == m.convID {
 			m.newConversation()
+			m.draftKept = false // deleted with the conversation
 		}
 		m.setNotice("conversation deleted", false)
 		return tea.Batch(convsCmd(m.b), m.usageCmd())

@@ -23,16 +23,22 @@ type (
 	}
 	// lockedMsg and a failed unlockedMsg carry NeedsPassphrase asked
 	// again: an agent that held the identity may have gone since.
-	lockedMsg struct{ needs bool }
+	lockedMsg struct {
+		needs    bool
+		draftErr error
+	}
 	loadedMsg struct {
 		keys  []view.Key
 		convs []chat.Summary
 		conv  *chat.Conversation
+		draft string // the kept draft of conv (of the new one without conv)
 		err   error
 	}
 	convLoadedMsg struct {
-		conv *chat.Conversation
-		err  error
+		conv     *chat.Conversation
+		err      error
+		draft    string // the conversation's kept draft
+		draftErr error
 	}
 	keysMsg  struct{ keys []view.Key }
 	convsMsg struct {
@@ -115,10 +121,12 @@ func unlockCmd(b Backend, pass []byte) tea.Cmd {
 	}
 }
 
-func lockCmd(b Backend) tea.Cmd {
+// lockCmd keeps the draft typed before the lock, then locks.
+func lockCmd(b Backend, d draftSave) tea.Cmd {
 	return func() tea.Msg {
+		err := d.run(b) // the lock goes on; the unlock screen says if the draft was lost
 		b.Lock()
-		return lockedMsg{needs: b.NeedsPassphrase()}
+		return lockedMsg{needs: b.NeedsPassphrase(), draftErr: err}
 	}
 }
 
@@ -132,17 +140,16 @@ func loadCmd(b Backend) tea.Cmd {
 			return loadedMsg{keys: keys, err: err}
 		}
 		var conv *chat.Conversation
+		id := ""
 		if len(convs) > 0 {
-			conv, err = b.Load(convs[0].ID)
+			id = convs[0].ID
+			conv, err = b.Load(id)
 		}
-		return loadedMsg{keys: keys, convs: convs, conv: conv, err: err}
-	}
-}
-
-func loadConvCmd(b Backend, id string) tea.Cmd {
-	return func() tea.Msg {
-		conv, err := b.Load(id)
-		return convLoadedMsg{conv: conv, err: err}
+		if err != nil {
+			return loadedMsg{keys: keys, convs: convs, err: err}
+		}
+		draft, err := b.Draft(id)
+		return loadedMsg{keys: keys, convs: convs, conv: conv, draft: draft, err: err}
 	}
 }
 
