@@ -70,11 +70,11 @@ type Model struct {
 	// when a draft is typed.
 	draftKept bool
 	quitAsk   *confirmDialog
-	focus        focusKind
-	overlays     overlayStack
-	turn         turn
-	side         sidePane
-	exportSeq    int
+	focus     focusKind
+	overlays  overlayStack
+	turn      turn
+	side      sidePane
+	exportSeq int
 
 	countSeq int
 	counting bool
