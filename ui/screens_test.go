@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/view"
+	"github.com/vaultchat/vaultchat/ui/styles"
 )
 
 // twoConversations stores "go arithmetic" (c100) and a newer "json
@@ -141,3 +144,51 @@ func TestScrolledUpShowsWayBack(t *testing.T) {
 }
 
 func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+// TestDemoBannerFits: at every width from 60 columns the demo banner is
+// whole and says how to quit.
+func TestDemoBannerFits(t *testing.T) {
+	for _, w := range []int{60, 80, 100, 120, 160} {
+		h := newHarness(t, w, 24, Options{Demo: true})
+		h.unlocked()
+		first := strings.SplitN(h.screen(), "\n", 2)[0]
+		if !strings.Contains(first, "ctrl+c quits and deletes it") || !strings.Contains(first, "DEMO") {
+			t.Errorf("width %d: banner %q", w, first)
+		}
+		if w >= 80 && !strings.Contains(first, "nothing leaves this machine") {
+			t.Errorf("width %d: banner %q", w, first)
+		}
+	}
+}
+
+// TestSidePaneValuesWhole renders the pane at its width on a 120-column
+// screen with long values: none is cut.
+func TestSidePaneValuesWhole(t *testing.T) {
+	st := styles.New(true, true)
+	k := newFakeBackend(testNow).keys[1]
+	k.Provider, k.Host = "openai-compatible", "127.0.0.1:18080"
+	u := richUsage(testNow)
+	u.Budgets[0].ResetsAt = testNow.Add(29 * 24 * time.Hour)
+	u.Budgets[0].Spent, u.Budgets[0].Limit = 1234.5678, 5000
+	u.Daily[len(u.Daily)-1] = view.Day{Day: testNow, Tokens: 1_600, Estimated: true}
+	h := newHarness(t, 120, 40, Options{})
+	w := h.m.layout().sideW - 1
+	if !h.m.layout().showSide {
+		t.Fatal("no side pane at 120 columns")
+	}
+	lines := renderSide(sideInput{key: &k, model: "llama-3.1-70b", keys: []view.Key{k}, usage: u, now: testNow}, w, 100, &st)
+	text := plainScreen(strings.Join(lines, "\n"))
+	if strings.Contains(strings.ReplaceAll(text, k.Fingerprint, ""), "…") {
+		t.Errorf("a value is cut:\n%s", text)
+	}
+	for _, want := range []string{"openai-compatible", "127.0.0.1:18080", "resets in 29d00h", "today ~1.6k", "$1234.57 / $5000.00"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the pane lacks %q:\n%s", want, text)
+		}
+	}
+	for _, l := range lines {
+		if got := ansiWidth(l); got > w {
+			t.Errorf("a line is %d wide: %q", got, l)
+		}
+	}
+}

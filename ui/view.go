@@ -92,8 +92,7 @@ func (m *Model) mainView() string {
 	l := m.layout()
 	rows := make([]string, 0, m.height)
 	if l.bannerH > 0 {
-		banner := " DEMO · temporary vault with demo keys on a local simulator · nothing leaves this machine · ctrl+c quits and deletes it"
-		rows = append(rows, st.Banner.Render(fit(banner, m.width)))
+		rows = append(rows, st.Banner.Render(fit(demoBanner(m.width, keyName(m.km.Quit)), m.width)))
 	}
 
 	env := m.env()
@@ -327,4 +326,21 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// demoBanner is the demo's banner line for a screen width columns wide:
+// the longest wording that fits, always with how to quit.
+func demoBanner(width int, quit string) string {
+	tail := " · " + quit + " quits and deletes it"
+	for _, b := range []string{
+		" DEMO · temporary vault with demo keys on a local simulator · nothing leaves this machine" + tail,
+		" DEMO · temporary vault, local simulator · nothing leaves this machine" + tail,
+		" DEMO · nothing leaves this machine" + tail,
+		" DEMO" + tail,
+	} {
+		if ansi.StringWidth(b) <= width {
+			return b
+		}
+	}
+	return " DEMO"
 }
