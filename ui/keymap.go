@@ -105,7 +105,7 @@ func defaultKeyMap() keyMap {
 
 		Help: bind(keys("?", "f1"), "? f1", "this help"),
 		Lock: bind(keys("ctrl+l"), "ctrl+l", "lock now"),
-		Quit: bind(keys("ctrl+c"), "ctrl+c", "quit"),
+		Quit: bind(keys("ctrl+c"), "ctrl+c", "quit (asks with a draft)"),
 	}
 }
 

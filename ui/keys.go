@@ -48,7 +48,10 @@ func (m *Model) handlePaste(msg tea.PasteMsg) tea.Cmd {
 	if cmd, ok := m.overlays.update(msg); ok {
 		return cmd
 	}
-	m.focus = focusInput
+	if m.focus == focusConvs {
+		cmd, _ := m.list.update(msg) // into its filter
+		return cmd
+	}
 	m.input.Insert(msg.Content)
 	return nil
 }

@@ -65,6 +65,11 @@ func TestListNeverTakesKeysUnseen(t *testing.T) {
 			if len(h.b.convs) != 2 {
 				t.Fatal("a conversation was deleted")
 			}
+			h.key("ctrl+o")
+			h.send(tea.PasteMsg{Content: "tricks"})
+			if len(h.m.list.shown) != 1 || h.m.list.shown[0].ID != "c200" || !h.m.input.Empty() {
+				t.Fatalf("a paste in the list did not filter it: %d shown, input %q", len(h.m.list.shown), h.m.input.Value())
+			}
 		})
 	}
 }
