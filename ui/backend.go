@@ -106,6 +106,14 @@ type Backend interface {
 	// returns the stored message.
 	AddNote(id, text string) (chat.Message, error)
 
+	// SaveDraft keeps text as the unsent draft of a conversation ("" is
+	// the new conversation not created yet), encrypted like the
+	// conversations; an empty text removes it. Delete removes a
+	// conversation's draft with it.
+	SaveDraft(conversationID, text string) error
+	// Draft returns the kept draft of a conversation ("" when none).
+	Draft(conversationID string) (string, error)
+
 	// Send appends the user message to the conversation (saved at once,
 	// unless Regenerate; a conversation without a title gets one derived
 	// from this message, which the next Conversations list carries),

@@ -46,6 +46,7 @@ type chatItem struct {
 	streaming bool
 	stream    *markdown.Stream
 	notes     []string // warnings and trimming notices
+	stopping  bool     // esc asked to stop; shown until the turn ends
 	errMsg    string
 	hint      string
 	errClass  chat.ErrorClass
@@ -94,6 +95,12 @@ func (it *chatItem) addNote(note string) {
 	it.bump()
 }
 
+// setStopping shows that the reply is being stopped, until finish.
+func (it *chatItem) setStopping() {
+	it.stopping = true
+	it.bump()
+}
+
 // tick redraws a countdown.
 func (it *chatItem) tick() { it.bump() }
 
@@ -102,6 +109,7 @@ func (it *chatItem) tick() { it.bump() }
 // attribution to show when the stored message carries none.
 func (it *chatItem) finish(stored *chat.Message, e *chat.Error, fallback *chat.Turn, now time.Time) {
 	it.streaming = false
+	it.stopping = false
 	if stored != nil {
 		it.id = stored.ID
 		it.text = sanitize.String(stored.Content)
@@ -209,6 +217,9 @@ func (it *chatItem) renderAssistant(width int, env *renderEnv) []string {
 	ind := "  "
 	for _, n := range it.notes {
 		out = append(out, ind+st.Warning.Render(truncate("⚠ "+n, width-2)))
+	}
+	if it.stopping {
+		out = append(out, ind+st.Warning.Render(truncate("⚠ stopping…", width-2)))
 	}
 	if it.retryIn.After(env.now) {
 		msg := fmt.Sprintf("⚠ %s; retrying in %s (attempt %d)", it.errMsg, formatWait(it.retryIn.Sub(env.now)), it.attempt)

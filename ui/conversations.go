@@ -6,7 +6,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
-	"github.com/vaultchat/vaultchat/internal/transcript"
 )
 
 // Conversations: opening one (from the list or after an unlock), starting
@@ -23,8 +22,12 @@ func (m *Model) updateConversations(msg tea.Msg) tea.Cmd {
 		}
 		m.openConversation(msg.conv)
 		m.keyring.setChoice(msg.choice)
-		if m.keyring.problem != "" {
+		m.restoreDraft(msg.draft)
+		switch {
+		case m.keyring.problem != "":
 			m.setNotice(m.keyring.problem, true)
+		case msg.draftErr != nil:
+			m.setNotice("draft: "+msg.draftErr.Error(), true)
 		}
 		return m.usageCmd()
 	case convsMsg:
@@ -49,16 +52,9 @@ func (m *Model) newConvList() convList {
 				m.setNotice("a reply is streaming; esc stops it", true)
 				return nil
 			}
-			m.focus = focusInput
-			return loadConvCmd(m.b, c.ID)
+			m.leaveList()
+			return m.switchConversation(c.ID)
 		},
-		create: func() tea.Cmd {
-			m.focus = focusInput
-			return m.startNewConversation()
-		},
-		rename: func(c chat.Summary) tea.Cmd { return m.openRename(c.ID, c.Title) },
-		remove: func(c chat.Summary) tea.Cmd { return m.openDelete(c.ID, c.Title) },
-		export: func(c chat.Summary) tea.Cmd { return m.openExport(c.ID, c.Title, transcript.Markdown, "") },
 	})
 }
 
@@ -122,9 +118,10 @@ func (m *Model) startNewConversation() tea.Cmd {
 		m.setNotice("a reply is streaming; esc stops it", true)
 		return nil
 	}
+	keep := m.leaveForNew()
 	m.newConversation()
 	m.keyring.clearConversationUsage()
-	return m.usageCmd()
+	return tea.Batch(keep, m.usageCmd())
 }
 
 // adoptCreated records a conversation created by the first send. Its
@@ -218,6 +215,7 @@ func (m *Model) applyOp(msg opDoneMsg) tea.Cmd {
 	case "delete":
 		if msg.convID == m.convID {
 			m.newConversation()
+			m.draftKept = false // deleted with the conversation
 		}
 		m.setNotice("conversation deleted", false)
 		return tea.Batch(convsCmd(m.b), m.usageCmd())

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -36,12 +37,53 @@ func writeDraftCmd(draft string) tea.Cmd {
 // editorCmd runs the editor on the draft file with the terminal handed
 // over to it.
 func editorCmd(editor, path string) tea.Cmd {
+	return tea.ExecProcess(editorCommand(editor, path), func(err error) tea.Msg { return editorDoneMsg{path: path, err: err} })
+}
+
+// editorCommand is the editor's command line for the draft file: $EDITOR
+// split at spaces with the options that keep a known editor from leaving
+// copies of the draft behind (editorSafeArgs) after the program, then the
+// file.
+func editorCommand(editor, path string) *exec.Cmd {
 	args := strings.Fields(editor)
 	if len(args) == 0 {
 		args = []string{"vi"}
 	}
-	c := exec.Command(args[0], append(args[1:], path)...)
-	return tea.ExecProcess(c, func(err error) tea.Msg { return editorDoneMsg{path: path, err: err} })
+	// The safe options go first: a -c of the user's own then runs after
+	// vim's "set nobackup …".
+	rest := append(editorSafeArgs(args[0]), args[1:]...)
+	return exec.Command(args[0], append(rest, path)...)
+}
+
+// editorSafeArgs returns the options that stop a known editor from
+// writing the draft anywhere but the draft file — swap, backup, undo,
+// auto-save and history files, which would hold conversation text in
+// plaintext and outlive the session — whatever the user's own
+// configuration says. The editor is recognised by the program name
+// after following symbolic links (vi is often vim); an unknown editor
+// gets nothing (the README says what to configure).
+func editorSafeArgs(program string) []string {
+	name := filepath.Base(program)
+	if p, err := exec.LookPath(program); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			name = filepath.Base(real)
+		}
+	}
+	switch strings.TrimSuffix(name, ".exe") {
+	case "vim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk3", "gvim", "nvim":
+		// -n: no swap file; -i NONE: no viminfo/shada (registers
+		// hold text); -c runs after the user's vimrc, so it wins.
+		return []string{"-n", "-i", "NONE", "-c", "set nobackup nowritebackup noundofile"}
+	case "emacs":
+		return []string{"--eval", "(setq make-backup-files nil auto-save-default nil create-lockfiles nil)"}
+	case "nano":
+		// -I: no nanorc, so no "set backup" or "set locking" from it
+		// (nano makes neither by default).
+		return []string{"-I"}
+	case "micro":
+		return []string{"-backup", "false", "-permbackup", "false", "-saveundo", "false"}
+	}
+	return nil // helix (hx) and others write no swap or backup files of their own
 }
 
 // readDraftCmd reads the edited draft back and removes the file.

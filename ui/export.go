@@ -110,7 +110,7 @@ func (m *Model) openExport(id, title string, f transcript.Format, path string) t
 // exportSelected opens the dialog for the conversation selected in the
 // list when the list has the focus, else for the open one.
 func (m *Model) exportSelected() tea.Cmd {
-	if c, ok := m.list.selected(); ok && m.list.shown && m.focus == focusConvs {
+	if c, ok := m.listSelection(); ok {
 		return m.openExport(c.ID, c.Title, transcript.Markdown, "")
 	}
 	return m.openExport(m.convID, m.convTitle, transcript.Markdown, "")

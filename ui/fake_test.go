@@ -50,6 +50,8 @@ type fakeBackend struct {
 	// model chosen per conversation and key.
 	choices    map[string]view.Choice
 	remembered map[string]map[string]string
+	drafts     map[string]string // conversation ID ("" new) → saved draft
+	draftSaves int
 
 	exports   []exportCall
 	existing  map[string]bool // absolute paths Export refuses without overwrite
@@ -140,6 +142,7 @@ func (f *fakeBackend) Create(system string) (*chat.Conversation, error) {
 func (f *fakeBackend) Rename(id, title string) error { f.convs[id].Title = title; return nil }
 func (f *fakeBackend) Delete(id string) error {
 	delete(f.convs, id)
+	delete(f.drafts, id)
 	for i, o := range f.order {
 		if o == id {
 			f.order = append(f.order[:i], f.order[i+1:]...)
@@ -155,6 +158,27 @@ func (f *fakeBackend) AddNote(id, text string) (chat.Message, error) {
 	m := chat.Message{ID: fmt.Sprintf("n%d", len(f.notes)), Role: chat.RoleNote, Content: text}
 	f.convs[id].Messages = append(f.convs[id].Messages, m)
 	return m, nil
+}
+
+func (f *fakeBackend) SaveDraft(id, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.draftSaves++
+	if f.drafts == nil {
+		f.drafts = map[string]string{}
+	}
+	if text == "" {
+		delete(f.drafts, id)
+	} else {
+		f.drafts[id] = text
+	}
+	return nil
+}
+
+func (f *fakeBackend) Draft(id string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.drafts[id], nil
 }
 
 func (f *fakeBackend) Send(ctx context.Context, req view.SendRequest) (<-chan chat.Event, error) {

@@ -16,8 +16,11 @@ type keyMap struct {
 	HalfPageUp, HalfPageDown, LineUp, LineDown, Latest, First, WheelUp, WheelDown key.Binding
 	// Conversations.
 	ToggleList, SwitchFocus, NewConversation, Rename, Delete, SystemPrompt, Export, ExportOpen key.Binding
-	// The conversation list, while it has the focus.
-	ListUp, ListDown, ListOpen, ListNew, ListRename, ListDelete, ListExport key.Binding
+	// The conversation list, while it has the focus: every other typed
+	// character goes into its filter, so no letter acts on a
+	// conversation; rename, delete and export (alt+r, alt+d, ctrl+s) act
+	// on the selected one.
+	ListUp, ListDown, ListOpen, ListClearFilter key.Binding
 	// Keys and models.
 	SwitchKey, PickModel, PickerRefresh, ToggleUsage key.Binding
 	// Editing the input.
@@ -56,7 +59,7 @@ func defaultKeyMap() keyMap {
 		WheelUp:      bind(keys("wheelup"), "mouse wheel", "scroll"),
 		WheelDown:    bind(keys("wheeldown"), "mouse wheel", "scroll"),
 
-		ToggleList:      bind(keys("ctrl+o"), "ctrl+o", "show/hide list"),
+		ToggleList:      bind(keys("ctrl+o"), "ctrl+o", "show/focus/hide list"),
 		SwitchFocus:     bind(keys("tab"), "tab", "list ↔ input"),
 		NewConversation: bind(keys("ctrl+n"), "ctrl+n", "new conversation"),
 		Rename:          bind(keys("alt+r"), "alt+r", "rename"),
@@ -65,13 +68,10 @@ func defaultKeyMap() keyMap {
 		Export:          bind(keys("ctrl+s"), "ctrl+s", "export the selected or the open conversation"),
 		ExportOpen:      bind(keys("alt+e"), "alt+e", "export the open conversation"),
 
-		ListUp:     bind(keys("up", "k"), "↑ k", "previous"),
-		ListDown:   bind(keys("down", "j"), "↓ j", "next"),
-		ListOpen:   bind(keys("enter"), "enter", "open"),
-		ListNew:    bind(keys("n"), "n", "new"),
-		ListRename: bind(keys("r"), "r", "rename"),
-		ListDelete: bind(keys("d"), "d", "delete"),
-		ListExport: bind(keys("e"), "e", "export"),
+		ListUp:          bind(keys("up"), "↑", "previous"),
+		ListDown:        bind(keys("down"), "↓", "next"),
+		ListOpen:        bind(keys("enter"), "enter", "open"),
+		ListClearFilter: bind(keys("esc"), "esc", "clear the filter, then leave the list"),
 
 		SwitchKey:     bind(keys("ctrl+k"), "ctrl+k", "switch key"),
 		PickModel:     bind(keys("ctrl+p"), "ctrl+p", "pick model"),
@@ -105,7 +105,7 @@ func defaultKeyMap() keyMap {
 
 		Help: bind(keys("?", "f1"), "? f1", "this help"),
 		Lock: bind(keys("ctrl+l"), "ctrl+l", "lock now"),
-		Quit: bind(keys("ctrl+c"), "ctrl+c", "quit"),
+		Quit: bind(keys("ctrl+c"), "ctrl+c", "quit (asks with a draft)"),
 	}
 }
 
@@ -164,9 +164,10 @@ func helpGroups(km *keyMap) []helpGroup {
 			row(&km.SystemPrompt),
 			rowOf("ctrl+s alt+e", "export: md json txt html", &km.Export, &km.ExportOpen),
 			rowOf(exportCommandUsage, "export from the input"),
-			rowOf("list: enter n r d", "open new rename delete", &km.ListOpen, &km.ListNew, &km.ListRename, &km.ListDelete),
-			rowOf("list: e ctrl+s", "export the selected one", &km.ListExport, &km.Export),
-			rowOf("list: ↑ ↓ j k", "move", &km.ListUp, &km.ListDown),
+			rowOf("list: enter ↑ ↓", "open / move", &km.ListOpen, &km.ListUp, &km.ListDown),
+			rowOf("list: esc", "clear the typed filter", &km.ListClearFilter),
+			rowOf("list: alt+r alt+d", "rename / delete selected", &km.Rename, &km.Delete),
+			rowOf("list: ctrl+s", "export the selected one", &km.Export),
 		}},
 		{"Keys & models", []helpRow{
 			row(&km.SwitchKey),

@@ -3,6 +3,7 @@ package ui
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/transcript"
 )
 
@@ -14,8 +15,7 @@ import (
 // unlock screen, the top overlay, or the main screen takes it.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.km.Quit) {
-		m.stopStream()
-		return tea.Quit
+		return m.quit()
 	}
 	switch m.screen {
 	case screenStart, screenLoading:
@@ -48,7 +48,10 @@ func (m *Model) handlePaste(msg tea.PasteMsg) tea.Cmd {
 	if cmd, ok := m.overlays.update(msg); ok {
 		return cmd
 	}
-	m.focus = focusInput
+	if m.focus == focusConvs {
+		cmd, _ := m.list.update(msg) // into its filter
+		return cmd
+	}
 	m.input.Insert(msg.Content)
 	return nil
 }
@@ -96,25 +99,34 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, km.Export):
 		return m.exportSelected()
 	case key.Matches(msg, km.ToggleList):
-		m.list.shown = !m.list.shown
-		if m.list.shown {
-			m.focus = focusConvs
-		} else {
-			m.focus = focusInput
+		if m.list.open && m.focus == focusConvs {
+			m.hideList()
+			return nil
 		}
+		m.list.open = true
+		m.focus = focusConvs
 		return convsCmd(m.b)
-	case key.Matches(msg, km.SwitchFocus) && m.list.shown:
+	case key.Matches(msg, km.SwitchFocus) && m.list.open:
 		if m.focus == focusInput {
 			m.focus = focusConvs
 		} else {
-			m.focus = focusInput
+			m.leaveList()
 		}
 		return nil
 	case key.Matches(msg, km.NewConversation):
+		if m.focus == focusConvs {
+			m.leaveList()
+		}
 		return m.startNewConversation()
 	case key.Matches(msg, km.Rename):
+		if c, ok := m.listSelection(); ok {
+			return m.openRename(c.ID, c.Title)
+		}
 		return m.openRename(m.convID, m.convTitle)
 	case key.Matches(msg, km.Delete):
+		if c, ok := m.listSelection(); ok {
+			return m.openDelete(c.ID, c.Title)
+		}
 		return m.openDelete(m.convID, m.convTitle)
 	case key.Matches(msg, km.SystemPrompt):
 		return m.openSystemPrompt()
@@ -159,8 +171,10 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		case m.editingLast:
 			m.editingLast = false
 			m.input.Reset()
+		case m.focus == focusConvs && m.list.filtering():
+			m.list.clearFilter()
 		case m.focus == focusConvs:
-			m.focus = focusInput
+			m.leaveList()
 		}
 		return nil
 	}
@@ -228,4 +242,30 @@ type slashCommand struct {
 // slashCommands are the commands submit tries before sending.
 var slashCommands = []slashCommand{
 	{usage: exportCommandUsage, run: (*Model).exportCommand},
+}
+
+// listSelection returns the conversation selected in the list while the
+// list has the focus: the list's rename, delete and export act on it.
+func (m *Model) listSelection() (chat.Summary, bool) {
+	if !m.list.open || m.focus != focusConvs {
+		return chat.Summary{}, false
+	}
+	return m.list.selected()
+}
+
+// leaveList gives the focus back to the input. A list drawn over the chat
+// (the terminal is too narrow for the pane) closes with it: it is only on
+// screen while it has the focus.
+func (m *Model) leaveList() {
+	m.focus = focusInput
+	if !m.layout().convsFit {
+		m.list.open = false
+	}
+}
+
+// hideList hides the list and gives the focus back to the input.
+func (m *Model) hideList() {
+	m.list.open = false
+	m.list.clearFilter()
+	m.focus = focusInput
 }

@@ -68,11 +68,16 @@ type Model struct {
 	chat         chatList
 	input        editor
 	editingLast  bool
-	focus        focusKind
-	overlays     overlayStack
-	turn         turn
-	side         sidePane
-	exportSeq    int
+	// draftKept says the backend keeps a draft for the open
+	// conversation (drafts.go); quitAsk is the question ctrl+c asks
+	// when a draft is typed.
+	draftKept bool
+	quitAsk   *confirmDialog
+	focus     focusKind
+	overlays  overlayStack
+	turn      turn
+	side      sidePane
+	exportSeq int
 
 	countSeq int
 	counting bool
@@ -183,6 +188,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil // a result for the main screen arriving after a lock
 	}
 	switch msg := msg.(type) {
+	case draftLoadedMsg:
+		m.applyDraftLoaded(msg)
+		return m, nil
+	case draftSavedMsg:
+		if msg.err != nil {
+			m.setNotice(msg.err.Error(), true)
+		}
+		return m, nil
+	}
+	switch msg := msg.(type) {
 	case convLoadedMsg, convsMsg, opDoneMsg, noteMsg:
 		return m, m.updateConversations(msg)
 	case keysMsg, usageMsg, modelsMsg, chosenMsg:
@@ -208,6 +223,7 @@ func (m *Model) applyLoaded(msg loadedMsg) tea.Cmd {
 	} else {
 		m.newConversation()
 	}
+	m.restoreDraft(msg.draft)
 	m.keyring.setChoice(msg.choice)
 	if m.keyring.problem != "" {
 		m.setNotice(m.keyring.problem, true)

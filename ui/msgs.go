@@ -23,18 +23,24 @@ type (
 	}
 	// lockedMsg and a failed unlockedMsg carry NeedsPassphrase asked
 	// again: an agent that held the identity may have gone since.
-	lockedMsg struct{ needs bool }
+	lockedMsg struct {
+		needs    bool
+		draftErr error
+	}
 	loadedMsg struct {
 		keys   []view.Key
 		convs  []chat.Summary
 		conv   *chat.Conversation
 		choice view.Choice
+		draft  string // the kept draft of conv (of the new one without conv)
 		err    error
 	}
 	convLoadedMsg struct {
-		conv   *chat.Conversation
-		choice view.Choice
-		err    error
+		conv     *chat.Conversation
+		choice   view.Choice
+		draft    string // the conversation's kept draft
+		draftErr error
+		err      error
 	}
 	// chosenMsg reports a switch of key or model (Backend.Choose).
 	chosenMsg struct {
@@ -124,10 +130,12 @@ func unlockCmd(b Backend, pass []byte) tea.Cmd {
 	}
 }
 
-func lockCmd(b Backend) tea.Cmd {
+// lockCmd keeps the draft typed before the lock, then locks.
+func lockCmd(b Backend, d draftSave) tea.Cmd {
 	return func() tea.Msg {
+		err := d.run(b) // the lock goes on; the unlock screen says if the draft was lost
 		b.Lock()
-		return lockedMsg{needs: b.NeedsPassphrase()}
+		return lockedMsg{needs: b.NeedsPassphrase(), draftErr: err}
 	}
 }
 
@@ -154,19 +162,11 @@ func loadCmd(b Backend, reopen string) tea.Cmd {
 		if conv != nil {
 			id = conv.ID
 		}
-		return loadedMsg{keys: keys, convs: convs, conv: conv, choice: b.Choice(id), err: err}
-	}
-}
-
-// loadConvCmd opens a conversation with the key and model of its next
-// turn.
-func loadConvCmd(b Backend, id string) tea.Cmd {
-	return func() tea.Msg {
-		conv, err := b.Load(id)
 		if err != nil {
-			return convLoadedMsg{err: err}
+			return loadedMsg{keys: keys, convs: convs, choice: b.Choice(id), err: err}
 		}
-		return convLoadedMsg{conv: conv, choice: b.Choice(id)}
+		draft, err := b.Draft(id)
+		return loadedMsg{keys: keys, convs: convs, conv: conv, choice: b.Choice(id), draft: draft, err: err}
 	}
 }
 

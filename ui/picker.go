@@ -247,7 +247,10 @@ func (p *picker) lines(w, h int) []string {
 		out = append(out, st.Muted.Render("  no match"))
 	}
 	if c, ok := p.current(); ok && c.detail != "" {
-		out = append(out, "", st.Muted.Render(truncate(c.detail, w)))
+		out = append(out, "")
+		for _, l := range wrapLines(c.detail, w) { // whole, on two lines if need be
+			out = append(out, st.Muted.Render(l))
+		}
 	}
 	return out
 }

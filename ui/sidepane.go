@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -78,7 +79,16 @@ type sideInput struct {
 // at most h rows.
 func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	var out []string
-	add := func(s string) { out = append(out, truncate(s, w)) }
+	// add adds a line; one too wide is wrapped, never cut: the pane
+	// shows whole values.
+	add := func(s string) { out = append(out, wrapLines(s, w)...) }
+	// addParts adds values joined by " · ", starting a new line
+	// between two values where the next one would not fit.
+	addParts := func(style lipgloss.Style, parts ...string) {
+		for _, l := range joinFitting(w, parts...) {
+			add(style.Render(l))
+		}
+	}
 	// section starts a section: a blank line, then its title with an
 	// optional column heading right-aligned on the same line.
 	section := func(title, heading string) {
@@ -99,7 +109,7 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	}
 	k := in.key
 	add(st.Accent.Render(sanitize.String(k.Name)) + checkMark(k, st))
-	add(st.Muted.Render(sanitize.String(joinNonEmpty(" · ", k.Provider, k.Host))))
+	addParts(st.Muted, sanitize.String(k.Provider), sanitize.String(k.Host))
 	if k.Fingerprint != "" {
 		add(st.Muted.Render(sanitize.String(k.Fingerprint)))
 	}
@@ -135,10 +145,11 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 			if b.USD {
 				spent = figures.USD(b.Spent) + " / " + figures.USD(b.Limit)
 			}
+			resets := ""
 			if !b.ResetsAt.IsZero() {
-				spent += " · resets in " + formatWait(b.ResetsAt.Sub(in.now))
+				resets = "resets in " + formatWait(b.ResetsAt.Sub(in.now))
 			}
-			add(st.Muted.Render(spent))
+			addParts(st.Muted, spent, resets)
 		}
 	}
 
@@ -195,6 +206,7 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	if len(u.Daily) > 0 {
 		section("LAST 14 DAYS", "")
 		out = append(out, chart(u.Daily, w, st)...)
+		addParts(st.Muted, chartLabel(u.Daily)...)
 	}
 
 	if len(in.keys) > 0 {
@@ -268,15 +280,13 @@ func bar(frac float64, w int, fill lipgloss.Style, st *styles.Styles) string {
 }
 
 // chart draws daily token usage as 4-row columns of block characters,
-// oldest day left. Days with estimated numbers are drawn faint and the
-// peak label carries "~" when any day was estimated.
+// oldest day left. Days with estimated numbers are drawn faint (and
+// chartLabel's peak carries "~" when any day was estimated).
 func chart(days []view.Day, w int, st *styles.Styles) []string {
 	const rows = 4
 	var peak int64
-	anyEst := false
 	for _, d := range days {
 		peak = max(peak, d.Tokens)
-		anyEst = anyEst || d.Estimated
 	}
 	colW := 2
 	if len(days)*3-1 <= w {
@@ -312,6 +322,52 @@ func chart(days []view.Day, w int, st *styles.Styles) []string {
 		}
 		lines[r] = b.String()
 	}
-	label := fmt.Sprintf("peak %s tok/day · today %s", figures.Tokens(peak, anyEst), figures.Tokens(days[len(days)-1].Tokens, days[len(days)-1].Estimated))
-	return append(lines, st.Muted.Render(truncate(label, w)))
+	return lines
+}
+
+// chartLabel is the chart's caption: its peak and today's figure.
+func chartLabel(days []view.Day) []string {
+	var peak int64
+	anyEst := false
+	for _, d := range days {
+		peak = max(peak, d.Tokens)
+		anyEst = anyEst || d.Estimated
+	}
+	last := days[len(days)-1]
+	return []string{"peak " + figures.Tokens(peak, anyEst) + " tok/day", "today " + figures.Tokens(last.Tokens, last.Estimated)}
+}
+
+// joinFitting joins the non-empty parts with " · " into lines at most w
+// wide, breaking between parts (a part wider than w is wrapped by add).
+func joinFitting(w int, parts ...string) []string {
+	var lines []string
+	cur := ""
+	for _, p := range parts {
+		switch {
+		case p == "":
+		case cur == "":
+			cur = p
+		case ansiWidth(cur+" · "+p) <= w:
+			cur += " · " + p
+		default:
+			if ansiWidth(cur+" ·") <= w {
+				cur += " ·"
+			}
+			lines = append(lines, cur)
+			cur = p
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+// wrapLines wraps s (which may be styled) into lines at most w wide, at
+// spaces where it can.
+func wrapLines(s string, w int) []string {
+	if ansiWidth(s) <= w {
+		return []string{s}
+	}
+	return strings.Split(ansi.Wrap(s, max(w, 1), ""), "\n")
 }

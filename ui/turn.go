@@ -103,6 +103,7 @@ func (m *Model) submit() tea.Cmd {
 	if m.turn.streaming { // sent: a refusal keeps the draft
 		m.input.Reset()
 		m.editingLast = false
+		cmd = tea.Batch(cmd, m.sentDraft())
 	}
 	return cmd
 }
@@ -271,7 +272,7 @@ func (m *Model) cancelStream() {
 		m.turn.cancel()
 	}
 	if m.turn.cur != nil {
-		m.turn.cur.addNote("stopping…")
+		m.turn.cur.setStopping()
 	}
 }
 

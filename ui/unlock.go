@@ -53,6 +53,9 @@ func (m *Model) updateUnlock(msg tea.Msg) tea.Cmd {
 		return loadCmd(m.b, m.reopen)
 	case lockedMsg:
 		m.unlock.needsPass = msg.needs
+		if msg.draftErr != nil {
+			m.unlock.err = sanitize.String("the draft was not kept: " + msg.draftErr.Error())
+		}
 	}
 	return nil
 }
@@ -110,6 +113,7 @@ func (m *Model) unlockKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) lock(reason string) tea.Cmd {
 	m.stopStream()
 	m.reopen = m.convID
+	draft := m.takeDraft() // kept by lockCmd before the vault closes
 	m.idleSeq++
 	m.countSeq++
 	m.counting = false
@@ -120,6 +124,7 @@ func (m *Model) lock(reason string) tea.Cmd {
 	m.input = newEditor()
 	m.editingLast = false
 	m.overlays.clear()
+	m.quitAsk = nil
 	m.exportSeq++ // the result of an export still running is dropped
 	m.notice = ""
 	m.side.clear()
@@ -129,7 +134,7 @@ func (m *Model) lock(reason string) tea.Cmd {
 	m.unlock.reason = reason
 	m.unlock.err = ""
 	m.unlock.pass = m.newPassInput()
-	return lockCmd(m.b)
+	return lockCmd(m.b, draft)
 }
 
 // unlockView draws the unlock (or locked, or loading) screen.

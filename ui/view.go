@@ -20,6 +20,11 @@ type layout struct {
 	inputW       int
 	showConvs    bool
 	showSide     bool
+	// convsOver draws the conversation list as a box over the chat:
+	// the list is open but the terminal is too narrow for its pane.
+	// convsFit says whether the pane would fit at all.
+	convsOver bool
+	convsFit  bool
 }
 
 const (
@@ -32,6 +37,10 @@ const (
 // when the terminal is wide enough, until the user toggles it.
 func (m *Model) sideVisible() bool { return m.side.visible(m.width) }
 
+// layout lays out the main screen. The chat keeps at least minChatW
+// columns: an open conversation list goes before the usage pane, and
+// where even the list alone leaves too little, it is drawn over the chat
+// while it has the focus — the list never takes keys unseen.
 func (m *Model) layout() layout {
 	l := layout{}
 	if m.opts.Demo {
@@ -39,32 +48,19 @@ func (m *Model) layout() layout {
 	}
 	w := m.width
 	l.showSide = m.sideVisible()
-	l.showConvs = m.list.shown
+	l.convsFit = w-convPaneW-sepW >= minChatW
+	l.showConvs = m.list.open && l.convsFit
+	l.convsOver = m.list.open && !l.convsFit && m.focus == focusConvs
 	if l.showSide {
 		l.sideW = min(max(w/4, 34), 44)
 	}
 	if l.showConvs {
 		l.convW = convPaneW
 	}
-	// Give the chat at least minChatW columns: shrink, then drop panes.
-	for {
-		rest := w - l.convW - l.sideW
-		if l.showConvs {
-			rest -= sepW
-		}
-		if l.showSide {
-			rest -= sepW
-		}
-		if rest >= minChatW || (!l.showConvs && !l.showSide) {
-			l.chatW = max(rest, 10)
-			break
-		}
-		if l.showConvs {
-			l.showConvs, l.convW = false, 0
-		} else {
-			l.showSide, l.sideW = false, 0
-		}
+	if l.showSide && w-l.convW-sepW-l.sideW-boolInt(l.showConvs)*sepW < minChatW {
+		l.showSide, l.sideW = false, 0
 	}
+	l.chatW = max(w-l.convW-l.sideW-sepW*(boolInt(l.showConvs)+boolInt(l.showSide)), 10)
 	// The input grows with the draft up to a quarter of the screen.
 	maxInput := max(3, m.height/4)
 	l.inputW = max(w-2, 4)
@@ -96,8 +92,7 @@ func (m *Model) mainView() string {
 	l := m.layout()
 	rows := make([]string, 0, m.height)
 	if l.bannerH > 0 {
-		banner := " DEMO · temporary vault with demo keys on a local simulator · nothing leaves this machine · ctrl+c quits and deletes it"
-		rows = append(rows, st.Banner.Render(fit(banner, m.width)))
+		rows = append(rows, st.Banner.Render(fit(demoBanner(m.width, keyName(m.km.Quit)), m.width)))
 	}
 
 	env := m.env()
@@ -128,8 +123,13 @@ func (m *Model) mainView() string {
 			line = welcome[i-welcomeTop]
 		}
 		switch {
-		case i == l.mainH-1 && m.chat.newBelow:
-			marker := st.NewMarker.Render(" ↓ new (" + keyName(m.km.Latest) + ") ")
+		case i == l.mainH-1 && !m.chat.follow:
+			// Scrolled up: say that more is below, and the key back.
+			what := " ↓ more below · "
+			if m.chat.newBelow {
+				what = " ↓ new below · "
+			}
+			marker := st.NewMarker.Render(what + keyName(m.km.Latest) + " ")
 			line = fit(line, l.chatW-ansi.StringWidth(marker)) + marker
 		case i >= len(chatLines) || (empty && line != ""):
 			line = fit(line, l.chatW)
@@ -167,6 +167,11 @@ func (m *Model) mainView() string {
 	}
 	rows = append(rows, m.statusLine(), m.hintLine())
 
+	if l.convsOver {
+		m.list.focused, m.list.openID = true, m.convID
+		bw := min(convPaneW+4, m.width)
+		drawOver(rows, box("", m.list.view(bw-4, l.mainH-2), bw, l.mainH, st.DialogBorder, st.DialogTitle), 0, l.bannerH)
+	}
 	for _, o := range m.overlays.items {
 		m.drawCentered(rows, o.view(m.width, m.height))
 	}
@@ -282,8 +287,8 @@ func (m *Model) buildHintLine() string {
 	case m.turn.streaming:
 		hints = []keyHint{{&km.Stop, "stop"}, {&km.HalfPageUp, "scroll"}, {&km.SwitchKey, "key"}, {&km.Help, "help"}}
 	case m.focus == focusConvs:
-		hints = []keyHint{{&km.ListOpen, "open"}, {&km.ListNew, "new"}, {&km.ListRename, "rename"}, {&km.ListDelete, "delete"},
-			{&km.ListExport, "export"}, {&km.SwitchFocus, "input"}, {&km.ToggleList, "hide"}}
+		hints = []keyHint{{&km.ListOpen, "open"}, {&km.NewConversation, "new"}, {&km.Rename, "rename"}, {&km.Delete, "delete"},
+			{&km.Export, "export"}, {&km.ListClearFilter, "back"}, {&km.ToggleList, "hide"}}
 	default:
 		hints = []keyHint{{&km.Send, "send"}, {&km.Newline, "newline"}, {&km.SwitchKey, "key"}, {&km.PickModel, "model"},
 			{&km.ToggleUsage, "usage"}, {&km.ToggleList, "chats"}, {&km.Export, "export"}, {&km.Regenerate, "retry"},
@@ -314,4 +319,28 @@ func (m *Model) buildHintLine() string {
 type keyHint struct {
 	binding *key.Binding
 	word    string
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// demoBanner is the demo's banner line for a screen width columns wide:
+// the longest wording that fits, always with how to quit.
+func demoBanner(width int, quit string) string {
+	tail := " · " + quit + " quits and deletes it"
+	for _, b := range []string{
+		" DEMO · temporary vault with demo keys on a local simulator · nothing leaves this machine" + tail,
+		" DEMO · temporary vault, local simulator · nothing leaves this machine" + tail,
+		" DEMO · nothing leaves this machine" + tail,
+		" DEMO" + tail,
+	} {
+		if ansi.StringWidth(b) <= width {
+			return b
+		}
+	}
+	return " DEMO"
 }

@@ -17,7 +17,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-var sizes = [][2]int{{80, 24}, {160, 48}}
+// sizes are the terminal sizes every golden screen is drawn at: the
+// smallest supported (80×24), a common laptop one (120×40) and a wide one.
+var sizes = [][2]int{{80, 24}, {120, 40}, {160, 48}}
 
 // checkGolden compares a plain-text frame with testdata/<name>.golden.
 func checkGolden(t *testing.T, name, got string) {
@@ -40,6 +42,10 @@ func checkGolden(t *testing.T, name, got string) {
 		t.Errorf("frame differs from %s (run with -update after checking)\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
+
+// longCodeReply has code lines longer than the chat at 80 columns, one
+// of them indented.
+const longCodeReply = "A function with long lines:\n\n```go\nfunc describe(name string, count int) string {\n\tif count > 1 {\n\t\treturn fmt.Sprintf(\"%s has %d items, which is more than one, so the plural is used here\", name, count)\n\t}\n\treturn name\n}\n```\n"
 
 const markdownReply = "Here is a **Go** example:\n\n```go\nfunc add(a, b int) int {\n\treturn a + b\n}\n```\n\n| op | result |\n|----|--------|\n| add(1, 2) | 3 |\n| add(2, 2) | 4 |\n\n- fast\n- simple\n"
 
@@ -83,28 +89,55 @@ func richUsage(now time.Time) view.Usage {
 type goldenCase struct {
 	name  string
 	setup func(h *harness)
+	opts  Options
 }
 
 // goldenCases are the screens checked against testdata and for glyphs.
 var goldenCases = []goldenCase{
-	{"unlock", func(h *harness) { h.start() }},
+	{"unlock", func(h *harness) { h.start() }, Options{}},
 	{"wrong-passphrase", func(h *harness) {
 		h.start()
 		h.typeText("nope")
 		h.key("enter")
-	}},
-	{"empty-chat", func(h *harness) { h.unlocked() }},
+	}, Options{}},
+	{"empty-chat", func(h *harness) { h.unlocked() }, Options{}},
 	{"streaming", func(h *harness) {
 		h.unlocked()
 		h.typeText("Explain goroutines briefly.")
 		h.key("enter")
 		h.b.stream <- chat.Delta{Text: "Goroutines are **lightweight threads** managed by the Go runtime.\n\nThey start with the `go` keyword:\n\n```go\ngo work()\n"}
 		h.pump(false)
-	}},
+	}, Options{}},
 	{"markdown-reply", func(h *harness) {
 		withConversation(h.b)
 		h.unlocked()
-	}},
+	}, Options{}},
+	{"long-code", func(h *harness) {
+		h.b.add(&chat.Conversation{ID: "c1", Title: "long code", Messages: []chat.Message{
+			{ID: "m1", Role: chat.RoleUser, Content: "A long line of code?"},
+			{ID: "m2", Role: chat.RoleAssistant, Content: longCodeReply, Turn: &chat.Turn{KeyName: "work", Model: "gpt-4o-mini"}},
+		}})
+		h.unlocked()
+	}, Options{}},
+	{"conversation-list", func(h *harness) {
+		twoConversations(h.b)
+		h.unlocked()
+		h.key("ctrl+o")
+		h.typeText("js")
+	}, Options{}},
+	{"conversation-list-side-pane", func(h *harness) {
+		twoConversations(h.b)
+		h.b.usage = richUsage(testNow)
+		h.unlocked()
+		if !h.m.sideVisible() {
+			h.key("ctrl+t")
+		}
+		h.key("ctrl+o")
+	}, Options{}},
+	{"demo-banner", func(h *harness) {
+		withConversation(h.b)
+		h.unlocked()
+	}, Options{Demo: true}},
 	{"side-pane", func(h *harness) {
 		withConversation(h.b)
 		h.b.usage = richUsage(testNow)
@@ -112,16 +145,16 @@ var goldenCases = []goldenCase{
 		if !h.m.sideVisible() {
 			h.key("ctrl+t")
 		}
-	}},
+	}, Options{}},
 	{"key-picker", func(h *harness) {
 		h.unlocked()
 		h.key("ctrl+k")
 		h.typeText("per")
-	}},
+	}, Options{}},
 	{"help", func(h *harness) {
 		h.unlocked()
 		h.key("?")
-	}},
+	}, Options{}},
 	{"error-turn", func(h *harness) {
 		h.unlocked()
 		h.typeText("hello")
@@ -136,13 +169,13 @@ var goldenCases = []goldenCase{
 			RetryAfter: 20 * time.Second, Hint: "rate limited; retry in 20s or switch key"}}
 		close(h.b.stream)
 		h.pump(false)
-	}},
+	}, Options{}},
 	{"export-dialog", func(h *harness) {
 		withConversation(h.b)
 		h.unlocked()
 		h.key("ctrl+s")
 		h.key("tab")
-	}},
+	}, Options{}},
 	{"export-overwrite", func(h *harness) {
 		withConversation(h.b)
 		h.b.existing = map[string]bool{fakeCwd + "/go-arithmetic.html": true}
@@ -150,12 +183,12 @@ var goldenCases = []goldenCase{
 		h.key("ctrl+s")
 		h.key("shift+tab")
 		h.key("enter")
-	}},
+	}, Options{}},
 	{"locked", func(h *harness) {
 		h.unlocked()
 		h.clock = h.clock.Add(DefaultIdleLock)
 		h.fire()
-	}},
+	}, Options{}},
 	{"retrying", func(h *harness) {
 		h.b.usage = richUsage(testNow)
 		h.unlocked()
@@ -163,7 +196,7 @@ var goldenCases = []goldenCase{
 		h.key("enter")
 		h.b.stream <- chat.Retrying{Attempt: 2, Wait: 7 * time.Second, Err: &chat.Error{Class: chat.ErrRateLimited, Message: "rate limited (HTTP 429)"}}
 		h.pump(false)
-	}},
+	}, Options{}},
 }
 
 func TestGoldenViews(t *testing.T) {
@@ -171,7 +204,7 @@ func TestGoldenViews(t *testing.T) {
 		for _, sz := range sizes {
 			name := fmt.Sprintf("%s-%dx%d", c.name, sz[0], sz[1])
 			t.Run(name, func(t *testing.T) {
-				h := newHarness(t, sz[0], sz[1], Options{})
+				h := newHarness(t, sz[0], sz[1], c.opts)
 				c.setup(h)
 				checkGolden(t, name, h.screen())
 			})
@@ -207,12 +240,12 @@ func TestFramesUseFontGlyphs(t *testing.T) {
 			{ID: "m2", Role: chat.RoleAssistant, Content: allMarkdown, Turn: &chat.Turn{KeyName: "work", Model: "gpt-4o-mini"}},
 		}})
 		h.unlocked()
-	}})
+	}, Options{}})
 	for _, c := range cases {
 		for _, sz := range sizes {
 			name := fmt.Sprintf("%s-%dx%d", c.name, sz[0], sz[1])
 			t.Run(name, func(t *testing.T) {
-				h := newHarness(t, sz[0], sz[1], Options{})
+				h := newHarness(t, sz[0], sz[1], c.opts)
 				c.setup(h)
 				var missing []string
 				for _, r := range h.screen() {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/store"
@@ -57,7 +58,13 @@ func (s *Session) Delete(id string) error {
 		return err
 	}
 	defer h.engine.Hold(id)()
-	return h.store.Delete(id)
+	if err := h.store.Delete(id); err != nil {
+		return err
+	}
+	if err := h.removeDraft(id); err != nil {
+		return fmt.Errorf("delete conversation %s: draft: %w", id, err)
+	}
+	return nil
 }
 
 // Stored reports whether a conversation with the ID is stored, whether

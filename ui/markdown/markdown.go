@@ -85,7 +85,7 @@ func (r *Renderer) Render(src string, width int) []string {
 	width = max(width, 1)
 	// Tabs would move the terminal cursor; code keeps its indentation
 	// as spaces (copying uses the source text, tabs intact).
-	src = strings.ReplaceAll(Clean(src), "\t", "    ")
+	src = wrapCode(strings.ReplaceAll(Clean(src), "\t", "    "), width)
 	if strings.TrimSpace(src) == "" {
 		return nil
 	}
