@@ -12,26 +12,10 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/alecthomas/kong"
 )
-
-// Version is vaultchat's version. Release builds set it with
-// -ldflags "-X github.com/vaultchat/vaultchat/internal/cli.Version=v1.2.3";
-// otherwise the module version from "go install …@version" is used.
-var Version = ""
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
 
 // Main runs vaultchat with args (without the program name) and returns
 // the process exit code. Errors are printed to d.IO.ErrOut.
@@ -53,7 +37,7 @@ func newParser(a *app, r *root) (*kong.Kong, error) {
 		kong.Description("A terminal chat client for OpenAI-compatible APIs, with API keys kept in an age-encrypted vault."),
 		kong.Writers(a.io.Out, a.io.ErrOut),
 		kong.Exit(func(code int) { panic(kongExit{code}) }),
-		kong.Vars{"version": "vaultchat " + version()},
+		kong.Vars{"version": versionLine()},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
 		kong.Bind(a),
 	)
