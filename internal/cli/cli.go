@@ -63,6 +63,9 @@ func (a *app) run(args []string) (err error) {
 			}
 		}
 	}()
+	if a.complete(parser) {
+		return nil
+	}
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		return err

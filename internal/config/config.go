@@ -153,26 +153,36 @@ type agentFile struct {
 // Load reads the settings file at path. A file that does not exist yields
 // Default(); any other problem is an error naming the file.
 func Load(path string) (Config, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Default(), nil
-	}
+	data, err := Read(path)
 	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return Config{}, fmt.Errorf("read config %s: %w", path, err)
-	}
-	if len(data) > maxFileSize {
-		return Config{}, fmt.Errorf("config %s is over %d bytes", path, maxFileSize)
+		return Config{}, err
 	}
 	c, err := Parse(data)
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	return c, nil
+}
+
+// Read returns the content of the settings file at path, nil when it does
+// not exist. It refuses a file over a megabyte.
+func Read(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("config %s is over %d bytes", path, maxFileSize)
+	}
+	return data, nil
 }
 
 // Error is a problem with one setting of the file. Its message names the
