@@ -308,4 +308,3 @@ func (a *app) vaultNames(kind string) ([]string, error) {
 	}
 	return ids, nil
 }
-
