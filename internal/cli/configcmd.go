@@ -17,8 +17,8 @@ import (
 // configCmd groups the commands on config.toml.
 type configCmd struct {
 	Path  configPathCmd  `cmd:"" help:"Print where config.toml is."`
-	Show  configShowCmd  `cmd:"" help:"Print the effective settings, their defaults, and which the file sets."`
-	Edit  configEditCmd  `cmd:"" help:"Edit config.toml with $$VISUAL or $$EDITOR (created from a template if missing), then check it."`
+	Show  configShowCmd  `cmd:"" help:"Print the effective settings and their defaults."`
+	Edit  configEditCmd  `cmd:"" help:"Edit config.toml in $$EDITOR, then check it."`
 	Check configCheckCmd `cmd:"" help:"Check config.toml; an error names its line."`
 }
 
