@@ -102,4 +102,3 @@ func TestConfigEdit(t *testing.T) {
 	wantCode(t, res, 1)
 	wantContains(t, "edit on a terminal", res.stderr, "edit it again? [y/N]")
 }
-
