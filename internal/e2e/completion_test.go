@@ -121,6 +121,14 @@ func TestCompletionNeverAsks(t *testing.T) {
 	if got := f.complete("vaultchat keys show "); len(got) != 0 {
 		t.Errorf("a locked passphrase vault offered %q", got)
 	}
+	// With a terminal to ask on, it still asks nothing and ends.
+	line := "vaultchat keys show "
+	tm := startCommand(t, exec.Command(binary, "vaultchat", "", "show"),
+		append(slices.Clone(f.env), "COMP_LINE="+line, "COMP_POINT="+strconv.Itoa(len(line))), 80, 10)
+	tm.waitExit()
+	if s := tm.screen(); strings.TrimSpace(s) != "" {
+		t.Errorf("completion in a terminal wrote:\n%s", s)
+	}
 	if got := f.complete("vaultchat keys "); !slices.Contains(got, "show") {
 		t.Errorf("commands are not offered for a locked vault: %q", got)
 	}
