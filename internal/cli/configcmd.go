@@ -63,6 +63,9 @@ func (c *configShowCmd) Run(a *app) error {
 	tw := tabwriter.NewWriter(a.io.Out, 0, 0, 2, ' ', 0)
 	for _, s := range settings {
 		source := "default"
+		if s.Default == nil {
+			source = "not set"
+		}
 		if s.FromFile {
 			source = "from the file"
 			if s.Default != nil {

@@ -58,7 +58,7 @@ func formatVersion(bi *debug.BuildInfo, override string) string {
 			details = append(details, t)
 		}
 	} else if version == "(devel)" {
-		details = append(details, `no commit: built without version control information, as "go run" builds; "go build" or "go install" in a clone records it`)
+		details = append(details, `no commit recorded: "go run", -buildvcs=false and git worktrees record none; "go build" in a clone does`)
 	}
 	details = append(details, strings.TrimSpace(bi.GoVersion+" "+runtime.GOOS+"/"+runtime.GOARCH))
 	return fmt.Sprintf("vaultchat %s (%s)", version, strings.Join(details, ", "))

@@ -34,7 +34,7 @@ func TestFormatVersion(t *testing.T) {
 			"vaultchat v1.2.0 (go1.26.8 " + platform + ")"},
 		{"go run",
 			debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}, "",
-			`vaultchat (devel) (no commit: built without version control information, as "go run" builds; "go build" or "go install" in a clone records it, go1.26.8 ` + platform + ")"},
+			`vaultchat (devel) (no commit recorded: "go run", -buildvcs=false and git worktrees record none; "go build" in a clone does, go1.26.8 ` + platform + ")"},
 		{"release ldflags",
 			debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}, Settings: vcs("false")}, "v1.3.0",
 			"vaultchat v1.3.0 (commit 8381d8a8e337, 2026-12-02T22:04:43Z, go1.26.8 " + platform + ")"},
@@ -103,7 +103,7 @@ func TestVersionOfRealBuilds(t *testing.T) {
 	}
 
 	line = goRun(t, clone, "run", "./cmd/vaultchat", "--version")
-	if !strings.HasPrefix(line, "vaultchat (devel) (no commit: built without version control information") {
+	if !strings.HasPrefix(line, `vaultchat (devel) (no commit recorded: "go run"`) {
 		t.Errorf("go run: --version = %q; want (devel) and why there is no commit", line)
 	}
 }
