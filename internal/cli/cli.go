@@ -12,28 +12,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/vaultchat/vaultchat/internal/providers"
 )
-
-// Version is vaultchat's version. Release builds set it with
-// -ldflags "-X github.com/vaultchat/vaultchat/internal/cli.Version=v1.2.3";
-// otherwise the module version from "go install …@version" is used.
-var Version = ""
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
 
 // Main runs vaultchat with args (without the program name) and returns
 // the process exit code. Errors are printed to d.IO.ErrOut.
@@ -55,7 +39,7 @@ func newParser(a *app, r *root) (*kong.Kong, error) {
 		kong.Description("A terminal chat client for OpenAI-compatible APIs, with API keys kept in an age-encrypted vault."),
 		kong.Writers(a.io.Out, a.io.ErrOut),
 		kong.Exit(func(code int) { panic(kongExit{code}) }),
-		kong.Vars{"version": "vaultchat " + version(), "providers": providers.NameList(), "openai_base_url": providers.OpenAIBaseURL},
+		kong.Vars{"version": versionLine(), "providers": providers.NameList(), "openai_base_url": providers.OpenAIBaseURL},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
 		kong.Bind(a),
 	)
@@ -81,6 +65,9 @@ func (a *app) run(args []string) (err error) {
 			}
 		}
 	}()
+	if a.complete(parser) {
+		return nil
+	}
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		return err

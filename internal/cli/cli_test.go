@@ -78,13 +78,13 @@ func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"--version"}, {"keys", "list", "--version"}} {
 		res := e.run(tty{}, args...)
 		wantCode(t, res, 0)
-		if want := "vaultchat " + version() + "\n"; res.stdout != want {
+		if want := versionLine() + "\n"; res.stdout != want {
 			t.Errorf("%v: stdout = %q; want %q", args, res.stdout, want)
 		}
 	}
 	Version = "v9.9.9-test"
 	defer func() { Version = "" }()
-	if res := e.run(tty{}, "--version"); res.stdout != "vaultchat v9.9.9-test\n" {
+	if res := e.run(tty{}, "--version"); !strings.HasPrefix(res.stdout, "vaultchat v9.9.9-test (") {
 		t.Errorf("with Version set: stdout = %q", res.stdout)
 	}
 }

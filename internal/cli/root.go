@@ -30,6 +30,8 @@ type root struct {
 	Unlock        unlockCmd        `cmd:"" help:"Unlock once; commands then need no passphrase."`
 	Lock          lockCmd          `cmd:"" help:"Make the agent forget the identity."`
 	Agent         agentCmd         `cmd:"" help:"Show the agent's status."`
+	ConfigCmd     configCmd        `cmd:"" name:"config" help:"Show, edit and check config.toml."`
+	Completion    completionCmd    `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 	App           appCmd           `cmd:"" default:"1" hidden:"" help:"Start the full-screen app."`
 }
 

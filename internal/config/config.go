@@ -12,7 +12,7 @@
 //	response_timeout = "60s"     # wait for a server to start answering; "0s" never gives up
 //	stream_idle_timeout = "120s" # wait for more of a reply that stopped coming; "0s" never gives up
 //
-//	[prices."gpt-4o"]            # USD per million tokens, overriding built-in prices
+//	[prices."gpt-4o"]            # USD per million tokens (0 to 10000), overriding built-in prices
 //	input = 2.5
 //	cached_input = 1.25
 //	output = 10
@@ -31,7 +31,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -151,20 +153,9 @@ type agentFile struct {
 // Load reads the settings file at path. A file that does not exist yields
 // Default(); any other problem is an error naming the file.
 func Load(path string) (Config, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Default(), nil
-	}
+	data, err := Read(path)
 	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return Config{}, fmt.Errorf("read config %s: %w", path, err)
-	}
-	if len(data) > maxFileSize {
-		return Config{}, fmt.Errorf("config %s is over %d bytes", path, maxFileSize)
+		return Config{}, err
 	}
 	c, err := Parse(data)
 	if err != nil {
@@ -173,61 +164,110 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
-// Parse parses the content of a settings file.
+// Read returns the content of the settings file at path, nil when it does
+// not exist. It refuses a file over a megabyte.
+func Read(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("config %s is over %d bytes", path, maxFileSize)
+	}
+	return data, nil
+}
+
+// Error is a problem with one setting of the file. Its message names the
+// setting and, when it could be found, its line.
+type Error struct {
+	// Line is the setting's line, from 1; 0 when it is not known.
+	Line int
+	msg  string
+}
+
+func (e *Error) Error() string { return e.msg }
+
+// Parse parses the content of a settings file. Errors name the setting and
+// its line.
 func Parse(data []byte) (Config, error) {
 	var raw file
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
 		return Config{}, err
 	}
+	lines := keyLines(data)
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		return Config{}, fmt.Errorf("unknown key %q", undecoded[0].String())
+		return Config{}, unknownKeyError(undecoded[0], lines)
 	}
+	c, key, err := parse(raw)
+	if err != nil {
+		n := lineOf(lines, key...)
+		if n == 0 {
+			return Config{}, &Error{msg: err.Error()}
+		}
+		return Config{}, &Error{Line: n, msg: fmt.Sprintf("line %d: %v", n, err)}
+	}
+	return c, nil
+}
+
+// parse turns the decoded file into a Config; on error it also returns the
+// key that is wrong, so Parse can say on which line.
+func parse(raw file) (Config, []string, error) {
 	c := Default()
 	if raw.IdleLock != nil {
 		d, err := parseDuration("idle_lock", *raw.IdleLock)
 		if err != nil {
-			return Config{}, err
+			return Config{}, []string{"idle_lock"}, err
 		}
 		c.IdleLock = d
 	}
 	if raw.RotationWarningDays != nil {
 		if *raw.RotationWarningDays < 0 {
-			return Config{}, errors.New("rotation_warning_days cannot be negative")
+			return Config{}, []string{"rotation_warning_days"}, errors.New("rotation_warning_days cannot be negative")
 		}
 		c.RotationWarningDays = *raw.RotationWarningDays
 	}
 	if raw.MaxRetries != nil {
 		if *raw.MaxRetries < 0 || *raw.MaxRetries > maxRetriesLimit {
-			return Config{}, fmt.Errorf("max_retries must be between 0 and %d", maxRetriesLimit)
+			return Config{}, []string{"max_retries"}, fmt.Errorf("max_retries must be between 0 and %d", maxRetriesLimit)
 		}
 		c.MaxRetries = *raw.MaxRetries
 	}
-	for model, p := range raw.Prices {
+	for _, model := range slices.Sorted(maps.Keys(raw.Prices)) {
+		p := raw.Prices[model]
 		if model == "" || hasControl(model) {
-			return Config{}, fmt.Errorf("prices: model name %q is empty or has control characters", model)
+			return Config{}, []string{"prices", model}, fmt.Errorf("prices: model name %q is empty or has control characters", model)
 		}
-		if p.Input < 0 || p.CachedInput < 0 || p.Output < 0 {
-			return Config{}, fmt.Errorf("prices.%q: prices cannot be negative", model)
+		if err := p.Validate(model); err != nil {
+			return Config{}, []string{"prices", model, invalidField(p)}, err
 		}
 		c.Prices[model] = p
 	}
+	var err error
 	if c.ResponseTimeout, err = timeout("response_timeout", raw.ResponseTimeout, DefaultResponseTimeout); err != nil {
-		return Config{}, err
+		return Config{}, []string{"response_timeout"}, err
 	}
 	if c.StreamIdleTimeout, err = timeout("stream_idle_timeout", raw.StreamIdleTimeout, DefaultStreamIdleTimeout); err != nil {
-		return Config{}, err
+		return Config{}, []string{"stream_idle_timeout"}, err
 	}
 	if raw.DefaultKey != nil {
 		if hasControl(*raw.DefaultKey) || strings.TrimSpace(*raw.DefaultKey) != *raw.DefaultKey {
-			return Config{}, fmt.Errorf("default_key %q has control characters or surrounding spaces", *raw.DefaultKey)
+			return Config{}, []string{"default_key"}, fmt.Errorf("default_key %q has control characters or surrounding spaces", *raw.DefaultKey)
 		}
 		c.DefaultKey = *raw.DefaultKey
 	}
-	if err := parseAgent(raw.Agent, &c.Agent); err != nil {
-		return Config{}, err
+	if key, err := parseAgent(raw.Agent, &c.Agent); err != nil {
+		return Config{}, append([]string{"agent"}, key...), err
 	}
-	return c, nil
+	return c, nil, nil
 }
 
 // timeout parses the timeout setting name: a duration from 0 (no limit)
@@ -246,8 +286,9 @@ func timeout(name string, v *string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// parseAgent fills in the [agent] table over the defaults in a.
-func parseAgent(raw agentFile, a *Agent) error {
+// parseAgent fills in the [agent] table over the defaults in a. On error
+// it names the key at fault, inside the table.
+func parseAgent(raw agentFile, a *Agent) ([]string, error) {
 	if raw.Enabled != nil {
 		a.Enabled = *raw.Enabled
 	}
@@ -262,21 +303,25 @@ func parseAgent(raw agentFile, a *Agent) error {
 		if d.raw == nil {
 			continue
 		}
+		key := []string{strings.TrimPrefix(d.name, "agent.")}
 		v, err := parseDuration(d.name, *d.raw)
 		if err != nil {
-			return err
+			return key, err
 		}
 		if v == 0 {
 			// An agent that never forgets is what the max lifetime is
 			// there to prevent.
-			return fmt.Errorf("%s must be longer than 0s", d.name)
+			return key, fmt.Errorf("%s must be longer than 0s", d.name)
 		}
 		*d.dst = v
 	}
 	if a.Idle > a.Max {
-		return fmt.Errorf("agent.idle (%s) is longer than agent.max (%s)", a.Idle, a.Max)
+		if raw.Idle == nil {
+			return []string{"max"}, fmt.Errorf("agent.idle (%s) is longer than agent.max (%s)", a.Idle, a.Max)
+		}
+		return []string{"idle"}, fmt.Errorf("agent.idle (%s) is longer than agent.max (%s)", a.Idle, a.Max)
 	}
-	return nil
+	return nil, nil
 }
 
 // parseDuration parses a setting such as "10m" or "1h30m".
@@ -298,4 +343,18 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// invalidField names the first field of p that fails Validate, for the
+// line number of the error.
+func invalidField(p Price) string {
+	for _, f := range []struct {
+		name string
+		p    Price
+	}{{"input", Price{Input: p.Input}}, {"cached_input", Price{CachedInput: p.CachedInput}}, {"output", Price{Output: p.Output}}} {
+		if f.p.Validate("") != nil {
+			return f.name
+		}
+	}
+	return ""
 }

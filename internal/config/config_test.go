@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -175,4 +176,69 @@ func TestLoad(t *testing.T) {
 			t.Errorf("Load of a %d-byte file: err = %v; want a size error", len(big), err)
 		}
 	})
+}
+
+// TestPriceRule runs the one price rule on config.toml: every rate finite,
+// zero or more and at most MaxPrice, the error naming model and field.
+func TestPriceRule(t *testing.T) {
+	for _, tt := range []struct{ value, want string }{
+		{"1e308", `price of model "gpt-4o": output 1e+308 is over the maximum of 10000 USD per million tokens`},
+		{"10000.01", `price of model "gpt-4o": output 10000.01 is over the maximum`},
+		{"nan", `price of model "gpt-4o": output is not a number`},
+		{"inf", `price of model "gpt-4o": output is infinite`},
+		{"-inf", `price of model "gpt-4o": output is infinite`},
+		{"-1", `price of model "gpt-4o": output -1 is negative`},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.toml")
+			data := "max_retries = 2\n\n[prices.\"gpt-4o\"]\ninput = 2.5\noutput = " + tt.value + "\n"
+			if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load accepted output = %s", tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "line 5") {
+				t.Errorf("Load error = %q; want it to contain %q and line 5", err, tt.want)
+			}
+		})
+	}
+	for _, ok := range []string{"0", "10000", "0.15"} {
+		if _, err := Parse([]byte("[prices.m]\ninput = " + ok + "\n")); err != nil {
+			t.Errorf("input = %s refused: %v", ok, err)
+		}
+	}
+}
+
+// TestErrorsNameTheLine checks that an unknown key names its line and the
+// nearest known key, and that a bad value names its line.
+func TestErrorsNameTheLine(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		line           int
+	}{
+		{"typo at the top", "max_retries = 2\n\nidle_lok = \"5m\"\n", `unknown key "idle_lok" on line 3; did you mean "idle_lock"?`, 3},
+		{"typo in a price", "[prices.\"gpt-4o\"]\ninput = 1\ninptu = 1\n", `unknown key "prices.gpt-4o.inptu" on line 3; did you mean "prices.gpt-4o.input"?`, 3},
+		{"typo in the agent table", "# comment\n[agent]\nlock_with_ap = true\n", `unknown key "agent.lock_with_ap" on line 3; did you mean "agent.lock_with_app"?`, 3},
+		{"dotted key", "agent.idel = \"5m\"\n", `unknown key "agent.idel" on line 1; did you mean "agent.idle"?`, 1},
+		{"nothing near", "\ncolours = 1\n", `unknown key "colours" on line 2`, 2},
+		{"bad value", "max_retries = 2\nidle_lock = \"-1m\"\n", "line 2: idle_lock cannot be negative", 2},
+		{"bad agent value", "[agent]\n\nmax = \"0s\"\n", "line 3: agent.max must be longer than 0s", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.in))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Parse(%q) = %v; want a *config.Error", tt.in, err)
+			}
+			if err.Error() != tt.want || ce.Line != tt.line {
+				t.Errorf("Parse(%q) = %q (line %d); want %q (line %d)", tt.in, err, ce.Line, tt.want, tt.line)
+			}
+			if tt.name == "nothing near" && strings.Contains(err.Error(), "did you mean") {
+				t.Errorf("suggested a key for %q: %v", tt.in, err)
+			}
+		})
+	}
 }

@@ -58,6 +58,14 @@ type term struct {
 // environment env.
 func startTerm(t *testing.T, env []string, w, h int, args ...string) *term {
 	t.Helper()
+	cmd := exec.Command(binary, args...)
+	return startCommand(t, cmd, env, w, h)
+}
+
+// startCommand runs cmd (the binary, or a shell) in a w×h
+// pseudo-terminal with the environment env.
+func startCommand(t *testing.T, cmd *exec.Cmd, env []string, w, h int) *term {
+	t.Helper()
 	tm := &term{t: t, emu: vt.NewEmulator(w, h), done: make(chan struct{})}
 	tm.emu.SetCallbacks(vt.Callbacks{
 		// Called from inside emu.Write, with tm.mu held.
@@ -68,11 +76,11 @@ func startTerm(t *testing.T, env []string, w, h int, args ...string) *term {
 		tm.osc52 = append(tm.osc52, string(data))
 		return true
 	})
-	tm.cmd = exec.Command(binary, args...)
+	tm.cmd = cmd
 	tm.cmd.Env = env
 	ptmx, err := pty.StartWithSize(tm.cmd, &pty.Winsize{Cols: uint16(w), Rows: uint16(h)})
 	if err != nil {
-		t.Fatalf("start %v in a pty: %v", args, err)
+		t.Fatalf("start %v in a pty: %v", cmd.Args, err)
 	}
 	tm.ptmx = ptmx
 	go tm.readOutput()

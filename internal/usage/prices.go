@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/config"
 )
 
 //go:embed prices.json
@@ -26,14 +26,11 @@ type Price struct {
 	Output      float64 `json:"output" toml:"output"`
 }
 
-// Validate reports a negative, infinite or NaN rate.
-func (p Price) Validate() error {
-	for _, v := range []float64{p.Input, p.CachedInput, p.Output} {
-		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("invalid price %v: rates must be zero or more USD per million tokens", v)
-		}
-	}
-	return nil
+// Validate checks model's price against the one price rule,
+// config.Price.Validate: every rate finite, from 0 to config.MaxPrice USD
+// per million tokens.
+func (p Price) Validate(model string) error {
+	return config.Price(p).Validate(model)
 }
 
 // Cost returns the cost of u in USD: cached prompt tokens at CachedInput,
@@ -88,8 +85,8 @@ func parsePrices(b []byte) (*Prices, error) {
 	}
 	p := &Prices{taken: f.Taken, models: make(map[string]Price, len(f.Models))}
 	for name, pr := range f.Models {
-		if err := pr.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		if err := pr.Validate(name); err != nil {
+			return nil, err
 		}
 		p.models[normalize(name)] = pr
 	}
@@ -111,7 +108,7 @@ func (p *Prices) Models() []string {
 func (p *Prices) WithOverrides(overrides map[string]Price) *Prices {
 	out := &Prices{taken: p.taken, models: maps.Clone(p.models)}
 	for name, pr := range overrides {
-		if name = normalize(name); name != "" && pr.Validate() == nil {
+		if name = normalize(name); name != "" && pr.Validate(name) == nil {
 			out.models[name] = pr
 		}
 	}

@@ -120,6 +120,8 @@ func TestWithOverrides(t *testing.T) {
 		"my-model":    {Input: 3, Output: 6},                   // no cache discount
 		"bad":         {Input: -1},
 		"nan":         {Output: math.NaN()},
+		"huge":        {Output: 1e308},
+		"inf":         {Input: math.Inf(1)},
 		"  ":          {Input: 1},
 		"gpt-4o-mini": {Input: 0.2, CachedInput: 0.1, Output: 0.8},
 	})
@@ -136,6 +138,8 @@ func TestWithOverrides(t *testing.T) {
 		{"my-model", chat.Usage{PromptTokens: 1_000_000, CachedPromptTokens: 1_000_000}, 3, true},
 		{"bad", chat.Usage{PromptTokens: 1}, 0, false},
 		{"nan", chat.Usage{PromptTokens: 1}, 0, false},
+		{"huge", chat.Usage{CompletionTokens: 1}, 0, false},
+		{"inf", chat.Usage{PromptTokens: 1}, 0, false},
 		{"o3", chat.Usage{PromptTokens: 1_000_000}, 2, true},
 	}
 	for _, tt := range tests {
@@ -157,12 +161,12 @@ func TestWithOverrides(t *testing.T) {
 }
 
 func TestPriceValidate(t *testing.T) {
-	for _, p := range []Price{{Input: -0.1}, {CachedInput: math.Inf(1)}, {Output: math.NaN()}} {
-		if p.Validate() == nil {
+	for _, p := range []Price{{Input: -0.1}, {CachedInput: math.Inf(1)}, {Output: math.NaN()}, {Output: 1e308}, {Input: 10_000.5}} {
+		if p.Validate("m") == nil {
 			t.Errorf("Validate(%+v) = nil", p)
 		}
 	}
-	if err := (Price{1, 0.5, 2}).Validate(); err != nil {
+	if err := (Price{1, 0.5, 2}).Validate("m"); err != nil {
 		t.Error(err)
 	}
 }
@@ -173,6 +177,7 @@ func TestParsePricesRejectsBadFiles(t *testing.T) {
 		`{"taken":"","models":{"a":{"input":1}}}`,
 		`{"taken":"2026-11-26","models":{}}`,
 		`{"taken":"2026-11-26","models":{"a":{"input":-1}}}`,
+		`{"taken":"2026-11-26","models":{"a":{"output":1e308}}}`,
 	} {
 		if _, err := parsePrices([]byte(s)); err == nil {
 			t.Errorf("parsePrices(%s) succeeded", s)

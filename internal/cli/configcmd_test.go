@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func (e *env) configFile() string { return filepath.Join(e.dir, "config", "vaultchat", "config.toml") }
+
+func TestConfigPathShowCheck(t *testing.T) {
+	e := newEnv(t)
+	res := e.mustRun(tty{}, "config", "path")
+	if strings.TrimSpace(res.stdout) != e.configFile() {
+		t.Errorf("config path = %q; want %q", res.stdout, e.configFile())
+	}
+	wantContains(t, "stderr", res.stderr, "does not exist")
+	res = e.mustRun(tty{}, "config", "check")
+	wantContains(t, "check without a file", res.stdout, "every setting has its default")
+
+	e.writeConfig("max_retries = 5\ndefault_key = \"work\"\n\n[prices.\"my-model\"]\ninput = 1.5\n")
+	res = e.mustRun(tty{}, "config", "show")
+	wantContains(t, "show", res.stdout,
+		"# "+e.configFile(),
+		"max_retries = 5", "# from the file; default 3",
+		`default_key = "work"`,
+		`idle_lock = "10m"`, "# default",
+		`agent.max = "8h"`,
+		`prices."my-model".input = 1.5`)
+	res = e.mustRun(tty{}, "config", "show", "--json")
+	var out configShowJSON
+	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range out.Settings {
+		if s.Key == "max_retries" {
+			found = s.FromFile && s.Value == float64(5) && s.Default == float64(3)
+		}
+	}
+	if !out.Exists || out.Path != e.configFile() || !found {
+		t.Errorf("show --json = %s", res.stdout)
+	}
+	res = e.mustRun(tty{}, "config", "check")
+	wantContains(t, "check", res.stdout, "ok (3 of its settings set")
+
+	e.writeConfig("max_retries = 5\n\nidle_lok = \"5m\"\n")
+	for _, cmd := range []string{"check", "show"} {
+		res = e.run(tty{}, "config", cmd)
+		wantCode(t, res, 1)
+		wantContains(t, cmd, res.stderr, `unknown key "idle_lok" on line 3; did you mean "idle_lock"?`, "vaultchat config edit")
+	}
+	e.writeConfig("[prices.m]\ninput = 1e308\n")
+	res = e.run(tty{}, "config", "check")
+	wantCode(t, res, 1)
+	wantContains(t, "check", res.stderr, `line 2: price of model "m": input 1e+308 is over the maximum of 10000 USD per million tokens`)
+}
+
+// editorScript writes an editor that appends line to the file it is given.
+func editorScript(t *testing.T, dir, line string) string {
+	t.Helper()
+	path := filepath.Join(dir, "editor.sh")
+	script := "#!/bin/sh\nprintf '%s\\n' '" + line + "' >> \"$1\"\n"
+	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestConfigEdit(t *testing.T) {
+	e := newEnv(t)
+	e.vars["EDITOR"] = editorScript(t, e.dir, "max_retries = 4")
+	res := e.mustRun(tty{}, "config", "edit")
+	wantContains(t, "edit", res.stdout, "ok")
+	fi, err := os.Stat(e.configFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("config.toml mode %o; want 600", fi.Mode().Perm())
+	}
+	data, _ := os.ReadFile(e.configFile())
+	if !strings.HasPrefix(string(data), "# vaultchat settings") || !strings.HasSuffix(string(data), "max_retries = 4\n") {
+		t.Errorf("config.toml after edit:\n%s", data)
+	}
+
+	// $VISUAL wins; an error is reported with its line, the file kept,
+	// and nothing is asked when stdin is not a terminal.
+	e.vars["VISUAL"] = editorScript(t, t.TempDir(), "idle_lok = \"1m\"")
+	res = e.run(tty{}, "config", "edit")
+	wantCode(t, res, 1)
+	lines := strings.Count(string(data), "\n") + 1
+	wantContains(t, "edit", res.stderr, `unknown key "idle_lok" on line `+strconv.Itoa(lines)+`; did you mean "idle_lock"?`, "kept as written")
+	if strings.Contains(res.stderr, "[y/N]") {
+		t.Errorf("edit asked without a terminal:\n%s", res.stderr)
+	}
+	// On a terminal it offers to edit again; "n" keeps the file.
+	res = e.run(tty{stdinTTY: true, stdin: "n\n"}, "config", "edit")
+	wantCode(t, res, 1)
+	wantContains(t, "edit on a terminal", res.stderr, "edit it again? [y/N]")
+}

@@ -1,0 +1,122 @@
+package config
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Setting is one setting as "vaultchat config show" lists it: its
+// effective value, its default, and whether the file sets it.
+type Setting struct {
+	// Key is the setting's TOML key, dotted inside tables
+	// ("agent.idle", `prices."gpt-4o".input`).
+	Key string `json:"key"`
+	// Value is the effective value: a string (durations as "10m"), a
+	// number or a boolean.
+	Value any `json:"value"`
+	// Default is the value without the file; nil for a price, which
+	// overrides the built-in table.
+	Default any `json:"default"`
+	// FromFile is set when the file sets it.
+	FromFile bool `json:"from_file"`
+	// Help says what it does.
+	Help string `json:"help"`
+}
+
+// settings lists the scalar settings in the order of the file's template.
+var settings = []struct {
+	key, help string
+	get       func(Config) any
+}{
+	{"idle_lock", `lock the full-screen app after this long without input; "0s" never`, func(c Config) any { return FormatDuration(c.IdleLock) }},
+	{"rotation_warning_days", "flag keys not rotated for longer than this; 0 never", func(c Config) any { return c.RotationWarningDays }},
+	{"max_retries", "retries of a rate-limited or failed request", func(c Config) any { return c.MaxRetries }},
+	{"default_key", "the key used when none is named", func(c Config) any { return c.DefaultKey }},
+	{"response_timeout", `wait this long for a server to start answering; "0s" never gives up`, func(c Config) any { return FormatDuration(c.ResponseTimeout) }},
+	{"stream_idle_timeout", `wait this long for more of a reply that stopped coming; "0s" never gives up`, func(c Config) any { return FormatDuration(c.StreamIdleTimeout) }},
+	{"agent.enabled", "commands ask the agent of \"vaultchat unlock\" first", func(c Config) any { return c.Agent.Enabled }},
+	{"agent.idle", "the agent forgets the identity after this long unused", func(c Config) any { return FormatDuration(c.Agent.Idle) }},
+	{"agent.max", "... and this long after unlock at the latest", func(c Config) any { return FormatDuration(c.Agent.Max) }},
+	{"agent.lock_with_app", "ctrl+l in the full-screen app locks the agent too", func(c Config) any { return c.Agent.LockWithApp }},
+}
+
+// Describe parses a settings file's content (nil or empty: no file) and
+// lists every setting with its effective value and default, then the
+// price overrides. Errors are Parse's.
+func Describe(data []byte) ([]Setting, error) {
+	c, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	md, err := toml.Decode(string(data), &file{})
+	if err != nil {
+		return nil, err
+	}
+	def := Default()
+	out := make([]Setting, 0, len(settings)+3*len(c.Prices))
+	for _, s := range settings {
+		out = append(out, Setting{
+			Key: s.key, Value: s.get(c), Default: s.get(def), Help: s.help,
+			FromFile: md.IsDefined(strings.Split(s.key, ".")...),
+		})
+	}
+	for _, model := range slices.Sorted(maps.Keys(c.Prices)) {
+		p := c.Prices[model]
+		for _, f := range []struct {
+			name string
+			v    float64
+		}{{"input", p.Input}, {"cached_input", p.CachedInput}, {"output", p.Output}} {
+			out = append(out, Setting{
+				Key: "prices." + strconv.Quote(model) + "." + f.name, Value: f.v,
+				FromFile: md.IsDefined("prices", model, f.name),
+				Help:     "USD per million tokens, overriding the built-in price",
+			})
+		}
+	}
+	return out, nil
+}
+
+// FormatDuration writes d as config.toml takes it, without zero units:
+// "10m", "1h30m", "0s".
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// Template is the file "vaultchat config edit" creates when there is none:
+// every setting, commented out at its default.
+const Template = `# vaultchat settings (TOML). Every setting is optional: a line left
+# commented out keeps its default. "vaultchat config check" validates the
+# file, "vaultchat config show" lists the effective settings.
+
+# idle_lock = "10m"             # lock the full-screen app after this idle time; "0s" never
+# rotation_warning_days = 90    # flag keys not rotated for longer; 0 never
+# max_retries = 3               # retries of a rate-limited or failed request (0 to 10)
+# default_key = "work"          # the key used when none is named
+# response_timeout = "60s"      # wait for a server to start answering; "0s" never gives up
+# stream_idle_timeout = "120s"  # wait for more of a reply that stopped coming; "0s" never gives up
+
+# Prices in USD per million tokens (0 to 10000), overriding built-in prices:
+# [prices."gpt-4o"]
+# input = 2.5
+# cached_input = 1.25
+# output = 10
+
+# "vaultchat unlock": the agent that holds the identity.
+# [agent]
+# enabled = true                # commands ask the agent first; false never asks it
+# idle = "15m"                  # the agent forgets the identity after this long unused
+# max = "8h"                    # ... and this long after unlock at the latest
+# lock_with_app = false         # ctrl+l in the full-screen app locks the agent too
+`
