@@ -87,23 +87,23 @@ func (m *month) add(day string, e Entry) {
 		m.rows[k] = r
 	}
 	u := e.Usage
-	r.Requests++
+	r.Requests = addCount(r.Requests, 1)
 	if e.Failed {
-		r.Errors++
+		r.Errors = addCount(r.Errors, 1)
 	}
-	r.Prompt += u.PromptTokens
-	r.CachedPrompt += u.CachedPromptTokens
-	r.Completion += u.CompletionTokens
-	r.Reasoning += u.ReasoningTokens
+	r.Prompt = addCount(r.Prompt, u.PromptTokens)
+	r.CachedPrompt = addCount(r.CachedPrompt, u.CachedPromptTokens)
+	r.Completion = addCount(r.Completion, u.CompletionTokens)
+	r.Reasoning = addCount(r.Reasoning, u.ReasoningTokens)
 	if u.Estimated {
-		r.Estimated += u.Total()
+		r.Estimated = addCount(r.Estimated, usageTotal(u))
 	}
 	switch {
 	case e.CostUSD != nil:
-		r.CostUSD += *e.CostUSD
-		r.Priced++
-	case u.Total() > 0:
-		r.CostUnknown++
+		r.CostUSD = addUSD(r.CostUSD, *e.CostUSD)
+		r.Priced = addCount(r.Priced, 1)
+	case usageTotal(u) > 0:
+		r.CostUnknown = addCount(r.CostUnknown, 1)
 	}
 }
 

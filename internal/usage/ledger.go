@@ -228,33 +228,34 @@ func (t Totals) Cost() figures.Cost {
 	}
 }
 
-// Add returns the sum of t and o.
+// Add returns the sum of t and o; every count saturates rather than
+// wraps.
 func (t Totals) Add(o Totals) Totals {
 	return Totals{
-		Requests:        t.Requests + o.Requests,
-		Errors:          t.Errors + o.Errors,
-		Usage:           t.Usage.Add(o.Usage),
-		EstimatedTokens: t.EstimatedTokens + o.EstimatedTokens,
-		CostUSD:         t.CostUSD + o.CostUSD,
-		Priced:          t.Priced + o.Priced,
-		Unpriced:        t.Unpriced + o.Unpriced,
+		Requests:        addCount(t.Requests, o.Requests),
+		Errors:          addCount(t.Errors, o.Errors),
+		Usage:           addUsage(t.Usage, o.Usage),
+		EstimatedTokens: addCount(t.EstimatedTokens, o.EstimatedTokens),
+		CostUSD:         addUSD(t.CostUSD, o.CostUSD),
+		Priced:          addCount(t.Priced, o.Priced),
+		Unpriced:        addCount(t.Unpriced, o.Unpriced),
 	}
 }
 
 func (t *Totals) addRow(r *row) {
-	t.Requests += r.Requests
-	t.Errors += r.Errors
-	t.Usage.PromptTokens += r.Prompt
-	t.Usage.CachedPromptTokens += r.CachedPrompt
-	t.Usage.CompletionTokens += r.Completion
-	t.Usage.ReasoningTokens += r.Reasoning
-	t.EstimatedTokens += r.Estimated
-	if r.Estimated > 0 {
-		t.Usage.Estimated = true
-	}
-	t.CostUSD += r.CostUSD
-	t.Priced += r.Priced
-	t.Unpriced += r.CostUnknown
+	*t = t.Add(Totals{
+		Requests: r.Requests,
+		Errors:   r.Errors,
+		Usage: chat.Usage{
+			PromptTokens: r.Prompt, CachedPromptTokens: r.CachedPrompt,
+			CompletionTokens: r.Completion, ReasoningTokens: r.Reasoning,
+			Estimated: r.Estimated > 0,
+		},
+		EstimatedTokens: r.Estimated,
+		CostUSD:         r.CostUSD,
+		Priced:          r.Priced,
+		Unpriced:        r.CostUnknown,
+	})
 }
 
 // DayTotal is the usage of one UTC day.
