@@ -115,15 +115,14 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 	if cost, ok := e.cfg.Prices.Cost(model, turn.Usage); ok {
 		turn.CostUSD = &cost
 	}
-	stored, saveErr := t.save(text, turn, failed == nil)
 	// A turn canceled before its request went out spent nothing and is
 	// not a request; the provider reports no usage only then (a request
 	// canceled in flight gets an estimate).
 	canceledBeforeSending := failed != nil && failed.Err.Class == chat.ErrCanceled && text == "" && turn.Usage.Total() == 0
-	if requested && !canceledBeforeSending {
-		entry := usage.Entry{KeyID: key.ID, Model: model, Time: e.cfg.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: failed != nil}
-		saveErr = errors.Join(saveErr, e.cfg.Accounts.Record(key, entry))
-	}
+	replyID := newMessageID()
+	commit := t.journal(replyID, requested && !canceledBeforeSending, turn, failed != nil)
+	stored, saveErr := t.save(replyID, text, turn, failed == nil)
+	saveErr = errors.Join(saveErr, commit())
 	if saveErr != nil {
 		// The reply is still shown; the user must know it was not kept.
 		forward(ctx, out, chat.Warning{Text: "could not save: " + e.cfg.Redactor().String(saveErr.Error())})
@@ -144,15 +143,28 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 	forwardFinal(ctx, out, ev)
 }
 
-// save adds the reply to the conversation (removing what it replaces when
-// it is complete) and returns the stored message; a failed turn without
-// text stores nothing.
-func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message, error) {
+// journal writes the turn's request to the usage journal before its reply
+// is saved, so that a kill between the save and the ledger's record loses
+// nothing (the ledger catches up when it next opens), and returns what
+// records it; the request's ID is the reply's message ID. With record
+// false (no request was made) there is nothing to journal.
+func (t *turn) journal(replyID string, record bool, turn *chat.Turn, failed bool) (commit func() error) {
+	if !record {
+		return func() error { return nil }
+	}
+	entry := usage.Entry{ID: replyID, KeyID: t.key.ID, Model: t.model, Time: t.e.cfg.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: failed}
+	return t.e.cfg.Accounts.Journal(t.key, entry)
+}
+
+// save adds the reply, with message ID id, to the conversation (removing
+// what it replaces when it is complete) and returns the stored message; a
+// failed turn without text stores nothing.
+func (t *turn) save(id, text string, turn *chat.Turn, complete bool) (*chat.Message, error) {
 	if text == "" && !complete {
 		return nil, nil
 	}
 	e := t.e
-	msg := chat.Message{ID: newMessageID(), Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
+	msg := chat.Message{ID: id, Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
 	_, err := e.cfg.Conversations.Update(t.conv.ID, func(c *chat.Conversation) error {
 		if complete {
 			c.Messages = without(c.Messages, t.replaced)

@@ -166,10 +166,10 @@ func Open(cfg Config, v *vault.Vault) (*Session, error) {
 
 // attach opens the store and ledger of v and makes them current.
 func (s *Session) attach(v *vault.Vault) error {
-	ledger, err := usage.Open(v)
-	if err != nil {
-		return err
-	}
+	// A damaged ledger never keeps the vault from opening: the ledger
+	// reports it (Session.LedgerAttention) and journals what it cannot
+	// record until "vaultchat usage --repair".
+	ledger := usage.Open(v)
 	h := &home{cfg: &s.cfg, vault: v, store: store.New(v), ledger: ledger}
 	h.convs = h.store
 	if s.cfg.Ephemeral {

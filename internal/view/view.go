@@ -117,4 +117,8 @@ type Usage struct {
 	ContextEstimated bool
 	// Daily is the last 14 days, oldest first, today last.
 	Daily []Day
+	// Ledger is a short note ("ledger damaged: usage --repair") when the
+	// usage ledger needs attention (a damaged month file: its usage is
+	// missing from these figures), "" when it is healthy.
+	Ledger string
 }
