@@ -170,7 +170,11 @@ func (s *Session) attach(v *vault.Vault) error {
 	// reports it (Session.LedgerAttention) and journals what it cannot
 	// record until "vaultchat usage --repair".
 	ledger := usage.Open(v)
-	h := &home{cfg: &s.cfg, vault: v, store: store.New(v), ledger: ledger}
+	h := &home{cfg: &s.cfg, vault: v, store: store.New(storeFiles{v}), ledger: ledger}
+	// An import a killed process left half done is finished or undone
+	// now, before anything lists the conversations; a failure here only
+	// leaves it for the next open.
+	_ = h.store.Recover()
 	h.convs = h.store
 	if s.cfg.Ephemeral {
 		h.convs = &engine.Memory{}
