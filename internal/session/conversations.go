@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/store"
@@ -60,17 +59,6 @@ func (s *Session) Delete(id string) error {
 	}
 	defer h.engine.Hold(id)()
 	return h.store.Delete(id)
-}
-
-// Stored reports whether a conversation with the ID is stored, whether
-// or not it opens: an import must never replace it.
-func (s *Session) Stored(id string) bool {
-	h, err := s.open()
-	if err != nil {
-		return false
-	}
-	_, err = h.store.Load(id)
-	return !errors.Is(err, store.ErrNotFound)
 }
 
 // ImportReport says what Import did.
