@@ -116,8 +116,14 @@ func (s *Store) ImportAll(ctx context.Context, convs []*chat.Conversation, opts 
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
-	defer st.release()
-	skipped, err := s.commit(st, opts.SkipExisting)
+	skipped, decided, err := s.commit(st, opts.SkipExisting)
+	if decided && err != nil {
+		// Part may be in place: leave the rest, with its commit record,
+		// for Recover to finish rather than undo half of it.
+		st.lock.Unlock()
+		return res, fmt.Errorf("import: %w (the next open finishes it)", err)
+	}
+	st.release()
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
@@ -217,8 +223,9 @@ type commitFile struct {
 
 // commit moves a staged import into the store under the store's lock. An
 // ID stored since staging refuses the import, or with skipExisting is
-// skipped; it returns the IDs skipped.
-func (s *Store) commit(st *staging, skipExisting bool) (skipped []string, err error) {
+// skipped; it returns the IDs skipped, and whether the commit record was
+// written (from then on the import is to be finished, not undone).
+func (s *Store) commit(st *staging, skipExisting bool) (skipped []string, decided bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err = s.withLock(func() error {
@@ -237,9 +244,10 @@ func (s *Store) commit(st *staging, skipExisting bool) (skipped []string, err er
 		if err := s.writeCommitRecord(st.token, keep); err != nil {
 			return err
 		}
+		decided = true
 		return s.finishCommit(st.dir, keep)
 	})
-	return skipped, err
+	return skipped, decided, err
 }
 
 // writeCommitRecord decides the import: from here on Recover completes
