@@ -140,3 +140,31 @@ func TestKilledBetweenSaveAndRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageOverflowServerCannotLockOut is the lock-out: a server
+// reporting 2⁶³−1 prompt and completion tokens, twice. The provider
+// replaces the figures by an estimate, the ledger saturates anyway, and
+// the next open finds a healthy ledger with sane totals.
+func TestUsageOverflowServerCannotLockOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	k := f.addKey("hostile", sim.FaultUsageOverflow, nil)
+	f.unlock()
+	c := f.create("")
+	var spent int64
+	for _, prompt := range []string{"one", "two"} {
+		d := mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: prompt, KeyID: k.ID})))
+		if !d.Usage.Estimated || d.Usage.Total() <= 0 || d.Usage.Total() > 1_000_000 {
+			t.Fatalf("the overflowing figures were kept: %+v", d.Usage)
+		}
+		spent += d.Usage.Total()
+	}
+	f.relock()
+	uv := f.sess.Usage(k.ID, c.ID)
+	if uv.Ledger != "" || uv.Lifetime.Tokens != spent || uv.Lifetime.Tokens < 0 {
+		t.Errorf("after reopening: note %q, lifetime %+v, want %d tokens", uv.Ledger, uv.Lifetime, spent)
+	}
+	if _, _, err := f.sess.UsageReport(UsageQuery{}); err != nil {
+		t.Errorf("usage report: %v", err)
+	}
+}
