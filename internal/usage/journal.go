@@ -107,6 +107,7 @@ func (l *Ledger) commit(e Entry, journaled bool) error {
 			return l.keep(e, journaled, err)
 		}
 		delete(l.damaged, mon)
+		l.forgetRecorded()
 		return l.apply(mon, m, []Entry{e})
 	})
 	if err != nil {
@@ -171,6 +172,18 @@ func (l *Ledger) apply(mon string, m *month, entries []Entry) error {
 		l.unhold(e.ID)
 	}
 	return errors.Join(errs...)
+}
+
+// forgetRecorded drops the held entries whose journal file is gone:
+// another process recorded them (a repair, say), and its month file,
+// which this Ledger reads again when it records there, counts them. The
+// caller holds l.mu and the ledger lock.
+func (l *Ledger) forgetRecorded() {
+	for id := range l.held {
+		if !exists(l.pendingPath(id)) {
+			l.unhold(id)
+		}
+	}
 }
 
 func (l *Ledger) hold(e Entry) {

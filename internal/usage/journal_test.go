@@ -163,3 +163,24 @@ func TestRepairKeepsJournalOnlyRequests(t *testing.T) {
 		t.Errorf("broken journal file still in place: %v", err)
 	}
 }
+
+// TestRepairByAnotherProcess: a Ledger holding a journaled entry of a
+// damaged month does not count it twice once another process repaired
+// the month and this one records there again.
+func TestRepairByAnotherProcess(t *testing.T) {
+	h := newHome(t)
+	mustRecord(t, h.ledger(t), sampleEntries()...)
+	testkit.WriteRaw(t, h.monthPath("2026-11"), []byte("garbage"))
+	a := h.ledger(t)
+	day := at("2026-11-29T00:00:00Z")
+	mustRecord(t, a, Entry{KeyID: "k9", Model: "m", Time: day, Usage: tokens(5, 5)})
+	if _, err := h.ledger(t).Repair(nil); err != nil {
+		t.Fatal(err)
+	}
+	mustRecord(t, a, Entry{KeyID: "k9", Model: "m", Time: day, Usage: tokens(5, 5)})
+	for name, l := range map[string]*Ledger{"the same Ledger": a, "a new one": h.ledger(t)} {
+		if got := l.Today("k9", day); got.Requests != 2 {
+			t.Errorf("%s: %d requests, want 2", name, got.Requests)
+		}
+	}
+}
