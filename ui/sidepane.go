@@ -128,6 +128,9 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	row("today", u.Today)
 	row("this month", u.Month)
 	row("lifetime", u.Lifetime)
+	if u.Ledger != "" {
+		add(st.Warning.Render(sanitize.String(u.Ledger)))
+	}
 
 	if len(u.Budgets) > 0 {
 		section("BUDGETS", "")

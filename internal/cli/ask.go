@@ -93,7 +93,13 @@ func (c *askCmd) Run(a *app) error {
 		}
 		return err
 	}
-	return c.print(a, events, convID, cancel)
+	err = c.print(a, events, convID, cancel)
+	if note := sess.LedgerAttention(); note != "" {
+		// The request is kept in the ledger's journal; say why the
+		// figures of "usage" are short.
+		a.warn("%s", note)
+	}
+	return err
 }
 
 // sayWhichKey tells stderr, once, which key pays when none was named and

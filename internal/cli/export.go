@@ -2,12 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
@@ -248,7 +251,8 @@ func uniqueName(name string, used map[string]bool) string {
 
 // importCmd reads transcripts into the vault's conversation store.
 type importCmd struct {
-	Files []string `arg:"" name:"file" help:"Our JSON exports or ChatGPT's conversations.json."`
+	Files        []string `arg:"" name:"file" help:"Our JSON exports or ChatGPT's conversations.json."`
+	SkipExisting bool     `name:"skip-existing" help:"Import only the conversations not stored yet (to finish an import that was stopped), and say how many were skipped."`
 }
 
 // Run imports every conversation in the files, or none.
@@ -258,6 +262,10 @@ func (c *importCmd) Run(a *app) error {
 		return err
 	}
 	defer sess.Close()
+	// Ctrl+C stops the import and undoes it; a kill is undone by the
+	// next command that opens the vault.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var all []*chat.Conversation
 	seen := map[string]string{}
 	for _, name := range c.Files {
@@ -280,25 +288,47 @@ func (c *importCmd) Run(a *app) error {
 				return withHint(fmt.Errorf("conversation %s appears in both %s and %s", conv.ID, other, name), "nothing was imported")
 			}
 			seen[conv.ID] = name
-			// A stored conversation with this ID, even one that no
-			// longer opens, is never replaced.
-			if sess.Stored(conv.ID) {
-				return withHint(fmt.Errorf("conversation %s from %s is already in the vault", conv.ID, name),
-					fmt.Sprintf("nothing was imported; to import it again, first delete the stored copy: vaultchat conversations rm %s", conv.ID))
-			}
 			all = append(all, conv)
 		}
 		for _, note := range res.Notes {
 			fmt.Fprintf(a.io.ErrOut, "%s: %s\n", name, a.clean(note))
 		}
 	}
-	if err := sess.Import(all); err != nil {
-		return withHint(err, "nothing was imported")
+	rep, err := sess.Import(ctx, all, c.SkipExisting)
+	if err != nil {
+		return importError(ctx, err, all, seen)
 	}
-	if len(all) == 1 {
-		fmt.Fprintln(a.io.Out, "imported 1 conversation")
-	} else {
-		fmt.Fprintf(a.io.Out, "imported %d conversations\n", len(all))
+	if len(rep.Skipped) > 0 {
+		fmt.Fprintf(a.io.ErrOut, "skipped %s already in the vault\n", plural(len(rep.Skipped), "conversation"))
 	}
+	fmt.Fprintf(a.io.Out, "imported %s\n", plural(rep.Imported, "conversation"))
 	return nil
+}
+
+// importError explains a failed import, naming the file of the
+// conversation at fault.
+func importError(ctx context.Context, err error, all []*chat.Conversation, seen map[string]string) error {
+	switch {
+	case ctx.Err() != nil:
+		return withHint(errors.New("import canceled"), "nothing was imported")
+	case errors.Is(err, session.ErrAlreadyStored):
+		for _, c := range all {
+			if strings.Contains(err.Error(), c.ID) {
+				return withHint(fmt.Errorf("conversation %s from %s is already in the vault", c.ID, seen[c.ID]),
+					"nothing was imported; to import only what is missing: vaultchat import --skip-existing FILE...",
+					fmt.Sprintf("to import it again, first delete the stored copy: vaultchat conversations rm %s", c.ID))
+			}
+		}
+	case errors.Is(err, session.ErrTooLarge):
+		return withHint(err, "nothing was imported; the conversation is larger than vaultchat can store")
+	}
+	return withHint(err, "nothing was imported")
+}
+
+// plural is "1 conversation", "2 conversations".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

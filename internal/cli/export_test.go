@@ -269,7 +269,10 @@ func TestImportRoundTrip(t *testing.T) {
 	files := other.conversationFiles()
 	res = other.run(tty{}, "import", file)
 	wantCode(t, res, 1)
-	wantContains(t, "stderr", res.stderr, "is already in the vault", "nothing was imported", "vaultchat conversations rm "+f.first)
+	wantContains(t, "stderr", res.stderr, "is already in the vault", "nothing was imported", "vaultchat import --skip-existing", "vaultchat conversations rm "+f.first)
+	res = other.mustRun(tty{}, "import", "--skip-existing", file)
+	wantContains(t, "stdout", res.stdout, "imported 0 conversations")
+	wantContains(t, "stderr", res.stderr, "skipped 1 conversation already in the vault")
 	if n := len(other.conversationFiles()); n != len(files) {
 		t.Errorf("%d conversations after a refused import; want %d", n, len(files))
 	}

@@ -19,6 +19,8 @@ type usageCmd struct {
 	Since string `name:"since" placeholder:"DATE" help:"First day to include, YYYY-MM-DD (default: the first of this month)."`
 	By    string `name:"by" enum:"day,model,key" default:"key" help:"Group rows by day, model or key."`
 	JSON  bool   `name:"json" help:"Print JSON."`
+	// Repair rebuilds damaged months instead of reporting.
+	Repair bool `name:"repair" help:"Rebuild the months whose ledger file does not open, from the stored conversations and the ledger's journal."`
 }
 
 // usageRow is one line of the usage table's JSON.
@@ -55,6 +57,16 @@ func (c *usageCmd) Run(a *app) error {
 		return err
 	}
 	defer sess.Close()
+	if c.Repair {
+		return repairUsage(a, sess)
+	}
+	if note := sess.LedgerAttention(); note != "" {
+		// The figures below leave the damaged months out.
+		for _, p := range sess.LedgerProblems() {
+			fmt.Fprintf(a.io.ErrOut, "vaultchat: warning: %s\n", a.clean(p))
+		}
+		fmt.Fprintf(a.io.ErrOut, "vaultchat: warning: %s\n", note)
+	}
 	lines, total, err := sess.UsageReport(session.UsageQuery{By: c.By, Key: c.Key, From: from, To: now})
 	if err != nil {
 		return err
@@ -120,4 +132,29 @@ func newUsageRow(l session.UsageLine) usageRow {
 		EstimatedTokens: l.EstimatedTokens,
 		CostUSD:         l.Cost.JSON(), CostIsLowerBound: l.Cost.LowerBound, UnpricedRequests: l.Unpriced,
 	}
+}
+
+// repairUsage runs "vaultchat usage --repair" and says what it did.
+func repairUsage(a *app, sess *session.Session) error {
+	rep, err := sess.RepairUsage()
+	if err != nil {
+		return withHint(err, "the damaged files were left in place; see vaultchat usage")
+	}
+	for _, name := range rep.SetAside {
+		fmt.Fprintf(a.io.ErrOut, "kept the damaged file as %s\n", a.clean(name))
+	}
+	if rep.Unreadable > 0 {
+		fmt.Fprintf(a.io.ErrOut, "vaultchat: warning: %d conversations did not open; their requests could not be counted\n", rep.Unreadable)
+	}
+	switch {
+	case len(rep.Months) > 0:
+		fmt.Fprintf(a.io.Out, "rebuilt %s: %d requests from conversations, %d from the journal\n",
+			strings.Join(rep.Months, ", "), rep.FromConversations, rep.FromJournal)
+	case rep.Journal == 0:
+		fmt.Fprintln(a.io.Out, "the usage ledger is healthy; nothing to repair")
+	}
+	if rep.Journal > 0 {
+		fmt.Fprintf(a.io.Out, "recorded %d requests from the journal\n", rep.Journal)
+	}
+	return nil
 }

@@ -54,6 +54,11 @@ type Accounts interface {
 	Budget(key vault.Key, now time.Time) usage.Verdict
 	// Record adds a request to the usage ledger and marks the key used.
 	Record(key vault.Key, e usage.Entry) error
+	// Journal makes a request's usage recoverable before its reply is
+	// saved (a kill between the two must not lose it); the returned
+	// commit records it, as Record does, after the save. e.ID is the
+	// reply's message ID, so recording it twice counts it once.
+	Journal(key vault.Key, e usage.Entry) (commit func() error)
 }
 
 // Config is what an Engine is built from.

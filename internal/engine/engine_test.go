@@ -47,6 +47,10 @@ func (a *accounts) Record(_ vault.Key, e usage.Entry) error {
 	return nil
 }
 
+func (a *accounts) Journal(k vault.Key, e usage.Entry) func() error {
+	return func() error { return a.Record(k, e) }
+}
+
 func (a *accounts) recorded() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -122,15 +122,14 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 	// Every other failure is kept as an error turn (a refusal, a 401, a
 	// 500), so history and exports show what happened; its empty text
 	// keeps it out of the context sent next time (store.ContextMessages).
+	replyID := newMessageID()
+	commit := t.journal(replyID, requested && !canceledBeforeSending, turn, failed != nil)
 	var stored *chat.Message
 	var saveErr error
 	if !canceledBeforeSending {
-		stored, saveErr = t.save(text, turn, failed == nil)
+		stored, saveErr = t.save(replyID, text, turn, failed == nil)
 	}
-	if requested && !canceledBeforeSending {
-		entry := usage.Entry{KeyID: key.ID, Model: model, Time: e.cfg.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: failed != nil}
-		saveErr = errors.Join(saveErr, e.cfg.Accounts.Record(key, entry))
-	}
+	saveErr = errors.Join(saveErr, commit())
 	if saveErr != nil {
 		// The reply is still shown; the user must know it was not kept.
 		forward(ctx, out, chat.Warning{Text: "could not save: " + e.cfg.Redactor().String(saveErr.Error())})
@@ -151,12 +150,26 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 	forwardFinal(ctx, out, ev)
 }
 
-// save adds the reply to the conversation (removing what it replaces when
-// it is complete) and returns the stored message. A failed turn is saved
-// too, with the text that arrived (often none) and its error.
-func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message, error) {
+// journal writes the turn's request to the usage journal before its reply
+// is saved, so that a kill between the save and the ledger's record loses
+// nothing (the ledger catches up when it next opens), and returns what
+// records it; the request's ID is the reply's message ID. With record
+// false (no request was made) there is nothing to journal.
+func (t *turn) journal(replyID string, record bool, turn *chat.Turn, failed bool) (commit func() error) {
+	if !record {
+		return func() error { return nil }
+	}
+	entry := usage.Entry{ID: replyID, KeyID: t.key.ID, Model: t.model, Time: t.e.cfg.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: failed}
+	return t.e.cfg.Accounts.Journal(t.key, entry)
+}
+
+// save adds the reply, with message ID id, to the conversation (removing
+// what it replaces when it is complete) and returns the stored message. A
+// failed turn is saved too, with the text that arrived (often none) and
+// its error.
+func (t *turn) save(id, text string, turn *chat.Turn, complete bool) (*chat.Message, error) {
 	e := t.e
-	msg := chat.Message{ID: newMessageID(), Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
+	msg := chat.Message{ID: id, Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
 	_, err := e.cfg.Conversations.Update(t.conv.ID, func(c *chat.Conversation) error {
 		if complete {
 			kept := without(c.Messages, t.replaced)

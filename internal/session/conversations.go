@@ -1,11 +1,12 @@
 package session
 
 import (
-	"errors"
+	"context"
 	"fmt"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/vault"
 )
 
 // Conversations lists saved conversations, newest first, each with its
@@ -67,32 +68,39 @@ func (s *Session) Delete(id string) error {
 	return nil
 }
 
-// Stored reports whether a conversation with the ID is stored, whether
-// or not it opens: an import must never replace it.
-func (s *Session) Stored(id string) bool {
-	h, err := s.open()
-	if err != nil {
-		return false
-	}
-	_, err = h.store.Load(id)
-	return !errors.Is(err, store.ErrNotFound)
+// ImportReport says what Import did.
+type ImportReport struct {
+	Imported int
+	// Skipped are the IDs already stored, left as they are
+	// (SkipExisting).
+	Skipped []string
 }
 
-// Import stores imported conversations exactly as given, all or none: an
-// ID already stored refuses the lot, and a failure removes those already
-// written.
-func (s *Session) Import(convs []*chat.Conversation) error {
+// Import stores imported conversations exactly as given, all or none,
+// writing the index once (see store.ImportAll): without skipExisting an
+// ID already stored refuses the lot (an error wrapping ErrAlreadyStored);
+// a conversation too large to be read back is refused (ErrTooLarge)
+// before anything is written; a canceled ctx, an error or a kill leaves
+// nothing imported.
+func (s *Session) Import(ctx context.Context, convs []*chat.Conversation, skipExisting bool) (ImportReport, error) {
 	h, err := s.open()
 	if err != nil {
-		return err
+		return ImportReport{}, err
 	}
-	for i, c := range convs {
-		if err := h.store.Import(c); err != nil {
-			for _, done := range convs[:i] {
-				h.store.Delete(done.ID)
-			}
-			return err
-		}
-	}
-	return nil
+	res, err := h.store.ImportAll(ctx, convs, store.ImportOptions{SkipExisting: skipExisting})
+	return ImportReport{Imported: res.Imported, Skipped: res.Skipped}, err
 }
+
+// Errors of Import a caller may tell apart.
+var (
+	// ErrAlreadyStored is wrapped when an imported ID is stored already.
+	ErrAlreadyStored = store.ErrExists
+	// ErrTooLarge is wrapped when a conversation is too large to store.
+	ErrTooLarge = store.ErrTooLarge
+)
+
+// storeFiles hands the store the vault's batches (vault.Batch) for bulk
+// imports.
+type storeFiles struct{ *vault.Files }
+
+func (f storeFiles) NewBatch(dir string) (store.Batch, error) { return f.Files.NewBatch(dir) }

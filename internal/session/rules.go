@@ -183,7 +183,18 @@ func (h *home) Budget(k vault.Key, now time.Time) usage.Verdict {
 // Record adds a request to the usage ledger and marks the key used now.
 // A key removed meanwhile is not an error. It implements engine.Accounts.
 func (h *home) Record(k vault.Key, e usage.Entry) error {
-	err := h.ledger.Record(e)
+	return h.touched(k, e, h.ledger.Record(e))
+}
+
+// Journal writes a turn's request to the ledger's journal before its reply
+// is saved; the commit records it and marks the key used.
+func (h *home) Journal(k vault.Key, e usage.Entry) func() error {
+	p := h.ledger.Begin(e)
+	return func() error { return h.touched(k, e, p.Commit()) }
+}
+
+// touched marks the key used at e's time, adding a failure to err.
+func (h *home) touched(k vault.Key, e usage.Entry, err error) error {
 	touchErr := h.vault.Update(func(tx *vault.Tx) error { return tx.Touch(k.ID, e.Time) })
 	if touchErr != nil && !errors.Is(touchErr, vault.ErrKeyNotFound) {
 		err = errors.Join(err, touchErr)

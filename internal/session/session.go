@@ -162,11 +162,15 @@ func Open(cfg Config, v *vault.Vault) (*Session, error) {
 // attach opens the store and ledger of v and makes them current.
 func (s *Session) attach(v *vault.Vault) error {
 	files := v.Files()
-	ledger, err := usage.Open(files)
-	if err != nil {
-		return err
-	}
-	h := &home{cfg: &s.cfg, vault: v, store: store.New(files), ledger: ledger}
+	// A damaged ledger never keeps the vault from opening: the ledger
+	// reports it (Session.LedgerAttention) and journals what it cannot
+	// record until "vaultchat usage --repair".
+	ledger := usage.Open(files)
+	h := &home{cfg: &s.cfg, vault: v, store: store.New(storeFiles{files}), ledger: ledger}
+	// An import a killed process left half done is finished or undone
+	// now, before anything lists the conversations; a failure here only
+	// leaves it for the next open.
+	_ = h.store.Recover()
 	h.convs = h.store
 	if s.cfg.Ephemeral {
 		h.convs = &engine.Memory{}

@@ -36,6 +36,7 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 		Today:    total(l.Today(keyID, now)),
 		Month:    total(l.Month(keyID, now)),
 		Lifetime: total(l.Lifetime(keyID)),
+		Ledger:   ledgerNote(l.Problems()),
 	}
 	for _, d := range l.Daily(keyID, 14, now) {
 		out.Daily = append(out.Daily, view.Day{Day: d.Date, Tokens: d.Usage.Total(), CostUSD: d.CostUSD, Estimated: d.Usage.Estimated})

@@ -51,6 +51,10 @@ type Files interface {
 // files are refused before decrypting. It matches vault.MaxFileSize.
 const MaxConversationSize = 256 << 20
 
+// maxFileSize is the cap Load reads with and the store writes within:
+// MaxConversationSize, lowered by tests.
+var maxFileSize int64 = MaxConversationSize
+
 const (
 	schemaVersion = 1
 	dirName       = "conversations"
@@ -312,7 +316,7 @@ func (e errChange) Error() string { return e.err.Error() }
 // verify reads the file of id and checks that it decrypts and carries a
 // schema this build understands, without building the conversation.
 func (s *Store) verify(id string) error {
-	b, err := s.f.ReadFile(fileName(id), MaxConversationSize)
+	b, err := s.f.ReadFile(fileName(id), maxFileSize)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
@@ -356,7 +360,7 @@ func (s *Store) load(id string) (*chat.Conversation, filelock.Version, error) {
 	if !exists {
 		return nil, filelock.Version{}, ErrNotFound
 	}
-	b, err := s.f.ReadFile(fileName(id), MaxConversationSize)
+	b, err := s.f.ReadFile(fileName(id), maxFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, filelock.Version{}, ErrNotFound
 	}
@@ -386,6 +390,10 @@ func encode(c *chat.Conversation) ([]byte, error) {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(envelope{Schema: schemaVersion, Conversation: c}); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
+	}
+	// Never write a file Load would refuse.
+	if err := sizeError(c, int64(buf.Len())); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }

@@ -2,7 +2,6 @@ package transcript
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/redact"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // benchReply is a typical assistant reply: prose, a list, code, a table.
@@ -102,68 +102,7 @@ func BenchmarkImportJSON10k(b *testing.B) {
 
 // chatGPTExport builds a conversations.json of n conversations, each a
 // root, a hidden system node and six exchanges, one of them regenerated.
-func chatGPTExport(n int) []byte {
-	type node struct {
-		ID       string   `json:"id"`
-		Message  any      `json:"message"`
-		Parent   *string  `json:"parent"`
-		Children []string `json:"children"`
-	}
-	msg := func(role, text string, t float64, model string) map[string]any {
-		md := map[string]any{}
-		if model != "" {
-			md["model_slug"] = model
-			md["finish_details"] = map[string]any{"type": "stop"}
-		}
-		if role == "system" {
-			md["is_visually_hidden_from_conversation"] = true
-		}
-		return map[string]any{
-			"id": "", "author": map[string]any{"role": role, "name": nil, "metadata": map[string]any{}},
-			"create_time": t, "update_time": nil, "status": "finished_successfully", "weight": 1.0,
-			"content":  map[string]any{"content_type": "text", "parts": []string{text}},
-			"metadata": md, "recipient": "all",
-		}
-	}
-	var convs []map[string]any
-	for i := 0; i < n; i++ {
-		mapping := map[string]*node{}
-		add := func(id string, m any, parent string) {
-			nd := &node{ID: id, Message: m, Children: []string{}}
-			if parent != "" {
-				p := parent
-				nd.Parent = &p
-				mapping[parent].Children = append(mapping[parent].Children, id)
-			}
-			mapping[id] = nd
-		}
-		t0 := 1.7e9 + float64(i)*3600.25
-		add("root", nil, "")
-		add("sys", msg("system", "", t0, ""), "root")
-		prev := "sys"
-		for j := 0; j < 6; j++ {
-			u := fmt.Sprintf("u%d", j)
-			add(u, msg("user", fmt.Sprintf("Question %d of conversation %d: how do I retry a request?", j, i), t0+float64(j*60), ""), prev)
-			if j == 2 {
-				add("old", msg("assistant", "An answer the user regenerated.", t0+float64(j*60)+5, "gpt-4"), u)
-			}
-			a := fmt.Sprintf("a%d", j)
-			add(a, msg("assistant", benchReply, t0+float64(j*60)+10, "gpt-4o"), u)
-			prev = a
-		}
-		convs = append(convs, map[string]any{
-			"title": fmt.Sprintf("Conversation %d", i), "create_time": t0, "update_time": t0 + 400,
-			"mapping": mapping, "current_node": prev, "id": fmt.Sprintf("6700%08x-0000-4000-8000-000000000000", i),
-			"conversation_id": fmt.Sprintf("6700%08x-0000-4000-8000-000000000000", i), "default_model_slug": "gpt-4o",
-			"moderation_results": []any{}, "safe_urls": []any{}, "is_archived": false,
-		})
-	}
-	data, err := json.Marshal(convs)
-	if err != nil {
-		panic(err)
-	}
-	return data
-}
+func chatGPTExport(n int) []byte { return testkit.ChatGPTExport(n, benchReply) }
 
 func BenchmarkImportChatGPT1000(b *testing.B) {
 	data := chatGPTExport(1000)

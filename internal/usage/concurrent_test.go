@@ -117,10 +117,7 @@ func TestHelperRecordProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	l, err := Open(v.Files())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := Open(v.Files())
 	n, err := strconv.Atoi(os.Getenv("VAULTCHAT_USAGE_N"))
 	if err != nil {
 		t.Fatal(err)

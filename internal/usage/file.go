@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -66,6 +68,10 @@ type monthFileData struct {
 	Schema int    `json:"schema"`
 	Month  string `json:"month"`
 	Rows   []*row `json:"rows"`
+	// IDs are the journaled entries this month took whose pending file
+	// may still exist (a kill came between this write and its removal):
+	// replaying such a file must not count it again.
+	IDs []string `json:"ids,omitempty"`
 }
 
 // month is one month of the ledger in memory, with the signature of the
@@ -73,7 +79,10 @@ type monthFileData struct {
 type month struct {
 	sig  filelock.Version
 	rows map[rowKey]*row
+	ids  map[string]bool
 }
+
+func newMonth() *month { return &month{rows: map[rowKey]*row{}, ids: map[string]bool{}} }
 
 func (m *month) add(day string, e Entry) {
 	model := e.Model
@@ -87,23 +96,23 @@ func (m *month) add(day string, e Entry) {
 		m.rows[k] = r
 	}
 	u := e.Usage
-	r.Requests++
+	r.Requests = addCount(r.Requests, 1)
 	if e.Failed {
-		r.Errors++
+		r.Errors = addCount(r.Errors, 1)
 	}
-	r.Prompt += u.PromptTokens
-	r.CachedPrompt += u.CachedPromptTokens
-	r.Completion += u.CompletionTokens
-	r.Reasoning += u.ReasoningTokens
+	r.Prompt = addCount(r.Prompt, u.PromptTokens)
+	r.CachedPrompt = addCount(r.CachedPrompt, u.CachedPromptTokens)
+	r.Completion = addCount(r.Completion, u.CompletionTokens)
+	r.Reasoning = addCount(r.Reasoning, u.ReasoningTokens)
 	if u.Estimated {
-		r.Estimated += u.Total()
+		r.Estimated = addCount(r.Estimated, usageTotal(u))
 	}
 	switch {
 	case e.CostUSD != nil:
-		r.CostUSD += *e.CostUSD
-		r.Priced++
-	case u.Total() > 0:
-		r.CostUnknown++
+		r.CostUSD = addUSD(r.CostUSD, *e.CostUSD)
+		r.Priced = addCount(r.Priced, 1)
+	case usageTotal(u) > 0:
+		r.CostUnknown = addCount(r.CostUnknown, 1)
 	}
 }
 
@@ -128,7 +137,8 @@ func (m *month) encode(mon string) ([]byte, error) {
 	buf.Grow(64 + 160*len(rows))
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(monthFileData{Schema: schemaVersion, Month: mon, Rows: rows}); err != nil {
+	ids := slices.Sorted(maps.Keys(m.ids))
+	if err := enc.Encode(monthFileData{Schema: schemaVersion, Month: mon, Rows: rows, IDs: ids}); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 	return buf.Bytes(), nil
@@ -138,7 +148,7 @@ func (m *month) encode(mon string) ([]byte, error) {
 // month. The signature is taken before reading, so a concurrent writer
 // makes it stale rather than wrongly current.
 func (l *Ledger) readMonth(mon string) (*month, error) {
-	m := &month{rows: map[rowKey]*row{}}
+	m := newMonth()
 	sig, exists, err := filelock.Stat(l.monthPath(mon))
 	if err != nil || !exists {
 		return m, err
@@ -184,6 +194,9 @@ func (m *month) decode(mon string, b []byte) error {
 			return fmt.Errorf("parse: duplicate row %s %s %s: %w", r.Day, r.Key, r.Model, ErrUnreadable)
 		}
 		m.rows[k] = r
+	}
+	for _, id := range f.IDs {
+		m.ids[id] = true
 	}
 	return nil
 }

@@ -17,10 +17,7 @@ func newHome(tb testing.TB) testHome { return testHome{testkit.NewHome(tb)} }
 // ledger opens a Ledger on a new vault handle.
 func (h testHome) ledger(tb testing.TB) *Ledger {
 	tb.Helper()
-	l, err := Open(h.Open(tb).Files())
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
+	l := Open(h.Open(tb).Files())
 	return l
 }
 

@@ -25,15 +25,31 @@
 // what this Ledger read at Open, refreshed for a month whenever it records
 // into that month, and by Refresh.
 //
-// A ledger file that fails to open is reported with an error wrapping
-// ErrUnreadable and the cause (vault.ErrCorrupted and so on), and is never
-// overwritten: Open fails, and Record refuses to write a month it cannot
-// read.
+// # A damaged ledger never blocks chatting
+//
+// A month file that fails to open (it does not decrypt, is encrypted to
+// another key, does not parse, holds a negative count) is never
+// overwritten and never fails Open: the Ledger answers from the months it
+// could read, Problems names the damaged files, and what is recorded into
+// a damaged month is kept in the journal (below) until Repair rebuilds
+// the month from the conversations and the journal.
+//
+// # The journal: a reply saved and its request recorded, as one
+//
+// A chat turn saves its reply in the conversation store and records its
+// request here: two files, so a kill can come between them. Begin writes
+// the entry to usage/pending/<ID>.age first (the ID is the stored reply's
+// message ID); Commit adds it to its month and removes the pending file.
+// Open catches up with every pending file left behind (by a kill, or a
+// month that was damaged), idempotently: a month file lists the IDs of the
+// entries it took whose pending file may still exist, so an entry is
+// never counted twice.
 package usage
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -73,6 +89,10 @@ var lockTimeout = 5 * time.Second
 
 // Entry is one request to record.
 type Entry struct {
+	// ID names the request, so that it is recorded once however often
+	// it is replayed from the journal: a chat turn uses its stored
+	// reply's message ID. Empty gets a random one when needed.
+	ID    string
 	KeyID string
 	Model string
 	// Time is when the request was made; zero means now. The ledger
@@ -94,38 +114,50 @@ type Ledger struct {
 
 	mu     sync.RWMutex
 	months map[string]*month // by "2006-01"
+	// damaged holds the months whose file does not open, with the cause.
+	damaged map[string]error
+	// held are journaled entries not in any month file yet (their month
+	// is damaged, or the lock was busy), by ID; overlay is them as rows,
+	// so queries include them.
+	held    map[string]Entry
+	overlay map[string]*month
+	// problems are other troubles: pending files that do not open, a
+	// usage directory that cannot be listed.
+	problems []Problem
 }
 
-// Open reads every month of the ledger in f. A home without a ledger gives
-// an empty one. A file that does not open fails Open with an error
-// wrapping ErrUnreadable, and is left as it is.
-func Open(f Files) (*Ledger, error) {
-	l := &Ledger{f: f, now: time.Now, months: map[string]*month{}}
-	if err := l.Refresh(); err != nil {
-		return nil, fmt.Errorf("open usage ledger: %w", err)
-	}
-	return l, nil
+// Open reads every month of the ledger in f and catches up with the
+// journal. A home without a ledger gives an empty one. Nothing makes Open
+// fail: a month file that does not open is left as it is and reported by
+// Problems, and the Ledger answers from the rest.
+func Open(f Files) *Ledger {
+	l := &Ledger{f: f, now: time.Now, months: map[string]*month{}, damaged: map[string]error{}}
+	_ = l.Refresh() // what failed is in Problems
+	return l
 }
 
 // Refresh re-reads the month files that changed on disk since this Ledger
 // last read or wrote them, so queries include what other processes
-// recorded. On error the Ledger keeps what it had.
+// recorded, and records what the journal holds for months that open. It
+// returns the problems it found (see Problems) joined as one error; a
+// month that fails to read keeps what this Ledger had of it.
 func (l *Ledger) Refresh() error {
 	dir := filepath.Join(l.f.Dir(), dirName)
+	var problems []Problem
 	if filelock.HasTemps(dir) {
 		// A writer was killed mid-record. Every writer of this
 		// directory holds the lock, so under it no temp file is live.
 		if err := filelock.Run(l.lockPath(), lockTimeout, ErrInUse, func() error { return filelock.RemoveTemps(dir) }); err != nil {
-			return err
+			problems = append(problems, Problem{File: dirName, Err: err})
 		}
 	}
 	names, err := l.monthFiles()
 	if err != nil {
-		return err
+		problems = append(problems, Problem{File: dirName, Err: err})
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	next := make(map[string]*month, len(names))
+	damaged := map[string]error{}
 	for mon, sig := range names {
 		if m := l.months[mon]; m != nil && m.sig == sig {
 			next[mon] = m
@@ -133,51 +165,61 @@ func (l *Ledger) Refresh() error {
 		}
 		m, err := l.readMonth(mon)
 		if err != nil {
-			return err
+			damaged[mon] = err
+			if old := l.months[mon]; old != nil {
+				next[mon] = old
+			}
+			continue
 		}
 		next[mon] = m
 	}
-	l.months = next
-	return nil
+	l.months, l.damaged = next, damaged
+	l.mu.Unlock()
+	problems = append(problems, l.catchUp()...)
+	l.mu.Lock()
+	l.problems = problems
+	l.mu.Unlock()
+	return errors.Join(l.problemErrors()...)
+}
+
+// Problem is something about the ledger that needs the user's attention.
+type Problem struct {
+	// File is the file or directory, relative to the vault home
+	// ("usage/2026-11.age").
+	File string
+	Err  error
+}
+
+// Problems returns what keeps the ledger from being whole: month files
+// that do not open (their usage is missing from every figure until
+// Repair), journal files that do not open, a directory that cannot be
+// read. None means the ledger is healthy.
+func (l *Ledger) Problems() []Problem {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var out []Problem
+	for _, mon := range slices.Sorted(maps.Keys(l.damaged)) {
+		out = append(out, Problem{File: monthFile(mon), Err: l.damaged[mon]})
+	}
+	return append(out, l.problems...)
+}
+
+func (l *Ledger) problemErrors() []error {
+	var errs []error
+	for _, p := range l.Problems() {
+		errs = append(errs, fmt.Errorf("%s: %w", p.File, p.Err))
+	}
+	return errs
 }
 
 // Record adds e to the ledger and writes its month's file before
 // returning. It holds the ledger lock while it re-reads that file, so a
-// concurrent Record from another process is never lost.
+// concurrent Record from another process is never lost. When the month's
+// file does not open, e is kept in the journal instead (recovered by
+// Repair) and Record returns nil; it fails only when e could be neither
+// recorded nor kept.
 func (l *Ledger) Record(e Entry) error {
-	if err := e.validate(); err != nil {
-		return fmt.Errorf("record usage: %w", err)
-	}
-	if e.Time.IsZero() {
-		e.Time = l.now()
-	}
-	day := e.Time.UTC().Format(dayLayout)
-	mon := day[:7]
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	err := filelock.Run(l.lockPath(), lockTimeout, ErrInUse, func() error {
-		m, err := l.readMonth(mon)
-		if err != nil {
-			return err
-		}
-		m.add(day, e)
-		data, err := m.encode(mon)
-		if err != nil {
-			return err
-		}
-		if err := l.f.WriteFile(monthFile(mon), data); err != nil {
-			return err
-		}
-		if m.sig, _, err = filelock.Stat(l.monthPath(mon)); err != nil {
-			return err
-		}
-		l.months[mon] = m
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("record usage: %w", err)
-	}
-	return nil
+	return l.commit(e, false)
 }
 
 func (e Entry) validate() error {
@@ -185,6 +227,8 @@ func (e Entry) validate() error {
 	switch {
 	case e.KeyID == "":
 		return errors.New("no key ID")
+	case e.ID != "" && !idPattern.MatchString(e.ID):
+		return fmt.Errorf("invalid entry ID %q", e.ID)
 	case len(e.KeyID) > 256 || len(e.Model) > 256:
 		return errors.New("key ID or model name too long")
 	case u.PromptTokens < 0 || u.CachedPromptTokens < 0 || u.CompletionTokens < 0 || u.ReasoningTokens < 0:
@@ -228,33 +272,34 @@ func (t Totals) Cost() figures.Cost {
 	}
 }
 
-// Add returns the sum of t and o.
+// Add returns the sum of t and o; every count saturates rather than
+// wraps.
 func (t Totals) Add(o Totals) Totals {
 	return Totals{
-		Requests:        t.Requests + o.Requests,
-		Errors:          t.Errors + o.Errors,
-		Usage:           t.Usage.Add(o.Usage),
-		EstimatedTokens: t.EstimatedTokens + o.EstimatedTokens,
-		CostUSD:         t.CostUSD + o.CostUSD,
-		Priced:          t.Priced + o.Priced,
-		Unpriced:        t.Unpriced + o.Unpriced,
+		Requests:        addCount(t.Requests, o.Requests),
+		Errors:          addCount(t.Errors, o.Errors),
+		Usage:           addUsage(t.Usage, o.Usage),
+		EstimatedTokens: addCount(t.EstimatedTokens, o.EstimatedTokens),
+		CostUSD:         addUSD(t.CostUSD, o.CostUSD),
+		Priced:          addCount(t.Priced, o.Priced),
+		Unpriced:        addCount(t.Unpriced, o.Unpriced),
 	}
 }
 
 func (t *Totals) addRow(r *row) {
-	t.Requests += r.Requests
-	t.Errors += r.Errors
-	t.Usage.PromptTokens += r.Prompt
-	t.Usage.CachedPromptTokens += r.CachedPrompt
-	t.Usage.CompletionTokens += r.Completion
-	t.Usage.ReasoningTokens += r.Reasoning
-	t.EstimatedTokens += r.Estimated
-	if r.Estimated > 0 {
-		t.Usage.Estimated = true
-	}
-	t.CostUSD += r.CostUSD
-	t.Priced += r.Priced
-	t.Unpriced += r.CostUnknown
+	*t = t.Add(Totals{
+		Requests: r.Requests,
+		Errors:   r.Errors,
+		Usage: chat.Usage{
+			PromptTokens: r.Prompt, CachedPromptTokens: r.CachedPrompt,
+			CompletionTokens: r.Completion, ReasoningTokens: r.Reasoning,
+			Estimated: r.Estimated > 0,
+		},
+		EstimatedTokens: r.Estimated,
+		CostUSD:         r.CostUSD,
+		Priced:          r.Priced,
+		Unpriced:        r.CostUnknown,
+	})
 }
 
 // DayTotal is the usage of one UTC day.
@@ -291,7 +336,12 @@ func (r dayRange) has(day string) bool      { return day >= r.first && day <= r.
 // each calls fn for every row of keyID ("" for all keys) on a day of r.
 // The caller holds l.mu.
 func (l *Ledger) each(keyID string, r dayRange, fn func(*row)) {
-	for mon, m := range l.months {
+	l.eachIn(l.months, keyID, r, fn)
+	l.eachIn(l.overlay, keyID, r, fn)
+}
+
+func (l *Ledger) eachIn(months map[string]*month, keyID string, r dayRange, fn func(*row)) {
+	for mon, m := range months {
 		if !r.hasMonth(mon) {
 			continue
 		}

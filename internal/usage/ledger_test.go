@@ -229,9 +229,11 @@ func TestPersistenceRoundTrip(t *testing.T) {
 	}
 }
 
-// TestDamagedLedger damages the November file in several ways: Open must
-// fail with the class, Record into November from a Ledger opened before
-// must refuse, and the file must stay exactly as it was.
+// TestDamagedLedger damages the November file in several ways. Open must
+// still succeed and name the file and its class in Problems; queries
+// leave November out; Record into November (from a Ledger opened before)
+// keeps the entry in the journal, which queries count; and the damaged
+// file must stay exactly as it was.
 func TestDamagedLedger(t *testing.T) {
 	writePlain := func(content string) func(t *testing.T, h testHome, v *vault.Vault) {
 		return func(t *testing.T, h testHome, v *vault.Vault) {
@@ -240,11 +242,59 @@ func TestDamagedLedger(t *testing.T) {
 			}
 		}
 	}
-	tests := []struct {
-		name   string
-		damage func(t *testing.T, h testHome, v *vault.Vault)
-		cause  error
-	}{
+	for _, tt := range damages(writePlain) {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHome(t)
+			v := h.Open(t)
+			l := Open(v.Files())
+			mustRecord(t, l, sampleEntries()...)
+			tt.damage(t, h, v)
+			before := testkit.FileState(t, h.monthPath("2026-11"))
+
+			fresh := Open(h.Open(t).Files())
+			checkDamagedNovember(t, fresh, tt.cause)
+			nov := at("2026-11-26T00:00:00Z")
+			if got := fresh.Month("k1", nov); got.Requests != 0 {
+				t.Errorf("November counted from a damaged file: %+v", got)
+			}
+			if got := fresh.Lifetime("k1"); got.Requests != 1 {
+				t.Errorf("other months: lifetime %+v, want the request of 2025-12", got)
+			}
+
+			if err := l.Record(Entry{KeyID: "k1", Model: "gpt-4o", Time: at("2026-11-28T00:00:00Z"), Usage: tokens(1, 1)}); err != nil {
+				t.Fatalf("Record into the damaged month: %v", err)
+			}
+			if err := l.Refresh(); !errors.Is(err, ErrUnreadable) {
+				t.Errorf("Refresh: %v, want ErrUnreadable", err)
+			}
+			if after := testkit.FileState(t, h.monthPath("2026-11")); after != before {
+				t.Fatal("the damaged file was changed")
+			}
+			// The Ledger keeps what it had, plus the journaled entry.
+			if got := l.Month("k1", nov); got.Requests != 5+1 {
+				t.Errorf("Month after a failed refresh: %+v", got)
+			}
+			// A new Ledger counts the journal's entry.
+			again := Open(h.Open(t).Files())
+			checkDamagedNovember(t, again, tt.cause)
+			if got := again.Month("k1", nov); got.Requests != 1 {
+				t.Errorf("journaled entry in a new Ledger: %+v", got)
+			}
+			// Other months still record.
+			mustRecord(t, l, Entry{KeyID: "k1", Model: "gpt-4o", Time: at("2026-12-02T00:00:00Z"), Usage: tokens(1, 1)})
+		})
+	}
+}
+
+type damage struct {
+	name   string
+	damage func(t *testing.T, h testHome, v *vault.Vault)
+	cause  error
+}
+
+// damages are the ways TestDamagedLedger and TestRepair break November.
+func damages(writePlain func(string) func(*testing.T, testHome, *vault.Vault)) []damage {
+	return []damage{
 		{"flipped byte", func(t *testing.T, h testHome, v *vault.Vault) {
 			b, err := os.ReadFile(h.monthPath("2026-11"))
 			if err != nil {
@@ -253,9 +303,23 @@ func TestDamagedLedger(t *testing.T) {
 			b[len(b)-10] ^= 1
 			testkit.WriteRaw(t, h.monthPath("2026-11"), b)
 		}, vault.ErrCorrupted},
+		{"garbage", func(t *testing.T, h testHome, v *vault.Vault) {
+			testkit.WriteRaw(t, h.monthPath("2026-11"), []byte("not an age file at all\n"))
+		}, vault.ErrCorrupted},
 		{"empty file", func(t *testing.T, h testHome, v *vault.Vault) {
 			testkit.WriteRaw(t, h.monthPath("2026-11"), nil)
 		}, vault.ErrCorrupted},
+		{"wrong key", func(t *testing.T, h testHome, v *vault.Vault) {
+			other := testkit.NewHome(t).Open(t)
+			if err := other.Files().WriteFile("usage/2026-11.age", []byte(`{"schema":1,"month":"2026-11","rows":[]}`)); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(other.Files().Dir(), "usage", "2026-11.age"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			testkit.WriteRaw(t, h.monthPath("2026-11"), b)
+		}, ErrUnreadable},
 		{"too large", func(t *testing.T, h testHome, v *vault.Vault) {
 			if err := os.Truncate(h.monthPath("2026-11"), maxMonthSize+1); err != nil {
 				t.Fatal(err)
@@ -268,42 +332,13 @@ func TestDamagedLedger(t *testing.T) {
 		{"negative count", writePlain(`{"schema":1,"month":"2026-11","rows":[{"key":"k","day":"2026-11-01","model":"m","requests":-1}]}`), ErrUnreadable},
 		{"duplicate row", writePlain(`{"schema":1,"month":"2026-11","rows":[{"key":"k","day":"2026-11-01","model":"m","requests":1},{"key":"k","day":"2026-11-01","model":"m","requests":1}]}`), ErrUnreadable},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHome(t)
-			v := h.Open(t)
-			l, err := Open(v.Files())
-			if err != nil {
-				t.Fatal(err)
-			}
-			mustRecord(t, l, sampleEntries()...)
-			tt.damage(t, h, v)
-			before := testkit.FileState(t, h.monthPath("2026-11"))
+}
 
-			_, err = Open(h.Open(t).Files())
-			if !errors.Is(err, ErrUnreadable) || !errors.Is(err, tt.cause) {
-				t.Fatalf("Open: %v, want ErrUnreadable and %v", err, tt.cause)
-			}
-			if !strings.Contains(err.Error(), "2026-11") {
-				t.Errorf("error does not name the file: %v", err)
-			}
-			err = l.Record(Entry{KeyID: "k1", Model: "gpt-4o", Time: at("2026-11-28T00:00:00Z"), Usage: tokens(1, 1)})
-			if !errors.Is(err, ErrUnreadable) || !errors.Is(err, tt.cause) {
-				t.Fatalf("Record into the damaged month: %v, want ErrUnreadable and %v", err, tt.cause)
-			}
-			if err := l.Refresh(); !errors.Is(err, ErrUnreadable) {
-				t.Errorf("Refresh: %v, want ErrUnreadable", err)
-			}
-			if after := testkit.FileState(t, h.monthPath("2026-11")); after != before {
-				t.Fatal("the damaged file was changed")
-			}
-			// The Ledger keeps answering from what it had.
-			if got := l.Month("k1", at("2026-11-26T00:00:00Z")); got.Requests != 5 {
-				t.Errorf("Month after a failed refresh: %+v", got)
-			}
-			// Other months still record.
-			mustRecord(t, l, Entry{KeyID: "k1", Model: "gpt-4o", Time: at("2026-12-02T00:00:00Z"), Usage: tokens(1, 1)})
-		})
+func checkDamagedNovember(t *testing.T, l *Ledger, cause error) {
+	t.Helper()
+	p := l.Problems()
+	if len(p) != 1 || p[0].File != "usage/2026-11.age" || !errors.Is(p[0].Err, ErrUnreadable) || !errors.Is(p[0].Err, cause) {
+		t.Fatalf("Problems = %v, want usage/2026-11.age with ErrUnreadable and %v", p, cause)
 	}
 }
 

@@ -117,6 +117,10 @@ type Usage struct {
 	ContextEstimated bool
 	// Daily is the last 14 days, oldest first, today last.
 	Daily []Day
+	// Ledger is a short note ("ledger damaged: usage --repair") when the
+	// usage ledger needs attention (a damaged month file: its usage is
+	// missing from these figures), "" when it is healthy.
+	Ledger string
 }
 
 // Choice is the key and model a conversation's next turn uses, as the
