@@ -200,14 +200,11 @@ func median(ds []time.Duration) float64 {
 func BenchmarkStartup(b *testing.B) {
 	minimal := buildGoProgram(b, "minimal", minimalProgram)
 	env := binaryVault(b, "http://127.0.0.1:9/v1")
-	runs := []struct {
-		name string
-		cmd  func() *exec.Cmd
-	}{
-		{"minimal", func() *exec.Cmd { return binaryCommandAt(minimal, env) }},
-		{"version", func() *exec.Cmd { return binaryCommand(env, "--version") }},
-		{"keys-list", func() *exec.Cmd { return binaryCommand(env, "keys", "list") }},
-	}
+	runs := append([]benchCmd{{"minimal", func() *exec.Cmd { return binaryCommandAt(minimal, env) }}},
+		eachBinary([]binCmd{
+			{"version", func(bin string) *exec.Cmd { return binaryCommandAt(bin, env, "--version") }},
+			{"keys-list", func(bin string) *exec.Cmd { return binaryCommandAt(bin, env, "keys", "list") }},
+		})...)
 	walls := make([][]time.Duration, len(runs))
 	cpus := make([][]time.Duration, len(runs))
 	for b.Loop() {
@@ -225,6 +222,40 @@ func BenchmarkStartup(b *testing.B) {
 			b.ReportMetric(median(walls[i])/floor, "x-"+r.name)
 		}
 	}
+}
+
+// benchCmd is one process a benchmark runs in each iteration.
+type benchCmd struct {
+	name string
+	cmd  func() *exec.Cmd
+}
+
+// binCmd is a benchCmd of vaultchat, for a given binary.
+type binCmd struct {
+	name string
+	cmd  func(bin string) *exec.Cmd
+}
+
+// envBenchBefore names an older vaultchat binary to run in the same
+// loop as this one (as "before-…"), so that a change is measured before
+// and after under the same load:
+//
+//	go build -o /tmp/vaultchat-before ./cmd/vaultchat   # on the old commit
+//	VAULTCHAT_BENCH_BEFORE=/tmp/vaultchat-before go test -run '^$' -bench FirstToken ./internal/cli/
+const envBenchBefore = "VAULTCHAT_BENCH_BEFORE"
+
+// eachBinary returns the commands for this build's binary and, when
+// envBenchBefore is set, for that one too, interleaved.
+func eachBinary(cmds []binCmd) []benchCmd {
+	before := os.Getenv(envBenchBefore)
+	var out []benchCmd
+	for _, c := range cmds {
+		out = append(out, benchCmd{c.name, func() *exec.Cmd { return c.cmd(binPath) }})
+		if before != "" {
+			out = append(out, benchCmd{"before-" + c.name, func() *exec.Cmd { return c.cmd(before) }})
+		}
+	}
+	return out
 }
 
 // binaryCommandAt is binaryCommand for another program.
@@ -301,22 +332,19 @@ func BenchmarkFirstToken(b *testing.B) {
 	identityEnv := binaryVault(b, url)
 	agentEnv, _ := passphraseBenchVault(b, url)
 	const prompt = "benchmark this"
-	ask := func(env []string, args ...string) func() *exec.Cmd {
-		return func() *exec.Cmd {
-			return binaryCommand(env, append(append([]string{"ask"}, args...), prompt)...)
+	ask := func(env []string, args ...string) func(string) *exec.Cmd {
+		return func(bin string) *exec.Cmd {
+			return binaryCommandAt(bin, env, append(append([]string{"ask"}, args...), prompt)...)
 		}
 	}
-	runs := []struct {
-		name string
-		cmd  func() *exec.Cmd
-	}{
-		{"minimal", func() *exec.Cmd { return binaryCommandAt(client, identityEnv, url, "sim-fast", prompt) }},
-		{"md", ask(identityEnv, "--no-save")},
-		{"raw", ask(identityEnv, "--no-save", "--raw")},
-		{"md-saved", ask(identityEnv)},
-		{"md-agent", ask(agentEnv, "--no-save")},
-		{"raw-agent", ask(agentEnv, "--no-save", "--raw")},
-	}
+	runs := append([]benchCmd{{"minimal", func() *exec.Cmd { return binaryCommandAt(client, identityEnv, url, "sim-fast", prompt) }}},
+		eachBinary([]binCmd{
+			{"md", ask(identityEnv, "--no-save")},
+			{"raw", ask(identityEnv, "--no-save", "--raw")},
+			{"md-saved", ask(identityEnv)},
+			{"md-agent", ask(agentEnv, "--no-save")},
+			{"raw-agent", ask(agentEnv, "--no-save", "--raw")},
+		})...)
 	// The first word of the simulator's reply, after its "## ".
 	const marker = "Simulated"
 	toWord := make([][]time.Duration, len(runs))
@@ -355,27 +383,33 @@ func BenchmarkReplyCPU(b *testing.B) {
 	client := buildGoProgram(b, "minimalclient", minimalClient)
 	env := binaryVault(b, url)
 	const prompt = "benchmark this"
-	runs := []struct {
-		name string
-		cmd  func() *exec.Cmd
-	}{
-		{"minimal-2k", func() *exec.Cmd { return binaryCommandAt(client, env, url, "sim-long", prompt) }},
-		{"md-2k", func() *exec.Cmd { return binaryCommand(env, "ask", "--no-save", "--model", "sim-long", prompt) }},
-		{"minimal-20k", func() *exec.Cmd { return binaryCommandAt(client, env, url, "sim-huge", prompt) }},
-		{"md-20k", func() *exec.Cmd { return binaryCommand(env, "ask", "--no-save", "--model", "sim-huge", prompt) }},
-	}
-	cpus := make([][]time.Duration, len(runs))
-	for b.Loop() {
-		for i, r := range runs {
-			cmd := r.cmd()
-			cmd.Stderr = io.Discard
-			cpus[i] = append(cpus[i], timeOnTerminal(b, cmd, "").cpu)
+	ask := func(model string) func(string) *exec.Cmd {
+		return func(bin string) *exec.Cmd {
+			return binaryCommandAt(bin, env, "ask", "--no-save", "--model", model, prompt)
 		}
 	}
-	for i, r := range runs {
-		b.ReportMetric(median(cpus[i]), "cpu-ms-"+r.name)
+	runs := append([]benchCmd{
+		{"minimal-2k", func() *exec.Cmd { return binaryCommandAt(client, env, url, "sim-long", prompt) }},
+		{"minimal-20k", func() *exec.Cmd { return binaryCommandAt(client, env, url, "sim-huge", prompt) }},
+	}, eachBinary([]binCmd{{"md-2k", ask("sim-long")}, {"md-20k", ask("sim-huge")}})...)
+	cpus := map[string][]time.Duration{}
+	for b.Loop() {
+		for _, r := range runs {
+			cmd := r.cmd()
+			cmd.Stderr = io.Discard
+			cpus[r.name] = append(cpus[r.name], timeOnTerminal(b, cmd, "").cpu)
+		}
 	}
-	b.ReportMetric(median(cpus[1])/median(cpus[0]), "x-md-2k")
-	b.ReportMetric(median(cpus[3])/median(cpus[2]), "x-md-20k")
-	b.ReportMetric(median(cpus[3])/median(cpus[1]), "x-md-20k/md-2k")
+	for _, r := range runs {
+		b.ReportMetric(median(cpus[r.name]), "cpu-ms-"+r.name)
+	}
+	for _, prefix := range []string{"", "before-"} {
+		if len(cpus[prefix+"md-2k"]) == 0 {
+			continue
+		}
+		md2k, md20k := median(cpus[prefix+"md-2k"]), median(cpus[prefix+"md-20k"])
+		b.ReportMetric(md2k/median(cpus["minimal-2k"]), "x-"+prefix+"md-2k")
+		b.ReportMetric(md20k/median(cpus["minimal-20k"]), "x-"+prefix+"md-20k")
+		b.ReportMetric(md20k/md2k, "x-"+prefix+"md-20k/md-2k")
+	}
 }
