@@ -19,5 +19,6 @@ run 'StreamDelta|ViewAtRest|Paste1MB|TypeAfterPaste' -count=3 ./ui/
 run . -benchtime=5x -count=3 ./ui/markdown/
 run 'AskTerminal|MarkdownReply' -benchtime=3x -count=3 ./internal/cli/
 run 'UnlockedCommands' -benchtime=10x -count=3 ./internal/cli/
+run 'Startup|FirstToken|ReplyCPU' -benchtime=10x -count=3 ./internal/cli/
 run 'StartToFirstFrame' -benchtime=5x -count=3 ./internal/e2e/
 run 'RSS10kConversation' -benchtime=1x -count=3 ./internal/e2e/
