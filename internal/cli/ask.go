@@ -61,7 +61,7 @@ func (c *askCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	sess, err := a.openSession(c.NoSave)
+	sess, err := a.openTurnSession(c.NoSave)
 	if err != nil {
 		return err
 	}

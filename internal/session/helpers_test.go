@@ -11,6 +11,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/testkit"
+	"github.com/vaultchat/vaultchat/internal/usage"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -78,6 +79,16 @@ func (f *fixture) opened() *home {
 		f.t.Fatal(err)
 	}
 	return h
+}
+
+// ledger returns the open home's usage ledger.
+func (f *fixture) ledger() *usage.Ledger {
+	f.t.Helper()
+	l, err := f.opened().usageLedger()
+	if err != nil {
+		f.t.Fatalf("usage ledger: %v", err)
+	}
+	return l
 }
 
 // relock locks and unlocks again, so the session reads keys changed through

@@ -20,9 +20,13 @@ func (s *Session) Keys() []view.Key {
 		return nil
 	}
 	now := s.cfg.Now()
+	l, lerr := h.usageLedger()
 	var out []view.Key
 	for _, k := range h.vault.Keys() {
-		month := h.ledger.Month(k.ID, now)
+		var month usage.Totals
+		if lerr == nil {
+			month = l.Month(k.ID, now)
+		}
 		h.mu.Lock()
 		seen, ok := h.outcome[k.ID]
 		h.mu.Unlock()

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -132,13 +133,27 @@ func budgetOf(k vault.Key) usage.Budget {
 // Budget checks the key's budgets against what it spent today and this
 // month. It implements engine.Accounts.
 func (h *home) Budget(k vault.Key, now time.Time) usage.Verdict {
-	return usage.CheckBudget(budgetOf(k), now, h.ledger.Today(k.ID, now), h.ledger.Month(k.ID, now))
+	if k.Budget.IsZero() {
+		return usage.Verdict{} // nothing to check: the ledger is not read
+	}
+	l, err := h.usageLedger()
+	if err != nil {
+		return usage.Verdict{Refuse: &chat.Error{
+			Class:   chat.ErrOther,
+			Message: fmt.Sprintf("cannot check the budget of key %s: %v", k.Name, err),
+			Hint:    "the usage ledger does not open; vaultchat usage says more",
+		}}
+	}
+	return usage.CheckBudget(budgetOf(k), now, l.Today(k.ID, now), l.Month(k.ID, now))
 }
 
 // Record adds a request to the usage ledger and marks the key used now.
 // A key removed meanwhile is not an error. It implements engine.Accounts.
 func (h *home) Record(k vault.Key, e usage.Entry) error {
-	err := h.ledger.Record(e)
+	l, err := h.usageLedger()
+	if err == nil {
+		err = l.Record(e)
+	}
 	touchErr := h.vault.Update(func(tx *vault.Tx) error { return tx.Touch(k.ID, e.Time) })
 	if touchErr != nil && !errors.Is(touchErr, vault.ErrKeyNotFound) {
 		err = errors.Join(err, touchErr)

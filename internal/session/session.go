@@ -58,6 +58,13 @@ type Config struct {
 	// Ephemeral keeps new conversations in memory only ("ask
 	// --no-save"); the usage ledger still records what was spent.
 	Ephemeral bool
+	// DeferLedger reads the usage ledger when it is first needed (a
+	// key with a budget, or recording what a turn spent) instead of
+	// when the vault opens, so that a command that runs one turn
+	// (vaultchat ask) sends its request without reading every month
+	// file first. A ledger that does not open is then reported by the
+	// turn: a key with a budget is refused, and recording warns.
+	DeferLedger bool
 }
 
 // Errors a caller may want to tell apart.
@@ -95,8 +102,10 @@ type home struct {
 	vault  *vault.Vault
 	store  *store.Store
 	convs  engine.Conversations // the store, or memory when Ephemeral
-	ledger *usage.Ledger
 	engine *engine.Engine
+	// usageLedger returns the usage ledger: read at open, or with
+	// Config.DeferLedger on first use.
+	usageLedger func() (*usage.Ledger, error)
 
 	mu        sync.Mutex
 	red       *redact.Redactor
@@ -166,11 +175,11 @@ func Open(cfg Config, v *vault.Vault) (*Session, error) {
 
 // attach opens the store and ledger of v and makes them current.
 func (s *Session) attach(v *vault.Vault) error {
-	ledger, err := usage.Open(v)
+	usageLedger, err := s.openLedger(v)
 	if err != nil {
 		return err
 	}
-	h := &home{cfg: &s.cfg, vault: v, store: store.New(v), ledger: ledger}
+	h := &home{cfg: &s.cfg, vault: v, store: store.New(v), usageLedger: usageLedger}
 	h.convs = h.store
 	if s.cfg.Ephemeral {
 		h.convs = &engine.Memory{}
@@ -202,6 +211,20 @@ func (s *Session) attach(v *vault.Vault) error {
 	}
 	s.home = h
 	return nil
+}
+
+// openLedger reads the usage ledger of v now and returns a function that
+// returns it; with Config.DeferLedger the function reads it, once, on
+// first use.
+func (s *Session) openLedger(v *vault.Vault) (func() (*usage.Ledger, error), error) {
+	if s.cfg.DeferLedger {
+		return sync.OnceValues(func() (*usage.Ledger, error) { return usage.Open(v) }), nil
+	}
+	ledger, err := usage.Open(v)
+	if err != nil {
+		return nil, err
+	}
+	return func() (*usage.Ledger, error) { return ledger, nil }, nil
 }
 
 func (h *home) resetCaches() {

@@ -31,7 +31,10 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 	} else {
 		key = vault.Key{ID: keyID}
 	}
-	l := h.ledger
+	l, err := h.usageLedger()
+	if err != nil {
+		return view.Usage{}
+	}
 	out := view.Usage{
 		Today:    total(l.Today(keyID, now)),
 		Month:    total(l.Month(keyID, now)),
@@ -111,7 +114,10 @@ func (s *Session) UsageReport(q UsageQuery) (lines []UsageLine, sum UsageLine, e
 		}
 		keyID = k.ID
 	}
-	l := h.ledger
+	l, err := h.usageLedger()
+	if err != nil {
+		return nil, UsageLine{}, err
+	}
 	var all usage.Totals
 	add := func(group string, t usage.Totals) {
 		lines = append(lines, usageLine(group, t))
@@ -168,5 +174,9 @@ func (s *Session) RecordUsage(keyID, model string, at time.Time, u chat.Usage) e
 	if cost, ok := s.prices.Cost(model, u); ok {
 		e.CostUSD = &cost
 	}
-	return h.ledger.Record(e)
+	l, err := h.usageLedger()
+	if err != nil {
+		return err
+	}
+	return l.Record(e)
 }
