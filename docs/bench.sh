@@ -21,5 +21,6 @@ run 'AskTerminal|MarkdownReply' -benchtime=3x -count=3 ./internal/cli/
 run 'UnlockedCommands' -benchtime=10x -count=3 ./internal/cli/
 run 'HostileServerRSS' -benchtime=1x -count=3 ./internal/cli/
 run 'ImportChatGPT' -benchtime=1x ./internal/cli/
+run 'Startup|FirstToken|ReplyCPU' -benchtime=10x -count=3 ./internal/cli/
 run 'StartToFirstFrame' -benchtime=5x -count=3 ./internal/e2e/
 run 'RSS10kConversation' -benchtime=1x -count=3 ./internal/e2e/

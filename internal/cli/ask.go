@@ -62,7 +62,7 @@ func (c *askCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	sess, err := a.openSession(c.NoSave)
+	sess, err := a.openTurnSession(c.NoSave)
 	if err != nil {
 		return err
 	}
@@ -290,6 +290,7 @@ type markdownReply struct {
 	// noColor drops all styling (NO_COLOR): the rendered layout (tables,
 	// bullets, quotes) is kept, without colour.
 	noColor bool
+	shown   bool // some of the reply has been written out
 	err     error
 }
 
@@ -298,7 +299,7 @@ func (m *markdownReply) write(text string) error {
 	// fast. Appending it a line at a time lets the Stream render each
 	// block on its own as it completes, instead of one large render of
 	// everything up to the last boundary, which costs more than the
-	// blocks' sum.
+	// blocks' sum; each block is buffered as soon as it is rendered.
 	for text != "" {
 		line := text
 		if i := strings.IndexByte(text, '\n'); i >= 0 {
@@ -306,18 +307,26 @@ func (m *markdownReply) write(text string) error {
 		}
 		m.s.Append(line)
 		text = text[len(line):]
+		m.buffer(m.s.TakeStable())
+		if !m.shown && m.w.Buffered() > 0 {
+			// The reply's first lines go out as soon as they are
+			// rendered, not after the rest of a large first delta.
+			m.flush()
+		}
 	}
-	m.print(m.s.TakeStable())
+	m.flush()
 	return m.err
 }
 
 func (m *markdownReply) finish() error {
-	m.print(m.s.Finish())
+	m.buffer(m.s.Finish())
+	m.flush()
 	return m.err
 }
 
-func (m *markdownReply) print(lines []string) {
-	if len(lines) == 0 || m.err != nil {
+// buffer adds rendered lines to the output buffer.
+func (m *markdownReply) buffer(lines []string) {
+	if m.err != nil {
 		return
 	}
 	for _, l := range lines {
@@ -328,7 +337,15 @@ func (m *markdownReply) print(lines []string) {
 		m.w.WriteString(l)
 		m.w.WriteByte('\n')
 	}
+}
+
+// flush writes the buffered lines out.
+func (m *markdownReply) flush() {
+	if m.err != nil || m.w.Buffered() == 0 {
+		return
+	}
 	m.err = m.w.Flush()
+	m.shown = true
 }
 
 // trimPadding drops the spaces glamour pads a rendered line with after its

@@ -28,6 +28,24 @@ func (a *app) openSession(ephemeral bool) (*session.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.openSessionWith(cfg)
+}
+
+// openTurnSession is openSession for a command that runs one turn (ask):
+// the usage ledger is read when the turn needs it (a key with a budget,
+// or recording what it spent), not before the request is sent.
+func (a *app) openTurnSession(ephemeral bool) (*session.Session, error) {
+	cfg, err := a.sessionConfig(ephemeral)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DeferLedger = true
+	return a.openSessionWith(cfg)
+}
+
+// openSessionWith unlocks the vault and opens the session layer on it
+// with cfg.
+func (a *app) openSessionWith(cfg session.Config) (*session.Session, error) {
 	v, err := a.open()
 	if err != nil {
 		return nil, err

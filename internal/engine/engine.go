@@ -41,6 +41,10 @@ type Conversations interface {
 	Load(id string) (*chat.Conversation, error)
 	Save(c *chat.Conversation) error
 	Update(id string, change func(*chat.Conversation) error) (*chat.Conversation, error)
+	// UpdateFile is Update for the user's message, saved before the
+	// request is sent: it may leave what can wait (the store's list
+	// index) to the reply's Update.
+	UpdateFile(id string, change func(*chat.Conversation) error) (*chat.Conversation, error)
 }
 
 // Accounts is what a turn needs of the keys and what they spent. The
@@ -250,18 +254,8 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 			return nil, errors.New("empty message")
 		}
 		msg := chat.Message{ID: newMessageID(), Role: chat.RoleUser, Content: prompt, Time: e.cfg.Now().UTC()}
-		conv, err = e.cfg.Conversations.Update(conv.ID, func(c *chat.Conversation) error {
-			c.Messages = append(c.Messages, msg)
-			// The conversation's next turn uses this key and model
-			// too, unless switched (ask --key … --continue, say).
-			c.Choose(key.ID, model)
-			if c.Title == "" {
-				c.Title = store.Title(prompt)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("save conversation: %w", err)
+		if conv, err = e.savePrompt(conv.ID, msg, key.ID, model); err != nil {
+			return nil, err
 		}
 	}
 	// The request is made from the conversation without what it
@@ -269,6 +263,27 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	view := *conv
 	view.Messages = without(conv.Messages, replaced)
 	return &turn{e: e, conv: &view, replaced: replaced, key: key, model: model}, nil
+}
+
+// savePrompt appends the user's message to the conversation on disk,
+// the one write a turn makes before its request is sent: only the
+// conversation's file (Conversations.UpdateFile); the reply's save
+// updates the rest.
+func (e *Engine) savePrompt(id string, msg chat.Message, keyID, model string) (*chat.Conversation, error) {
+	conv, err := e.cfg.Conversations.UpdateFile(id, func(c *chat.Conversation) error {
+		c.Messages = append(c.Messages, msg)
+		// The conversation's next turn uses this key and model too,
+		// unless switched (ask --key … --continue, say).
+		c.Choose(keyID, model)
+		if c.Title == "" {
+			c.Title = store.Title(msg.Content)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save conversation: %w", err)
+	}
+	return conv, nil
 }
 
 // checkPrompt refuses a prompt that cannot be sent, with an error that

@@ -43,6 +43,11 @@ func (m *Memory) Update(id string, change func(*chat.Conversation) error) (*chat
 	return c, nil
 }
 
+// UpdateFile is Update: memory has no index to leave for later.
+func (m *Memory) UpdateFile(id string, change func(*chat.Conversation) error) (*chat.Conversation, error) {
+	return m.Update(id, change)
+}
+
 // Save keeps a copy of c.
 func (m *Memory) Save(c *chat.Conversation) error {
 	m.mu.Lock()

@@ -34,10 +34,7 @@ func (t *turn) run(ctx context.Context, out chan chat.Event) {
 		t.finish(ctx, "", start, final, false, out)
 		return
 	}
-	window, _ := models.ContextWindow(t.model)
-	msgs, trimmed := store.ContextMessages(t.conv, window, func(m chat.Message) int {
-		return tokens.CountMessage(t.model, m)
-	})
+	msgs, trimmed := t.contextMessages()
 	if trimmed > 0 {
 		forward(ctx, out, chat.Trimmed{Turns: trimmed})
 	}
@@ -61,6 +58,25 @@ func (t *turn) run(ctx context.Context, out chan chat.Event) {
 		}
 	}
 	t.finish(ctx, text.String(), start, final, true, out)
+}
+
+// contextMessages builds the request's messages, the oldest turns left
+// out when the model's context window would overflow. Counting tokens
+// loads a tokenizer (tens of milliseconds before the request): a
+// conversation whose upper bound (tokens.MessageBound) already fits is
+// sent whole without counting.
+func (t *turn) contextMessages() ([]chat.Message, int) {
+	window, _ := models.ContextWindow(t.model)
+	bound := tokens.MessageBound(chat.Message{Role: chat.RoleSystem, Content: t.conv.SystemPrompt})
+	for _, m := range t.conv.Messages {
+		bound += tokens.MessageBound(m)
+	}
+	if store.Fits(bound, window) {
+		window = 0 // nothing can be trimmed
+	}
+	return store.ContextMessages(t.conv, window, func(m chat.Message) int {
+		return tokens.CountMessage(t.model, m)
+	})
 }
 
 // refusal checks the key's policy before anything is sent: the model must

@@ -92,7 +92,7 @@ func (r *Redactor) matches(text string) [][2]int {
 		}
 	}
 	if mayHoldKey(text) {
-		for _, m := range keyShaped.FindAllStringIndex(text, -1) {
+		for _, m := range keyShaped().FindAllStringIndex(text, -1) {
 			found = append(found, [2]int{m[0], m[1]})
 		}
 	}

@@ -39,6 +39,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // knownPrefixes are provider key prefixes kept in the masked form, longest
@@ -109,7 +110,9 @@ func entropyBits(s string) float64 {
 
 // keyShaped matches strings that look like provider API keys even when they
 // are not in the vault (a teammate's key pasted into a prompt, say).
-var keyShaped = regexp.MustCompile(`(?:sk-(?:proj-|svcacct-|admin-|ant-|or-v1-)?|gsk_|xai-|pplx-)[A-Za-z0-9_\-]{16,}`)
+var keyShaped = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:sk-(?:proj-|svcacct-|admin-|ant-|or-v1-)?|gsk_|xai-|pplx-)[A-Za-z0-9_\-]{16,}`)
+})
 
 // MaxRun is the longest run of key characters that is not masked whole.
 const MaxRun = 512
@@ -186,7 +189,7 @@ func (r *Redactor) mask(s string) string {
 	if !mayHoldKey(s) {
 		return s
 	}
-	return keyShaped.ReplaceAllStringFunc(s, Mask)
+	return keyShaped().ReplaceAllStringFunc(s, Mask)
 }
 
 // mayHoldKey reports whether s contains the start of a key-shaped string;

@@ -52,7 +52,7 @@ func TestFailedTurnIsKeptAsAnErrorTurn(t *testing.T) {
 			if u := m.Turn.Usage; u.Total() != 0 {
 				t.Fatalf("a refused request is stored with %d tokens", u.Total())
 			}
-			tot := f.opened().ledger.Lifetime(bad.ID)
+			tot := f.ledger().Lifetime(bad.ID)
 			if tot.Requests != 1 || tot.Errors != 1 || tot.Usage.Total() != 0 {
 				t.Fatalf("ledger = %+v, want one failed request with 0 tokens", tot)
 			}
@@ -124,7 +124,7 @@ func TestCanceledBeforeAnyTextStillCounts(t *testing.T) {
 	if !ok || fl.Err.Class != chat.ErrCanceled || fl.Message == nil || fl.Message.Turn.Usage.Total() == 0 {
 		t.Fatalf("want a kept canceled turn with its estimated usage, got %#v", last)
 	}
-	ledger := f.opened().ledger.Lifetime(k.ID).Usage.Total()
+	ledger := f.ledger().Lifetime(k.ID).Usage.Total()
 	if got := f.sess.Usage(k.ID, conv.ID).Conversation.Tokens; got != ledger || got == 0 {
 		t.Fatalf("the conversation row shows %d tokens, the ledger %d", got, ledger)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/testkit"
+	"github.com/vaultchat/vaultchat/internal/usage"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -78,6 +79,12 @@ func (f *fixture) opened() *home {
 		f.t.Fatal(err)
 	}
 	return h
+}
+
+// ledger returns the open home's usage ledger.
+func (f *fixture) ledger() *usage.Ledger {
+	f.t.Helper()
+	return f.opened().usageLedger()
 }
 
 // relock locks and unlocks again, so the session reads keys changed through

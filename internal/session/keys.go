@@ -20,9 +20,10 @@ func (s *Session) Keys() []view.Key {
 		return nil
 	}
 	now := s.cfg.Now()
+	l := h.usageLedger()
 	var out []view.Key
 	for _, k := range h.vault.Keys() {
-		month := h.ledger.Month(k.ID, now)
+		month := l.Month(k.ID, now)
 		h.mu.Lock()
 		seen, ok := h.outcome[k.ID]
 		h.mu.Unlock()

@@ -109,7 +109,7 @@ func TestBudgetLevels(t *testing.T) {
 		ids[tt.name] = f.addKey(tt.name, "sim-fast", func(k *vault.Key) { k.Budget = tt.budget }).ID
 	}
 	f.unlock()
-	ledger := f.opened().ledger
+	ledger := f.ledger()
 	for _, tt := range tests {
 		for i, cost := range tt.costs {
 			u := chat.Usage{}

@@ -18,7 +18,7 @@ func (s *Session) LedgerAttention() string {
 	if err != nil {
 		return ""
 	}
-	return ledgerAttention(h.ledger.Problems())
+	return ledgerAttention(h.usageLedger().Problems())
 }
 
 func ledgerAttention(problems []usage.Problem) string {
@@ -48,7 +48,7 @@ func (s *Session) LedgerProblems() []string {
 		return nil
 	}
 	var out []string
-	for _, p := range h.ledger.Problems() {
+	for _, p := range h.usageLedger().Problems() {
 		out = append(out, p.File+": "+h.redactor().String(p.Err.Error()))
 	}
 	return out
@@ -95,7 +95,7 @@ func (s *Session) RepairUsage() (RepairReport, error) {
 		}
 		turns = append(turns, storedRequests(c)...)
 	}
-	res, err := h.ledger.Repair(turns)
+	res, err := h.usageLedger().Repair(turns)
 	rep.Months, rep.SetAside = res.Months, res.SetAside
 	rep.FromConversations, rep.FromJournal, rep.Journal = res.FromConversations, res.FromJournal, res.Journal
 	return rep, err

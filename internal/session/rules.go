@@ -177,19 +177,23 @@ func budgetOf(k vault.Key) usage.Budget {
 // Budget checks the key's budgets against what it spent today and this
 // month. It implements engine.Accounts.
 func (h *home) Budget(k vault.Key, now time.Time) usage.Verdict {
-	return usage.CheckBudget(budgetOf(k), now, h.ledger.Today(k.ID, now), h.ledger.Month(k.ID, now))
+	if k.Budget.IsZero() {
+		return usage.Verdict{} // nothing to check: the ledger is not read
+	}
+	l := h.usageLedger()
+	return usage.CheckBudget(budgetOf(k), now, l.Today(k.ID, now), l.Month(k.ID, now))
 }
 
 // Record adds a request to the usage ledger and marks the key used now.
 // A key removed meanwhile is not an error. It implements engine.Accounts.
 func (h *home) Record(k vault.Key, e usage.Entry) error {
-	return h.touched(k, e, h.ledger.Record(e))
+	return h.touched(k, e, h.usageLedger().Record(e))
 }
 
 // Journal writes a turn's request to the ledger's journal before its reply
 // is saved; the commit records it and marks the key used.
 func (h *home) Journal(k vault.Key, e usage.Entry) func() error {
-	p := h.ledger.Begin(e)
+	p := h.usageLedger().Begin(e)
 	return func() error { return h.touched(k, e, p.Commit()) }
 }
 

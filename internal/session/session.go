@@ -56,6 +56,13 @@ type Config struct {
 	// Ephemeral keeps new conversations in memory only ("ask
 	// --no-save"); the usage ledger still records what was spent.
 	Ephemeral bool
+	// DeferLedger reads the usage ledger when it is first needed (a
+	// key with a budget, or recording what a turn spent) instead of
+	// when the vault opens, so that a command that runs one turn
+	// (vaultchat ask) sends its request without reading every month
+	// file first. A damaged month is then reported as it would be at
+	// open (the ledger's Problems); it never refuses the turn.
+	DeferLedger bool
 }
 
 // Errors a caller may want to tell apart.
@@ -93,8 +100,10 @@ type home struct {
 	vault  *vault.Vault
 	store  *store.Store
 	convs  engine.Conversations // the store, or memory when Ephemeral
-	ledger *usage.Ledger
 	engine *engine.Engine
+	// usageLedger returns the usage ledger: read at open, or with
+	// Config.DeferLedger on first use.
+	usageLedger func() *usage.Ledger
 
 	mu      sync.Mutex
 	models  map[string][]string        // key ID → model list cache
@@ -165,8 +174,7 @@ func (s *Session) attach(v *vault.Vault) error {
 	// A damaged ledger never keeps the vault from opening: the ledger
 	// reports it (Session.LedgerAttention) and journals what it cannot
 	// record until "vaultchat usage --repair".
-	ledger := usage.Open(files)
-	h := &home{cfg: &s.cfg, vault: v, store: store.New(storeFiles{files}), ledger: ledger}
+	h := &home{cfg: &s.cfg, vault: v, store: store.New(storeFiles{files}), usageLedger: s.openLedger(files)}
 	// An import a killed process left half done is finished or undone
 	// now, before anything lists the conversations; a failure here only
 	// leaves it for the next open.
@@ -202,6 +210,21 @@ func (s *Session) attach(v *vault.Vault) error {
 	}
 	s.home = h
 	return nil
+}
+
+// openUsage reads a usage ledger; a variable so that a test can see when
+// the ledger is read.
+var openUsage = func(f *vault.Files) *usage.Ledger { return usage.Open(f) }
+
+// openLedger reads the usage ledger of v now and returns a function that
+// returns it; with Config.DeferLedger the function reads it, once, on
+// first use.
+func (s *Session) openLedger(f *vault.Files) func() *usage.Ledger {
+	if s.cfg.DeferLedger {
+		return sync.OnceValue(func() *usage.Ledger { return openUsage(f) })
+	}
+	ledger := openUsage(f)
+	return func() *usage.Ledger { return ledger }
 }
 
 func (h *home) resetCaches() {

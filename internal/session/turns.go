@@ -10,7 +10,8 @@ import (
 )
 
 // Create starts a new conversation with an optional system prompt
-// (secrets in it masked) and saves it.
+// (secrets in it masked) and saves it (its file: the conversation list's
+// index catches up at the first reply, or when listed).
 func (s *Session) Create(systemPrompt string) (*chat.Conversation, error) {
 	h, err := s.open()
 	if err != nil {
@@ -24,10 +25,20 @@ func (s *Session) Create(systemPrompt string) (*chat.Conversation, error) {
 		Updated:      now,
 		Messages:     []chat.Message{},
 	}
-	if err := h.convs.Save(c); err != nil {
+	if err := saveNew(h.convs, c); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// saveNew saves a conversation just created. Its first message follows
+// at once, so the store writes only its file (store.SaveFile) and leaves
+// the list index to the turn's reply; memory has no index.
+func saveNew(convs engine.Conversations, c *chat.Conversation) error {
+	if st, ok := convs.(*store.Store); ok {
+		return st.SaveFile(c)
+	}
+	return convs.Save(c)
 }
 
 // Send runs one turn (see engine.Engine.Send for the events and what a

@@ -77,10 +77,10 @@ func TestMultiTurnSendsContextAndAttributes(t *testing.T) {
 		t.Fatalf("sim-smart has a price; cost = %v", reply.Turn.CostUSD)
 	}
 	now := time.Now()
-	if tot := f.opened().ledger.Today(work.ID, now); tot.Requests != 2 || tot.Usage.PromptTokens == 0 {
+	if tot := f.ledger().Today(work.ID, now); tot.Requests != 2 || tot.Usage.PromptTokens == 0 {
 		t.Fatalf("ledger for work today = %+v", tot)
 	}
-	if tot := f.opened().ledger.Today(home.ID, now); tot.Requests != 1 {
+	if tot := f.ledger().Today(home.ID, now); tot.Requests != 1 {
 		t.Fatalf("ledger for home today = %+v", tot)
 	}
 	// An empty Update reloads the test's own handle from disk.
@@ -103,7 +103,7 @@ func TestEstimatedUsageWhenServerReportsNone(t *testing.T) {
 	if !done.Usage.Estimated || done.Usage.CompletionTokens == 0 {
 		t.Fatalf("usage = %+v, want an estimate", done.Usage)
 	}
-	tot := f.opened().ledger.Today(done.Message.Turn.KeyID, time.Now())
+	tot := f.ledger().Today(done.Message.Turn.KeyID, time.Now())
 	if !tot.Usage.Estimated || tot.EstimatedTokens == 0 {
 		t.Fatalf("ledger does not mark the estimate: %+v", tot)
 	}
@@ -327,7 +327,7 @@ func TestEphemeralKeepsNoConversation(t *testing.T) {
 	if list, err := f.opened().store.List(); err != nil || len(list) != 0 {
 		t.Fatalf("an ephemeral turn was saved: %v %v", list, err)
 	}
-	if tot := f.opened().ledger.Today(last.(chat.Done).Message.Turn.KeyID, time.Now()); tot.Requests != 1 {
+	if tot := f.ledger().Today(last.(chat.Done).Message.Turn.KeyID, time.Now()); tot.Requests != 1 {
 		t.Fatalf("usage not recorded: %+v", tot)
 	}
 }
@@ -493,7 +493,7 @@ func TestCancelBeforeRequestIsNotCounted(t *testing.T) {
 	if n := len(f.sim.Requests()); n != 0 {
 		t.Fatalf("%d requests reached the simulator", n)
 	}
-	if tot := f.opened().ledger.Lifetime(k.ID); tot.Requests != 0 || tot.Errors != 0 {
+	if tot := f.ledger().Lifetime(k.ID); tot.Requests != 0 || tot.Errors != 0 {
 		t.Fatalf("a turn that sent nothing was counted: %+v", tot)
 	}
 	got, _ := f.sess.Load(conv.ID)
@@ -632,7 +632,7 @@ func TestRetriedRequestIsCountedOnce(t *testing.T) {
 	if !retried || len(f.sim.Requests()) < 2 {
 		t.Fatalf("the simulator's flaky model was not retried (%d requests)", len(f.sim.Requests()))
 	}
-	if tot := f.opened().ledger.Lifetime(k.ID); tot.Requests != 1 || tot.Errors != 0 || tot.Usage.Total() != last.(chat.Done).Usage.Total() {
+	if tot := f.ledger().Lifetime(k.ID); tot.Requests != 1 || tot.Errors != 0 || tot.Usage.Total() != last.(chat.Done).Usage.Total() {
 		t.Fatalf("ledger = %+v, want one request with the reply's usage %+v", tot, last.(chat.Done).Usage)
 	}
 }

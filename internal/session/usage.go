@@ -31,7 +31,7 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 	} else {
 		key = vault.Key{ID: keyID}
 	}
-	l := h.ledger
+	l := h.usageLedger()
 	out := view.Usage{
 		Today:    total(l.Today(keyID, now)),
 		Month:    total(l.Month(keyID, now)),
@@ -112,7 +112,7 @@ func (s *Session) UsageReport(q UsageQuery) (lines []UsageLine, sum UsageLine, e
 		}
 		keyID = k.ID
 	}
-	l := h.ledger
+	l := h.usageLedger()
 	var all usage.Totals
 	add := func(group string, t usage.Totals) {
 		lines = append(lines, usageLine(group, t))
@@ -169,5 +169,5 @@ func (s *Session) RecordUsage(keyID, model string, at time.Time, u chat.Usage) e
 	if cost, ok := s.prices.Cost(model, u); ok {
 		e.CostUSD = &cost
 	}
-	return h.ledger.Record(e)
+	return h.usageLedger().Record(e)
 }

@@ -84,6 +84,14 @@ func ContextMessages(c *chat.Conversation, window int, count func(chat.Message) 
 	return msgs, keepFrom
 }
 
+// Fits reports whether a request whose messages cost at most bound tokens
+// in all fits in window as ContextMessages counts it, so that nothing
+// would be trimmed and counting can be skipped (window <= 0, unknown,
+// always fits).
+func Fits(bound, window int) bool {
+	return window <= 0 || bound <= window-reserve(window)
+}
+
 // reserve is the part of the window kept free for the reply.
 func reserve(window int) int {
 	r := max(window/8, 1024)

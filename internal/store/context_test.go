@@ -188,3 +188,27 @@ func linearContext(c *chat.Conversation, window int, count func([]chat.Message) 
 	}
 	return build(dropped), dropped
 }
+
+// TestFitsAgreesWithContextMessages checks that Fits says "fits" exactly
+// when ContextMessages, given the same count, trims nothing from a
+// conversation of several turns, for windows around the point where the
+// first turn has to go.
+func TestFitsAgreesWithContextMessages(t *testing.T) {
+	c := &chat.Conversation{SystemPrompt: "be brief"}
+	for i := range 6 {
+		c.Messages = append(c.Messages,
+			chat.Message{Role: chat.RoleUser, Content: strings.Repeat("q", 300+i)},
+			chat.Message{Role: chat.RoleAssistant, Content: strings.Repeat("a", 500+i)})
+	}
+	msgs, _ := ContextMessages(c, 0, countChars)
+	total := countAll(msgs)
+	for window := 2 * total; window > total/2; window -= 7 {
+		_, trimmed := ContextMessages(c, window, countChars)
+		if fits := Fits(total, window); fits != (trimmed == 0) {
+			t.Fatalf("window %d, request %d tokens: Fits %v but %d turns trimmed", window, total, fits, trimmed)
+		}
+	}
+	if !Fits(1<<40, 0) {
+		t.Error("an unknown window (0) must always fit")
+	}
+}

@@ -107,14 +107,16 @@ type envelope struct {
 	Conversation *chat.Conversation `json:"conversation"`
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+})
 
 // ValidateID reports whether id can name a conversation file: letters,
 // digits, '-' and '_', at most 128 characters, not starting with a
 // separator, and not the index's reserved name. Dots and slashes are never
 // allowed, so an ID cannot leave the conversations directory.
 func ValidateID(id string) error {
-	if !idPattern.MatchString(id) || strings.EqualFold(id, indexID) {
+	if !idPattern().MatchString(id) || strings.EqualFold(id, indexID) {
 		return fmt.Errorf("%q: %w", id, ErrInvalidID)
 	}
 	return nil
@@ -153,7 +155,16 @@ func (s *Store) path(id string) string {
 // exists but cannot be read back, and never writes plaintext to disk. Two
 // processes saving the same conversation do not merge: the last save wins;
 // Update changes a conversation that another process may change too.
-func (s *Store) Save(c *chat.Conversation) error {
+func (s *Store) Save(c *chat.Conversation) error { return s.saveAs(c, true) }
+
+// SaveFile is Save without the index, for a new conversation whose first
+// message follows at once (vaultchat ask): like UpdateFile, it writes
+// only the conversation's file and leaves the index, a cache that List
+// brings up to date from the files, to the next Update.
+func (s *Store) SaveFile(c *chat.Conversation) error { return s.saveAs(c, false) }
+
+// saveAs is Save; with index false it leaves the index alone.
+func (s *Store) saveAs(c *chat.Conversation, index bool) error {
 	if c == nil {
 		return errors.New("save conversation: nil conversation")
 	}
@@ -165,7 +176,7 @@ func (s *Store) Save(c *chat.Conversation) error {
 	if c.Created.IsZero() {
 		c.Created = now
 	}
-	if err := s.save(c); err != nil {
+	if err := s.write(c, false, index); err != nil {
 		return fmt.Errorf("save conversation %s: %w", c.ID, err)
 	}
 	return nil
@@ -201,12 +212,11 @@ func (s *Store) Import(c *chat.Conversation) error {
 	return nil
 }
 
-func (s *Store) save(c *chat.Conversation) error { return s.write(c, false) }
+func (s *Store) saveNew(c *chat.Conversation) error { return s.write(c, true, true) }
 
-func (s *Store) saveNew(c *chat.Conversation) error { return s.write(c, true) }
-
-// write stores c; with mustBeNew it refuses an ID whose file exists.
-func (s *Store) write(c *chat.Conversation, mustBeNew bool) error {
+// write stores c; with mustBeNew it refuses an ID whose file exists, and
+// with index false it leaves the index alone.
+func (s *Store) write(c *chat.Conversation, mustBeNew, index bool) error {
 	data, err := encode(c)
 	if err != nil {
 		return err
@@ -230,6 +240,9 @@ func (s *Store) write(c *chat.Conversation, mustBeNew bool) error {
 				return fmt.Errorf("the file on disk cannot be opened and was left untouched: %w", err)
 			}
 		}
+		if !index {
+			return s.writeFileLocked(c.ID, data, sum)
+		}
 		return s.writeLocked(c.ID, data, sum)
 	})
 }
@@ -237,6 +250,19 @@ func (s *Store) write(c *chat.Conversation, mustBeNew bool) error {
 // writeLocked replaces the file of id with data and updates the index.
 // The caller holds s.mu and the lock file.
 func (s *Store) writeLocked(id string, data []byte, sum chat.Summary) error {
+	if err := s.writeFileLocked(id, data, sum); err != nil {
+		return err
+	}
+	sig := s.seen[id]
+	return s.updateIndex(func(ix map[string]indexEntry) {
+		ix[id] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
+	})
+}
+
+// writeFileLocked replaces the file of id with data and notes its
+// version, leaving the index alone (sum is unused: the signature matches
+// writeLocked's). The caller holds s.mu and the lock file.
+func (s *Store) writeFileLocked(id string, data []byte, _ chat.Summary) error {
 	if err := s.f.WriteFile(fileName(id), data); err != nil {
 		return err
 	}
@@ -245,9 +271,7 @@ func (s *Store) writeLocked(id string, data []byte, sum chat.Summary) error {
 		return err
 	}
 	s.seen[id] = sig
-	return s.updateIndex(func(ix map[string]indexEntry) {
-		ix[id] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
-	})
+	return nil
 }
 
 // Update reads conversation id from disk, applies change to it and saves
@@ -259,11 +283,23 @@ func (s *Store) writeLocked(id string, data []byte, sum chat.Summary) error {
 // conversation wraps ErrNotFound and one that does not open wraps
 // ErrUnreadable, and neither is written.
 func (s *Store) Update(id string, change func(*chat.Conversation) error) (*chat.Conversation, error) {
-	return s.update(id, change, true)
+	return s.update(id, change, true, true)
 }
 
-// update is Update; with touch false it leaves Updated as it was.
-func (s *Store) update(id string, change func(*chat.Conversation) error, touch bool) (*chat.Conversation, error) {
+// UpdateFile is Update for a write that must be on disk before a request
+// is sent (the user's message of a turn): it writes only the
+// conversation's file, which holds everything typed, and not the index.
+// The index is a cache: the next Update (the reply's) rewrites it, and
+// List brings it up to date from the files if the process ends before
+// that. The turn's first durable write then costs one encrypted file
+// write instead of two.
+func (s *Store) UpdateFile(id string, change func(*chat.Conversation) error) (*chat.Conversation, error) {
+	return s.update(id, change, true, false)
+}
+
+// update is Update; with touch false it leaves Updated as it was, and
+// with index false it leaves the index alone (UpdateFile).
+func (s *Store) update(id string, change func(*chat.Conversation) error, touch, index bool) (*chat.Conversation, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, fmt.Errorf("update conversation: %w", err)
 	}
@@ -291,7 +327,11 @@ func (s *Store) update(id string, change func(*chat.Conversation) error, touch b
 		if err != nil {
 			return err
 		}
-		if err := s.writeLocked(id, data, Summarize(c)); err != nil {
+		write := s.writeLocked
+		if !index {
+			write = s.writeFileLocked
+		}
+		if err := write(id, data, Summarize(c)); err != nil {
 			return err
 		}
 		out = c
@@ -463,7 +503,7 @@ func (s *Store) Rename(id, title string) error {
 	_, err := s.update(id, func(c *chat.Conversation) error {
 		c.Title = title
 		return nil
-	}, false)
+	}, false, true)
 	if err != nil {
 		return fmt.Errorf("rename conversation: %w", err)
 	}

@@ -117,3 +117,51 @@ func TestRenameKeepsUpdatedAndOtherWriters(t *testing.T) {
 		t.Fatalf("rename: title %q, %d messages, updated %v (want %v)", got.Title, len(got.Messages), got.Updated, afterB.Updated)
 	}
 }
+
+// TestUpdateFileLeavesTheIndexToLater checks what UpdateFile saves before
+// a request: the conversation's file holds the change at once, the index
+// file is not written, and List (from the same or another Store) still
+// shows the change, bringing the index up to date from the file.
+func TestUpdateFileLeavesTheIndexToLater(t *testing.T) {
+	h := newHome(t)
+	s := h.store(t, newClock())
+	if err := s.Save(sampleConversation("c1")); err != nil {
+		t.Fatal(err)
+	}
+	indexPath := h.Dir + "/" + fileName(indexID)
+	before, err := os.ReadFile(indexPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.UpdateFile("c1", func(c *chat.Conversation) error {
+		c.Messages = append(c.Messages, chat.Message{ID: "typed", Role: chat.RoleUser, Content: "typed before the request"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(indexPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Error("UpdateFile rewrote the index")
+	}
+	other := h.store(t, newClock())
+	reread, err := other.Load("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jsonOf(t, reread) != jsonOf(t, got) {
+		t.Fatal("the file does not hold what UpdateFile returned")
+	}
+	for _, st := range []*Store{s, other} {
+		list, err := st.List()
+		if err != nil || len(list) != 1 || list[0].Messages != len(got.Messages)-1 { // notes are not counted
+			t.Fatalf("List after UpdateFile: %+v %v; want %d messages", list, err, len(got.Messages)-1)
+		}
+	}
+	if fixed, err := os.ReadFile(indexPath); err != nil || string(fixed) == string(before) {
+		t.Errorf("List did not bring the index up to date (%v)", err)
+	}
+}

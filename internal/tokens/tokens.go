@@ -114,3 +114,15 @@ func CountMessage(model string, m chat.Message) int {
 	}
 	return tokensPerMessage + Count(model, string(m.Role)) + Count(model, m.Content)
 }
+
+// MessageBound is an upper bound of CountMessage that needs no
+// tokenizer: every token stands for at least one byte of text, so a
+// message costs at most its framing plus the bytes of its role and
+// content. Loading a tokenizer costs tens of milliseconds; a request
+// whose bound fits the model's window needs no counting at all.
+func MessageBound(m chat.Message) int {
+	if m.Role == chat.RoleNote {
+		return 0
+	}
+	return tokensPerMessage + len(m.Role) + len(m.Content)
+}

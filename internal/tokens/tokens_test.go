@@ -124,3 +124,28 @@ func BenchmarkCount(b *testing.B) {
 		Count("gpt-4o", text)
 	}
 }
+
+// TestMessageBoundIsAnUpperBound checks the bound that lets a turn skip
+// counting against the real tokenizers, on text where tokens are short
+// (digits, punctuation, CJK, emoji, special-token text) as well as
+// ordinary prose and code.
+func TestMessageBoundIsAnUpperBound(t *testing.T) {
+	texts := []string{
+		"", "a", " ", "\n\n\n", "Hello, world!",
+		"The quick brown fox jumps over the lazy dog. " + strings.Repeat("word ", 200),
+		"func main() {\n\tfmt.Println(\"hi\")\n}\n",
+		strings.Repeat("0123456789", 50), strings.Repeat("!?.,;:", 80),
+		"日本語のテキストと中文文本", strings.Repeat("🙂👍🏽🇫🇷", 40),
+		"<|endoftext|><|im_start|>user<|im_end|>", strings.Repeat("\x00\x01\x7f", 30),
+	}
+	for _, model := range []string{"gpt-4o", "gpt-4"} {
+		for _, role := range []chat.Role{chat.RoleUser, chat.RoleAssistant, chat.RoleSystem, chat.RoleNote} {
+			for _, text := range texts {
+				m := chat.Message{Role: role, Content: text}
+				if n, bound := CountMessage(model, m), MessageBound(m); n > bound {
+					t.Errorf("%s, %s, %q: %d tokens, bound %d", model, role, text, n, bound)
+				}
+			}
+		}
+	}
+}

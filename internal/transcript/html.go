@@ -75,7 +75,7 @@ func writeHTML(w io.Writer, c *chat.Conversation) error {
 func writeHTMLMessage(bw *bufio.Writer, m chat.Message) error {
 	esc := html.EscapeString
 	idAttr := ""
-	if m.ID != "" && idPattern.MatchString(m.ID) {
+	if m.ID != "" && idPattern().MatchString(m.ID) {
 		idAttr = " id=\"m-" + m.ID + "\""
 	}
 	facts := strings.Join(messageFacts(m), factSep)

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -256,14 +257,16 @@ func millis(d time.Duration) json.Number {
 	return json.Number(s)
 }
 
-var millisPattern = regexp.MustCompile(`^(-?)([0-9]{1,12})(?:\.([0-9]{1,6}))?$`)
+var millisPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(-?)([0-9]{1,12})(?:\.([0-9]{1,6}))?$`)
+})
 
 // parseMillis reads what millis writes.
 func parseMillis(n json.Number) (time.Duration, error) {
 	if n == "" {
 		return 0, nil
 	}
-	m := millisPattern.FindStringSubmatch(string(n))
+	m := millisPattern().FindStringSubmatch(string(n))
 	if m == nil {
 		return 0, fmt.Errorf("%q is not a number of milliseconds with at most 6 decimals", string(n))
 	}
@@ -281,7 +284,9 @@ func parseMillis(n json.Number) (time.Duration, error) {
 
 // idPattern is what a conversation ID must look like to be imported: the
 // store's own rule, since the ID names a file.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+})
 
 // decodeOurJSON is the fast path for our JSON: one strict decode. Any
 // problem sends the caller to parseOurJSON for a precise error.
@@ -337,7 +342,7 @@ func parseOurJSON(data []byte) (*chat.Conversation, error) {
 
 func fromJSONDoc(doc *jsonDoc) (*chat.Conversation, error) {
 	jc := doc.Conversation
-	if !idPattern.MatchString(jc.ID) {
+	if !idPattern().MatchString(jc.ID) {
 		return nil, fmt.Errorf("conversation id %q is not valid (letters, digits, '-' and '_', at most 128)", shortForError(jc.ID))
 	}
 	c := &chat.Conversation{

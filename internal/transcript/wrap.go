@@ -3,6 +3,7 @@ package transcript
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/rivo/uniseg"
 	"github.com/vaultchat/vaultchat/internal/mdfence"
@@ -74,12 +75,14 @@ func listItem(lines []string, i int) bool {
 		if strings.TrimSpace(lines[j]) == "" {
 			continue
 		}
-		return listMarker.MatchString(strings.TrimLeft(lines[j], " \t")) || leadingSpace(lines[j]) != ""
+		return listMarker().MatchString(strings.TrimLeft(lines[j], " \t")) || leadingSpace(lines[j]) != ""
 	}
 	return false
 }
 
-var delimiterRow = regexp.MustCompile(`^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
+var delimiterRow = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
+})
 
 // tableLines marks the lines of Markdown tables: rows starting with a
 // pipe, and any run of rows with pipes whose second line is a delimiter
@@ -91,7 +94,7 @@ func tableLines(lines []string) []bool {
 			mark[i] = true
 			continue
 		}
-		if i+1 < len(lines) && strings.Contains(lines[i], "|") && strings.Contains(lines[i+1], "|") && delimiterRow.MatchString(lines[i+1]) {
+		if i+1 < len(lines) && strings.Contains(lines[i], "|") && strings.Contains(lines[i+1], "|") && delimiterRow().MatchString(lines[i+1]) {
 			for j := i; j < len(lines) && strings.Contains(lines[j], "|"); j++ {
 				mark[j] = true
 			}
@@ -100,7 +103,9 @@ func tableLines(lines []string) []bool {
 	return mark
 }
 
-var listMarker = regexp.MustCompile(`^(?:[-*+]|[0-9]{1,9}[.)])(?: \[[ xX]\])? +`)
+var listMarker = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:[-*+]|[0-9]{1,9}[.)])(?: \[[ xX]\])? +`)
+})
 
 // linePrefixes splits the start of a line into the prefix it has (indent,
 // block quote markers, list marker) and the prefix its continuation lines
@@ -116,7 +121,7 @@ func linePrefixes(line string) (first, cont string) {
 	}
 	first = line[:quote]
 	cont = first
-	if m := listMarker.FindString(line[quote:]); m != "" && len(m) < len(line)-quote {
+	if m := listMarker().FindString(line[quote:]); m != "" && len(m) < len(line)-quote {
 		first = line[:quote+len(m)]
 		cont += strings.Repeat(" ", len(m))
 	}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/filelock"
@@ -31,7 +32,9 @@ const (
 // UnknownModel is the model recorded for an entry that names none.
 const UnknownModel = "unknown"
 
-var monthName = regexp.MustCompile(`^(\d{4}-\d{2})\.age$`)
+var monthName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d{4}-\d{2})\.age$`)
+})
 
 func monthFile(mon string) string { return dirName + "/" + mon + ".age" }
 
@@ -229,7 +232,7 @@ func (l *Ledger) monthFiles() (map[string]filelock.Version, error) {
 	}
 	out := make(map[string]filelock.Version, len(des))
 	for _, de := range des {
-		mm := monthName.FindStringSubmatch(de.Name())
+		mm := monthName().FindStringSubmatch(de.Name())
 		if mm == nil || !de.Type().IsRegular() {
 			continue
 		}
