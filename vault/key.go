@@ -131,7 +131,17 @@ type Key struct {
 	// to azure keys only.
 	AzureAPIVersion  string            `json:"azure_api_version,omitempty"`
 	AzureDeployments map[string]string `json:"azure_deployments,omitempty"`
-	Secret           Secret            `json:"secret"`
+	// Kind is KindChat (""), KindAdmin or KindManagement (kind.go).
+	Kind string `json:"kind,omitempty"`
+	// ProviderKeyID is the key's ID at its provider: OpenAI's "key_…"
+	// (matched by redacted value or set with keys edit), OpenRouter's
+	// hash. ServiceAccountID is the OpenAI service account a minted key
+	// belongs to; MintedFrom the ID of the admin or management key that
+	// minted it.
+	ProviderKeyID    string `json:"provider_key_id,omitempty"`
+	ServiceAccountID string `json:"service_account_id,omitempty"`
+	MintedFrom       string `json:"minted_from,omitempty"`
+	Secret           Secret `json:"secret"`
 }
 
 // Host returns the host of the key's base URL, for display.
@@ -228,12 +238,12 @@ func (k *Key) validate() error {
 		if k.BaseURL == "" {
 			k.BaseURL = DefaultOpenAIBaseURL
 		}
-	case ProviderAzure, ProviderOpenAICompatible:
+	case ProviderAzure, ProviderOpenAICompatible, ProviderOpenRouter:
 		if k.BaseURL == "" {
 			return fmt.Errorf("a %s key needs a base URL", k.Provider)
 		}
 	default:
-		return fmt.Errorf("unknown provider %q (want openai, azure or openai-compatible)", k.Provider)
+		return fmt.Errorf("unknown provider %q (want openai, azure, openai-compatible or openrouter)", k.Provider)
 	}
 	k.BaseURL = strings.TrimRight(strings.TrimSpace(k.BaseURL), "/")
 	// Spaces inside a URL are never meant; refusing them also keeps this
@@ -266,7 +276,7 @@ func (k *Key) validate() error {
 	if k.Secret.IsZero() {
 		return errors.New("key has no secret")
 	}
-	return nil
+	return k.validateKind()
 }
 
 func hasControl(s string) bool {

@@ -32,6 +32,10 @@ func fullKey(t *testing.T) Key {
 		LastCheck:        Check{At: fixedTime.Add(time.Hour), OK: true, Status: "ok"},
 		AzureAPIVersion:  "2024-10-21",
 		AzureDeployments: map[string]string{"gpt-4o-mini": "mini-deploy", "gpt-4.1": "big-deploy"},
+		Kind:             KindAdmin,
+		ProviderKeyID:    "key_test",
+		ServiceAccountID: "svc_acct_test",
+		MintedFrom:       "k_parent",
 		Secret:           mustSecret(t, canary(t)),
 	}
 }
