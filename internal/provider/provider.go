@@ -137,12 +137,12 @@ func New(cfg Config) (*Client, error) {
 		if base == "" {
 			base = DefaultOpenAIBaseURL
 		}
-	case Azure, OpenAICompatible:
+	case Azure, OpenAICompatible, OpenRouter:
 		if base == "" {
 			return nil, fmt.Errorf("a %s key needs a base URL", kind)
 		}
 	default:
-		return nil, fmt.Errorf("unknown provider %q (want openai, azure or openai-compatible)", kind)
+		return nil, fmt.Errorf("unknown provider %q (want openai, azure, openai-compatible or openrouter)", kind)
 	}
 	red := cfg.Redactor
 	if red == nil {
