@@ -21,7 +21,7 @@ func (s *Session) Keys() []view.Key {
 	}
 	now := s.cfg.Now()
 	var out []view.Key
-	for _, k := range h.vault.Keys() {
+	for _, k := range chatKeys(h.vault.Keys()) { // the picker offers only keys that chat
 		month := h.ledger.Month(k.ID, now)
 		h.mu.Lock()
 		seen, ok := h.outcome[k.ID]

@@ -79,7 +79,7 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, err
 			}
 		}
 	}
-	keys := h.vault.Keys()
+	keys := chatKeys(h.vault.Keys())
 	switch len(keys) {
 	case 0:
 		return vault.Key{}, errors.New("the vault holds no key; add one with \"vaultchat keys add NAME\"")

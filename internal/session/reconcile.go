@@ -1,0 +1,280 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/provider"
+	"github.com/vaultchat/vaultchat/vault"
+)
+
+// DefaultReconcileCache is how long a provider's usage answer is reused
+// before it is asked again; OpenAI's usage data lags by minutes anyway.
+const DefaultReconcileCache = time.Hour
+
+// DefaultReconcileThreshold is the token difference, per key, above
+// which a key is flagged.
+const DefaultReconcileThreshold = 1000
+
+// ReconcileOptions select the days reconciled and the flagging threshold.
+type ReconcileOptions struct {
+	From, To time.Time // UTC days overlapping [From, To)
+	// ThresholdTokens flags a key whose provider saw more tokens than
+	// the ledger by more than this (0: DefaultReconcileThreshold).
+	ThresholdTokens int64
+	// CacheLifetime is how long a fetched answer is reused (0:
+	// DefaultReconcileCache; negative: always ask).
+	CacheLifetime time.Duration
+}
+
+// ReconcileRow is one key, model and day: what this machine's ledger
+// recorded and what the provider reports. Provider cost is reported per
+// key and day only (OpenAI's costs cannot be grouped by model), so it is
+// on the row whose Model is "".
+type ReconcileRow struct {
+	Key, Model, Day                    string
+	LocalTokens, ProviderTokens        int64
+	LocalRequests, ProviderRequests    int64
+	LocalCostUSD, ProviderCostUSD      float64
+	TokenDifference, RequestDifference int64
+}
+
+// ReconcileKey sums one key over the period.
+type ReconcileKey struct {
+	Key                             string
+	ProviderKeyID                   string // "" when no provider key matched
+	LocalTokens, ProviderTokens     int64
+	LocalRequests, ProviderRequests int64
+	LocalCostUSD, ProviderCostUSD   float64
+	// Flag is a sentence when the difference is above the threshold.
+	Flag string
+}
+
+// ReconcileReport is the outcome of Reconcile.
+type ReconcileReport struct {
+	Fetched  time.Time // when the provider's figures were fetched
+	Cached   bool      // they came from the encrypted cache
+	Requests int64     // HTTP requests made for this report
+	Rows     []ReconcileRow
+	Keys     []ReconcileKey
+	// Hint is set instead of an error when there is nothing to ask with
+	// (no admin key).
+	Hint string
+}
+
+// reconcileCache is what is stored, encrypted, per admin key.
+type reconcileCache struct {
+	Fetched time.Time           `json:"fetched"`
+	From    time.Time           `json:"from"`
+	To      time.Time           `json:"to"`
+	Usage   []provider.UsageRow `json:"usage"`
+	Costs   []provider.CostRow  `json:"costs"`
+	KeyIDs  map[string]string   `json:"key_ids"` // vault key ID → provider key ID
+}
+
+func cacheName(adminID string) string { return "provider/reconcile-" + adminID + ".age" }
+
+// Reconcile compares the ledger with what OpenAI reports for the vault's
+// openai keys, per key, model and day, through the vault's first OpenAI
+// admin key. The provider's answer is cached encrypted in the home with
+// its fetch time, and not asked again within the cache lifetime for the
+// same days.
+func (s *Session) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileReport, error) {
+	h, err := s.open()
+	if err != nil {
+		return ReconcileReport{}, err
+	}
+	if o.ThresholdTokens == 0 {
+		o.ThresholdTokens = DefaultReconcileThreshold
+	}
+	if o.CacheLifetime == 0 {
+		o.CacheLifetime = DefaultReconcileCache
+	}
+	from, to := o.From.UTC().Truncate(24*time.Hour), o.To.UTC().Truncate(24*time.Hour).Add(24*time.Hour)
+	var admin *vault.Key
+	var chatKeysOpenAI []vault.Key
+	for _, k := range h.vault.Keys() {
+		switch {
+		case k.Kind == vault.KindAdmin && accountAPI(k) == apiOpenAI && admin == nil:
+			admin = &k
+		case k.ForChat() && accountAPI(k) == apiOpenAI:
+			chatKeysOpenAI = append(chatKeysOpenAI, k)
+		}
+	}
+	if admin == nil {
+		return ReconcileReport{Hint: "OpenAI reports usage only to an admin key: add one with \"vaultchat keys add NAME --provider openai --admin\" (it is never used for chat)"}, nil
+	}
+	now := s.cfg.Now()
+	rep := ReconcileReport{}
+	var c reconcileCache
+	if b, err := h.vault.ReadFile(cacheName(admin.ID), 0); err == nil && json.Unmarshal(b, &c) == nil &&
+		c.From.Equal(from) && c.To.Equal(to) && o.CacheLifetime > 0 && now.Sub(c.Fetched) < o.CacheLifetime && now.Sub(c.Fetched) >= 0 {
+		rep.Cached = true
+	} else {
+		c, err = h.fetchReconcile(ctx, *admin, chatKeysOpenAI, from, to, now, &rep)
+		if err != nil {
+			return rep, err
+		}
+		b, err := json.Marshal(c)
+		if err == nil {
+			err = h.vault.WriteFile(cacheName(admin.ID), b)
+		}
+		if err != nil {
+			return rep, fmt.Errorf("cache the provider's usage: %w", err)
+		}
+	}
+	rep.Fetched = c.Fetched
+	h.compare(&rep, c, chatKeysOpenAI, from, to, o.ThresholdTokens)
+	return rep, nil
+}
+
+// fetchReconcile asks the provider: which provider key each vault key is
+// (the key's recorded ID, else its project's key list matched by redacted
+// value), then usage and costs of the days.
+func (h *home) fetchReconcile(ctx context.Context, admin vault.Key, keys []vault.Key, from, to, now time.Time, rep *ReconcileReport) (reconcileCache, error) {
+	a, err := h.accountsClient(admin)
+	if err != nil {
+		return reconcileCache{}, err
+	}
+	defer func() { rep.Requests += a.Requests() }()
+	c := reconcileCache{Fetched: now, From: from, To: to, KeyIDs: map[string]string{}}
+	listed := map[string][]provider.ProjectKey{}
+	for _, k := range keys {
+		if k.ProviderKeyID != "" {
+			c.KeyIDs[k.ID] = k.ProviderKeyID
+			continue
+		}
+		project := k.Project
+		if project == "" {
+			project = admin.Project
+		}
+		if project == "" {
+			continue // no project to list: only an explicit --provider-key-id matches
+		}
+		if _, ok := listed[project]; !ok {
+			list, e := a.OpenAIProjectKeys(ctx, project)
+			if e != nil {
+				return c, fmt.Errorf("list the keys of project %s: %w", project, e)
+			}
+			listed[project] = list
+		}
+		var match []string
+		for _, pk := range listed[project] {
+			if provider.MatchRedacted(pk.RedactedValue, k.Secret.Reveal()) {
+				match = append(match, pk.ID)
+			}
+		}
+		if len(match) == 1 {
+			c.KeyIDs[k.ID] = match[0]
+		}
+	}
+	usage, ue := a.OpenAIUsage(ctx, from, to, "1d")
+	if ue != nil {
+		return c, fmt.Errorf("read the organization's usage: %w", ue)
+	}
+	costs, ce := a.OpenAICosts(ctx, from, to)
+	if ce != nil {
+		return c, fmt.Errorf("read the organization's costs: %w", ce)
+	}
+	c.Usage, c.Costs = usage, costs
+	return c, nil
+}
+
+type rowKey struct{ key, model, day string }
+
+// compare joins the ledger and the provider's figures.
+func (h *home) compare(rep *ReconcileReport, c reconcileCache, keys []vault.Key, from, to time.Time, threshold int64) {
+	rows := map[rowKey]*ReconcileRow{}
+	get := func(k rowKey) *ReconcileRow {
+		r := rows[k]
+		if r == nil {
+			r = &ReconcileRow{Key: k.key, Model: k.model, Day: k.day}
+			rows[k] = r
+		}
+		return r
+	}
+	byProviderID := map[string]vault.Key{}
+	for _, k := range keys {
+		if id := c.KeyIDs[k.ID]; id != "" {
+			byProviderID[id] = k
+		}
+		for _, d := range h.ledger.ByDay(k.ID, from, to) {
+			if d.Requests == 0 {
+				continue
+			}
+			for _, g := range h.ledger.ByModel(k.ID, d.Date, d.Date.Add(24*time.Hour)) {
+				r := get(rowKey{k.Name, g.Name, d.Day})
+				r.LocalTokens += g.Usage.PromptTokens + g.Usage.CompletionTokens
+				r.LocalRequests += g.Requests - g.Errors
+				r.LocalCostUSD += g.CostUSD
+			}
+		}
+	}
+	for _, u := range c.Usage {
+		k, ok := byProviderID[u.APIKeyID]
+		if !ok {
+			continue
+		}
+		r := get(rowKey{k.Name, u.Model, u.Start.Format("2006-01-02")})
+		r.ProviderTokens += u.InputTokens + u.OutputTokens
+		r.ProviderRequests += u.Requests
+	}
+	for _, co := range c.Costs {
+		if k, ok := byProviderID[co.APIKeyID]; ok {
+			get(rowKey{k.Name, "", co.Start.Format("2006-01-02")}).ProviderCostUSD += co.USD
+		}
+	}
+	sums := map[string]*ReconcileKey{}
+	for _, k := range keys {
+		sums[k.Name] = &ReconcileKey{Key: k.Name, ProviderKeyID: c.KeyIDs[k.ID]}
+	}
+	for _, r := range rows {
+		r.TokenDifference = r.ProviderTokens - r.LocalTokens
+		r.RequestDifference = r.ProviderRequests - r.LocalRequests
+		s := sums[r.Key]
+		s.LocalTokens += r.LocalTokens
+		s.ProviderTokens += r.ProviderTokens
+		s.LocalRequests += r.LocalRequests
+		s.ProviderRequests += r.ProviderRequests
+		s.LocalCostUSD += r.LocalCostUSD
+		s.ProviderCostUSD += r.ProviderCostUSD
+		rep.Rows = append(rep.Rows, *r)
+	}
+	sort.Slice(rep.Rows, func(i, j int) bool {
+		a, b := rep.Rows[i], rep.Rows[j]
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		if a.Day != b.Day {
+			return a.Day < b.Day
+		}
+		return a.Model < b.Model
+	})
+	for _, k := range keys {
+		s := sums[k.Name]
+		diff := s.ProviderTokens - s.LocalTokens
+		switch {
+		case s.ProviderKeyID == "":
+			s.Flag = fmt.Sprintf("key %s matched no key at OpenAI: set its ID with \"vaultchat keys edit %s --provider-key-id key_…\" or its project with --project", k.Name, k.Name)
+		case diff > threshold:
+			s.Flag = fmt.Sprintf("provider saw %s more tokens than this machine sent with key %s — another program uses this key", shortCount(diff), k.Name)
+		case -diff > threshold:
+			s.Flag = fmt.Sprintf("provider reports %s fewer tokens than this machine sent with key %s; its figures may lag", shortCount(-diff), k.Name)
+		}
+		rep.Keys = append(rep.Keys, *s)
+	}
+}
+
+// shortCount writes 41200 as "41k".
+func shortCount(n int64) string {
+	switch {
+	case n >= 1_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return fmt.Sprint(n)
+}
