@@ -38,8 +38,8 @@ type keyInfo struct {
 	service    string // the service account ID of a minted OpenAI key
 	created    time.Time
 	minted     bool
-	disabled   bool // revoked: disabled (OpenRouter) or deleted
-	deleted    bool // OpenRouter: deleted, gone from the management API
+	disabled   bool     // revoked: disabled (OpenRouter) or deleted
+	deleted    bool     // OpenRouter: deleted, gone from the management API
 	limit      *float64 // OpenRouter USD limit, nil for none
 	limitReset string   // OpenRouter: daily, weekly, monthly or ""
 	expires    *time.Time
