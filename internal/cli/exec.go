@@ -56,6 +56,10 @@ func (c *execCmd) Run(a *app) error {
 	if k.Expired(a.now()) {
 		a.warn("key %q expired on %s", k.Name, k.Expires.UTC().Format(dateLayout))
 	}
+	if !k.ForChat() {
+		// Named explicitly, so handed over; but said aloud.
+		a.warn("key %q is an %s key: the command gets a secret that manages the account, not a chat key", k.Name, k.Kind)
+	}
 	if err := v.Update(func(tx *vault.Tx) error { return tx.Touch(k.ID, a.now()) }); err != nil {
 		// Recording the use is bookkeeping; it must not stop the command.
 		a.warn("could not record that key %q was used: %v", k.Name, err)

@@ -19,6 +19,9 @@ type usageCmd struct {
 	Since string `name:"since" placeholder:"DATE" help:"First day to include, YYYY-MM-DD (default: the first of this month)."`
 	By    string `name:"by" enum:"day,model,key" default:"key" help:"Group rows by day, model or key."`
 	JSON  bool   `name:"json" help:"Print JSON."`
+	// Reconcile compares the ledger with the provider (reconcile.go).
+	Reconcile bool  `name:"reconcile" help:"Compare with what the provider reports (OpenAI: needs an admin key), per key, model and day."`
+	Threshold int64 `name:"threshold" placeholder:"TOKENS" default:"1000" help:"With --reconcile: flag a key whose difference is above this many tokens."`
 }
 
 // usageRow is one line of the usage table's JSON.
@@ -55,6 +58,9 @@ func (c *usageCmd) Run(a *app) error {
 		return err
 	}
 	defer sess.Close()
+	if c.Reconcile {
+		return c.reconcile(a, sess, from, now)
+	}
 	lines, total, err := sess.UsageReport(session.UsageQuery{By: c.By, Key: c.Key, From: from, To: now})
 	if err != nil {
 		return err
@@ -109,6 +115,7 @@ func (c *usageCmd) Run(a *app) error {
 	if total.Unpriced > 0 {
 		fmt.Fprintln(a.io.ErrOut, "— and + mark costs that leave out models without a known price")
 	}
+	printProviderFigures(a, sess)
 	return nil
 }
 

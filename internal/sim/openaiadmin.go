@@ -207,58 +207,73 @@ func (s *Server) buckets(bq bucketQuery, costs bool, result func(g group) any) u
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	has := func(g string) bool { return slices.Contains(bq.groupBy, g) }
-	for _, st := range starts {
-		end := st.Add(bq.width)
-		groups := map[group]*group{}
-		for sk, r := range a.spend {
-			if sk.hour < st.Unix() || sk.hour >= end.Unix() {
-				continue
-			}
-			info := a.keys[sk.key]
-			if info == nil {
-				continue
-			}
-			keyID := info.openAIKeyID()
-			if len(bq.keyIDs) > 0 && !slices.Contains(bq.keyIDs, keyID) ||
-				len(bq.models) > 0 && !slices.Contains(bq.models, sk.model) ||
-				len(bq.projects) > 0 && !slices.Contains(bq.projects, info.project) {
-				continue
-			}
-			items := []string{""}
-			if costs && has("line_item") {
-				items = []string{sk.model + ", input", sk.model + ", output"}
-			}
-			for _, item := range items {
-				var id group
-				if has("project_id") {
-					id.project = info.project
-				}
-				if has("api_key_id") {
-					id.keyID = keyID
-				}
-				if has("model") {
-					id.model = sk.model
-				}
-				id.lineItem = item
-				g := groups[id]
-				if g == nil {
-					g = &group{project: id.project, keyID: id.keyID, model: id.model, lineItem: item}
-					groups[id] = g
-				}
-				part := *r
-				switch {
-				case strings.HasSuffix(item, ", input"):
-					part.output = 0
-				case strings.HasSuffix(item, ", output"):
-					part.input, part.cached = 0, 0
-				}
-				g.row.input += part.input
-				g.row.cached += part.cached
-				g.row.output += part.output
-				g.row.requests += part.requests
-				g.cost += part.cost(sk.model)
-			}
+	// One pass over the spend table per page, each row into its bucket.
+	perBucket := make([]map[group]*group, len(starts))
+	for i := range perBucket {
+		perBucket[i] = map[group]*group{}
+	}
+	var first int64
+	if len(starts) > 0 {
+		first = starts[0].Unix()
+	}
+	width := int64(bq.width / time.Second)
+	for sk, r := range a.spend {
+		if len(starts) == 0 || sk.hour < first {
+			continue
 		}
+		bi := int((sk.hour - first) / width)
+		if bi >= len(starts) || sk.hour >= bq.end.Unix() {
+			continue
+		}
+		info := a.keys[sk.key]
+		if info == nil {
+			continue
+		}
+		keyID := info.openAIKeyID()
+		if len(bq.keyIDs) > 0 && !slices.Contains(bq.keyIDs, keyID) ||
+			len(bq.models) > 0 && !slices.Contains(bq.models, sk.model) ||
+			len(bq.projects) > 0 && !slices.Contains(bq.projects, info.project) {
+			continue
+		}
+		items := []string{""}
+		if costs && has("line_item") {
+			items = []string{sk.model + ", input", sk.model + ", output"}
+		}
+		groups := perBucket[bi]
+		for _, item := range items {
+			var id group
+			if has("project_id") {
+				id.project = info.project
+			}
+			if has("api_key_id") {
+				id.keyID = keyID
+			}
+			if has("model") {
+				id.model = sk.model
+			}
+			id.lineItem = item
+			g := groups[id]
+			if g == nil {
+				g = &group{project: id.project, keyID: id.keyID, model: id.model, lineItem: item}
+				groups[id] = g
+			}
+			part := *r
+			switch {
+			case strings.HasSuffix(item, ", input"):
+				part.output = 0
+			case strings.HasSuffix(item, ", output"):
+				part.input, part.cached = 0, 0
+			}
+			g.row.input += part.input
+			g.row.cached += part.cached
+			g.row.output += part.output
+			g.row.requests += part.requests
+			g.cost += part.cost(sk.model)
+		}
+	}
+	for bi, st := range starts {
+		end := st.Add(bq.width)
+		groups := perBucket[bi]
 		list := make([]*group, 0, len(groups))
 		for _, g := range groups {
 			list = append(list, g)
