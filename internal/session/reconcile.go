@@ -197,21 +197,22 @@ func (h *home) compare(rep *ReconcileReport, c reconcileCache, keys []vault.Key,
 		return r
 	}
 	byProviderID := map[string]vault.Key{}
+	byID := map[string]vault.Key{}
 	for _, k := range keys {
+		byID[k.ID] = k
 		if id := c.KeyIDs[k.ID]; id != "" {
 			byProviderID[id] = k
 		}
-		for _, d := range h.ledger.ByDay(k.ID, from, to) {
-			if d.Requests == 0 {
-				continue
-			}
-			for _, g := range h.ledger.ByModel(k.ID, d.Date, d.Date.Add(24*time.Hour)) {
-				r := get(rowKey{k.Name, g.Name, d.Day})
-				r.LocalTokens += g.Usage.PromptTokens + g.Usage.CompletionTokens
-				r.LocalRequests += g.Requests - g.Errors
-				r.LocalCostUSD += g.CostUSD
-			}
+	}
+	for _, cell := range h.ledger.Cells(from, to) {
+		k, ok := byID[cell.KeyID]
+		if !ok || cell.Requests == 0 {
+			continue
 		}
+		r := get(rowKey{k.Name, cell.Model, cell.Day})
+		r.LocalTokens += cell.Usage.PromptTokens + cell.Usage.CompletionTokens
+		r.LocalRequests += cell.Requests - cell.Errors
+		r.LocalCostUSD += cell.CostUSD
 	}
 	for _, u := range c.Usage {
 		k, ok := byProviderID[u.APIKeyID]
