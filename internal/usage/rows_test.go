@@ -24,7 +24,9 @@ func TestCellsKeyModelDay(t *testing.T) {
 		}
 	}
 	cells := l.Cells(at("2026-05-01T00:00:00Z"), at("2026-06-01T00:00:00Z"))
-	sort.Slice(cells, func(i, j int) bool { return cells[i].KeyID+cells[i].Model+cells[i].Day < cells[j].KeyID+cells[j].Model+cells[j].Day })
+	sort.Slice(cells, func(i, j int) bool {
+		return cells[i].KeyID+cells[i].Model+cells[i].Day < cells[j].KeyID+cells[j].Model+cells[j].Day
+	})
 	want := []struct {
 		key, model, day string
 		requests, total int64
