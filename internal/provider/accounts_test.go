@@ -200,3 +200,27 @@ func TestAccountsPinnedToHost(t *testing.T) {
 		t.Fatalf("redirect to another host: err %v, leaked %v", e, leaked)
 	}
 }
+
+// A server that echoes the admin key in an error body, or in a figure,
+// gets it masked in every text the client returns.
+func TestAccountsRedactEchoedKey(t *testing.T) {
+	admin := newSecret(t)
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		echo := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if strings.Contains(r.URL.Path, "api_keys") {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"object":"list","data":[{"id":"key_1","name":"%s","redacted_value":"x"}],"has_more":false}`, echo)
+			return
+		}
+		jsonError(w, 400, "invalid_request_error", "", "bad key "+echo)
+	})
+	a := accountsClient(t, OpenAI, srv.URL+"/v1", admin)
+	_, e := a.OpenAICosts(context.Background(), time.Now().Add(-time.Hour), time.Now())
+	if e == nil || strings.Contains(e.Message+e.Hint, admin) || !strings.Contains(e.Message, "bad key") {
+		t.Fatalf("error %v", e)
+	}
+	keys, e := a.OpenAIProjectKeys(context.Background(), "proj")
+	if e != nil || len(keys) != 1 || strings.Contains(keys[0].Name, admin) {
+		t.Fatalf("keys %+v, %v", keys, e)
+	}
+}
