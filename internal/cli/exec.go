@@ -58,7 +58,7 @@ func (c *execCmd) Run(a *app) error {
 	}
 	if !k.ForChat() {
 		// Named explicitly, so handed over; but said aloud.
-		a.warn("key %q is an %s key: the command gets a secret that manages the account, not a chat key", k.Name, k.Kind)
+		a.warn("key %q is not a chat key (kind %s): the command gets a secret that manages the account", k.Name, k.Kind)
 	}
 	if err := v.Update(func(tx *vault.Tx) error { return tx.Touch(k.ID, a.now()) }); err != nil {
 		// Recording the use is bookkeeping; it must not stop the command.

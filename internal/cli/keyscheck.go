@@ -55,7 +55,7 @@ func (c *keysCheckCmd) Run(a *app) error {
 			return err
 		}
 		if !k.ForChat() {
-			return usagef("key %s is an %s key: keys check tests chat keys (usage --reconcile and keys mint use it)", k.Name, k.Kind)
+			return usagef("key %s is not a chat key (kind %s): keys check tests chat keys; usage --reconcile and keys mint use it", k.Name, k.Kind)
 		}
 		keys = append(keys, k)
 	}

@@ -323,7 +323,7 @@ func hasUserMessage(c *chat.Conversation) bool {
 func (e *Engine) client(key vault.Key) (*provider.Client, error) {
 	if !key.ForChat() {
 		// Admin and management keys never chat, whoever asks.
-		return nil, fmt.Errorf("key %q is an %s key: it reads usage and mints keys, and is never used for chat", key.Name, key.Kind)
+		return nil, fmt.Errorf("key %q is not a chat key (kind %s): it reads usage and mints keys, and is never used for chat", key.Name, key.Kind)
 	}
 	h := sha256.New()
 	for _, part := range []string{key.Secret.Reveal(), key.BaseURL, key.Provider, key.Organization, key.Project, key.AzureAPIVersion} {
