@@ -175,3 +175,31 @@ func simAccepts(t *testing.T, base, secret string, openRouter bool) bool {
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
+
+// When the key cannot be saved and the provider cannot be reached to
+// revoke it either, the error names what to revoke by hand.
+func TestMintFailureAfterMintingUnreachable(t *testing.T) {
+	f, _, _ := mintFixture(t)
+	afterMint = func() error {
+		f.sim.Close() // the provider goes away before the revocation
+		return errors.New("disk full")
+	}
+	t.Cleanup(func() { afterMint = nil })
+	_, err := f.sess.MintKey(context.Background(), MintOptions{Name: "child", From: "or-mgmt"})
+	if err == nil || !strings.Contains(err.Error(), "revoking it at the provider failed too") || !strings.Contains(err.Error(), "delete the key with hash ") {
+		t.Fatalf("err %v", err)
+	}
+	if strings.Contains(err.Error(), "sk-or-v1-") {
+		t.Fatal("the error carries the minted secret")
+	}
+	minted := false
+	for _, r := range f.sim.Requests() {
+		minted = minted || r.Method == "POST" && r.Path == "/api/v1/keys" && r.Status == 201
+	}
+	if !minted {
+		t.Fatal("no key was minted")
+	}
+	if _, err := f.opened().vault.Key("child"); err == nil {
+		t.Fatal("the key was saved")
+	}
+}
