@@ -111,7 +111,7 @@ func TestOpenRouterKeyLifecycle(t *testing.T) {
 	orBase := strings.TrimSuffix(base, "/v1") + "/api/v1"
 	resp, body := post(t, orBase+"/keys", map[string]any{"name": "ci", "limit": 5, "limit_reset": "weekly", "expires_at": "2030-01-01T00:00:00+02:00"}, bearer(mgmt))
 	if resp.StatusCode != 400 {
-		t.Fatalf("expires_at not in UTC: HTTP %d", resp.StatusCode)
+		t.Fatalf("expires_at not in UTC: HTTP %d %s", resp.StatusCode, body)
 	}
 	resp, body = post(t, orBase+"/keys", map[string]any{"name": "ci", "limit": 5, "limit_reset": "weekly"}, bearer(mgmt))
 	var created struct {
