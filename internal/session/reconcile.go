@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -73,6 +74,7 @@ type reconcileCache struct {
 	Usage   []provider.UsageRow `json:"usage"`
 	Costs   []provider.CostRow  `json:"costs"`
 	KeyIDs  map[string]string   `json:"key_ids"` // vault key ID → provider key ID
+	Checked []string            `json:"checked"` // the vault keys matched at fetch time
 }
 
 func cacheName(adminID string) string { return "provider/reconcile-" + adminID + ".age" }
@@ -111,7 +113,8 @@ func (s *Session) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileR
 	rep := ReconcileReport{}
 	var c reconcileCache
 	if b, err := h.vault.ReadFile(cacheName(admin.ID), 0); err == nil && json.Unmarshal(b, &c) == nil &&
-		c.From.Equal(from) && c.To.Equal(to) && o.CacheLifetime > 0 && now.Sub(c.Fetched) < o.CacheLifetime && now.Sub(c.Fetched) >= 0 {
+		c.From.Equal(from) && c.To.Equal(to) && o.CacheLifetime > 0 && now.Sub(c.Fetched) < o.CacheLifetime && now.Sub(c.Fetched) >= 0 &&
+		covers(c.Checked, chatKeysOpenAI) {
 		rep.Cached = true
 	} else {
 		c, err = h.fetchReconcile(ctx, *admin, chatKeysOpenAI, from, to, now, &rep)
@@ -131,6 +134,17 @@ func (s *Session) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileR
 	return rep, nil
 }
 
+// covers reports whether a cached answer considered every key: a key
+// added since is matched (and its usage read) by a new fetch.
+func covers(checked []string, keys []vault.Key) bool {
+	for _, k := range keys {
+		if !slices.Contains(checked, k.ID) {
+			return false
+		}
+	}
+	return true
+}
+
 // fetchReconcile asks the provider: which provider key each vault key is
 // (the key's recorded ID, else its project's key list matched by redacted
 // value), then usage and costs of the days.
@@ -143,6 +157,7 @@ func (h *home) fetchReconcile(ctx context.Context, admin vault.Key, keys []vault
 	c := reconcileCache{Fetched: now, From: from, To: to, KeyIDs: map[string]string{}}
 	listed := map[string][]provider.ProjectKey{}
 	for _, k := range keys {
+		c.Checked = append(c.Checked, k.ID)
 		if k.ProviderKeyID != "" {
 			c.KeyIDs[k.ID] = k.ProviderKeyID
 			continue
@@ -200,6 +215,11 @@ func (h *home) compare(rep *ReconcileReport, c reconcileCache, keys []vault.Key,
 	byID := map[string]vault.Key{}
 	for _, k := range keys {
 		byID[k.ID] = k
+		if k.ProviderKeyID != "" {
+			// Set since the answer was cached (keys edit
+			// --provider-key-id): the vault's word wins.
+			c.KeyIDs[k.ID] = k.ProviderKeyID
+		}
 		if id := c.KeyIDs[k.ID]; id != "" {
 			byProviderID[id] = k
 		}

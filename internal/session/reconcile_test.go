@@ -122,3 +122,29 @@ func TestAdminKeyNeverChats(t *testing.T) {
 		}
 	}
 }
+
+// A key added after the answer was cached is not left out: the next
+// reconcile asks again, within the cache's lifetime or not.
+func TestReconcileRefetchesForANewKey(t *testing.T) {
+	f, work, _, _ := reconcileFixture(t)
+	c := f.create("")
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})))
+	now := time.Now().UTC()
+	o := ReconcileOptions{From: now, To: now}
+	if _, err := f.sess.Reconcile(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	f.addKey("later", "gpt-4o-mini", func(k *vault.Key) { k.Provider = vault.ProviderOpenAI; k.ProviderKeyID = "key_explicit" })
+	f.relock()
+	rep, err := f.sess.Reconcile(context.Background(), o)
+	if err != nil || rep.Cached || rep.Requests == 0 {
+		t.Fatalf("cached %v, %d requests, err %v", rep.Cached, rep.Requests, err)
+	}
+	found := false
+	for _, k := range rep.Keys {
+		found = found || k.Key == "later" && k.ProviderKeyID == "key_explicit"
+	}
+	if !found {
+		t.Fatalf("the new key is missing: %+v", rep.Keys)
+	}
+}
