@@ -73,6 +73,9 @@ func TestMintUseRevokeRoundTrip(t *testing.T) {
 			if s := p.Sentence(); !strings.Contains(s, "provider says: $") || !strings.Contains(s, "of $5.00 limit left") {
 				t.Fatalf("sentence %q", s)
 			}
+			if line := f.sess.Usage(k.ID, "").Provider; !strings.HasPrefix(line, p.Sentence()) {
+				t.Fatalf("side pane line %q", line)
+			}
 		}
 		minted := f.keySecret(k.Name)
 		if _, err := f.sess.RevokeKey(ctx, k.Name); err != nil {

@@ -46,6 +46,7 @@ type ReconcileRow struct {
 // ReconcileKey sums one key over the period.
 type ReconcileKey struct {
 	Key                             string
+	KeyID                           string // the vault's ID of the key
 	ProviderKeyID                   string // "" when no provider key matched
 	LocalTokens, ProviderTokens     int64
 	LocalRequests, ProviderRequests int64
@@ -131,6 +132,9 @@ func (s *Session) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileR
 	}
 	rep.Fetched = c.Fetched
 	h.compare(&rep, c, chatKeysOpenAI, from, to, o.ThresholdTokens)
+	if err := h.saveVerdicts(rep, from, to); err != nil {
+		return rep, err
+	}
 	return rep, nil
 }
 
@@ -250,7 +254,7 @@ func (h *home) compare(rep *ReconcileReport, c reconcileCache, keys []vault.Key,
 	}
 	sums := map[string]*ReconcileKey{}
 	for _, k := range keys {
-		sums[k.Name] = &ReconcileKey{Key: k.Name, ProviderKeyID: c.KeyIDs[k.ID]}
+		sums[k.Name] = &ReconcileKey{Key: k.Name, KeyID: k.ID, ProviderKeyID: c.KeyIDs[k.ID]}
 	}
 	for _, r := range rows {
 		r.TokenDifference = r.ProviderTokens - r.LocalTokens

@@ -148,3 +148,29 @@ func TestReconcileRefetchesForANewKey(t *testing.T) {
 		t.Fatalf("the new key is missing: %+v", rep.Keys)
 	}
 }
+
+// The side pane's provider line comes from the caches: nothing before a
+// reconciliation, the verdict after it, and never a request of its own.
+func TestUsageProviderLineFromCaches(t *testing.T) {
+	f, work, quiet, _ := reconcileFixture(t)
+	c := f.create("")
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hello", KeyID: work.ID})))
+	if line := f.sess.Usage(work.ID, c.ID).Provider; line != "" {
+		t.Fatalf("before any reconciliation: %q", line)
+	}
+	f.sim.SpendElsewhere(work.Secret.Reveal(), "gpt-4o-mini", time.Now(), 5_000, 0, 1)
+	now := time.Now().UTC()
+	if _, err := f.sess.Reconcile(context.Background(), ReconcileOptions{From: now, To: now}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.sim.Requests())
+	if line := f.sess.Usage(work.ID, c.ID).Provider; !strings.Contains(line, "provider saw 5k more tokens") {
+		t.Fatalf("work: %q", line)
+	}
+	if line := f.sess.Usage(quiet.ID, "").Provider; !strings.Contains(line, "provider agrees") {
+		t.Fatalf("quiet: %q", line)
+	}
+	if len(f.sim.Requests()) != before {
+		t.Fatal("the side pane asked the provider")
+	}
+}
