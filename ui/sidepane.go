@@ -118,6 +118,9 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	row("today", u.Today)
 	row("this month", u.Month)
 	row("lifetime", u.Lifetime)
+	for _, l := range providerLines(u.Provider, w, st) {
+		add(l)
+	}
 
 	if len(u.Budgets) > 0 {
 		section("BUDGETS", "")
