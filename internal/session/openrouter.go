@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -58,7 +57,7 @@ func (s *Session) ProviderFigures(ctx context.Context, nameOrID string) (p Provi
 		return ProviderFigures{}, false, nil
 	}
 	now := s.cfg.Now()
-	if b, err := h.vault.ReadFile(figuresCacheName(k.ID), 0); err == nil && json.Unmarshal(b, &p) == nil {
+	if h.readCache(figuresCacheName(k.ID), &p) == nil {
 		if age := now.Sub(p.Fetched); age >= 0 && age < ProviderFiguresCache {
 			p.Key = k.Name
 			return p, true, nil
@@ -68,10 +67,8 @@ func (s *Session) ProviderFigures(ctx context.Context, nameOrID string) (p Provi
 	if err != nil {
 		return ProviderFigures{}, true, err
 	}
-	if b, err := json.Marshal(p); err == nil {
-		if err := h.vault.WriteFile(figuresCacheName(k.ID), b); err != nil {
-			return p, true, fmt.Errorf("cache OpenRouter's figures: %w", err)
-		}
+	if err := h.writeCache(figuresCacheName(k.ID), p); err != nil {
+		return p, true, fmt.Errorf("cache OpenRouter's figures: %w", err)
 	}
 	return p, true, nil
 }

@@ -12,6 +12,24 @@ import (
 // caches that usage --reconcile and OpenRouter's figures leave, never
 // fetched (the pane is drawn too often to ask a provider).
 
+// readCache decrypts and parses a cache file of the home into v.
+func (h *home) readCache(name string, v any) error {
+	b, err := h.vault.ReadFile(name, 0)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// writeCache encrypts v as JSON into a cache file of the home.
+func (h *home) writeCache(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return h.vault.WriteFile(name, b)
+}
+
 // verdictsFile holds the last reconciliation's verdict per key.
 const verdictsFile = "provider/reconcile-verdicts.age"
 
@@ -33,11 +51,7 @@ func (h *home) saveVerdicts(rep ReconcileReport, from, to time.Time) error {
 		v[k.KeyID] = verdict{Fetched: rep.Fetched, From: from.Format("2006-01-02"), To: to.AddDate(0, 0, -1).Format("2006-01-02"),
 			Flag: k.Flag, Matched: k.ProviderKeyID != "", Provider: k.ProviderTokens, Local: k.LocalTokens}
 	}
-	b, err := json.Marshal(v)
-	if err == nil {
-		err = h.vault.WriteFile(verdictsFile, b)
-	}
-	if err != nil {
+	if err := h.writeCache(verdictsFile, v); err != nil {
 		return fmt.Errorf("keep the reconciliation's verdicts: %w", err)
 	}
 	return nil
@@ -48,12 +62,12 @@ func (h *home) providerLine(k vault.Key) string {
 	switch accountAPI(k) {
 	case apiOpenRouter:
 		var p ProviderFigures
-		if b, err := h.vault.ReadFile(figuresCacheName(k.ID), 0); err == nil && json.Unmarshal(b, &p) == nil {
+		if h.readCache(figuresCacheName(k.ID), &p) == nil {
 			return p.Sentence() + " (as of " + p.Fetched.Local().Format("Jan 2 15:04") + ")"
 		}
 	case apiOpenAI:
 		var all map[string]verdict
-		if b, err := h.vault.ReadFile(verdictsFile, 0); err == nil && json.Unmarshal(b, &all) == nil {
+		if h.readCache(verdictsFile, &all) == nil {
 			v, ok := all[k.ID]
 			switch {
 			case !ok:

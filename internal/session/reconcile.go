@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -113,7 +112,7 @@ func (s *Session) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileR
 	now := s.cfg.Now()
 	rep := ReconcileReport{}
 	var c reconcileCache
-	if b, err := h.vault.ReadFile(cacheName(admin.ID), 0); err == nil && json.Unmarshal(b, &c) == nil &&
+	if h.readCache(cacheName(admin.ID), &c) == nil &&
 		c.From.Equal(from) && c.To.Equal(to) && o.CacheLifetime > 0 && now.Sub(c.Fetched) < o.CacheLifetime && now.Sub(c.Fetched) >= 0 &&
 		covers(c.Checked, chatKeysOpenAI) {
 		rep.Cached = true
@@ -122,11 +121,7 @@ func (s *Session) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileR
 		if err != nil {
 			return rep, err
 		}
-		b, err := json.Marshal(c)
-		if err == nil {
-			err = h.vault.WriteFile(cacheName(admin.ID), b)
-		}
-		if err != nil {
+		if err := h.writeCache(cacheName(admin.ID), c); err != nil {
 			return rep, fmt.Errorf("cache the provider's usage: %w", err)
 		}
 	}
