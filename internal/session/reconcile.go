@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/provider"
@@ -97,17 +98,24 @@ func (s *Session) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileR
 	}
 	from, to := o.From.UTC().Truncate(24*time.Hour), o.To.UTC().Truncate(24*time.Hour).Add(24*time.Hour)
 	var admin *vault.Key
-	var chatKeysOpenAI []vault.Key
-	for _, k := range h.vault.Keys() {
-		switch {
-		case k.Kind == vault.KindAdmin && accountAPI(k) == apiOpenAI && admin == nil:
+	all := h.vault.Keys()
+	for _, k := range all {
+		if k.Kind == vault.KindAdmin && accountAPI(k) == apiOpenAI {
 			admin = &k
-		case k.ForChat() && accountAPI(k) == apiOpenAI:
-			chatKeysOpenAI = append(chatKeysOpenAI, k)
+			break
 		}
 	}
 	if admin == nil {
 		return ReconcileReport{Hint: "OpenAI reports usage only to an admin key: add one with \"vaultchat keys add NAME --provider openai --admin\" (it is never used for chat)"}, nil
+	}
+	// The admin key sees its own organization only: the keys sent to
+	// the same API, and of the same organization when both name one.
+	var chatKeysOpenAI []vault.Key
+	for _, k := range all {
+		if k.ForChat() && accountAPI(k) == apiOpenAI && strings.EqualFold(k.Host(), admin.Host()) &&
+			(k.Organization == "" || admin.Organization == "" || k.Organization == admin.Organization) {
+			chatKeysOpenAI = append(chatKeysOpenAI, k)
+		}
 	}
 	now := s.cfg.Now()
 	rep := ReconcileReport{}
