@@ -125,3 +125,19 @@ func TestKeysMintShowRemoveOpenRouter(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysEditProviderKeyID(t *testing.T) {
+	e := newVault(t)
+	e.addKey("work")
+	wantCode(t, e.run(tty{}, "keys", "edit", "work", "--provider-key-id", "not-an-id"), ExitUsage)
+	e.mustRun(tty{}, "keys", "edit", "work", "--provider-key-id", "key_abc123")
+	res := e.mustRun(tty{}, "keys", "show", "work")
+	wantContains(t, "keys show", res.stdout, "provider key id:", "key_abc123")
+	res = e.mustRun(tty{}, "keys", "show", "work", "--json")
+	wantContains(t, "keys show --json", res.stdout, `"provider_key_id": "key_abc123"`)
+	// An admin key is not checked as a chat key.
+	e.addKey("org-admin", "--provider", "openai", "--admin")
+	res = e.run(tty{}, "keys", "check", "org-admin")
+	wantCode(t, res, ExitUsage)
+	wantContains(t, "keys check of an admin key", res.stderr, "not a chat key")
+}
