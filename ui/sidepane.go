@@ -131,6 +131,9 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	if u.Ledger != "" {
 		add(st.Warning.Render(sanitize.String(u.Ledger)))
 	}
+	for _, l := range providerLines(u.Provider, w, st) {
+		add(l)
+	}
 
 	if len(u.Budgets) > 0 {
 		section("BUDGETS", "")

@@ -281,3 +281,28 @@ func TestSidePaneRateLimitsFit(t *testing.T) {
 		}
 	}
 }
+
+// TestSidePaneProviderLine checks that what the provider last said shows
+// under the usage rows, whole (wrapped), and sanitized.
+func TestSidePaneProviderLine(t *testing.T) {
+	st := styles.New(true, true)
+	keys := newFakeBackend(testNow).keys
+	u := richUsage(testNow)
+	u.Provider = "reconciled Dec 2 15:04: provider saw 41k more tokens than this machine sent with key work \x1b]0;pwned\x07— another program uses this key"
+	for _, w := range []int{33, 43} {
+		lines := renderSide(sideInput{key: &keys[0], model: "gpt-4o-mini", keys: keys, usage: u, now: testNow}, w, 100, &st)
+		joined := strings.Join(lines, "\n")
+		if strings.Contains(joined, "\x1b]0;") || strings.Contains(joined, "\x07") {
+			t.Fatalf("width %d: the provider line drives the terminal", w)
+		}
+		text := strings.Join(strings.Fields(plainScreen(joined)), " ")
+		if !strings.Contains(text, "provider saw 41k more tokens than this machine sent with key work") || !strings.Contains(text, "another program uses this key") {
+			t.Errorf("width %d: the pane lacks the provider line:\n%s", w, plainScreen(joined))
+		}
+		for _, l := range lines {
+			if got := ansiWidth(l); got > w {
+				t.Errorf("width %d: a line is %d wide: %q", w, got, l)
+			}
+		}
+	}
+}

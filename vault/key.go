@@ -126,8 +126,18 @@ type Key struct {
 	// plain http to a host that is not this machine (see
 	// providers.CheckCleartext); without it such a key cannot be stored,
 	// and the provider client refuses to send it.
-	AllowInsecureHTTP bool   `json:"allow_insecure_http,omitempty"`
-	Secret            Secret `json:"secret"`
+	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
+	// Kind is KindChat (""), KindAdmin or KindManagement (kind.go).
+	Kind string `json:"kind,omitempty"`
+	// ProviderKeyID is the key's ID at its provider: OpenAI's "key_…"
+	// (matched by redacted value or set with keys edit), OpenRouter's
+	// hash. ServiceAccountID is the OpenAI service account a minted key
+	// belongs to; MintedFrom the ID of the admin or management key that
+	// minted it.
+	ProviderKeyID    string `json:"provider_key_id,omitempty"`
+	ServiceAccountID string `json:"service_account_id,omitempty"`
+	MintedFrom       string `json:"minted_from,omitempty"`
+	Secret           Secret `json:"secret"`
 }
 
 // Host returns the host of the key's base URL, for display.
@@ -280,7 +290,7 @@ func (k *Key) validateStored() error {
 	if k.Secret.IsZero() {
 		return errors.New("key has no secret")
 	}
-	return nil
+	return k.validateKind()
 }
 
 func hasControl(s string) bool {

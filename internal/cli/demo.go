@@ -43,6 +43,10 @@ func (a *app) runDemo() error {
 		return err
 	}
 	defer d.close()
+	accounts, err := d.addAccountKeys(a.now()) // demoaccounts.go
+	if err != nil {
+		return err
+	}
 	cfg, err := a.sessionConfig(false)
 	if err != nil {
 		return err
@@ -59,6 +63,9 @@ func (a *app) runDemo() error {
 	d.vault = nil // the session closes it
 	defer backend.Close()
 	if err := seedHistory(backend, d.keys, a.now()); err != nil {
+		return err
+	}
+	if err := accounts.seedAccounts(backend, a.now()); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)

@@ -66,6 +66,10 @@ func (c *execCmd) Run(a *app) error {
 				fmt.Sprintf("use https (vaultchat keys edit %s --base-url URL), or allow it: vaultchat keys edit %s --allow-insecure-http", k.Name, k.Name))
 		}
 	}
+	if !k.ForChat() {
+		// Named explicitly, so handed over; but said aloud.
+		a.warn("key %q is not a chat key (kind %s): the command gets a secret that manages the account", k.Name, k.Kind)
+	}
 	if err := v.Update(func(tx *vault.Tx) error { return tx.Touch(k.ID, a.now()) }); err != nil {
 		// Recording the use is bookkeeping; it must not stop the command.
 		a.warn("could not record that key %q was used: %v", k.Name, err)

@@ -25,6 +25,8 @@ type keysCmd struct {
 	Rm     keysRmCmd     `cmd:"" help:"Remove a key and purge it from the backups."`
 	Rotate keysRotateCmd `cmd:"" help:"Replace a key's secret and purge the old one."`
 	Check  keysCheckCmd  `cmd:"" help:"Check that keys work (all keys when none is named)."`
+	Mint   keysMintCmd   `cmd:"" help:"Create a key at the provider, secret into the vault."`
+	Revoke keysRevokeCmd `cmd:"" help:"Revoke a minted key at the provider and remove it."`
 }
 
 // dateLayout is how dates are given (--expires) and shown.
@@ -34,21 +36,22 @@ const dateLayout = "2006-01-02"
 // Pointers tell a flag left out from one set to its zero value, so edit
 // changes only what was given.
 type keyFlags struct {
-	Provider            *string  `name:"provider" placeholder:"KIND" help:"Provider: ${providers} (add: default openai)."`
-	BaseURL             *string  `name:"base-url" placeholder:"URL" help:"API base URL; the key is only ever sent there (openai: ${openai_base_url})."`
-	AllowInsecureHTTP   *bool    `name:"allow-insecure-http" negatable:"" help:"Allow a plain http base URL on another host than this one (the key travels in clear text)."`
-	Org                 *string  `name:"org" placeholder:"ID" help:"OpenAI organization ID."`
-	Project             *string  `name:"project" placeholder:"ID" help:"OpenAI project ID."`
-	Model               *string  `name:"model" placeholder:"MODEL" help:"Default model."`
-	AllowModel          []string `name:"allow-model" sep:"none" placeholder:"MODEL" help:"Allow only this model (repeatable; replaces the list)."`
-	BudgetDailyUSD      *float64 `name:"budget-daily-usd" placeholder:"USD" help:"Daily budget in USD (0: none)."`
-	BudgetMonthlyUSD    *float64 `name:"budget-monthly-usd" placeholder:"USD" help:"Monthly budget in USD (0: none)."`
-	BudgetMonthlyTokens *int64   `name:"budget-monthly-tokens" placeholder:"N" help:"Monthly budget in tokens (0: none)."`
-	Hard                *bool    `name:"hard" negatable:"" help:"Budgets refuse requests instead of warning."`
-	Note                *string  `name:"note" placeholder:"TEXT" help:"Who or what the key is for."`
-	Expires             *string  `name:"expires" placeholder:"YYYY-MM-DD" help:"Date the key expires (empty: never)."`
-	AzureAPIVersion     *string  `name:"azure-api-version" placeholder:"VERSION" help:"Azure api-version for the classic API."`
-	AzureDeployment     []string `name:"azure-deployment" sep:"none" placeholder:"MODEL=DEPLOYMENT" help:"Azure deployment for a model (repeatable; replaces the map)."`
+	Provider            *string         `name:"provider" placeholder:"KIND" help:"Provider: ${providers} (add: default openai)."`
+	BaseURL             *string         `name:"base-url" placeholder:"URL" help:"API base URL; the key is only ever sent there (openai: ${openai_base_url})."`
+	AllowInsecureHTTP   *bool           `name:"allow-insecure-http" negatable:"" help:"Allow a plain http base URL on another host than this one (the key travels in clear text)."`
+	Org                 *string         `name:"org" placeholder:"ID" help:"OpenAI organization ID."`
+	Project             *string         `name:"project" placeholder:"ID" help:"OpenAI project ID."`
+	Model               *string         `name:"model" placeholder:"MODEL" help:"Default model."`
+	AllowModel          []string        `name:"allow-model" sep:"none" placeholder:"MODEL" help:"Allow only this model (repeatable; replaces the list)."`
+	BudgetDailyUSD      *float64        `name:"budget-daily-usd" placeholder:"USD" help:"Daily budget in USD (0: none)."`
+	BudgetMonthlyUSD    *float64        `name:"budget-monthly-usd" placeholder:"USD" help:"Monthly budget in USD (0: none)."`
+	BudgetMonthlyTokens *int64          `name:"budget-monthly-tokens" placeholder:"N" help:"Monthly budget in tokens (0: none)."`
+	Hard                *bool           `name:"hard" negatable:"" help:"Budgets refuse requests instead of warning."`
+	Note                *string         `name:"note" placeholder:"TEXT" help:"Who or what the key is for."`
+	Expires             *string         `name:"expires" placeholder:"YYYY-MM-DD" help:"Date the key expires (empty: never)."`
+	AzureAPIVersion     *string         `name:"azure-api-version" placeholder:"VERSION" help:"Azure api-version for the classic API."`
+	AzureDeployment     []string        `name:"azure-deployment" sep:"none" placeholder:"MODEL=DEPLOYMENT" help:"Azure deployment for a model (repeatable; replaces the map)."`
+	Account             keyAccountFlags `embed:""`
 }
 
 // apply copies the flags that were given onto k. Bad values are usage
@@ -157,7 +160,7 @@ func (f *keyFlags) apply(k *vault.Key) error {
 	if k.Provider != providers.Azure && (f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0) {
 		return usagef("--azure-api-version and --azure-deployment apply to azure keys only")
 	}
-	return nil
+	return f.Account.apply(k)
 }
 
 // validate checks the flag values that do not depend on the key being
@@ -179,7 +182,7 @@ func (f *keyFlags) changed() bool {
 	return f.Provider != nil || f.BaseURL != nil || f.Org != nil || f.Project != nil || f.Model != nil ||
 		len(f.AllowModel) > 0 || f.BudgetDailyUSD != nil || f.BudgetMonthlyUSD != nil ||
 		f.BudgetMonthlyTokens != nil || f.Hard != nil || f.Note != nil || f.Expires != nil ||
-		f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0 || f.AllowInsecureHTTP != nil
+		f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0 || f.AllowInsecureHTTP != nil || f.Account.changed()
 }
 
 // keysAddCmd adds a key.
@@ -187,6 +190,9 @@ type keysAddCmd struct {
 	Name    string   `arg:"" help:"Name of the key, such as work or personal."`
 	FromEnv string   `name:"from-env" placeholder:"VAR" help:"Read the secret from environment variable VAR instead of the prompt or stdin."`
 	Meta    keyFlags `embed:""`
+	// Admin and Management add keys of another kind (keysmint.go).
+	Admin      bool `name:"admin" help:"An OpenAI admin key: reads usage and mints keys, never used for chat."`
+	Management bool `name:"management" help:"An OpenRouter management key: mints keys, never used for chat."`
 }
 
 // Run adds the key.
@@ -196,6 +202,9 @@ func (c *keysAddCmd) Run(a *app) error {
 	}
 	k := vault.Key{Name: c.Name, Provider: providers.OpenAI}
 	if err := c.Meta.apply(&k); err != nil {
+		return err
+	}
+	if err := c.applyKind(&k); err != nil {
 		return err
 	}
 	if kind, _ := providers.Lookup(k.Provider); kind.DefaultBaseURL == "" && k.BaseURL == "" {
@@ -235,6 +244,9 @@ func (c *keysAddCmd) Run(a *app) error {
 	}
 	if added.Expired(a.now()) {
 		a.warn("key %q expired on %s", added.Name, added.Expires.Format(dateLayout))
+	}
+	if note := kindNote(added); note != "" {
+		a.printf("%s\n", note)
 	}
 	return nil
 }
@@ -312,6 +324,9 @@ func (c *keysRenameCmd) Run(a *app) error {
 type keysRmCmd struct {
 	Name string `arg:"" help:"Key to remove."`
 	Yes  bool   `name:"yes" short:"y" help:"Do not ask for confirmation."`
+	// Revoke says whether a minted key is revoked at the provider too
+	// (keysmint.go); nil asks.
+	Revoke *bool `name:"revoke" negatable:"" help:"For a minted key: revoke it at the provider too (--no-revoke: remove it here only)."`
 }
 
 // Run asks (on a terminal) and removes the key from the vault and its
@@ -339,6 +354,9 @@ func (c *keysRmCmd) Run(a *app) error {
 			a.printf("kept key %s\n", a.cell(k.Name))
 			return nil
 		}
+	}
+	if done, err := c.revokeOnRemove(a, v, k); done || err != nil {
+		return err
 	}
 	err = v.Update(func(tx *vault.Tx) error { _, err := tx.Remove(k.ID); return err })
 	if errors.Is(err, vault.ErrPurgePending) {
@@ -513,6 +531,7 @@ func (c *keysShowCmd) Run(a *app) error {
 	}
 	row("last check", check)
 	row("note", a.cell(k.Note))
+	showAccount(a, v, k, row)
 	if f := vw.flags(); len(f) > 0 {
 		row("status", strings.Join(f, ", "))
 	}
@@ -545,6 +564,10 @@ type keyView struct {
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
 	RotationDue       bool `json:"rotation_due"`
 	Expired           bool `json:"expired"`
+	// Kind, ProviderKeyID and MintedFrom: see vault/kind.go.
+	Kind          string `json:"kind,omitempty"`
+	ProviderKeyID string `json:"provider_key_id,omitempty"`
+	MintedFrom    string `json:"minted_from,omitempty"`
 }
 
 func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
@@ -556,6 +579,7 @@ func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
 		AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments,
 		AllowInsecureHTTP: k.AllowInsecureHTTP,
 		RotationDue:       k.RotationDue(now, rotationDays), Expired: k.Expired(now),
+		Kind: k.Kind, ProviderKeyID: k.ProviderKeyID, MintedFrom: k.MintedFrom,
 	}
 	if !k.Expires.IsZero() {
 		vw.Expires = k.Expires.UTC().Format(dateLayout)
@@ -570,6 +594,12 @@ func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
 // flags returns the warnings shown in the STATUS column.
 func (vw keyView) flags() []string {
 	var f []string
+	if vw.Kind != "" {
+		f = append(f, vw.Kind)
+	}
+	if vw.MintedFrom != "" {
+		f = append(f, "minted")
+	}
 	if vw.Expired {
 		f = append(f, "expired")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/vaultchat/vaultchat/internal/keycheck"
@@ -39,7 +40,9 @@ func (c *keysCheckCmd) Run(a *app) error {
 	defer v.Close()
 	var keys []vault.Key
 	if len(c.Names) == 0 {
-		keys = v.Keys()
+		// Admin and management keys are not chat keys: listing models
+		// with them would fail; usage --reconcile and keys mint use them.
+		keys = slices.DeleteFunc(v.Keys(), func(k vault.Key) bool { return !k.ForChat() })
 		if len(keys) == 0 {
 			a.printf("no keys to check; add one with: vaultchat keys add NAME\n")
 			return nil
@@ -49,6 +52,9 @@ func (c *keysCheckCmd) Run(a *app) error {
 		k, err := v.Key(name)
 		if err != nil {
 			return err
+		}
+		if !k.ForChat() {
+			return usagef("key %s is not a chat key (kind %s): keys check tests chat keys; usage --reconcile and keys mint use it", k.Name, k.Kind)
 		}
 		keys = append(keys, k)
 	}

@@ -21,6 +21,9 @@ type usageCmd struct {
 	JSON  bool   `name:"json" help:"Print JSON."`
 	// Repair rebuilds damaged months instead of reporting.
 	Repair bool `name:"repair" help:"Rebuild the months whose ledger file does not open, from the stored conversations and the ledger's journal."`
+	// Reconcile compares the ledger with the provider (reconcile.go).
+	Reconcile bool  `name:"reconcile" help:"Compare with what the provider reports (OpenAI: needs an admin key), per key, model and day."`
+	Threshold int64 `name:"threshold" placeholder:"TOKENS" default:"1000" help:"With --reconcile: flag a key whose difference is above this many tokens."`
 }
 
 // usageRow is one line of the usage table's JSON.
@@ -66,6 +69,9 @@ func (c *usageCmd) Run(a *app) error {
 			fmt.Fprintf(a.io.ErrOut, "vaultchat: warning: %s\n", a.clean(p))
 		}
 		fmt.Fprintf(a.io.ErrOut, "vaultchat: warning: %s\n", note)
+	}
+	if c.Reconcile {
+		return c.reconcile(a, sess, from, now)
 	}
 	lines, total, err := sess.UsageReport(session.UsageQuery{By: c.By, Key: c.Key, From: from, To: now})
 	if err != nil {
@@ -121,6 +127,7 @@ func (c *usageCmd) Run(a *app) error {
 	if total.Unpriced > 0 {
 		fmt.Fprintln(a.io.ErrOut, "— and + mark costs that leave out models without a known price")
 	}
+	printProviderFigures(a, sess)
 	return nil
 }
 

@@ -87,7 +87,7 @@ func TestCompletionProtocol(t *testing.T) {
 		{"vaultchat conversations rm ", []string{id}},
 		{"vaultchat ask --conversation ", []string{id}},
 		{"vaultchat export --format ", []string{"html", "json", "md", "txt"}},
-		{"vaultchat keys add --prov", []string{"--provider"}},
+		{"vaultchat keys add --prov", []string{"--provider", "--provider-key-id"}},
 		{"vaultchat completion ", []string{"bash", "fish", "zsh"}},
 		{"vaultchat config ", []string{"check", "edit", "path", "show"}},
 		{"vaultchat --ver", []string{"--version"}},

@@ -344,6 +344,10 @@ func hasUserMessage(c *chat.Conversation) bool {
 // key is new, its secret or endpoint changed (rotation, edit), or the
 // vault's secrets changed (the client's redactor masks them by value).
 func (e *Engine) client(key vault.Key) (*provider.Client, error) {
+	// Admin and management keys never chat, whoever asks.
+	if err := key.CheckChat(); err != nil {
+		return nil, err
+	}
 	h := sha256.New()
 	for _, part := range []string{key.Secret.Reveal(), key.BaseURL, key.Provider, key.Organization, key.Project, key.AzureAPIVersion} {
 		h.Write([]byte(part + "\x00"))

@@ -24,10 +24,16 @@ const (
 	OpenAI           = "openai"
 	Azure            = "azure"
 	OpenAICompatible = "openai-compatible"
+	OpenRouter       = "openrouter"
 )
 
-// OpenAIBaseURL is OpenAI's API, the default base URL of openai keys.
-const OpenAIBaseURL = "https://api.openai.com/v1"
+// Default base URLs.
+const (
+	// OpenAIBaseURL is OpenAI's API, the default base URL of openai keys.
+	OpenAIBaseURL = "https://api.openai.com/v1"
+	// OpenRouterBaseURL is OpenRouter's OpenAI-compatible API.
+	OpenRouterBaseURL = "https://openrouter.ai/api/v1"
+)
 
 // Protocol is how requests to a kind's server are made.
 type Protocol int
@@ -41,6 +47,21 @@ const (
 	ProtocolAzure
 )
 
+// AccountAPI is the provider's own API for what a key spent and for
+// keys made from keys (usage --reconcile, keys mint), beside chat.
+type AccountAPI int
+
+const (
+	// AccountNone: the provider has no account API vaultchat speaks.
+	AccountNone AccountAPI = iota
+	// AccountOpenAI is OpenAI's organization usage and costs API and its
+	// project service accounts (an admin key).
+	AccountOpenAI
+	// AccountOpenRouter is OpenRouter's /key and /keys (a chat key reads
+	// its own spend; a management key mints).
+	AccountOpenRouter
+)
+
 // Kind is one row of the table.
 type Kind struct {
 	// Name is what key records store and --provider takes.
@@ -50,13 +71,16 @@ type Kind struct {
 	// DefaultBaseURL is used when a key names no base URL; empty means
 	// the key must name one.
 	DefaultBaseURL string
+	// Accounts is the provider's account API.
+	Accounts AccountAPI
 }
 
 // kinds is the table, in the order help texts list them.
 var kinds = []Kind{
-	{Name: OpenAI, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenAIBaseURL},
+	{Name: OpenAI, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenAIBaseURL, Accounts: AccountOpenAI},
 	{Name: Azure, Protocol: ProtocolAzure},
 	{Name: OpenAICompatible, Protocol: ProtocolOpenAI},
+	{Name: OpenRouter, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenRouterBaseURL, Accounts: AccountOpenRouter},
 }
 
 // Lookup returns the kind with that name. The error lists the known kinds.
@@ -79,7 +103,7 @@ func Names() []string {
 }
 
 // NameList returns the names for a sentence: "openai, azure or
-// openai-compatible".
+// openai-compatible or openrouter".
 func NameList() string {
 	names := Names()
 	if len(names) == 1 {

@@ -21,7 +21,7 @@ func TestLookupAndDefaults(t *testing.T) {
 	if _, err := az.BaseURL(""); err == nil || !strings.Contains(err.Error(), "azure key needs a base URL") {
 		t.Errorf("azure without base URL: %v", err)
 	}
-	if _, err := Lookup("anthropic"); err == nil || err.Error() != `unknown provider "anthropic" (want openai, azure or openai-compatible)` {
+	if _, err := Lookup("anthropic"); err == nil || err.Error() != `unknown provider "anthropic" (want openai, azure, openai-compatible or openrouter)` {
 		t.Errorf("unknown kind: %v", err)
 	}
 }

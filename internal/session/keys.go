@@ -22,7 +22,7 @@ func (s *Session) Keys() []view.Key {
 	now := s.cfg.Now()
 	l := h.usageLedger()
 	var out []view.Key
-	for _, k := range h.vault.Keys() {
+	for _, k := range chatKeys(h.vault.Keys()) { // the picker offers only keys that chat
 		month := l.Month(k.ID, now)
 		h.mu.Lock()
 		seen, ok := h.outcome[k.ID]

@@ -112,6 +112,9 @@ func (s *Session) Resolve(conversationID, key, model string) (chat.KeyRef, strin
 func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, string, error) {
 	if nameOrID != "" {
 		k, err := h.vault.Key(nameOrID)
+		if err == nil {
+			err = k.CheckChat()
+		}
 		return k, "", err
 	}
 	if id := c.ChosenKey(); id != "" {
@@ -126,7 +129,7 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 		}
 		return k, WhyDefaultKey, nil
 	}
-	keys := h.vault.Keys()
+	keys := chatKeys(h.vault.Keys())
 	switch len(keys) {
 	case 0:
 		return vault.Key{}, "", errors.New("the vault holds no key; add one with \"vaultchat keys add NAME\"")

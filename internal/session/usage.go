@@ -42,6 +42,7 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 		out.Daily = append(out.Daily, view.Day{Day: d.Date, Tokens: d.Usage.Total(), CostUSD: d.CostUSD, Estimated: d.Usage.Estimated})
 	}
 	if kerr == nil {
+		out.Provider = h.providerLine(key)
 		for _, st := range h.Budget(key, now).States {
 			out.Budgets = append(out.Budgets, view.Budget{Name: st.Name, Spent: st.Spent, Limit: st.Limit, USD: st.Unit == "USD", Hard: st.Hard, ResetsAt: st.ResetAt})
 		}

@@ -92,6 +92,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 
 	content, pieces := replyPieces(conv, fault, header)
 	use := countUsage(msgs, content)
+	if fault == "" {
+		s.accounts.record(key, model, s.opts.Now(), int64(use.PromptTokens), int64(use.PromptTokensDetails.CachedTokens), int64(use.CompletionTokens), 1)
+	}
 	s.mu.Lock()
 	tokens := s.tokens.take(s.opts.Now(), float64(use.TotalTokens))
 	created := s.opts.Now().Unix()

@@ -74,6 +74,14 @@ type Options struct {
 	// huge") has that fault, so "vaultchat simulate" users can pick
 	// faults that no model name can choose, such as a huge model list.
 	KeyFaults map[string]string
+	// AdminKeys are OpenAI admin keys and ManagementKeys OpenRouter
+	// management keys: the only keys the usage and key management
+	// endpoints accept (openaiadmin.go, openrouter.go), and keys the chat
+	// endpoints refuse, as the real providers do.
+	AdminKeys, ManagementKeys []string
+	// AdminThrottle, when positive, answers every AdminThrottle-th request
+	// to those endpoints with 429 and a Retry-After.
+	AdminThrottle int
 	// Now returns the current time, for "created" fields and the rate-limit
 	// buckets; nil means time.Now. Tests fix it to make the rate-limit
 	// headers exact.
@@ -174,6 +182,7 @@ type Server struct {
 	requests bucket
 	tokens   bucket
 	srv      *http.Server
+	accounts *accounts // keys and spend as the provider sees them
 }
 
 // New returns a Server that is not yet listening.
@@ -190,6 +199,7 @@ func New(opts Options) *Server {
 		requests: bucket{limit: limitRequests},
 		tokens:   bucket{limit: limitTokens},
 	}
+	s.accounts = newAccounts(opts, opts.Now())
 	s.idle = sync.NewCond(&s.mu)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/models", s.listModels)
@@ -197,6 +207,17 @@ func New(opts Options) *Server {
 	mux.HandleFunc("POST /v1/chat/completions", s.chat)
 	mux.HandleFunc("GET /openai/models", s.listModels)
 	mux.HandleFunc("POST /openai/deployments/{deployment}/chat/completions", s.chat)
+	mux.HandleFunc("GET /v1/organization/usage/completions", s.usageCompletions)
+	mux.HandleFunc("GET /v1/organization/costs", s.organizationCosts)
+	mux.HandleFunc("GET /v1/organization/projects/{project_id}/api_keys", s.projectAPIKeys)
+	mux.HandleFunc("POST /v1/organization/projects/{project_id}/service_accounts", s.createServiceAccount)
+	mux.HandleFunc("DELETE /v1/organization/projects/{project_id}/service_accounts/{service_account_id}", s.deleteServiceAccount)
+	mux.HandleFunc("GET /api/v1/models", s.listModels)
+	mux.HandleFunc("POST /api/v1/chat/completions", s.chat)
+	mux.HandleFunc("GET /api/v1/key", s.currentKey)
+	mux.HandleFunc("POST /api/v1/keys", s.createKey)
+	mux.HandleFunc("PATCH /api/v1/keys/{hash}", s.updateKey)
+	mux.HandleFunc("DELETE /api/v1/keys/{hash}", s.deleteKey)
 	mux.HandleFunc("/", s.notFound)
 	s.handler = s.track(mux)
 	return s
@@ -384,7 +405,13 @@ func credentials(r *http.Request) (key, header string, ok bool) {
 // 401 if not.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	key, _, ok := credentials(r)
-	if len(s.opts.Keys) == 0 || ok && slices.Contains(s.opts.Keys, key) {
+	if ok && s.accounts.isAdminKey(key) {
+		// Admin and management keys cannot chat at OpenAI or OpenRouter.
+		writeError(w, http.StatusUnauthorized, apiError{Message: "Admin and management keys cannot be used for this endpoint; use a project API key.", Type: "invalid_request_error", Code: str("invalid_api_key")})
+		return false
+	}
+	live, revoked := s.accounts.chatKey(key)
+	if !revoked && (len(s.opts.Keys) == 0 || ok && live) {
 		return true
 	}
 	msg := "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."

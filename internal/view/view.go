@@ -117,6 +117,11 @@ type Usage struct {
 	ContextEstimated bool
 	// Daily is the last 14 days, oldest first, today last.
 	Daily []Day
+	// Provider is what the key's provider last said of it, from the
+	// encrypted caches (never a request): OpenRouter's "provider says: $X
+	// this month, $Y of $Z limit left", or the last usage --reconcile's
+	// verdict for an OpenAI key. "" when nothing was fetched yet.
+	Provider string
 	// Ledger is a short note ("ledger damaged: usage --repair") when the
 	// usage ledger needs attention (a damaged month file: its usage is
 	// missing from these figures), "" when it is healthy.

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
+)
+
+// addSecretKey adds a key whose secret the test made (the simulator must
+// know it beforehand), piped on stdin: never in argv.
+func (e *env) addSecretKey(name, secret string, flags ...string) {
+	e.t.Helper()
+	e.mustRun(tty{stdin: secret + "\n"}, append([]string{"keys", "add", name}, flags...)...)
+}
+
+// noSecrets fails if any secret shows in the output or sits in clear in
+// a file of the home.
+func noSecrets(t *testing.T, e *env, res result, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if strings.Contains(res.stdout+res.stderr, s) {
+			t.Fatalf("output shows a secret:\n%s\n%s", res.stdout, res.stderr)
+		}
+	}
+	testkit.AssertNoSecretOnDisk(t, e.dir, secrets...)
+}
+
+func TestUsageReconcileFlagsAnotherProgram(t *testing.T) {
+	work, admin := testkit.Canary(t), testkit.Canary(t)
+	s, url := testkit.Sim(t, sim.Options{Keys: []string{work}, AdminKeys: []string{admin}})
+	e := newVault(t)
+	res := e.mustRun(tty{}, "usage", "--reconcile")
+	wantContains(t, "stderr without an admin key", res.stderr, "keys add NAME --provider openai --admin")
+
+	e.addSecretKey("work", work, "--provider", "openai", "--base-url", url, "--model", "gpt-4o-mini")
+	e.addSecretKey("org-admin", admin, "--provider", "openai", "--admin", "--base-url", url, "--project", sim.SimProject)
+	e.mustRun(tty{}, "ask", "--key", "work", "hello")
+	s.SpendElsewhere(work, "gpt-4o-mini", time.Now(), 50_000, 500, 4)
+
+	res = e.mustRun(tty{}, "usage", "--reconcile")
+	wantContains(t, "reconcile", res.stdout, "provider saw 50k more tokens than this machine sent with key work — another program uses this key", "gpt-4o-mini")
+	noSecrets(t, e, res, work, admin)
+
+	before := len(s.Requests())
+	res = e.mustRun(tty{}, "usage", "--reconcile", "--json")
+	var out reconcileJSON
+	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !out.Cached || out.Requests != 0 || len(s.Requests()) != before {
+		t.Fatalf("second run asked again: cached %v, %d requests", out.Cached, out.Requests)
+	}
+	if len(out.Keys) != 1 || out.Keys[0].TokenDifference != 50_500 || !strings.HasPrefix(out.Keys[0].ProviderKeyID, "key_") {
+		t.Fatalf("keys %+v", out.Keys)
+	}
+	// The admin key never chatted and never went elsewhere.
+	for _, r := range s.Requests() {
+		if r.APIKey == admin && !strings.HasPrefix(r.Path, "/v1/organization/") {
+			t.Fatalf("the admin key was sent to %s", r.Path)
+		}
+	}
+	res = e.run(tty{}, "ask", "--key", "org-admin", "hello")
+	if res.code == 0 {
+		t.Fatal("asked with the admin key")
+	}
+	noSecrets(t, e, res, work, admin)
+}
+
+func TestKeysMintShowRemoveOpenRouter(t *testing.T) {
+	mgmt := testkit.Canary(t)
+	s, url := testkit.Sim(t, sim.Options{Keys: []string{testkit.Canary(t)}, ManagementKeys: []string{mgmt}})
+	orURL := strings.TrimSuffix(url, "/v1") + "/api/v1"
+	e := newVault(t)
+
+	res := e.run(tty{}, "keys", "mint", "child", "--from", "or-mgmt")
+	if res.code == 0 || len(s.Requests()) != 0 {
+		t.Fatalf("minted without a management key: exit %d, %d requests", res.code, len(s.Requests()))
+	}
+	res = e.run(tty{stdin: mgmt + "\n"}, "keys", "add", "or-mgmt", "--provider", "openai", "--management")
+	wantCode(t, res, ExitUsage)
+	e.addSecretKey("or-mgmt", mgmt, "--provider", "openrouter", "--management", "--base-url", orURL)
+
+	res = e.mustRun(tty{}, "keys", "mint", "child", "--from", "or-mgmt", "--limit-usd", "5", "--limit-reset", "monthly", "--expires", "30d")
+	wantContains(t, "mint", res.stdout, "minted key child", "straight into the vault")
+	e.mustRun(tty{}, "ask", "--key", "child", "--model", "gpt-4o-mini", "hello")
+
+	res = e.mustRun(tty{}, "keys", "show", "child")
+	wantContains(t, "keys show", res.stdout, "provider says:", "this month", "of $5.00 limit left (resets monthly)", "minted by:")
+	res = e.mustRun(tty{}, "keys", "list")
+	wantContains(t, "keys list", res.stdout, "management", "minted")
+
+	var minted string
+	for _, r := range s.Requests() {
+		if r.Path == "/api/v1/chat/completions" {
+			minted = r.APIKey
+		}
+	}
+	if minted == "" || minted == mgmt {
+		t.Fatal("the chat did not use the minted key")
+	}
+	res = e.run(tty{}, "keys", "rm", "child", "--yes")
+	wantContains(t, "rm without --revoke", res.stderr, "--revoke", "--no-revoke")
+	res = e.mustRun(tty{}, "keys", "rm", "child", "--yes", "--revoke")
+	wantContains(t, "rm --revoke", res.stdout, "revoked key child")
+	noSecrets(t, e, res, mgmt, minted)
+
+	req, _ := http.NewRequest("GET", orURL+"/models", nil)
+	req.Header.Set("Authorization", "Bearer "+minted)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the revoked key still works: HTTP %d", resp.StatusCode)
+	}
+	for _, r := range s.Requests() {
+		if r.APIKey == mgmt && (r.Path == "/api/v1/chat/completions" || !strings.HasPrefix(r.Path, "/api/v1/key")) {
+			t.Fatalf("the management key was sent to %s", r.Path)
+		}
+	}
+}
+
+func TestKeysEditProviderKeyID(t *testing.T) {
+	e := newVault(t)
+	e.addKey("work")
+	wantCode(t, e.run(tty{}, "keys", "edit", "work", "--provider-key-id", "not-an-id"), ExitUsage)
+	e.mustRun(tty{}, "keys", "edit", "work", "--provider-key-id", "key_abc123")
+	res := e.mustRun(tty{}, "keys", "show", "work")
+	wantContains(t, "keys show", res.stdout, "provider key id:", "key_abc123")
+	res = e.mustRun(tty{}, "keys", "show", "work", "--json")
+	wantContains(t, "keys show --json", res.stdout, `"provider_key_id": "key_abc123"`)
+	// An admin key is not checked as a chat key.
+	e.addKey("org-admin", "--provider", "openai", "--admin")
+	res = e.run(tty{}, "keys", "check", "org-admin")
+	wantCode(t, res, ExitUsage)
+	wantContains(t, "keys check of an admin key", res.stderr, "not a chat key")
+}
