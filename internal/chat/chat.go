@@ -110,14 +110,46 @@ type Conversation struct {
 	Updated      time.Time `json:"updated"`
 	// Source is "" for conversations held in vaultchat, or where an
 	// imported one came from ("vaultchat-json", "chatgpt").
-	Source   string    `json:"source,omitempty"`
+	Source string `json:"source,omitempty"`
+	// Role is the role the conversation started with, as it was then
+	// (nil: none).
+	Role *RoleRef `json:"role,omitempty"`
+	// Parent is set on a fork: the conversation and message it branched
+	// from.
+	Parent   *ForkRef  `json:"parent,omitempty"`
 	Messages []Message `json:"messages"`
+}
+
+// RoleRef is a role (a reusable system prompt with settings) as a
+// conversation started with it: later edits of the role file do not
+// change what the conversation records.
+type RoleRef struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Text is the role's system prompt at the time.
+	Text  string `json:"text"`
+	Model string `json:"model,omitempty"`
+	Key   string `json:"key,omitempty"`
+	// Temperature is sent with every request of the conversation when
+	// set.
+	Temperature *float64 `json:"temperature,omitempty"`
+}
+
+// ForkRef names where a forked conversation branched off: the parent
+// conversation's ID and the ID and number (1-based, notes not counted)
+// of the last message the fork copied.
+type ForkRef struct {
+	ConversationID string `json:"conversation_id"`
+	MessageID      string `json:"message_id,omitempty"`
+	MessageNumber  int    `json:"message_number,omitempty"`
 }
 
 // Summary is what a conversation list shows without loading messages.
 type Summary struct {
-	ID       string    `json:"id"`
-	Title    string    `json:"title"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Parent is set on a fork (Conversation.Parent).
+	Parent   *ForkRef  `json:"parent,omitempty"`
 	Updated  time.Time `json:"updated"`
 	Messages int       `json:"messages"` // notes left out
 	// Totals are the conversation's figures, from Conversation.Totals.

@@ -26,7 +26,8 @@ const maxPromptInput = 8 << 20
 type askCmd struct {
 	Key          string   `name:"key" placeholder:"NAME" help:"Key to use (name or ID; default: config default_key, the conversation's last key, or the only key)."`
 	Model        string   `name:"model" placeholder:"MODEL" help:"Model to use (default: the key's default model)."`
-	System       string   `name:"system" placeholder:"TEXT" help:"System prompt for a new conversation."`
+	System       string   `name:"system" placeholder:"TEXT" xor:"system" help:"System prompt for a new conversation."`
+	Role         string   `name:"role" placeholder:"NAME" xor:"system" help:"Start the conversation with a role (roles/NAME.md: system prompt, model, key, temperature)."`
 	Continue     bool     `name:"continue" short:"c" xor:"conversation" help:"Continue the most recent conversation."`
 	Conversation string   `name:"conversation" placeholder:"ID" xor:"conversation" help:"Continue the conversation with this ID."`
 	JSON         bool     `name:"json" help:"Print the reply, its usage and the conversation ID as JSON."`
@@ -57,6 +58,9 @@ func (c *askCmd) Run(a *app) error {
 	if c.System != "" && (c.Continue || c.Conversation != "") {
 		return usagef("--system sets the system prompt of a new conversation; it cannot change one being continued")
 	}
+	if c.Role != "" && (c.Continue || c.Conversation != "") {
+		return usagef("--role starts a new conversation; it cannot change one being continued")
+	}
 	prompt, err := c.prompt(a)
 	if err != nil {
 		return err
@@ -66,7 +70,13 @@ func (c *askCmd) Run(a *app) error {
 		return err
 	}
 	defer sess.Close()
-	convID, created, err := c.conversation(sess)
+	var role *chat.RoleRef
+	if c.Role != "" {
+		if role, c.Key, c.Model, err = roleForAsk(a, sess, c.Role, c.Key, c.Model); err != nil {
+			return err
+		}
+	}
+	convID, created, err := c.conversation(sess, role)
 	if err != nil {
 		return err
 	}
@@ -118,7 +128,7 @@ func (c *askCmd) prompt(a *app) (string, error) {
 
 // conversation returns the ID to send to, creating a conversation when
 // needed (created is then true).
-func (c *askCmd) conversation(sess *session.Session) (id string, created bool, err error) {
+func (c *askCmd) conversation(sess *session.Session, role *chat.RoleRef) (id string, created bool, err error) {
 	switch {
 	case c.Conversation != "":
 		return c.Conversation, false, nil
@@ -132,7 +142,11 @@ func (c *askCmd) conversation(sess *session.Session) (id string, created bool, e
 		}
 		return id, false, nil
 	}
-	conv, err := sess.Create(c.System)
+	create := func() (*chat.Conversation, error) { return sess.Create(c.System) }
+	if role != nil {
+		create = func() (*chat.Conversation, error) { return sess.CreateWithRole(*role) }
+	}
+	conv, err := create()
 	if err != nil {
 		return "", false, err
 	}

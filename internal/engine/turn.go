@@ -49,7 +49,11 @@ func (t *turn) run(ctx context.Context, out chan chat.Event) {
 	}
 	var text strings.Builder
 	var final chat.Event
-	for ev := range client.Stream(ctx, provider.Request{Model: t.model, Messages: msgs}, e.cfg.Stream) {
+	req := provider.Request{Model: t.model, Messages: msgs}
+	if t.conv.Role != nil {
+		req.Temperature = t.conv.Role.Temperature
+	}
+	for ev := range client.Stream(ctx, req, e.cfg.Stream) {
 		switch ev := ev.(type) {
 		case chat.Delta:
 			text.WriteString(ev.Text)

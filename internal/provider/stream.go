@@ -23,6 +23,9 @@ import (
 type Request struct {
 	Model    string
 	Messages []chat.Message
+	// Temperature is sent when set (a role's). go-openai leaves a zero
+	// temperature out of the request, so 0 means the server's default.
+	Temperature *float64
 }
 
 // Options tune one Stream call. The zero value gives the defaults; tests
@@ -298,6 +301,9 @@ func (t *turn) attempt(ctx context.Context) outcome {
 	actx, w := watch(actx, t.opts.timeouts())
 	defer w.stop()
 	creq := openai.ChatCompletionRequest{Model: t.c.model(t.req.Model), Messages: t.msgs}
+	if t.req.Temperature != nil {
+		creq.Temperature = float32(*t.req.Temperature)
+	}
 	withOptions := !t.c.noStreamOptions.Load()
 	if withOptions {
 		creq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}

@@ -2,6 +2,8 @@ package session
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -213,4 +215,39 @@ func (h *home) noteKey(keyID string, final chat.Event) {
 	if cerr == nil || invalid {
 		h.outcome[keyID] = keyOutcome{invalid: invalid, at: now}
 	}
+}
+
+// CheckModel refuses, before anything is sent, a key (name or ID; empty
+// picks as Resolve does for a new conversation) that does not exist or
+// is not allowed the model (empty: the key's default): the rule of
+// vault.Key.AllowsModel that the engine applies to every turn, asked
+// early by callers that must name where the key and model came from (a
+// role file's line).
+func (s *Session) CheckModel(key, model string) error {
+	h, err := s.open()
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		key = h.cfg.Settings.DefaultKey
+	}
+	k, err := h.resolveKey(nil, key)
+	if err != nil {
+		return err
+	}
+	if m := resolveModel(nil, k, model); !k.AllowsModel(m) {
+		return &ModelNotAllowedError{Key: k.Name, Model: m, Allowed: k.AllowedModels}
+	}
+	return nil
+}
+
+// ModelNotAllowedError is CheckModel's refusal of a model outside the
+// key's allowed models.
+type ModelNotAllowedError struct {
+	Key, Model string
+	Allowed    []string
+}
+
+func (e *ModelNotAllowedError) Error() string {
+	return fmt.Sprintf("key %s is not allowed to use model %s (allowed: %s)", e.Key, e.Model, strings.Join(e.Allowed, ", "))
 }

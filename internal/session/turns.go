@@ -12,17 +12,34 @@ import (
 // Create starts a new conversation with an optional system prompt
 // (secrets in it masked) and saves it.
 func (s *Session) Create(systemPrompt string) (*chat.Conversation, error) {
+	return s.create(systemPrompt, nil)
+}
+
+// CreateWithRole starts a new conversation from a role: the role's text
+// is the system prompt, its temperature goes with every request, and the
+// conversation records the role as it is now (secrets in it masked).
+func (s *Session) CreateWithRole(role chat.RoleRef) (*chat.Conversation, error) {
+	return s.create(role.Text, &role)
+}
+
+func (s *Session) create(systemPrompt string, role *chat.RoleRef) (*chat.Conversation, error) {
 	h, err := s.open()
 	if err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now().UTC()
+	red := h.redactor()
 	c := &chat.Conversation{
 		ID:           store.NewID(),
-		SystemPrompt: h.redactor().String(systemPrompt),
+		SystemPrompt: red.String(systemPrompt),
 		Created:      now,
 		Updated:      now,
 		Messages:     []chat.Message{},
+	}
+	if role != nil {
+		r := *role
+		r.Text, r.Description = red.String(r.Text), red.String(r.Description)
+		c.Role = &r
 	}
 	if err := h.convs.Save(c); err != nil {
 		return nil, err

@@ -480,7 +480,7 @@ func (s *Store) Latest() (string, error) {
 // Summarize computes the list entry of c: message count (notes
 // excluded) and the conversation's totals (chat.Conversation.Totals).
 func Summarize(c *chat.Conversation) chat.Summary {
-	sum := chat.Summary{ID: c.ID, Title: c.Title, Updated: c.Updated, Totals: c.Totals()}
+	sum := chat.Summary{ID: c.ID, Title: c.Title, Parent: c.Parent, Updated: c.Updated, Totals: c.Totals()}
 	for i := range c.Messages {
 		if c.Messages[i].Role != chat.RoleNote {
 			sum.Messages++

@@ -63,6 +63,13 @@ func writeHTML(w io.Writer, c *chat.Conversation) error {
 		}
 		bw.WriteString("</div>\n</section>\n")
 	}
+	if r := c.Role; r != nil && r.Text != c.SystemPrompt {
+		bw.WriteString("<section class=\"msg system-prompt\">\n<h2>Role " + esc(oneLine(r.Name)) + " (as the conversation started)</h2>\n<div class=\"content\">\n")
+		if err := renderMarkdownHTML(bw, r.Text); err != nil {
+			return err
+		}
+		bw.WriteString("</div>\n</section>\n")
+	}
 	for _, m := range c.Messages {
 		if err := writeHTMLMessage(bw, m); err != nil {
 			return err

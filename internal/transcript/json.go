@@ -18,10 +18,22 @@ import (
 // The JSON transcript format, documented in docs/transcript-json.md. Any
 // change to these types is a change of the documented schema: bump
 // jsonVersion and keep reading the old version.
+//
+// Version 2 adds a conversation's role and fork parent. A conversation
+// that has neither is still written as version 1, which vaultchat
+// releases before version 2 read.
 const (
 	jsonFormat  = "vaultchat-transcript"
-	jsonVersion = 1
+	jsonVersion = 2
 )
+
+// docVersion is the oldest version that holds everything of c.
+func docVersion(c *chat.Conversation) int {
+	if c.Role != nil || c.Parent != nil {
+		return 2
+	}
+	return 1
+}
 
 // SourceVaultchatJSON is the Source of a conversation imported from our
 // JSON that does not say where it came from originally.
@@ -43,6 +55,26 @@ type jsonConversation struct {
 	Updated      string `json:"updated,omitempty"`
 	Source       string `json:"source,omitempty"`
 	SystemPrompt string `json:"system_prompt,omitempty"`
+	// Role and Parent are version 2.
+	Role   *jsonRole   `json:"role,omitempty"`
+	Parent *jsonParent `json:"parent,omitempty"`
+}
+
+// jsonRole is chat.RoleRef: the role the conversation started with.
+type jsonRole struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Text        string   `json:"text"`
+	Model       string   `json:"model,omitempty"`
+	Key         string   `json:"key,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+}
+
+// jsonParent is chat.ForkRef: where a fork branched off.
+type jsonParent struct {
+	ConversationID string `json:"conversation_id"`
+	MessageID      string `json:"message_id,omitempty"`
+	MessageNumber  int    `json:"message_number,omitempty"`
 }
 
 // jsonMessage is an OpenAI chat message ({"role", "content"}) plus our
@@ -106,7 +138,7 @@ func writeJSON(w io.Writer, c *chat.Conversation) error {
 	t := computeTotals(c)
 	doc := jsonDoc{
 		Format:  jsonFormat,
-		Version: jsonVersion,
+		Version: docVersion(c),
 		Conversation: jsonConversation{
 			ID:           c.ID,
 			Title:        c.Title,
@@ -131,6 +163,12 @@ func writeJSON(w io.Writer, c *chat.Conversation) error {
 	// source would make a re-export differ from the file it came from.
 	if c.Source != SourceVaultchatJSON {
 		doc.Conversation.Source = c.Source
+	}
+	if r := c.Role; r != nil {
+		doc.Conversation.Role = &jsonRole{Name: r.Name, Description: r.Description, Text: r.Text, Model: r.Model, Key: r.Key, Temperature: r.Temperature}
+	}
+	if p := c.Parent; p != nil {
+		doc.Conversation.Parent = &jsonParent{ConversationID: p.ConversationID, MessageID: p.MessageID, MessageNumber: p.MessageNumber}
 	}
 	for i, m := range c.Messages {
 		doc.Messages[i] = jsonMessage{
@@ -292,8 +330,8 @@ func decodeOurJSON(data []byte) (*chat.Conversation, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, err
 	}
-	if doc.Format != jsonFormat || doc.Version != jsonVersion {
-		return nil, errors.New("not a version 1 vaultchat transcript")
+	if doc.Format != jsonFormat || doc.Version < 1 || doc.Version > jsonVersion {
+		return nil, errors.New("not a vaultchat transcript of a known version")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("not a valid vaultchat transcript: unexpected data after the transcript")
@@ -320,7 +358,7 @@ func parseOurJSON(data []byte) (*chat.Conversation, error) {
 	if probe.Version > jsonVersion {
 		return nil, fmt.Errorf("transcript version %d is newer than this vaultchat reads (%d); update vaultchat", probe.Version, jsonVersion)
 	}
-	if probe.Version != jsonVersion {
+	if probe.Version < 1 {
 		return nil, fmt.Errorf("unsupported transcript version %d", probe.Version)
 	}
 	var doc jsonDoc
@@ -349,6 +387,15 @@ func fromJSONDoc(doc *jsonDoc) (*chat.Conversation, error) {
 	}
 	if c.Source == "" {
 		c.Source = SourceVaultchatJSON
+	}
+	if doc.Version < 2 && (jc.Role != nil || jc.Parent != nil) {
+		return nil, errors.New("conversation role and parent need transcript version 2")
+	}
+	if r := jc.Role; r != nil {
+		c.Role = &chat.RoleRef{Name: r.Name, Description: r.Description, Text: r.Text, Model: r.Model, Key: r.Key, Temperature: r.Temperature}
+	}
+	if p := jc.Parent; p != nil {
+		c.Parent = &chat.ForkRef{ConversationID: p.ConversationID, MessageID: p.MessageID, MessageNumber: p.MessageNumber}
 	}
 	var err error
 	if c.Created, err = parseTime(jc.Created); err != nil {

@@ -33,6 +33,12 @@ func writeMarkdown(w io.Writer, c *chat.Conversation) error {
 	if c.Source != "" {
 		yamlField(bw, "source", yamlQuote(c.Source))
 	}
+	if c.Role != nil {
+		yamlField(bw, "role", yamlQuote(c.Role.Name))
+	}
+	if c.Parent != nil {
+		yamlField(bw, "forked_from", yamlQuote(forkFact(c.Parent)))
+	}
 	yamlField(bw, "keys", yamlList(t.Keys))
 	yamlField(bw, "models", yamlList(t.Models))
 	yamlField(bw, "messages", strconv.Itoa(t.Messages))
@@ -51,9 +57,19 @@ func writeMarkdown(w io.Writer, c *chat.Conversation) error {
 	if title := oneLine(c.Title); title != "" {
 		bw.WriteString("# " + mdEscape(title) + "\n\n")
 	}
+	if c.Role != nil {
+		bw.WriteString("*Role: " + mdEscape(oneLine(roleFact(c.Role))) + "*\n\n")
+	}
+	if c.Parent != nil {
+		bw.WriteString("*Forked from " + mdEscape(forkFact(c.Parent)) + "*\n\n")
+	}
 	if c.SystemPrompt != "" {
 		bw.WriteString("## System prompt\n\n")
 		writeMDContent(bw, c.SystemPrompt)
+	}
+	if r := c.Role; r != nil && r.Text != c.SystemPrompt {
+		bw.WriteString("## Role " + mdEscape(oneLine(r.Name)) + " (as the conversation started)\n\n")
+		writeMDContent(bw, r.Text)
 	}
 	for _, m := range c.Messages {
 		if m.Role == chat.RoleNote {

@@ -40,6 +40,9 @@ func writeText(w io.Writer, c *chat.Conversation) error {
 	if c.SystemPrompt != "" {
 		writeTextSection(bw, "System prompt", nil, "", c.SystemPrompt)
 	}
+	if r := c.Role; r != nil && r.Text != c.SystemPrompt {
+		writeTextSection(bw, "Role "+oneLine(r.Name)+" (as the conversation started)", nil, "", r.Text)
+	}
 	for _, m := range c.Messages {
 		writeTextSection(bw, roleLabel(m.Role), messageFacts(m), errorLine(m), m.Content)
 	}

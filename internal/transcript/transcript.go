@@ -196,6 +196,17 @@ func cleanConversation(c *chat.Conversation, r *redact.Redactor) *chat.Conversat
 		Source:       clean(c.Source),
 		Messages:     make([]chat.Message, len(c.Messages)),
 	}
+	if r := c.Role; r != nil {
+		cr := chat.RoleRef{Name: clean(r.Name), Description: clean(r.Description), Text: clean(r.Text), Model: clean(r.Model), Key: clean(r.Key)}
+		if r.Temperature != nil {
+			temp := *r.Temperature
+			cr.Temperature = &temp
+		}
+		cc.Role = &cr
+	}
+	if p := c.Parent; p != nil {
+		cc.Parent = &chat.ForkRef{ConversationID: clean(p.ConversationID), MessageID: clean(p.MessageID), MessageNumber: p.MessageNumber}
+	}
 	for i, m := range c.Messages {
 		m.ID = clean(m.ID)
 		m.Role = chat.Role(clean(string(m.Role)))
