@@ -13,8 +13,8 @@ import (
 // that JSON is version 2 only when it carries them.
 func TestExportsShowRoleAndFork(t *testing.T) {
 	c := &chat.Conversation{ID: "20260101-000000-aaaaaaaa", Title: "t", SystemPrompt: "edited prompt",
-		Role:   &chat.RoleRef{Name: "reviewer", Description: "reviews Go", Text: "You review Go code.", Model: "gpt-4o", Temperature: new(0.2)},
-		Parent: &chat.ForkRef{ConversationID: "20251231-000000-bbbbbbbb", MessageNumber: 4},
+		Role:     &chat.RoleRef{Name: "reviewer", Description: "reviews Go", Text: "You review Go code.", Model: "gpt-4o", Temperature: new(0.2)},
+		Parent:   &chat.ForkRef{ConversationID: "20251231-000000-bbbbbbbb", MessageNumber: 4},
 		Messages: []chat.Message{{Role: chat.RoleUser, Content: "hi"}}}
 	for _, f := range Formats() {
 		out := string(export(t, c, f, nil))
