@@ -14,6 +14,7 @@ import (
 // conversationsCmd groups the commands on saved conversations.
 type conversationsCmd struct {
 	List   convListCmd   `cmd:"" help:"List conversations, newest first."`
+	Search convSearchCmd `cmd:"" help:"Find conversations by words in titles and messages."`
 	Rename convRenameCmd `cmd:"" help:"Rename a conversation."`
 	Rm     convRmCmd     `cmd:"" help:"Delete a conversation."`
 }

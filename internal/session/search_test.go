@@ -1,0 +1,135 @@
+package session
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/view"
+)
+
+// searchConv is a stored conversation for search tests: a user message
+// and a reply made with keyID.
+func searchConv(id, title string, updated time.Time, keyID, user, reply string) *chat.Conversation {
+	return &chat.Conversation{ID: id, Title: title, Created: updated, Updated: updated, Messages: []chat.Message{
+		{ID: id + "-u", Role: chat.RoleUser, Content: user, Time: updated},
+		{ID: id + "-n", Role: chat.RoleNote, Content: "switched to key x", Time: updated},
+		{ID: id + "-a", Role: chat.RoleAssistant, Content: reply, Time: updated, Turn: &chat.Turn{KeyID: keyID, KeyName: "k", Model: "m"}},
+	}}
+}
+
+func hitIDs(hits []view.SearchHit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.ID)
+	}
+	return out
+}
+
+func TestSearchFindsTitlesAndMessagesNewestFirst(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	work := f.addKey("work", "m", nil)
+	home := f.addKey("home", "m", nil)
+	f.unlock()
+	day := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	convs := []*chat.Conversation{
+		searchConv("c-old", "Flock notes", day, work.ID, "how does flock work?", "It takes an advisory lock."),
+		searchConv("c-mid", "Street names", day.AddDate(0, 0, 1), home.ID, "translate street", "Die STRASSE heißt Hauptstraße."),
+		searchConv("c-new", "Greek", day.AddDate(0, 0, 2), work.ID, "a myth", "ΣΊΣΥΦΟΣ pushes a boulder; the word zymurgy appears only here."),
+	}
+	if err := f.sess.Import(convs); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		query string
+		opts  view.SearchOptions
+		want  []string
+	}{
+		{"FLOCK", view.SearchOptions{}, []string{"c-old"}},
+		{"straße", view.SearchOptions{}, []string{"c-mid"}},
+		{"σίσυφος", view.SearchOptions{}, []string{"c-new"}},
+		{"zymurgy", view.SearchOptions{}, []string{"c-new"}}, // only in an assistant reply
+		{"a", view.SearchOptions{}, []string{"c-new", "c-mid", "c-old"}},
+		{"a", view.SearchOptions{Key: "work"}, []string{"c-new", "c-old"}},
+		{"a", view.SearchOptions{Since: day.AddDate(0, 0, 1)}, []string{"c-new", "c-mid"}},
+		{"a", view.SearchOptions{Limit: 1}, []string{"c-new"}},
+		{"advisory flock", view.SearchOptions{}, []string{}}, // the two words are in different messages
+		{"switched", view.SearchOptions{}, []string{}},       // notes are not searched
+	}
+	for _, c := range cases {
+		hits, err := f.sess.Search(c.query, c.opts)
+		if err != nil {
+			t.Fatalf("Search(%q): %v", c.query, err)
+		}
+		if got := strings.Join(hitIDs(hits), ","); got != strings.Join(c.want, ",") {
+			t.Errorf("Search(%q, %+v) = %s; want %s", c.query, c.opts, got, strings.Join(c.want, ","))
+		}
+	}
+	hits, _ := f.sess.Search("flock", view.SearchOptions{})
+	h := hits[0]
+	if !h.TitleMatch || h.Matches != 1 || len(h.Snippets) != 1 || !h.Updated.Equal(day) || h.Title != "Flock notes" {
+		t.Fatalf("hit = %+v", h)
+	}
+	if sn := h.Snippets[0]; sn.Number != 1 || sn.Role != chat.RoleUser || sn.Text[sn.Start:sn.End] != "flock" {
+		t.Errorf("snippet = %+v", sn)
+	}
+	hits, _ = f.sess.Search("zymurgy", view.SearchOptions{})
+	if sn := hits[0].Snippets[0]; sn.Number != 2 || sn.Role != chat.RoleAssistant {
+		t.Errorf("reply snippet = %+v; want message 2 (the note is not numbered)", sn)
+	}
+	if _, err := f.sess.Search("  ", view.SearchOptions{}); !errors.Is(err, ErrEmptyQuery) {
+		t.Errorf("empty query: %v", err)
+	}
+	if _, err := f.sess.Search("a", view.SearchOptions{Key: "nosuchkey"}); err == nil {
+		t.Error("an unknown key filters nothing out silently")
+	}
+}
+
+func TestSearchSnippetsAreSanitizedAndMasked(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	work := f.addKey("work", "m", nil)
+	f.unlock()
+	secret := f.secrets[0]
+	// A file imported as it was (stored text is normally masked when it
+	// is saved; this one was not) still shows masked.
+	c := searchConv("c-1", "t", time.Now().UTC(), work.ID, "needle \x1b]52;c;AAAA\x07 and "+secret, "ok")
+	if err := f.sess.Import([]*chat.Conversation{c}); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := f.sess.Search("needle", view.SearchOptions{})
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("hits %v, %v", hits, err)
+	}
+	text := hits[0].Snippets[0].Text
+	if strings.Contains(text, "\x1b") || strings.Contains(text, secret) || strings.Contains(text, secret[len(secret)-12:len(secret)-4]) {
+		t.Errorf("snippet shows control codes or the secret: %q", text)
+	}
+	f.assertNoSecret("search hits", hits)
+}
+
+func TestSearchSeesChangesAfterCaching(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	work := f.addKey("work", "m", nil)
+	f.unlock()
+	if err := f.sess.Import([]*chat.Conversation{searchConv("c-1", "first title", time.Now().UTC(), work.ID, "hello", "hi")}); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := f.sess.Search("renamed", view.SearchOptions{}); len(hits) != 0 {
+		t.Fatalf("hits before rename: %v", hitIDs(hits))
+	}
+	if err := f.sess.Rename("c-1", "renamed title"); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := f.sess.Search("renamed", view.SearchOptions{}); len(hits) != 1 {
+		t.Errorf("the cached search did not see the rename: %v", hitIDs(hits))
+	}
+	if err := f.sess.Delete("c-1"); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := f.sess.Search("renamed", view.SearchOptions{}); len(hits) != 0 {
+		t.Errorf("a deleted conversation is still found: %v", hitIDs(hits))
+	}
+}
