@@ -98,6 +98,17 @@ type Message struct {
 	Time    time.Time `json:"time"`
 	// Turn is set on assistant messages.
 	Turn *Turn `json:"turn,omitempty"`
+	// Siblings are the other versions of the conversation from this
+	// message on (a reply a regenerate replaced, with what followed it),
+	// oldest first; this message's branch is the current one
+	// (Conversation.SwitchBranch flips between them).
+	Siblings []Branch `json:"siblings,omitempty"`
+}
+
+// Branch is one version of a conversation from a message on: its first
+// message is a sibling of the message that holds the branch.
+type Branch struct {
+	Messages []Message `json:"messages"`
 }
 
 // Conversation is a chat with its history. Content is stored already

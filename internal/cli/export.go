@@ -28,6 +28,8 @@ type exportCmd struct {
 	Force     bool     `name:"force" help:"Replace existing files."`
 	EncryptTo []string `name:"encrypt-to" sep:"none" placeholder:"RECIPIENT" help:"Encrypt the export with age to RECIPIENT (age1…, age1pq1…, ssh-ed25519 …); repeatable."`
 	Armor     bool     `name:"armor" help:"With --encrypt-to, write PEM-armored text instead of binary."`
+	// AllBranches exports the replies a regenerate replaced too.
+	AllBranches bool `name:"all-branches" help:"Include every message's other versions (regenerated replies), not only the current branch."`
 }
 
 // Run exports the selected conversations to stdout or files.
@@ -110,7 +112,7 @@ func (c *exportCmd) Run(a *app) error {
 				return err
 			}
 		}
-		data, err := render(sess, conv, format, recipients, c.Armor)
+		data, err := render(sess, conv, format, transcript.Options{AllBranches: c.AllBranches}, recipients, c.Armor)
 		if err != nil {
 			return err
 		}
@@ -170,9 +172,9 @@ func exportHint(err error) error {
 }
 
 // render exports conv, encrypted when recipients are given.
-func render(sess *session.Session, conv *chat.Conversation, f transcript.Format, recipients []age.Recipient, armored bool) ([]byte, error) {
+func render(sess *session.Session, conv *chat.Conversation, f transcript.Format, opts transcript.Options, recipients []age.Recipient, armored bool) ([]byte, error) {
 	var plain bytes.Buffer
-	if err := sess.Render(&plain, conv, f); err != nil {
+	if err := sess.RenderWith(&plain, conv, f, opts); err != nil {
 		return nil, err
 	}
 	if len(recipients) == 0 {

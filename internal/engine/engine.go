@@ -123,7 +123,8 @@ type SendRequest struct {
 	Model string
 	// Regenerate sends the conversation again without the replies to
 	// the last user message, instead of adding a prompt; the new reply
-	// replaces them once it is complete.
+	// replaces them once it is complete, and keeps them as its sibling
+	// branch (chat.Message.Siblings).
 	Regenerate bool
 	// EditLast replaces the last user message and its reply with Prompt
 	// (edit-and-resend), once the new reply is complete; until then both
@@ -260,7 +261,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	// replaces.
 	view := *conv
 	view.Messages = without(conv.Messages, replaced)
-	return &turn{e: e, conv: &view, replaced: replaced, key: key, model: model}, nil
+	return &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model}, nil
 }
 
 // checkPrompt refuses a prompt that cannot be sent, with an error that

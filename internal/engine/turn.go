@@ -22,6 +22,9 @@ type turn struct {
 	e        *Engine
 	conv     *chat.Conversation // the turn's view: without what it replaces
 	replaced []chat.Message
+	// keepReplaced makes the replaced messages a sibling branch of the
+	// new reply (regenerate) instead of dropping them.
+	keepReplaced bool
 	key      vault.Key
 	model    string
 }
@@ -157,6 +160,9 @@ func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message,
 	}
 	e := t.e
 	msg := chat.Message{ID: newMessageID(), Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
+	if complete && t.keepReplaced {
+		msg.Siblings = chat.BranchOf(t.replaced)
+	}
 	_, err := e.cfg.Conversations.Update(t.conv.ID, func(c *chat.Conversation) error {
 		if complete {
 			c.Messages = without(c.Messages, t.replaced)

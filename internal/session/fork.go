@@ -61,3 +61,17 @@ func forkTitle(title string) string {
 	}
 	return title + " (fork)"
 }
+
+// SwitchBranch makes version k (0-based, oldest first:
+// chat.Conversation.Versions) of message msgID current in conversation
+// id, keeping the version it replaces as a sibling
+// (chat.Conversation.SwitchBranch). It waits for a turn of the
+// conversation in progress.
+func (s *Session) SwitchBranch(id, msgID string, k int) (*chat.Conversation, error) {
+	h, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	defer h.engine.Hold(id)()
+	return h.convs.Update(id, func(c *chat.Conversation) error { return c.SwitchBranch(msgID, k) })
+}

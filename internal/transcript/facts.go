@@ -206,3 +206,13 @@ func forkFact(p *chat.ForkRef) string {
 	}
 	return p.ConversationID
 }
+
+// branchHeading introduces sibling branch j of a message that has n
+// siblings, in an --all-branches export: the message above it is the
+// current version.
+func branchHeading(j, n int) string {
+	return fmt.Sprintf("Other version %d of %d of the message above (not the current branch):", j+1, n)
+}
+
+// branchEnd closes a sibling branch.
+const branchEnd = "(end of the other version)"

@@ -117,6 +117,15 @@ func writeHTMLMessage(bw *bufio.Writer, m chat.Message) error {
 		bw.WriteString("<p class=\"meta\">(no content)</p>\n")
 	}
 	bw.WriteString("</article>\n")
+	for j, b := range m.Siblings {
+		bw.WriteString("<section class=\"branch\">\n<p class=\"meta\">" + esc(branchHeading(j, len(m.Siblings))) + "</p>\n")
+		for _, bm := range b.Messages {
+			if err := writeHTMLMessage(bw, bm); err != nil {
+				return err
+			}
+		}
+		bw.WriteString("<p class=\"meta\">" + esc(branchEnd) + "</p>\n</section>\n")
+	}
 	return nil
 }
 

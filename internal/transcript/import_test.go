@@ -44,7 +44,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 
 	// What came back is the cleaned fixture, field for field.
-	want := cleanConversation(loadFixture(t), r)
+	want := cleanConversation(loadFixture(t), r, true)
 	want.Source = SourceVaultchatJSON
 	if !reflect.DeepEqual(c, want) {
 		for i := range want.Messages {

@@ -19,7 +19,8 @@ import (
 // change to these types is a change of the documented schema: bump
 // jsonVersion and keep reading the old version.
 //
-// Version 2 adds a conversation's role and fork parent. A conversation
+// Version 2 adds a conversation's role and fork parent, and messages'
+// sibling branches. A conversation
 // that has neither is still written as version 1, which vaultchat
 // releases before version 2 read.
 const (
@@ -31,6 +32,11 @@ const (
 func docVersion(c *chat.Conversation) int {
 	if c.Role != nil || c.Parent != nil {
 		return 2
+	}
+	for _, m := range c.Messages {
+		if len(m.Siblings) > 0 {
+			return 2
+		}
 	}
 	return 1
 }
@@ -89,6 +95,14 @@ type jsonMeta struct {
 	ID   string    `json:"id,omitempty"`
 	Time string    `json:"time,omitempty"`
 	Turn *jsonTurn `json:"turn,omitempty"`
+	// Siblings (version 2) are the message's other versions, in an
+	// --all-branches export.
+	Siblings []jsonBranch `json:"siblings,omitempty"`
+}
+
+// jsonBranch is chat.Branch: messages in the same form as the top level.
+type jsonBranch struct {
+	Messages []jsonMessage `json:"messages"`
 }
 
 type jsonTurn struct {
@@ -171,17 +185,29 @@ func writeJSON(w io.Writer, c *chat.Conversation) error {
 		doc.Conversation.Parent = &jsonParent{ConversationID: p.ConversationID, MessageID: p.MessageID, MessageNumber: p.MessageNumber}
 	}
 	for i, m := range c.Messages {
-		doc.Messages[i] = jsonMessage{
-			Role:    string(m.Role),
-			Content: m.Content,
-			Vaultchat: jsonMeta{
-				ID:   m.ID,
-				Time: rfc3339(m.Time),
-				Turn: toJSONTurn(m.Turn),
-			},
-		}
+		doc.Messages[i] = toJSONMessage(m)
 	}
 	return encodeDoc(w, &doc)
+}
+
+func toJSONMessage(m chat.Message) jsonMessage {
+	jm := jsonMessage{
+		Role:    string(m.Role),
+		Content: m.Content,
+		Vaultchat: jsonMeta{
+			ID:   m.ID,
+			Time: rfc3339(m.Time),
+			Turn: toJSONTurn(m.Turn),
+		},
+	}
+	for _, b := range m.Siblings {
+		jb := jsonBranch{Messages: make([]jsonMessage, len(b.Messages))}
+		for k, bm := range b.Messages {
+			jb.Messages[k] = toJSONMessage(bm)
+		}
+		jm.Vaultchat.Siblings = append(jm.Vaultchat.Siblings, jb)
+	}
+	return jm
 }
 
 // encodeDoc writes doc indented, except that each message takes one line:
@@ -406,6 +432,9 @@ func fromJSONDoc(doc *jsonDoc) (*chat.Conversation, error) {
 	}
 	seen := make(map[string]int, len(doc.Messages))
 	for i, jm := range doc.Messages {
+		if doc.Version < 2 && len(jm.Vaultchat.Siblings) > 0 {
+			return nil, fmt.Errorf("message %d: sibling branches need transcript version 2", i+1)
+		}
 		m, err := fromJSONMessage(jm)
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i+1, err)
@@ -431,6 +460,9 @@ func fromJSONMessage(jm jsonMessage) (chat.Message, error) {
 	case chat.RoleUser, chat.RoleAssistant, chat.RoleSystem, chat.RoleNote:
 	default:
 		return m, fmt.Errorf("unknown role %q (want user, assistant, system or note)", shortForError(jm.Role))
+	}
+	if err := fromJSONSiblings(jm, &m); err != nil {
+		return m, err
 	}
 	var err error
 	if m.Time, err = parseTime(jm.Vaultchat.Time); err != nil {
@@ -472,6 +504,25 @@ func fromJSONMessage(jm jsonMessage) (chat.Message, error) {
 	}
 	m.Turn = t
 	return m, nil
+}
+
+// fromJSONSiblings reads a message's sibling branches.
+func fromJSONSiblings(jm jsonMessage, m *chat.Message) error {
+	for j, jb := range jm.Vaultchat.Siblings {
+		b := chat.Branch{Messages: make([]chat.Message, len(jb.Messages))}
+		if len(jb.Messages) == 0 {
+			return fmt.Errorf("sibling branch %d is empty", j+1)
+		}
+		for k, jbm := range jb.Messages {
+			bm, err := fromJSONMessage(jbm)
+			if err != nil {
+				return fmt.Errorf("sibling branch %d, message %d: %w", j+1, k+1, err)
+			}
+			b.Messages[k] = bm
+		}
+		m.Siblings = append(m.Siblings, b)
+	}
+	return nil
 }
 
 // parseTime reads an RFC 3339 time; "" is the zero time. Times are kept

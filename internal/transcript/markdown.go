@@ -72,25 +72,38 @@ func writeMarkdown(w io.Writer, c *chat.Conversation) error {
 		writeMDContent(bw, r.Text)
 	}
 	for _, m := range c.Messages {
-		if m.Role == chat.RoleNote {
-			writeMDNote(bw, m)
-			continue
-		}
-		bw.WriteString("## " + roleLabel(m.Role) + "\n\n")
-		if facts := messageFacts(m); len(facts) > 0 {
-			bw.WriteString("*" + mdEscape(strings.Join(facts, factSep)) + "*\n\n")
-		}
-		if e := errorLine(m); e != "" {
-			bw.WriteString("**Error:** " + mdEscape(oneLine(e)) + "\n\n")
-		}
-		switch {
-		case m.Content != "":
-			writeMDContent(bw, m.Content)
-		case errorLine(m) == "":
-			bw.WriteString("*(no content)*\n\n")
-		}
+		writeMDMessage(bw, m)
 	}
 	return bw.Flush()
+}
+
+// writeMDMessage writes one message, then its sibling branches (present
+// only in an --all-branches export).
+func writeMDMessage(bw *bufio.Writer, m chat.Message) {
+	if m.Role == chat.RoleNote {
+		writeMDNote(bw, m)
+		return
+	}
+	bw.WriteString("## " + roleLabel(m.Role) + "\n\n")
+	if facts := messageFacts(m); len(facts) > 0 {
+		bw.WriteString("*" + mdEscape(strings.Join(facts, factSep)) + "*\n\n")
+	}
+	if e := errorLine(m); e != "" {
+		bw.WriteString("**Error:** " + mdEscape(oneLine(e)) + "\n\n")
+	}
+	switch {
+	case m.Content != "":
+		writeMDContent(bw, m.Content)
+	case errorLine(m) == "":
+		bw.WriteString("*(no content)*\n\n")
+	}
+	for j, b := range m.Siblings {
+		bw.WriteString("*" + mdEscape(branchHeading(j, len(m.Siblings))) + "*\n\n")
+		for _, bm := range b.Messages {
+			writeMDMessage(bw, bm)
+		}
+		bw.WriteString("*" + mdEscape(branchEnd) + "*\n\n")
+	}
 }
 
 // writeMDContent copies message text, closing a code fence left open and

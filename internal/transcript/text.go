@@ -44,9 +44,22 @@ func writeText(w io.Writer, c *chat.Conversation) error {
 		writeTextSection(bw, "Role "+oneLine(r.Name)+" (as the conversation started)", nil, "", r.Text)
 	}
 	for _, m := range c.Messages {
-		writeTextSection(bw, roleLabel(m.Role), messageFacts(m), errorLine(m), m.Content)
+		writeTextMessage(bw, m)
 	}
 	return bw.Flush()
+}
+
+// writeTextMessage writes one message, then its sibling branches (present
+// only in an --all-branches export).
+func writeTextMessage(bw *bufio.Writer, m chat.Message) {
+	writeTextSection(bw, roleLabel(m.Role), messageFacts(m), errorLine(m), m.Content)
+	for j, b := range m.Siblings {
+		bw.WriteString("\n" + wrapProse(branchHeading(j, len(m.Siblings)), textWidth) + "\n")
+		for _, bm := range b.Messages {
+			writeTextMessage(bw, bm)
+		}
+		bw.WriteString("\n" + branchEnd + "\n")
+	}
 }
 
 func writeTextSection(bw *bufio.Writer, label string, facts []string, errLine, content string) {

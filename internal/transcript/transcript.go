@@ -76,6 +76,10 @@ type Options struct {
 	// by its masked form wherever it appears. A nil Redactor still masks
 	// strings shaped like provider keys.
 	Redactor *redact.Redactor
+	// AllBranches exports every message's sibling branches (replies a
+	// regenerate replaced) after it; by default only the current branch
+	// is exported.
+	AllBranches bool
 }
 
 // Export writes c to w in format f, redacted and sanitized. It does not
@@ -86,7 +90,7 @@ func Export(w io.Writer, c *chat.Conversation, f Format, opts Options) error {
 	if c == nil {
 		return errors.New("export: nil conversation")
 	}
-	cc := cleanConversation(c, opts.Redactor)
+	cc := cleanConversation(c, opts.Redactor, opts.AllBranches)
 	var err error
 	switch f {
 	case Markdown:
@@ -184,8 +188,9 @@ func slug(s string) string {
 }
 
 // cleanConversation returns a deep copy of c with every string sanitized
-// and redacted. Exports render only from the copy.
-func cleanConversation(c *chat.Conversation, r *redact.Redactor) *chat.Conversation {
+// and redacted, with the messages' sibling branches only when branches
+// is set. Exports render only from the copy.
+func cleanConversation(c *chat.Conversation, r *redact.Redactor, branches bool) *chat.Conversation {
 	clean := func(s string) string { return cleanText(r, s) }
 	cc := &chat.Conversation{
 		ID:           clean(c.ID),
@@ -208,32 +213,50 @@ func cleanConversation(c *chat.Conversation, r *redact.Redactor) *chat.Conversat
 		cc.Parent = &chat.ForkRef{ConversationID: clean(p.ConversationID), MessageID: clean(p.MessageID), MessageNumber: p.MessageNumber}
 	}
 	for i, m := range c.Messages {
-		m.ID = clean(m.ID)
-		m.Role = chat.Role(clean(string(m.Role)))
-		m.Content = clean(m.Content)
-		if m.Turn != nil {
-			t := *m.Turn
-			t.KeyID = clean(t.KeyID)
-			t.KeyName = clean(t.KeyName)
-			t.Model = clean(t.Model)
-			t.FinishReason = clean(t.FinishReason)
-			t.IncompleteReason = clean(t.IncompleteReason)
-			if t.CostUSD != nil {
-				cost := *t.CostUSD
-				t.CostUSD = &cost
-			}
-			if t.Error != nil {
-				e := *t.Error
-				e.Class = chat.ErrorClass(clean(string(e.Class)))
-				e.Message = clean(e.Message)
-				e.Hint = clean(e.Hint)
-				t.Error = &e
-			}
-			m.Turn = &t
-		}
-		cc.Messages[i] = m
+		cc.Messages[i] = cleanMessage(m, clean, branches)
 	}
 	return cc
+}
+
+// cleanMessage is cleanConversation for one message and, with branches,
+// its sibling branches.
+func cleanMessage(m chat.Message, clean func(string) string, branches bool) chat.Message {
+	m.ID = clean(m.ID)
+	m.Role = chat.Role(clean(string(m.Role)))
+	m.Content = clean(m.Content)
+	if m.Turn != nil {
+		t := *m.Turn
+		t.KeyID = clean(t.KeyID)
+		t.KeyName = clean(t.KeyName)
+		t.Model = clean(t.Model)
+		t.FinishReason = clean(t.FinishReason)
+		t.IncompleteReason = clean(t.IncompleteReason)
+		if t.CostUSD != nil {
+			cost := *t.CostUSD
+			t.CostUSD = &cost
+		}
+		if t.Error != nil {
+			e := *t.Error
+			e.Class = chat.ErrorClass(clean(string(e.Class)))
+			e.Message = clean(e.Message)
+			e.Hint = clean(e.Hint)
+			t.Error = &e
+		}
+		m.Turn = &t
+	}
+	if !branches || len(m.Siblings) == 0 {
+		m.Siblings = nil
+		return m
+	}
+	sibs := make([]chat.Branch, len(m.Siblings))
+	for j, b := range m.Siblings {
+		sibs[j].Messages = make([]chat.Message, len(b.Messages))
+		for k, bm := range b.Messages {
+			sibs[j].Messages[k] = cleanMessage(bm, clean, branches)
+		}
+	}
+	m.Siblings = sibs
+	return m
 }
 
 // cleanText sanitizes s and then redacts it, secrets disguised in Markdown
