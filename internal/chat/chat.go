@@ -98,12 +98,32 @@ type Message struct {
 	Time    time.Time `json:"time"`
 	// Turn is set on assistant messages.
 	Turn *Turn `json:"turn,omitempty"`
+	// Attachments are the files sent with a user message.
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// Siblings are the other versions of the conversation from this
 	// message on (a reply a regenerate replaced, with what followed it),
 	// oldest first; this message's branch is the current one
 	// (Conversation.SwitchBranch flips between them).
 	Siblings []Branch `json:"siblings,omitempty"`
 }
+
+// Attachment is a file sent with a message, kept inside the encrypted
+// conversation: a text file's content (sent inline, with its name, in a
+// fence) or an image's bytes (sent as a data URL).
+type Attachment struct {
+	// Name is the file's base name, as the user gave it.
+	Name string `json:"name"`
+	// MediaType is "text/plain" or the image type ("image/png", ...).
+	MediaType string `json:"media_type"`
+	// Size is the file's size in bytes.
+	Size int64 `json:"size"`
+	// Text is a text file's content; Data an image's bytes.
+	Text string `json:"text,omitempty"`
+	Data []byte `json:"data,omitempty"`
+}
+
+// IsImage reports whether the attachment is an image.
+func (a Attachment) IsImage() bool { return len(a.MediaType) > 6 && a.MediaType[:6] == "image/" }
 
 // Branch is one version of a conversation from a message on: its first
 // message is a sibling of the message that holds the branch.

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -33,6 +34,7 @@ type askCmd struct {
 	JSON         bool     `name:"json" help:"Print the reply, its usage and the conversation ID as JSON."`
 	NoSave       bool     `name:"no-save" help:"Keep no conversation (usage is still recorded)."`
 	Raw          bool     `name:"raw" help:"Print plain text even when stdout is a terminal."`
+	Files        []string `name:"file" short:"f" sep:"none" placeholder:"FILE" help:"Attach a text file (sent inline) or a png, jpeg, gif or webp image; repeatable."`
 	Prompt       []string `arg:"" optional:"" help:"The prompt. Text piped on stdin is appended to it."`
 }
 
@@ -65,6 +67,10 @@ func (c *askCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
+	atts, err := c.attachments(a)
+	if err != nil {
+		return err
+	}
 	sess, err := a.openSession(c.NoSave)
 	if err != nil {
 		return err
@@ -90,7 +96,7 @@ func (c *askCmd) Run(a *app) error {
 	defer cancel()
 	// The key and model are the session's choice when not given (the
 	// rule the app follows too: session.Resolve).
-	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model})
+	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
 		// not leave an empty conversation behind.
@@ -124,6 +130,38 @@ func (c *askCmd) prompt(a *app) (string, error) {
 		return "", usagef("nothing to ask: give a prompt as arguments or on stdin")
 	}
 	return prompt, nil
+}
+
+// attachments reads the -f files, each checked against config.toml's
+// limits before anything is sent (the session checks the turn's total
+// and secrets).
+func (c *askCmd) attachments(a *app) ([]chat.Attachment, error) {
+	if len(c.Files) == 0 {
+		return nil, nil
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	limits := attach.Limits{MaxFile: cfg.Attachments.MaxFile, MaxTurn: cfg.Attachments.MaxTurn}
+	var out []chat.Attachment
+	for _, path := range c.Files {
+		if path == "-" {
+			return nil, usagef("-f - is not supported: text piped on stdin is already added to the prompt")
+		}
+		att, err := attach.ReadFile(path, limits)
+		switch {
+		case errors.Is(err, attach.ErrTooLarge):
+			return nil, withHint(err, "the limits are max_file_mib and max_turn_mib under [attachments] in config.toml")
+		case err != nil:
+			return nil, err
+		}
+		out = append(out, att)
+	}
+	if err := attach.CheckTurn(out, limits); err != nil {
+		return nil, withHint(err, "the limits are max_file_mib and max_turn_mib under [attachments] in config.toml")
+	}
+	return out, nil
 }
 
 // conversation returns the ID to send to, creating a conversation when

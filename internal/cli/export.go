@@ -30,6 +30,7 @@ type exportCmd struct {
 	Armor     bool     `name:"armor" help:"With --encrypt-to, write PEM-armored text instead of binary."`
 	// AllBranches exports the replies a regenerate replaced too.
 	AllBranches bool `name:"all-branches" help:"Include every message's other versions (regenerated replies), not only the current branch."`
+	EmbedImages bool `name:"embed-images" help:"HTML: show attached images in the page (default: their name and size)."`
 }
 
 // Run exports the selected conversations to stdout or files.
@@ -112,7 +113,7 @@ func (c *exportCmd) Run(a *app) error {
 				return err
 			}
 		}
-		data, err := render(sess, conv, format, transcript.Options{AllBranches: c.AllBranches}, recipients, c.Armor)
+		data, err := render(sess, conv, format, transcript.Options{AllBranches: c.AllBranches, EmbedImages: c.EmbedImages}, recipients, c.Armor)
 		if err != nil {
 			return err
 		}

@@ -130,6 +130,9 @@ type SendRequest struct {
 	// (edit-and-resend), once the new reply is complete; until then both
 	// stay, before the edited prompt.
 	EditLast bool
+	// Attachments are stored on the user message and sent with it; the
+	// caller has checked them (limits, secrets).
+	Attachments []chat.Attachment
 }
 
 // Hold waits until no turn of conversation id is running and keeps new
@@ -246,6 +249,14 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 			return nil, errors.New("empty message")
 		}
 		msg := chat.Message{ID: newMessageID(), Role: chat.RoleUser, Content: prompt, Time: e.cfg.Now().UTC()}
+		for _, a := range req.Attachments {
+			// Text passes the prompt's redaction; images go as they are.
+			a.Name = e.cfg.Redactor().String(a.Name)
+			if !a.IsImage() {
+				a.Text = e.cfg.Redactor().String(a.Text)
+			}
+			msg.Attachments = append(msg.Attachments, a)
+		}
 		conv, err = e.cfg.Conversations.Update(conv.ID, func(c *chat.Conversation) error {
 			c.Messages = append(c.Messages, msg)
 			if c.Title == "" {

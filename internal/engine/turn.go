@@ -25,8 +25,8 @@ type turn struct {
 	// keepReplaced makes the replaced messages a sibling branch of the
 	// new reply (regenerate) instead of dropping them.
 	keepReplaced bool
-	key      vault.Key
-	model    string
+	key          vault.Key
+	model        string
 }
 
 // run performs the turn and always ends with exactly one Done or Failed.

@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/engine"
 	"github.com/vaultchat/vaultchat/internal/store"
@@ -56,6 +58,9 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 	if err != nil {
 		return nil, err
 	}
+	if err := h.checkAttachments(req.Attachments); err != nil {
+		return nil, err
+	}
 	return h.engine.Send(ctx, engine.SendRequest{
 		ConversationID: req.ConversationID,
 		Prompt:         req.Prompt,
@@ -63,7 +68,25 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 		Model:          req.Model,
 		Regenerate:     req.Regenerate,
 		EditLast:       req.EditLast,
+		Attachments:    req.Attachments,
 	})
+}
+
+// checkAttachments refuses, before anything is saved or sent, attachments
+// over config.toml's limits and text that holds a secret of the vault
+// (never send a stored key to a model), naming the file.
+func (h *home) checkAttachments(atts []chat.Attachment) error {
+	lim := h.cfg.Settings.Attachments
+	if err := attach.CheckTurn(atts, attach.Limits{MaxFile: lim.MaxFile, MaxTurn: lim.MaxTurn}); err != nil {
+		return err
+	}
+	red := h.redactor()
+	for _, a := range atts {
+		if red.HoldsSecret(a.Text) || red.HoldsSecret(a.Name) {
+			return fmt.Errorf("attach %s: the file holds an API key stored in the vault; it was not sent", red.String(a.Name))
+		}
+	}
+	return nil
 }
 
 // SetSystemPrompt changes a conversation's system prompt.

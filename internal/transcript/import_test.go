@@ -80,6 +80,10 @@ func TestJSONRoundTripEdgeCases(t *testing.T) {
 		{"role and fork parent", &chat.Conversation{ID: "e", SystemPrompt: "changed later",
 			Role:   &chat.RoleRef{Name: "reviewer", Description: "d", Text: "You review.", Model: "gpt-4o", Key: "work", Temperature: new(0.25)},
 			Parent: &chat.ForkRef{ConversationID: "a", MessageID: "m_1", MessageNumber: 3}, Messages: []chat.Message{}}},
+		{"attachments", &chat.Conversation{ID: "g", Messages: []chat.Message{{ID: "u", Role: chat.RoleUser, Content: "see", Attachments: []chat.Attachment{
+			{Name: "notes.md", MediaType: "text/plain", Size: 6, Text: "hello\n"},
+			{Name: "p.png", MediaType: "image/png", Size: 4, Data: []byte{0x89, 'P', 'N', 'G'}},
+		}}}}},
 		{"role without settings", &chat.Conversation{ID: "f", Role: &chat.RoleRef{Name: "plain", Text: "t"}, Messages: []chat.Message{}}},
 		{"note with turn and source", &chat.Conversation{ID: "d", Source: "chatgpt", Created: time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC), Messages: []chat.Message{
 			{ID: "n", Role: chat.RoleNote, Content: "switched", Time: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Turn: &chat.Turn{KeyID: "k_1", KeyName: "work", Model: "m"}},

@@ -20,7 +20,7 @@ import (
 // jsonVersion and keep reading the old version.
 //
 // Version 2 adds a conversation's role and fork parent, and messages'
-// sibling branches. A conversation
+// attachments and sibling branches. A conversation
 // that has neither is still written as version 1, which vaultchat
 // releases before version 2 read.
 const (
@@ -34,7 +34,7 @@ func docVersion(c *chat.Conversation) int {
 		return 2
 	}
 	for _, m := range c.Messages {
-		if len(m.Siblings) > 0 {
+		if len(m.Siblings) > 0 || len(m.Attachments) > 0 {
 			return 2
 		}
 	}
@@ -95,9 +95,21 @@ type jsonMeta struct {
 	ID   string    `json:"id,omitempty"`
 	Time string    `json:"time,omitempty"`
 	Turn *jsonTurn `json:"turn,omitempty"`
+	// Attachments (version 2) are the files sent with the message.
+	Attachments []jsonAttachment `json:"attachments,omitempty"`
 	// Siblings (version 2) are the message's other versions, in an
 	// --all-branches export.
 	Siblings []jsonBranch `json:"siblings,omitempty"`
+}
+
+// jsonAttachment is chat.Attachment: a text file's content, or an
+// image's bytes in base64.
+type jsonAttachment struct {
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	Text      string `json:"text,omitempty"`
+	Data      []byte `json:"data,omitempty"`
 }
 
 // jsonBranch is chat.Branch: messages in the same form as the top level.
@@ -199,6 +211,9 @@ func toJSONMessage(m chat.Message) jsonMessage {
 			Time: rfc3339(m.Time),
 			Turn: toJSONTurn(m.Turn),
 		},
+	}
+	for _, a := range m.Attachments {
+		jm.Vaultchat.Attachments = append(jm.Vaultchat.Attachments, jsonAttachment(a))
 	}
 	for _, b := range m.Siblings {
 		jb := jsonBranch{Messages: make([]jsonMessage, len(b.Messages))}
@@ -432,8 +447,8 @@ func fromJSONDoc(doc *jsonDoc) (*chat.Conversation, error) {
 	}
 	seen := make(map[string]int, len(doc.Messages))
 	for i, jm := range doc.Messages {
-		if doc.Version < 2 && len(jm.Vaultchat.Siblings) > 0 {
-			return nil, fmt.Errorf("message %d: sibling branches need transcript version 2", i+1)
+		if doc.Version < 2 && (len(jm.Vaultchat.Siblings) > 0 || len(jm.Vaultchat.Attachments) > 0) {
+			return nil, fmt.Errorf("message %d: attachments and sibling branches need transcript version 2", i+1)
 		}
 		m, err := fromJSONMessage(jm)
 		if err != nil {
@@ -460,6 +475,12 @@ func fromJSONMessage(jm jsonMessage) (chat.Message, error) {
 	case chat.RoleUser, chat.RoleAssistant, chat.RoleSystem, chat.RoleNote:
 	default:
 		return m, fmt.Errorf("unknown role %q (want user, assistant, system or note)", shortForError(jm.Role))
+	}
+	for j, ja := range jm.Vaultchat.Attachments {
+		if ja.Name == "" || ja.Size < 0 {
+			return m, fmt.Errorf("attachment %d has no name or a negative size", j+1)
+		}
+		m.Attachments = append(m.Attachments, chat.Attachment(ja))
 	}
 	if err := fromJSONSiblings(jm, &m); err != nil {
 		return m, err

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/mdfence"
@@ -94,8 +95,14 @@ func writeMDMessage(bw *bufio.Writer, m chat.Message) {
 	switch {
 	case m.Content != "":
 		writeMDContent(bw, m.Content)
-	case errorLine(m) == "":
+	case errorLine(m) == "" && len(m.Attachments) == 0:
 		bw.WriteString("*(no content)*\n\n")
+	}
+	for _, a := range m.Attachments {
+		bw.WriteString("*Attachment: " + mdEscape(oneLine(attach.Describe(a))) + "*\n\n")
+		if !a.IsImage() {
+			writeMDContent(bw, attach.Inline(a))
+		}
 	}
 	for j, b := range m.Siblings {
 		bw.WriteString("*" + mdEscape(branchHeading(j, len(m.Siblings))) + "*\n\n")

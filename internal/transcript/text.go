@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 )
 
@@ -53,6 +54,12 @@ func writeText(w io.Writer, c *chat.Conversation) error {
 // only in an --all-branches export).
 func writeTextMessage(bw *bufio.Writer, m chat.Message) {
 	writeTextSection(bw, roleLabel(m.Role), messageFacts(m), errorLine(m), m.Content)
+	for _, a := range m.Attachments {
+		bw.WriteString("\n" + wrapProse("Attachment: "+oneLine(attach.Describe(a)), textWidth) + "\n")
+		if !a.IsImage() {
+			bw.WriteString("\n" + strings.TrimRight(a.Text, "\n") + "\n")
+		}
+	}
 	for j, b := range m.Siblings {
 		bw.WriteString("\n" + wrapProse(branchHeading(j, len(m.Siblings)), textWidth) + "\n")
 		for _, bm := range b.Messages {

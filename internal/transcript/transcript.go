@@ -22,12 +22,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"strings"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
@@ -80,6 +82,9 @@ type Options struct {
 	// regenerate replaced) after it; by default only the current branch
 	// is exported.
 	AllBranches bool
+	// EmbedImages puts attached images into an HTML export (as data
+	// URLs); by default it names them with their size only.
+	EmbedImages bool
 }
 
 // Export writes c to w in format f, redacted and sanitized. It does not
@@ -105,8 +110,18 @@ func Export(w io.Writer, c *chat.Conversation, f Format, opts Options) error {
 		// browser shows it. (Markdown and text are written as cleaned,
 		// and cleaning already reads text as it is displayed.)
 		var buf bytes.Buffer
-		if err = writeHTML(&buf, cc); err == nil {
-			_, err = io.WriteString(w, opts.Redactor.Displayed(buf.String()))
+		var images *[]chat.Attachment
+		if opts.EmbedImages {
+			images = &[]chat.Attachment{}
+		}
+		if err = writeHTML(&buf, cc, images); err == nil {
+			page := opts.Redactor.Displayed(buf.String())
+			if images != nil {
+				for i := range *images {
+					page = strings.Replace(page, imageRef(i), html.EscapeString(attach.DataURL((*images)[i])), 1)
+				}
+			}
+			_, err = io.WriteString(w, page)
 		}
 	default:
 		return fmt.Errorf("export: unknown format %q", string(f))
@@ -224,6 +239,15 @@ func cleanMessage(m chat.Message, clean func(string) string, branches bool) chat
 	m.ID = clean(m.ID)
 	m.Role = chat.Role(clean(string(m.Role)))
 	m.Content = clean(m.Content)
+	if len(m.Attachments) > 0 {
+		atts := make([]chat.Attachment, len(m.Attachments))
+		for k, a := range m.Attachments {
+			a.Name, a.MediaType, a.Text = clean(a.Name), clean(a.MediaType), clean(a.Text)
+			a.Data = bytes.Clone(a.Data)
+			atts[k] = a
+		}
+		m.Attachments = atts
+	}
 	if m.Turn != nil {
 		t := *m.Turn
 		t.KeyID = clean(t.KeyID)
