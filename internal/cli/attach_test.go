@@ -102,11 +102,16 @@ func TestAskRefusesBadAttachmentsBeforeSending(t *testing.T) {
 		{"turn too large", []string{write("a.txt", []byte(half)), write("b.txt", []byte(half)), write("c.txt", []byte(half))}, "over the limit of 2.0 MiB a message"},
 		{"holds a vault key", []string{write("env.txt", []byte("OPENAI_API_KEY="+secret+"\n"))}, "attach env.txt: the file holds an API key stored in the vault"},
 		{"missing", []string{filepath.Join(e.dir, "nope.txt")}, "nope.txt"},
+		{"image to a text-only model", []string{write("p.png", pngBytes), "model=gpt-3.5-turbo"}, "model gpt-3.5-turbo does not accept images"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"ask"}
 			for _, f := range tc.files {
+				if model, ok := strings.CutPrefix(f, "model="); ok {
+					args = append(args, "--model", model)
+					continue
+				}
 				args = append(args, "-f", f)
 			}
 			res := e.run(tty{}, append(args, "hello")...)

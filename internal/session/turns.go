@@ -3,10 +3,12 @@ package session
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/models"
 	"github.com/vaultchat/vaultchat/internal/store"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
@@ -61,6 +63,9 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 	if err := h.checkAttachments(req.Attachments); err != nil {
 		return nil, err
 	}
+	if err := s.checkImageModel(req); err != nil {
+		return nil, err
+	}
 	return h.engine.Send(ctx, engine.SendRequest{
 		ConversationID: req.ConversationID,
 		Prompt:         req.Prompt,
@@ -70,6 +75,23 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 		EditLast:       req.EditLast,
 		Attachments:    req.Attachments,
 	})
+}
+
+// checkImageModel refuses images for a model known not to take them,
+// before anything is saved; an unknown model gets them and the server
+// says.
+func (s *Session) checkImageModel(req view.SendRequest) error {
+	if !slices.ContainsFunc(req.Attachments, chat.Attachment.IsImage) {
+		return nil
+	}
+	_, model, err := s.Resolve(req.ConversationID, req.KeyID, req.Model)
+	if err != nil {
+		return err
+	}
+	if accepts, known := models.AcceptsImages(model); known && !accepts {
+		return fmt.Errorf("model %s does not accept images; choose one that does (gpt-4o, gpt-4.1, gpt-5, …) with --model", model)
+	}
+	return nil
 }
 
 // checkAttachments refuses, before anything is saved or sent, attachments
