@@ -28,19 +28,6 @@ const (
 	jsonVersion = 2
 )
 
-// docVersion is the oldest version that holds everything of c.
-func docVersion(c *chat.Conversation) int {
-	if c.Role != nil || c.Parent != nil {
-		return 2
-	}
-	for _, m := range c.Messages {
-		if len(m.Siblings) > 0 || len(m.Attachments) > 0 {
-			return 2
-		}
-	}
-	return 1
-}
-
 // SourceVaultchatJSON is the Source of a conversation imported from our
 // JSON that does not say where it came from originally.
 const SourceVaultchatJSON = "vaultchat-json"
@@ -66,23 +53,6 @@ type jsonConversation struct {
 	Parent *jsonParent `json:"parent,omitempty"`
 }
 
-// jsonRole is chat.RoleRef: the role the conversation started with.
-type jsonRole struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description,omitempty"`
-	Text        string   `json:"text"`
-	Model       string   `json:"model,omitempty"`
-	Key         string   `json:"key,omitempty"`
-	Temperature *float64 `json:"temperature,omitempty"`
-}
-
-// jsonParent is chat.ForkRef: where a fork branched off.
-type jsonParent struct {
-	ConversationID string `json:"conversation_id"`
-	MessageID      string `json:"message_id,omitempty"`
-	MessageNumber  int    `json:"message_number,omitempty"`
-}
-
 // jsonMessage is an OpenAI chat message ({"role", "content"}) plus our
 // metadata under "vaultchat".
 type jsonMessage struct {
@@ -100,21 +70,6 @@ type jsonMeta struct {
 	// Siblings (version 2) are the message's other versions, in an
 	// --all-branches export.
 	Siblings []jsonBranch `json:"siblings,omitempty"`
-}
-
-// jsonAttachment is chat.Attachment: a text file's content, or an
-// image's bytes in base64.
-type jsonAttachment struct {
-	Name      string `json:"name"`
-	MediaType string `json:"media_type"`
-	Size      int64  `json:"size"`
-	Text      string `json:"text,omitempty"`
-	Data      []byte `json:"data,omitempty"`
-}
-
-// jsonBranch is chat.Branch: messages in the same form as the top level.
-type jsonBranch struct {
-	Messages []jsonMessage `json:"messages"`
 }
 
 type jsonTurn struct {
@@ -527,25 +482,6 @@ func fromJSONMessage(jm jsonMessage) (chat.Message, error) {
 	return m, nil
 }
 
-// fromJSONSiblings reads a message's sibling branches.
-func fromJSONSiblings(jm jsonMessage, m *chat.Message) error {
-	for j, jb := range jm.Vaultchat.Siblings {
-		b := chat.Branch{Messages: make([]chat.Message, len(jb.Messages))}
-		if len(jb.Messages) == 0 {
-			return fmt.Errorf("sibling branch %d is empty", j+1)
-		}
-		for k, jbm := range jb.Messages {
-			bm, err := fromJSONMessage(jbm)
-			if err != nil {
-				return fmt.Errorf("sibling branch %d, message %d: %w", j+1, k+1, err)
-			}
-			b.Messages[k] = bm
-		}
-		m.Siblings = append(m.Siblings, b)
-	}
-	return nil
-}
-
 // parseTime reads an RFC 3339 time; "" is the zero time. Times are kept
 // in UTC, as they are written.
 func parseTime(s string) (time.Time, error) {
@@ -557,59 +493,4 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("time %q is not RFC 3339", shortForError(s))
 	}
 	return t.UTC(), nil
-}
-
-// jsonError2 makes a JSON decoding error say where the problem is, by
-// line and column, instead of by byte offset.
-func decodeError(data []byte, err error) error { return decodeErrorAt(data, 0, err) }
-
-// decodeErrorAt is decodeError for an error in a value that starts at
-// byte base of data.
-func decodeErrorAt(data []byte, base int64, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	switch {
-	case errors.As(err, &syn):
-		line, col := lineCol(data, base+syn.Offset)
-		switch {
-		case strings.Contains(msg, "unexpected end of JSON input"):
-			return errors.New("the JSON ends too early (truncated file?)")
-		case strings.Contains(msg, "after top-level value"):
-			return fmt.Errorf("unexpected data after the end of the JSON, at line %d, column %d", line, col)
-		}
-		return fmt.Errorf("invalid JSON at line %d, column %d: %s", line, col, msg)
-	case errors.As(err, &typ):
-		line, col := lineCol(data, base+typ.Offset)
-		where := typ.Field
-		if where == "" {
-			where = "value"
-		}
-		return fmt.Errorf("at line %d, column %d: %s is a JSON %s, want %s", line, col, where, typ.Value, typ.Type)
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return errors.New("the JSON ends too early (truncated file?)")
-	}
-	return errors.New(msg)
-}
-
-func lineCol(data []byte, offset int64) (line, col int) {
-	offset = min(max(offset, 0), int64(len(data)))
-	before := data[:offset]
-	line = bytes.Count(before, []byte{'\n'}) + 1
-	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1)
-	return line, max(col, 1)
-}
-
-// shortForError makes untrusted text safe to quote in an error message:
-// sanitized, with anything shaped like a key masked, and cut short.
-func shortForError(s string) string {
-	s = cleanText(nil, s)
-	if len(s) <= 64 {
-		return s
-	}
-	cut := 64
-	for cut > 0 && s[cut]&0xc0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }
