@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -53,12 +54,11 @@ func (s *Session) Search(query string, opts view.SearchOptions) ([]view.SearchHi
 	if err != nil {
 		return nil, err
 	}
+	// Every conversation is read (or taken from the cache), whatever
+	// the filters, so that the cache and the index stay whole.
 	ids := make([]string, 0, len(list))
 	order := make(map[string]int, len(list))
 	for _, sum := range list {
-		if !opts.Since.IsZero() && sum.Updated.Before(opts.Since) {
-			continue
-		}
 		order[sum.ID] = len(ids)
 		ids = append(ids, sum.ID)
 	}
@@ -69,6 +69,9 @@ func (s *Session) Search(query string, opts view.SearchOptions) ([]view.SearchHi
 	)
 	matchAll(docs, func(d *searchDoc) {
 		if keyID != "" && !slices.Contains(d.keyIDs, keyID) {
+			return
+		}
+		if !opts.Since.IsZero() && d.updated.Before(opts.Since) {
 			return
 		}
 		if hit, ok := h.match(d, q, opts); ok {
@@ -129,23 +132,23 @@ func newSearchDoc(c *chat.Conversation, v filelock.Version) *searchDoc {
 	return d
 }
 
-// searchDocs returns the docs of ids, from the cache while their files
-// are unchanged, else decrypted (in parallel) and cached.
+// searchDocs returns the docs of ids, from the memory cache or the
+// search index while their files are unchanged, else decrypted (in
+// parallel); it keeps them in memory and, when anything changed, writes
+// the index again.
 func (h *home) searchDocs(ids []string) []*searchDoc {
 	c := &h.search
 	c.mu.Lock()
-	if c.docs == nil {
-		c.docs = map[string]*searchDoc{}
-	}
-	cached := make(map[string]*searchDoc, len(ids))
-	for _, id := range ids {
-		if d, ok := c.docs[id]; ok {
-			cached[id] = d
-		}
-	}
+	known := c.docs
 	c.mu.Unlock()
+	fromIndex := false
+	if known == nil {
+		// The first search of this unlock: start from the index.
+		known, _ = decodeSearchIndex(h.store.ReadSearchIndex())
+		fromIndex = true
+	}
 	keep := func(id string, v filelock.Version) bool {
-		d, ok := cached[id]
+		d, ok := known[id]
 		return ok && d.version == v
 	}
 	docs := make([]*searchDoc, len(ids))
@@ -153,16 +156,16 @@ func (h *home) searchDocs(ids []string) []*searchDoc {
 	for i, id := range ids {
 		index[id] = i
 	}
+	var read atomic.Int32
 	h.store.Scan(ids, runtime.GOMAXPROCS(0), keep, func(sc store.Scanned) {
 		switch {
 		case sc.Skipped:
-			docs[index[sc.ID]] = cached[sc.ID]
+			docs[index[sc.ID]] = known[sc.ID]
 		case sc.Err == nil:
 			docs[index[sc.ID]] = newSearchDoc(sc.Conversation, sc.Version)
+			read.Add(1)
 		}
 	})
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	fresh := make(map[string]*searchDoc, len(ids))
 	out := docs[:0]
 	for _, d := range docs {
@@ -172,7 +175,13 @@ func (h *home) searchDocs(ids []string) []*searchDoc {
 		}
 	}
 	// Only what this search saw stays: deleted conversations go.
+	c.mu.Lock()
 	c.docs = fresh
+	c.mu.Unlock()
+	if read.Load() > 0 || len(known) != len(fresh) || (fromIndex && len(known) == 0 && len(fresh) > 0) {
+		// A cache: failing to write it costs the next search time only.
+		_ = h.store.WriteSearchIndex(encodeSearchIndex(out))
+	}
 	return out
 }
 

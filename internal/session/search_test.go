@@ -1,12 +1,17 @@
 package session
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/filelock"
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
@@ -131,5 +136,79 @@ func TestSearchSeesChangesAfterCaching(t *testing.T) {
 	}
 	if hits, _ := f.sess.Search("renamed", view.SearchOptions{}); len(hits) != 0 {
 		t.Errorf("a deleted conversation is still found: %v", hitIDs(hits))
+	}
+}
+
+// TestSearchIndexOnDisk checks the encrypted search index: written by a
+// search, used by the next session (which sees a rename made meanwhile),
+// ignored when damaged, and removed when a conversation is deleted.
+func TestSearchIndexOnDisk(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	work := f.addKey("work", "m", nil)
+	f.unlock()
+	now := time.Now().UTC()
+	convs := []*chat.Conversation{
+		searchConv("c-1", "alpha", now, work.ID, "the quixotic word", "ok"),
+		searchConv("c-2", "beta", now.Add(time.Second), work.ID, "plain", "ok"),
+	}
+	if err := f.sess.Import(convs); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := f.sess.Search("quixotic", view.SearchOptions{}); len(hits) != 1 {
+		t.Fatalf("hits %v", hitIDs(hits))
+	}
+	path := filepath.Join(f.home, "conversations", "search.index.age")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no search index written: %v", err)
+	}
+	if bytes.Contains(raw, []byte("quixotic")) {
+		t.Fatal("the search index holds text in clear")
+	}
+	// Another session renames c-2; a new session searches from the
+	// index and still sees the new title.
+	if err := f.sess.Rename("c-2", "renamed gamma"); err != nil {
+		t.Fatal(err)
+	}
+	f.relock()
+	hits, err := f.sess.Search("gamma", view.SearchOptions{})
+	if err != nil || len(hits) != 1 || hits[0].ID != "c-2" {
+		t.Errorf("after a rename, from the index: %v, %v", hitIDs(hits), err)
+	}
+	// A damaged index is only a cache.
+	if err := f.opened().store.WriteSearchIndex([]byte("not an index")); err != nil {
+		t.Fatal(err)
+	}
+	f.relock()
+	if hits, _ := f.sess.Search("quixotic", view.SearchOptions{}); len(hits) != 1 {
+		t.Errorf("with a damaged index: %v", hitIDs(hits))
+	}
+	if err := f.sess.Delete("c-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the index (with the deleted conversation's text) is still there: %v", err)
+	}
+	f.relock()
+	if hits, _ := f.sess.Search("quixotic", view.SearchOptions{}); len(hits) != 0 {
+		t.Errorf("a deleted conversation is found: %v", hitIDs(hits))
+	}
+}
+
+func TestSearchIndexFormatRoundTrip(t *testing.T) {
+	c := searchConv("c-1", "Title Ü", time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), "k_1", "Hello", "Straße")
+	d := newSearchDoc(c, filelock.Version{Size: 12, MTime: -5})
+	got, err := decodeSearchIndex(encodeSearchIndex([]*searchDoc{d}))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("decode: %v, %d docs", err, len(got))
+	}
+	if !reflect.DeepEqual(got["c-1"], d) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got["c-1"], d)
+	}
+	enc := encodeSearchIndex([]*searchDoc{d})
+	for cut := range len(enc) {
+		if _, err := decodeSearchIndex(enc[:cut]); err == nil {
+			t.Fatalf("a index cut at %d of %d decodes", cut, len(enc))
+		}
 	}
 }

@@ -433,6 +433,10 @@ func (s *Store) Delete(id string) error {
 			return err
 		}
 		delete(s.seen, id)
+		// The search index holds the conversation's text too.
+		if err := s.dropSearchIndex(); err != nil {
+			return err
+		}
 		return s.updateIndex(func(ix map[string]indexEntry) { delete(ix, id) })
 	})
 	if err != nil {
