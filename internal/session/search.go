@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/filelock"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
@@ -64,8 +65,8 @@ func (s *Session) Search(query string, opts view.SearchOptions) ([]view.SearchHi
 	}
 	docs := h.searchDocs(ids)
 	var (
-		mu   sync.Mutex
-		hits []view.SearchHit
+		mu      sync.Mutex
+		matches []docMatch
 	)
 	matchAll(docs, func(d *searchDoc) {
 		if keyID != "" && !slices.Contains(d.keyIDs, keyID) {
@@ -74,15 +75,20 @@ func (s *Session) Search(query string, opts view.SearchOptions) ([]view.SearchHi
 		if !opts.Since.IsZero() && d.updated.Before(opts.Since) {
 			return
 		}
-		if hit, ok := h.match(d, q, opts); ok {
+		if m, ok := match(d, q, opts); ok {
 			mu.Lock()
-			hits = append(hits, hit)
+			matches = append(matches, m)
 			mu.Unlock()
 		}
 	})
-	slices.SortFunc(hits, func(a, b view.SearchHit) int { return order[a.ID] - order[b.ID] })
-	if opts.Limit > 0 && len(hits) > opts.Limit {
-		hits = hits[:opts.Limit]
+	slices.SortFunc(matches, func(a, b docMatch) int { return order[a.doc.id] - order[b.doc.id] })
+	if opts.Limit > 0 && len(matches) > opts.Limit {
+		matches = matches[:opts.Limit]
+	}
+	// Snippets are cut (and cleaned) only for the hits returned.
+	hits := make([]view.SearchHit, len(matches))
+	for i, m := range matches {
+		hits[i] = h.hit(m, q)
 	}
 	return hits, nil
 }
@@ -124,10 +130,12 @@ func newSearchDoc(c *chat.Conversation, v filelock.Version) *searchDoc {
 			continue
 		}
 		n++
-		if m.Content == "" {
+		// Text attachments are searched with the message they came with.
+		text := attach.MessageText(m)
+		if text == "" {
 			continue
 		}
-		d.msgs = append(d.msgs, searchMsg{number: n, id: m.ID, role: m.Role, text: m.Content, fold: textmatch.Fold(m.Content)})
+		d.msgs = append(d.msgs, searchMsg{number: n, id: m.ID, role: m.Role, text: text, fold: textmatch.Fold(text)})
 	}
 	return d
 }
@@ -200,27 +208,42 @@ func matchAll(docs []*searchDoc, fn func(*searchDoc)) {
 	wg.Wait()
 }
 
-// match checks one conversation and cuts its snippets.
-func (h *home) match(d *searchDoc, q textmatch.Query, opts view.SearchOptions) (view.SearchHit, bool) {
-	hit := view.SearchHit{ID: d.id, Updated: d.updated, TitleMatch: q.MatchFolded(d.titleFold)}
+// docMatch is a conversation that matched: whether its title did, how
+// many messages did, and the first of them (for snippets).
+type docMatch struct {
+	doc        *searchDoc
+	titleMatch bool
+	count      int
+	first      []int // indexes in doc.msgs
+}
+
+// match checks one conversation.
+func match(d *searchDoc, q textmatch.Query, opts view.SearchOptions) (docMatch, bool) {
+	m := docMatch{doc: d, titleMatch: q.MatchFolded(d.titleFold)}
 	max := opts.Snippets
 	if max <= 0 {
 		max = 3
 	}
-	for _, m := range d.msgs {
-		if !q.MatchFolded(m.fold) {
+	for i := range d.msgs {
+		if !q.MatchFolded(d.msgs[i].fold) {
 			continue
 		}
-		hit.Matches++
-		if len(hit.Snippets) < max {
-			hit.Snippets = append(hit.Snippets, h.snippet(m, q))
+		m.count++
+		if len(m.first) < max {
+			m.first = append(m.first, i)
 		}
 	}
-	if !hit.TitleMatch && hit.Matches == 0 {
-		return view.SearchHit{}, false
+	return m, m.titleMatch || m.count > 0
+}
+
+// hit is a match as Search returns it, its text cleaned for showing.
+func (h *home) hit(m docMatch, q textmatch.Query) view.SearchHit {
+	d := m.doc
+	hit := view.SearchHit{ID: d.id, Title: h.clean(d.title), Updated: d.updated, TitleMatch: m.titleMatch, Matches: m.count}
+	for _, i := range m.first {
+		hit.Snippets = append(hit.Snippets, h.snippet(d.msgs[i], q))
 	}
-	hit.Title = h.clean(d.title)
-	return hit, true
+	return hit
 }
 
 // snippet cuts the snippet of a matching message from its text as it

@@ -212,3 +212,21 @@ func TestSearchIndexFormatRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchFindsAttachedText(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	work := f.addKey("work", "m", nil)
+	f.unlock()
+	c := searchConv("c-1", "t", time.Now().UTC(), work.ID, "see the file", "ok")
+	c.Messages[0].Attachments = []chat.Attachment{{Name: "notes.txt", MediaType: "text/plain", Size: 20, Text: "a palimpsest inside"}}
+	if err := f.sess.Import([]*chat.Conversation{c}); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := f.sess.Search("PALIMPSEST", view.SearchOptions{})
+	if err != nil || len(hits) != 1 || hits[0].Snippets[0].Number != 1 {
+		t.Fatalf("hits %+v, %v", hits, err)
+	}
+	if sn := hits[0].Snippets[0]; sn.Text[sn.Start:sn.End] != "palimpsest" {
+		t.Errorf("snippet %+v", sn)
+	}
+}
