@@ -58,18 +58,16 @@ func (c *Conversation) SwitchBranch(id string, k int) error {
 }
 
 // BranchOf returns the replaced messages as one sibling branch for the
-// message that replaces them, with the siblings they held themselves
-// before it (oldest first): a reply regenerated twice has two siblings.
+// message that replaces the first of them, after the siblings that first
+// message held itself (oldest first): a reply regenerated twice has two
+// siblings. Siblings of later replaced messages are versions of later
+// positions and stay on them, inside the branch.
 func BranchOf(replaced []Message) []Branch {
 	if len(replaced) == 0 {
 		return nil
 	}
-	var out []Branch
-	msgs := make([]Message, len(replaced))
-	for i, m := range replaced {
-		out = append(out, m.Siblings...)
-		m.Siblings = nil
-		msgs[i] = m
-	}
+	msgs := slices.Clone(replaced)
+	out := slices.Clone(msgs[0].Siblings)
+	msgs[0].Siblings = nil
 	return append(out, Branch{Messages: msgs})
 }

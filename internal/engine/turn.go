@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,8 +26,11 @@ type turn struct {
 	// keepReplaced makes the replaced messages a sibling branch of the
 	// new reply (regenerate) instead of dropping them.
 	keepReplaced bool
-	key          vault.Key
-	model        string
+	// editedID is the new user message of an edit-and-resend, which
+	// keeps the exchange it replaces as its sibling branch.
+	editedID string
+	key      vault.Key
+	model    string
 }
 
 // run performs the turn and always ends with exactly one Done or Failed.
@@ -166,6 +170,10 @@ func (t *turn) save(text string, turn *chat.Turn, complete bool) (*chat.Message,
 	_, err := e.cfg.Conversations.Update(t.conv.ID, func(c *chat.Conversation) error {
 		if complete {
 			c.Messages = without(c.Messages, t.replaced)
+			i := slices.IndexFunc(c.Messages, func(m chat.Message) bool { return m.ID == t.editedID })
+			if t.editedID != "" && i >= 0 {
+				c.Messages[i].Siblings = chat.BranchOf(t.replaced)
+			}
 		}
 		c.Messages = append(c.Messages, msg)
 		return nil

@@ -80,3 +80,36 @@ func TestRegenerateKeepsSiblingsAndSwitches(t *testing.T) {
 		t.Error("version 4 of 3 accepted")
 	}
 }
+
+// TestEditAndResendKeepsTheOldExchange edits the last prompt: the old
+// prompt and its reply stay as a sibling branch of the edited prompt,
+// and switching back brings both.
+func TestEditAndResendKeepsTheOldExchange(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.addKey("k", "sim-fast", nil)
+	f.unlock()
+	conv := f.create("")
+	f.turn(view.SendRequest{ConversationID: conv.ID, Prompt: "first wording"})
+	f.turn(view.SendRequest{ConversationID: conv.ID, Regenerate: true})
+	f.turn(view.SendRequest{ConversationID: conv.ID, EditLast: true, Prompt: "second wording"})
+	got := f.load(conv.ID)
+	if len(got.Messages) != 2 || got.Messages[0].Content != "second wording" {
+		t.Fatalf("current branch = %+v", got.Messages)
+	}
+	sibs := got.Messages[0].Siblings
+	if len(sibs) != 1 || len(sibs[0].Messages) != 2 || sibs[0].Messages[0].Content != "first wording" {
+		t.Fatalf("siblings of the edited prompt = %+v", sibs)
+	}
+	// The regenerated reply's own sibling stays on the reply, inside the
+	// branch.
+	if n := len(sibs[0].Messages[1].Siblings); n != 1 {
+		t.Errorf("the old reply kept %d siblings; want 1", n)
+	}
+	switched, err := f.sess.SwitchBranch(conv.ID, got.Messages[0].ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(switched.Messages) != 2 || switched.Messages[0].Content != "first wording" || len(switched.Messages[1].Siblings) != 1 {
+		t.Errorf("after switching back: %+v", switched.Messages)
+	}
+}
