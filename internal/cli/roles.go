@@ -158,10 +158,7 @@ func (c *rolesEditCmd) Run(a *app) error {
 	// argument (never a secret).
 	args := strings.Fields(editor)
 	cmd := exec.Command(args[0], append(args[1:], path)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if in, ok := a.io.In.(*os.File); ok {
-		cmd.Stdin = in
-	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.io.In, a.io.Out, a.io.ErrOut
 	cmd.Env = a.environ()
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("editor %s: %w", a.clean(args[0]), err)

@@ -154,13 +154,13 @@ func (q Query) Match(text string) bool { return q.MatchFolded(Fold(text)) }
 // Snippet is a piece of text around a match, on one line.
 type Snippet struct {
 	Text string
-	// Start and End are the byte offsets in Text of the first term's
-	// first match.
+	// Start and End are the byte offsets in Text of the match shown:
+	// the earliest of any term.
 	Start, End int
 }
 
-// Snippet cuts about width runes of text around the first match of the
-// query's first term in text, on one line (line breaks and tabs as
+// Snippet cuts about width runes of text around the earliest match of
+// any of the query's terms, when text holds them all, on one line (line breaks and tabs as
 // spaces), with "…" where it was cut. ok is false when text does not
 // match. The caller sanitizes and masks what it shows.
 func (q Query) Snippet(text string, width int) (Snippet, bool) {
@@ -168,6 +168,9 @@ func (q Query) Snippet(text string, width int) (Snippet, bool) {
 		return Snippet{}, false
 	}
 	folded, offs := foldMapped(text, true)
+	if !q.MatchFolded(folded) {
+		return Snippet{}, false
+	}
 	if nfc := norm.NFC.String(text); nfc != text {
 		text = nfc
 	}
