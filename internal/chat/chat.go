@@ -98,6 +98,37 @@ type Message struct {
 	Time    time.Time `json:"time"`
 	// Turn is set on assistant messages.
 	Turn *Turn `json:"turn,omitempty"`
+	// Attachments are the files sent with a user message.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// Siblings are the other versions of the conversation from this
+	// message on (a reply a regenerate replaced, with what followed it),
+	// oldest first; this message's branch is the current one
+	// (Conversation.SwitchBranch flips between them).
+	Siblings []Branch `json:"siblings,omitempty"`
+}
+
+// Attachment is a file sent with a message, kept inside the encrypted
+// conversation: a text file's content (sent inline, with its name, in a
+// fence) or an image's bytes (sent as a data URL).
+type Attachment struct {
+	// Name is the file's base name, as the user gave it.
+	Name string `json:"name"`
+	// MediaType is "text/plain" or the image type ("image/png", ...).
+	MediaType string `json:"media_type"`
+	// Size is the file's size in bytes.
+	Size int64 `json:"size"`
+	// Text is a text file's content; Data an image's bytes.
+	Text string `json:"text,omitempty"`
+	Data []byte `json:"data,omitempty"`
+}
+
+// IsImage reports whether the attachment is an image.
+func (a Attachment) IsImage() bool { return len(a.MediaType) > 6 && a.MediaType[:6] == "image/" }
+
+// Branch is one version of a conversation from a message on: its first
+// message is a sibling of the message that holds the branch.
+type Branch struct {
+	Messages []Message `json:"messages"`
 }
 
 // Conversation is a chat with its history. Content is stored already
@@ -110,17 +141,19 @@ type Conversation struct {
 	Updated      time.Time `json:"updated"`
 	// Source is "" for conversations held in vaultchat, or where an
 	// imported one came from ("vaultchat-json", "chatgpt").
-	Source   string    `json:"source,omitempty"`
+	Source string `json:"source,omitempty"`
+	// Role is the role the conversation started with, as it was then
+	// (nil: none).
+	Role *RoleRef `json:"role,omitempty"`
+	// Parent is set on a fork: the conversation and message it branched
+	// from.
+	Parent   *ForkRef  `json:"parent,omitempty"`
 	Messages []Message `json:"messages"`
 	// Next is the key and model chosen for the conversation's next turn:
 	// the last switch (ctrl+k, ctrl+p) or the last turn's, whichever came
 	// later. Nil in conversations saved before it existed: the last
 	// reply's key and model stand in.
 	Next *Choice `json:"next,omitempty"`
-	// Superseded holds the attribution of replies a regenerate or an
-	// edit-and-resend replaced: no longer shown, exported or sent, but
-	// what they spent is part of what the conversation spent (Totals).
-	Superseded []Turn `json:"superseded,omitempty"`
 }
 
 // Choice is the key and model chosen for a conversation's next turn.
@@ -183,10 +216,36 @@ func (c *Conversation) ChosenKey() string {
 	return ""
 }
 
+// RoleRef is a role (a reusable system prompt with settings) as a
+// conversation started with it: later edits of the role file do not
+// change what the conversation records.
+type RoleRef struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Text is the role's system prompt at the time.
+	Text  string `json:"text"`
+	Model string `json:"model,omitempty"`
+	Key   string `json:"key,omitempty"`
+	// Temperature is sent with every request of the conversation when
+	// set.
+	Temperature *float64 `json:"temperature,omitempty"`
+}
+
+// ForkRef names where a forked conversation branched off: the parent
+// conversation's ID and the ID and number (1-based, notes not counted)
+// of the last message the fork copied.
+type ForkRef struct {
+	ConversationID string `json:"conversation_id"`
+	MessageID      string `json:"message_id,omitempty"`
+	MessageNumber  int    `json:"message_number,omitempty"`
+}
+
 // Summary is what a conversation list shows without loading messages.
 type Summary struct {
-	ID       string    `json:"id"`
-	Title    string    `json:"title"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Parent is set on a fork (Conversation.Parent).
+	Parent   *ForkRef  `json:"parent,omitempty"`
 	Updated  time.Time `json:"updated"`
 	Messages int       `json:"messages"` // notes left out
 	// Totals are the conversation's figures, from Conversation.Totals.

@@ -22,24 +22,31 @@ type Totals struct {
 	Models []string
 }
 
-// Totals sums the conversation's replies, and the replies a regenerate
-// or an edit-and-resend replaced (Superseded): everything it spent. Only
-// assistant messages count: their Turn is a request; a note may carry a
-// Turn but costs nothing. A failed reply without text, tokens or price
-// spent nothing.
+// Totals sums the replies of every version of the conversation: the
+// current branch and the sibling branches a regenerate or an
+// edit-and-resend kept (Message.Siblings), since what a replaced reply
+// spent is part of what the conversation spent. Each message lives in
+// one place of that tree, so nothing is counted twice. Only assistant
+// messages count: their Turn is a request; a note may carry a Turn but
+// costs nothing. A failed reply without text, tokens or price spent
+// nothing.
 func (c *Conversation) Totals() Totals {
 	t := Totals{Keys: []string{}, Models: []string{}}
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		if m.Role != RoleAssistant || m.Turn == nil {
-			continue
-		}
-		t.add(m.Turn, m.Content != "")
-	}
-	for i := range c.Superseded {
-		t.add(&c.Superseded[i], true) // a replaced reply was complete
-	}
+	t.addAll(c.Messages)
 	return t
+}
+
+// addAll counts the replies of msgs and of their sibling branches.
+func (t *Totals) addAll(msgs []Message) {
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Role == RoleAssistant && m.Turn != nil {
+			t.add(m.Turn, m.Content != "")
+		}
+		for _, b := range m.Siblings {
+			t.addAll(b.Messages)
+		}
+	}
 }
 
 // add counts one reply; hasText says whether it has text.

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/session"
@@ -27,12 +28,14 @@ const maxPromptInput = 8 << 20
 type askCmd struct {
 	Key          string   `name:"key" placeholder:"NAME" help:"Key to use (name or ID; default: config default_key, the conversation's last key, or the only key)."`
 	Model        string   `name:"model" placeholder:"MODEL" help:"Model to use (default: the key's default model)."`
-	System       string   `name:"system" placeholder:"TEXT" help:"System prompt for a new conversation."`
+	System       string   `name:"system" placeholder:"TEXT" xor:"system" help:"System prompt for a new conversation."`
+	Role         string   `name:"role" placeholder:"NAME" xor:"system" help:"Start the conversation with a role (roles/NAME.md: system prompt, model, key, temperature)."`
 	Continue     bool     `name:"continue" short:"c" xor:"conversation" help:"Continue the most recent conversation."`
 	Conversation string   `name:"conversation" placeholder:"ID" xor:"conversation" help:"Continue the conversation with this ID."`
 	JSON         bool     `name:"json" help:"Print the reply, its usage and the conversation ID as JSON."`
 	NoSave       bool     `name:"no-save" help:"Keep no conversation (usage is still recorded)."`
 	Raw          bool     `name:"raw" help:"Print plain text even when stdout is a terminal."`
+	Files        []string `name:"file" short:"f" sep:"none" placeholder:"FILE" help:"Attach a text file (sent inline) or a png, jpeg, gif or webp image; repeatable."`
 	Prompt       []string `arg:"" optional:"" help:"The prompt. Text piped on stdin is appended to it."`
 }
 
@@ -58,7 +61,14 @@ func (c *askCmd) Run(a *app) error {
 	if c.System != "" && (c.Continue || c.Conversation != "") {
 		return usagef("--system sets the system prompt of a new conversation; it cannot change one being continued")
 	}
+	if c.Role != "" && (c.Continue || c.Conversation != "") {
+		return usagef("--role starts a new conversation; it cannot change one being continued")
+	}
 	prompt, err := c.prompt(a)
+	if err != nil {
+		return err
+	}
+	atts, err := c.attachments(a)
 	if err != nil {
 		return err
 	}
@@ -67,7 +77,13 @@ func (c *askCmd) Run(a *app) error {
 		return err
 	}
 	defer sess.Close()
-	convID, created, err := c.conversation(sess)
+	var role *chat.RoleRef
+	if c.Role != "" {
+		if role, c.Key, c.Model, err = roleForAsk(a, sess, c.Role, c.Key, c.Model); err != nil {
+			return err
+		}
+	}
+	convID, created, err := c.conversation(sess, role)
 	if err != nil {
 		return err
 	}
@@ -84,7 +100,7 @@ func (c *askCmd) Run(a *app) error {
 	if c.Key == "" {
 		c.sayWhichKey(a, sess, convID)
 	}
-	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model})
+	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
 		// not leave an empty conversation behind.
@@ -137,9 +153,41 @@ func (c *askCmd) prompt(a *app) (string, error) {
 	return prompt, nil
 }
 
+// attachments reads the -f files, each checked against config.toml's
+// limits before anything is sent (the session checks the turn's total
+// and secrets).
+func (c *askCmd) attachments(a *app) ([]chat.Attachment, error) {
+	if len(c.Files) == 0 {
+		return nil, nil
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	limits := attach.Limits{MaxFile: cfg.Attachments.MaxFile, MaxTurn: cfg.Attachments.MaxTurn}
+	var out []chat.Attachment
+	for _, path := range c.Files {
+		if path == "-" {
+			return nil, usagef("-f - is not supported: text piped on stdin is already added to the prompt")
+		}
+		att, err := attach.ReadFile(path, limits)
+		switch {
+		case errors.Is(err, attach.ErrTooLarge):
+			return nil, withHint(err, "the limits are max_file_mib and max_turn_mib under [attachments] in config.toml")
+		case err != nil:
+			return nil, err
+		}
+		out = append(out, att)
+	}
+	if err := attach.CheckTurn(out, limits); err != nil {
+		return nil, withHint(err, "the limits are max_file_mib and max_turn_mib under [attachments] in config.toml")
+	}
+	return out, nil
+}
+
 // conversation returns the ID to send to, creating a conversation when
 // needed (created is then true).
-func (c *askCmd) conversation(sess *session.Session) (id string, created bool, err error) {
+func (c *askCmd) conversation(sess *session.Session, role *chat.RoleRef) (id string, created bool, err error) {
 	switch {
 	case c.Conversation != "":
 		return c.Conversation, false, nil
@@ -153,7 +201,11 @@ func (c *askCmd) conversation(sess *session.Session) (id string, created bool, e
 		}
 		return id, false, nil
 	}
-	conv, err := sess.Create(c.System)
+	create := func() (*chat.Conversation, error) { return sess.Create(c.System) }
+	if role != nil {
+		create = func() (*chat.Conversation, error) { return sess.CreateWithRole(*role) }
+	}
+	conv, err := create()
 	if err != nil {
 		return "", false, err
 	}

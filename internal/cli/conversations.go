@@ -14,6 +14,9 @@ import (
 // conversationsCmd groups the commands on saved conversations.
 type conversationsCmd struct {
 	List   convListCmd   `cmd:"" help:"List conversations, newest first."`
+	Search convSearchCmd `cmd:"" help:"Find conversations by words in titles and messages."`
+	Show   convShowCmd   `cmd:"" help:"Show a conversation's messages with their numbers."`
+	Fork   convForkCmd   `cmd:"" help:"Copy a conversation up to a message into a new one."`
 	Rename convRenameCmd `cmd:"" help:"Rename a conversation."`
 	Rm     convRmCmd     `cmd:"" help:"Delete a conversation."`
 }
@@ -49,8 +52,12 @@ func (c *convListCmd) Run(a *app) error {
 	fmt.Fprintln(tw, "ID\tUPDATED\tMESSAGES\tKEYS\tTOKENS\tCOST\tTITLE")
 	for _, s := range list {
 		t := s.Totals
+		title := a.cell(s.Title)
+		if p := s.Parent; p != nil {
+			title += fmt.Sprintf(" (fork of %s at #%d)", a.cell(p.ConversationID), p.MessageNumber)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Updated.Local().Format("2006-01-02 15:04"), s.Messages,
-			a.cell(strings.Join(t.Keys, ",")), figures.Tokens(t.Usage.Total(), t.Usage.Estimated), t.Cost(), a.cell(s.Title))
+			a.cell(strings.Join(t.Keys, ",")), figures.Tokens(t.Usage.Total(), t.Usage.Estimated), t.Cost(), title)
 	}
 	return tw.Flush()
 }
@@ -69,6 +76,8 @@ type convRow struct {
 	CostUSD          *float64 `json:"cost_usd"`
 	CostIsLowerBound bool     `json:"cost_is_lower_bound,omitempty"`
 	CostUnknownTurns int      `json:"cost_unknown_turns,omitempty"`
+	// Parent is set on a fork.
+	Parent *chat.ForkRef `json:"parent,omitempty"`
 }
 
 func newConvRow(s chat.Summary) convRow {
@@ -76,7 +85,7 @@ func newConvRow(s chat.Summary) convRow {
 	cost := t.Cost()
 	return convRow{
 		ID: s.ID, Title: s.Title, Updated: s.Updated, Messages: s.Messages, Keys: t.Keys, Models: t.Models,
-		Usage: t.Usage, CostUSD: cost.JSON(), CostIsLowerBound: cost.LowerBound, CostUnknownTurns: t.UnpricedTurns,
+		Usage: t.Usage, CostUSD: cost.JSON(), CostIsLowerBound: cost.LowerBound, CostUnknownTurns: t.UnpricedTurns, Parent: s.Parent,
 	}
 }
 

@@ -31,6 +31,9 @@ type exportCmd struct {
 	Force     bool     `name:"force" help:"Replace existing files."`
 	EncryptTo []string `name:"encrypt-to" sep:"none" placeholder:"RECIPIENT" help:"Encrypt the export with age to RECIPIENT (age1…, age1pq1…, ssh-ed25519 …); repeatable."`
 	Armor     bool     `name:"armor" help:"With --encrypt-to, write PEM-armored text instead of binary."`
+	// AllBranches exports the replies a regenerate replaced too.
+	AllBranches bool `name:"all-branches" help:"Include every message's other versions (regenerated replies), not only the current branch."`
+	EmbedImages bool `name:"embed-images" help:"HTML: show attached images in the page (default: their name and size)."`
 }
 
 // Run exports the selected conversations to stdout or files.
@@ -113,7 +116,7 @@ func (c *exportCmd) Run(a *app) error {
 				return err
 			}
 		}
-		data, err := render(sess, conv, format, recipients, c.Armor)
+		data, err := render(sess, conv, format, transcript.Options{AllBranches: c.AllBranches, EmbedImages: c.EmbedImages}, recipients, c.Armor)
 		if err != nil {
 			return err
 		}
@@ -173,9 +176,9 @@ func exportHint(err error) error {
 }
 
 // render exports conv, encrypted when recipients are given.
-func render(sess *session.Session, conv *chat.Conversation, f transcript.Format, recipients []age.Recipient, armored bool) ([]byte, error) {
+func render(sess *session.Session, conv *chat.Conversation, f transcript.Format, opts transcript.Options, recipients []age.Recipient, armored bool) ([]byte, error) {
 	var plain bytes.Buffer
-	if err := sess.Render(&plain, conv, f); err != nil {
+	if err := sess.RenderWith(&plain, conv, f, opts); err != nil {
 		return nil, err
 	}
 	if len(recipients) == 0 {

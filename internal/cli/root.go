@@ -23,7 +23,8 @@ type root struct {
 	Vault         vaultCmd         `cmd:"" help:"Manage vault recipients and backups."`
 	Ask           askCmd           `cmd:"" help:"Ask one question and stream the reply to stdout."`
 	Usage         usageCmd         `cmd:"" help:"Show tokens and cost per key, model or day."`
-	Conversations conversationsCmd `cmd:"" help:"List, rename and delete saved conversations."`
+	Conversations conversationsCmd `cmd:"" help:"List, search, fork, rename and delete saved conversations."`
+	Roles         rolesCmd         `cmd:"" help:"List, show and edit roles (reusable system prompts)."`
 	Export        exportCmd        `cmd:"" help:"Export conversations as Markdown, JSON, text or HTML."`
 	Import        importCmd        `cmd:"" help:"Import conversations (our JSON, ChatGPT's export)."`
 	Simulate      simulateCmd      `cmd:"" help:"Run the built-in OpenAI-compatible test server."`

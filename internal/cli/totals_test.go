@@ -162,12 +162,23 @@ func checkMixed(t *testing.T, c *chat.Conversation, got total) {
 	if turns != 5 || !c.Messages[len(c.Messages)-1].Turn.Incomplete {
 		t.Fatalf("the conversation holds %d replies, the last complete: %+v", turns, c.Messages)
 	}
-	// The reply the regenerate replaced is no longer shown, but what it
-	// spent is part of what the conversation spent.
-	if len(c.Superseded) != 1 || c.Superseded[0].Model != "sim-smart" {
-		t.Fatalf("superseded replies %+v; want sim-smart's", c.Superseded)
+	// The reply the regenerate replaced is no longer on the current
+	// branch but kept as a sibling version, and what it spent is part of
+	// what the conversation spent.
+	var replaced []chat.Turn
+	for _, m := range c.Messages {
+		for _, b := range m.Siblings {
+			for _, bm := range b.Messages {
+				if bm.Turn != nil {
+					replaced = append(replaced, *bm.Turn)
+				}
+			}
+		}
 	}
-	for _, tu := range c.Superseded {
+	if len(replaced) != 1 || replaced[0].Model != "sim-smart" {
+		t.Fatalf("replaced replies %+v; want sim-smart's", replaced)
+	}
+	for _, tu := range replaced {
 		tokens += tu.Usage.Total()
 		if tu.CostUSD != nil {
 			cost += *tu.CostUSD

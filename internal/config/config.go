@@ -23,6 +23,10 @@
 //	max = "8h"                   # ... and this long after unlock at the latest
 //	lock_with_app = false        # ctrl+l in the full-screen app locks the agent too
 //
+//	[attachments]                # "ask -f FILE"
+//	max_file_mib = 5             # the largest file that may be attached
+//	max_turn_mib = 20            # all the files of one message together
+//
 // The file holds no secrets and is not encrypted.
 package config
 
@@ -90,7 +94,22 @@ type Config struct {
 	StreamIdleTimeout time.Duration
 	// Agent configures "vaultchat unlock" and the agent it starts.
 	Agent Agent
+	// Attachments bounds the files attached to a message.
+	Attachments Attachments
 }
+
+// Attachments is the [attachments] table, in bytes.
+type Attachments struct {
+	MaxFile int64
+	MaxTurn int64
+}
+
+// Default attachment limits, and the most a setting may raise them to.
+const (
+	DefaultAttachmentMaxFileMiB = 5
+	DefaultAttachmentMaxTurnMiB = 20
+	maxAttachmentMiB            = 512
+)
 
 // Agent is the [agent] table: whether commands ask the vaultchat agent
 // for the identity, and how long the agent keeps it.
@@ -126,6 +145,7 @@ func Default() Config {
 		ResponseTimeout:     DefaultResponseTimeout,
 		StreamIdleTimeout:   DefaultStreamIdleTimeout,
 		Agent:               Agent{Enabled: true, Idle: DefaultAgentIdle, Max: DefaultAgentMax},
+		Attachments:         Attachments{MaxFile: DefaultAttachmentMaxFileMiB << 20, MaxTurn: DefaultAttachmentMaxTurnMiB << 20},
 	}
 }
 
@@ -140,6 +160,13 @@ type file struct {
 	ResponseTimeout     *string          `toml:"response_timeout"`
 	StreamIdleTimeout   *string          `toml:"stream_idle_timeout"`
 	Agent               agentFile        `toml:"agent"`
+	Attachments         attachmentsFile  `toml:"attachments"`
+}
+
+// attachmentsFile mirrors the [attachments] table.
+type attachmentsFile struct {
+	MaxFileMiB *int `toml:"max_file_mib"`
+	MaxTurnMiB *int `toml:"max_turn_mib"`
 }
 
 // agentFile mirrors the [agent] table.
@@ -267,7 +294,32 @@ func parse(raw file) (Config, []string, error) {
 	if key, err := parseAgent(raw.Agent, &c.Agent); err != nil {
 		return Config{}, append([]string{"agent"}, key...), err
 	}
+	if key, err := parseAttachments(raw.Attachments, &c.Attachments); err != nil {
+		return Config{}, append([]string{"attachments"}, key...), err
+	}
 	return c, nil, nil
+}
+
+// parseAttachments fills in the [attachments] table over the defaults.
+// On an error it also returns the key (inside the table) it is about.
+func parseAttachments(raw attachmentsFile, a *Attachments) ([]string, error) {
+	for _, l := range []struct {
+		key string
+		raw *int
+		dst *int64
+	}{{"max_file_mib", raw.MaxFileMiB, &a.MaxFile}, {"max_turn_mib", raw.MaxTurnMiB, &a.MaxTurn}} {
+		if l.raw == nil {
+			continue
+		}
+		if *l.raw < 1 || *l.raw > maxAttachmentMiB {
+			return []string{l.key}, fmt.Errorf("attachments.%s must be between 1 and %d", l.key, maxAttachmentMiB)
+		}
+		*l.dst = int64(*l.raw) << 20
+	}
+	if a.MaxFile > a.MaxTurn {
+		return []string{"max_file_mib"}, fmt.Errorf("attachments.max_file_mib (%d) is over attachments.max_turn_mib (%d)", a.MaxFile>>20, a.MaxTurn>>20)
+	}
+	return nil, nil
 }
 
 // timeout parses the timeout setting name: a duration from 0 (no limit)

@@ -108,6 +108,10 @@ func TestParseErrors(t *testing.T) {
 		{"agent max zero", "[agent]\nmax = \"0s\"\n", "agent.max must be longer than 0s"},
 		{"agent idle over max", "[agent]\nidle = \"9h\"\n", "longer than agent.max"},
 		{"agent enabled not a boolean", "[agent]\nenabled = \"yes\"\n", "enabled"},
+		{"attachment limit zero", "[attachments]\nmax_file_mib = 0\n", "attachments.max_file_mib must be between 1 and 512"},
+		{"attachment limit huge", "[attachments]\nmax_turn_mib = 4096\n", "attachments.max_turn_mib must be between 1 and 512"},
+		{"attachment file over turn", "[attachments]\nmax_file_mib = 30\n", "is over attachments.max_turn_mib"},
+		{"unknown attachment key", "[attachments]\nmax_files = 3\n", `unknown key "attachments.max_files"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,5 +244,18 @@ func TestErrorsNameTheLine(t *testing.T) {
 				t.Errorf("suggested a key for %q: %v", tt.in, err)
 			}
 		})
+	}
+}
+
+func TestParseAttachments(t *testing.T) {
+	c, err := Parse([]byte("[attachments]\nmax_file_mib = 1\nmax_turn_mib = 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Attachments.MaxFile != 1<<20 || c.Attachments.MaxTurn != 3<<20 {
+		t.Errorf("attachments = %+v", c.Attachments)
+	}
+	if d := Default().Attachments; d.MaxFile != 5<<20 || d.MaxTurn != 20<<20 {
+		t.Errorf("default attachments = %+v", d)
 	}
 }

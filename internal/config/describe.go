@@ -43,6 +43,8 @@ var settings = []struct {
 	{"agent.idle", "the agent forgets the identity after this long unused", func(c Config) any { return FormatDuration(c.Agent.Idle) }},
 	{"agent.max", "... and this long after unlock at the latest", func(c Config) any { return FormatDuration(c.Agent.Max) }},
 	{"agent.lock_with_app", "ctrl+l in the full-screen app locks the agent too", func(c Config) any { return c.Agent.LockWithApp }},
+	{"attachments.max_file_mib", "the largest file \"ask -f\" attaches, in MiB", func(c Config) any { return c.Attachments.MaxFile >> 20 }},
+	{"attachments.max_turn_mib", "all the files of one message together, in MiB", func(c Config) any { return c.Attachments.MaxTurn >> 20 }},
 }
 
 // Describe parses a settings file's content (nil or empty: no file) and
@@ -119,4 +121,9 @@ const Template = `# vaultchat settings (TOML). Every setting is optional: a line
 # idle = "15m"                  # the agent forgets the identity after this long unused
 # max = "8h"                    # ... and this long after unlock at the latest
 # lock_with_app = false         # ctrl+l in the full-screen app locks the agent too
+
+# "vaultchat ask -f FILE": attachments.
+# [attachments]
+# max_file_mib = 5              # the largest file that may be attached (1 to 512)
+# max_turn_mib = 20             # all the files of one message together
 `

@@ -132,12 +132,17 @@ type SendRequest struct {
 	Model string
 	// Regenerate sends the conversation again without the replies to
 	// the last user message, instead of adding a prompt; the new reply
-	// replaces them once it is complete.
+	// replaces them once it is complete, and keeps them as its sibling
+	// branch (chat.Message.Siblings).
 	Regenerate bool
 	// EditLast replaces the last user message and its reply with Prompt
 	// (edit-and-resend), once the new reply is complete; until then both
-	// stay, before the edited prompt.
+	// stay, before the edited prompt. The replaced exchange is then kept
+	// as the edited prompt's sibling branch.
 	EditLast bool
+	// Attachments are stored on the user message and sent with it; the
+	// caller has checked them (limits, secrets).
+	Attachments []chat.Attachment
 }
 
 // Hold waits until no turn of conversation id is running and keeps new
@@ -232,8 +237,9 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 		return nil, err
 	}
 	// replaced is what a complete new reply replaces; it is removed only
-	// then.
+	// then (and kept as a sibling branch).
 	var replaced []chat.Message
+	var editedID string
 	if req.Regenerate {
 		if !hasUserMessage(conv) {
 			return nil, errors.New("nothing to regenerate: the conversation has no message yet")
@@ -254,6 +260,15 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 			return nil, errors.New("empty message")
 		}
 		msg := chat.Message{ID: newMessageID(), Role: chat.RoleUser, Content: prompt, Time: e.cfg.Now().UTC()}
+		editedID = msg.ID
+		for _, a := range req.Attachments {
+			// Text passes the prompt's redaction; images go as they are.
+			a.Name = e.cfg.Redactor().String(a.Name)
+			if !a.IsImage() {
+				a.Text = e.cfg.Redactor().String(a.Text)
+			}
+			msg.Attachments = append(msg.Attachments, a)
+		}
 		if conv, err = e.savePrompt(conv.ID, msg, key.ID, model); err != nil {
 			return nil, err
 		}
@@ -262,7 +277,11 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	// replaces.
 	view := *conv
 	view.Messages = without(conv.Messages, replaced)
-	return &turn{e: e, conv: &view, replaced: replaced, key: key, model: model}, nil
+	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model}
+	if req.EditLast {
+		t.editedID = editedID
+	}
+	return t, nil
 }
 
 // savePrompt appends the user's message to the conversation on disk,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,12 @@ type turn struct {
 	e        *Engine
 	conv     *chat.Conversation // the turn's view: without what it replaces
 	replaced []chat.Message
+	// keepReplaced makes the replaced messages a sibling branch of the
+	// new reply (regenerate) instead of dropping them.
+	keepReplaced bool
+	// editedID is the new user message of an edit-and-resend, which
+	// keeps the exchange it replaces as its sibling branch.
+	editedID string
 	key      vault.Key
 	model    string
 }
@@ -46,7 +53,11 @@ func (t *turn) run(ctx context.Context, out chan chat.Event) {
 	}
 	var text strings.Builder
 	var final chat.Event
-	for ev := range client.Stream(ctx, provider.Request{Model: t.model, Messages: msgs}, e.cfg.Stream) {
+	req := provider.Request{Model: t.model, Messages: msgs}
+	if t.conv.Role != nil {
+		req.Temperature = t.conv.Role.Temperature
+	}
+	for ev := range client.Stream(ctx, req, e.cfg.Stream) {
 		switch ev := ev.(type) {
 		case chat.Delta:
 			text.WriteString(ev.Text)
@@ -186,11 +197,16 @@ func (t *turn) journal(replyID string, record bool, turn *chat.Turn, failed bool
 func (t *turn) save(id, text string, turn *chat.Turn, complete bool) (*chat.Message, error) {
 	e := t.e
 	msg := chat.Message{ID: id, Role: chat.RoleAssistant, Content: sanitize.String(text), Time: e.cfg.Now().UTC(), Turn: turn}
+	if complete && t.keepReplaced {
+		msg.Siblings = chat.BranchOf(t.replaced)
+	}
 	_, err := e.cfg.Conversations.Update(t.conv.ID, func(c *chat.Conversation) error {
 		if complete {
-			kept := without(c.Messages, t.replaced)
-			c.Superseded = append(c.Superseded, supersededTurns(c.Messages, t.replaced)...)
-			c.Messages = kept
+			c.Messages = without(c.Messages, t.replaced)
+			i := slices.IndexFunc(c.Messages, func(m chat.Message) bool { return m.ID == t.editedID })
+			if t.editedID != "" && i >= 0 {
+				c.Messages[i].Siblings = chat.BranchOf(t.replaced)
+			}
 		}
 		c.Messages = append(c.Messages, msg)
 		return nil

@@ -142,3 +142,23 @@ func RoundUSD(v float64) float64 {
 func USDNumber(v float64) string {
 	return strconv.FormatFloat(RoundUSD(v), 'f', -1, 64)
 }
+
+// Bytes writes a size: "512 B", "1.5 KiB", "20 MiB" (one decimal below
+// ten units, none above).
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	v, suffix := float64(n)/unit, "KiB"
+	for _, s := range []string{"MiB", "GiB", "TiB"} {
+		if v < unit {
+			break
+		}
+		v, suffix = v/unit, s
+	}
+	if v < 10 {
+		return strconv.FormatFloat(v, 'f', 1, 64) + " " + suffix
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + " " + suffix
+}

@@ -23,6 +23,9 @@ import (
 type Request struct {
 	Model    string
 	Messages []chat.Message
+	// Temperature is sent when set (a role's). go-openai leaves a zero
+	// temperature out of the request, so 0 means the server's default.
+	Temperature *float64
 }
 
 // Options tune one Stream call. The zero value gives the defaults; tests
@@ -170,17 +173,6 @@ func (c *Client) Stream(ctx context.Context, req Request, opts Options) <-chan c
 	return out
 }
 
-func toMessages(msgs []chat.Message) []openai.ChatCompletionMessage {
-	out := make([]openai.ChatCompletionMessage, 0, len(msgs))
-	for _, m := range msgs {
-		if m.Role == chat.RoleNote {
-			continue
-		}
-		out = append(out, openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content})
-	}
-	return out
-}
-
 // turn is the state of one Stream call, owned by its goroutine.
 type turn struct {
 	c    *Client
@@ -298,6 +290,9 @@ func (t *turn) attempt(ctx context.Context) outcome {
 	actx, w := watch(actx, t.opts.timeouts())
 	defer w.stop()
 	creq := openai.ChatCompletionRequest{Model: t.c.model(t.req.Model), Messages: t.msgs}
+	if t.req.Temperature != nil {
+		creq.Temperature = float32(*t.req.Temperature)
+	}
 	withOptions := !t.c.noStreamOptions.Load()
 	if withOptions {
 		creq.StreamOptions = &openai.StreamOptions{IncludeUsage: true}

@@ -278,3 +278,15 @@ var keyChar = func() (t [256]bool) {
 	t['-'], t['_'] = true, true
 	return t
 }()
+
+// HoldsSecret reports whether s contains one of the registered secrets
+// as it is (not merely a key-shaped string): text that must not be sent
+// at all, such as an attached file.
+func (r *Redactor) HoldsSecret(s string) bool {
+	for _, secret := range r.values() {
+		if strings.Contains(s, secret) {
+			return true
+		}
+	}
+	return false
+}

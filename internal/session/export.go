@@ -26,6 +26,17 @@ func (s *Session) Render(w io.Writer, c *chat.Conversation, f transcript.Format)
 	return transcript.Export(w, c, f, transcript.Options{Redactor: h.redactor()})
 }
 
+// RenderWith is Render with export options (all branches, embedded
+// images); the redactor is always the session's.
+func (s *Session) RenderWith(w io.Writer, c *chat.Conversation, f transcript.Format, opts transcript.Options) error {
+	h, err := s.open()
+	if err != nil {
+		return err
+	}
+	opts.Redactor = h.redactor()
+	return transcript.Export(w, c, f, opts)
+}
+
 // Export writes the conversation in format ("md", "json", "txt" or
 // "html") to path and returns the absolute path written, by WriteExport's
 // rules. An empty path means a safe name from the title in the current

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -276,4 +277,40 @@ func (h *home) noteKey(keyID string, final chat.Event) {
 	if cerr == nil || invalid {
 		h.outcome[keyID] = keyOutcome{invalid: invalid, at: now}
 	}
+}
+
+// CheckModel refuses, before anything is sent, a key (name or ID; empty
+// picks as Resolve does for a new conversation) that does not exist or
+// is not allowed the model (empty: the key's default): the rule of
+// vault.Key.AllowsModel that the engine applies to every turn, asked
+// early by callers that must name where the key and model came from (a
+// role file's line).
+func (s *Session) CheckModel(key, model string) error {
+	h, err := s.open()
+	if err != nil {
+		return err
+	}
+	k, _, err := h.resolveKey(nil, key)
+	if err != nil {
+		return err
+	}
+	m, err := resolveModel(nil, k, model)
+	if err != nil {
+		return err
+	}
+	if !k.AllowsModel(m) {
+		return &ModelNotAllowedError{Key: k.Name, Model: m, Allowed: k.AllowedModels}
+	}
+	return nil
+}
+
+// ModelNotAllowedError is CheckModel's refusal of a model outside the
+// key's allowed models.
+type ModelNotAllowedError struct {
+	Key, Model string
+	Allowed    []string
+}
+
+func (e *ModelNotAllowedError) Error() string {
+	return fmt.Sprintf("key %s is not allowed to use model %s (allowed: %s)", e.Key, e.Model, strings.Join(e.Allowed, ", "))
 }

@@ -109,6 +109,8 @@ type home struct {
 	models  map[string][]string        // key ID → model list cache
 	limits  map[string]chat.RateLimits // key ID → last rate limits
 	outcome map[string]keyOutcome      // key ID → what its last request said
+
+	search searchCache // what Search keeps between searches
 }
 
 // New returns a locked Session.

@@ -2,9 +2,13 @@ package session
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/models"
 	"github.com/vaultchat/vaultchat/internal/store"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
@@ -13,17 +17,34 @@ import (
 // (secrets in it masked) and saves it (its file: the conversation list's
 // index catches up at the first reply, or when listed).
 func (s *Session) Create(systemPrompt string) (*chat.Conversation, error) {
+	return s.create(systemPrompt, nil)
+}
+
+// CreateWithRole starts a new conversation from a role: the role's text
+// is the system prompt, its temperature goes with every request, and the
+// conversation records the role as it is now (secrets in it masked).
+func (s *Session) CreateWithRole(role chat.RoleRef) (*chat.Conversation, error) {
+	return s.create(role.Text, &role)
+}
+
+func (s *Session) create(systemPrompt string, role *chat.RoleRef) (*chat.Conversation, error) {
 	h, err := s.open()
 	if err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now().UTC()
+	red := h.redactor()
 	c := &chat.Conversation{
 		ID:           store.NewID(),
-		SystemPrompt: h.redactor().String(systemPrompt),
+		SystemPrompt: red.String(systemPrompt),
 		Created:      now,
 		Updated:      now,
 		Messages:     []chat.Message{},
+	}
+	if role != nil {
+		r := *role
+		r.Text, r.Description = red.String(r.Text), red.String(r.Description)
+		c.Role = &r
 	}
 	if err := saveNew(h.convs, c); err != nil {
 		return nil, err
@@ -50,6 +71,12 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 	if err != nil {
 		return nil, err
 	}
+	if err := h.checkAttachments(req.Attachments); err != nil {
+		return nil, err
+	}
+	if err := s.checkImageModel(req); err != nil {
+		return nil, err
+	}
 	return h.engine.Send(ctx, engine.SendRequest{
 		ConversationID: req.ConversationID,
 		Prompt:         req.Prompt,
@@ -57,7 +84,42 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 		Model:          req.Model,
 		Regenerate:     req.Regenerate,
 		EditLast:       req.EditLast,
+		Attachments:    req.Attachments,
 	})
+}
+
+// checkImageModel refuses images for a model known not to take them,
+// before anything is saved; an unknown model gets them and the server
+// says.
+func (s *Session) checkImageModel(req view.SendRequest) error {
+	if !slices.ContainsFunc(req.Attachments, chat.Attachment.IsImage) {
+		return nil
+	}
+	_, model, err := s.Resolve(req.ConversationID, req.KeyID, req.Model)
+	if err != nil {
+		return err
+	}
+	if accepts, known := models.AcceptsImages(model); known && !accepts {
+		return fmt.Errorf("model %s does not accept images; choose one that does (gpt-4o, gpt-4.1, gpt-5, …) with --model", model)
+	}
+	return nil
+}
+
+// checkAttachments refuses, before anything is saved or sent, attachments
+// over config.toml's limits and text that holds a secret of the vault
+// (never send a stored key to a model), naming the file.
+func (h *home) checkAttachments(atts []chat.Attachment) error {
+	lim := h.cfg.Settings.Attachments
+	if err := attach.CheckTurn(atts, attach.Limits{MaxFile: lim.MaxFile, MaxTurn: lim.MaxTurn}); err != nil {
+		return err
+	}
+	red := h.redactor()
+	for _, a := range atts {
+		if red.HoldsSecret(a.Text) || red.HoldsSecret(a.Name) {
+			return fmt.Errorf("attach %s: the file holds an API key stored in the vault; it was not sent", red.String(a.Name))
+		}
+	}
+	return nil
 }
 
 // SetSystemPrompt changes a conversation's system prompt.

@@ -20,6 +20,10 @@ const maxBody = 64 << 20
 const disconnectAfter = 5
 
 // chat serves POST /v1/chat/completions and its Azure form.
+// maxLoggedBody bounds the request bodies kept in the log, which holds
+// the last thousand requests of a long demo.
+const maxLoggedBody = 1 << 20
+
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	c := callOf(r)
 	deployment := r.PathValue("deployment")
@@ -70,6 +74,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	s.update(c, func(rec *Request) {
 		rec.Model, rec.Messages, rec.Stream = model, msgs, req.Stream
+		if len(body) <= maxLoggedBody {
+			rec.Body = body
+		}
 		rec.StreamOptions, rec.IncludeUsage, rec.Fault = hasStreamOptions, includeUsage, fault
 	})
 

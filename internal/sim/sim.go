@@ -137,7 +137,11 @@ type Request struct {
 	APIVersion string
 	Model      string
 	Messages   []Message
-	Stream     bool
+	// Body is the request body as received (chat requests of at most
+	// 1 MiB), for tests that check fields the log does not break out
+	// (temperature, the parts of a multi-part message).
+	Body   []byte
+	Stream bool
 	// StreamOptions is set when the body had a "stream_options" field;
 	// IncludeUsage is its include_usage.
 	StreamOptions bool

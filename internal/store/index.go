@@ -31,8 +31,8 @@ type indexEntry struct {
 
 // indexSchema is the index's own format version, apart from the
 // conversation files': an index of another version is a stale cache and
-// is rebuilt (version 2 carries chat.Totals in every summary).
-const indexSchema = 2
+// is rebuilt (version 2 carries chat.Totals in every summary, version 3 a fork's parent).
+const indexSchema = 3
 
 type indexFile struct {
 	Schema  int          `json:"schema"`

@@ -481,6 +481,10 @@ func (s *Store) Delete(id string) error {
 			return err
 		}
 		delete(s.seen, id)
+		// The search index holds the conversation's text too.
+		if err := s.dropSearchIndex(); err != nil {
+			return err
+		}
 		return s.updateIndex(func(ix map[string]indexEntry) { delete(ix, id) })
 	})
 	if err != nil {
@@ -528,7 +532,7 @@ func (s *Store) Latest() (string, error) {
 // Summarize computes the list entry of c: message count (notes
 // excluded) and the conversation's totals (chat.Conversation.Totals).
 func Summarize(c *chat.Conversation) chat.Summary {
-	sum := chat.Summary{ID: c.ID, Title: c.Title, Updated: c.Updated, Totals: c.Totals()}
+	sum := chat.Summary{ID: c.ID, Title: c.Title, Parent: c.Parent, Updated: c.Updated, Totals: c.Totals()}
 	for i := range c.Messages {
 		if c.Messages[i].Role != chat.RoleNote {
 			sum.Messages++

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tiktoken-go/tokenizer"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 )
 
@@ -112,7 +113,13 @@ func CountMessage(model string, m chat.Message) int {
 	if m.Role == chat.RoleNote {
 		return 0
 	}
-	return tokensPerMessage + Count(model, string(m.Role)) + Count(model, m.Content)
+	n := tokensPerMessage + Count(model, string(m.Role)) + Count(model, attach.MessageText(m))
+	for _, a := range m.Attachments {
+		if a.IsImage() {
+			n += ImageTokens
+		}
+	}
+	return n
 }
 
 // MessageBound is an upper bound of CountMessage that needs no
@@ -126,3 +133,8 @@ func MessageBound(m chat.Message) int {
 	}
 	return tokensPerMessage + len(m.Role) + len(m.Content)
 }
+
+// ImageTokens is what an attached image is counted as: OpenAI's cost of a
+// high-detail image of four 512-pixel tiles (85 + 4×170), a fair middle
+// for a screenshot; the server's usage says what it really cost.
+const ImageTokens = 765

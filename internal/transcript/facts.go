@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -140,6 +141,8 @@ func summaryFacts(c *chat.Conversation, t totals) [][2]string {
 	add("Created", humanTime(c.Created))
 	add("Updated", humanTime(c.Updated))
 	add("Source", c.Source)
+	add("Role", roleFact(c.Role))
+	add("Forked from", forkFact(c.Parent))
 	add("Keys", strings.Join(t.Keys, ", "))
 	add("Models", strings.Join(t.Models, ", "))
 	add("Messages", figures.Count(int64(t.Messages)))
@@ -166,3 +169,50 @@ func plural(n int, noun string) string {
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
 }
+
+// roleFact describes the role a conversation started with: its name and
+// the settings it set.
+func roleFact(r *chat.RoleRef) string {
+	if r == nil {
+		return ""
+	}
+	var set []string
+	if r.Model != "" {
+		set = append(set, "model "+r.Model)
+	}
+	if r.Key != "" {
+		set = append(set, "key "+r.Key)
+	}
+	if r.Temperature != nil {
+		set = append(set, "temperature "+strconv.FormatFloat(*r.Temperature, 'g', -1, 64))
+	}
+	out := r.Name
+	if r.Description != "" {
+		out += " — " + r.Description
+	}
+	if len(set) > 0 {
+		out += " (" + strings.Join(set, ", ") + ")"
+	}
+	return out
+}
+
+// forkFact names the conversation and message a fork branched from.
+func forkFact(p *chat.ForkRef) string {
+	if p == nil {
+		return ""
+	}
+	if p.MessageNumber > 0 {
+		return fmt.Sprintf("%s at message %d", p.ConversationID, p.MessageNumber)
+	}
+	return p.ConversationID
+}
+
+// branchHeading introduces sibling branch j of a message that has n
+// siblings, in an --all-branches export: the message above it is the
+// current version.
+func branchHeading(j, n int) string {
+	return fmt.Sprintf("Other version %d of %d of the message above (not the current branch):", j+1, n)
+}
+
+// branchEnd closes a sibling branch.
+const branchEnd = "(end of the other version)"

@@ -3,6 +3,7 @@ package transcript
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"html"
 	"io"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/util"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
@@ -28,14 +30,21 @@ import (
 // something slipped through the escaping.
 const contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'"
 
+// embedPolicy is contentSecurityPolicy for a page with embedded images
+// (--embed-images): data URLs only, never a fetch.
+const embedPolicy = contentSecurityPolicy + "; img-src data:"
+
 // writeHTML writes c as one self-contained HTML page: inline CSS with a
 // light and a dark scheme, no script, no external asset. Messages are
 // rendered from Markdown with every piece of raw HTML shown as text,
 // links kept only for http, https and mailto, images shown as their alt
 // text, and code highlighted with CSS classes.
-func writeHTML(w io.Writer, c *chat.Conversation) error {
+// With embed non-nil, attached images are collected there in order and
+// the page refers to each by imageRef(i), for Export to put the data URL
+// in after the page is masked: masking would take a data URL for a long
+// random run and cut it.
+func writeHTML(w io.Writer, c *chat.Conversation, t totals, embed *[]chat.Attachment) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	t := computeTotals(c)
 	title := oneLine(c.Title)
 	if title == "" {
 		title = "Untitled conversation"
@@ -43,7 +52,11 @@ func writeHTML(w io.Writer, c *chat.Conversation) error {
 	esc := html.EscapeString
 
 	bw.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-	bw.WriteString("<meta http-equiv=\"Content-Security-Policy\" content=\"" + contentSecurityPolicy + "\">\n")
+	policy := contentSecurityPolicy
+	if embed != nil {
+		policy = embedPolicy
+	}
+	bw.WriteString("<meta http-equiv=\"Content-Security-Policy\" content=\"" + policy + "\">\n")
 	bw.WriteString("<meta name=\"referrer\" content=\"no-referrer\">\n")
 	bw.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	bw.WriteString("<meta name=\"color-scheme\" content=\"light dark\">\n")
@@ -63,8 +76,15 @@ func writeHTML(w io.Writer, c *chat.Conversation) error {
 		}
 		bw.WriteString("</div>\n</section>\n")
 	}
+	if r := c.Role; r != nil && r.Text != c.SystemPrompt {
+		bw.WriteString("<section class=\"msg system-prompt\">\n<h2>Role " + esc(oneLine(r.Name)) + " (as the conversation started)</h2>\n<div class=\"content\">\n")
+		if err := renderMarkdownHTML(bw, r.Text); err != nil {
+			return err
+		}
+		bw.WriteString("</div>\n</section>\n")
+	}
 	for _, m := range c.Messages {
-		if err := writeHTMLMessage(bw, m); err != nil {
+		if err := writeHTMLMessage(bw, m, embed); err != nil {
 			return err
 		}
 	}
@@ -72,7 +92,7 @@ func writeHTML(w io.Writer, c *chat.Conversation) error {
 	return bw.Flush()
 }
 
-func writeHTMLMessage(bw *bufio.Writer, m chat.Message) error {
+func writeHTMLMessage(bw *bufio.Writer, m chat.Message, embed *[]chat.Attachment) error {
 	esc := html.EscapeString
 	idAttr := ""
 	if m.ID != "" && idPattern().MatchString(m.ID) {
@@ -106,10 +126,29 @@ func writeHTMLMessage(bw *bufio.Writer, m chat.Message) error {
 			return err
 		}
 		bw.WriteString("</div>\n")
-	} else if errorLine(m) == "" {
+	} else if errorLine(m) == "" && len(m.Attachments) == 0 {
 		bw.WriteString("<p class=\"meta\">(no content)</p>\n")
 	}
+	for _, a := range m.Attachments {
+		// Name, type and size only: a text file's content is in the
+		// Markdown, text and JSON exports, and an image is embedded
+		// only when asked for (it makes the page large).
+		bw.WriteString("<p class=\"meta attachment\">Attachment: " + esc(attach.Describe(a)) + "</p>\n")
+		if a.IsImage() && embed != nil {
+			bw.WriteString("<p><img alt=\"" + esc(a.Name) + "\" src=\"" + imageRef(len(*embed)) + "\"></p>\n")
+			*embed = append(*embed, a)
+		}
+	}
 	bw.WriteString("</article>\n")
+	for j, b := range m.Siblings {
+		bw.WriteString("<section class=\"branch\">\n<p class=\"meta\">" + esc(branchHeading(j, len(m.Siblings))) + "</p>\n")
+		for _, bm := range b.Messages {
+			if err := writeHTMLMessage(bw, bm, embed); err != nil {
+				return err
+			}
+		}
+		bw.WriteString("<p class=\"meta\">" + esc(branchEnd) + "</p>\n</section>\n")
+	}
 	return nil
 }
 
@@ -425,3 +464,7 @@ table { border-collapse: collapse; display: block; overflow-x: auto; }
 th, td { border: 1px solid var(--border); padding: .3rem .6rem; }
 blockquote { margin: 0; padding: 0 1rem; color: var(--muted); border-left: 4px solid var(--border); }
 `
+
+// imageRef stands for embedded image i until Export puts its data URL
+// in.
+func imageRef(i int) string { return fmt.Sprintf("vaultchat-embedded-image-%d.", i) }

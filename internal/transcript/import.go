@@ -121,7 +121,7 @@ func importData(r io.Reader, name string, opts ImportOptions) (*ImportResult, er
 		return nil, errors.New("not a vaultchat transcript or a ChatGPT export: the JSON is not an object or an array")
 	}
 	for i, c := range res.Conversations {
-		res.Conversations[i] = cleanConversation(c, opts.Redactor)
+		res.Conversations[i] = cleanConversation(c, opts.Redactor, true)
 	}
 	for i, n := range res.Notes {
 		res.Notes[i] = cleanText(opts.Redactor, n)

@@ -44,7 +44,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 
 	// What came back is the cleaned fixture, field for field.
-	want := cleanConversation(loadFixture(t), r)
+	want := cleanConversation(loadFixture(t), r, true)
 	want.Source = SourceVaultchatJSON
 	if !reflect.DeepEqual(c, want) {
 		for i := range want.Messages {
@@ -77,6 +77,14 @@ func TestJSONRoundTripEdgeCases(t *testing.T) {
 			{ID: "2", Role: chat.RoleAssistant, Turn: &chat.Turn{Duration: 123456789012345, Error: &chat.Error{Class: chat.ErrServer, RetryAfter: 1500 * time.Microsecond}}},
 			{ID: "3", Role: chat.RoleAssistant, Turn: &chat.Turn{Duration: -5 * time.Millisecond}},
 		}}},
+		{"role and fork parent", &chat.Conversation{ID: "e", SystemPrompt: "changed later",
+			Role:   &chat.RoleRef{Name: "reviewer", Description: "d", Text: "You review.", Model: "gpt-4o", Key: "work", Temperature: new(0.25)},
+			Parent: &chat.ForkRef{ConversationID: "a", MessageID: "m_1", MessageNumber: 3}, Messages: []chat.Message{}}},
+		{"attachments", &chat.Conversation{ID: "g", Messages: []chat.Message{{ID: "u", Role: chat.RoleUser, Content: "see", Attachments: []chat.Attachment{
+			{Name: "notes.md", MediaType: "text/plain", Size: 6, Text: "hello\n"},
+			{Name: "p.png", MediaType: "image/png", Size: 4, Data: []byte{0x89, 'P', 'N', 'G'}},
+		}}}}},
+		{"role without settings", &chat.Conversation{ID: "f", Role: &chat.RoleRef{Name: "plain", Text: "t"}, Messages: []chat.Message{}}},
 		{"note with turn and source", &chat.Conversation{ID: "d", Source: "chatgpt", Created: time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC), Messages: []chat.Message{
 			{ID: "n", Role: chat.RoleNote, Content: "switched", Time: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Turn: &chat.Turn{KeyID: "k_1", KeyName: "work", Model: "m"}},
 		}}},
@@ -168,7 +176,7 @@ func TestImportBadInput(t *testing.T) {
 		{"syntax error", []byte("{\n  \"format\": \"vaultchat-transcript\",\n  \"version\": 1 x\n}"), "line 3, column"},
 		{"other object", []byte(`{"name": "x"}`), `neither "format" nor "mapping"`},
 		{"wrong format", validDoc(t, replace(`"vaultchat-transcript"`, `"other-transcript"`)), `format is "other-transcript"`},
-		{"newer version", validDoc(t, replace(`"version": 1`, `"version": 2`)), "version 2 is newer"},
+		{"newer version", validDoc(t, replace(`"version": 1`, `"version": 3`)), "version 3 is newer"},
 		{"version 0", validDoc(t, replace(`"version": 1`, `"version": 0`)), "unsupported transcript version 0"},
 		{"version as string", validDoc(t, replace(`"version": 1`, `"version": "1"`)), "version is a JSON string"},
 		{"unknown field", validDoc(t, replace(`"title": "t"`, `"title": "t", "color": "red"`)), `unknown field "color"`},

@@ -19,9 +19,14 @@ import (
 // The JSON transcript format, documented in docs/transcript-json.md. Any
 // change to these types is a change of the documented schema: bump
 // jsonVersion and keep reading the old version.
+//
+// Version 2 adds a conversation's role and fork parent, and messages'
+// attachments and sibling branches. A conversation
+// that has neither is still written as version 1, which vaultchat
+// releases before version 2 read.
 const (
 	jsonFormat  = "vaultchat-transcript"
-	jsonVersion = 1
+	jsonVersion = 2
 )
 
 // SourceVaultchatJSON is the Source of a conversation imported from our
@@ -44,6 +49,9 @@ type jsonConversation struct {
 	Updated      string `json:"updated,omitempty"`
 	Source       string `json:"source,omitempty"`
 	SystemPrompt string `json:"system_prompt,omitempty"`
+	// Role and Parent are version 2.
+	Role   *jsonRole   `json:"role,omitempty"`
+	Parent *jsonParent `json:"parent,omitempty"`
 }
 
 // jsonMessage is an OpenAI chat message ({"role", "content"}) plus our
@@ -58,6 +66,11 @@ type jsonMeta struct {
 	ID   string    `json:"id,omitempty"`
 	Time string    `json:"time,omitempty"`
 	Turn *jsonTurn `json:"turn,omitempty"`
+	// Attachments (version 2) are the files sent with the message.
+	Attachments []jsonAttachment `json:"attachments,omitempty"`
+	// Siblings (version 2) are the message's other versions, in an
+	// --all-branches export.
+	Siblings []jsonBranch `json:"siblings,omitempty"`
 }
 
 type jsonTurn struct {
@@ -103,11 +116,10 @@ type jsonTotals struct {
 	CostUnknownTurns int      `json:"cost_unknown_turns,omitempty"`
 }
 
-func writeJSON(w io.Writer, c *chat.Conversation) error {
-	t := computeTotals(c)
+func writeJSON(w io.Writer, c *chat.Conversation, t totals) error {
 	doc := jsonDoc{
 		Format:  jsonFormat,
-		Version: jsonVersion,
+		Version: docVersion(c),
 		Conversation: jsonConversation{
 			ID:           c.ID,
 			Title:        c.Title,
@@ -133,18 +145,39 @@ func writeJSON(w io.Writer, c *chat.Conversation) error {
 	if c.Source != SourceVaultchatJSON {
 		doc.Conversation.Source = c.Source
 	}
+	if r := c.Role; r != nil {
+		doc.Conversation.Role = &jsonRole{Name: r.Name, Description: r.Description, Text: r.Text, Model: r.Model, Key: r.Key, Temperature: r.Temperature}
+	}
+	if p := c.Parent; p != nil {
+		doc.Conversation.Parent = &jsonParent{ConversationID: p.ConversationID, MessageID: p.MessageID, MessageNumber: p.MessageNumber}
+	}
 	for i, m := range c.Messages {
-		doc.Messages[i] = jsonMessage{
-			Role:    string(m.Role),
-			Content: m.Content,
-			Vaultchat: jsonMeta{
-				ID:   m.ID,
-				Time: rfc3339(m.Time),
-				Turn: toJSONTurn(m.Turn),
-			},
-		}
+		doc.Messages[i] = toJSONMessage(m)
 	}
 	return encodeDoc(w, &doc)
+}
+
+func toJSONMessage(m chat.Message) jsonMessage {
+	jm := jsonMessage{
+		Role:    string(m.Role),
+		Content: m.Content,
+		Vaultchat: jsonMeta{
+			ID:   m.ID,
+			Time: rfc3339(m.Time),
+			Turn: toJSONTurn(m.Turn),
+		},
+	}
+	for _, a := range m.Attachments {
+		jm.Vaultchat.Attachments = append(jm.Vaultchat.Attachments, jsonAttachment(a))
+	}
+	for _, b := range m.Siblings {
+		jb := jsonBranch{Messages: make([]jsonMessage, len(b.Messages))}
+		for k, bm := range b.Messages {
+			jb.Messages[k] = toJSONMessage(bm)
+		}
+		jm.Vaultchat.Siblings = append(jm.Vaultchat.Siblings, jb)
+	}
+	return jm
 }
 
 // encodeDoc writes doc indented, except that each message takes one line:
@@ -297,8 +330,8 @@ func decodeOurJSON(data []byte) (*chat.Conversation, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, err
 	}
-	if doc.Format != jsonFormat || doc.Version != jsonVersion {
-		return nil, errors.New("not a version 1 vaultchat transcript")
+	if doc.Format != jsonFormat || doc.Version < 1 || doc.Version > jsonVersion {
+		return nil, errors.New("not a vaultchat transcript of a known version")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("not a valid vaultchat transcript: unexpected data after the transcript")
@@ -325,7 +358,7 @@ func parseOurJSON(data []byte) (*chat.Conversation, error) {
 	if probe.Version > jsonVersion {
 		return nil, fmt.Errorf("transcript version %d is newer than this vaultchat reads (%d); update vaultchat", probe.Version, jsonVersion)
 	}
-	if probe.Version != jsonVersion {
+	if probe.Version < 1 {
 		return nil, fmt.Errorf("unsupported transcript version %d", probe.Version)
 	}
 	var doc jsonDoc
@@ -355,6 +388,15 @@ func fromJSONDoc(doc *jsonDoc) (*chat.Conversation, error) {
 	if c.Source == "" {
 		c.Source = SourceVaultchatJSON
 	}
+	if doc.Version < 2 && (jc.Role != nil || jc.Parent != nil) {
+		return nil, errors.New("conversation role and parent need transcript version 2")
+	}
+	if r := jc.Role; r != nil {
+		c.Role = &chat.RoleRef{Name: r.Name, Description: r.Description, Text: r.Text, Model: r.Model, Key: r.Key, Temperature: r.Temperature}
+	}
+	if p := jc.Parent; p != nil {
+		c.Parent = &chat.ForkRef{ConversationID: p.ConversationID, MessageID: p.MessageID, MessageNumber: p.MessageNumber}
+	}
 	var err error
 	if c.Created, err = parseTime(jc.Created); err != nil {
 		return nil, fmt.Errorf("conversation created: %w", err)
@@ -364,6 +406,9 @@ func fromJSONDoc(doc *jsonDoc) (*chat.Conversation, error) {
 	}
 	seen := make(map[string]int, len(doc.Messages))
 	for i, jm := range doc.Messages {
+		if doc.Version < 2 && (len(jm.Vaultchat.Siblings) > 0 || len(jm.Vaultchat.Attachments) > 0) {
+			return nil, fmt.Errorf("message %d: attachments and sibling branches need transcript version 2", i+1)
+		}
 		m, err := fromJSONMessage(jm)
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i+1, err)
@@ -389,6 +434,15 @@ func fromJSONMessage(jm jsonMessage) (chat.Message, error) {
 	case chat.RoleUser, chat.RoleAssistant, chat.RoleSystem, chat.RoleNote:
 	default:
 		return m, fmt.Errorf("unknown role %q (want user, assistant, system or note)", shortForError(jm.Role))
+	}
+	for j, ja := range jm.Vaultchat.Attachments {
+		if ja.Name == "" || ja.Size < 0 {
+			return m, fmt.Errorf("attachment %d has no name or a negative size", j+1)
+		}
+		m.Attachments = append(m.Attachments, chat.Attachment(ja))
+	}
+	if err := fromJSONSiblings(jm, &m); err != nil {
+		return m, err
 	}
 	var err error
 	if m.Time, err = parseTime(jm.Vaultchat.Time); err != nil {
@@ -443,59 +497,4 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("time %q is not RFC 3339", shortForError(s))
 	}
 	return t.UTC(), nil
-}
-
-// jsonError2 makes a JSON decoding error say where the problem is, by
-// line and column, instead of by byte offset.
-func decodeError(data []byte, err error) error { return decodeErrorAt(data, 0, err) }
-
-// decodeErrorAt is decodeError for an error in a value that starts at
-// byte base of data.
-func decodeErrorAt(data []byte, base int64, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	switch {
-	case errors.As(err, &syn):
-		line, col := lineCol(data, base+syn.Offset)
-		switch {
-		case strings.Contains(msg, "unexpected end of JSON input"):
-			return errors.New("the JSON ends too early (truncated file?)")
-		case strings.Contains(msg, "after top-level value"):
-			return fmt.Errorf("unexpected data after the end of the JSON, at line %d, column %d", line, col)
-		}
-		return fmt.Errorf("invalid JSON at line %d, column %d: %s", line, col, msg)
-	case errors.As(err, &typ):
-		line, col := lineCol(data, base+typ.Offset)
-		where := typ.Field
-		if where == "" {
-			where = "value"
-		}
-		return fmt.Errorf("at line %d, column %d: %s is a JSON %s, want %s", line, col, where, typ.Value, typ.Type)
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return errors.New("the JSON ends too early (truncated file?)")
-	}
-	return errors.New(msg)
-}
-
-func lineCol(data []byte, offset int64) (line, col int) {
-	offset = min(max(offset, 0), int64(len(data)))
-	before := data[:offset]
-	line = bytes.Count(before, []byte{'\n'}) + 1
-	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1)
-	return line, max(col, 1)
-}
-
-// shortForError makes untrusted text safe to quote in an error message:
-// sanitized, with anything shaped like a key masked, and cut short.
-func shortForError(s string) string {
-	s = cleanText(nil, s)
-	if len(s) <= 64 {
-		return s
-	}
-	cut := 64
-	for cut > 0 && s[cut]&0xc0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }

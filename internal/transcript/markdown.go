@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/mdfence"
@@ -17,9 +18,8 @@ import (
 // the title, the system prompt, then every message under a role heading.
 // Message content is copied byte for byte; only a code fence left open by
 // a canceled reply is closed, so it cannot swallow the rest of the file.
-func writeMarkdown(w io.Writer, c *chat.Conversation) error {
+func writeMarkdown(w io.Writer, c *chat.Conversation, t totals) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	t := computeTotals(c)
 
 	bw.WriteString("---\n")
 	yamlField(bw, "title", yamlQuote(c.Title))
@@ -32,6 +32,12 @@ func writeMarkdown(w io.Writer, c *chat.Conversation) error {
 	}
 	if c.Source != "" {
 		yamlField(bw, "source", yamlQuote(c.Source))
+	}
+	if c.Role != nil {
+		yamlField(bw, "role", yamlQuote(c.Role.Name))
+	}
+	if c.Parent != nil {
+		yamlField(bw, "forked_from", yamlQuote(forkFact(c.Parent)))
 	}
 	yamlField(bw, "keys", yamlList(t.Keys))
 	yamlField(bw, "models", yamlList(t.Models))
@@ -51,30 +57,59 @@ func writeMarkdown(w io.Writer, c *chat.Conversation) error {
 	if title := oneLine(c.Title); title != "" {
 		bw.WriteString("# " + mdEscape(title) + "\n\n")
 	}
+	if c.Role != nil {
+		bw.WriteString("*Role: " + mdEscape(oneLine(roleFact(c.Role))) + "*\n\n")
+	}
+	if c.Parent != nil {
+		bw.WriteString("*Forked from " + mdEscape(forkFact(c.Parent)) + "*\n\n")
+	}
 	if c.SystemPrompt != "" {
 		bw.WriteString("## System prompt\n\n")
 		writeMDContent(bw, c.SystemPrompt)
 	}
+	if r := c.Role; r != nil && r.Text != c.SystemPrompt {
+		bw.WriteString("## Role " + mdEscape(oneLine(r.Name)) + " (as the conversation started)\n\n")
+		writeMDContent(bw, r.Text)
+	}
 	for _, m := range c.Messages {
-		if m.Role == chat.RoleNote {
-			writeMDNote(bw, m)
-			continue
-		}
-		bw.WriteString("## " + roleLabel(m.Role) + "\n\n")
-		if facts := messageFacts(m); len(facts) > 0 {
-			bw.WriteString("*" + mdEscape(strings.Join(facts, factSep)) + "*\n\n")
-		}
-		if e := errorLine(m); e != "" {
-			bw.WriteString("**Error:** " + mdEscape(oneLine(e)) + "\n\n")
-		}
-		switch {
-		case m.Content != "":
-			writeMDContent(bw, m.Content)
-		case errorLine(m) == "":
-			bw.WriteString("*(no content)*\n\n")
-		}
+		writeMDMessage(bw, m)
 	}
 	return bw.Flush()
+}
+
+// writeMDMessage writes one message, then its sibling branches (present
+// only in an --all-branches export).
+func writeMDMessage(bw *bufio.Writer, m chat.Message) {
+	if m.Role == chat.RoleNote {
+		writeMDNote(bw, m)
+		return
+	}
+	bw.WriteString("## " + roleLabel(m.Role) + "\n\n")
+	if facts := messageFacts(m); len(facts) > 0 {
+		bw.WriteString("*" + mdEscape(strings.Join(facts, factSep)) + "*\n\n")
+	}
+	if e := errorLine(m); e != "" {
+		bw.WriteString("**Error:** " + mdEscape(oneLine(e)) + "\n\n")
+	}
+	switch {
+	case m.Content != "":
+		writeMDContent(bw, m.Content)
+	case errorLine(m) == "" && len(m.Attachments) == 0:
+		bw.WriteString("*(no content)*\n\n")
+	}
+	for _, a := range m.Attachments {
+		bw.WriteString("*Attachment: " + mdEscape(oneLine(attach.Describe(a))) + "*\n\n")
+		if !a.IsImage() {
+			writeMDContent(bw, attach.Inline(a))
+		}
+	}
+	for j, b := range m.Siblings {
+		bw.WriteString("*" + mdEscape(branchHeading(j, len(m.Siblings))) + "*\n\n")
+		for _, bm := range b.Messages {
+			writeMDMessage(bw, bm)
+		}
+		bw.WriteString("*" + mdEscape(branchEnd) + "*\n\n")
+	}
 }
 
 // writeMDContent copies message text, closing a code fence left open and

@@ -5,15 +5,15 @@ import (
 	"io"
 	"strings"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 )
 
 // writeText writes c as plain text for a pager: a header with the totals,
 // then each message under a ruled header line with its metadata. Prose is
 // wrapped at 80 columns; code blocks and tables are not.
-func writeText(w io.Writer, c *chat.Conversation) error {
+func writeText(w io.Writer, c *chat.Conversation, t totals) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	t := computeTotals(c)
 
 	title := oneLine(c.Title)
 	if title == "" {
@@ -40,10 +40,32 @@ func writeText(w io.Writer, c *chat.Conversation) error {
 	if c.SystemPrompt != "" {
 		writeTextSection(bw, "System prompt", nil, "", c.SystemPrompt)
 	}
+	if r := c.Role; r != nil && r.Text != c.SystemPrompt {
+		writeTextSection(bw, "Role "+oneLine(r.Name)+" (as the conversation started)", nil, "", r.Text)
+	}
 	for _, m := range c.Messages {
-		writeTextSection(bw, roleLabel(m.Role), messageFacts(m), errorLine(m), m.Content)
+		writeTextMessage(bw, m)
 	}
 	return bw.Flush()
+}
+
+// writeTextMessage writes one message, then its sibling branches (present
+// only in an --all-branches export).
+func writeTextMessage(bw *bufio.Writer, m chat.Message) {
+	writeTextSection(bw, roleLabel(m.Role), messageFacts(m), errorLine(m), m.Content)
+	for _, a := range m.Attachments {
+		bw.WriteString("\n" + wrapProse("Attachment: "+oneLine(attach.Describe(a)), textWidth) + "\n")
+		if !a.IsImage() {
+			bw.WriteString("\n" + strings.TrimRight(a.Text, "\n") + "\n")
+		}
+	}
+	for j, b := range m.Siblings {
+		bw.WriteString("\n" + wrapProse(branchHeading(j, len(m.Siblings)), textWidth) + "\n")
+		for _, bm := range b.Messages {
+			writeTextMessage(bw, bm)
+		}
+		bw.WriteString("\n" + branchEnd + "\n")
+	}
 }
 
 func writeTextSection(bw *bufio.Writer, label string, facts []string, errLine, content string) {

@@ -22,12 +22,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"strings"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
@@ -76,6 +78,13 @@ type Options struct {
 	// by its masked form wherever it appears. A nil Redactor still masks
 	// strings shaped like provider keys.
 	Redactor *redact.Redactor
+	// AllBranches exports every message's sibling branches (replies a
+	// regenerate replaced) after it; by default only the current branch
+	// is exported.
+	AllBranches bool
+	// EmbedImages puts attached images into an HTML export (as data
+	// URLs); by default it names them with their size only.
+	EmbedImages bool
 }
 
 // Export writes c to w in format f, redacted and sanitized. It does not
@@ -86,23 +95,34 @@ func Export(w io.Writer, c *chat.Conversation, f Format, opts Options) error {
 	if c == nil {
 		return errors.New("export: nil conversation")
 	}
-	cc := cleanConversation(c, opts.Redactor)
+	cc := cleanConversation(c, opts.Redactor, opts.AllBranches)
+	t := headTotals(c, opts.Redactor)
 	var err error
 	switch f {
 	case Markdown:
-		err = writeMarkdown(w, cc)
+		err = writeMarkdown(w, cc, t)
 	case JSON:
-		err = writeJSON(w, cc)
+		err = writeJSON(w, cc, t)
 	case Text:
-		err = writeText(w, cc)
+		err = writeText(w, cc, t)
 	case HTML:
 		// Rendering can join what the Markdown kept apart ("s**k-…"
 		// becomes "s<strong>k-…"): the page is masked again as a
 		// browser shows it. (Markdown and text are written as cleaned,
 		// and cleaning already reads text as it is displayed.)
 		var buf bytes.Buffer
-		if err = writeHTML(&buf, cc); err == nil {
-			_, err = io.WriteString(w, opts.Redactor.Displayed(buf.String()))
+		var images *[]chat.Attachment
+		if opts.EmbedImages {
+			images = &[]chat.Attachment{}
+		}
+		if err = writeHTML(&buf, cc, t, images); err == nil {
+			page := opts.Redactor.Displayed(buf.String())
+			if images != nil {
+				for i := range *images {
+					page = strings.Replace(page, imageRef(i), html.EscapeString(attach.DataURL((*images)[i])), 1)
+				}
+			}
+			_, err = io.WriteString(w, page)
 		}
 	default:
 		return fmt.Errorf("export: unknown format %q", string(f))
@@ -184,8 +204,9 @@ func slug(s string) string {
 }
 
 // cleanConversation returns a deep copy of c with every string sanitized
-// and redacted. Exports render only from the copy.
-func cleanConversation(c *chat.Conversation, r *redact.Redactor) *chat.Conversation {
+// and redacted, with the messages' sibling branches only when branches
+// is set. Exports render only from the copy.
+func cleanConversation(c *chat.Conversation, r *redact.Redactor, branches bool) *chat.Conversation {
 	clean := func(s string) string { return cleanText(r, s) }
 	cc := &chat.Conversation{
 		ID:           clean(c.ID),
@@ -196,22 +217,36 @@ func cleanConversation(c *chat.Conversation, r *redact.Redactor) *chat.Conversat
 		Source:       clean(c.Source),
 		Messages:     make([]chat.Message, len(c.Messages)),
 	}
-	for i, m := range c.Messages {
-		m.ID = clean(m.ID)
-		m.Role = chat.Role(clean(string(m.Role)))
-		m.Content = clean(m.Content)
-		if m.Turn != nil {
-			t := cleanTurn(*m.Turn, clean)
-			m.Turn = &t
+	if r := c.Role; r != nil {
+		cr := chat.RoleRef{Name: clean(r.Name), Description: clean(r.Description), Text: clean(r.Text), Model: clean(r.Model), Key: clean(r.Key)}
+		if r.Temperature != nil {
+			temp := *r.Temperature
+			cr.Temperature = &temp
 		}
-		cc.Messages[i] = m
+		cc.Role = &cr
 	}
-	// Replies a regenerate replaced are not written, but what they spent
-	// is in the totals of the head.
-	for _, t := range c.Superseded {
-		cc.Superseded = append(cc.Superseded, cleanTurn(t, clean))
+	if p := c.Parent; p != nil {
+		cc.Parent = &chat.ForkRef{ConversationID: clean(p.ConversationID), MessageID: clean(p.MessageID), MessageNumber: p.MessageNumber}
+	}
+	for i, m := range c.Messages {
+		cc.Messages[i] = cleanMessage(m, clean, branches)
 	}
 	return cc
+}
+
+// headTotals are the figures at the head of an export, made from the
+// whole conversation: the versions a regenerate or an edit-and-resend
+// replaced are written only with --all-branches, but what they spent is
+// part of what the conversation spent.
+func headTotals(c *chat.Conversation, r *redact.Redactor) totals {
+	t := computeTotals(c)
+	for i, k := range t.Keys {
+		t.Keys[i] = cleanText(r, k)
+	}
+	for i, m := range t.Models {
+		t.Models[i] = cleanText(r, m)
+	}
+	return t
 }
 
 // cleanTurn is t with every string cleaned and nothing shared with t.
@@ -233,6 +268,40 @@ func cleanTurn(t chat.Turn, clean func(string) string) chat.Turn {
 		t.Error = &e
 	}
 	return t
+}
+
+// cleanMessage is cleanConversation for one message and, with branches,
+// its sibling branches.
+func cleanMessage(m chat.Message, clean func(string) string, branches bool) chat.Message {
+	m.ID = clean(m.ID)
+	m.Role = chat.Role(clean(string(m.Role)))
+	m.Content = clean(m.Content)
+	if len(m.Attachments) > 0 {
+		atts := make([]chat.Attachment, len(m.Attachments))
+		for k, a := range m.Attachments {
+			a.Name, a.MediaType, a.Text = clean(a.Name), clean(a.MediaType), clean(a.Text)
+			a.Data = bytes.Clone(a.Data)
+			atts[k] = a
+		}
+		m.Attachments = atts
+	}
+	if m.Turn != nil {
+		t := cleanTurn(*m.Turn, clean)
+		m.Turn = &t
+	}
+	if !branches || len(m.Siblings) == 0 {
+		m.Siblings = nil
+		return m
+	}
+	sibs := make([]chat.Branch, len(m.Siblings))
+	for j, b := range m.Siblings {
+		sibs[j].Messages = make([]chat.Message, len(b.Messages))
+		for k, bm := range b.Messages {
+			sibs[j].Messages[k] = cleanMessage(bm, clean, branches)
+		}
+	}
+	m.Siblings = sibs
+	return m
 }
 
 // cleanText sanitizes s and then redacts it, secrets disguised in Markdown

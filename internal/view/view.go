@@ -34,6 +34,10 @@ type SendRequest struct {
 	// EditLast replaces the last user message (and drops the reply to
 	// it) with Prompt before sending: edit-and-resend.
 	EditLast bool
+	// Attachments are files sent with Prompt (internal/attach reads
+	// them); the session refuses them before anything is sent when they
+	// are over the limits or hold a vault secret.
+	Attachments []chat.Attachment
 }
 
 // BudgetLevel is how much of its budgets a key has spent.

@@ -1,0 +1,77 @@
+package session
+
+import (
+	"fmt"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/store"
+)
+
+// Fork copies conversation id into a new conversation up to and
+// including message number at (chat.Conversation.Number: notes are not
+// counted; 0 copies every message), with the same system prompt and role,
+// and records where it branched (chat.Conversation.Parent). The parent is
+// not changed. The copied replies keep their attribution, so the fork's
+// totals include what its history cost.
+func (s *Session) Fork(id string, at int) (*chat.Conversation, error) {
+	h, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	parent, err := h.convs.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	count := 0
+	for _, m := range parent.Messages {
+		if m.Role != chat.RoleNote {
+			count++
+		}
+	}
+	if count == 0 {
+		return nil, fmt.Errorf("conversation %s has no message to fork from", id)
+	}
+	if at == 0 {
+		at = count
+	}
+	last := parent.IndexOf(at)
+	if last < 0 {
+		return nil, fmt.Errorf("conversation %s has no message %d (it has %d)", id, at, count)
+	}
+	now := s.cfg.Now().UTC()
+	fork := &chat.Conversation{
+		ID:           store.NewID(),
+		Title:        forkTitle(parent.Title),
+		SystemPrompt: parent.SystemPrompt,
+		Created:      now,
+		Updated:      now,
+		Role:         parent.Role,
+		Parent:       &chat.ForkRef{ConversationID: parent.ID, MessageID: parent.Messages[last].ID, MessageNumber: at},
+		Messages:     append([]chat.Message(nil), parent.Messages[:last+1]...),
+	}
+	if err := h.convs.Save(fork); err != nil {
+		return nil, err
+	}
+	return fork, nil
+}
+
+func forkTitle(title string) string {
+	if title == "" {
+		title = store.DefaultTitle
+	}
+	return title + " (fork)"
+}
+
+// SwitchBranch makes version k (0-based, oldest first:
+// chat.Conversation.Versions) of message msgID current in conversation
+// id, keeping the version it replaces as a sibling
+// (chat.Conversation.SwitchBranch). It waits for a turn of the
+// conversation in progress.
+func (s *Session) SwitchBranch(id, msgID string, k int) (*chat.Conversation, error) {
+	h, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	defer h.engine.Hold(id)()
+	return h.convs.Update(id, func(c *chat.Conversation) error { return c.SwitchBranch(msgID, k) })
+}

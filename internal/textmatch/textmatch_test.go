@@ -1,0 +1,73 @@
+package textmatch
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMatchFoldsCaseAndUnicode(t *testing.T) {
+	cases := []struct {
+		query, text string
+		want        bool
+	}{
+		{"flock", "Use FLOCK(2) here", true},
+		{"STRASSE", "die Straße ist lang", true},
+		{"straße", "STRASSE", true},
+		{"σίσυφος", "ΣΊΣΥΦΟΣ rolls", true},
+		{"file", "the ﬁle is open", true},
+		{"abc", "ＡＢＣ full width", true},
+		{"café", "CAFE\u0301 au lait", true}, // decomposed accent in the text
+		{"cafe\u0301", "un café", true},      // decomposed accent in the query
+		{"°c", "it is 20℃", true},
+		{"café", "cafe", false},
+		{"vault age", "an age-encrypted VAULT", true},
+		{"vault bolt", "an age-encrypted vault", false},
+		{"", "anything", false},
+	}
+	for _, c := range cases {
+		if got := Parse(c.query).Match(c.text); got != c.want {
+			t.Errorf("Parse(%q).Match(%q) = %t, want %t", c.query, c.text, got, c.want)
+		}
+	}
+}
+
+func TestFoldASCIIFastPathAgrees(t *testing.T) {
+	for _, s := range []string{"Hello, World!", "already lower", "MiXeD 123 _-"} {
+		slow, _ := foldMapped(s, false)
+		if Fold(s) != slow {
+			t.Errorf("Fold(%q) = %q, slow path %q", s, Fold(s), slow)
+		}
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	text := strings.Repeat("lorem ipsum ", 20) + "the Straße\nnear the station" + strings.Repeat(" dolor sit", 20)
+	s, ok := Parse("strasse").Snippet(text, 40)
+	if !ok {
+		t.Fatal("no snippet")
+	}
+	if got := s.Text[s.Start:s.End]; got != "Straße" {
+		t.Errorf("match = %q in %q; want Straße", got, s.Text)
+	}
+	if !strings.HasPrefix(s.Text, "…") || !strings.HasSuffix(s.Text, "…") || strings.Contains(s.Text, "\n") {
+		t.Errorf("snippet %q: want cut on both sides, one line", s.Text)
+	}
+	if n := len([]rune(s.Text)); n > 44 {
+		t.Errorf("snippet of %d runes for width 40: %q", n, s.Text)
+	}
+	short, ok := Parse("HELLO").Snippet("say hello", 40)
+	if !ok || short.Text != "say hello" || short.Text[short.Start:short.End] != "hello" {
+		t.Errorf("short snippet = %+v", short)
+	}
+	if _, ok := Parse("absent").Snippet("say hello", 40); ok {
+		t.Error("snippet for a text that does not match")
+	}
+}
+
+func BenchmarkMatchASCII(b *testing.B) {
+	q := Parse("needle")
+	text := strings.Repeat("Some ordinary English text about vaults and keys. ", 8)
+	for b.Loop() {
+		q.Match(text)
+	}
+}
