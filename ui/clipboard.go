@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/vaultchat/vaultchat/internal/mdfence"
 )
 

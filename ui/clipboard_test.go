@@ -4,11 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/text"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
 )
 
 // lastFencedBlock returns the content of the last fenced code block of src

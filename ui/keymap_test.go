@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"charm.land/bubbles/v2/key"
+
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 

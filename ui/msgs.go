@@ -8,6 +8,7 @@ import (
 	"github.com/vaultchat/vaultchat/internal/view"
 
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/vaultchat/vaultchat/internal/chat"
 )
 

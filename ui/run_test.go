@@ -3,15 +3,17 @@ package ui
 import (
 	"bytes"
 	"context"
-	"github.com/vaultchat/vaultchat/internal/view"
 	"image/color"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/view"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
 	"github.com/vaultchat/vaultchat/internal/chat"
 )
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
+
 	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/vault"
 )

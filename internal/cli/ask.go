@@ -13,13 +13,14 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"golang.org/x/term"
+
 	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/markdown"
-	"golang.org/x/term"
 )
 
 // maxPromptInput bounds what ask reads from stdin.

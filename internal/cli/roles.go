@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/adrg/xdg"
+
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/roles"
 	"github.com/vaultchat/vaultchat/internal/session"

@@ -220,26 +220,6 @@ func (t *turn) save(id, text string, turn *chat.Turn, complete bool) (*chat.Mess
 	return &msg, err
 }
 
-// supersededTurns returns the attribution of the replies of drop that msgs
-// still holds: what a complete regenerate or edit-and-resend removes, kept
-// on the conversation because what those replies spent is part of what
-// it spent.
-func supersededTurns(msgs, drop []chat.Message) []chat.Turn {
-	var out []chat.Turn
-	for _, d := range drop {
-		if d.Role != chat.RoleAssistant || d.Turn == nil {
-			continue
-		}
-		for _, m := range msgs {
-			if m.ID == d.ID && m.Turn != nil {
-				out = append(out, *m.Turn)
-				break
-			}
-		}
-	}
-	return out
-}
-
 // forward sends ev, waiting for the reader until ctx is canceled; after
 // that it drops ev when the channel is full: the reader may have gone.
 func forward(ctx context.Context, out chan chat.Event, ev chat.Event) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gofrs/flock"
+
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/sim"

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/rivo/uniseg"
+
 	"github.com/vaultchat/vaultchat/internal/mdfence"
 )
 
