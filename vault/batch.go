@@ -94,7 +94,7 @@ func (b *Batch) Sync() error {
 			}
 		}
 	}
-	return syncDir(b.dir)
+	return filelock.SyncDir(b.dir)
 }
 
 func syncFile(path string) error {

@@ -133,7 +133,7 @@ func commitSealed(pf *renameio.PendingFile, path string) error {
 	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("replace %s: %w", filepath.Base(path), err)
 	}
-	return syncDir(filepath.Dir(path))
+	return filelock.SyncDir(filepath.Dir(path))
 }
 
 // classifyEncryptError turns age's recipient-mixing refusal into
@@ -144,18 +144,6 @@ func classifyEncryptError(err error) error {
 		return fmt.Errorf("%w: this vault uses a post-quantum key, and age refuses to encrypt one file to both post-quantum and classic (X25519, SSH) recipients because the file would then be only as strong as the classic one against a quantum computer; use an age1pq1… recipient (age-keygen -pq)", ErrMixedRecipients)
 	}
 	return fmt.Errorf("encrypt: %w", err)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	return nil
 }
 
 // unseal reads and decrypts path. It checks the size cap before decrypting

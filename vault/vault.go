@@ -511,5 +511,5 @@ func writePlainAtomic(path string, data []byte) error {
 	if err := renameio.WriteFile(path, data, 0o600, renameio.WithStaticPermissions(0o600)); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
+	return filelock.SyncDir(filepath.Dir(path))
 }

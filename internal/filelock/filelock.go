@@ -1,8 +1,8 @@
 // Package filelock holds what the conversation store and the usage ledger
 // share for read-modify-write of encrypted files in the vault home: an
 // exclusive flock on a separate lock file, directories created 0700, file
-// versions compared by size and modification time, and cleanup of temp
-// files a killed writer left behind.
+// versions compared by size and modification time, directories synced,
+// and cleanup of temp files a killed writer left behind.
 package filelock
 
 import (
@@ -53,6 +53,20 @@ func EnsureDir(dir string) error {
 		return err
 	}
 	return os.Chmod(dir, 0o700)
+}
+
+// SyncDir fsyncs the directory dir, so that the files just renamed or
+// created in it survive a crash.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	return nil
 }
 
 // IsTemp reports whether name is a temp file of an atomic write (renameio

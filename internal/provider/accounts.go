@@ -2,7 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // Accounts talks to a provider's account APIs (usage, costs, key
@@ -46,19 +44,10 @@ func NewAccounts(cfg Config) (*Accounts, error) {
 	if err != nil {
 		return nil, err
 	}
-	// New checked the kind and the base URL.
-	kind, err := providers.Lookup(cmp.Or(cfg.Provider, providers.OpenAI))
-	if err != nil {
-		return nil, err
-	}
-	base, err := kind.BaseURL(cfg.BaseURL)
-	if err != nil {
-		return nil, err
-	}
 	return &Accounts{
 		c:          c,
 		httpc:      &http.Client{Transport: c.tr, CheckRedirect: c.tr.checkRedirect},
-		base:       base,
+		base:       c.baseURL,
 		secret:     cfg.Secret,
 		maxRetries: 5,
 		maxWait:    30 * time.Second,

@@ -108,6 +108,9 @@ type Client struct {
 	red     *redact.Redactor
 	keyName string
 	host    string
+	// baseURL is the key's base URL (the kind's default when it names
+	// none), where the account APIs live too.
+	baseURL string
 	// deployments maps model names to Azure deployments for the Azure v1
 	// API, which takes the deployment as the request's model.
 	deployments map[string]string
@@ -203,6 +206,7 @@ func New(cfg Config) (*Client, error) {
 		red:         red,
 		keyName:     cfg.KeyName,
 		host:        u.Host,
+		baseURL:     base,
 		deployments: v1Deployments,
 	}, nil
 }

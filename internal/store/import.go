@@ -277,7 +277,7 @@ func (s *Store) finishCommit(dir string, entries []indexEntry) error {
 			return err
 		}
 	}
-	if err := syncDir(filepath.Join(s.f.Dir(), dirName)); err != nil {
+	if err := filelock.SyncDir(filepath.Join(s.f.Dir(), dirName)); err != nil {
 		return err
 	}
 	return s.updateIndex(func(ix map[string]indexEntry) {
@@ -381,13 +381,4 @@ type countWriter int64
 func (w *countWriter) Write(p []byte) (int, error) {
 	*w += countWriter(len(p))
 	return len(p), nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
