@@ -101,7 +101,10 @@ func isAgent(pid int) bool {
 		return false
 	}
 	cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	return strings.Contains(string(cmdline), "agent\x00serve")
+	// An exiting process has released its memory (an empty cmdline)
+	// before it closes its files: the agent's socket still listens then,
+	// so it still counts as the agent.
+	return len(cmdline) == 0 || strings.Contains(string(cmdline), "agent\x00serve")
 }
 
 // waitAgentGone waits until pid no longer runs as an agent.
