@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
 
 // Span is a secret found by DisplayedSpans: the bytes [Start, End) of the
@@ -174,7 +176,7 @@ func newSkeleton(s string, withMap bool) *skeleton {
 		c := s[i]
 		switch c {
 		case 0x1b:
-			i += escapeLen(s[i:])
+			i += sanitize.EscapeLen(s[i:])
 			continue
 		case '*', '~', '`':
 			i++
@@ -234,35 +236,6 @@ func invisible(r rune) bool { return r > 0x7f && unicode.Is(unicode.Cf, r) }
 
 func isASCIIPunct(c byte) bool {
 	return c > ' ' && c < 0x7f && !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
-}
-
-// escapeLen returns the length of the terminal escape sequence at the start
-// of s (which starts with ESC): CSI up to its final byte, OSC, DCS, SOS, PM
-// and APC up to their terminator, else ESC and one byte.
-func escapeLen(s string) int {
-	if len(s) < 2 {
-		return len(s)
-	}
-	switch s[1] {
-	case '[':
-		for i := 2; i < len(s); i++ {
-			if s[i] >= 0x40 && s[i] <= 0x7e {
-				return i + 1
-			}
-		}
-		return len(s)
-	case ']', 'P', 'X', '^', '_':
-		for i := 2; i < len(s); i++ {
-			if s[i] == 0x07 {
-				return i + 1
-			}
-			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
-				return i + 2
-			}
-		}
-		return len(s)
-	}
-	return 2
 }
 
 // entity returns the length of the HTML character reference at the start

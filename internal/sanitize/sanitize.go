@@ -379,3 +379,34 @@ func digitValue(c byte, base int) int {
 	}
 	return -1
 }
+
+// EscapeLen returns the length of the terminal escape sequence at the
+// start of s (which starts with ESC): CSI up to its final byte, OSC, DCS, SOS, PM
+// and APC up to their terminator (BEL or ST), else ESC and one byte;
+// the rest of s when the sequence is not terminated. The maskers that
+// read styled text (redact.Displayed, ui/markdown) skip escapes with it.
+func EscapeLen(s string) int {
+	if len(s) < 2 {
+		return len(s)
+	}
+	switch s[1] {
+	case '[':
+		for i := 2; i < len(s); i++ {
+			if s[i] >= 0x40 && s[i] <= 0x7e {
+				return i + 1
+			}
+		}
+		return len(s)
+	case ']', 'P', 'X', '^', '_':
+		for i := 2; i < len(s); i++ {
+			if s[i] == 0x07 {
+				return i + 1
+			}
+			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+				return i + 2
+			}
+		}
+		return len(s)
+	}
+	return 2
+}

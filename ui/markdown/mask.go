@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vaultchat/vaultchat/internal/redact"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
 )
 
 // maskRendered masks key-shaped strings in rendered lines as they read on
@@ -89,39 +90,11 @@ func visible(line string) string {
 	b.Grow(len(line) / 2)
 	for i >= 0 {
 		b.WriteString(line[:i])
-		line = line[i+escapeLen(line[i:]):]
+		line = line[i+sanitize.EscapeLen(line[i:]):]
 		i = strings.IndexByte(line, 0x1b)
 	}
 	b.WriteString(line)
 	return b.String()
-}
-
-// escapeLen returns the length of the escape sequence at the start of s:
-// CSI up to its final byte, OSC up to BEL or ST, else ESC and one byte.
-func escapeLen(s string) int {
-	if len(s) < 2 {
-		return len(s)
-	}
-	switch s[1] {
-	case '[':
-		for i := 2; i < len(s); i++ {
-			if s[i] >= 0x40 && s[i] <= 0x7e {
-				return i + 1
-			}
-		}
-	case ']':
-		for i := 2; i < len(s); i++ {
-			if s[i] == 0x07 {
-				return i + 1
-			}
-			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
-				return i + 2
-			}
-		}
-	default:
-		return 2
-	}
-	return len(s)
 }
 
 // trimPadding removes the spaces and no-break spaces glamour pads lines
