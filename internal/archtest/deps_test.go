@@ -115,3 +115,25 @@ func TestImportedOnlyBy(t *testing.T) {
 		}
 	}
 }
+
+// stdlibOnly are the leaves docs/ARCHITECTURE.md says import nothing but
+// the standard library: every package may import them, so they must not
+// pull anything in.
+var stdlibOnly = []string{"internal/providers", "internal/figures", "internal/mdfence", "internal/sanitize"}
+
+// TestLeavesImportOnlyTheStandardLibrary enforces stdlibOnly.
+func TestLeavesImportOnlyTheStandardLibrary(t *testing.T) {
+	for _, p := range listPackages(t) {
+		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		if !slices.Contains(stdlibOnly, rel) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			// Standard library import paths have no dot in their first
+			// element.
+			if first, _, _ := strings.Cut(imp, "/"); strings.Contains(first, ".") {
+				t.Errorf("%s imports %s; it may import only the standard library", rel, imp)
+			}
+		}
+	}
+}
