@@ -251,3 +251,25 @@ type Summary struct {
 	// Totals are the conversation's figures, from Conversation.Totals.
 	Totals Totals `json:"totals"`
 }
+
+// ValidID reports whether id can be a conversation's ID: ASCII letters,
+// digits, '-' and '_', starting with a letter or digit, at most 128
+// characters. The store names a conversation's file after its ID, so no
+// ID may hold a dot or a slash; imports refuse any other ID.
+func ValidID(id string) bool {
+	if id == "" || len(id) > 128 || id[0] == '-' || id[0] == '_' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !isIDByte(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// isIDByte reports whether c may appear in an ID: an ASCII letter or
+// digit, '-' or '_'.
+func isIDByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}

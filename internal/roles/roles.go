@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -95,12 +96,12 @@ func (r *Role) ErrorAt(field string, err error) error {
 	return &Error{Path: r.Path, Line: r.lines[field], Msg: err.Error()}
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // ValidateName refuses a name that could not be a role file's name (no
 // path separators, no leading dot).
 func ValidateName(name string) error {
-	if !namePattern.MatchString(name) || strings.HasSuffix(name, Ext) {
+	if !namePattern().MatchString(name) || strings.HasSuffix(name, Ext) {
 		return fmt.Errorf("role name %q is not valid: use letters, digits, '.', '-' and '_' (at most 64), without %s", name, Ext)
 	}
 	return nil
@@ -209,7 +210,7 @@ func Parse(name, path string, data []byte) (*Role, error) {
 	return r, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): `) })
 
 // parseFront reads the front matter; offset is the file line before its
 // first line.
@@ -217,7 +218,7 @@ func (r *Role) parseFront(front string, offset int, fail func(int, string, ...an
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(front), &doc); err != nil {
 		msg := err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if m := yamlLine().FindStringSubmatch(msg); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			return fail(n+offset, "invalid front matter: %s", strings.TrimPrefix(msg, m[0]))
 		}

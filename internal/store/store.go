@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,16 +106,12 @@ type envelope struct {
 	Conversation *chat.Conversation `json:"conversation"`
 }
 
-var idPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
-})
-
 // ValidateID reports whether id can name a conversation file: letters,
 // digits, '-' and '_', at most 128 characters, not starting with a
 // separator, and not the index's reserved name. Dots and slashes are never
 // allowed, so an ID cannot leave the conversations directory.
 func ValidateID(id string) error {
-	if !idPattern().MatchString(id) || strings.EqualFold(id, indexID) {
+	if !chat.ValidID(id) || strings.EqualFold(id, indexID) {
 		return fmt.Errorf("%q: %w", id, ErrInvalidID)
 	}
 	return nil

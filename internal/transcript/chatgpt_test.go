@@ -155,7 +155,7 @@ func TestImportChatGPT(t *testing.T) {
 			if c.ID != again.Conversations[i].ID {
 				t.Errorf("ID changed between imports: %q, %q", c.ID, again.Conversations[i].ID)
 			}
-			if !idPattern().MatchString(c.ID) || seen[c.ID] {
+			if !chat.ValidID(c.ID) || seen[c.ID] {
 				t.Errorf("bad or duplicate ID %q", c.ID)
 			}
 			seen[c.ID] = true

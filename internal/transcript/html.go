@@ -95,7 +95,7 @@ func writeHTML(w io.Writer, c *chat.Conversation, t totals, embed *[]chat.Attach
 func writeHTMLMessage(bw *bufio.Writer, m chat.Message, embed *[]chat.Attachment) error {
 	esc := html.EscapeString
 	idAttr := ""
-	if m.ID != "" && idPattern().MatchString(m.ID) {
+	if chat.ValidID(m.ID) {
 		idAttr = " id=\"m-" + m.ID + "\""
 	}
 	facts := strings.Join(messageFacts(m), factSep)

@@ -315,12 +315,6 @@ func parseMillis(n json.Number) (time.Duration, error) {
 	return d, nil
 }
 
-// idPattern is what a conversation ID must look like to be imported: the
-// store's own rule, since the ID names a file.
-var idPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
-})
-
 // decodeOurJSON is the fast path for our JSON: one strict decode. Any
 // problem sends the caller to parseOurJSON for a precise error.
 func decodeOurJSON(data []byte) (*chat.Conversation, error) {
@@ -375,7 +369,7 @@ func parseOurJSON(data []byte) (*chat.Conversation, error) {
 
 func fromJSONDoc(doc *jsonDoc) (*chat.Conversation, error) {
 	jc := doc.Conversation
-	if !idPattern().MatchString(jc.ID) {
+	if !chat.ValidID(jc.ID) {
 		return nil, fmt.Errorf("conversation id %q is not valid (letters, digits, '-' and '_', at most 128)", shortForError(jc.ID))
 	}
 	c := &chat.Conversation{

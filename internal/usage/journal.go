@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -24,8 +23,20 @@ const pendingDir = "pending"
 // maxPendingSize bounds a journal file; one entry is a few hundred bytes.
 const maxPendingSize = 64 << 10
 
-// idPattern is what an entry ID may be: it names a journal file.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// validEntryID reports whether id may be an entry's ID, which names a
+// journal file: 1 to 64 ASCII letters, digits, '-' and '_'.
+func validEntryID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 func pendingFile(id string) string { return dirName + "/" + pendingDir + "/" + id + ".age" }
 
@@ -254,7 +265,7 @@ func (l *Ledger) pendingIDs() ([]string, error) {
 	var ids []string
 	for _, de := range des {
 		id, ok := strings.CutSuffix(de.Name(), ".age")
-		if ok && de.Type().IsRegular() && idPattern.MatchString(id) {
+		if ok && de.Type().IsRegular() && validEntryID(id) {
 			ids = append(ids, id)
 		}
 	}

@@ -227,7 +227,7 @@ func (e Entry) validate() error {
 	switch {
 	case e.KeyID == "":
 		return errors.New("no key ID")
-	case e.ID != "" && !idPattern.MatchString(e.ID):
+	case e.ID != "" && !validEntryID(e.ID):
 		return fmt.Errorf("invalid entry ID %q", e.ID)
 	case len(e.KeyID) > 256 || len(e.Model) > 256:
 		return errors.New("key ID or model name too long")
