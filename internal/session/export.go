@@ -77,17 +77,39 @@ func (s *Session) Export(conversationID, format, path string, overwrite bool) (s
 
 // CheckExportPath says, before anything is written, whether WriteExport
 // could write path: without overwrite nothing (no file, no symbolic link)
-// may be there, else the error wraps ErrExists; and its directory must
+// may be there, else the error wraps ErrExists (and with overwrite only a
+// file or a symbolic link, never a directory, a FIFO or a device: the
+// error wraps ErrNotAFile); and its directory must
 // exist, else the error wraps ErrNoDirectory. Commands that write several
 // files check them all first, so a refusal leaves no half-done export.
 func CheckExportPath(path string, overwrite bool) error {
-	if _, err := os.Lstat(path); err == nil && !overwrite {
-		return fmt.Errorf("export to %s: %w", path, ErrExists)
+	if fi, err := os.Lstat(path); err == nil {
+		if !overwrite {
+			return fmt.Errorf("export to %s: %w", path, ErrExists)
+		}
+		if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
+			return fmt.Errorf("export to %s: it %w (%s); exports replace only files", path, ErrNotAFile, fileKind(fi.Mode()))
+		}
 	}
 	if dir := filepath.Dir(path); !isDir(dir) {
 		return fmt.Errorf("export to %s: directory %s %w", path, dir, ErrNoDirectory)
 	}
 	return nil
+}
+
+// fileKind names what a non-regular file is, for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 func isDir(path string) bool {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -234,6 +235,40 @@ func TestExportRelativeAndDefaultPath(t *testing.T) {
 		}
 		if _, err := os.Stat(tt.want); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestExportNeverReplacesWhatIsNotAFile: with overwrite, a FIFO, a
+// directory or a device at the path is refused and left as it was (an
+// atomic replace would put a regular file in place of /dev/full; the
+// test uses a FIFO and a directory, which are safe to try).
+func TestExportNeverReplacesWhatIsNotAFile(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	f.addKey("work", "sim-fast", nil)
+	f.unlock()
+	c := secretConversation(t, f)
+	fifo := filepath.Join(f.dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(f.dir, "adir")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, dir} {
+		before, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.sess.Export(c.ID, "txt", path, true)
+		if !errors.Is(err, ErrNotAFile) || !strings.Contains(err.Error(), path) {
+			t.Errorf("export over %s with overwrite: %v, want ErrNotAFile naming it", path, err)
+		}
+		after, err := os.Lstat(path)
+		if err != nil || after.Mode() != before.Mode() || !os.SameFile(before, after) {
+			t.Errorf("%s was replaced or changed: %v → %v (%v)", path, before.Mode(), after.Mode(), err)
 		}
 	}
 }

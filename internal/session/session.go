@@ -77,6 +77,10 @@ var (
 	// exist.
 	// The message reads "export to PATH: directory DIR does not exist".
 	ErrNoDirectory = errors.New("does not exist")
+	// ErrNotAFile is wrapped when an export's path holds something other
+	// than a regular file or a symbolic link (a directory, a FIFO, a
+	// device): overwrite never replaces those.
+	ErrNotAFile = errors.New("is not a regular file")
 )
 
 // Session is an open (or locked) vault home. It is safe for concurrent
