@@ -192,8 +192,15 @@ func (a *app) readPassphraseFile(path string) (string, error) {
 		return "", fmt.Errorf("read passphrase file: %w", err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		a.warn("passphrase file %s is readable by other users (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+	// A pipe is fine (--passphrase-file <(pass show vault)); only a
+	// regular file can be too open, and a directory is a mistake.
+	if fi, err := f.Stat(); err == nil {
+		switch {
+		case fi.IsDir():
+			return "", fmt.Errorf("passphrase file %s is a directory", path)
+		case fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0:
+			a.warn("passphrase file %s is readable by other users (mode %04o); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+		}
 	}
 	line, err := bufio.NewReader(io.LimitReader(f, maxSecretInput)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -146,3 +146,25 @@ func TestPasswdRefusals(t *testing.T) {
 	wantCode(t, res, 1)
 	wantContains(t, "stderr", res.stderr, "identity file", "no passphrase to change")
 }
+
+// TestPassphraseFileMustBeAFile: a directory given as the passphrase file
+// is an error that says so, with no advice to chmod it; an open regular
+// file is warned about with the chmod that fixes it.
+func TestPassphraseFileMustBeAFile(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Join(e.dir, "adir")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o777)
+	res := e.run(tty{noTerminal: true}, "--passphrase-file", dir, "init")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr", res.stderr, "is a directory")
+	if strings.Contains(res.stderr, "chmod") {
+		t.Errorf("advice to chmod a directory:\n%s", res.stderr)
+	}
+	open := writeFile(t, filepath.Join(e.dir, "open"), "correct horse battery staple\n")
+	os.Chmod(open, 0o644)
+	res = e.mustRun(tty{noTerminal: true}, "--passphrase-file", open, "init")
+	wantContains(t, "stderr", res.stderr, "chmod 600 "+open)
+}
