@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -284,7 +285,15 @@ func (k *Key) validateStored() error {
 			return fmt.Errorf("allowed model %q is empty or has control characters", m)
 		}
 	}
-	if k.Budget.DailyUSD < 0 || k.Budget.MonthlyUSD < 0 || k.Budget.MonthlyTokens < 0 {
+	for _, b := range []struct {
+		name string
+		usd  float64
+	}{{"daily budget", k.Budget.DailyUSD}, {"monthly budget", k.Budget.MonthlyUSD}} {
+		if err := ValidateUSD(b.usd); err != nil {
+			return fmt.Errorf("%s %w", b.name, err)
+		}
+	}
+	if k.Budget.MonthlyTokens < 0 {
 		return errors.New("budgets cannot be negative")
 	}
 	if k.Secret.IsZero() {
@@ -300,4 +309,14 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// ValidateUSD checks an amount of dollars a key record holds (a budget):
+// a finite number, zero or more. Its error reads after the amount's name:
+// "daily budget must be a number of dollars, 0 or more".
+func ValidateUSD(usd float64) error {
+	if math.IsNaN(usd) || math.IsInf(usd, 0) || usd < 0 {
+		return errors.New("must be a number of dollars, 0 or more")
+	}
+	return nil
 }

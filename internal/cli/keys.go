@@ -116,8 +116,8 @@ func (f *keyFlags) apply(k *vault.Key) error {
 		{"--budget-monthly-usd", f.BudgetMonthlyUSD, &k.Budget.MonthlyUSD},
 	} {
 		if b.v != nil {
-			if *b.v < 0 {
-				return usagef("%s cannot be negative", b.flag)
+			if err := vault.ValidateUSD(*b.v); err != nil {
+				return usagef("%s %v", b.flag, err)
 			}
 			*b.dst = *b.v
 		}

@@ -112,8 +112,8 @@ func (c *keysMintCmd) Run(a *app) error {
 	if err := vault.ValidateName(c.Name); err != nil {
 		return usagef("%v", err)
 	}
-	if c.LimitUSD < 0 {
-		return usagef("--limit-usd cannot be negative")
+	if err := vault.ValidateUSD(c.LimitUSD); err != nil {
+		return usagef("--limit-usd %v", err)
 	}
 	expires, err := parseExpiry(c.Expires, a.now())
 	if err != nil {
