@@ -39,6 +39,13 @@ var (
 	ErrKeyNotFound = errors.New("no such key")
 	// ErrDuplicateName means another key already has the name.
 	ErrDuplicateName = errors.New("a key with that name already exists")
+	// ErrNameHoldsSecret means a key name would contain a key's secret
+	// (or a new secret appears in a key name): names are printed in
+	// clear everywhere, so none may carry a secret.
+	ErrNameHoldsSecret = errors.New("a key name may not contain a key's secret (was a secret pasted as the name?)")
+	// ErrSameSecret means a rotation was given the secret the key already
+	// has.
+	ErrSameSecret = errors.New("the new secret is the same as the current one")
 	// ErrMixedRecipients means post-quantum and classic recipients were
 	// combined, which age refuses.
 	ErrMixedRecipients = errors.New("post-quantum and classic recipients cannot be mixed")

@@ -446,3 +446,47 @@ func TestRedactorBuiltOncePerSecrets(t *testing.T) {
 		t.Errorf("a closed vault's redactor: %p", r)
 	}
 }
+
+// TestNoSecretInAName: names are printed in clear everywhere, so a name
+// that holds a stored secret (or the key's own) is refused, by add and by
+// rename, and so is a new secret that a name already holds; a short
+// local-server secret may be a name; a rotation to the same secret is
+// refused rather than reported as a purge.
+func TestNoSecretInAName(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	a := testKey(t, "a")
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(a); return err }); err != nil {
+		t.Fatal(err)
+	}
+	secretA := a.Secret.Reveal()
+	other := testKey(t, "x")
+	for name, fn := range map[string]func(tx *Tx) error{
+		"add named after a stored secret": func(tx *Tx) error { k := other; k.Name = secretA; _, err := tx.Add(k); return err },
+		"add named after its own secret":  func(tx *Tx) error { k := other; k.Name = "my-" + k.Secret.Reveal(); _, err := tx.Add(k); return err },
+		"rename to a secret":              func(tx *Tx) error { return tx.Rename("a", secretA) },
+	} {
+		if err := v.Update(fn); !errors.Is(err, ErrNameHoldsSecret) {
+			t.Errorf("%s: %v, want ErrNameHoldsSecret", name, err)
+		}
+	}
+	// A name that a later secret turns out to be inside.
+	named := testKey(t, "named")
+	secret := mustSecret(t, canary(t))
+	named.Name = "k" + secret.Reveal()[len(secret.Reveal())-30:]
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(named); return err }); err != nil {
+		t.Fatal(err)
+	}
+	suffixSecret := mustSecret(t, secret.Reveal()[len(secret.Reveal())-30:])
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Rotate("a", suffixSecret); return err }); !errors.Is(err, ErrNameHoldsSecret) {
+		t.Errorf("rotate to a secret a name holds: %v, want ErrNameHoldsSecret", err)
+	}
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Rotate("a", a.Secret); return err }); !errors.Is(err, ErrSameSecret) {
+		t.Errorf("rotate to the same secret: %v, want ErrSameSecret", err)
+	}
+	local := testKey(t, "ollama")
+	local.Secret = mustSecret(t, "ollama")
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(local); return err }); err != nil {
+		t.Errorf("a local key named like its short secret: %v", err)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/vaultchat/vaultchat/internal/redact"
 )
 
 // Tx is the view of a Vault inside Update; its methods change the state
@@ -46,6 +48,9 @@ func (tx *Tx) Add(k Key) (Key, error) {
 	}
 	if tx.v.state.find(k.Name) >= 0 {
 		return Key{}, fmt.Errorf("%q: %w", k.Name, ErrDuplicateName)
+	}
+	if tx.nameHoldsSecret(k.Name, k.Secret.Reveal()) || tx.secretInNames(k.Secret.Reveal()) {
+		return Key{}, ErrNameHoldsSecret
 	}
 	k.ID = newID()
 	if k.Created.IsZero() {
@@ -88,6 +93,9 @@ func (tx *Tx) Rename(oldName, newName string) error {
 	if j := tx.v.state.find(newName); j >= 0 && j != i {
 		return fmt.Errorf("%q: %w", newName, ErrDuplicateName)
 	}
+	if tx.nameHoldsSecret(newName, "") {
+		return ErrNameHoldsSecret
+	}
 	tx.v.state.Keys[i].Name = newName
 	return nil
 }
@@ -116,10 +124,42 @@ func (tx *Tx) Rotate(nameOrID string, secret Secret) (Key, error) {
 		return Key{}, fmt.Errorf("%q: %w", nameOrID, ErrKeyNotFound)
 	}
 	r := &tx.v.state.Keys[i]
+	if r.Secret == secret.Reveal() {
+		return Key{}, ErrSameSecret
+	}
+	if tx.secretInNames(secret.Reveal()) {
+		return Key{}, ErrNameHoldsSecret
+	}
 	r.Secret = secret.Reveal()
 	r.Rotated = time.Now().UTC()
 	tx.purge = append(tx.purge, r.ID)
 	return r.key(), nil
+}
+
+// nameHoldsSecret reports whether name contains a secret of the vault or
+// extra (a key's own secret, before it is stored). Secrets too short to
+// be masked (a local server's "ollama") are left out, as the redactor
+// leaves them out: a key may be named after its server.
+func (tx *Tx) nameHoldsSecret(name, extra string) bool {
+	for _, r := range tx.v.state.Keys {
+		if redact.Maskable(r.Secret) && strings.Contains(name, r.Secret) {
+			return true
+		}
+	}
+	return redact.Maskable(extra) && strings.Contains(name, extra)
+}
+
+// secretInNames reports whether a key name contains secret.
+func (tx *Tx) secretInNames(secret string) bool {
+	if !redact.Maskable(secret) {
+		return false
+	}
+	for _, r := range tx.v.state.Keys {
+		if strings.Contains(r.Name, secret) {
+			return true
+		}
+	}
+	return false
 }
 
 // Touch records that a key was used at t.

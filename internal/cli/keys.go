@@ -393,7 +393,8 @@ func (c *keysRotateCmd) Run(a *app) error {
 		return err
 	}
 	if secret.Reveal() == old.Secret.Reveal() {
-		a.warn("the new secret is the same as the old one")
+		return withHint(fmt.Errorf("rotate key %s: %w", a.cell(old.Name), vault.ErrSameSecret),
+			"paste the new secret your provider issued; nothing was changed")
 	}
 	var rotated vault.Key
 	err = v.Update(func(tx *vault.Tx) error {

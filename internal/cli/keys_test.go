@@ -292,8 +292,9 @@ func TestKeysRmConfirmation(t *testing.T) {
 func TestKeysRotateFromPrompt(t *testing.T) {
 	e := newVault(t)
 	old := e.addKey("a")
-	res := e.mustRun(tty{stdinTTY: true, secrets: []string{old}}, "keys", "rotate", "a")
-	wantContains(t, "stderr", res.stderr, "the same as the old one")
+	res := e.run(tty{stdinTTY: true, secrets: []string{old}}, "keys", "rotate", "a")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr", res.stderr, "the same as the current one", "nothing was changed")
 	next := testkit.Canary(t)
 	e.mustRun(tty{stdinTTY: true, secrets: []string{next}}, "keys", "rotate", "a")
 	if e.key("a").Secret.Reveal() != next {
