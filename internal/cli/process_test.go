@@ -489,3 +489,20 @@ func TestProcessLeakCanary(t *testing.T) {
 		t.Errorf("scanned only %d files; the vault files should be among them", files)
 	}
 }
+
+// TestRecipientsListShowsTheWholeRecipient: a recipient is public (it is
+// what a teammate is given) and a post-quantum one is ~1,900 characters:
+// it is printed whole, not taken for a long run of secret letters.
+func TestRecipientsListShowsTheWholeRecipient(t *testing.T) {
+	e := newEnv(t)
+	pass := writeFile(t, filepath.Join(e.dir, "pass"), "correct horse battery staple\n")
+	e.mustRun(tty{noTerminal: true}, "--passphrase-file", pass, "init")
+	res := e.mustRun(tty{noTerminal: true}, "--passphrase-file", pass, "vault", "recipients", "list")
+	self, _, _ := strings.Cut(strings.TrimSpace(res.stdout), "\t")
+	if strings.Contains(res.stdout, "[masked]") || !strings.HasPrefix(self, "age1") {
+		t.Fatalf("recipients list:\n%s", res.stdout)
+	}
+	if _, err := age.ParseRecipients(strings.NewReader(self)); err != nil {
+		t.Errorf("the printed recipient does not parse: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -30,10 +31,14 @@ func (c *recipientsListCmd) Run(a *app) error {
 		return err
 	}
 	defer v.Close()
+	// Recipients are public keys, meant to be copied whole: sanitized,
+	// not masked (a post-quantum one is a 1,900-letter run, which the
+	// redactor masks as a possible secret; age parsed it, so it holds
+	// none).
 	self, extra := v.Recipients()
-	a.printf("%s\t(this vault's own key)\n", a.clean(self))
+	a.printf("%s\t(this vault's own key)\n", sanitize.String(self))
 	for _, r := range extra {
-		a.printf("%s\n", a.clean(r))
+		a.printf("%s\n", sanitize.String(r))
 	}
 	if len(extra) == 0 {
 		fmt.Fprintln(a.io.ErrOut, `vaultchat: hint: add a recovery key with "vaultchat vault recipients add AGE-RECIPIENT"`)
