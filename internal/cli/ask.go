@@ -17,6 +17,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -293,7 +294,7 @@ type replyWriter interface {
 // terminal unless raw, plain text otherwise.
 func (a *app) replyWriter(raw bool) replyWriter {
 	if !a.io.IsStdoutTTY || raw {
-		return &plainReply{w: a.io.Out}
+		return &plainReply{w: a.io.Out, mask: a.redactor.DisplayedStream()}
 	}
 	r := markdown.New(a.markdownStyle())
 	return &markdownReply{
@@ -309,26 +310,37 @@ type discardReply struct{}
 func (discardReply) write(string) error { return nil }
 func (discardReply) finish() error      { return nil }
 
-// plainReply prints the text as it arrives and ends it with a newline.
+// plainReply prints the text as it arrives, a word at a time, and ends it
+// with a newline. Plain text is read as it is, so a key disguised with
+// Markdown escapes or invisible characters reads as the key: mask masks
+// what a reader would see (redact.DisplayedStream), holding back only
+// the word not yet ended.
 type plainReply struct {
 	w    io.Writer
+	mask *redact.DisplayedStream
 	last byte
 	err  error
 }
 
 func (p *plainReply) write(text string) error {
+	return p.out(p.mask.Write(text))
+}
+
+func (p *plainReply) finish() error {
+	p.out(p.mask.Flush())
+	if p.err == nil && p.last != 0 && p.last != '\n' {
+		_, p.err = io.WriteString(p.w, "\n")
+	}
+	return p.err
+}
+
+// out writes text unless a write failed before.
+func (p *plainReply) out(text string) error {
 	if text == "" || p.err != nil {
 		return p.err
 	}
 	_, p.err = io.WriteString(p.w, text)
 	p.last = text[len(text)-1]
-	return p.err
-}
-
-func (p *plainReply) finish() error {
-	if p.err == nil && p.last != 0 && p.last != '\n' {
-		_, p.err = io.WriteString(p.w, "\n")
-	}
 	return p.err
 }
 

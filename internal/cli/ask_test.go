@@ -513,6 +513,26 @@ func TestAskNeverPrintsTheKey(t *testing.T) {
 	}
 }
 
+// TestAskPlainOutputMasksDisguisedKeys: the plain output (a pipe, a file,
+// --raw on a terminal) is read as text, so a key written with Markdown
+// escapes, entities, emphasis or a zero-width joiner reads as the key:
+// it is masked as displayed, like the rendered output.
+func TestAskPlainOutputMasksDisguisedKeys(t *testing.T) {
+	_, url := testkit.Sim(t, sim.Options{})
+	e := newVault(t)
+	e.writeConfig("max_retries = 0\n")
+	secret := e.addSimKey("a", url)
+	readable := strings.NewReplacer(`\`, "", "*", "", "\u200d", "", "&#45;", "-")
+	for _, run := range map[string]func(tty, ...string) result{"plain": e.run, "raw terminal": e.runTerm} {
+		res := run(tty{}, "ask", "--raw", "--model", "sim-echo-auth-disguised", "echo")
+		wantCode(t, res, 0)
+		if out := readable.Replace(res.stdout); strings.Contains(out, secret) {
+			t.Errorf("the output shows the key once read:\n%s", res.stdout)
+		}
+		wantContains(t, "stdout", res.stdout, "Your key, escaped: ", "…"+secret[len(secret)-4:])
+	}
+}
+
 func TestTrimPadding(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"", ""},
