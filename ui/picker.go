@@ -249,7 +249,7 @@ func (p *picker) lines(w, h int) []string {
 	}
 	if c, ok := p.current(); ok && c.detail != "" {
 		out = append(out, "")
-		for _, l := range wrapLines(c.detail, w) { // whole, on two lines if need be
+		for _, l := range detailLines(c.detail, w) { // whole, on two lines if need be
 			out = append(out, st.Muted.Render(l))
 		}
 	}
