@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,7 +140,11 @@ func keySection(in sideInput, w int, st *styles.Styles) paneSection {
 	if k.Fingerprint != "" {
 		p.add(st.Muted.Render(sanitize.String(k.Fingerprint)))
 	}
-	p.add("model " + st.Bold.Render(sanitize.String(in.model)))
+	model := st.Bold.Render(sanitize.String(in.model))
+	if in.model == "" {
+		model = st.Warning.Render("none chosen")
+	}
+	p.add("model " + model)
 	return paneSection{prio: prioKey, body: p.lines}
 }
 
@@ -261,6 +266,10 @@ func chartSection(days []view.Day, w int, st *styles.Styles) paneSection {
 		return paneSection{}
 	}
 	caption := paneLines{w: w}
+	if !slices.ContainsFunc(days, func(d view.Day) bool { return d.Tokens > 0 }) {
+		caption.add(st.Muted.Render("no tokens used")) // no chart of nothing
+		return paneSection{prio: prioChart, title: "LAST 14 DAYS", body: caption.lines}
+	}
 	caption.addParts(st.Muted, chartLabel(days)...)
 	body := append(chart(days, w, st), caption.lines...)
 	return paneSection{prio: prioChart, title: "LAST 14 DAYS", body: body, short: caption.lines}

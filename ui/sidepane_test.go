@@ -106,3 +106,15 @@ func TestSidePaneKeepsActiveKey(t *testing.T) {
 		t.Errorf("want minted-ci, personal, work and \"… 2 more keys\":\n%s", text)
 	}
 }
+
+// TestSidePaneNothingToShow: a key without a model says none is chosen,
+// and days without use draw no empty chart.
+func TestSidePaneNothingToShow(t *testing.T) {
+	st := styles.New(true, true)
+	keys := demoKeys(testNow)
+	u := view.Usage{Daily: make([]view.Day, 14)}
+	text := plainScreen(strings.Join(renderSide(sideInput{key: &keys[0], keys: keys, usage: u, now: testNow}, 33, 100, &st), "\n"))
+	if !strings.Contains(text, "model none chosen") || !strings.Contains(text, "LAST 14 DAYS\nno tokens used\n") {
+		t.Errorf("want \"model none chosen\" and no chart:\n%s", text)
+	}
+}
