@@ -157,11 +157,22 @@ var keyColumns = []keyColumn{
 	{"key", 8, 16, func(k view.Key, _ time.Time) string { return k.Fingerprint }},
 }
 
-// keyDropOrder lists keyColumns by index in the order they give way when
-// the picker is narrow: the fingerprint first (the selected key's
-// details under the list show it, its host and its model), the name
-// never.
-var keyDropOrder = []int{7, 6, 2, 3, 1, 5, 4}
+// Indexes of keyColumns.
+const (
+	colName = iota
+	colProvider
+	colHost
+	colModel
+	colMonth
+	colBudget
+	colLastUsed
+	colKey
+)
+
+// keyDropOrder lists keyColumns in the order they give way when the
+// picker is narrow: the fingerprint first (the selected key's details
+// under the list show it, its host and its model), the name never.
+var keyDropOrder = []int{colKey, colLastUsed, colHost, colModel, colProvider, colBudget, colMonth}
 
 // keyColumnGap is the space between two columns.
 const keyColumnGap = 2
@@ -192,7 +203,7 @@ func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 			if b.Len() > 0 {
 				b.WriteString(strings.Repeat(" ", keyColumnGap))
 			}
-			s := truncate(values(c), cw)
+			s := elide(values(c), cw, checkFailedMark)
 			b.WriteString(s + strings.Repeat(" ", max(cw-ansi.StringWidth(s), 0)))
 		}
 		return strings.TrimRight(b.String(), " ")
@@ -253,45 +264,48 @@ func keyColumnWidths(cells [][]string, w int) []int {
 	}
 	// Columns give way in keyDropOrder until the rest fit, unless
 	// eliding a few characters is enough: better "openai-compatib…"
-	// than no provider at all.
+	// than no provider at all (the fingerprint and the last use, which
+	// elided say little, give way all the same).
 	for _, c := range keyDropOrder {
 		excess := span(false) - w
-		if excess <= 0 || excess <= maxElision && span(true) <= w {
+		if excess <= 0 || excess <= maxElision && span(true) <= w && c != colKey && c != colLastUsed {
 			break
 		}
 		widths[c] = 0
 	}
-	for span(false) > w {
-		c := widestElidable(widths)
-		if c < 0 {
-			break
+	// Elide the least needed columns first, each down to its minimum.
+	for _, c := range append(slices.Clone(keyDropOrder), colName) {
+		if excess := span(false) - w; excess > 0 && widths[c] > 0 {
+			widths[c] -= min(excess, widths[c]-min(widths[c], keyColumns[c].min))
 		}
-		widths[c]--
 	}
 	if span(false) > w { // only the name is left: elide it to the room
-		widths[0] = max(w, 1)
+		widths[colName] = max(w, 1)
 	}
 	return widths
 }
 
-// widestElidable is the column with the most room above its minimum, or
-// -1 when every column is at its minimum.
-func widestElidable(widths []int) int {
-	best, room := -1, 0
-	for c, cw := range widths {
-		if r := cw - keyColumns[c].min; cw > 0 && r > room {
-			best, room = c, r
-		}
-	}
-	return best
-}
+// checkFailedMark follows the name of a key whose last check failed.
+const checkFailedMark = " ✗"
 
 // markSuffix marks a key whose last check failed.
 func markSuffix(k view.Key) string {
 	if k.CheckFailed {
-		return " ✗"
+		return checkFailedMark
 	}
 	return ""
+}
+
+// elide shortens s to w columns with "…", keeping its suffix keep (a
+// mark) whole when it ends with it.
+func elide(s string, w int, keep string) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	if head, ok := strings.CutSuffix(s, keep); ok && keep != "" && w > ansi.StringWidth(keep) {
+		return truncate(head, w-ansi.StringWidth(keep)) + keep
+	}
+	return truncate(s, w)
 }
 
 // budgetWord says how far a key is into its budgets.

@@ -151,3 +151,19 @@ func TestGoldenKeyPickerDemo(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyPickerKeepsCheckMark: a key name too long for its column is
+// elided before the mark of a failed check, which stays.
+func TestKeyPickerKeepsCheckMark(t *testing.T) {
+	for _, w := range []int{60, 120} {
+		h := newHarness(t, w, 30, Options{})
+		withDemoData(h)
+		h.b.keys[3].Name = "team-openai-production-europe-west"
+		h.unlocked()
+		h.key("ctrl+k")
+		_, rows := pickerCells(t, h.screen())
+		if got := rows[3][0]; !strings.HasPrefix(got, "team-openai-") || !strings.HasSuffix(got, "… ✗") {
+			t.Errorf("width %d: name cell %q, want it elided before \" ✗\"\n%s", w, got, h.screen())
+		}
+	}
+}
