@@ -220,7 +220,9 @@ func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 			model = "default " + k.DefaultModel
 		}
 		detail := joinNonEmpty(" · ", k.Provider, k.Host, k.Fingerprint, model, "last used "+formatAgo(k.LastUsed, now), mark)
-		rows[i] = pickerRow{id: k.ID, text: line(func(c int) string { return cells[i][c] }), detail: detail}
+		// Every value stays findable, shown or not, at any width.
+		rows[i] = pickerRow{id: k.ID, text: line(func(c int) string { return cells[i][c] }), detail: detail,
+			match: " " + strings.Join(cells[i], " ")}
 	}
 	return header, rows
 }

@@ -2,9 +2,11 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
@@ -164,6 +166,27 @@ func TestKeyPickerKeepsCheckMark(t *testing.T) {
 		_, rows := pickerCells(t, h.screen())
 		if got := rows[3][0]; !strings.HasPrefix(got, "team-openai-") || !strings.HasSuffix(got, "… ✗") {
 			t.Errorf("width %d: name cell %q, want it elided before \" ✗\"\n%s", w, got, h.screen())
+		}
+	}
+}
+
+// TestKeyPickerFindsHiddenColumns: at 80 columns, where the host and
+// fingerprint columns are left out, the filter still finds a key by them.
+func TestKeyPickerFindsHiddenColumns(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	withDemoData(h)
+	h.unlocked()
+	h.key("ctrl+k")
+	if header, _ := pickerCells(t, h.screen()); slices.Contains(header, "host") {
+		t.Fatalf("the host column is shown at 80 columns: %q", header)
+	}
+	for q, want := range map[string]string{"127.0.0.1:45555": "work", "sk-…x3mf": "side-project"} {
+		h.send(tea.PasteMsg{Content: q})
+		if _, rows := pickerCells(t, h.screen()); len(rows) != 1 || rows[0][0] != want {
+			t.Errorf("filter %q: want only %s\n%s", q, want, h.screen())
+		}
+		for range q {
+			h.key("backspace")
 		}
 	}
 }
