@@ -220,8 +220,9 @@ func (d *demo) importHistory(ctx context.Context, sess *session.Session, now tim
 	if err != nil {
 		return fmt.Errorf("demo import: %w", err)
 	}
-	defer f.Close()
 	res, err := transcript.Import(f, path, transcript.ImportOptions{Redactor: sess.Redactor()})
+	f.Close()
+	os.Remove(path) // imported: the vault holds it now, encrypted
 	if err != nil {
 		return fmt.Errorf("demo import: %w", err)
 	}
