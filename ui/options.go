@@ -24,6 +24,9 @@ type Options struct {
 	Output io.Writer
 	// Demo shows a banner saying the vault is a temporary demo vault.
 	Demo bool
+	// DemoHint, when set with Demo, is a second banner line: what the
+	// demo holds to try. It should fit 80 columns (it is cut to fit).
+	DemoHint string
 	// NoColor disables colour. Run sets it when NO_COLOR is set.
 	NoColor bool
 	// Editor is the command ctrl+e runs on the draft (may contain

@@ -25,6 +25,10 @@ type pickerRow struct {
 	id     string
 	text   string
 	detail string // shown under the list for the selected row
+	// match is more text the filter matches after text, not shown:
+	// every value of the row, so that what matches does not depend on
+	// which columns the screen's width leaves out.
+	match string
 }
 
 type pickerMatch struct {
@@ -103,7 +107,7 @@ func (p *picker) refilter() {
 	} else {
 		texts := make([]string, len(p.rows))
 		for i, r := range p.rows {
-			texts[i] = r.text
+			texts[i] = r.text + r.match
 		}
 		for _, m := range fuzzy.Find(q, texts) {
 			p.matches = append(p.matches, pickerMatch{row: m.Index, idx: m.MatchedIndexes})
@@ -249,7 +253,7 @@ func (p *picker) lines(w, h int) []string {
 	}
 	if c, ok := p.current(); ok && c.detail != "" {
 		out = append(out, "")
-		for _, l := range wrapLines(c.detail, w) { // whole, on two lines if need be
+		for _, l := range detailLines(c.detail, w) { // whole, on two lines if need be
 			out = append(out, st.Muted.Render(l))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vaultchat/vaultchat/internal/figures"
+	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
@@ -131,72 +132,182 @@ func allowedFor(k *view.Key, model string) bool {
 	return len(k.AllowedModels) == 0 || slices.Contains(k.AllowedModels, model)
 }
 
-// keyRows formats the key picker's rows as columns for width w. Columns
-// that do not fit are dropped from the row (the selected key's full
-// details are shown under the list).
-func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
-	type column struct {
-		name  string
-		width int
-		value func(k view.Key) string
-	}
-	columns := []column{
-		{"name", 14, func(k view.Key) string { return k.Name }},
-		{"provider", 10, func(k view.Key) string { return k.Provider }},
-		{"host", 20, func(k view.Key) string { return k.Host }},
-		{"default model", 16, func(k view.Key) string { return k.DefaultModel }},
-		{"month", 9, func(k view.Key) string {
-			if k.Month.Cost.Unknown {
-				return figures.Tokens(k.Month.Tokens, k.Month.Estimated) + " tok"
-			}
-			return k.Month.Cost.String()
-		}},
-		{"budget", 7, func(k view.Key) string { return budgetWord(k.Budget) }},
-		{"last used", 10, func(k view.Key) string { return formatAgo(k.LastUsed, now) }},
-		{"key", 14, func(k view.Key) string { return k.Fingerprint }},
-	}
-	// Drop columns from the right until they fit (2 for the check mark).
-	used := 2
-	n := 0
-	for _, c := range columns {
-		if used+c.width+1 > w {
-			break
+// keyColumn is a column of the key picker: as wide as its widest value
+// up to max, and elided with "…" down to min when room is short.
+type keyColumn struct {
+	name     string
+	min, max int
+	value    func(k view.Key, now time.Time) string
+}
+
+// keyColumns are the key picker's columns, left to right.
+var keyColumns = []keyColumn{
+	{"name", 8, 24, func(k view.Key, _ time.Time) string { return k.Name + markSuffix(k) }},
+	{"provider", 8, 17, func(k view.Key, _ time.Time) string { return k.Provider }},
+	{"host", 10, 28, func(k view.Key, _ time.Time) string { return k.Host }},
+	{"model", 8, 24, func(k view.Key, _ time.Time) string { return k.DefaultModel }},
+	{"month", 9, 12, func(k view.Key, _ time.Time) string {
+		if k.Month.Cost.Unknown {
+			return figures.Tokens(k.Month.Tokens, k.Month.Estimated) + " tok"
 		}
-		used += c.width + 1
-		n++
+		return k.Month.Cost.String()
+	}},
+	{"budget", 6, 6, func(k view.Key, _ time.Time) string { return budgetWord(k.Budget) }},
+	{"last used", 9, 12, func(k view.Key, now time.Time) string { return formatAgo(k.LastUsed, now) }},
+	{"key", 8, 16, func(k view.Key, _ time.Time) string { return k.Fingerprint }},
+}
+
+// Indexes of keyColumns.
+const (
+	colName = iota
+	colProvider
+	colHost
+	colModel
+	colMonth
+	colBudget
+	colLastUsed
+	colKey
+)
+
+// keyDropOrder lists keyColumns in the order they give way when the
+// picker is narrow: the fingerprint first (the selected key's details
+// under the list show it, its host and its model), the name never.
+var keyDropOrder = []int{colKey, colLastUsed, colHost, colModel, colProvider, colBudget, colMonth}
+
+// keyColumnGap is the space between two columns.
+const keyColumnGap = 2
+
+// maxElision is how many columns the key picker elides from its values,
+// at most, rather than leave a column out.
+const maxElision = 8
+
+// keyRows formats the key picker's rows as columns for width w: each
+// column as wide as its widest value (up to its max); the columns of
+// keyDropOrder give way while they do not all fit, and the last ones
+// left are elided with "…" rather than cut.
+func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
+	cells := make([][]string, len(keys))
+	for i, k := range keys {
+		cells[i] = make([]string, len(keyColumns))
+		for c, col := range keyColumns {
+			cells[i][c] = sanitize.String(col.value(k, now))
+		}
 	}
-	columns = columns[:max(n, 1)]
-	cell := func(s string, width int) string {
-		s = truncate(s, width)
-		return s + strings.Repeat(" ", max(width-ansi.StringWidth(s), 0))
+	widths := keyColumnWidths(cells, w)
+	line := func(values func(c int) string) string {
+		var b strings.Builder
+		for c, cw := range widths {
+			if cw == 0 {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString(strings.Repeat(" ", keyColumnGap))
+			}
+			s := elide(values(c), cw, checkFailedMark)
+			b.WriteString(s + strings.Repeat(" ", max(cw-ansi.StringWidth(s), 0)))
+		}
+		return strings.TrimRight(b.String(), " ")
 	}
-	var hb strings.Builder
-	hb.WriteString("  ")
-	for _, c := range columns {
-		hb.WriteString(cell(c.name, c.width) + " ")
-	}
+	header := "  " + line(func(c int) string { return keyColumns[c].name })
 	rows := make([]pickerRow, len(keys))
 	for i, k := range keys {
-		var b strings.Builder
-		for _, c := range columns {
-			b.WriteString(cell(c.value(k), c.width) + " ")
-		}
 		mark := ""
 		if k.CheckFailed {
 			mark = "✗ check failed"
 		}
-		detail := joinNonEmpty(" · ", k.Provider, k.Host, k.Fingerprint, "default "+k.DefaultModel, "last used "+formatAgo(k.LastUsed, now), mark)
-		rows[i] = pickerRow{id: k.ID, text: strings.TrimRight(b.String(), " ") + markSuffix(k), detail: detail}
+		model := ""
+		if k.DefaultModel != "" {
+			model = "default " + k.DefaultModel
+		}
+		detail := joinNonEmpty(" · ", k.Provider, k.Host, k.Fingerprint, model, "last used "+formatAgo(k.LastUsed, now), mark)
+		// Every value stays findable, shown or not, at any width.
+		rows[i] = pickerRow{id: k.ID, text: line(func(c int) string { return cells[i][c] }), detail: detail,
+			match: " " + strings.Join(cells[i], " ")}
 	}
-	return strings.TrimRight(hb.String(), " "), rows
+	return header, rows
 }
+
+// detailLines wraps a row's detail ("azure · host · …") to w columns,
+// between its parts where it can, so that a value is not split.
+func detailLines(detail string, w int) []string {
+	var out []string
+	for _, l := range joinFitting(w, strings.Split(detail, " · ")...) {
+		out = append(out, wrapLines(l, w)...)
+	}
+	return out
+}
+
+// keyColumnWidths sizes the columns for cells in w columns: 0 for a
+// column left out.
+func keyColumnWidths(cells [][]string, w int) []int {
+	widths := make([]int, len(keyColumns))
+	for c, col := range keyColumns {
+		widths[c] = ansi.StringWidth(col.name)
+		for _, row := range cells {
+			widths[c] = max(widths[c], ansi.StringWidth(row[c]))
+		}
+		widths[c] = min(widths[c], col.max)
+	}
+	// span is the width of the columns shown, each elided to its
+	// minimum when elided is set.
+	span := func(elided bool) int {
+		n, cols := 0, 0
+		for c, cw := range widths {
+			if cw == 0 {
+				continue
+			}
+			if elided {
+				cw = min(cw, keyColumns[c].min)
+			}
+			n += cw
+			cols++
+		}
+		return n + keyColumnGap*max(cols-1, 0)
+	}
+	// Columns give way in keyDropOrder until the rest fit, unless
+	// eliding a few characters is enough: better "openai-compatib…"
+	// than no provider at all (the fingerprint and the last use, which
+	// elided say little, give way all the same).
+	for _, c := range keyDropOrder {
+		excess := span(false) - w
+		if excess <= 0 || excess <= maxElision && span(true) <= w && c != colKey && c != colLastUsed {
+			break
+		}
+		widths[c] = 0
+	}
+	// Elide the least needed columns first, each down to its minimum.
+	for _, c := range append(slices.Clone(keyDropOrder), colName) {
+		if excess := span(false) - w; excess > 0 && widths[c] > 0 {
+			widths[c] -= min(excess, widths[c]-min(widths[c], keyColumns[c].min))
+		}
+	}
+	if span(false) > w { // only the name is left: elide it to the room
+		widths[colName] = max(w, 1)
+	}
+	return widths
+}
+
+// checkFailedMark follows the name of a key whose last check failed.
+const checkFailedMark = " ✗"
 
 // markSuffix marks a key whose last check failed.
 func markSuffix(k view.Key) string {
 	if k.CheckFailed {
-		return " ✗"
+		return checkFailedMark
 	}
 	return ""
+}
+
+// elide shortens s to w columns with "…", keeping its suffix keep (a
+// mark) whole when it ends with it.
+func elide(s string, w int, keep string) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	if head, ok := strings.CutSuffix(s, keep); ok && keep != "" && w > ansi.StringWidth(keep) {
+		return truncate(head, w-ansi.StringWidth(keep)) + keep
+	}
+	return truncate(s, w)
 }
 
 // budgetWord says how far a key is into its budgets.

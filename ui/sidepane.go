@@ -3,12 +3,14 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -77,90 +79,130 @@ type sideInput struct {
 }
 
 // renderSide draws the usage pane for the active key, w columns wide and
-// at most h rows.
+// at most h rows: its sections in order, fitted to h by fitSections.
 func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
-	var out []string
-	// add adds a line; one too wide is wrapped, never cut: the pane
-	// shows whole values.
-	add := func(s string) { out = append(out, wrapLines(s, w)...) }
-	// addParts adds values joined by " · ", starting a new line
-	// between two values where the next one would not fit.
-	addParts := func(style lipgloss.Style, parts ...string) {
-		for _, l := range joinFitting(w, parts...) {
-			add(style.Render(l))
-		}
-	}
-	// section starts a section: a blank line, then its title with an
-	// optional column heading right-aligned on the same line.
-	section := func(title, heading string) {
-		if len(out) > 0 {
-			out = append(out, "")
-		}
-		t := st.PaneTitle.Render(title)
-		if heading != "" {
-			t += strings.Repeat(" ", max(w-ansiWidth(t)-ansiWidth(heading), 1)) + st.Muted.Render(heading)
-		}
-		add(t)
-	}
 	if in.key == nil {
-		add(st.PaneTitle.Render("NO KEY"))
-		add(st.Muted.Render("add one with"))
-		add(st.Muted.Render("vaultchat keys add"))
-		return out
+		return fitSections([]paneSection{{body: []string{
+			st.PaneTitle.Render("NO KEY"), st.Muted.Render("add one with"), st.Muted.Render("vaultchat keys add"),
+		}}}, w, h, st)
 	}
-	k := in.key
-	add(st.Accent.Render(sanitize.String(k.Name)) + checkMark(k, st))
-	addParts(st.Muted, sanitize.String(k.Provider), sanitize.String(k.Host))
-	if k.Fingerprint != "" {
-		add(st.Muted.Render(sanitize.String(k.Fingerprint)))
-	}
-	add("model " + st.Bold.Render(sanitize.String(in.model)))
-
 	u := in.usage
-	section("USAGE", "")
+	secs := []paneSection{
+		keySection(in, w, st),
+		usageSection(u, w, st),
+		budgetSection(u.Budgets, in.now, w, st),
+		rateSection(u.RateLimits, in.now, w, st),
+		contextSection(u, w, st),
+		chartSection(u.Daily, w, st),
+		keysSection(in.keys, in.key.ID, w, st),
+	}
+	return fitSections(secs, w, h, st)
+}
+
+// The pane's sections, in the order fitSections serves them when rows
+// are short (paneSection.prio): the key and its usage first, the chart
+// of the last days last.
+const (
+	prioKey = iota
+	prioUsage
+	prioBudgets
+	prioRates
+	prioContext
+	prioKeys
+	prioChart
+)
+
+// paneLines collects a section's lines, w columns wide.
+type paneLines struct {
+	w     int
+	lines []string
+}
+
+// add adds a line; one too wide is wrapped, never cut: the pane shows
+// whole values.
+func (p *paneLines) add(s string) { p.lines = append(p.lines, wrapLines(s, p.w)...) }
+
+// addParts adds values joined by " · ", starting a new line between two
+// values where the next one would not fit.
+func (p *paneLines) addParts(style lipgloss.Style, parts ...string) {
+	for _, l := range joinFitting(p.w, parts...) {
+		p.add(style.Render(l))
+	}
+}
+
+// keySection names the active key: its name, provider and host,
+// fingerprint and model.
+func keySection(in sideInput, w int, st *styles.Styles) paneSection {
+	k := in.key
+	p := paneLines{w: w}
+	p.add(st.Accent.Render(sanitize.String(k.Name)) + checkMark(k, st))
+	p.addParts(st.Muted, sanitize.String(k.Provider), sanitize.String(k.Host))
+	if k.Fingerprint != "" {
+		p.add(st.Muted.Render(sanitize.String(k.Fingerprint)))
+	}
+	model := st.Bold.Render(sanitize.String(in.model))
+	if in.model == "" {
+		model = st.Warning.Render("none chosen")
+	}
+	p.add("model " + model)
+	return paneSection{prio: prioKey, body: p.lines}
+}
+
+// usageSection is the key's tokens and cost for the conversation, today,
+// this month and in all, then the ledger's and the provider's notes.
+func usageSection(u view.Usage, w int, st *styles.Styles) paneSection {
+	p := paneLines{w: w}
 	row := func(name string, t view.Total) {
 		tok := figures.Tokens(t.Tokens, t.Estimated)
 		cost := t.Cost.String()
 		right := fmt.Sprintf("%7s %8s", tok, cost)
-		add(fmt.Sprintf("%-*s", max(w-ansiWidth(right), 1), name) + right)
+		p.add(fmt.Sprintf("%-*s", max(w-ansiWidth(right), 1), name) + right)
 	}
-	add(st.Muted.Render(fmt.Sprintf("%-*s%7s %8s", max(w-16, 1), "", "tokens", "cost")))
 	row("conversation", u.Conversation)
 	row("today", u.Today)
 	row("this month", u.Month)
 	row("lifetime", u.Lifetime)
 	if u.Ledger != "" {
-		add(st.Warning.Render(sanitize.String(u.Ledger)))
+		p.add(st.Warning.Render(sanitize.String(u.Ledger)))
 	}
-	for _, l := range providerLines(u.Provider, w, st) {
-		add(l)
-	}
+	p.lines = append(p.lines, providerLines(u.Provider, w, st)...)
+	return paneSection{prio: prioUsage, title: "USAGE", heading: fmt.Sprintf("%7s %8s", "tokens", "cost"), body: p.lines}
+}
 
-	if len(u.Budgets) > 0 {
-		section("BUDGETS", "")
-		for _, b := range u.Budgets {
-			frac := b.Fraction()
-			bs := barStyle(frac, st)
-			kind := "soft"
-			if b.Hard {
-				kind = "hard"
-			}
-			add(fmt.Sprintf("%s %s", sanitize.String(b.Name), st.Muted.Render(kind)))
-			pct := fmt.Sprintf(" %3.0f%%", math.Min(frac*100, 999))
-			add(bar(frac, max(w-ansiWidth(pct), 4), bs, st) + bs.Render(pct))
-			spent := figures.Tokens(int64(b.Spent), false) + " / " + figures.Tokens(int64(b.Limit), false)
-			if b.USD {
-				spent = figures.USD(b.Spent) + " / " + figures.USD(b.Limit)
-			}
-			resets := ""
-			if !b.ResetsAt.IsZero() {
-				resets = "resets in " + formatWait(b.ResetsAt.Sub(in.now))
-			}
-			addParts(st.Muted, spent, resets)
+// budgetSection shows each budget as a name, a bar and the figures; its
+// short form is one line per budget with its percentage.
+func budgetSection(budgets []view.Budget, now time.Time, w int, st *styles.Styles) paneSection {
+	if len(budgets) == 0 {
+		return paneSection{}
+	}
+	p, short := paneLines{w: w}, paneLines{w: w}
+	for _, b := range budgets {
+		frac := b.Fraction()
+		bs := barStyle(frac, st)
+		kind := "soft"
+		if b.Hard {
+			kind = "hard"
 		}
+		name := fmt.Sprintf("%s %s", sanitize.String(b.Name), st.Muted.Render(kind))
+		pct := fmt.Sprintf(" %3.0f%%", math.Min(frac*100, 999))
+		p.add(name)
+		p.add(bar(frac, max(w-ansiWidth(pct), 4), bs, st) + bs.Render(pct))
+		spent := figures.Tokens(int64(b.Spent), false) + " / " + figures.Tokens(int64(b.Limit), false)
+		if b.USD {
+			spent = figures.USD(b.Spent) + " / " + figures.USD(b.Limit)
+		}
+		resets := ""
+		if !b.ResetsAt.IsZero() {
+			resets = "resets in " + formatWait(b.ResetsAt.Sub(now))
+		}
+		p.addParts(st.Muted, spent, resets)
+		short.add(name + strings.Repeat(" ", max(w-ansiWidth(name)-ansiWidth(pct), 1)) + bs.Render(pct))
 	}
+	return paneSection{prio: prioBudgets, title: "BUDGETS", body: p.lines, short: short.lines, noun: "budget line"}
+}
 
-	rl := u.RateLimits
+// rateSection is what the server last said of the key's rate limits.
+func rateSection(rl chat.RateLimits, now time.Time, w int, st *styles.Styles) paneSection {
 	// The reset times form a right-aligned column headed "resets in":
 	// words rather than an arrow glyph (↻ is missing from many terminal
 	// fonts), and narrow enough for the narrowest pane.
@@ -168,76 +210,94 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	if !rl.ResetRequests.IsZero() || !rl.ResetTokens.IsZero() {
 		heading = "resets in"
 	}
-	section("RATE LIMITS", heading)
+	p := paneLines{w: w}
 	if !rl.Known() {
-		add(st.Muted.Render("no response yet"))
-	} else {
-		rlRow := func(name string, rem, limit int, reset time.Time) {
-			if limit <= 0 && rem < 0 {
-				return
-			}
-			s := fmt.Sprintf("%-9s", name)
-			val := formatCompact(int64(rem))
-			if limit > 0 {
-				val += "/" + formatCompact(int64(limit))
-			}
-			style := st.Base
-			if limit > 0 && rem >= 0 && float64(rem) < 0.1*float64(limit) {
-				style = st.Warning
-			}
-			s += style.Render(val)
-			if !reset.IsZero() {
-				wait := formatWait(reset.Sub(in.now))
-				s += strings.Repeat(" ", max(w-ansiWidth(s)-len(wait), 1)) + st.Muted.Render(wait)
-			}
-			add(s)
-		}
-		rlRow("requests", rl.RemainingRequests, rl.LimitRequests, rl.ResetRequests)
-		rlRow("tokens", rl.RemainingTokens, rl.LimitTokens, rl.ResetTokens)
-		if rl.RetryAfter > 0 {
-			add(st.Warning.Render("retry after " + formatWait(rl.RetryAfter)))
-		}
-		add(st.Muted.Render("as of " + formatAgo(rl.Observed, in.now)))
+		p.add(st.Muted.Render("no response yet"))
+		return paneSection{prio: prioRates, title: "RATE LIMITS", body: p.lines}
 	}
+	rlRow := func(name string, rem, limit int, reset time.Time) {
+		if limit <= 0 && rem < 0 {
+			return
+		}
+		s := fmt.Sprintf("%-9s", name)
+		val := formatCompact(int64(rem))
+		if limit > 0 {
+			val += "/" + formatCompact(int64(limit))
+		}
+		style := st.Base
+		if limit > 0 && rem >= 0 && float64(rem) < 0.1*float64(limit) {
+			style = st.Warning
+		}
+		s += style.Render(val)
+		if !reset.IsZero() {
+			wait := formatWait(reset.Sub(now))
+			s += strings.Repeat(" ", max(w-ansiWidth(s)-len(wait), 1)) + st.Muted.Render(wait)
+		}
+		p.add(s)
+	}
+	rlRow("requests", rl.RemainingRequests, rl.LimitRequests, rl.ResetRequests)
+	rlRow("tokens", rl.RemainingTokens, rl.LimitTokens, rl.ResetTokens)
+	if rl.RetryAfter > 0 {
+		p.add(st.Warning.Render("retry after " + formatWait(rl.RetryAfter)))
+	}
+	p.add(st.Muted.Render("as of " + formatAgo(rl.Observed, now)))
+	return paneSection{prio: prioRates, title: "RATE LIMITS", heading: heading, body: p.lines}
+}
 
-	section("CONTEXT", "")
+// contextSection is how much of the model's context window the
+// conversation fills.
+func contextSection(u view.Usage, w int, st *styles.Styles) paneSection {
+	p := paneLines{w: w}
 	if u.ContextWindow > 0 {
 		frac := float64(u.ContextUsed) / float64(u.ContextWindow)
 		bs := barStyle(frac, st)
 		label := fmt.Sprintf(" %s/%s", figures.Tokens(int64(u.ContextUsed), u.ContextEstimated), figures.Tokens(int64(u.ContextWindow), false))
-		add(bar(frac, max(w-ansiWidth(label), 4), bs, st) + label)
+		p.add(bar(frac, max(w-ansiWidth(label), 4), bs, st) + label)
 	} else {
-		add(st.Muted.Render(figures.Tokens(int64(u.ContextUsed), u.ContextEstimated) + " tokens · window unknown"))
+		p.add(st.Muted.Render(figures.Tokens(int64(u.ContextUsed), u.ContextEstimated) + " tokens · window unknown"))
 	}
+	return paneSection{prio: prioContext, title: "CONTEXT", body: p.lines}
+}
 
-	if len(u.Daily) > 0 {
-		section("LAST 14 DAYS", "")
-		out = append(out, chart(u.Daily, w, st)...)
-		addParts(st.Muted, chartLabel(u.Daily)...)
+// chartSection charts the key's last days; its short form is the
+// caption alone.
+func chartSection(days []view.Day, w int, st *styles.Styles) paneSection {
+	if len(days) == 0 {
+		return paneSection{}
 	}
+	caption := paneLines{w: w}
+	if !slices.ContainsFunc(days, func(d view.Day) bool { return d.Tokens > 0 }) {
+		caption.add(st.Muted.Render("no tokens used")) // no chart of nothing
+		return paneSection{prio: prioChart, title: "LAST 14 DAYS", body: caption.lines}
+	}
+	caption.addParts(st.Muted, chartLabel(days)...)
+	body := append(chart(days, w, st), caption.lines...)
+	return paneSection{prio: prioChart, title: "LAST 14 DAYS", body: body, short: caption.lines}
+}
 
-	if len(in.keys) > 0 {
-		section("ALL KEYS · MONTH", "")
-		for _, o := range in.keys {
-			tok := figures.Tokens(o.Month.Tokens, o.Month.Estimated)
-			cost := o.Month.Cost.String()
-			right := fmt.Sprintf("%7s %8s", tok, cost) + budgetMark(o.Budget, st)
-			name := sanitize.String(o.Name)
-			mark := "  "
-			style := st.Base
-			if o.ID == k.ID {
-				mark = "▸ "
-				style = st.ActiveKey
-			}
-			left := truncate(mark+name, max(w-ansiWidth(right)-1, 3))
-			pad := max(w-ansiWidth(left)-ansiWidth(right), 1)
-			add(style.Render(left+strings.Repeat(" ", pad)) + right)
+// keysSection is every key's month, the active one marked.
+func keysSection(keys []view.Key, activeID string, w int, st *styles.Styles) paneSection {
+	if len(keys) == 0 {
+		return paneSection{}
+	}
+	p, pin := paneLines{w: w}, 0
+	for _, o := range keys {
+		tok := figures.Tokens(o.Month.Tokens, o.Month.Estimated)
+		cost := o.Month.Cost.String()
+		right := fmt.Sprintf("%7s %8s", tok, cost) + budgetMark(o.Budget, st)
+		name := sanitize.String(o.Name)
+		mark := "  "
+		style := st.Base
+		if o.ID == activeID {
+			mark = "▸ "
+			style = st.ActiveKey
+			pin = len(p.lines)
 		}
+		left := truncate(mark+name, max(w-ansiWidth(right)-1, 3))
+		pad := max(w-ansiWidth(left)-ansiWidth(right), 1)
+		p.add(style.Render(left+strings.Repeat(" ", pad)) + right)
 	}
-	if len(out) > h {
-		out = out[:h]
-	}
-	return out
+	return paneSection{prio: prioKeys, title: "ALL KEYS · MONTH", body: p.lines, noun: "key", pin: pin}
 }
 
 func checkMark(k *view.Key, st *styles.Styles) string {

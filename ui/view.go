@@ -44,7 +44,7 @@ func (m *Model) sideVisible() bool { return m.side.visible(m.width) }
 func (m *Model) layout() layout {
 	l := layout{}
 	if m.opts.Demo {
-		l.bannerH = 1
+		l.bannerH = 1 + boolInt(m.opts.DemoHint != "")
 	}
 	w := m.width
 	l.showSide = m.sideVisible()
@@ -93,6 +93,9 @@ func (m *Model) mainView() string {
 	rows := make([]string, 0, m.height)
 	if l.bannerH > 0 {
 		rows = append(rows, st.Banner.Render(fit(demoBanner(m.width, keyName(m.km.Quit)), m.width)))
+		if m.opts.DemoHint != "" {
+			rows = append(rows, st.Muted.Render(truncate(m.opts.DemoHint, m.width)))
+		}
 	}
 
 	env := m.env()

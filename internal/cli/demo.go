@@ -25,11 +25,12 @@ import (
 
 // demo is a temporary vault with three keys on three simulators.
 type demo struct {
-	dir   string
-	home  string
-	sims  []*sim.Server
-	vault *vault.Vault
-	keys  []vault.Key
+	dir    string
+	home   string
+	config string // the app's XDG_CONFIG_HOME while the demo runs (demoseed.go)
+	sims   []*sim.Server
+	vault  *vault.Vault
+	keys   []vault.Key
 }
 
 // runDemo opens the app on a throwaway vault and removes it on exit.
@@ -38,39 +39,81 @@ func (a *app) runDemo() error {
 		return withHint(errors.New("the demo is a full-screen app and needs a terminal"),
 			`try "vaultchat simulate" and "vaultchat ask" in scripts`)
 	}
-	d, err := newDemo(a.now())
+	d, backend, err := a.startDemo()
 	if err != nil {
 		return err
 	}
 	defer d.close()
+	defer backend.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	return ui.Run(ctx, backend, ui.Options{Demo: true, DemoHint: demoHint, IdleLock: -1})
+}
+
+// startDemo builds the demo home and opens the session on it: keys,
+// usage, provider accounts, a role and conversations. The caller closes
+// the session, then the demo.
+func (a *app) startDemo() (_ *demo, _ *session.Session, err error) {
+	d, err := newDemo(a.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	var backend *session.Session
+	defer func() {
+		if err != nil {
+			if backend != nil {
+				backend.Close()
+			}
+			d.close()
+		}
+	}()
 	accounts, err := d.addAccountKeys(a.now()) // demoaccounts.go
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	if err := d.demoConfig(); err != nil { // demoseed.go
+		return nil, nil, err
+	}
+	a.useConfigHome(d.config)
 	cfg, err := a.sessionConfig(false)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	cfg.Home, cfg.Vault = d.home, vault.Options{}
 	// The demo starts on the personal key: its default_key.
 	settings := *cfg.Settings
 	settings.DefaultKey = "personal"
 	cfg.Settings = &settings
-	backend, err := session.Open(cfg, d.vault)
-	if err != nil {
-		return err
+	if backend, err = session.Open(cfg, d.vault); err != nil {
+		return nil, nil, err
 	}
 	d.vault = nil // the session closes it
-	defer backend.Close()
 	if err := seedHistory(backend, d.keys, a.now()); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := accounts.seedAccounts(backend, a.now()); err != nil {
-		return err
+		return nil, nil, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
-	return ui.Run(ctx, backend, ui.Options{Demo: true, IdleLock: -1})
+	if err := d.seedConversations(a, backend, a.now()); err != nil {
+		return nil, nil, err
+	}
+	// Seeded without a pause; from now on replies stream visibly.
+	for _, s := range d.sims {
+		s.SetChunkDelay(sim.DefaultChunkDelay)
+	}
+	return d, backend, nil
+}
+
+// useConfigHome makes dir the app's XDG_CONFIG_HOME from now on (the
+// demo's roles), leaving the process environment alone.
+func (a *app) useConfigHome(dir string) {
+	lookup := a.lookupEnv
+	a.lookupEnv = func(name string) (string, bool) {
+		if name == "XDG_CONFIG_HOME" {
+			return dir, true
+		}
+		return lookup(name)
+	}
 }
 
 // newDemo builds the demo vault: an identity file instead of a passphrase,
@@ -101,7 +144,7 @@ func newDemo(now time.Time) (d *demo, err error) {
 	}
 	var urls []string
 	for range 3 {
-		s := sim.New(sim.Options{ChunkDelay: sim.DefaultChunkDelay})
+		s := sim.New(sim.Options{}) // no pause until seeded (runDemo)
 		url, err := s.Start("127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("demo simulator: %w", err)

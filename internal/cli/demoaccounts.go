@@ -28,7 +28,7 @@ type demoAccounts struct {
 // to the demo vault (before the session opens it).
 func (d *demo) addAccountKeys(now time.Time) (*demoAccounts, error) {
 	team, admin, mgmt := "sk-demo-"+randomText(32), "sk-admin-demo-"+randomText(32), "sk-or-v1-demo-"+randomText(32)
-	s := sim.New(sim.Options{ChunkDelay: sim.DefaultChunkDelay, Keys: []string{team}, AdminKeys: []string{admin}, ManagementKeys: []string{mgmt}})
+	s := sim.New(sim.Options{Keys: []string{team}, AdminKeys: []string{admin}, ManagementKeys: []string{mgmt}})
 	url, err := s.Start("127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo simulator: %w", err)

@@ -8,14 +8,21 @@ import (
 	"testing"
 )
 
-// TestDemo starts "vaultchat --demo": the banner shows, a message gets a
-// reply from the built-in simulator, and ctrl+c quits and removes the
+// TestDemo starts "vaultchat --demo": the banner shows with what to try,
+// the list holds the demo's conversations (a role's, one with files, a
+// fork, a reply in versions, imported history), a message gets a reply
+// from the built-in simulator, and ctrl+c quits and removes the
 // temporary vault from TMPDIR.
 func TestDemo(t *testing.T) {
 	f := newFixture(t)
 	tmp := filepath.Join(f.dir, "tmp")
 	tm := f.start(termW, termH, "--demo")
-	tm.waitText("DEMO · temporary vault", "ALL KEYS · MONTH", "● idle")
+	tm.waitText("DEMO · temporary vault", "try ctrl+o", "ALL KEYS · MONTH", "● idle", "Naming the app")
+	tm.send(keyCtrlO)
+	tm.waitText("CONVERSATIONS", "Code review", "Release checklist (fork)", "Goroutine leaks", "Monthly API budget")
+	tm.send(keyCtrlO) // hides the list
+	tm.send(keyCtrlN)
+	tm.waitText("type a message and press enter")
 	demoDirs := func() []string {
 		entries, err := os.ReadDir(tmp)
 		if err != nil {

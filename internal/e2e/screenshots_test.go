@@ -78,6 +78,8 @@ func TestScreenshots(t *testing.T) {
 			f.env = append(f.env, "COLORTERM=truecolor")
 			tm := f.start(shot.w, shot.h, "--demo")
 			tm.waitFor("the demo", func(s string) bool { return strings.Contains(s, "DEMO ·") && idle(s) })
+			tm.send(keyCtrlN) // the demo opens on its latest conversation; shoot a new one
+			tm.waitText("type a message and press enter")
 			shot.drive(t, tm)
 			ansi := filepath.Join(t.TempDir(), shot.name+".ansi")
 			if err := os.WriteFile(ansi, []byte(tm.styledScreen()), 0o600); err != nil {

@@ -317,7 +317,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, c *call, p strea
 			canceled()
 			return
 		}
-		if !s.sleep(ctx, s.opts.ChunkDelay) {
+		if !s.sleep(ctx, time.Duration(s.chunkDelay.Load())) {
 			canceled()
 			return
 		}

@@ -39,6 +39,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -187,7 +188,14 @@ type Server struct {
 	tokens   bucket
 	srv      *http.Server
 	accounts *accounts // keys and spend as the provider sees them
+	// chunkDelay is Options.ChunkDelay as SetChunkDelay last set it.
+	chunkDelay atomic.Int64
 }
+
+// SetChunkDelay changes the pause before each streamed chunk, for the
+// requests that start from then on (the demo seeds its history without
+// a pause, then streams visibly).
+func (s *Server) SetChunkDelay(d time.Duration) { s.chunkDelay.Store(int64(d)) }
 
 // New returns a Server that is not yet listening.
 func New(opts Options) *Server {
@@ -203,6 +211,7 @@ func New(opts Options) *Server {
 		requests: bucket{limit: limitRequests},
 		tokens:   bucket{limit: limitTokens},
 	}
+	s.chunkDelay.Store(int64(opts.ChunkDelay))
 	s.accounts = newAccounts(opts, opts.Now())
 	s.idle = sync.NewCond(&s.mu)
 	mux := http.NewServeMux()
