@@ -127,6 +127,10 @@ type Key struct {
 	// providers.CheckCleartext); without it such a key cannot be stored,
 	// and the provider client refuses to send it.
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
+	// PriceFree is the owner's word that the key's server charges
+	// nothing (a self-hosted server): its turns cost $0 rather than an
+	// unknown amount (usage.Prices.KeyCost).
+	PriceFree bool `json:"price_free,omitempty"`
 	// Kind is KindChat (""), KindAdmin or KindManagement (kind.go).
 	Kind string `json:"kind,omitempty"`
 	// ProviderKeyID is the key's ID at its provider: OpenAI's "key_…"

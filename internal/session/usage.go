@@ -167,7 +167,11 @@ func (s *Session) RecordUsage(keyID, model string, at time.Time, u chat.Usage) e
 		return err
 	}
 	e := usage.Entry{KeyID: keyID, Model: model, Time: at, Usage: u}
-	if cost, ok := s.prices.Cost(model, u); ok {
+	var k vault.Key
+	if found, err := h.vault.Key(keyID); err == nil {
+		k = found
+	}
+	if cost, ok := s.prices.KeyCost(k.Provider, k.PriceFree, model, u); ok {
 		e.CostUSD = &cost
 	}
 	return h.usageLedger().Record(e)
