@@ -123,6 +123,9 @@ type Kind struct {
 	// Free says the server charges nothing (a local server): its turns
 	// cost $0, not an unknown amount (see usage.Prices.KeyCost).
 	Free bool
+	// Start says how to start a local server, for the hint shown when
+	// it cannot be reached; empty for hosted providers.
+	Start string
 }
 
 // kinds is the table, in the order help texts list them. Key prefixes
@@ -140,9 +143,12 @@ var kinds = []Kind{
 	{Name: XAI, Protocol: ProtocolOpenAI, DefaultBaseURL: XAIBaseURL, KeyPrefixes: []string{"xai-"}, StreamUsage: true},
 	{Name: Gemini, Protocol: ProtocolOpenAI, DefaultBaseURL: GeminiBaseURL, KeyPrefixes: []string{"AIza"}, StreamUsage: true},
 	{Name: Anthropic, Protocol: ProtocolOpenAI, DefaultBaseURL: AnthropicBaseURL, KeyPrefixes: []string{"sk-ant-"}, StreamUsage: true},
-	{Name: Ollama, Protocol: ProtocolOpenAI, DefaultBaseURL: OllamaBaseURL, KeyOptional: true, StreamUsage: true, Free: true},
-	{Name: LMStudio, Protocol: ProtocolOpenAI, DefaultBaseURL: LMStudioBaseURL, KeyOptional: true, StreamUsage: true, Free: true},
-	{Name: VLLM, Protocol: ProtocolOpenAI, DefaultBaseURL: VLLMBaseURL, KeyOptional: true, StreamUsage: true, Free: true},
+	{Name: Ollama, Protocol: ProtocolOpenAI, DefaultBaseURL: OllamaBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
+		Start: `start it with "ollama serve"`},
+	{Name: LMStudio, Protocol: ProtocolOpenAI, DefaultBaseURL: LMStudioBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
+		Start: `start its server with "lms server start" or in LM Studio's Developer tab`},
+	{Name: VLLM, Protocol: ProtocolOpenAI, DefaultBaseURL: VLLMBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
+		Start: `start it with "vllm serve MODEL"`},
 	// Anything else that speaks OpenAI's API; the key names its base URL.
 	{Name: OpenAICompatible, Protocol: ProtocolOpenAI},
 }
