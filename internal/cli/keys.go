@@ -36,7 +36,7 @@ const dateLayout = "2006-01-02"
 // Pointers tell a flag left out from one set to its zero value, so edit
 // changes only what was given.
 type keyFlags struct {
-	Provider            *string         `name:"provider" placeholder:"KIND" help:"Provider: ${providers} (add: default openai)."`
+	Provider            *string         `name:"provider" placeholder:"KIND" help:"Provider: ${providers} (add: default openai). Each has its default base URL; ollama, lmstudio and vllm need no key."`
 	BaseURL             *string         `name:"base-url" placeholder:"URL" help:"API base URL; the key is only ever sent there (openai: ${openai_base_url})."`
 	AllowInsecureHTTP   *bool           `name:"allow-insecure-http" negatable:"" help:"Allow a plain http base URL on another host than this one (the key travels in clear text)."`
 	PriceFree           *bool           `name:"price-free" negatable:"" help:"The key's server charges nothing (a self-hosted server): its turns cost $$0 (ollama, lmstudio and vllm keys are free anyway)."`

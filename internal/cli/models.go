@@ -12,7 +12,6 @@ import (
 	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/models"
 	"github.com/vaultchat/vaultchat/internal/providers"
-	"github.com/vaultchat/vaultchat/internal/usage"
 )
 
 // modelsCmd lists the models a key's server offers.
@@ -36,9 +35,16 @@ type modelView struct {
 	// ContextWindow is in tokens.
 	ContextWindow *int `json:"context_window"`
 	// Price is in USD per million tokens.
-	Price *usage.Price `json:"price_per_million"`
+	Price *priceView `json:"price_per_million"`
 	// Allowed is false for a model outside the key's allowed models.
 	Allowed bool `json:"allowed"`
+}
+
+// priceView is a model's price on the key, in USD per million tokens.
+type priceView struct {
+	Input       float64 `json:"input"`
+	CachedInput float64 `json:"cached_input"`
+	Output      float64 `json:"output"`
 }
 
 // Run lists the models, in the server's order.
@@ -75,7 +81,7 @@ func (c *modelsCmd) Run(a *app) error {
 			vw.ContextWindow = &n
 		}
 		if p, ok := sess.ModelPrice(k.ID, id); ok {
-			vw.Price = &p
+			vw.Price = &priceView{Input: p.Input, CachedInput: p.CachedInput, Output: p.Output}
 		}
 		views = append(views, vw)
 	}

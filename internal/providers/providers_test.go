@@ -2,6 +2,7 @@ package providers
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -176,5 +177,51 @@ func TestCheckHeaderValue(t *testing.T) {
 	}
 	if err := CheckHeaderValue("project", "proj_123"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestREADMEPresetsTable keeps README's presets table true: one row per
+// kind, in table order, with its default base URL and whether it is free.
+func TestREADMEPresetsTable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if len(cells) == 6 {
+			rows = append(rows, cells)
+		}
+	}
+	kinds := Kinds()
+	if len(rows) != len(kinds) {
+		t.Fatalf("README presets table has %d rows, the providers table %d kinds", len(rows), len(kinds))
+	}
+	for i, k := range kinds {
+		r := rows[i]
+		if r[0] != "`"+k.Name+"`" {
+			t.Errorf("row %d is %s, want %s", i, r[0], k.Name)
+		}
+		if k.DefaultBaseURL != "" && r[1] != "`"+k.DefaultBaseURL+"`" {
+			t.Errorf("%s: README base URL %s, want %s", k.Name, r[1], k.DefaultBaseURL)
+		}
+		if strings.HasPrefix(r[2], "no") != k.KeyOptional {
+			t.Errorf("%s: README key needed %q, table KeyOptional %v", k.Name, r[2], k.KeyOptional)
+		}
+		for _, p := range k.KeyPrefixes {
+			if !strings.Contains(r[3], "`"+p+"`") {
+				t.Errorf("%s: README prefixes %q miss %s", k.Name, r[3], p)
+			}
+		}
+		if (r[5] == "yes") != k.Free {
+			t.Errorf("%s: README free %q, table %v", k.Name, r[5], k.Free)
+		}
 	}
 }
