@@ -58,6 +58,11 @@ func TestKeysAddKeyless(t *testing.T) {
 	wantContains(t, "stdout", res.stdout, "lmstudio at 127.0.0.1:1234, no key")
 	res = e.mustRun(tty{}, "keys", "show", "local")
 	wantContains(t, "keys show", res.stdout, "http://127.0.0.1:11434/v1", "free (turns cost $0)")
+	if !strings.Contains(res.stdout, "\nkey:") || !strings.HasSuffix(strings.SplitN(strings.SplitN(res.stdout, "\nkey:", 2)[1], "\n", 2)[0], " none") {
+		t.Errorf("keys show: the key line should say none:\n%s", res.stdout)
+	}
+	res = e.mustRun(tty{}, "keys", "list", "--json")
+	wantContains(t, "keys list --json", res.stdout, `"fingerprint": "none"`)
 
 	// A hosted provider still needs one.
 	res = e.run(tty{}, "keys", "add", "cloud", "--provider", "mistral")
