@@ -144,6 +144,16 @@ type Key struct {
 	Secret           Secret `json:"secret"`
 }
 
+// Fingerprint is the key as lists show it: the masked secret, or "none"
+// for a key of a kind that needs none stored without one (the
+// providers.NoKey placeholder).
+func (k Key) Fingerprint() string {
+	if kind, err := providers.Lookup(k.Provider); err == nil && kind.KeyOptional && k.Secret.Reveal() == providers.NoKey {
+		return "none"
+	}
+	return k.Secret.Masked()
+}
+
 // Host returns the host of the key's base URL, for display.
 func (k Key) Host() string {
 	u, err := url.Parse(k.BaseURL)

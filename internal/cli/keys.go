@@ -489,7 +489,7 @@ func (c *keysListCmd) Run(a *app) error {
 	for i, k := range keys {
 		vw := views[i]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			a.cell(k.Name), k.Provider, a.cell(k.Host()), a.cell(k.DefaultModel), fingerprint(k),
+			a.cell(k.Name), k.Provider, a.cell(k.Host()), a.cell(k.DefaultModel), k.Fingerprint(),
 			formatDate(k.Created), formatDate(k.Rotated), formatDate(k.LastUsed),
 			a.cell(strings.Join(vw.flags(), ", ")), a.cell(truncate(k.Note, 40)))
 	}
@@ -552,7 +552,7 @@ func (c *keysShowCmd) Run(a *app) error {
 		sort.Strings(deps)
 		row("azure deployments", a.cell(strings.Join(deps, ", ")))
 	}
-	row("key", fingerprint(k))
+	row("key", k.Fingerprint())
 	row("created", formatDate(k.Created))
 	row("rotated", formatDate(k.Rotated))
 	row("last used", formatDate(k.LastUsed))
@@ -612,7 +612,7 @@ func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
 	vw := keyView{
 		ID: k.ID, Name: k.Name, Provider: k.Provider, BaseURL: k.BaseURL, Host: k.Host(),
 		Organization: k.Organization, Project: k.Project, DefaultModel: k.DefaultModel,
-		AllowedModels: k.AllowedModels, Budget: k.Budget, Note: k.Note, Fingerprint: fingerprint(k),
+		AllowedModels: k.AllowedModels, Budget: k.Budget, Note: k.Note, Fingerprint: k.Fingerprint(),
 		Created: k.Created, Rotated: k.Rotated, LastUsed: k.LastUsed,
 		AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments,
 		AllowInsecureHTTP: k.AllowInsecureHTTP, PriceFree: k.PriceFree,
@@ -627,15 +627,6 @@ func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
 		vw.LastCheck = &c
 	}
 	return vw
-}
-
-// fingerprint is the key as lists show it: masked, or "none" for a local
-// server's key stored without one (the providers.NoKey placeholder).
-func fingerprint(k vault.Key) string {
-	if kind, err := providers.Lookup(k.Provider); err == nil && kind.KeyOptional && k.Secret.Reveal() == providers.NoKey {
-		return "none"
-	}
-	return k.Secret.Masked()
 }
 
 // flags returns the warnings shown in the STATUS column.
