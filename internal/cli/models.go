@@ -72,7 +72,7 @@ func (c *modelsCmd) Run(a *app) error {
 	defer stop()
 	list, err := sess.Models(ctx, k.ID, true)
 	if err != nil {
-		return modelsError(k.Name, k.Provider, k.Host(), err)
+		return modelsError(k.Name, k.Provider, err)
 	}
 	views := make([]modelView, 0, len(list))
 	for _, id := range list {
@@ -112,7 +112,7 @@ func (c *modelsCmd) Run(a *app) error {
 
 // modelsError turns a failed model list into an error with a hint: how
 // to start a local server, or where to look for a hosted one.
-func modelsError(name, provider, host string, err error) error {
+func modelsError(name, provider string, err error) error {
 	var ce *chat.Error
 	if !errors.As(err, &ce) {
 		return fmt.Errorf("list the models of key %s: %w", name, err)
@@ -120,7 +120,6 @@ func modelsError(name, provider, host string, err error) error {
 	e := fmt.Errorf("list the models of key %s: %s", name, ce.Message)
 	switch ce.Class {
 	case chat.ErrNetwork, chat.ErrTimeout:
-		e = fmt.Errorf("cannot reach the server of key %s at %s: %s", name, host, ce.Message)
 		if kind, _ := providers.Lookup(provider); kind.Start != "" {
 			return withHint(e, fmt.Sprintf("is %s running? %s; or fix the base URL: vaultchat keys edit %s --base-url URL", kind.Name, kind.Start, name))
 		}

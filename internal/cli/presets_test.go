@@ -158,7 +158,7 @@ func TestModelsCommand(t *testing.T) {
 	res = e.run(tty{}, "models", "--key", "down")
 	wantCode(t, res, 1)
 	wantErrorLines(t, "unreachable", res.stderr)
-	wantContains(t, "stderr", res.stderr, "cannot reach the server of key down at "+strings.TrimPrefix(strings.TrimSuffix(closed, "/v1"), "http://"),
+	wantContains(t, "stderr", res.stderr, "error: list the models of key down: cannot reach "+strings.TrimPrefix(strings.TrimSuffix(closed, "/v1"), "http://"),
 		`hint: is ollama running? start it with "ollama serve"`)
 }
 
