@@ -128,6 +128,10 @@ type Key struct {
 	// providers.CheckCleartext); without it such a key cannot be stored,
 	// and the provider client refuses to send it.
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
+	// PriceFree is the owner's word that the key's server charges
+	// nothing (a self-hosted server): its turns cost $0 rather than an
+	// unknown amount (usage.Prices.KeyCost).
+	PriceFree bool `json:"price_free,omitempty"`
 	// Kind is KindChat (""), KindAdmin or KindManagement (kind.go).
 	Kind string `json:"kind,omitempty"`
 	// ProviderKeyID is the key's ID at its provider: OpenAI's "key_…"
@@ -139,6 +143,16 @@ type Key struct {
 	ServiceAccountID string `json:"service_account_id,omitempty"`
 	MintedFrom       string `json:"minted_from,omitempty"`
 	Secret           Secret `json:"secret"`
+}
+
+// Fingerprint is the key as lists show it: the masked secret, or "none"
+// for a key of a kind that needs none stored without one (the
+// providers.NoKey placeholder).
+func (k Key) Fingerprint() string {
+	if kind, err := providers.Lookup(k.Provider); err == nil && kind.KeyOptional && k.Secret.Reveal() == providers.NoKey {
+		return "none"
+	}
+	return k.Secret.Masked()
 }
 
 // Host returns the host of the key's base URL, for display.

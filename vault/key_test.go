@@ -36,6 +36,7 @@ func fullKey(t *testing.T) Key {
 		AzureDeployments: map[string]string{"gpt-4o-mini": "mini-deploy", "gpt-4.1": "big-deploy"},
 		// Consent is stored whatever the scheme; it matters for http only.
 		AllowInsecureHTTP: true,
+		PriceFree:         true,
 		Kind:              KindAdmin,
 		ProviderKeyID:     "key_test",
 		ServiceAccountID:  "svc_acct_test",

@@ -281,6 +281,13 @@ func (a *app) refreshRedactor(v *vault.Vault) {
 // when set, else at the terminal with echo off when stdin is a terminal,
 // else from stdin. Never from a flag or an argument.
 func (a *app) readKeySecret(name, fromEnv string) (vault.Secret, error) {
+	return a.readOptionalKeySecret(name, fromEnv, "")
+}
+
+// readOptionalKeySecret is readKeySecret for a key whose server may need
+// none: an empty answer stores placeholder (providers.NoKey) instead of
+// failing. An empty placeholder makes the key required.
+func (a *app) readOptionalKeySecret(name, fromEnv, placeholder string) (vault.Secret, error) {
 	var (
 		raw    string
 		source string
@@ -293,7 +300,11 @@ func (a *app) readKeySecret(name, fromEnv string) (vault.Secret, error) {
 		}
 		raw, source = v, "environment variable "+fromEnv
 	case a.io.IsStdinTTY && a.io.ReadSecret != nil:
-		v, err := a.io.ReadSecret(fmt.Sprintf("API key for %s (input hidden): ", name))
+		prompt := fmt.Sprintf("API key for %s (input hidden): ", name)
+		if placeholder != "" {
+			prompt = fmt.Sprintf("API key for %s (input hidden; Enter for none): ", name)
+		}
+		v, err := a.io.ReadSecret(prompt)
 		if err != nil {
 			return vault.Secret{}, err
 		}
@@ -307,6 +318,9 @@ func (a *app) readKeySecret(name, fromEnv string) (vault.Secret, error) {
 			return vault.Secret{}, fmt.Errorf("stdin holds over %d bytes; that is not an API key", maxSecretInput)
 		}
 		raw, source = string(b), "stdin"
+	}
+	if placeholder != "" && strings.TrimSpace(raw) == "" {
+		raw = placeholder
 	}
 	s, err := vault.NewSecret(raw)
 	if err != nil {

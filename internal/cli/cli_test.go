@@ -131,7 +131,7 @@ func TestExitCodesAndErrorFormat(t *testing.T) {
 		{"bad float", tty{}, []string{"keys", "edit", "work", "--budget-daily-usd", "lots"}, 2, "--budget-daily-usd", ""},
 		{"NaN budget", tty{stdin: "x"}, []string{"keys", "add", "new", "--budget-daily-usd=nan"}, 2, "--budget-daily-usd must be a number of dollars", ""},
 		{"infinite budget", tty{}, []string{"keys", "edit", "work", "--budget-monthly-usd=inf"}, 2, "--budget-monthly-usd must be a number of dollars", ""},
-		{"bad provider", tty{stdin: "x"}, []string{"keys", "add", "new", "--provider", "anthropic"}, 2, `--provider must be openai, azure, openai-compatible or openrouter, not "anthropic"`, `"vaultchat keys add --help"`},
+		{"bad provider", tty{stdin: "x"}, []string{"keys", "add", "new", "--provider", "claude"}, 2, `--provider must be openai, azure, openrouter, groq, together, mistral, deepseek, xai, gemini, anthropic, ollama, lmstudio, vllm or openai-compatible, not "claude"`, `"vaultchat keys add --help"`},
 		{"bad date", tty{stdin: "x"}, []string{"keys", "add", "new", "--expires", "31/12/2026"}, 2, "--expires", ""},
 		{"bad deployment", tty{stdin: "x"}, []string{"keys", "add", "az", "--provider", "azure", "--base-url", "https://x.openai.azure.com", "--azure-deployment", "gpt-4o"}, 2, "MODEL=DEPLOYMENT", ""},
 		{"azure flags on openai", tty{stdin: "x"}, []string{"keys", "add", "new", "--azure-api-version", "2024-10-21"}, 2, "azure keys only", ""},

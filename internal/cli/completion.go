@@ -86,7 +86,7 @@ var (
 		"conversations rename": "conversation", "conversations rm": "conversation", "export": "conversation",
 	}
 	completeFlags = map[string]string{
-		"ask --key": "key", "usage --key": "key", "ask --conversation": "conversation",
+		"ask --key": "key", "usage --key": "key", "models --key": "key", "ask --conversation": "conversation",
 	}
 )
 

@@ -36,9 +36,10 @@ const dateLayout = "2006-01-02"
 // Pointers tell a flag left out from one set to its zero value, so edit
 // changes only what was given.
 type keyFlags struct {
-	Provider            *string         `name:"provider" placeholder:"KIND" help:"Provider: ${providers} (add: default openai)."`
+	Provider            *string         `name:"provider" placeholder:"KIND" help:"Provider: ${providers} (add: default openai). Each has its default base URL; ollama, lmstudio and vllm need no key."`
 	BaseURL             *string         `name:"base-url" placeholder:"URL" help:"API base URL; the key is only ever sent there (openai: ${openai_base_url})."`
 	AllowInsecureHTTP   *bool           `name:"allow-insecure-http" negatable:"" help:"Allow a plain http base URL on another host than this one (the key travels in clear text)."`
+	PriceFree           *bool           `name:"price-free" negatable:"" help:"The key's server charges nothing (a self-hosted server): its turns cost $$0 (ollama, lmstudio and vllm keys are free anyway)."`
 	Org                 *string         `name:"org" placeholder:"ID" help:"OpenAI organization ID."`
 	Project             *string         `name:"project" placeholder:"ID" help:"OpenAI project ID."`
 	Model               *string         `name:"model" placeholder:"MODEL" help:"Default model."`
@@ -72,6 +73,9 @@ func (f *keyFlags) apply(k *vault.Key) error {
 	}
 	if f.AllowInsecureHTTP != nil {
 		k.AllowInsecureHTTP = *f.AllowInsecureHTTP
+	}
+	if f.PriceFree != nil {
+		k.PriceFree = *f.PriceFree
 	}
 	if u, err := providers.ParseBaseURL(k.BaseURL); err == nil {
 		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
@@ -182,7 +186,8 @@ func (f *keyFlags) changed() bool {
 	return f.Provider != nil || f.BaseURL != nil || f.Org != nil || f.Project != nil || f.Model != nil ||
 		len(f.AllowModel) > 0 || f.BudgetDailyUSD != nil || f.BudgetMonthlyUSD != nil ||
 		f.BudgetMonthlyTokens != nil || f.Hard != nil || f.Note != nil || f.Expires != nil ||
-		f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0 || f.AllowInsecureHTTP != nil || f.Account.changed()
+		f.AzureAPIVersion != nil || len(f.AzureDeployment) > 0 || f.AllowInsecureHTTP != nil || f.PriceFree != nil ||
+		f.Account.changed()
 }
 
 // keysAddCmd adds a key.
@@ -207,7 +212,8 @@ func (c *keysAddCmd) Run(a *app) error {
 	if err := c.applyKind(&k); err != nil {
 		return err
 	}
-	if kind, _ := providers.Lookup(k.Provider); kind.DefaultBaseURL == "" && k.BaseURL == "" {
+	kind, _ := providers.Lookup(k.Provider)
+	if kind.DefaultBaseURL == "" && k.BaseURL == "" {
 		return usagef("--provider %s needs --base-url URL", k.Provider)
 	}
 	v, err := a.open()
@@ -218,11 +224,20 @@ func (c *keysAddCmd) Run(a *app) error {
 	if _, err := v.Key(c.Name); err == nil {
 		return fmt.Errorf("%q: %w", c.Name, vault.ErrDuplicateName)
 	}
-	secret, err := a.readKeySecret(c.Name, c.FromEnv)
+	placeholder := ""
+	if kind.KeyOptional && k.ForChat() {
+		placeholder = providers.NoKey
+	}
+	secret, err := a.readOptionalKeySecret(c.Name, c.FromEnv, placeholder)
 	if err != nil {
 		return err
 	}
+	noKey := placeholder != "" && secret.Reveal() == placeholder
+	warnWrongProvider(a, c.Name, k.Provider, k.BaseURL, secret)
 	for _, other := range v.Keys() {
+		if noKey {
+			break // every keyless key stores the same placeholder
+		}
 		if other.Secret.Reveal() == secret.Reveal() {
 			a.warn("the same secret is already stored as key %q", other.Name)
 		}
@@ -238,8 +253,12 @@ func (c *keysAddCmd) Run(a *app) error {
 		return fmt.Errorf("add key: %w", err)
 	}
 	a.refreshRedactor(v)
-	a.printf("added key %s: %s at %s, %s\n", a.cell(added.Name), added.Provider, a.cell(added.Host()), added.Secret.Masked())
-	if !redact.Maskable(secret.Reveal()) {
+	if noKey {
+		a.printf("added key %s: %s at %s, no key (the server needs none)\n", a.cell(added.Name), added.Provider, a.cell(added.Host()))
+	} else {
+		a.printf("added key %s: %s at %s, %s\n", a.cell(added.Name), added.Provider, a.cell(added.Host()), added.Secret.Masked())
+	}
+	if !noKey && !redact.Maskable(secret.Reveal()) {
 		a.warn("key %q is too short to be protected by masking: if a server or a model repeats it, it is shown as is (normal for a local server's placeholder key)", added.Name)
 	}
 	if added.Expired(a.now()) {
@@ -392,6 +411,7 @@ func (c *keysRotateCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
+	warnWrongProvider(a, old.Name, old.Provider, old.BaseURL, secret)
 	if secret.Reveal() == old.Secret.Reveal() {
 		return withHint(fmt.Errorf("rotate key %s: %w", a.cell(old.Name), vault.ErrSameSecret),
 			"paste the new secret your provider issued; nothing was changed")
@@ -414,6 +434,19 @@ func (c *keysRotateCmd) Run(a *app) error {
 	a.printf("rotated key %s: %s replaces %s, which was purged from the vault and its backups\n",
 		a.cell(rotated.Name), rotated.Secret.Masked(), old.Secret.Masked())
 	return nil
+}
+
+// warnWrongProvider warns when a key pasted for provider looks like
+// another provider's (providers.WrongProvider): it would be sent to the
+// wrong host. The warning names the likely provider and the prefix that
+// says so, never the key.
+func warnWrongProvider(a *app, name, provider, baseURL string, secret vault.Secret) {
+	m, ok := providers.WrongProvider(provider, baseURL, secret.Reveal())
+	if !ok {
+		return
+	}
+	a.warn("key %q starts with %q like a %s key, but it is stored for %s and will be sent to %s; if it is a %s key, run: vaultchat keys edit %s --provider %s",
+		name, m.Prefix, m.Likely.Name, provider, m.Host, m.Likely.Name, name, m.Likely.Name)
 }
 
 // purgePending reports a change that is saved while the old secret it
@@ -457,7 +490,7 @@ func (c *keysListCmd) Run(a *app) error {
 	for i, k := range keys {
 		vw := views[i]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			a.cell(k.Name), k.Provider, a.cell(k.Host()), a.cell(k.DefaultModel), k.Secret.Masked(),
+			a.cell(k.Name), k.Provider, a.cell(k.Host()), a.cell(k.DefaultModel), k.Fingerprint(),
 			formatDate(k.Created), formatDate(k.Rotated), formatDate(k.LastUsed),
 			a.cell(strings.Join(vw.flags(), ", ")), a.cell(truncate(k.Note, 40)))
 	}
@@ -508,6 +541,9 @@ func (c *keysShowCmd) Run(a *app) error {
 	}
 	row("allowed models", a.cell(allowed))
 	row("budget", formatBudget(k.Budget))
+	if kind, err := providers.Lookup(k.Provider); err == nil && kind.Free || k.PriceFree {
+		row("price", "free (turns cost $0)")
+	}
 	if k.Provider == providers.Azure {
 		row("azure api version", a.cell(k.AzureAPIVersion))
 		var deps []string
@@ -517,7 +553,7 @@ func (c *keysShowCmd) Run(a *app) error {
 		sort.Strings(deps)
 		row("azure deployments", a.cell(strings.Join(deps, ", ")))
 	}
-	row("key", k.Secret.Masked())
+	row("key", k.Fingerprint())
 	row("created", formatDate(k.Created))
 	row("rotated", formatDate(k.Rotated))
 	row("last used", formatDate(k.LastUsed))
@@ -563,8 +599,10 @@ type keyView struct {
 	AzureDeployments map[string]string `json:"azure_deployments,omitempty"`
 	// AllowInsecureHTTP: the key may travel over plain http to its host.
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
-	RotationDue       bool `json:"rotation_due"`
-	Expired           bool `json:"expired"`
+	// PriceFree: the owner marked the key's server free (--price-free).
+	PriceFree   bool `json:"price_free,omitempty"`
+	RotationDue bool `json:"rotation_due"`
+	Expired     bool `json:"expired"`
 	// Kind, ProviderKeyID and MintedFrom: see vault/kind.go.
 	Kind          string `json:"kind,omitempty"`
 	ProviderKeyID string `json:"provider_key_id,omitempty"`
@@ -575,11 +613,11 @@ func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
 	vw := keyView{
 		ID: k.ID, Name: k.Name, Provider: k.Provider, BaseURL: k.BaseURL, Host: k.Host(),
 		Organization: k.Organization, Project: k.Project, DefaultModel: k.DefaultModel,
-		AllowedModels: k.AllowedModels, Budget: k.Budget, Note: k.Note, Fingerprint: k.Secret.Masked(),
+		AllowedModels: k.AllowedModels, Budget: k.Budget, Note: k.Note, Fingerprint: k.Fingerprint(),
 		Created: k.Created, Rotated: k.Rotated, LastUsed: k.LastUsed,
 		AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments,
-		AllowInsecureHTTP: k.AllowInsecureHTTP,
-		RotationDue:       k.RotationDue(now, rotationDays), Expired: k.Expired(now),
+		AllowInsecureHTTP: k.AllowInsecureHTTP, PriceFree: k.PriceFree,
+		RotationDue: k.RotationDue(now, rotationDays), Expired: k.Expired(now),
 		Kind: k.Kind, ProviderKeyID: k.ProviderKeyID, MintedFrom: k.MintedFrom,
 	}
 	if !k.Expires.IsZero() {

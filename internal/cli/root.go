@@ -23,6 +23,7 @@ type root struct {
 	Vault         vaultCmd         `cmd:"" help:"Manage vault recipients and backups."`
 	Ask           askCmd           `cmd:"" help:"Ask one question and stream the reply to stdout."`
 	Usage         usageCmd         `cmd:"" help:"Show tokens and cost per key, model or day."`
+	Models        modelsCmd        `cmd:"" help:"List a key's models with context window and price."`
 	Conversations conversationsCmd `cmd:"" help:"List, search, fork, rename and delete saved conversations."`
 	Roles         rolesCmd         `cmd:"" help:"List, show and edit roles (reusable system prompts)."`
 	Export        exportCmd        `cmd:"" help:"Export conversations as Markdown, JSON, text or HTML."`

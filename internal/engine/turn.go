@@ -139,7 +139,7 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 	if turn.Duration == 0 {
 		turn.Duration = e.cfg.Now().Sub(start)
 	}
-	if cost, ok := e.cfg.Prices.Cost(model, turn.Usage); ok {
+	if cost, ok := e.cfg.Prices.KeyCost(key.Provider, key.PriceFree, model, turn.Usage); ok {
 		turn.CostUSD = &cost
 	}
 	// A turn canceled before its request went out spent nothing and is

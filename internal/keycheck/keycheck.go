@@ -200,10 +200,16 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 		return res
 	}
 	res.Status, res.Detail, res.Hint = e.Status, e.Message, e.Hint
+	kind, _ := providers.Lookup(k.Provider)
 	switch e.Class {
 	case chat.ErrInvalidKey:
 		res.Outcome = InvalidKey
 		res.Hint = fmt.Sprintf("the provider refused the key; rotate it: vaultchat keys rotate %s", k.Name)
+		if k.Secret.Reveal() == providers.NoKey {
+			// A keyless key (the placeholder) on a server started
+			// with a key of its own, such as "vllm serve --api-key".
+			res.Hint = fmt.Sprintf("the server wants a key; store the one it was started with: vaultchat keys rotate %s", k.Name)
+		}
 	case chat.ErrNoQuota:
 		res.Outcome = NoQuota
 	case chat.ErrRateLimited:
@@ -215,6 +221,10 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 	case chat.ErrNetwork, chat.ErrCanceled:
 		res.Outcome = Unreachable
 		res.Hint = "check the base URL and the network"
+		if kind.Start != "" {
+			res.Hint = fmt.Sprintf("is %s running on %s? %s; or fix the base URL: vaultchat keys edit %s --base-url URL",
+				kind.Name, k.Host(), kind.Start, k.Name)
+		}
 	case chat.ErrBadResponse:
 		res.Outcome = BadResponse
 		if e.Status >= 300 {

@@ -25,7 +25,7 @@ func TestNewValidates(t *testing.T) {
 		{"compatible", Config{Provider: providers.OpenAICompatible, BaseURL: "http://127.0.0.1:9/v1/", Secret: secret}, ""},
 		{"compatible without key", Config{Provider: providers.OpenAICompatible, BaseURL: "http://127.0.0.1:9/v1"}, ""},
 		{"azure", Config{Provider: providers.Azure, BaseURL: "https://acme.openai.azure.com", Secret: secret}, ""},
-		{"unknown provider", Config{Provider: "anthropic", Secret: secret}, "unknown provider"},
+		{"unknown provider", Config{Provider: "claude", Secret: secret}, "unknown provider"},
 		{"azure without URL", Config{Provider: providers.Azure, Secret: secret}, "needs a base URL"},
 		{"not http", Config{Provider: providers.OpenAICompatible, BaseURL: "ftp://example.com", Secret: secret}, "not an http(s) URL"},
 		{"no host", Config{Provider: providers.OpenAICompatible, BaseURL: "http:///v1", Secret: secret}, "not an http(s) URL"},

@@ -6,8 +6,9 @@
 // sends a key.
 //
 // A kind is a row of the table: adding a preset for another
-// OpenAI-compatible service (its name and default base URL) is adding a
-// row. The package imports only the standard library.
+// OpenAI-compatible service (its name, default base URL, key prefixes,
+// whether it needs a key and whether it is free) is adding a row. The
+// package imports only the standard library.
 package providers
 
 import (
@@ -25,14 +26,47 @@ const (
 	Azure            = "azure"
 	OpenAICompatible = "openai-compatible"
 	OpenRouter       = "openrouter"
+	Groq             = "groq"
+	Together         = "together"
+	Mistral          = "mistral"
+	DeepSeek         = "deepseek"
+	XAI              = "xai"
+	Gemini           = "gemini"
+	Anthropic        = "anthropic"
+	Ollama           = "ollama"
+	LMStudio         = "lmstudio"
+	VLLM             = "vllm"
 )
 
-// Default base URLs.
+// Default base URLs, each from the provider's own documentation of its
+// OpenAI-compatible API (checked 2026-12-03).
 const (
 	// OpenAIBaseURL is OpenAI's API, the default base URL of openai keys.
 	OpenAIBaseURL = "https://api.openai.com/v1"
 	// OpenRouterBaseURL is OpenRouter's OpenAI-compatible API.
 	OpenRouterBaseURL = "https://openrouter.ai/api/v1"
+	// GroqBaseURL is Groq's OpenAI-compatible API.
+	GroqBaseURL = "https://api.groq.com/openai/v1"
+	// TogetherBaseURL is Together AI's OpenAI-compatible API.
+	TogetherBaseURL = "https://api.together.ai/v1"
+	// MistralBaseURL is Mistral's API.
+	MistralBaseURL = "https://api.mistral.ai/v1"
+	// DeepSeekBaseURL is DeepSeek's OpenAI-compatible API (its docs give
+	// it without /v1 and accept /v1 too).
+	DeepSeekBaseURL = "https://api.deepseek.com"
+	// XAIBaseURL is xAI's API.
+	XAIBaseURL = "https://api.x.ai/v1"
+	// GeminiBaseURL is the Gemini API's OpenAI-compatible endpoint: under
+	// /v1beta/openai, not /v1.
+	GeminiBaseURL = "https://generativelanguage.googleapis.com/v1beta/openai"
+	// AnthropicBaseURL is Anthropic's OpenAI SDK compatibility endpoint.
+	AnthropicBaseURL = "https://api.anthropic.com/v1"
+	// OllamaBaseURL is a local Ollama server's OpenAI-compatible API.
+	OllamaBaseURL = "http://127.0.0.1:11434/v1"
+	// LMStudioBaseURL is LM Studio's local server.
+	LMStudioBaseURL = "http://127.0.0.1:1234/v1"
+	// VLLMBaseURL is a local vLLM server ("vllm serve").
+	VLLMBaseURL = "http://127.0.0.1:8000/v1"
 )
 
 // Protocol is how requests to a kind's server are made.
@@ -73,14 +107,118 @@ type Kind struct {
 	DefaultBaseURL string
 	// Accounts is the provider's account API.
 	Accounts AccountAPI
+	// KeyOptional says the server needs no key (a local server): "keys
+	// add" then stores the placeholder NoKey instead of asking for one.
+	KeyOptional bool
+	// KeyPrefixes are the prefixes of the keys the provider issues that
+	// no other provider's keys start with; GuessByPrefix reads them. A
+	// shared prefix (plain "sk-", used by OpenAI's old keys and DeepSeek)
+	// is left out: it would point at the wrong provider.
+	KeyPrefixes []string
+	// StreamUsage says the server reports token usage at the end of a
+	// stream when asked (stream_options.include_usage). The provider
+	// client asks every server and estimates, marked so, only when none
+	// is reported; this column documents where that is expected.
+	StreamUsage bool
+	// Free says the server charges nothing (a local server): its turns
+	// cost $0, not an unknown amount (see usage.Prices.KeyCost).
+	Free bool
+	// Start says how to start a local server, for the hint shown when
+	// it cannot be reached; empty for hosted providers.
+	Start string
 }
 
-// kinds is the table, in the order help texts list them.
+// kinds is the table, in the order help texts list them. Key prefixes
+// are the providers' documented formats (checked 2026-12-03).
 var kinds = []Kind{
-	{Name: OpenAI, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenAIBaseURL, Accounts: AccountOpenAI},
-	{Name: Azure, Protocol: ProtocolAzure},
+	{Name: OpenAI, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenAIBaseURL, Accounts: AccountOpenAI,
+		KeyPrefixes: []string{"sk-proj-", "sk-svcacct-", "sk-admin-"}, StreamUsage: true},
+	{Name: Azure, Protocol: ProtocolAzure, StreamUsage: true},
+	{Name: OpenRouter, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenRouterBaseURL, Accounts: AccountOpenRouter,
+		KeyPrefixes: []string{"sk-or-v1-"}, StreamUsage: true},
+	{Name: Groq, Protocol: ProtocolOpenAI, DefaultBaseURL: GroqBaseURL, KeyPrefixes: []string{"gsk_"}, StreamUsage: true},
+	{Name: Together, Protocol: ProtocolOpenAI, DefaultBaseURL: TogetherBaseURL, StreamUsage: true},
+	{Name: Mistral, Protocol: ProtocolOpenAI, DefaultBaseURL: MistralBaseURL, StreamUsage: true},
+	{Name: DeepSeek, Protocol: ProtocolOpenAI, DefaultBaseURL: DeepSeekBaseURL, StreamUsage: true},
+	{Name: XAI, Protocol: ProtocolOpenAI, DefaultBaseURL: XAIBaseURL, KeyPrefixes: []string{"xai-"}, StreamUsage: true},
+	{Name: Gemini, Protocol: ProtocolOpenAI, DefaultBaseURL: GeminiBaseURL, KeyPrefixes: []string{"AIza"}, StreamUsage: true},
+	{Name: Anthropic, Protocol: ProtocolOpenAI, DefaultBaseURL: AnthropicBaseURL, KeyPrefixes: []string{"sk-ant-"}, StreamUsage: true},
+	{Name: Ollama, Protocol: ProtocolOpenAI, DefaultBaseURL: OllamaBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
+		Start: `start it with "ollama serve"`},
+	{Name: LMStudio, Protocol: ProtocolOpenAI, DefaultBaseURL: LMStudioBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
+		Start: `start its server with "lms server start" or in LM Studio's Developer tab`},
+	{Name: VLLM, Protocol: ProtocolOpenAI, DefaultBaseURL: VLLMBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
+		Start: `start it with "vllm serve MODEL"`},
+	// Anything else that speaks OpenAI's API; the key names its base URL.
 	{Name: OpenAICompatible, Protocol: ProtocolOpenAI},
-	{Name: OpenRouter, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenRouterBaseURL, Accounts: AccountOpenRouter},
+}
+
+// NoKey is the secret stored for a key of a kind that needs none
+// (KeyOptional) when none is given: the OpenAI protocol sends some bearer
+// token, and local servers ignore it. It is not a secret.
+const NoKey = "no-key"
+
+// Kinds returns the table, in help order.
+func Kinds() []Kind {
+	out := make([]Kind, len(kinds))
+	for i, k := range kinds {
+		k.KeyPrefixes = append([]string(nil), k.KeyPrefixes...)
+		out[i] = k
+	}
+	return out
+}
+
+// GuessByPrefix returns the kind whose keys start like secret, by the
+// longest distinctive prefix (KeyPrefixes), and the prefix that matched.
+// Only the prefix is ever worth showing; the rest of secret is not read.
+func GuessByPrefix(secret string) (kind Kind, prefix string, ok bool) {
+	for _, k := range kinds {
+		for _, p := range k.KeyPrefixes {
+			if strings.HasPrefix(secret, p) && len(p) > len(prefix) {
+				kind, prefix, ok = k, p, true
+			}
+		}
+	}
+	return kind, prefix, ok
+}
+
+// Mismatch is a key that looks like another provider's (WrongProvider).
+type Mismatch struct {
+	// Likely is the provider the key's prefix belongs to.
+	Likely Kind
+	// Prefix is the prefix that says so ("gsk_"), safe to show.
+	Prefix string
+	// Host is where the key would be sent.
+	Host string
+}
+
+// WrongProvider reports whether secret, stored as a key of kind at
+// baseURL, looks like a key of another provider: its prefix belongs to
+// that provider, and the key would go to a host that is not the other
+// provider's default one (a proxy for that provider at another host is
+// possible, so the caller warns rather than refuses). A key at its
+// likely provider's own host is never a mismatch, whatever its kind.
+func WrongProvider(kind, baseURL, secret string) (Mismatch, bool) {
+	likely, prefix, ok := GuessByPrefix(secret)
+	if !ok || likely.Name == kind {
+		return Mismatch{}, false
+	}
+	host := hostOf(baseURL)
+	if k, err := Lookup(kind); err == nil && host == "" {
+		host = hostOf(k.DefaultBaseURL)
+	}
+	if host != "" && strings.EqualFold(host, hostOf(likely.DefaultBaseURL)) {
+		return Mismatch{}, false
+	}
+	return Mismatch{Likely: likely, Prefix: prefix, Host: host}, true
+}
+
+func hostOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // Lookup returns the kind with that name. The error lists the known kinds.
@@ -102,8 +240,8 @@ func Names() []string {
 	return out
 }
 
-// NameList returns the names for a sentence: "openai, azure or
-// openai-compatible or openrouter".
+// NameList returns the names for a sentence: "openai, azure, …, vllm
+// or …".
 func NameList() string {
 	names := Names()
 	if len(names) == 1 {

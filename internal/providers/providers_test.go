@@ -2,6 +2,7 @@ package providers
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -21,8 +22,109 @@ func TestLookupAndDefaults(t *testing.T) {
 	if _, err := az.BaseURL(""); err == nil || !strings.Contains(err.Error(), "azure key needs a base URL") {
 		t.Errorf("azure without base URL: %v", err)
 	}
-	if _, err := Lookup("anthropic"); err == nil || err.Error() != `unknown provider "anthropic" (want openai, azure, openai-compatible or openrouter)` {
+	if _, err := Lookup("claude"); err == nil || err.Error() != `unknown provider "claude" (want openai, azure, openrouter, groq, together, mistral, deepseek, xai, gemini, anthropic, ollama, lmstudio, vllm or openai-compatible)` {
 		t.Errorf("unknown kind: %v", err)
+	}
+}
+
+// TestPresets pins each preset's row: its default base URL (as the
+// providers document them), whether it needs a key, and whether it is
+// free. A changed row is a deliberate change of this test.
+func TestPresets(t *testing.T) {
+	for _, want := range []struct {
+		name     string
+		base     string
+		optional bool
+		free     bool
+	}{
+		{OpenAI, "https://api.openai.com/v1", false, false},
+		{Azure, "", false, false},
+		{OpenRouter, "https://openrouter.ai/api/v1", false, false},
+		{Groq, "https://api.groq.com/openai/v1", false, false},
+		{Together, "https://api.together.ai/v1", false, false},
+		{Mistral, "https://api.mistral.ai/v1", false, false},
+		{DeepSeek, "https://api.deepseek.com", false, false},
+		{XAI, "https://api.x.ai/v1", false, false},
+		{Gemini, "https://generativelanguage.googleapis.com/v1beta/openai", false, false},
+		{Anthropic, "https://api.anthropic.com/v1", false, false},
+		{Ollama, "http://127.0.0.1:11434/v1", true, true},
+		{LMStudio, "http://127.0.0.1:1234/v1", true, true},
+		{VLLM, "http://127.0.0.1:8000/v1", true, true},
+		{OpenAICompatible, "", false, false},
+	} {
+		k, err := Lookup(want.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.DefaultBaseURL != want.base || k.KeyOptional != want.optional || k.Free != want.free {
+			t.Errorf("%s = base %q, key optional %v, free %v; want %q, %v, %v",
+				want.name, k.DefaultBaseURL, k.KeyOptional, k.Free, want.base, want.optional, want.free)
+		}
+		if k.DefaultBaseURL == "" {
+			continue
+		}
+		// Every default passes the rules a stored key follows: a local
+		// server's plain http only because it is this machine.
+		u, err := ParseBaseURL(k.DefaultBaseURL)
+		if err != nil {
+			t.Errorf("%s default base URL: %v", k.Name, err)
+			continue
+		}
+		if err := CheckCleartext(u, false); err != nil {
+			t.Errorf("%s default base URL: %v", k.Name, err)
+		}
+		if (u.Scheme == "http") != k.Free {
+			t.Errorf("%s: only local (free) servers default to plain http, got %s", k.Name, k.DefaultBaseURL)
+		}
+	}
+	if got := len(Kinds()); got != 14 {
+		t.Errorf("%d kinds, want 14", got)
+	}
+}
+
+// fakeKey builds a key-shaped string at run time, so no key-looking
+// literal sits in the source.
+func fakeKey(prefix string) string { return prefix + strings.Repeat("x7Q", 16) }
+
+func TestGuessByPrefix(t *testing.T) {
+	for _, c := range []struct{ prefix, want string }{
+		{"sk-proj-", OpenAI}, {"sk-svcacct-", OpenAI}, {"sk-admin-", OpenAI},
+		{"sk-or-v1-", OpenRouter}, {"gsk_", Groq}, {"xai-", XAI}, {"AIza", Gemini},
+		{"sk-ant-api03-", Anthropic}, {"sk-ant-admin01-", Anthropic},
+	} {
+		k, p, ok := GuessByPrefix(fakeKey(c.prefix))
+		if !ok || k.Name != c.want || !strings.HasPrefix(c.prefix, p) {
+			t.Errorf("GuessByPrefix(%s…) = %s, %q, %v; want %s", c.prefix, k.Name, p, ok, c.want)
+		}
+	}
+	// A shared or unknown prefix guesses nothing: plain "sk-" is OpenAI's
+	// old format and DeepSeek's, Mistral's keys have none.
+	for _, s := range []string{fakeKey("sk-"), fakeKey(""), "ollama", ""} {
+		if k, _, ok := GuessByPrefix(s); ok {
+			t.Errorf("GuessByPrefix(%.6s…) = %s, want no guess", s, k.Name)
+		}
+	}
+}
+
+func TestWrongProvider(t *testing.T) {
+	groqKey := fakeKey("gsk_")
+	m, ok := WrongProvider(OpenAI, "", groqKey)
+	if !ok || m.Likely.Name != Groq || m.Prefix != "gsk_" || m.Host != "api.openai.com" {
+		t.Errorf("groq key stored as openai: %+v, %v", m, ok)
+	}
+	if m, ok := WrongProvider(OpenAICompatible, "https://llm.example.com/v1", fakeKey("sk-ant-api03-")); !ok || m.Likely.Name != Anthropic || m.Host != "llm.example.com" {
+		t.Errorf("anthropic key at another host: %+v, %v", m, ok)
+	}
+	for _, c := range []struct{ kind, base, secret string }{
+		{Groq, "", groqKey}, // right provider
+		{OpenAICompatible, "https://api.groq.com/openai/v1", groqKey}, // its provider's host
+		{OpenAI, "", fakeKey("sk-")},                                  // no distinctive prefix
+		{Ollama, "", NoKey},
+		{DeepSeek, "", fakeKey("sk-")},
+	} {
+		if m, ok := WrongProvider(c.kind, c.base, c.secret); ok {
+			t.Errorf("WrongProvider(%s, %q) = %+v, want none", c.kind, c.base, m)
+		}
 	}
 }
 
@@ -75,5 +177,51 @@ func TestCheckHeaderValue(t *testing.T) {
 	}
 	if err := CheckHeaderValue("project", "proj_123"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestREADMEPresetsTable keeps README's presets table true: one row per
+// kind, in table order, with its default base URL and whether it is free.
+func TestREADMEPresetsTable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if len(cells) == 6 {
+			rows = append(rows, cells)
+		}
+	}
+	kinds := Kinds()
+	if len(rows) != len(kinds) {
+		t.Fatalf("README presets table has %d rows, the providers table %d kinds", len(rows), len(kinds))
+	}
+	for i, k := range kinds {
+		r := rows[i]
+		if r[0] != "`"+k.Name+"`" {
+			t.Errorf("row %d is %s, want %s", i, r[0], k.Name)
+		}
+		if k.DefaultBaseURL != "" && r[1] != "`"+k.DefaultBaseURL+"`" {
+			t.Errorf("%s: README base URL %s, want %s", k.Name, r[1], k.DefaultBaseURL)
+		}
+		if strings.HasPrefix(r[2], "no") != k.KeyOptional {
+			t.Errorf("%s: README key needed %q, table KeyOptional %v", k.Name, r[2], k.KeyOptional)
+		}
+		for _, p := range k.KeyPrefixes {
+			if !strings.Contains(r[3], "`"+p+"`") {
+				t.Errorf("%s: README prefixes %q miss %s", k.Name, r[3], p)
+			}
+		}
+		if (r[5] == "yes") != k.Free {
+			t.Errorf("%s: README free %q, table %v", k.Name, r[5], k.Free)
+		}
 	}
 }

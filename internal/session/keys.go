@@ -42,7 +42,7 @@ func (s *Session) Keys() []view.Key {
 
 // keyRef is what the UI sees of a key: no secret, a masked fingerprint.
 func keyRef(k vault.Key) chat.KeyRef {
-	return chat.KeyRef{ID: k.ID, Name: k.Name, Provider: k.Provider, Host: k.Host(), Fingerprint: k.Secret.Masked()}
+	return chat.KeyRef{ID: k.ID, Name: k.Name, Provider: k.Provider, Host: k.Host(), Fingerprint: k.Fingerprint()}
 }
 
 // total is a ledger period as the views show it.

@@ -167,8 +167,27 @@ func (s *Session) RecordUsage(keyID, model string, at time.Time, u chat.Usage) e
 		return err
 	}
 	e := usage.Entry{KeyID: keyID, Model: model, Time: at, Usage: u}
-	if cost, ok := s.prices.Cost(model, u); ok {
+	var k vault.Key
+	if found, err := h.vault.Key(keyID); err == nil {
+		k = found
+	}
+	if cost, ok := s.prices.KeyCost(k.Provider, k.PriceFree, model, u); ok {
 		e.CostUSD = &cost
 	}
 	return h.usageLedger().Record(e)
+}
+
+// ModelPrice is the price of model on the key (ID or name): the session's
+// price table (config.toml's overrides included) under the one rule for a
+// key's turn (usage.Prices.KeyPrice: local and --price-free keys cost 0).
+func (s *Session) ModelPrice(keyID, model string) (usage.Price, bool) {
+	h, err := s.open()
+	if err != nil {
+		return usage.Price{}, false
+	}
+	k, err := h.vault.Key(keyID)
+	if err != nil {
+		return usage.Price{}, false
+	}
+	return s.prices.KeyPrice(k.Provider, k.PriceFree, model)
 }

@@ -231,6 +231,12 @@ func New(opts Options) *Server {
 	mux.HandleFunc("POST /api/v1/keys", s.createKey)
 	mux.HandleFunc("PATCH /api/v1/keys/{hash}", s.updateKey)
 	mux.HandleFunc("DELETE /api/v1/keys/{hash}", s.deleteKey)
+	// The presets' base URL paths (internal/providers): Groq's
+	// /openai/v1, Gemini's /v1beta/openai, DeepSeek's root.
+	for _, prefix := range []string{"/openai/v1", "/v1beta/openai", ""} {
+		mux.HandleFunc("GET "+prefix+"/models", s.listModels)
+		mux.HandleFunc("POST "+prefix+"/chat/completions", s.chat)
+	}
 	mux.HandleFunc("/", s.notFound)
 	s.handler = s.track(mux)
 	return s

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/config"
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 //go:embed prices.json
@@ -144,6 +145,31 @@ func (p *Prices) Lookup(model string) (Price, bool) {
 // price is unknown (show tokens, no cost).
 func (p *Prices) Cost(model string, u chat.Usage) (usd float64, known bool) {
 	pr, ok := p.Lookup(model)
+	if !ok {
+		return 0, false
+	}
+	return pr.Cost(u), true
+}
+
+// KeyPrice is the price of model on a key of the named provider kind
+// (providers table) that its owner may have marked free (priceFree,
+// "keys add --price-free"): the one rule for what a key's turn costs. A
+// free key, or a key of a free kind (a local server), costs 0 whatever
+// the model; any other takes the table's price of the model.
+func (p *Prices) KeyPrice(provider string, priceFree bool, model string) (Price, bool) {
+	if priceFree {
+		return Price{}, true
+	}
+	if k, err := providers.Lookup(provider); err == nil && k.Free {
+		return Price{}, true
+	}
+	return p.Lookup(model)
+}
+
+// KeyCost returns the cost of u on model with a key (see KeyPrice), and
+// false when it is unknown.
+func (p *Prices) KeyCost(provider string, priceFree bool, model string, u chat.Usage) (usd float64, known bool) {
+	pr, ok := p.KeyPrice(provider, priceFree, model)
 	if !ok {
 		return 0, false
 	}

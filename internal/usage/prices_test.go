@@ -25,6 +25,32 @@ func TestDefaultPricesTable(t *testing.T) {
 		"gpt-5":        {1.25, 0.125, 10},
 		"gpt-5-mini":   {0.25, 0.025, 2},
 		"gpt-5-nano":   {0.05, 0.005, 0.40},
+		// The presets' common models (taken 2026-12-03).
+		"claude-opus-5-5":                         {4, 0.20, 20},
+		"claude-opus-5":                           {5, 0.50, 25},
+		"claude-sonnet-5-5":                       {2, 0.10, 10},
+		"claude-sonnet-5":                         {2, 0.20, 10},
+		"claude-haiku-5-5":                        {0.10, 0.01, 0.50},
+		"claude-opus-4-5":                         {5, 0.50, 25},
+		"claude-opus-4-1":                         {15, 1.50, 75},
+		"claude-sonnet-4-5":                       {3, 0.30, 15},
+		"claude-haiku-4-5":                        {1, 0.10, 5},
+		"gemini-2.5-pro":                          {1.25, 0, 10},
+		"gemini-2.5-flash":                        {0.30, 0, 2.50},
+		"gemini-2.5-flash-lite":                   {0.10, 0, 0.40},
+		"grok-4":                                  {3, 0.75, 15},
+		"grok-4-fast-reasoning":                   {0.20, 0.05, 0.50},
+		"grok-4-fast-non-reasoning":               {0.20, 0.05, 0.50},
+		"grok-code-fast-1":                        {0.20, 0.02, 1.50},
+		"grok-3-mini":                             {0.30, 0.075, 0.50},
+		"mistral-medium-latest":                   {0.40, 0, 2},
+		"mistral-small-latest":                    {0.10, 0, 0.30},
+		"codestral-latest":                        {0.30, 0, 0.90},
+		"deepseek-v4-flash":                       {0.30, 0.006, 1.20},
+		"deepseek-v4-pro":                         {1.32, 0.044, 3.96},
+		"llama-3.3-70b-versatile":                 {0.59, 0, 0.79},
+		"llama-3.1-8b-instant":                    {0.05, 0, 0.08},
+		"meta-llama/llama-3.3-70b-instruct-turbo": {0.88, 0, 0.88},
 	}
 	for model, w := range want {
 		got, ok := p.Lookup(model)
@@ -81,6 +107,11 @@ func TestLookupVariants(t *testing.T) {
 		{"o3-2025-04-16", "o3"},
 		{"o4-mini-2025-04-16", "o4-mini"},
 		{"gpt-5-nano-2025-08-07", "gpt-5-nano"},
+		{"claude-sonnet-4-5-20250929", "claude-sonnet-4-5"},
+		{"claude-sonnet-5-5", "claude-sonnet-5-5"}, // listed: not Sonnet 5 with a "-5" version
+		{"grok-4-0709", "grok-4"},
+		{"Meta-Llama/Llama-3.3-70B-Instruct-Turbo", "meta-llama/llama-3.3-70b-instruct-turbo"},
+		{"claude-opus-4", ""},
 		{" GPT-4o ", "gpt-4o"},
 		{"o1-pro", ""},
 		{"o1-pro-2025-03-19", ""},
@@ -181,6 +212,36 @@ func TestParsePricesRejectsBadFiles(t *testing.T) {
 	} {
 		if _, err := parsePrices([]byte(s)); err == nil {
 			t.Errorf("parsePrices(%s) succeeded", s)
+		}
+	}
+}
+
+// TestKeyPrice is the one rule for a key's turn: local kinds and keys
+// marked --price-free cost 0 (known), whatever the model; any other key
+// takes the model's price, or none.
+func TestKeyPrice(t *testing.T) {
+	p := DefaultPrices()
+	u := chat.Usage{PromptTokens: 1000, CompletionTokens: 1000}
+	for _, c := range []struct {
+		provider string
+		free     bool
+		model    string
+		known    bool
+		zero     bool
+	}{
+		{"ollama", false, "llama3.2", true, true},
+		{"lmstudio", false, "qwen2.5-7b-instruct", true, true},
+		{"vllm", false, "gpt-4o", true, true}, // a local model named like a paid one is still free
+		{"openai-compatible", true, "my-model", true, true},
+		{"openai", true, "gpt-4o", true, true},
+		{"openai-compatible", false, "my-model", false, true},
+		{"openai", false, "gpt-4o", true, false},
+		{"groq", false, "llama-3.3-70b-versatile", true, false},
+		{"no-such-kind", false, "gpt-4o", true, false},
+	} {
+		cost, known := p.KeyCost(c.provider, c.free, c.model, u)
+		if known != c.known || (cost == 0) != c.zero {
+			t.Errorf("KeyCost(%s, free=%v, %s) = %v, %v; want known %v, zero %v", c.provider, c.free, c.model, cost, known, c.known, c.zero)
 		}
 	}
 }
