@@ -94,6 +94,37 @@ type Backend interface {
 	// Create saves a new empty conversation with an optional system
 	// prompt. The UI calls it just before the first message is sent.
 	Create(systemPrompt string) (*chat.Conversation, error)
+	// CreateWithRole saves a new empty conversation started from a role
+	// (Role's answer): the role's text is its system prompt and the
+	// conversation records the role.
+	CreateWithRole(role chat.RoleRef) (*chat.Conversation, error)
+	// ForkFrom copies conversation id up to and including message
+	// messageID into a new conversation that records where it branched
+	// (chat.Conversation.Parent), and returns it. The parent is not
+	// changed.
+	ForkFrom(conversationID, messageID string) (*chat.Conversation, error)
+	// SwitchBranch makes version (0-based, oldest first:
+	// chat.Conversation.Versions) of message messageID current, keeping
+	// the one it replaces as a sibling, and returns the conversation.
+	SwitchBranch(conversationID, messageID string, version int) (*chat.Conversation, error)
+	// Search finds the conversations whose title or messages hold every
+	// word of query (any case), newest first, with snippets of the
+	// matching messages (sanitized and masked).
+	Search(query string, opts view.SearchOptions) ([]view.SearchHit, error)
+
+	// Roles lists the role files, by name; a file that does not parse is
+	// listed with its problem.
+	Roles() ([]view.Role, error)
+	// Role loads role name, checked as ask --role checks it: a bad file,
+	// or a key or model the vault refuses, is an error naming the file
+	// and the line.
+	Role(name string) (chat.RoleRef, error)
+	// Attach reads a file to send with the next message, refusing it
+	// (an error naming it) over the per-file limit or when it is neither
+	// text nor a supported image. Send checks the whole turn: the
+	// per-turn limit and the vault's secrets.
+	Attach(path string) (chat.Attachment, error)
+
 	// Rename sets a conversation's title.
 	Rename(id, title string) error
 	// Delete removes a conversation.

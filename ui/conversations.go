@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"strings"
+	"unicode"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -38,6 +40,15 @@ func (m *Model) updateConversations(msg tea.Msg) tea.Cmd {
 		}
 	case opDoneMsg:
 		return m.applyOp(msg)
+	case searchedMsg:
+		// A failed search leaves the title matches; the notice says
+		// why, unless the text has no word to look for.
+		if msg.err != nil && msg.query == m.list.query() && strings.ContainsFunc(msg.query, unicode.IsLetter) {
+			m.setNotice("search: "+msg.err.Error(), true)
+		}
+		if msg.err == nil {
+			m.list.applyHits(msg.query, msg.hits)
+		}
 	case noteMsg:
 		m.addNote(msg)
 	}
@@ -56,6 +67,7 @@ func (m *Model) newConvList() convList {
 			m.leaveList()
 			return m.switchConversation(c.ID)
 		},
+		search: func(q string) tea.Cmd { return searchCmd(m.b, q) },
 	})
 }
 
@@ -67,9 +79,13 @@ func (m *Model) openConversation(c *chat.Conversation) {
 	m.convTitle = sanitize.String(c.Title)
 	m.systemPrompt = c.SystemPrompt
 	m.editingLast = false
+	m.dropSelection()
 	items := make([]*chatItem, 0, len(c.Messages))
-	for _, msg := range c.Messages {
+	for i, msg := range c.Messages {
 		if it := itemFromMessage(msg); it != nil {
+			if len(msg.Siblings) > 0 {
+				it.version, it.versions = c.Versions(i)
+			}
 			items = append(items, it)
 		}
 	}
@@ -110,6 +126,7 @@ func itemFromMessage(msg chat.Message) *chatItem {
 func (m *Model) newConversation() {
 	m.convID, m.convTitle, m.systemPrompt = "", "", ""
 	m.editingLast = false
+	m.dropSelection()
 	m.chat.reset(nil)
 }
 

@@ -54,6 +54,14 @@ type fakeBackend struct {
 	drafts     map[string]string // conversation ID ("" new) → saved draft
 	draftSaves int
 
+	// forks are the (conversation, message) pairs ForkFrom was called
+	// with; searches the queries Search was asked; roles and files what
+	// Roles, Role and Attach find (fakeconv_test.go).
+	forks    [][2]string
+	searches []string
+	roles    []fakeRole
+	files    map[string]chat.Attachment
+
 	exports   []exportCall
 	existing  map[string]bool // absolute paths Export refuses without overwrite
 	exportErr error
@@ -111,7 +119,7 @@ func (f *fakeBackend) Conversations() ([]chat.Summary, error) {
 	var out []chat.Summary
 	for i := len(f.order) - 1; i >= 0; i-- {
 		c := f.convs[f.order[i]]
-		out = append(out, chat.Summary{ID: c.ID, Title: c.Title, Messages: len(c.Messages)})
+		out = append(out, chat.Summary{ID: c.ID, Title: c.Title, Parent: c.Parent, Messages: len(c.Messages)})
 	}
 	return out, nil
 }

@@ -21,6 +21,9 @@ type keyMap struct {
 	// conversation; rename, delete and export (alt+r, alt+d, ctrl+s) act
 	// on the selected one.
 	ListUp, ListDown, ListOpen, ListClearFilter key.Binding
+	// Messages: alt+m selects one (the message-selection mode, where the
+	// arrows and f act on the selected message; esc leaves).
+	SelectMessage, MessageUp, MessageDown, PrevVersion, NextVersion, Fork key.Binding
 	// Keys and models.
 	SwitchKey, PickModel, PickerRefresh, ToggleUsage key.Binding
 	// Editing the input.
@@ -72,6 +75,13 @@ func defaultKeyMap() keyMap {
 		ListDown:        bind(keys("down"), "↓", "next"),
 		ListOpen:        bind(keys("enter"), "enter", "open"),
 		ListClearFilter: bind(keys("esc"), "esc", "clear the filter, then leave the list"),
+
+		SelectMessage: bind(keys("alt+m"), "alt+m", "select a message (fork, versions)"),
+		MessageUp:     bind(keys("up", "k"), "↑ k", "previous message"),
+		MessageDown:   bind(keys("down", "j"), "↓ j", "next message"),
+		PrevVersion:   bind(keys("left", "h"), "← h", "previous version"),
+		NextVersion:   bind(keys("right", "l"), "→ l", "next version"),
+		Fork:          bind(keys("f"), "f", "fork from the message"),
 
 		SwitchKey:     bind(keys("ctrl+k"), "ctrl+k", "switch key"),
 		PickModel:     bind(keys("ctrl+p"), "ctrl+p", "pick model"),
@@ -168,6 +178,13 @@ func helpGroups(km *keyMap) []helpGroup {
 			rowOf("list: esc", "clear the typed filter", &km.ListClearFilter),
 			rowOf("list: alt+r alt+d", "rename / delete selected", &km.Rename, &km.Delete),
 			rowOf("list: ctrl+s", "export the selected one", &km.Export),
+		}},
+		{"Messages", []helpRow{
+			row(&km.SelectMessage),
+			rowOf("↑ ↓ j k", "previous / next message", &km.MessageUp, &km.MessageDown),
+			rowOf("← → h l", "previous / next version (2/3)", &km.PrevVersion, &km.NextVersion),
+			row(&km.Fork),
+			rowOf("esc", "back to the input", &km.Stop),
 		}},
 		{"Keys & models", []helpRow{
 			row(&km.SwitchKey),

@@ -88,8 +88,17 @@ func typed(msg tea.KeyPressMsg) bool {
 func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 	km := &m.km
 	m.notice = ""
+	if m.focus == focusMessages {
+		if cmd, ok := m.messageKey(msg); ok {
+			return cmd
+		}
+		// Any other key ends the mode and does what it does elsewhere.
+		m.leaveMessages()
+	}
 	w, h := m.chatSize()
 	switch {
+	case key.Matches(msg, km.SelectMessage):
+		return m.enterMessages()
 	case key.Matches(msg, km.SwitchKey):
 		return m.openKeyPicker()
 	case key.Matches(msg, km.PickModel):

@@ -29,6 +29,9 @@ type focusKind int
 const (
 	focusInput focusKind = iota
 	focusConvs
+	// focusMessages is the message-selection mode (alt+m): ↑ ↓ select
+	// a message, ← → flip its versions, f forks from it.
+	focusMessages
 )
 
 // Model is the TUI's single Bubble Tea model. Its parts are plain structs
@@ -75,6 +78,9 @@ type Model struct {
 	draftKept bool
 	quitAsk   *confirmDialog
 	focus     focusKind
+	// msgSel is the chat item selected in the message-selection mode
+	// (-1 outside it).
+	msgSel    int
 	overlays  overlayStack
 	turn      turn
 	side      sidePane
@@ -115,6 +121,7 @@ func New(b Backend, opts Options) *Model {
 		keyring: newKeyring(),
 		chat:    newChatList(),
 		input:   newEditor(),
+		msgSel:  -1,
 	}
 	m.list = m.newConvList()
 	m.setTheme(!opts.Light)
@@ -199,12 +206,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	switch msg := msg.(type) {
-	case convLoadedMsg, convsMsg, opDoneMsg, noteMsg:
+	case convLoadedMsg, convsMsg, opDoneMsg, noteMsg, searchedMsg:
 		return m, m.updateConversations(msg)
 	case keysMsg, usageMsg, modelsMsg, chosenMsg:
 		return m, m.updateKeyring(msg)
 	case exportDoneMsg:
 		return m, m.applyExport(msg)
+	case forkedMsg, switchedMsg:
+		return m, m.updateBranches(msg)
 	}
 	return m, nil
 }

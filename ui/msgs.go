@@ -273,3 +273,18 @@ func exportCmd(b Backend, seq int, id, format, path string, overwrite bool) tea.
 		return exportDoneMsg{seq: seq, path: path, written: written, err: err}
 	}
 }
+
+// searchedMsg is the backend's answer to the list filter's search.
+type searchedMsg struct {
+	query string
+	hits  []view.SearchHit
+	err   error
+}
+
+// searchCmd searches the conversations' content for the list filter.
+func searchCmd(b Backend, query string) tea.Cmd {
+	return func() tea.Msg {
+		hits, err := b.Search(query, view.SearchOptions{Snippets: 1})
+		return searchedMsg{query: query, hits: hits, err: err}
+	}
+}

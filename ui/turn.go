@@ -219,6 +219,7 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 	case chat.Trimmed:
 		it.addNote(fmt.Sprintf("%d earliest turns left out to fit the model's context window", ev.Turns))
 	case chat.Done:
+		m.countVersion()
 		m.turn.replaced = nil
 		m.finishTurn(ev.Message, nil, &chat.Turn{KeyName: it.keyName, Model: it.model, Usage: ev.Usage, FinishReason: ev.FinishReason, Duration: ev.Duration})
 		return m.refreshAfterTurn()
@@ -235,6 +236,20 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 		return tea.Batch(m.refreshAfterTurn(), m.startCountdown())
 	}
 	return nil
+}
+
+// countVersion marks the message a finished regenerate or
+// edit-and-resend put where the replaced one stood as its newest version:
+// the backend keeps the replaced one as a sibling.
+func (m *Model) countVersion() {
+	r, at := m.turn.replaced, m.turn.replacedAt
+	if len(r) == 0 || at >= len(m.chat.items) || r[0].id == "" {
+		return
+	}
+	nu := m.chat.items[at]
+	nu.versions = max(r[0].versions, 1) + 1
+	nu.version = nu.versions - 1
+	nu.bump()
 }
 
 // reasonFor is the incomplete mark of a turn that failed with class c.

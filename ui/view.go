@@ -286,6 +286,9 @@ func (m *Model) buildHintLine() string {
 	switch {
 	case m.turn.streaming:
 		hints = []keyHint{{&km.Stop, "stop"}, {&km.HalfPageUp, "scroll"}, {&km.SwitchKey, "key"}, {&km.Help, "help"}}
+	case m.focus == focusMessages:
+		hints = []keyHint{{&km.MessageUp, "previous"}, {&km.MessageDown, "next"}, {&km.PrevVersion, "version"},
+			{&km.Fork, "fork"}, {&km.Stop, "back"}}
 	case m.focus == focusConvs:
 		hints = []keyHint{{&km.ListOpen, "open"}, {&km.NewConversation, "new"}, {&km.Rename, "rename"}, {&km.Delete, "delete"},
 			{&km.Export, "export"}, {&km.ListClearFilter, "back"}, {&km.ToggleList, "hide"}}

@@ -184,6 +184,22 @@ var goldenCases = []goldenCase{
 		h.key("shift+tab")
 		h.key("enter")
 	}, Options{}},
+	{"message-versions", func(h *harness) {
+		withVersions(h.b)
+		h.unlocked()
+		h.key("alt+m")
+		h.key("up")
+		h.key("up")
+		h.key("left")
+	}, Options{}},
+	{"list-search", func(h *harness) {
+		twoConversations(h.b)
+		withVersions(h.b)
+		h.b.convs["c200"].Parent = &chat.ForkRef{ConversationID: "c100", MessageNumber: 1}
+		h.unlocked()
+		h.key("ctrl+o")
+		h.typeText("so")
+	}, Options{}},
 	{"locked", func(h *harness) {
 		h.unlocked()
 		h.clock = h.clock.Add(DefaultIdleLock)

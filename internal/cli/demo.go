@@ -70,7 +70,7 @@ func (a *app) runDemo() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	return ui.Run(ctx, backend, ui.Options{Demo: true, IdleLock: -1})
+	return ui.Run(ctx, newTUIBackend(a, backend), ui.Options{Demo: true, IdleLock: -1})
 }
 
 // newDemo builds the demo vault: an identity file instead of a passphrase,

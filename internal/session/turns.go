@@ -157,3 +157,14 @@ func (s *Session) edit(id string, fn func(*chat.Conversation, *home)) error {
 	})
 	return err
 }
+
+// Attach reads the file at path as an attachment for the next turn,
+// with config.toml's per-file limit (Send checks the whole turn).
+func (s *Session) Attach(path string) (chat.Attachment, error) {
+	h, err := s.open()
+	if err != nil {
+		return chat.Attachment{}, err
+	}
+	lim := h.cfg.Settings.Attachments
+	return attach.ReadFile(path, attach.Limits{MaxFile: lim.MaxFile, MaxTurn: lim.MaxTurn})
+}
