@@ -49,6 +49,7 @@ func (m *Model) updateConversations(msg tea.Msg) tea.Cmd {
 		if msg.err == nil {
 			m.list.applyHits(msg.query, msg.hits)
 		}
+		return m.list.searchDone()
 	case noteMsg:
 		m.addNote(msg)
 	}

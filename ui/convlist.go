@@ -45,6 +45,11 @@ type convList struct {
 	// conversation ID (snippets sanitized).
 	hits      map[string]view.SearchHit
 	hitsQuery string
+	// searching says a search is in flight: one at a time, so fast
+	// typing does not queue a search per key; when it answers, the text
+	// typed since is searched (searchDone).
+	searching bool
+	asked     string // the text last searched
 }
 
 // listActions are what the list's keys do with the selected conversation;
@@ -116,11 +121,25 @@ func titleHolds(title string, words []string) bool {
 func (l *convList) filterChanged() tea.Cmd {
 	l.sel = 0
 	l.refilter()
+	return l.searchNext()
+}
+
+// searchNext asks for a search of the filter's text unless one is in
+// flight or it is already answered.
+func (l *convList) searchNext() tea.Cmd {
 	q := l.query()
-	if q == "" || l.act.search == nil {
+	if q == "" || l.searching || q == l.asked || l.act.search == nil {
 		return nil
 	}
+	l.searching, l.asked = true, q
 	return l.act.search(q)
+}
+
+// searchDone records that the search in flight answered, and searches
+// the text typed since, if any.
+func (l *convList) searchDone() tea.Cmd {
+	l.searching = false
+	return l.searchNext()
 }
 
 // applyHits takes the backend's search results for query, if it is still
@@ -150,7 +169,7 @@ func (l *convList) filtering() bool { return l.filter.Value() != "" }
 // clearFilter empties the filter and shows every conversation again.
 func (l *convList) clearFilter() {
 	l.filter.Reset()
-	l.hits, l.hitsQuery = nil, ""
+	l.hits, l.hitsQuery, l.asked = nil, "", ""
 	l.refilter()
 }
 

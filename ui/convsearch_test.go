@@ -72,3 +72,40 @@ func TestListSearchSnippetSanitized(t *testing.T) {
 		t.Errorf("the snippet is not shown:\n%s", h.screen())
 	}
 }
+
+// TestListSearchOneAtATime types while a search is in flight: no second
+// search starts until it answers, then the text typed since is searched
+// once; an answer that failed is not asked again for the same text.
+func TestListSearchOneAtATime(t *testing.T) {
+	h := newHarness(t, 120, 40, Options{})
+	twoConversations(h.b)
+	withVersions(h.b)
+	h.unlocked()
+	h.key("ctrl+o")
+	// Update without running the commands: the searches stay in flight.
+	_, first := h.m.Update(keyMsg("t"))
+	_, second := h.m.Update(keyMsg("o"))
+	_, third := h.m.Update(keyMsg("o"))
+	if first == nil {
+		t.Fatal("the first key asked for no search")
+	}
+	h.run(second)
+	h.run(third)
+	if len(h.b.searches) != 0 {
+		t.Fatalf("searches while one is in flight: %q", h.b.searches)
+	}
+	h.run(first) // answers "t", then "too" is searched
+	if got := h.b.searches; len(got) != 2 || got[0] != "t" || got[1] != "too" {
+		t.Fatalf("searches = %q; want \"t\" then \"too\"", got)
+	}
+	if len(h.m.list.shown) != 1 || h.m.list.shown[0].ID != "c300" {
+		t.Errorf("shown %v; want c300 (its reply says \"tool\")", h.m.list.shown)
+	}
+	_, cmd := h.m.Update(searchedMsg{query: "too", err: errWrongPass})
+	if cmd != nil {
+		h.run(cmd)
+	}
+	if len(h.b.searches) != 2 {
+		t.Errorf("a failed search was asked again: %q", h.b.searches)
+	}
+}
