@@ -79,6 +79,10 @@ func (m *Model) openConversation(c *chat.Conversation) {
 	m.convID = c.ID
 	m.convTitle = sanitize.String(c.Title)
 	m.systemPrompt = c.SystemPrompt
+	m.role, m.roleName = nil, ""
+	if c.Role != nil {
+		m.roleName = sanitize.String(c.Role.Name)
+	}
 	m.editingLast = false
 	m.dropSelection()
 	items := make([]*chatItem, 0, len(c.Messages))
@@ -126,6 +130,7 @@ func itemFromMessage(msg chat.Message) *chatItem {
 // creates it.
 func (m *Model) newConversation() {
 	m.convID, m.convTitle, m.systemPrompt = "", "", ""
+	m.role, m.roleName = nil, ""
 	m.editingLast = false
 	m.dropSelection()
 	m.chat.reset(nil)
@@ -152,6 +157,7 @@ func (m *Model) adoptCreated(c *chat.Conversation) {
 		return
 	}
 	m.convID = c.ID
+	m.role = nil // recorded with the conversation
 	if m.convTitle == "" {
 		m.convTitle = sanitize.String(c.Title)
 	}

@@ -25,7 +25,7 @@ type keyMap struct {
 	// arrows and f act on the selected message; esc leaves).
 	SelectMessage, MessageUp, MessageDown, PrevVersion, NextVersion, Fork key.Binding
 	// Keys and models.
-	SwitchKey, PickModel, PickerRefresh, ToggleUsage key.Binding
+	SwitchKey, PickModel, PickerRefresh, ToggleUsage, PickRole key.Binding
 	// Editing the input.
 	Left, Right, InputUp, InputDown, LineStart, LineEnd, WordLeft, WordRight key.Binding
 	Backspace, DeleteChar, DeleteWord, DeleteToStart, DeleteToEnd            key.Binding
@@ -87,6 +87,7 @@ func defaultKeyMap() keyMap {
 		PickModel:     bind(keys("ctrl+p"), "ctrl+p", "pick model"),
 		PickerRefresh: bind(keys("ctrl+r"), "ctrl+r", "refresh models"),
 		ToggleUsage:   bind(keys("ctrl+t"), "ctrl+t", "usage pane"),
+		PickRole:      bind(keys("alt+p"), "alt+p", "role for a new conversation"),
 
 		Left:          bind(keys("left", "ctrl+b"), "← ctrl+b", "character left"),
 		Right:         bind(keys("right", "ctrl+f"), "→ ctrl+f", "character right"),
@@ -191,6 +192,8 @@ func helpGroups(km *keyMap) []helpGroup {
 			row(&km.PickModel),
 			rowOf("picker: ctrl+r", "refresh models", &km.PickerRefresh),
 			row(&km.ToggleUsage),
+			row(&km.PickRole),
+			rowOf(roleCommandUsage, "new conversation with a role"),
 		}},
 		{"Editing", []helpRow{
 			rowOf("ctrl+a home / end", "line start / end", &km.LineStart, &km.LineEnd),

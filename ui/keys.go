@@ -99,6 +99,8 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, km.SelectMessage):
 		return m.enterMessages()
+	case key.Matches(msg, km.PickRole):
+		return m.openRolePicker()
 	case key.Matches(msg, km.SwitchKey):
 		return m.openKeyPicker()
 	case key.Matches(msg, km.PickModel):
@@ -252,6 +254,7 @@ type slashCommand struct {
 // slashCommands are the commands submit tries before sending.
 var slashCommands = []slashCommand{
 	{usage: exportCommandUsage, run: (*Model).exportCommand},
+	{usage: roleCommandUsage, run: (*Model).roleCommand},
 }
 
 // listSelection returns the conversation selected in the list while the

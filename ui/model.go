@@ -69,9 +69,14 @@ type Model struct {
 	convID       string
 	convTitle    string
 	systemPrompt string
-	chat         chatList
-	input        editor
-	editingLast  bool
+	// role is the role a new conversation starts with when its first
+	// message creates it (nil: none); roleName is the open
+	// conversation's role, shown in the status line.
+	role        *chat.RoleRef
+	roleName    string
+	chat        chatList
+	input       editor
+	editingLast bool
 	// draftKept says the backend keeps a draft for the open
 	// conversation (drafts.go); quitAsk is the question ctrl+c asks
 	// when a draft is typed.
@@ -214,6 +219,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.applyExport(msg)
 	case forkedMsg, switchedMsg:
 		return m, m.updateBranches(msg)
+	case rolesMsg:
+		m.applyRoles(msg)
+		return m, nil
+	case roleLoadedMsg:
+		return m, m.applyRole(msg)
 	}
 	return m, nil
 }

@@ -17,6 +17,7 @@ type pickerKind int
 const (
 	pickKey pickerKind = iota
 	pickModel
+	pickRole
 )
 
 // pickerRow is one choice. text is both what is shown and what the fuzzy

@@ -194,7 +194,7 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.turn.cancel = cancel
 	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.keyring.model, Regenerate: regenerate, EditLast: editLast}
-	return sendCmd(ctx, m.b, m.turn.seq, req, m.convID == "", m.systemPrompt)
+	return sendCmd(ctx, m.b, m.turn.seq, req, m.convID == "", m.systemPrompt, m.role)
 }
 
 // applyEvent applies one stream event to the streaming item.

@@ -253,6 +253,9 @@ func (m *Model) statusLine() string {
 		title = "new conversation"
 	}
 	right := st.StatusBar.Render(truncate(title, 40) + " ")
+	if m.roleName != "" {
+		right = st.StatusBar.Render("role "+truncate(m.roleName, 20)+" · ") + right
+	}
 	if u := m.keyring.usage; u.ContextWindow > 0 {
 		right = st.StatusBar.Render(fmt.Sprintf("ctx %d%% · ", u.ContextUsed*100/u.ContextWindow)) + right
 	}

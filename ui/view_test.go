@@ -200,6 +200,13 @@ var goldenCases = []goldenCase{
 		h.key("ctrl+o")
 		h.typeText("so")
 	}, Options{}},
+	{"role-picker", func(h *harness) {
+		withRoles(h.b)
+		h.unlocked()
+		h.key("alt+p")
+		h.key("down")
+		h.key("down")
+	}, Options{}},
 	{"locked", func(h *harness) {
 		h.unlocked()
 		h.clock = h.clock.Add(DefaultIdleLock)
