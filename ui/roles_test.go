@@ -107,4 +107,3 @@ func TestRoleCommandInSavedConversation(t *testing.T) {
 		t.Errorf("the reopened conversation does not show its role:\n%s", h.screen())
 	}
 }
-
