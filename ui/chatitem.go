@@ -64,6 +64,8 @@ type chatItem struct {
 	// of the message this is when it has siblings ("← 2/3 →").
 	selected          bool
 	version, versions int
+	// atts are a user message's attachments, shown as chips.
+	atts []chat.Attachment
 
 	ver int
 
@@ -215,7 +217,7 @@ func (it *chatItem) renderUser(width int, env *renderEnv) []string {
 	for _, l := range strings.Split(ansi.Wrap(text, max(width-5, 1), ""), "\n") {
 		out = append(out, "  "+bar+l)
 	}
-	return out
+	return append(out, attachmentChips(it.atts, width, env)...)
 }
 
 func (it *chatItem) renderNote(width int, env *renderEnv) []string {

@@ -105,6 +105,7 @@ func itemFromMessage(msg chat.Message) *chatItem {
 	switch msg.Role {
 	case chat.RoleUser:
 		it.kind = itemUser
+		it.atts = msg.Attachments
 	case chat.RoleAssistant:
 		it.kind = itemAssistant
 		if t := msg.Turn; t != nil {

@@ -60,7 +60,11 @@ type fakeBackend struct {
 	forks    [][2]string
 	searches []string
 	roles    []fakeRole
-	files    map[string]chat.Attachment
+	maxFile  int64
+	// sendErr, when set, is what Send returns (nothing sent or saved),
+	// as the session refuses attachments over the limits or holding a
+	// secret.
+	sendErr error
 
 	exports   []exportCall
 	existing  map[string]bool // absolute paths Export refuses without overwrite
@@ -193,6 +197,9 @@ func (f *fakeBackend) Draft(id string) (string, error) {
 func (f *fakeBackend) Send(ctx context.Context, req view.SendRequest) (<-chan chat.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.sendErr != nil {
+		return nil, f.sendErr
+	}
 	f.sends = append(f.sends, req)
 	if c, ok := f.convs[req.ConversationID]; ok && c.Title == "" {
 		c.Title = strings.SplitN(req.Prompt, "\n", 2)[0]

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
@@ -118,12 +119,8 @@ func (f *fakeBackend) Role(name string) (chat.RoleRef, error) {
 	return chat.RoleRef{}, fmt.Errorf("role %q: no such role", name)
 }
 
-// Attach returns the file of f.files at path, or an error for one not
-// there.
+// Attach reads the file as the session does, with f.maxFile as the
+// per-file limit (0: the default).
 func (f *fakeBackend) Attach(path string) (chat.Attachment, error) {
-	a, ok := f.files[path]
-	if !ok {
-		return chat.Attachment{}, fmt.Errorf("attach %s: no such file", path)
-	}
-	return a, nil
+	return attach.ReadFile(path, attach.Limits{MaxFile: f.maxFile})
 }

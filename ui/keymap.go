@@ -12,6 +12,9 @@ import "charm.land/bubbles/v2/key"
 type keyMap struct {
 	// Chat, with the input focused.
 	Send, Newline, EditDraft, EditLast, Stop, Regenerate, CopyReply, CopyCode key.Binding
+	// Attachments: tab completes an @path in the input (a file becomes a
+	// chip), ctrl+x removes the last chip.
+	Complete, RemoveAttachment key.Binding
 	// Scrolling the chat.
 	HalfPageUp, HalfPageDown, LineUp, LineDown, Latest, First, WheelUp, WheelDown key.Binding
 	// Conversations.
@@ -52,6 +55,9 @@ func defaultKeyMap() keyMap {
 		Regenerate: bind(keys("ctrl+r"), "ctrl+r", "regenerate last reply"),
 		CopyReply:  bind(keys("ctrl+y"), "ctrl+y", "copy last reply"),
 		CopyCode:   bind(keys("alt+y"), "alt+y", "copy its last code block"),
+
+		Complete:         bind(keys("tab"), "@path: tab", "complete the path; a file is attached"),
+		RemoveAttachment: bind(keys("ctrl+x"), "ctrl+x", "remove the last attachment"),
 
 		HalfPageUp:   bind(keys("pgup"), "pgup", "half a page"),
 		HalfPageDown: bind(keys("pgdown"), "pgdn", "half a page"),
@@ -158,6 +164,8 @@ func helpGroups(km *keyMap) []helpGroup {
 			row(&km.Regenerate),
 			row(&km.CopyReply),
 			row(&km.CopyCode),
+			rowOf("@path: tab", "attach a file (tab completes)", &km.Complete),
+			row(&km.RemoveAttachment),
 		}},
 		{"Scroll", []helpRow{
 			rowOf("pgup pgdn", "half a page", &km.HalfPageUp, &km.HalfPageDown),

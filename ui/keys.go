@@ -118,6 +118,11 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.list.open = true
 		m.focus = focusConvs
 		return convsCmd(m.b)
+	case key.Matches(msg, km.Complete) && m.completing():
+		return m.completePath()
+	case key.Matches(msg, km.RemoveAttachment):
+		m.removeAttachment()
+		return nil
 	case key.Matches(msg, km.SwitchFocus) && m.list.open:
 		if m.focus == focusInput {
 			m.focus = focusConvs

@@ -72,8 +72,10 @@ type Model struct {
 	// role is the role a new conversation starts with when its first
 	// message creates it (nil: none); roleName is the open
 	// conversation's role, shown in the status line.
-	role        *chat.RoleRef
-	roleName    string
+	role     *chat.RoleRef
+	roleName string
+	// attachments are the chips: files read for the next message.
+	attachments []pendingAttachment
 	chat        chatList
 	input       editor
 	editingLast bool
@@ -219,6 +221,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.applyExport(msg)
 	case forkedMsg, switchedMsg:
 		return m, m.updateBranches(msg)
+	case completedMsg, attachedMsg:
+		return m, m.updateAttach(msg)
 	case rolesMsg:
 		m.applyRoles(msg)
 		return m, nil

@@ -217,6 +217,8 @@ func (m *Model) inputRule(w int) string {
 	switch {
 	case m.editingLast:
 		label = " editing your last message · enter resends · esc cancels "
+	case len(m.attachments) > 0:
+		label = m.chipsLabel()
 	default:
 		if n, size := m.input.Size(); n > 1 || size > 2000 {
 			label = fmt.Sprintf(" draft · %s lines · %s ", figures.Count(int64(n)), formatBytes(size))
@@ -256,8 +258,8 @@ func (m *Model) statusLine() string {
 	if m.roleName != "" {
 		right = st.StatusBar.Render("role "+truncate(m.roleName, 20)+" · ") + right
 	}
-	if u := m.keyring.usage; u.ContextWindow > 0 {
-		right = st.StatusBar.Render(fmt.Sprintf("ctx %d%% · ", u.ContextUsed*100/u.ContextWindow)) + right
+	if meter := m.meterLabel(); meter != "" {
+		right = st.StatusBar.Render(meter) + right
 	}
 	l := strings.Join(left, st.StatusBar.Render(" "))
 	gap := m.width - ansi.StringWidth(l) - ansi.StringWidth(right)
