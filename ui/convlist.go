@@ -63,7 +63,7 @@ type listActions struct {
 
 // newConvList returns an empty, hidden list whose keys do what act says.
 func newConvList(km *keyMap, st *styles.Styles, act listActions) convList {
-	f := newFilterInput(st, "search titles & text")
+	f := newFilterInput(st, "type to filter & search")
 	f.Prompt = "/ "
 	return convList{km: km, st: st, act: act, filter: f}
 }
