@@ -30,6 +30,7 @@ type convList struct {
 	km     *keyMap
 	st     *styles.Styles
 	items  []chat.Summary // titles sanitized
+	titles map[string]string
 	filter textinput.Model
 	// shown are the items whose title matches the filter; sel indexes it.
 	shown []chat.Summary
@@ -76,6 +77,11 @@ func (l *convList) setItems(items []chat.Summary) {
 		selID = c.ID
 	}
 	l.items = sanitizeSummaries(items)
+	// Forks name their parent on every frame: look titles up by ID.
+	l.titles = make(map[string]string, len(l.items))
+	for _, c := range l.items {
+		l.titles[c.ID] = c.Title
+	}
 	l.refilter()
 	if selID != "" {
 		l.selectID(selID)
@@ -192,12 +198,7 @@ func (l *convList) selected() (chat.Summary, bool) {
 
 // title returns the listed title of conversation id ("" if none).
 func (l *convList) title(id string) string {
-	for _, s := range l.items {
-		if s.ID == id {
-			return s.Title
-		}
-	}
-	return ""
+	return l.titles[id]
 }
 
 // update handles the list's keys: moving, opening, and the filter, which
@@ -306,9 +307,9 @@ func (l *convList) entry(c chat.Summary, w int) []string {
 		return append(lines, fit("    "+truncate(snippetAround(sn.Text, sn.Start), w-5), w))
 	}
 	if c.Parent != nil {
-		parent := l.title(c.Parent.ConversationID)
-		if parent == "" {
-			parent = "a deleted conversation"
+		parent := "a deleted conversation"
+		if t, ok := l.titles[c.Parent.ConversationID]; ok {
+			parent = displayTitle(t)
 		}
 		lines = append(lines, fit("    "+truncate("└ fork of "+parent, w-5), w))
 	}
