@@ -133,3 +133,18 @@ func TestSelectionNeedsAMessage(t *testing.T) {
 		t.Fatalf("alt+m with no message: focus %d\n%s", h.m.focus, h.screen())
 	}
 }
+
+// TestForkLineNamesItsParent: a fork whose parent is untitled or was
+// deleted says so under its title.
+func TestForkLineNamesItsParent(t *testing.T) {
+	h := newHarness(t, 120, 40, Options{})
+	h.b.add(&chat.Conversation{ID: "p1", Messages: []chat.Message{{ID: "m", Role: chat.RoleUser, Content: "x"}}})
+	h.b.add(&chat.Conversation{ID: "f1", Title: "kept fork", Parent: &chat.ForkRef{ConversationID: "p1"}})
+	h.b.add(&chat.Conversation{ID: "f2", Title: "orphan fork", Parent: &chat.ForkRef{ConversationID: "gone"}})
+	h.unlocked()
+	h.key("ctrl+o")
+	s := h.screen()
+	if !strings.Contains(s, "└ fork of untitled") || !strings.Contains(s, "└ fork of a deleted") {
+		t.Fatalf("fork lines do not name the parent:\n%s", s)
+	}
+}
