@@ -1,7 +1,8 @@
 // Package ui is vaultchat's full-screen terminal interface (Bubble Tea v2).
 //
 // The package never touches the vault or the network itself: it talks to
-// a Backend, which the session layer (internal/session) implements.
+// a Backend, which the session layer (internal/session) implements, with
+// the role files added by the command layer (internal/cli/tui.go).
 // Backend methods are called only from tea.Cmds, never from Update or
 // View, so a slow disk or server never freezes the screen. The one file
 // the package writes itself is the ctrl+e draft: the editor round trip
@@ -14,7 +15,9 @@
 // one key map (keymap.go) that also draws the help screen, conversations
 // (conversations.go, convlist.go), the keys and usage (keyring.go,
 // sidepane.go), the chat view (chatitem.go, chatlist.go), the input
-// (editor.go), and the dialogs, which are overlays on a stack (overlay.go:
+// (editor.go) with its @path attachments (attach.go), selecting messages
+// to fork or flip their versions (branches.go), roles (roles.go), and
+// the dialogs, which are overlays on a stack (overlay.go:
 // help, pickers, prompts, the delete question, the export dialog). Text
 // from the backend is sanitized where it comes in (inbound.go).
 //
@@ -33,7 +36,8 @@ import (
 
 // Backend is everything the TUI needs from the application. It sees keys
 // only as references (chat.KeyRef: ID, name, provider, host, masked
-// fingerprint), never their secrets. Every method is synchronous and may
+// fingerprint), never their secrets; an attachment holding one is refused
+// by Attach. Every method is synchronous and may
 // do I/O; the UI calls them only from commands. Text returned in errors is
 // shown to the user (after sanitizing), so it must be user-facing and must
 // not contain a secret.
