@@ -124,9 +124,9 @@ type Backend interface {
 	// and the line.
 	Role(name string) (chat.RoleRef, error)
 	// Attach reads a file to send with the next message, refusing it
-	// (an error naming it) over the per-file limit or when it is neither
-	// text nor a supported image. Send checks the whole turn: the
-	// per-turn limit and the vault's secrets.
+	// (an error naming it) over the per-file limit, when it is neither
+	// text nor a supported image, or when it holds a secret of the
+	// vault. Send checks the whole turn again (the per-turn limit too).
 	Attach(path string) (chat.Attachment, error)
 
 	// Rename sets a conversation's title.
