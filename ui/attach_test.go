@@ -93,6 +93,10 @@ func TestAttachDirectoryAndRemove(t *testing.T) {
 	if len(h.m.attachments) != 1 || h.m.attachments[0].att.Name != "deep.txt" {
 		t.Fatalf("attachments %v; want deep.txt", h.m.attachments)
 	}
+	h.key("enter")
+	if len(h.b.sends) != 0 || !strings.Contains(h.screen(), "type a message to send with the attachments") {
+		t.Fatalf("enter with only a chip: %d sends\n%s", len(h.b.sends), h.screen())
+	}
 	h.key("ctrl+x")
 	if len(h.m.attachments) != 0 || !strings.Contains(h.screen(), "removed deep.txt") {
 		t.Fatalf("ctrl+x did not remove the chip:\n%s", h.screen())

@@ -91,6 +91,9 @@ func (m *Model) updateTurn(msg tea.Msg) tea.Cmd {
 func (m *Model) submit() tea.Cmd {
 	text := m.input.Value()
 	if strings.TrimSpace(text) == "" {
+		if len(m.attachments) > 0 {
+			m.setNotice("type a message to send with the attachments", true)
+		}
 		return nil
 	}
 	if strings.HasPrefix(strings.TrimSpace(text), "/") {
