@@ -9,13 +9,13 @@ import (
 
 // TestAttachAndForkInTheApp attaches a file in the full-screen app with
 // "@path" and tab, sends it (the simulator receives it inline, with its
-// name, in a fence), then selects the reply with alt+m and forks from it
-// with f: the fork opens, and the conversation list shows what it was
-// forked from.
+// name, in a fence), regenerates the reply, selects it with alt+m and
+// flips back to the first version with ←, then forks from it with f: the
+// fork opens, and the conversation list shows what it was forked from.
 func TestAttachAndForkInTheApp(t *testing.T) {
 	f := newFixture(t)
 	f.identityVault()
-	s, url := f.startSim(0)
+	srv, url := f.startSim(0)
 	f.addKey("work", url, "sim-fast")
 	notes := filepath.Join(f.dir, "notes.txt")
 	if err := os.WriteFile(notes, []byte("the flock holds\n"), 0o600); err != nil {
@@ -34,7 +34,7 @@ func TestAttachAndForkInTheApp(t *testing.T) {
 	})
 	tm.press("\x1b[1;5H") // ctrl+home: the message sent, with its chip
 	tm.waitText("[notes.txt · text · 16 B]")
-	reqs := s.Requests()
+	reqs := srv.Requests()
 	if len(reqs) == 0 {
 		t.Fatal("no request reached the simulator")
 	}
@@ -46,8 +46,16 @@ func TestAttachAndForkInTheApp(t *testing.T) {
 		t.Errorf("the request carries the file's path:\n%.600s", body)
 	}
 
+	// Regenerate the reply: two versions; select it and flip back to
+	// the first.
+	tm.send("\x12") // ctrl+r
+	tm.waitFor("the second reply", func(s string) bool {
+		return idle(s) && len(srv.Requests()) == 2 && len(footers(s, "work", "sim-fast")) > 0
+	})
 	tm.press("\x1bm") // alt+m: select a message (the reply)
-	tm.waitText("f fork")
+	tm.waitText("f fork", "← 2/2 →")
+	tm.press("\x1b[D") // ←
+	tm.waitText("← 1/2 →")
 	tm.send("f")
 	tm.waitText("forked at message 2")
 	tm.send(keyCtrlO)
