@@ -187,7 +187,7 @@ func (m *Model) updateAttach(msg tea.Msg) tea.Cmd {
 			m.setNotice(msg.err.Error(), true)
 			return nil
 		}
-		if m.input.wordBeforeCursor() == msg.token {
+		if msg.token != "" && m.input.wordBeforeCursor() == msg.token {
 			m.input.replaceWordBeforeCursor("")
 		}
 		m.attachments = append(m.attachments, pendingAttachment{att: msg.att, tokens: msg.tok})

@@ -157,3 +157,28 @@ func TestStoredAttachmentChips(t *testing.T) {
 		t.Error("an attachment's name drove the terminal")
 	}
 }
+
+// TestFilePickerAttaches opens the file picker with alt+a in the working
+// directory (hidden files left out), goes into a subdirectory and picks
+// a file there: it becomes a chip.
+func TestFilePickerAttaches(t *testing.T) {
+	dir := attachDir(t)
+	t.Chdir(dir)
+	h := newHarness(t, 120, 40, Options{})
+	h.unlocked()
+	h.key("alt+a")
+	s := h.screen()
+	if !strings.Contains(s, "attach a file") || !strings.Contains(s, "sub/") || !strings.Contains(s, "notes.txt") || strings.Contains(s, "hidden") {
+		t.Fatalf("the file picker does not list the directory (hidden files left out):\n%s", s)
+	}
+	h.typeText("sub/")
+	h.key("enter")
+	if s := h.screen(); !strings.Contains(s, "deep.txt") || !strings.Contains(s, "../") {
+		t.Fatalf("choosing sub/ does not list it:\n%s", s)
+	}
+	h.key("down") // past ../
+	h.key("enter")
+	if len(h.m.attachments) != 1 || h.m.attachments[0].att.Name != "deep.txt" || !h.m.overlays.empty() {
+		t.Fatalf("attachments %v, overlays open %v; want deep.txt attached and the picker closed", h.m.attachments, !h.m.overlays.empty())
+	}
+}

@@ -14,7 +14,7 @@ type keyMap struct {
 	Send, Newline, EditDraft, EditLast, Stop, Regenerate, CopyReply, CopyCode key.Binding
 	// Attachments: tab completes an @path in the input (a file becomes a
 	// chip), ctrl+x removes the last chip.
-	Complete, RemoveAttachment key.Binding
+	Complete, PickFile, RemoveAttachment key.Binding
 	// Scrolling the chat.
 	HalfPageUp, HalfPageDown, LineUp, LineDown, Latest, First, WheelUp, WheelDown key.Binding
 	// Conversations.
@@ -57,6 +57,7 @@ func defaultKeyMap() keyMap {
 		CopyCode:   bind(keys("alt+y"), "alt+y", "copy its last code block"),
 
 		Complete:         bind(keys("tab"), "@path: tab", "complete the path; a file is attached"),
+		PickFile:         bind(keys("alt+a"), "alt+a", "attach a file (file picker)"),
 		RemoveAttachment: bind(keys("ctrl+x"), "ctrl+x", "remove the last attachment"),
 
 		HalfPageUp:   bind(keys("pgup"), "pgup", "half a page"),
@@ -165,6 +166,7 @@ func helpGroups(km *keyMap) []helpGroup {
 			row(&km.CopyReply),
 			row(&km.CopyCode),
 			rowOf("@path: tab", "attach a file (tab completes)", &km.Complete),
+			row(&km.PickFile),
 			row(&km.RemoveAttachment),
 		}},
 		{"Scroll", []helpRow{

@@ -120,6 +120,8 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		return convsCmd(m.b)
 	case key.Matches(msg, km.Complete) && m.completing():
 		return m.completePath()
+	case key.Matches(msg, km.PickFile):
+		return m.openFilePicker()
 	case key.Matches(msg, km.RemoveAttachment):
 		m.removeAttachment()
 		return nil

@@ -223,6 +223,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.updateBranches(msg)
 	case completedMsg, attachedMsg:
 		return m, m.updateAttach(msg)
+	case dirListedMsg:
+		m.applyDirListed(msg)
+		return m, nil
 	case rolesMsg:
 		m.applyRoles(msg)
 		return m, nil

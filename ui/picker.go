@@ -18,6 +18,7 @@ const (
 	pickKey pickerKind = iota
 	pickModel
 	pickRole
+	pickFile
 )
 
 // pickerRow is one choice. text is both what is shown and what the fuzzy
