@@ -15,7 +15,7 @@
 // one key map (keymap.go) that also draws the help screen, conversations
 // (conversations.go, convlist.go), the keys and usage (keyring.go,
 // sidepane.go), the chat view (chatitem.go, chatlist.go), the input
-// (editor.go) with its @path attachments (attach.go), selecting messages
+// (editor.go) with its attachments (attach.go, filepicker.go), selecting messages
 // to fork or flip their versions (branches.go), roles (roles.go), and
 // the dialogs, which are overlays on a stack (overlay.go:
 // help, pickers, prompts, the delete question, the export dialog). Text
