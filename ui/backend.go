@@ -15,9 +15,9 @@
 // one key map (keymap.go) that also draws the help screen, conversations
 // (conversations.go, convlist.go), the keys and usage (keyring.go,
 // sidepane.go), the chat view (chatitem.go, chatlist.go), the input
-// (editor.go) with its attachments (attach.go, filepicker.go), selecting messages
-// to fork or flip their versions (branches.go), roles (roles.go), and
-// the dialogs, which are overlays on a stack (overlay.go:
+// (editor.go) with its attachments (attach.go, filepicker.go), selecting
+// messages to fork or flip their versions (branches.go), roles
+// (roles.go), and the dialogs, which are overlays on a stack (overlay.go:
 // help, pickers, prompts, the delete question, the export dialog). Text
 // from the backend is sanitized where it comes in (inbound.go).
 //
