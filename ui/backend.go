@@ -1,7 +1,8 @@
 // Package ui is vaultchat's full-screen terminal interface (Bubble Tea v2).
 //
 // The package never touches the vault or the network itself: it talks to
-// a Backend, which the session layer (internal/session) implements.
+// a Backend, which the session layer (internal/session) implements, with
+// the role files added by the command layer (internal/cli/tui.go).
 // Backend methods are called only from tea.Cmds, never from Update or
 // View, so a slow disk or server never freezes the screen. The one file
 // the package writes itself is the ctrl+e draft: the editor round trip
@@ -14,7 +15,9 @@
 // one key map (keymap.go) that also draws the help screen, conversations
 // (conversations.go, convlist.go), the keys and usage (keyring.go,
 // sidepane.go), the chat view (chatitem.go, chatlist.go), the input
-// (editor.go), and the dialogs, which are overlays on a stack (overlay.go:
+// (editor.go) with its attachments (attach.go, filepicker.go), selecting
+// messages to fork or flip their versions (branches.go), roles
+// (roles.go), and the dialogs, which are overlays on a stack (overlay.go:
 // help, pickers, prompts, the delete question, the export dialog). Text
 // from the backend is sanitized where it comes in (inbound.go).
 //
@@ -33,7 +36,8 @@ import (
 
 // Backend is everything the TUI needs from the application. It sees keys
 // only as references (chat.KeyRef: ID, name, provider, host, masked
-// fingerprint), never their secrets. Every method is synchronous and may
+// fingerprint), never their secrets; an attachment holding one is refused
+// by Attach. Every method is synchronous and may
 // do I/O; the UI calls them only from commands. Text returned in errors is
 // shown to the user (after sanitizing), so it must be user-facing and must
 // not contain a secret.
@@ -94,6 +98,37 @@ type Backend interface {
 	// Create saves a new empty conversation with an optional system
 	// prompt. The UI calls it just before the first message is sent.
 	Create(systemPrompt string) (*chat.Conversation, error)
+	// CreateWithRole saves a new empty conversation started from a role
+	// (Role's answer): the role's text is its system prompt and the
+	// conversation records the role.
+	CreateWithRole(role chat.RoleRef) (*chat.Conversation, error)
+	// ForkFrom copies conversation id up to and including message
+	// messageID into a new conversation that records where it branched
+	// (chat.Conversation.Parent), and returns it. The parent is not
+	// changed.
+	ForkFrom(conversationID, messageID string) (*chat.Conversation, error)
+	// SwitchBranch makes version (0-based, oldest first:
+	// chat.Conversation.Versions) of message messageID current, keeping
+	// the one it replaces as a sibling, and returns the conversation.
+	SwitchBranch(conversationID, messageID string, version int) (*chat.Conversation, error)
+	// Search finds the conversations whose title or messages hold every
+	// word of query (any case), newest first, with snippets of the
+	// matching messages (sanitized and masked).
+	Search(query string, opts view.SearchOptions) ([]view.SearchHit, error)
+
+	// Roles lists the role files, by name; a file that does not parse is
+	// listed with its problem.
+	Roles() ([]view.Role, error)
+	// Role loads role name, checked as ask --role checks it: a bad file,
+	// or a key or model the vault refuses, is an error naming the file
+	// and the line.
+	Role(name string) (chat.RoleRef, error)
+	// Attach reads a file to send with the next message, refusing it
+	// (an error naming it) over the per-file limit, when it is neither
+	// text nor a supported image, or when it holds a secret of the
+	// vault. Send checks the whole turn again (the per-turn limit too).
+	Attach(path string) (chat.Attachment, error)
+
 	// Rename sets a conversation's title.
 	Rename(id, title string) error
 	// Delete removes a conversation.

@@ -59,6 +59,14 @@ type chatItem struct {
 	attempt     int
 	limitTill   time.Time // "rate limited; retry in Ns" after a failure
 
+	// selected marks the message chosen in the message-selection mode;
+	// version and versions (0-based current, total) say which version
+	// of the message this is when it has siblings ("← 2/3 →").
+	selected          bool
+	version, versions int
+	// atts are a user message's attachments, shown as chips.
+	atts []chat.Attachment
+
 	ver int
 
 	cacheWidth, cacheGen, cacheVer int
@@ -100,6 +108,30 @@ func (it *chatItem) addNote(note string) {
 func (it *chatItem) setStopping() {
 	it.stopping = true
 	it.bump()
+}
+
+// setSelected marks or unmarks the item as the selected message.
+func (it *chatItem) setSelected(on bool) {
+	if it.selected != on {
+		it.selected = on
+		it.bump()
+	}
+}
+
+// gutter is what starts the item's label line: a marker when selected.
+func (it *chatItem) gutter(st *styles.Styles) string {
+	if it.selected {
+		return st.Accent.Render("▌ ")
+	}
+	return "  "
+}
+
+// versionLabel is "← 2/3 →" for a message with siblings, else "".
+func (it *chatItem) versionLabel(st *styles.Styles) string {
+	if it.versions < 2 {
+		return ""
+	}
+	return st.Muted.Render(fmt.Sprintf(" ← %d/%d →", it.version+1, it.versions))
 }
 
 // tick redraws a countdown.
@@ -179,13 +211,13 @@ func (it *chatItem) fittedLine(i int) string {
 
 func (it *chatItem) renderUser(width int, env *renderEnv) []string {
 	st := env.st
-	out := []string{"  " + st.UserLabel.Render("you")}
+	out := []string{it.gutter(st) + st.UserLabel.Render("you") + it.versionLabel(st)}
 	bar := st.UserBar.Render("┃") + " "
 	text := strings.ReplaceAll(it.text, "\t", "    ")
 	for _, l := range strings.Split(ansi.Wrap(text, max(width-5, 1), ""), "\n") {
 		out = append(out, "  "+bar+l)
 	}
-	return out
+	return append(out, attachmentChips(it.atts, width, env)...)
 }
 
 func (it *chatItem) renderNote(width int, env *renderEnv) []string {
@@ -199,7 +231,8 @@ func (it *chatItem) renderAssistant(width int, env *renderEnv) []string {
 	if who := joinNonEmpty(" · ", it.keyName, it.model); who != "" {
 		label += st.Muted.Render(" · " + who)
 	}
-	out := []string{"  " + truncate(label, max(width-2, 1))}
+	label += it.versionLabel(st)
+	out := []string{it.gutter(st) + truncate(label, max(width-2, 1))}
 
 	mdWidth := markdownWidth(width)
 	switch {

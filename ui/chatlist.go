@@ -179,3 +179,28 @@ func (c *chatList) view(w, h int, env *renderEnv) []string {
 	}
 	return out
 }
+
+// reveal scrolls item i into a w×h viewport: the view moves only when
+// the item's first line is not on screen, and then starts at it.
+func (c *chatList) reveal(i, w, h int, env *renderEnv) {
+	if i < 0 || i >= len(c.items) {
+		return
+	}
+	idx, off := c.topIdx, c.topOff
+	if c.follow {
+		idx, off = c.bottomAnchor(w, h, env)
+	}
+	// Lines from the view's top to item i's first line.
+	above := -off
+	for j := idx; j < i && above < h; j++ {
+		above += len(c.items[j].lines(w, env))
+	}
+	if i >= idx && (i > idx || off == 0) && above < h {
+		return // on screen
+	}
+	c.follow, c.newBelow = false, false
+	c.topIdx, c.topOff = i, 0
+	if c.atBottom(w, h, env) {
+		c.toBottom()
+	}
+}

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"strings"
+	"unicode"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -38,6 +40,16 @@ func (m *Model) updateConversations(msg tea.Msg) tea.Cmd {
 		}
 	case opDoneMsg:
 		return m.applyOp(msg)
+	case searchedMsg:
+		// A failed search leaves the title matches; the notice says
+		// why, unless the text has no word to look for.
+		if msg.err != nil && msg.query == m.list.query() && strings.ContainsFunc(msg.query, unicode.IsLetter) {
+			m.setNotice("search: "+msg.err.Error(), true)
+		}
+		if msg.err == nil {
+			m.list.applyHits(msg.query, msg.hits)
+		}
+		return m.list.searchDone()
 	case noteMsg:
 		m.addNote(msg)
 	}
@@ -56,6 +68,7 @@ func (m *Model) newConvList() convList {
 			m.leaveList()
 			return m.switchConversation(c.ID)
 		},
+		search: func(q string) tea.Cmd { return searchCmd(m.b, q) },
 	})
 }
 
@@ -66,10 +79,18 @@ func (m *Model) openConversation(c *chat.Conversation) {
 	m.convID = c.ID
 	m.convTitle = sanitize.String(c.Title)
 	m.systemPrompt = c.SystemPrompt
+	m.role, m.roleName = nil, ""
+	if c.Role != nil {
+		m.roleName = sanitize.String(c.Role.Name)
+	}
 	m.editingLast = false
+	m.dropSelection()
 	items := make([]*chatItem, 0, len(c.Messages))
-	for _, msg := range c.Messages {
+	for i, msg := range c.Messages {
 		if it := itemFromMessage(msg); it != nil {
+			if len(msg.Siblings) > 0 {
+				it.version, it.versions = c.Versions(i)
+			}
 			items = append(items, it)
 		}
 	}
@@ -84,6 +105,7 @@ func itemFromMessage(msg chat.Message) *chatItem {
 	switch msg.Role {
 	case chat.RoleUser:
 		it.kind = itemUser
+		it.atts = msg.Attachments
 	case chat.RoleAssistant:
 		it.kind = itemAssistant
 		if t := msg.Turn; t != nil {
@@ -109,7 +131,9 @@ func itemFromMessage(msg chat.Message) *chatItem {
 // creates it.
 func (m *Model) newConversation() {
 	m.convID, m.convTitle, m.systemPrompt = "", "", ""
+	m.role, m.roleName = nil, ""
 	m.editingLast = false
+	m.dropSelection()
 	m.chat.reset(nil)
 }
 
@@ -134,6 +158,7 @@ func (m *Model) adoptCreated(c *chat.Conversation) {
 		return
 	}
 	m.convID = c.ID
+	m.role = nil // recorded with the conversation
 	if m.convTitle == "" {
 		m.convTitle = sanitize.String(c.Title)
 	}

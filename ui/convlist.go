@@ -2,12 +2,14 @@ package ui
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
 
@@ -18,10 +20,17 @@ import (
 // conversation; the actions on the selected one (rename, delete, export)
 // are alt+ and ctrl+ keys the Model handles. It has the same update and
 // view methods as an overlay.
+//
+// The filter matches titles at once, and asks the backend to search the
+// messages too (Backend.Search, in a command): conversations whose
+// content matches join the list when the answer for the text still typed
+// arrives, with the matching snippet under the title. A fork shows what
+// it was forked from under its title.
 type convList struct {
 	km     *keyMap
 	st     *styles.Styles
 	items  []chat.Summary // titles sanitized
+	titles map[string]string
 	filter textinput.Model
 	// shown are the items whose title matches the filter; sel indexes it.
 	shown []chat.Summary
@@ -33,17 +42,29 @@ type convList struct {
 	focused bool
 	openID  string
 	act     listActions
+	// hits are the backend's search results for hitsQuery, by
+	// conversation ID (snippets sanitized).
+	hits      map[string]view.SearchHit
+	hitsQuery string
+	// searching says a search is in flight: one at a time, so fast
+	// typing does not queue a search per key; when it answers, the text
+	// typed since is searched (searchDone).
+	searching bool
+	asked     string // the text last searched
 }
 
 // listActions are what the list's keys do with the selected conversation;
 // the Model gives them.
 type listActions struct {
 	open func(c chat.Summary) tea.Cmd
+	// search asks the backend for the conversations whose content
+	// matches query (applyHits takes the answer).
+	search func(query string) tea.Cmd
 }
 
 // newConvList returns an empty, hidden list whose keys do what act says.
 func newConvList(km *keyMap, st *styles.Styles, act listActions) convList {
-	f := newFilterInput(st, "type to filter by title")
+	f := newFilterInput(st, "type to filter & search")
 	f.Prompt = "/ "
 	return convList{km: km, st: st, act: act, filter: f}
 }
@@ -56,23 +77,96 @@ func (l *convList) setItems(items []chat.Summary) {
 		selID = c.ID
 	}
 	l.items = sanitizeSummaries(items)
+	// Forks name their parent on every frame: look titles up by ID.
+	l.titles = make(map[string]string, len(l.items))
+	for _, c := range l.items {
+		l.titles[c.ID] = c.Title
+	}
 	l.refilter()
 	if selID != "" {
 		l.selectID(selID)
 	}
 }
 
-// refilter keeps the items whose title contains the filter text, in any
-// case.
+// query is the filter text as searched.
+func (l *convList) query() string { return strings.TrimSpace(l.filter.Value()) }
+
+// refilter keeps the items whose title holds every word of the filter,
+// in any case, and those the backend's search found for it.
 func (l *convList) refilter() {
-	q := strings.ToLower(strings.TrimSpace(l.filter.Value()))
+	q := l.query()
+	words := strings.Fields(strings.ToLower(q))
+	hits := l.hits
+	if l.hitsQuery != q {
+		hits = nil
+	}
 	l.shown = l.shown[:0]
 	for _, c := range l.items {
-		if q == "" || strings.Contains(strings.ToLower(displayTitle(c.Title)), q) {
+		if len(words) == 0 || titleHolds(displayTitle(c.Title), words) {
+			l.shown = append(l.shown, c)
+		} else if _, ok := hits[c.ID]; ok {
 			l.shown = append(l.shown, c)
 		}
 	}
 	l.sel = min(l.sel, max(len(l.shown)-1, 0))
+}
+
+// titleHolds reports whether title holds every (lower-case) word.
+func titleHolds(title string, words []string) bool {
+	t := strings.ToLower(title)
+	for _, w := range words {
+		if !strings.Contains(t, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// filterChanged refilters after the filter text changed and asks the
+// backend to search the messages for it.
+func (l *convList) filterChanged() tea.Cmd {
+	l.sel = 0
+	l.refilter()
+	return l.searchNext()
+}
+
+// searchNext asks for a search of the filter's text unless one is in
+// flight or it is already answered.
+func (l *convList) searchNext() tea.Cmd {
+	q := l.query()
+	if q == "" || l.searching || q == l.asked || l.act.search == nil {
+		return nil
+	}
+	l.searching, l.asked = true, q
+	return l.act.search(q)
+}
+
+// searchDone records that the search in flight answered, and searches
+// the text typed since, if any.
+func (l *convList) searchDone() tea.Cmd {
+	l.searching = false
+	return l.searchNext()
+}
+
+// applyHits takes the backend's search results for query, if it is still
+// the filter's text.
+func (l *convList) applyHits(query string, hits []view.SearchHit) {
+	if query != l.query() {
+		return
+	}
+	selID := ""
+	if c, ok := l.selected(); ok {
+		selID = c.ID
+	}
+	l.hits = make(map[string]view.SearchHit, len(hits))
+	for _, h := range hits {
+		l.hits[h.ID] = sanitizeHit(h)
+	}
+	l.hitsQuery = query
+	l.refilter()
+	if selID != "" {
+		l.selectID(selID)
+	}
 }
 
 // filtering reports whether a filter is typed.
@@ -81,6 +175,7 @@ func (l *convList) filtering() bool { return l.filter.Value() != "" }
 // clearFilter empties the filter and shows every conversation again.
 func (l *convList) clearFilter() {
 	l.filter.Reset()
+	l.hits, l.hitsQuery, l.asked = nil, "", ""
 	l.refilter()
 }
 
@@ -103,12 +198,7 @@ func (l *convList) selected() (chat.Summary, bool) {
 
 // title returns the listed title of conversation id ("" if none).
 func (l *convList) title(id string) string {
-	for _, s := range l.items {
-		if s.ID == id {
-			return s.Title
-		}
-	}
-	return ""
+	return l.titles[id]
 }
 
 // update handles the list's keys: moving, opening, and the filter, which
@@ -117,9 +207,7 @@ func (l *convList) update(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case tea.PasteMsg:
 		l.filter.SetValue(l.filter.Value() + oneLine(cleanInput(msg.Content)))
-		l.sel = 0
-		l.refilter()
-		return nil, false
+		return l.filterChanged(), false
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, l.km.ListUp):
@@ -139,8 +227,7 @@ func (l *convList) update(msg tea.Msg) (tea.Cmd, bool) {
 		var cmd tea.Cmd
 		l.filter, cmd = l.filter.Update(msg)
 		if l.filter.Value() != before {
-			l.sel = 0
-			l.refilter()
+			cmd = tea.Batch(cmd, l.filterChanged())
 		}
 		return cmd, false
 	}
@@ -175,24 +262,70 @@ func (l *convList) view(w, h int) []string {
 	case len(l.shown) == 0:
 		out = append(out, st.Muted.Render(" no match"))
 	}
+	// Each conversation takes its title line and, for a content match
+	// or a fork, a second line; scroll so that the selected one shows.
 	rows := h - len(out)
-	first := 0
-	if l.sel >= rows {
-		first = l.sel - rows + 1
+	first, used := 0, 0
+	for i := 0; i <= l.sel && i < len(l.shown); i++ {
+		used += len(l.entry(l.shown[i], w))
+	}
+	for used > rows && first < l.sel {
+		used -= len(l.entry(l.shown[first], w))
+		first++
 	}
 	for i := first; i < len(l.shown) && len(out) < h; i++ {
 		c := l.shown[i]
-		mark := "  "
-		if c.ID == l.openID {
-			mark = "• "
+		for j, line := range l.entry(c, w) {
+			if len(out) >= h {
+				break
+			}
+			switch {
+			case j > 0:
+				line = st.Muted.Render(line)
+			case i == l.sel && l.focused:
+				line = st.Selected.Render(line)
+			case c.ID == l.openID:
+				line = st.Accent.Render(line)
+			}
+			out = append(out, line)
 		}
-		line := fit(" "+mark+truncate(displayTitle(c.Title), w-4), w)
-		if i == l.sel && l.focused {
-			line = st.Selected.Render(line)
-		} else if c.ID == l.openID {
-			line = st.Accent.Render(line)
-		}
-		out = append(out, line)
 	}
 	return out
+}
+
+// entry is the plain lines of conversation c, w columns wide: its title
+// (marked when open), then the snippet its content matched by or, for a
+// fork, what it was forked from.
+func (l *convList) entry(c chat.Summary, w int) []string {
+	mark := "  "
+	if c.ID == l.openID {
+		mark = "• "
+	}
+	lines := []string{fit(" "+mark+truncate(displayTitle(c.Title), w-4), w)}
+	if h, ok := l.hits[c.ID]; ok && l.hitsQuery == l.query() && l.hitsQuery != "" && len(h.Snippets) > 0 && !h.TitleMatch {
+		sn := h.Snippets[0]
+		return append(lines, fit("    "+truncate(snippetAround(sn.Text, sn.Start), w-5), w))
+	}
+	if c.Parent != nil {
+		parent := "a deleted conversation"
+		if t, ok := l.titles[c.Parent.ConversationID]; ok {
+			parent = displayTitle(t)
+		}
+		lines = append(lines, fit("    "+truncate("└ fork of "+parent, w-5), w))
+	}
+	return lines
+}
+
+// snippetAround is text from a little before byte offset start (the
+// match), so that a narrow pane shows the match.
+func snippetAround(text string, start int) string {
+	const before = 6
+	if start <= before || start > len(text) {
+		return text
+	}
+	cut := start - before
+	for cut < start && !utf8.RuneStart(text[cut]) {
+		cut++
+	}
+	return "…" + text[cut:]
 }

@@ -54,6 +54,18 @@ type fakeBackend struct {
 	drafts     map[string]string // conversation ID ("" new) → saved draft
 	draftSaves int
 
+	// forks are the (conversation, message) pairs ForkFrom was called
+	// with; searches the queries Search was asked; roles and files what
+	// Roles, Role and Attach find (fakeconv_test.go).
+	forks    [][2]string
+	searches []string
+	roles    []fakeRole
+	maxFile  int64
+	// sendErr, when set, is what Send returns (nothing sent or saved),
+	// as the session refuses attachments over the limits or holding a
+	// secret.
+	sendErr error
+
 	exports   []exportCall
 	existing  map[string]bool // absolute paths Export refuses without overwrite
 	exportErr error
@@ -111,7 +123,7 @@ func (f *fakeBackend) Conversations() ([]chat.Summary, error) {
 	var out []chat.Summary
 	for i := len(f.order) - 1; i >= 0; i-- {
 		c := f.convs[f.order[i]]
-		out = append(out, chat.Summary{ID: c.ID, Title: c.Title, Messages: len(c.Messages)})
+		out = append(out, chat.Summary{ID: c.ID, Title: c.Title, Parent: c.Parent, Messages: len(c.Messages)})
 	}
 	return out, nil
 }
@@ -185,6 +197,9 @@ func (f *fakeBackend) Draft(id string) (string, error) {
 func (f *fakeBackend) Send(ctx context.Context, req view.SendRequest) (<-chan chat.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.sendErr != nil {
+		return nil, f.sendErr
+	}
 	f.sends = append(f.sends, req)
 	if c, ok := f.convs[req.ConversationID]; ok && c.Title == "" {
 		c.Title = strings.SplitN(req.Prompt, "\n", 2)[0]

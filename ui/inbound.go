@@ -43,6 +43,21 @@ func sanitizeSummaries(in []chat.Summary) []chat.Summary {
 	return out
 }
 
+// sanitizeHit cleans a search hit's title and snippets (the backend
+// sanitizes them too; the screen does not rely on it).
+func sanitizeHit(h view.SearchHit) view.SearchHit {
+	h.Title = cleanLine(h.Title)
+	sn := make([]view.SearchSnippet, len(h.Snippets))
+	for i, s := range h.Snippets {
+		if c := cleanLine(s.Text); c != s.Text {
+			s.Text, s.Start, s.End = c, 0, 0
+		}
+		sn[i] = s
+	}
+	h.Snippets = sn
+	return h
+}
+
 // sanitizeUsage cleans budget names.
 func sanitizeUsage(u view.Usage) view.Usage {
 	budgets := make([]view.Budget, len(u.Budgets))

@@ -12,6 +12,9 @@ import "charm.land/bubbles/v2/key"
 type keyMap struct {
 	// Chat, with the input focused.
 	Send, Newline, EditDraft, EditLast, Stop, Regenerate, CopyReply, CopyCode key.Binding
+	// Attachments: tab completes an @path in the input (a file becomes a
+	// chip), ctrl+x removes the last chip.
+	Complete, PickFile, RemoveAttachment key.Binding
 	// Scrolling the chat.
 	HalfPageUp, HalfPageDown, LineUp, LineDown, Latest, First, WheelUp, WheelDown key.Binding
 	// Conversations.
@@ -21,8 +24,11 @@ type keyMap struct {
 	// conversation; rename, delete and export (alt+r, alt+d, ctrl+s) act
 	// on the selected one.
 	ListUp, ListDown, ListOpen, ListClearFilter key.Binding
+	// Messages: alt+m selects one (the message-selection mode, where the
+	// arrows and f act on the selected message; esc leaves).
+	SelectMessage, MessageUp, MessageDown, PrevVersion, NextVersion, Fork key.Binding
 	// Keys and models.
-	SwitchKey, PickModel, PickerRefresh, ToggleUsage key.Binding
+	SwitchKey, PickModel, PickerRefresh, ToggleUsage, PickRole key.Binding
 	// Editing the input.
 	Left, Right, InputUp, InputDown, LineStart, LineEnd, WordLeft, WordRight key.Binding
 	Backspace, DeleteChar, DeleteWord, DeleteToStart, DeleteToEnd            key.Binding
@@ -50,6 +56,10 @@ func defaultKeyMap() keyMap {
 		CopyReply:  bind(keys("ctrl+y"), "ctrl+y", "copy last reply"),
 		CopyCode:   bind(keys("alt+y"), "alt+y", "copy its last code block"),
 
+		Complete:         bind(keys("tab"), "@path: tab", "complete the path; a file is attached"),
+		PickFile:         bind(keys("alt+a"), "alt+a", "attach a file (file picker)"),
+		RemoveAttachment: bind(keys("ctrl+x"), "ctrl+x", "remove the last attachment"),
+
 		HalfPageUp:   bind(keys("pgup"), "pgup", "half a page"),
 		HalfPageDown: bind(keys("pgdown"), "pgdn", "half a page"),
 		LineUp:       bind(keys("shift+up", "alt+up"), "shift+↑", "one line"),
@@ -73,10 +83,18 @@ func defaultKeyMap() keyMap {
 		ListOpen:        bind(keys("enter"), "enter", "open"),
 		ListClearFilter: bind(keys("esc"), "esc", "clear the filter, then leave the list"),
 
+		SelectMessage: bind(keys("alt+m"), "alt+m", "select a message (fork, versions)"),
+		MessageUp:     bind(keys("up", "k"), "↑ k", "previous message"),
+		MessageDown:   bind(keys("down", "j"), "↓ j", "next message"),
+		PrevVersion:   bind(keys("left", "h"), "← h", "previous version"),
+		NextVersion:   bind(keys("right", "l"), "→ l", "next version"),
+		Fork:          bind(keys("f"), "f", "fork from the message"),
+
 		SwitchKey:     bind(keys("ctrl+k"), "ctrl+k", "switch key"),
 		PickModel:     bind(keys("ctrl+p"), "ctrl+p", "pick model"),
 		PickerRefresh: bind(keys("ctrl+r"), "ctrl+r", "refresh models"),
 		ToggleUsage:   bind(keys("ctrl+t"), "ctrl+t", "usage pane"),
+		PickRole:      bind(keys("alt+p"), "alt+p", "role for a new conversation"),
 
 		Left:          bind(keys("left", "ctrl+b"), "← ctrl+b", "character left"),
 		Right:         bind(keys("right", "ctrl+f"), "→ ctrl+f", "character right"),
@@ -147,6 +165,9 @@ func helpGroups(km *keyMap) []helpGroup {
 			row(&km.Regenerate),
 			row(&km.CopyReply),
 			row(&km.CopyCode),
+			rowOf("@path: tab", "attach a file (tab completes)", &km.Complete),
+			row(&km.PickFile),
+			row(&km.RemoveAttachment),
 		}},
 		{"Scroll", []helpRow{
 			rowOf("pgup pgdn", "half a page", &km.HalfPageUp, &km.HalfPageDown),
@@ -169,11 +190,20 @@ func helpGroups(km *keyMap) []helpGroup {
 			rowOf("list: alt+r alt+d", "rename / delete selected", &km.Rename, &km.Delete),
 			rowOf("list: ctrl+s", "export the selected one", &km.Export),
 		}},
+		{"Messages", []helpRow{
+			row(&km.SelectMessage),
+			rowOf("↑ ↓ j k", "previous / next message", &km.MessageUp, &km.MessageDown),
+			rowOf("← → h l", "previous / next version (2/3)", &km.PrevVersion, &km.NextVersion),
+			row(&km.Fork),
+			rowOf("esc", "back to the input", &km.Stop),
+		}},
 		{"Keys & models", []helpRow{
 			row(&km.SwitchKey),
 			row(&km.PickModel),
 			rowOf("picker: ctrl+r", "refresh models", &km.PickerRefresh),
 			row(&km.ToggleUsage),
+			row(&km.PickRole),
+			rowOf(roleCommandUsage, "new conversation with a role"),
 		}},
 		{"Editing", []helpRow{
 			rowOf("ctrl+a home / end", "line start / end", &km.LineStart, &km.LineEnd),

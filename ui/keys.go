@@ -88,8 +88,19 @@ func typed(msg tea.KeyPressMsg) bool {
 func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 	km := &m.km
 	m.notice = ""
+	if m.focus == focusMessages {
+		if cmd, ok := m.messageKey(msg); ok {
+			return cmd
+		}
+		// Any other key ends the mode and does what it does elsewhere.
+		m.leaveMessages()
+	}
 	w, h := m.chatSize()
 	switch {
+	case key.Matches(msg, km.SelectMessage):
+		return m.enterMessages()
+	case key.Matches(msg, km.PickRole):
+		return m.openRolePicker()
 	case key.Matches(msg, km.SwitchKey):
 		return m.openKeyPicker()
 	case key.Matches(msg, km.PickModel):
@@ -107,6 +118,13 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.list.open = true
 		m.focus = focusConvs
 		return convsCmd(m.b)
+	case key.Matches(msg, km.Complete) && m.completing():
+		return m.completePath()
+	case key.Matches(msg, km.PickFile):
+		return m.openFilePicker()
+	case key.Matches(msg, km.RemoveAttachment):
+		m.removeAttachment()
+		return nil
 	case key.Matches(msg, km.SwitchFocus) && m.list.open:
 		if m.focus == focusInput {
 			m.focus = focusConvs
@@ -243,6 +261,7 @@ type slashCommand struct {
 // slashCommands are the commands submit tries before sending.
 var slashCommands = []slashCommand{
 	{usage: exportCommandUsage, run: (*Model).exportCommand},
+	{usage: roleCommandUsage, run: (*Model).roleCommand},
 }
 
 // listSelection returns the conversation selected in the list while the

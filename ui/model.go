@@ -29,6 +29,9 @@ type focusKind int
 const (
 	focusInput focusKind = iota
 	focusConvs
+	// focusMessages is the message-selection mode (alt+m): ↑ ↓ select
+	// a message, ← → flip its versions, f forks from it.
+	focusMessages
 )
 
 // Model is the TUI's single Bubble Tea model. Its parts are plain structs
@@ -66,15 +69,25 @@ type Model struct {
 	convID       string
 	convTitle    string
 	systemPrompt string
-	chat         chatList
-	input        editor
-	editingLast  bool
+	// role is the role a new conversation starts with when its first
+	// message creates it (nil: none); roleName is the open
+	// conversation's role, shown in the status line.
+	role     *chat.RoleRef
+	roleName string
+	// attachments are the chips: files read for the next message.
+	attachments []pendingAttachment
+	chat        chatList
+	input       editor
+	editingLast bool
 	// draftKept says the backend keeps a draft for the open
 	// conversation (drafts.go); quitAsk is the question ctrl+c asks
 	// when a draft is typed.
 	draftKept bool
 	quitAsk   *confirmDialog
 	focus     focusKind
+	// msgSel is the chat item selected in the message-selection mode
+	// (-1 outside it).
+	msgSel    int
 	overlays  overlayStack
 	turn      turn
 	side      sidePane
@@ -115,6 +128,7 @@ func New(b Backend, opts Options) *Model {
 		keyring: newKeyring(),
 		chat:    newChatList(),
 		input:   newEditor(),
+		msgSel:  -1,
 	}
 	m.list = m.newConvList()
 	m.setTheme(!opts.Light)
@@ -199,12 +213,24 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	switch msg := msg.(type) {
-	case convLoadedMsg, convsMsg, opDoneMsg, noteMsg:
+	case convLoadedMsg, convsMsg, opDoneMsg, noteMsg, searchedMsg:
 		return m, m.updateConversations(msg)
 	case keysMsg, usageMsg, modelsMsg, chosenMsg:
 		return m, m.updateKeyring(msg)
 	case exportDoneMsg:
 		return m, m.applyExport(msg)
+	case forkedMsg, switchedMsg:
+		return m, m.updateBranches(msg)
+	case completedMsg, attachedMsg:
+		return m, m.updateAttach(msg)
+	case dirListedMsg:
+		m.applyDirListed(msg)
+		return m, nil
+	case rolesMsg:
+		m.applyRoles(msg)
+		return m, nil
+	case roleLoadedMsg:
+		return m, m.applyRole(msg)
 	}
 	return m, nil
 }

@@ -215,13 +215,13 @@ func noteCmd(b Backend, convID, text string) tea.Cmd {
 	}
 }
 
-// sendCmd creates the conversation first when it is new, then starts the
-// turn.
-func sendCmd(ctx context.Context, b Backend, seq int, req view.SendRequest, create bool, systemPrompt string) tea.Cmd {
+// sendCmd creates the conversation first when it is new (with role, if
+// one was chosen, and systemPrompt), then starts the turn.
+func sendCmd(ctx context.Context, b Backend, seq int, req view.SendRequest, create bool, systemPrompt string, role *chat.RoleRef) tea.Cmd {
 	return func() tea.Msg {
 		var created *chat.Conversation
 		if create {
-			conv, err := b.Create(systemPrompt)
+			conv, err := createConversation(b, systemPrompt, role)
 			if err != nil {
 				return streamStartErrMsg{seq: seq, err: fmt.Errorf("create conversation: %w", err)}
 			}
@@ -272,4 +272,39 @@ func exportCmd(b Backend, seq int, id, format, path string, overwrite bool) tea.
 		written, err := b.Export(id, format, path, overwrite)
 		return exportDoneMsg{seq: seq, path: path, written: written, err: err}
 	}
+}
+
+// searchedMsg is the backend's answer to the list filter's search.
+type searchedMsg struct {
+	query string
+	hits  []view.SearchHit
+	err   error
+}
+
+// searchCmd searches the conversations' content for the list filter.
+func searchCmd(b Backend, query string) tea.Cmd {
+	return func() tea.Msg {
+		hits, err := b.Search(query, view.SearchOptions{Snippets: 1})
+		return searchedMsg{query: query, hits: hits, err: err}
+	}
+}
+
+// createConversation saves a new conversation, with a role if one was
+// chosen; a system prompt edited after choosing the role (alt+s) is kept
+// as the conversation's, the role's text as the role's.
+func createConversation(b Backend, systemPrompt string, role *chat.RoleRef) (*chat.Conversation, error) {
+	if role == nil {
+		return b.Create(systemPrompt)
+	}
+	conv, err := b.CreateWithRole(*role)
+	if err != nil {
+		return nil, err
+	}
+	if systemPrompt != role.Text {
+		if err := b.SetSystemPrompt(conv.ID, systemPrompt); err != nil {
+			return nil, err
+		}
+		conv.SystemPrompt = systemPrompt
+	}
+	return conv, nil
 }

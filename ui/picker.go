@@ -17,6 +17,8 @@ type pickerKind int
 const (
 	pickKey pickerKind = iota
 	pickModel
+	pickRole
+	pickFile
 )
 
 // pickerRow is one choice. text is both what is shown and what the fuzzy

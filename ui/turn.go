@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -31,6 +32,10 @@ type turn struct {
 	// puts them back where they were, as they are on disk.
 	replaced   []*chatItem
 	replacedAt int
+	// req is what was sent: a Send that refuses it (nothing sent or
+	// saved) puts its text and attachments back (undoStart).
+	req      view.SendRequest
+	reqChips []pendingAttachment
 }
 
 // updateTurn applies a message of the turn's stream.
@@ -53,7 +58,7 @@ func (m *Model) updateTurn(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.adoptCreated(msg.created)
-		m.finishTurn(nil, &chat.Error{Class: chat.ErrOther, Message: msg.err.Error()}, nil)
+		m.undoStart(msg.err)
 		m.endStream()
 		return m.refreshAfterTurn()
 	case streamEventMsg:
@@ -86,6 +91,9 @@ func (m *Model) updateTurn(msg tea.Msg) tea.Cmd {
 func (m *Model) submit() tea.Cmd {
 	text := m.input.Value()
 	if strings.TrimSpace(text) == "" {
+		if len(m.attachments) > 0 {
+			m.setNotice("type a message to send with the attachments", true)
+		}
 		return nil
 	}
 	if strings.HasPrefix(strings.TrimSpace(text), "/") {
@@ -182,8 +190,10 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 			}
 		}
 	}
+	var atts []chat.Attachment
 	if !regenerate {
-		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt)})
+		atts = m.takeAttachments()
+		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt), atts: atts})
 	}
 	it := &chatItem{kind: itemAssistant, keyName: key.Name, model: m.keyring.model, streaming: true, stream: m.md.NewStream(80)}
 	m.chat.add(it)
@@ -193,8 +203,12 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	m.turn.seq++
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.turn.cancel = cancel
-	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.keyring.model, Regenerate: regenerate, EditLast: editLast}
-	return sendCmd(ctx, m.b, m.turn.seq, req, m.convID == "", m.systemPrompt)
+	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.keyring.model, Regenerate: regenerate, EditLast: editLast,
+		Attachments: atts}
+	m.turn.req = req
+	m.turn.reqChips = m.attachments
+	m.attachments = nil
+	return sendCmd(ctx, m.b, m.turn.seq, req, m.convID == "", m.systemPrompt, m.role)
 }
 
 // applyEvent applies one stream event to the streaming item.
@@ -219,6 +233,7 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 	case chat.Trimmed:
 		it.addNote(fmt.Sprintf("%d earliest turns left out to fit the model's context window", ev.Turns))
 	case chat.Done:
+		m.countVersion()
 		m.turn.replaced = nil
 		m.finishTurn(ev.Message, nil, &chat.Turn{KeyName: it.keyName, Model: it.model, Usage: ev.Usage, FinishReason: ev.FinishReason, Duration: ev.Duration})
 		return m.refreshAfterTurn()
@@ -235,6 +250,52 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 		return tea.Batch(m.refreshAfterTurn(), m.startCountdown())
 	}
 	return nil
+}
+
+// undoStart takes a turn that Send refused (nothing was sent or saved:
+// a limit, a file holding a secret, a budget) off the screen and puts
+// back what it took: the message in the input (unless something was
+// typed since), its chips, and the messages a regenerate or
+// edit-and-resend replaced. The error is the notice.
+func (m *Model) undoStart(err error) {
+	req := m.turn.req
+	if it := m.turn.cur; it != nil {
+		at := slices.Index(m.chat.items, it)
+		if at > 0 && !req.Regenerate && m.chat.items[at-1].kind == itemUser {
+			at--
+		}
+		if at >= 0 {
+			m.chat.truncateFrom(at)
+		}
+	}
+	if m.turn.replaced != nil {
+		m.chat.insertAt(m.turn.replacedAt, m.turn.replaced)
+		m.turn.replaced = nil
+	}
+	if !req.Regenerate && m.input.Empty() {
+		m.input.SetValue(req.Prompt)
+		m.editingLast = req.EditLast
+		if len(m.attachments) == 0 {
+			m.attachments = m.turn.reqChips
+		}
+	}
+	m.turn.release()
+	m.turn.cur = nil
+	m.setNotice(err.Error(), true)
+}
+
+// countVersion marks the message a finished regenerate or
+// edit-and-resend put where the replaced one stood as its newest version:
+// the backend keeps the replaced one as a sibling.
+func (m *Model) countVersion() {
+	r, at := m.turn.replaced, m.turn.replacedAt
+	if len(r) == 0 || at >= len(m.chat.items) || r[0].id == "" {
+		return
+	}
+	nu := m.chat.items[at]
+	nu.versions = max(r[0].versions, 1) + 1
+	nu.version = nu.versions - 1
+	nu.bump()
 }
 
 // reasonFor is the incomplete mark of a turn that failed with class c.

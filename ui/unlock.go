@@ -121,6 +121,9 @@ func (m *Model) lock(reason string) tea.Cmd {
 	m.keyring = newKeyring()
 	m.list = m.newConvList()
 	m.convID, m.convTitle, m.systemPrompt = "", "", ""
+	m.role, m.roleName = nil, ""
+	m.attachments = nil // files read for the next message: gone with the draft's screen
+	m.msgSel = -1
 	m.chat = newChatList()
 	m.input = newEditor()
 	m.editingLast = false

@@ -220,6 +220,8 @@ func (m *Model) inputRule(w int) string {
 	switch {
 	case m.editingLast:
 		label = " editing your last message · enter resends · esc cancels "
+	case len(m.attachments) > 0:
+		label = m.chipsLabel()
 	default:
 		if n, size := m.input.Size(); n > 1 || size > 2000 {
 			label = fmt.Sprintf(" draft · %s lines · %s ", figures.Count(int64(n)), formatBytes(size))
@@ -256,8 +258,11 @@ func (m *Model) statusLine() string {
 		title = "new conversation"
 	}
 	right := st.StatusBar.Render(truncate(title, 40) + " ")
-	if u := m.keyring.usage; u.ContextWindow > 0 {
-		right = st.StatusBar.Render(fmt.Sprintf("ctx %d%% · ", u.ContextUsed*100/u.ContextWindow)) + right
+	if m.roleName != "" {
+		right = st.StatusBar.Render("role "+truncate(m.roleName, 20)+" · ") + right
+	}
+	if meter := m.meterLabel(); meter != "" {
+		right = st.StatusBar.Render(meter) + right
 	}
 	l := strings.Join(left, st.StatusBar.Render(" "))
 	gap := m.width - ansi.StringWidth(l) - ansi.StringWidth(right)
@@ -289,6 +294,9 @@ func (m *Model) buildHintLine() string {
 	switch {
 	case m.turn.streaming:
 		hints = []keyHint{{&km.Stop, "stop"}, {&km.HalfPageUp, "scroll"}, {&km.SwitchKey, "key"}, {&km.Help, "help"}}
+	case m.focus == focusMessages:
+		hints = []keyHint{{&km.MessageUp, "previous"}, {&km.MessageDown, "next"}, {&km.PrevVersion, "version"},
+			{&km.Fork, "fork"}, {&km.Stop, "back"}}
 	case m.focus == focusConvs:
 		hints = []keyHint{{&km.ListOpen, "open"}, {&km.NewConversation, "new"}, {&km.Rename, "rename"}, {&km.Delete, "delete"},
 			{&km.Export, "export"}, {&km.ListClearFilter, "back"}, {&km.ToggleList, "hide"}}

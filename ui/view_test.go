@@ -184,6 +184,43 @@ var goldenCases = []goldenCase{
 		h.key("shift+tab")
 		h.key("enter")
 	}, Options{}},
+	{"message-versions", func(h *harness) {
+		withVersions(h.b)
+		h.unlocked()
+		h.key("alt+m")
+		h.key("up")
+		h.key("up")
+		h.key("left")
+	}, Options{}},
+	{"list-search", func(h *harness) {
+		twoConversations(h.b)
+		withVersions(h.b)
+		h.b.convs["c200"].Parent = &chat.ForkRef{ConversationID: "c100", MessageNumber: 1}
+		h.unlocked()
+		h.key("ctrl+o")
+		h.typeText("so")
+	}, Options{}},
+	{"role-picker", func(h *harness) {
+		withRoles(h.b)
+		h.unlocked()
+		h.key("alt+p")
+		h.key("down")
+		h.key("down")
+	}, Options{}},
+	{"attachments", func(h *harness) {
+		dir := attachDir(h.t)
+		h.b.usage = view.Usage{ContextWindow: 128_000, ContextUsed: 15_400}
+		h.b.add(&chat.Conversation{ID: "c1", Title: "files", Messages: []chat.Message{
+			{ID: "m1", Role: chat.RoleUser, Content: "What is in this picture?", Attachments: []chat.Attachment{
+				{Name: "logo.png", MediaType: "image/png", Size: 2048, Data: []byte{1}}}},
+			{ID: "m2", Role: chat.RoleAssistant, Content: "A padlock.", Turn: &chat.Turn{KeyName: "work", Model: "gpt-4o-mini"}},
+		}})
+		h.unlocked()
+		h.typeText("and these? @" + dir + "/notes")
+		h.key("tab")
+		h.typeText("@" + dir + "/notebook")
+		h.key("tab")
+	}, Options{}},
 	{"locked", func(h *harness) {
 		h.unlocked()
 		h.clock = h.clock.Add(DefaultIdleLock)

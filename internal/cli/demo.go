@@ -47,7 +47,7 @@ func (a *app) runDemo() error {
 	defer backend.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	return ui.Run(ctx, backend, ui.Options{Demo: true, DemoHint: demoHint, IdleLock: -1})
+	return ui.Run(ctx, newTUIBackend(a, backend), ui.Options{Demo: true, DemoHint: demoHint, IdleLock: -1})
 }
 
 // startDemo builds the demo home and opens the session on it: keys,

@@ -5,16 +5,85 @@ import (
 	"errors"
 	"fmt"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/roles"
 	"github.com/vaultchat/vaultchat/internal/session"
+	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
-// The session layer is what the TUI talks to.
-var _ ui.Backend = (*session.Session)(nil)
+// The session layer is what the TUI talks to, with the role files the
+// command layer finds.
+var _ ui.Backend = (*tuiBackend)(nil)
+
+// tuiBackend is the TUI's Backend: the session, unlocked by itself or
+// through the agent (agentBackend), plus what only the command layer
+// knows — where the role files are.
+type tuiBackend struct {
+	*session.Session
+	unlocker unlocker
+	a        *app
+}
+
+// unlocker is how the TUI's unlock screen opens the vault: the session
+// itself, or through the agent.
+type unlocker interface {
+	NeedsPassphrase() bool
+	Unlock(passphrase []byte) error
+}
+
+// newTUIBackend is the TUI's backend on sess, unlocked by the session
+// itself.
+func newTUIBackend(a *app, sess *session.Session) *tuiBackend {
+	return &tuiBackend{Session: sess, unlocker: sess, a: a}
+}
+
+// NeedsPassphrase asks the unlocker.
+func (b *tuiBackend) NeedsPassphrase() bool { return b.unlocker.NeedsPassphrase() }
+
+// Unlock opens the vault through the unlocker.
+func (b *tuiBackend) Unlock(passphrase []byte) error { return b.unlocker.Unlock(passphrase) }
+
+// Roles lists the role files as "roles list" does.
+func (b *tuiBackend) Roles() ([]view.Role, error) {
+	list, err := roles.List(b.a.rolesDir())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]view.Role, len(list))
+	for i, e := range list {
+		out[i] = view.Role{Name: e.Name}
+		if e.Err != nil {
+			out[i].Problem = e.Err.Error()
+			continue
+		}
+		out[i].Description, out[i].Model, out[i].Key = e.Role.Description, e.Role.Model, e.Role.Key
+	}
+	return out, nil
+}
+
+// Role loads and checks a role as "ask --role" does.
+func (b *tuiBackend) Role(name string) (chat.RoleRef, error) {
+	ref, _, _, err := roleForAsk(b.a, b.Session, name, "", "")
+	if err != nil {
+		// The TUI shows one line: the hint goes after the error.
+		var he *hintError
+		var h interface{ Hint() string }
+		switch {
+		case errors.As(err, &he) && len(he.hints) > 0:
+			return chat.RoleRef{}, fmt.Errorf("%w; %s", err, strings.Join(he.hints, "; "))
+		case errors.As(err, &h) && h.Hint() != "":
+			return chat.RoleRef{}, fmt.Errorf("%w; %s", err, h.Hint())
+		}
+		return chat.RoleRef{}, err
+	}
+	return *ref, nil
+}
 
 // runTUI starts the full-screen app on the vault in a.home.
 func (a *app) runTUI() error {
@@ -52,13 +121,13 @@ func (a *app) runTUI() error {
 	opts := ui.Options{
 		IdleLock: idleLock(cfg.IdleLock),
 	}
-	var b ui.Backend = backend
+	b := newTUIBackend(a, backend)
 	if a.agentOff() == "" {
 		ab := newAgentBackend(a, backend)
 		if cfg.Agent.LockWithApp {
 			opts.OnLock = ab.lockAgent
 		}
-		b = ab
+		b.unlocker = ab
 	}
 	return ui.Run(ctx, b, opts)
 }

@@ -120,3 +120,33 @@ func TestEditAndResendKeepsTheOldExchange(t *testing.T) {
 		t.Errorf("after switching back: %+v", switched.Messages)
 	}
 }
+
+// TestForkFromNamesTheMessageByID forks at a message given by its ID (as
+// the TUI does): the fork holds the messages up to it and records it; a
+// note or an unknown ID is refused.
+func TestForkFromNamesTheMessageByID(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.addKey("k", "sim-fast", nil)
+	f.unlock()
+	conv := f.create("")
+	f.turn(view.SendRequest{ConversationID: conv.ID, Prompt: "one"})
+	if _, err := f.sess.AddNote(conv.ID, "a note"); err != nil {
+		t.Fatal(err)
+	}
+	f.turn(view.SendRequest{ConversationID: conv.ID, Prompt: "two"})
+	got := f.load(conv.ID)
+	reply := got.Messages[1]
+	fork, err := f.sess.ForkFrom(conv.ID, reply.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fork.Messages) != 2 || fork.Parent == nil || fork.Parent.MessageID != reply.ID || fork.Parent.MessageNumber != 2 {
+		t.Fatalf("fork has %d messages, parent %+v; want 2 and message 2 (%s)", len(fork.Messages), fork.Parent, reply.ID)
+	}
+	if _, err := f.sess.ForkFrom(conv.ID, got.Messages[2].ID); err == nil {
+		t.Error("forking from a note worked; want an error")
+	}
+	if _, err := f.sess.ForkFrom(conv.ID, "nope"); err == nil {
+		t.Error("forking from an unknown message worked; want an error")
+	}
+}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/store"
@@ -74,4 +75,26 @@ func (s *Session) SwitchBranch(id, msgID string, k int) (*chat.Conversation, err
 	}
 	defer h.engine.Hold(id)()
 	return h.convs.Update(id, func(c *chat.Conversation) error { return c.SwitchBranch(msgID, k) })
+}
+
+// ForkFrom is Fork at the message with ID msgID (the TUI names messages
+// by ID; the command line by number).
+func (s *Session) ForkFrom(id, msgID string) (*chat.Conversation, error) {
+	h, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	c, err := h.convs.Load(id)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(c.Messages, func(m chat.Message) bool { return m.ID == msgID })
+	if i < 0 {
+		return nil, fmt.Errorf("conversation %s has no message %q", id, msgID)
+	}
+	n := c.Number(i)
+	if n == 0 {
+		return nil, fmt.Errorf("a note cannot be forked from; choose a message")
+	}
+	return s.Fork(id, n)
 }

@@ -113,11 +113,20 @@ func (h *home) checkAttachments(atts []chat.Attachment) error {
 	if err := attach.CheckTurn(atts, attach.Limits{MaxFile: lim.MaxFile, MaxTurn: lim.MaxTurn}); err != nil {
 		return err
 	}
-	red := h.redactor()
 	for _, a := range atts {
-		if red.HoldsSecret(a.Text) || red.HoldsSecret(a.Name) {
-			return fmt.Errorf("attach %s: the file holds an API key stored in the vault; it was not sent", red.String(a.Name))
+		if err := h.checkSecret(a); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkSecret refuses an attachment whose name or text holds a secret of
+// the vault.
+func (h *home) checkSecret(a chat.Attachment) error {
+	red := h.redactor()
+	if red.HoldsSecret(a.Text) || red.HoldsSecret(a.Name) {
+		return fmt.Errorf("attach %s: the file holds an API key stored in the vault; it was not sent", red.String(a.Name))
 	}
 	return nil
 }
@@ -156,4 +165,24 @@ func (s *Session) edit(id string, fn func(*chat.Conversation, *home)) error {
 		return nil
 	})
 	return err
+}
+
+// Attach reads the file at path as an attachment for the next turn,
+// with config.toml's per-file limit, and refuses a file that holds a
+// secret of the vault at once, so that the TUI never holds one (Send
+// checks the whole turn again).
+func (s *Session) Attach(path string) (chat.Attachment, error) {
+	h, err := s.open()
+	if err != nil {
+		return chat.Attachment{}, err
+	}
+	lim := h.cfg.Settings.Attachments
+	a, err := attach.ReadFile(path, attach.Limits{MaxFile: lim.MaxFile, MaxTurn: lim.MaxTurn})
+	if err != nil {
+		return chat.Attachment{}, err
+	}
+	if err := h.checkSecret(a); err != nil {
+		return chat.Attachment{}, err
+	}
+	return a, nil
 }

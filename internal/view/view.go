@@ -156,3 +156,14 @@ type Model struct {
 	// shown, marked, and refused when picked.
 	Allowed bool
 }
+
+// Role is a role file as the role picker shows it.
+type Role struct {
+	Name        string
+	Description string
+	Model       string
+	Key         string
+	// Problem says why the file does not parse ("" when it does): the
+	// picker shows it, and picking the role shows the error.
+	Problem string
+}

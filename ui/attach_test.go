@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/chat"
+)
+
+// attachDir makes a directory with two text files sharing a prefix, a
+// subdirectory and a hidden file, and returns it.
+func attachDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"notes.txt":       "remember the milk\n",
+		"notebook.md":     "# notebook\n",
+		"sub/deep.txt":    "deep\n",
+		".hidden-note.md": "hidden\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestAttachWithAtPath types "@DIR/no" and tab: the common prefix is
+// completed, a second tab lists the candidates, and once the path names
+// one file tab attaches it: a chip with name and size on the input's
+// rule, the @word gone from the input, the context meter counting it.
+// Sent, the file goes with the message and shows as a chip in the
+// transcript.
+func TestAttachWithAtPath(t *testing.T) {
+	dir := attachDir(t)
+	h := newHarness(t, 120, 40, Options{})
+	h.b.usage.ContextWindow, h.b.usage.ContextUsed = 1000, 100
+	h.unlocked()
+	h.typeText("summarise @" + dir + "/no")
+	h.key("tab")
+	if got := h.m.input.Value(); got != "summarise @"+dir+"/note" {
+		t.Fatalf("after tab the input is %q; want the common prefix completed", got)
+	}
+	h.key("tab")
+	if s := h.screen(); !strings.Contains(s, "matches: notebook.md · notes.txt") || strings.Contains(s, "hidden") {
+		t.Fatalf("a second tab does not list the candidates (hidden files left out):\n%s", s)
+	}
+	h.typeText("s")
+	h.key("tab")
+	if len(h.m.attachments) != 1 || h.m.input.Value() != "summarise " {
+		t.Fatalf("after completing a file: %d chips, input %q; want the file attached and the @word gone", len(h.m.attachments), h.m.input.Value())
+	}
+	s := h.screen()
+	if !strings.Contains(s, "[notes.txt 18 B]") || !strings.Contains(s, "ctrl+x removes") {
+		t.Errorf("no chip with name and size on the input's rule:\n%s", s)
+	}
+	if !strings.Contains(statusOf(h), "attached)") || strings.Contains(statusOf(h), "ctx 10% ·") {
+		t.Errorf("the context meter does not count the attachment: %q", statusOf(h))
+	}
+	h.typeText("please")
+	h.key("enter")
+	if len(h.b.sends) != 1 || len(h.b.sends[0].Attachments) != 1 || h.b.sends[0].Attachments[0].Text != "remember the milk\n" {
+		t.Fatalf("sent %+v; want the message with notes.txt", h.b.sends)
+	}
+	if h.b.sends[0].Prompt != "summarise please" {
+		t.Errorf("prompt %q; want the text without the @word", h.b.sends[0].Prompt)
+	}
+	if s := h.screen(); !strings.Contains(s, "[notes.txt · text · 18 B]") || strings.Contains(s, "ctrl+x removes") {
+		t.Errorf("the transcript shows no chip, or the input still does:\n%s", s)
+	}
+}
+
+// TestAttachDirectoryAndRemove completes into a subdirectory, attaches
+// the file there, and removes the chip with ctrl+x: nothing is attached
+// to the message sent.
+func TestAttachDirectoryAndRemove(t *testing.T) {
+	dir := attachDir(t)
+	h := newHarness(t, 120, 40, Options{})
+	h.unlocked()
+	h.typeText("@" + dir + "/su")
+	h.key("tab")
+	if got := h.m.input.Value(); got != "@"+dir+"/sub/" {
+		t.Fatalf("input %q; want the directory completed with a slash", got)
+	}
+	h.key("tab")
+	if len(h.m.attachments) != 1 || h.m.attachments[0].att.Name != "deep.txt" {
+		t.Fatalf("attachments %v; want deep.txt", h.m.attachments)
+	}
+	h.key("enter")
+	if len(h.b.sends) != 0 || !strings.Contains(h.screen(), "type a message to send with the attachments") {
+		t.Fatalf("enter with only a chip: %d sends\n%s", len(h.b.sends), h.screen())
+	}
+	h.key("ctrl+x")
+	if len(h.m.attachments) != 0 || !strings.Contains(h.screen(), "removed deep.txt") {
+		t.Fatalf("ctrl+x did not remove the chip:\n%s", h.screen())
+	}
+	h.typeText("hi")
+	h.key("enter")
+	if len(h.b.sends) != 1 || len(h.b.sends[0].Attachments) != 0 {
+		t.Errorf("sent %+v; want no attachment", h.b.sends)
+	}
+}
+
+// TestAttachRefusals: a file over the per-file limit is refused when
+// attached (the @word stays); a turn the backend refuses (a secret in a
+// file) is taken back: the notice says why, the message and its chip
+// are back in the input, and nothing is on the transcript.
+func TestAttachRefusals(t *testing.T) {
+	dir := attachDir(t)
+	h := newHarness(t, 120, 40, Options{})
+	h.unlocked()
+	h.b.maxFile = 5
+	h.typeText("@" + dir + "/notes.txt")
+	h.key("tab")
+	if len(h.m.attachments) != 0 || !strings.Contains(h.screen(), "over the limit") || !strings.HasSuffix(h.m.input.Value(), "notes.txt") {
+		t.Fatalf("a file over the limit: %d chips, input %q\n%s", len(h.m.attachments), h.m.input.Value(), h.screen())
+	}
+	h.b.maxFile = 0
+	h.key("tab")
+	h.typeText("look")
+	h.b.sendErr = errors.New("attach notes.txt: the file holds an API key stored in the vault; it was not sent")
+	h.key("enter")
+	s := h.screen()
+	if !strings.Contains(s, "holds an API key stored in the vault") {
+		t.Fatalf("no notice of the refusal:\n%s", s)
+	}
+	if h.m.input.Value() != "look" || len(h.m.attachments) != 1 || h.m.turn.streaming {
+		t.Errorf("after the refusal: input %q, %d chips, streaming %v; want both back", h.m.input.Value(), len(h.m.attachments), h.m.turn.streaming)
+	}
+	if len(h.m.chat.items) != 0 {
+		t.Errorf("the refused turn is still on the transcript:\n%s", s)
+	}
+}
+
+// TestStoredAttachmentChips: a stored message's attachments show as
+// chips with name, type and size.
+func TestStoredAttachmentChips(t *testing.T) {
+	h := newHarness(t, 120, 40, Options{})
+	h.b.add(&chat.Conversation{ID: "c1", Title: "files", Messages: []chat.Message{
+		{ID: "m1", Role: chat.RoleUser, Content: "what is in these?", Attachments: []chat.Attachment{
+			{Name: "logo.png", MediaType: "image/png", Size: 2048, Data: []byte{1}},
+			{Name: "a\x1b[2Jb.txt", MediaType: "text/plain", Size: 3, Text: "abc"}}},
+	}})
+	h.unlocked()
+	s := h.screen()
+	if !strings.Contains(s, "[logo.png · image/png · 2.0 KiB]") || !strings.Contains(s, "b.txt · text · 3 B]") {
+		t.Fatalf("no chips for the stored attachments:\n%s", s)
+	}
+	if strings.Contains(h.m.View().Content, "\x1b[2J") {
+		t.Error("an attachment's name drove the terminal")
+	}
+}
+
+// TestFilePickerAttaches opens the file picker with alt+a in the working
+// directory (hidden files left out), goes into a subdirectory and picks
+// a file there: it becomes a chip.
+func TestFilePickerAttaches(t *testing.T) {
+	dir := attachDir(t)
+	t.Chdir(dir)
+	h := newHarness(t, 120, 40, Options{})
+	h.unlocked()
+	h.key("alt+a")
+	s := h.screen()
+	if !strings.Contains(s, "attach a file") || !strings.Contains(s, "sub/") || !strings.Contains(s, "notes.txt") || strings.Contains(s, "hidden") {
+		t.Fatalf("the file picker does not list the directory (hidden files left out):\n%s", s)
+	}
+	h.typeText("sub/")
+	h.key("enter")
+	if s := h.screen(); !strings.Contains(s, "deep.txt") || !strings.Contains(s, "../") {
+		t.Fatalf("choosing sub/ does not list it:\n%s", s)
+	}
+	h.key("down") // past ../
+	h.key("enter")
+	if len(h.m.attachments) != 1 || h.m.attachments[0].att.Name != "deep.txt" || !h.m.overlays.empty() {
+		t.Fatalf("attachments %v, overlays open %v; want deep.txt attached and the picker closed", h.m.attachments, !h.m.overlays.empty())
+	}
+}
