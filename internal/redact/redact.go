@@ -35,6 +35,7 @@
 package redact
 
 import (
+	"bytes"
 	"math"
 	"regexp"
 	"sort"
@@ -289,4 +290,30 @@ func (r *Redactor) HoldsSecret(s string) bool {
 		}
 	}
 	return false
+}
+
+// HoldsSecretBytes is HoldsSecret for a file's bytes (an image, whose
+// metadata is text too): a registered secret written in them as UTF-8 or
+// as UTF-16 of either byte order.
+func (r *Redactor) HoldsSecretBytes(b []byte) bool {
+	for _, secret := range r.values() {
+		if bytes.Contains(b, []byte(secret)) || bytes.Contains(b, utf16Bytes(secret, false)) || bytes.Contains(b, utf16Bytes(secret, true)) {
+			return true
+		}
+	}
+	return false
+}
+
+// utf16Bytes is s (ASCII, as secrets are) in UTF-16, little- or
+// big-endian, without the high bytes of other characters.
+func utf16Bytes(s string, bigEndian bool) []byte {
+	out := make([]byte, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		if bigEndian {
+			out = append(out, 0, s[i])
+		} else {
+			out = append(out, s[i], 0)
+		}
+	}
+	return out
 }

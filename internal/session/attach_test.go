@@ -1,8 +1,12 @@
 package session
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,4 +35,42 @@ func TestAttachRefusesASecretAtOnce(t *testing.T) {
 		t.Fatalf("Attach(env.txt) error %v; want the refusal naming the file", err)
 	}
 	f.assertNoSecret("the error", err.Error())
+}
+
+// TestAttachRefusesASecretInAnImage: an image carries text too (a PNG's
+// tEXt chunk, EXIF), and is sent and exported byte for byte: a stored
+// key in its bytes, plain or UTF-16, is refused like one in a text file.
+func TestAttachRefusesASecretInAnImage(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.addKey("k", "sim-fast", nil)
+	f.unlock()
+	dir := t.TempDir()
+	var img bytes.Buffer
+	if err := png.Encode(&img, image.NewGray(image.Rect(0, 0, 2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	clean := filepath.Join(dir, "clean.png")
+	os.WriteFile(clean, img.Bytes(), 0o600)
+	if _, err := f.sess.Attach(clean); err != nil {
+		t.Fatalf("Attach(clean.png): %v", err)
+	}
+	utf16 := func(s string) string {
+		var b strings.Builder
+		for _, c := range s {
+			b.WriteRune(c)
+			b.WriteByte(0)
+		}
+		return b.String()
+	}
+	for name, payload := range map[string]string{"text.png": f.secrets[0], "utf16.png": utf16(f.secrets[0])} {
+		// A tEXt-like chunk before IEND: the decoders skip it, the bytes
+		// hold the key.
+		data := slices.Concat(img.Bytes()[:img.Len()-12], []byte("Comment\x00"+payload), img.Bytes()[img.Len()-12:])
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, data, 0o600)
+		_, err := f.sess.Attach(path)
+		if err == nil || !strings.Contains(err.Error(), "holds an API key stored in the vault") {
+			t.Errorf("Attach(%s) = %v; want the refusal", name, err)
+		}
+	}
 }

@@ -125,7 +125,7 @@ func (h *home) checkAttachments(atts []chat.Attachment) error {
 // the vault.
 func (h *home) checkSecret(a chat.Attachment) error {
 	red := h.redactor()
-	if red.HoldsSecret(a.Text) || red.HoldsSecret(a.Name) {
+	if red.HoldsSecret(a.Text) || red.HoldsSecret(a.Name) || red.HoldsSecretBytes(a.Data) {
 		return fmt.Errorf("attach %s: the file holds an API key stored in the vault; it was not sent", red.String(a.Name))
 	}
 	return nil
