@@ -34,6 +34,10 @@ type identity struct {
 	public string
 	// external is set when the identity is held elsewhere (Options.Identity).
 	external bool
+	// own is set when the identity is the home's identity.age (unlocked
+	// by the passphrase, here or by the agent): vault.age is encrypted to
+	// it, so a vault.age it does not open is damaged or replaced.
+	own bool
 }
 
 // generateIdentity creates the vault's own post-quantum hybrid identity and

@@ -622,3 +622,35 @@ func statIno(t *testing.T, path string) uint64 {
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino
 }
+
+// TestDamagedVaultFileOfAPassphraseVault: the passphrase opened the
+// vault's own identity (identity.age), so vault.age not opening with it
+// means the file is damaged or replaced, not "the wrong identity", which
+// would send the user looking for an identity file they never had.
+func TestDamagedVaultFileOfAPassphraseVault(t *testing.T) {
+	const pass = "correct horse battery staple"
+	home := newPassphraseVault(t, pass)
+	path := filepath.Join(home, vaultFile)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	introEnd, macStart, _ := headerLayout(t, good)
+	damaged := slices.Clone(good)
+	// Seven base64 letters changed inside the stanza: still a well-formed
+	// header, which no identity opens.
+	for off := introEnd + 40; off < min(introEnd+47, macStart); off++ {
+		if damaged[off] == 'Q' {
+			damaged[off] = 'R'
+		} else {
+			damaged[off] = 'Q'
+		}
+	}
+	if err := os.WriteFile(path, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(home, passphraseOpts(pass))
+	if !errors.Is(err, ErrCorrupted) || errors.Is(err, ErrWrongIdentity) {
+		t.Fatalf("Open a damaged vault.age: %v; want ErrCorrupted, not ErrWrongIdentity", err)
+	}
+}

@@ -215,6 +215,7 @@ func Unlock(dir string, opts Options) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unlock vault: %w", err)
 	}
+	v.id.own = path == ""
 	for _, name := range []string{"", vaultFile, identityFile, homeFile} {
 		if w := looseModeWarning(filepath.Join(dir, name), name == ""); w != "" {
 			v.warnings = append(v.warnings, w)
@@ -264,6 +265,9 @@ func (v *Vault) loadLocked() error {
 
 func (v *Vault) readVaultFile(path string) (payload, error) {
 	plaintext, err := unseal(path, MaxVaultSize, v.id.ids...)
+	if errors.Is(err, ErrWrongIdentity) && v.id.own {
+		return payload{}, fmt.Errorf("open %s: the vault's own identity (identity.age) does not open it; the file is damaged or was replaced: %w", filepath.Base(path), ErrCorrupted)
+	}
 	if err != nil {
 		return payload{}, fmt.Errorf("open %s: %w", filepath.Base(path), err)
 	}

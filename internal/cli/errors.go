@@ -142,7 +142,7 @@ func hintsFor(err error) []string {
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		hints = append(hints, "the vault is unchanged; try again, or give the passphrase with --passphrase-file FILE")
 	case errors.Is(err, vault.ErrWrongIdentity):
-		hints = append(hints, "use the identity file the vault was created with (--identity FILE or VAULTCHAT_IDENTITY)")
+		hints = append(hints, "use the identity file the vault was created with (--identity FILE or VAULTCHAT_IDENTITY); if it is that one, the file is damaged: "+restore)
 	case errors.Is(err, vault.ErrUnsupported):
 		hints = append(hints, "a newer vaultchat wrote this vault; upgrade vaultchat, or "+restore)
 	case errors.Is(err, vault.ErrCorrupted), errors.Is(err, vault.ErrTooLarge):
