@@ -64,6 +64,9 @@ type Vault struct {
 	loaded   bool
 	state    payload
 	warnings []string
+	// fileVer is vault.age's version (size, modification time) as this
+	// Vault last read or wrote it: Refresh reloads only when it moved.
+	fileVer filelock.Version
 
 	red       *redact.Redactor  // see Redactor
 	redGen    uint64            // the generation red was checked at
@@ -251,11 +254,13 @@ func (v *Vault) load() error {
 }
 
 func (v *Vault) loadLocked() error {
+	// Stated before it is read: under the lock nobody writes between.
+	ver, _, _ := filelock.Stat(filepath.Join(v.dir, vaultFile))
 	p, err := v.readVaultFile(filepath.Join(v.dir, vaultFile))
 	if err != nil {
 		return err
 	}
-	v.state, v.loaded = p, true
+	v.state, v.loaded, v.fileVer = p, true, ver
 	if err := v.finishPurgeLocked(); err != nil && !slices.Contains(v.warnings, err.Error()) {
 		// The vault is fine to use; the warning says what is left.
 		v.warnings = append(v.warnings, err.Error())
@@ -428,7 +433,32 @@ func (v *Vault) write(rotate bool) error {
 		return fmt.Errorf("save vault: %w", err)
 	}
 	v.state = next
+	v.fileVer, _, _ = filelock.Stat(path)
 	return nil
+}
+
+// Refresh reloads the keys when another process saved the vault since
+// this Vault last read or wrote it (keys rm, keys add, a rotation in
+// another terminal), so that a long-lived holder such as the app never
+// uses a removed key or misses a new one. It costs one stat when
+// nothing changed. On an error (the file was damaged meanwhile) the keys
+// stay as they were.
+func (v *Vault) Refresh() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.usable(); err != nil {
+		return err
+	}
+	ver, _, err := filelock.Stat(filepath.Join(v.dir, vaultFile))
+	if err != nil || ver == v.fileVer {
+		return err
+	}
+	before := v.state
+	err = withLock(v.dir, v.loadLocked)
+	if err != nil {
+		v.state = before
+	}
+	return err
 }
 
 func (v *Vault) recipientsLocked() ([]age.Recipient, error) {

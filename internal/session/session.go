@@ -300,11 +300,16 @@ func (s *Session) Close() { s.Lock() }
 // open returns the current home, or vault.ErrLocked.
 func (s *Session) open() (*home, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.home == nil {
+	h := s.home
+	s.mu.Unlock()
+	if h == nil {
 		return nil, vault.ErrLocked
 	}
-	return s.home, nil
+	// Another process may have changed the keys (keys rm in another
+	// terminal): a stat, and a reload only then. A vault damaged
+	// meanwhile keeps the keys as they were read.
+	_ = h.vault.Refresh()
+	return h, nil
 }
 
 // redactor returns the vault's redactor, built again only when its
