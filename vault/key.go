@@ -258,6 +258,9 @@ func (k *Key) validate() error {
 	if err := k.validateStored(); err != nil {
 		return err
 	}
+	if err := k.CheckKind(); err != nil {
+		return err
+	}
 	u, err := providers.ParseBaseURL(k.BaseURL)
 	if err != nil {
 		return err

@@ -19,7 +19,7 @@ func fullKey(t *testing.T) Key {
 	t.Helper()
 	return Key{
 		Name:             "team-azure ✓",
-		Provider:         providers.Azure,
+		Provider:         providers.OpenAI, // an admin key (Kind below) is an OpenAI key
 		BaseURL:          "https://example-resource.openai.azure.com/openai/",
 		Organization:     "org-test",
 		Project:          "proj_test",
@@ -119,6 +119,7 @@ func TestKeyRoundTripEveryField(t *testing.T) {
 			k.Rotated, k.LastUsed, k.Expires = fixedTime.Add(1), fixedTime.Add(2), fixedTime.Add(3)
 			k.LastCheck = Check{At: fixedTime.Add(4), OK: false, Status: "invalid key"}
 			k.AzureAPIVersion, k.AzureDeployments = "", nil
+			k.Kind = KindChat // an admin key is OpenAI's only
 			return nil
 		})
 		return err
@@ -126,7 +127,7 @@ func TestKeyRoundTripEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Edit: %v", err)
 	}
-	edited.Provider = providers.OpenAICompatible
+	edited.Provider, edited.Kind = providers.OpenAICompatible, KindChat
 	edited.BaseURL = "http://127.0.0.1:8080/v1"
 	edited.Organization, edited.Project, edited.DefaultModel = "org-2", "proj-2", "llama3"
 	edited.AllowedModels = []string{"llama3"}
@@ -489,5 +490,30 @@ func TestNoSecretInAName(t *testing.T) {
 	local.Secret = mustSecret(t, "ollama")
 	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(local); return err }); err != nil {
 		t.Errorf("a local key named like its short secret: %v", err)
+	}
+}
+
+// TestKindFollowsProvider: an admin key is OpenAI's and a management key
+// OpenRouter's, on add and on every edit (changing the provider of an
+// admin key turned it into a key nothing could use).
+func TestKindFollowsProvider(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	admin := testKey(t, "org-admin")
+	admin.Kind = KindAdmin
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(admin); return err }); err != nil {
+		t.Fatal(err)
+	}
+	err := v.Update(func(tx *Tx) error {
+		_, err := tx.Edit("org-admin", func(k *Key) error { k.Provider, k.BaseURL = providers.OpenRouter, ""; return nil })
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "an admin key is an OpenAI key") {
+		t.Errorf("edit an admin key to openrouter: %v, want a refusal", err)
+	}
+	mgmt := testKey(t, "mgmt")
+	mgmt.Kind = KindManagement
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(mgmt); return err }); err == nil || !strings.Contains(err.Error(), "a management key is an OpenRouter key") {
+		t.Errorf("add an openai management key: %v, want a refusal", err)
 	}
 }

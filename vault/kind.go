@@ -3,6 +3,8 @@ package vault
 import (
 	"errors"
 	"fmt"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
 // Kinds of key. A chat key (the default, stored as "") is what turns use.
@@ -46,6 +48,21 @@ func (k *Key) validateKind() error {
 		if hasControl(s) || len(s) > 256 {
 			return errors.New("provider IDs contain control characters or are too long")
 		}
+	}
+	return nil
+}
+
+// CheckKind is the rule of which provider offers which kind of key: an
+// admin key is an OpenAI key, a management key an OpenRouter one. Keys
+// are checked on add and on every edit (a provider changed under an
+// admin key left a key nothing could use); stored records are not
+// (validateKind), so a vault a later version wrote still opens.
+func (k Key) CheckKind() error {
+	switch {
+	case k.Kind == KindAdmin && k.Provider != providers.OpenAI:
+		return fmt.Errorf("an admin key is an OpenAI key (provider openai), not %s", k.Provider)
+	case k.Kind == KindManagement && k.Provider != providers.OpenRouter:
+		return fmt.Errorf("a management key is an OpenRouter key (provider openrouter), not %s", k.Provider)
 	}
 	return nil
 }

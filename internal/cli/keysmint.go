@@ -43,14 +43,13 @@ func (c *keysAddCmd) applyKind(k *vault.Key) error {
 	switch {
 	case c.Admin && c.Management:
 		return usagef("--admin and --management are for different providers; give one")
-	case c.Admin && k.Provider != providers.OpenAI:
-		return usagef("--admin is for OpenAI admin keys: add --provider openai")
-	case c.Management && k.Provider != providers.OpenRouter:
-		return usagef("--management is for OpenRouter management keys: add --provider openrouter")
 	case c.Admin:
 		k.Kind = vault.KindAdmin
 	case c.Management:
 		k.Kind = vault.KindManagement
+	}
+	if err := k.CheckKind(); err != nil {
+		return usagef("%v", err)
 	}
 	return nil
 }
