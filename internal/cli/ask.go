@@ -422,7 +422,7 @@ func trimPadding(line string) string {
 	end := 0 // just after the last visible character that is not a space
 	for i := 0; i < len(line); {
 		if line[i] == 0x1b {
-			i = escapeEnd(line, i)
+			i += sanitize.EscapeLen(line[i:])
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(line[i:])
@@ -442,7 +442,7 @@ func trimPadding(line string) string {
 			i++ // only spaces are left after end
 			continue
 		}
-		j := escapeEnd(line, i)
+		j := i + sanitize.EscapeLen(line[i:])
 		if seq := line[i:j]; strings.HasPrefix(seq, "\x1b[") && strings.HasSuffix(seq, "m") {
 			reset = true
 		} else {
@@ -473,42 +473,13 @@ func stripStyles(line string) string {
 			i += j
 			continue
 		}
-		j := escapeEnd(line, i)
+		j := i + sanitize.EscapeLen(line[i:])
 		if seq := line[i:j]; !strings.HasPrefix(seq, "\x1b[") || !strings.HasSuffix(seq, "m") {
 			b.WriteString(seq)
 		}
 		i = j
 	}
 	return b.String()
-}
-
-// escapeEnd returns the offset just after the escape sequence starting at
-// s[i]: a CSI sequence (up to its final byte), an OSC, DCS, APC, PM or
-// SOS string (up to BEL or ST), or ESC and one more byte.
-func escapeEnd(s string, i int) int {
-	if i+1 >= len(s) {
-		return len(s)
-	}
-	switch s[i+1] {
-	case '[':
-		for j := i + 2; j < len(s); j++ {
-			if s[j] >= 0x40 && s[j] <= 0x7e {
-				return j + 1
-			}
-		}
-		return len(s)
-	case ']', 'P', '_', '^', 'X':
-		for j := i + 2; j < len(s); j++ {
-			if s[j] == 0x07 {
-				return j + 1
-			}
-			if s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\' {
-				return j + 2
-			}
-		}
-		return len(s)
-	}
-	return i + 2
 }
 
 // maxMarkdownWidth caps the width replies are wrapped at, as in the app:
