@@ -1,9 +1,7 @@
 package vault
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,20 +108,8 @@ func syncFile(path string) error {
 // for batches.
 func (v *Vault) sealedDir(dir string) (string, error) {
 	clean := filepath.Clean(filepath.FromSlash(dir))
-	if dir == "" || filepath.IsAbs(clean) || clean == "." || strings.HasPrefix(clean, "..") {
+	if leavesHome(dir, clean) {
 		return "", fmt.Errorf("invalid sealed directory %q", dir)
 	}
-	p := v.dir
-	for _, part := range strings.Split(clean, string(filepath.Separator)) {
-		p = filepath.Join(p, part)
-		if err := refuseSymlink(p); err != nil {
-			return "", err
-		}
-		if fi, err := os.Lstat(p); err == nil && !fi.IsDir() {
-			return "", fmt.Errorf("%s is not a directory: %w", p, fs.ErrExist)
-		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-	}
-	return p, nil
+	return v.homePath(clean, true)
 }

@@ -101,7 +101,7 @@ func (f *Files) RemoveFile(name string) error {
 // escape it or clobber the vault's own files.
 func (v *Vault) sealedPath(name string) (string, error) {
 	clean := filepath.Clean(filepath.FromSlash(name))
-	if name == "" || filepath.IsAbs(clean) || clean == "." || strings.HasPrefix(clean, "..") || strings.HasPrefix(filepath.Base(clean), ".") {
+	if leavesHome(name, clean) || strings.HasPrefix(filepath.Base(clean), ".") {
 		return "", fmt.Errorf("invalid sealed file name %q", name)
 	}
 	if !strings.Contains(clean, string(filepath.Separator)) {
@@ -110,12 +110,32 @@ func (v *Vault) sealedPath(name string) (string, error) {
 			return "", fmt.Errorf("%q is reserved for the vault", name)
 		}
 	}
-	// A symbolic link on the way (say conversations -> /elsewhere) would
-	// make us write, chmod or delete outside the home.
+	return v.homePath(clean, false)
+}
+
+// leavesHome reports whether name (cleaned: clean) cannot name something
+// inside the home: empty, absolute, the home itself, or above it.
+func leavesHome(name, clean string) bool {
+	return name == "" || filepath.IsAbs(clean) || clean == "." || strings.HasPrefix(clean, "..")
+}
+
+// homePath joins clean, a cleaned relative path, to the home. A symbolic
+// link on the way (say conversations -> /elsewhere) would make us write,
+// chmod or delete outside the home: it is refused at every step. With
+// dirs, so is anything on the way that exists and is not a directory.
+func (v *Vault) homePath(clean string, dirs bool) (string, error) {
 	p := v.dir
 	for _, part := range strings.Split(clean, string(filepath.Separator)) {
 		p = filepath.Join(p, part)
 		if err := refuseSymlink(p); err != nil {
+			return "", err
+		}
+		if !dirs {
+			continue
+		}
+		if fi, err := os.Lstat(p); err == nil && !fi.IsDir() {
+			return "", fmt.Errorf("%s is not a directory: %w", p, fs.ErrExist)
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
 	}
