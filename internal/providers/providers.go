@@ -130,6 +130,8 @@ type Kind struct {
 
 // kinds is the table, in the order help texts list them. Key prefixes
 // are the providers' documented formats (checked 2026-12-03).
+// docs/presets-sources.md gives the source of each row's base URL,
+// StreamUsage and prefixes, and what could not be verified.
 var kinds = []Kind{
 	{Name: OpenAI, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenAIBaseURL, Accounts: AccountOpenAI,
 		KeyPrefixes: []string{"sk-proj-", "sk-svcacct-", "sk-admin-"}, StreamUsage: true},
