@@ -38,8 +38,9 @@ func TestDefaultPricesTable(t *testing.T) {
 		"gemini-2.5-pro":               {1.25, 0, 10},
 		"gemini-2.5-flash":             {0.30, 0, 2.50},
 		"gemini-2.5-flash-lite":        {0.10, 0, 0.40},
-		"grok-4.20-0309-reasoning":     {2, 0.20, 6},
-		"grok-4.20-0309-non-reasoning": {2, 0.20, 6},
+		"grok-4.20":                    {1.25, 0.20, 2.50},
+		"grok-4.20-0309-reasoning":     {1.25, 0.20, 2.50},
+		"grok-4.20-0309-non-reasoning": {1.25, 0.20, 2.50},
 		"grok-4-1-fast-reasoning":      {0.20, 0.05, 0.50},
 		"grok-4-1-fast-non-reasoning":  {0.20, 0.05, 0.50},
 		"grok-3-mini":                  {0.30, 0.075, 0.50},
@@ -106,8 +107,9 @@ func TestLookupVariants(t *testing.T) {
 		{"claude-sonnet-4-5-20250929", "claude-sonnet-4-5"},
 		{"claude-sonnet-5-5", "claude-sonnet-5-5"}, // listed: not Sonnet 5 with a "-5" version
 		{"GROK-4-1-Fast-Reasoning", "grok-4-1-fast-reasoning"},
-		{"grok-4-0709", ""},           // no confirmed price: unknown, not guessed
-		{"mistral-medium-latest", ""}, // a moving alias whose price changed
+		{"grok-4.20-0309", "grok-4.20"}, // xAI's alias of grok-4.20-0309-reasoning
+		{"grok-4-0709", ""},             // no confirmed price: unknown, not guessed
+		{"mistral-medium-latest", ""},   // a moving alias whose price changed
 		{"claude-opus-4", ""},
 		{" GPT-4o ", "gpt-4o"},
 		{"o1-pro", ""},
