@@ -143,7 +143,7 @@ var kinds = []Kind{
 	{Name: Mistral, Protocol: ProtocolOpenAI, DefaultBaseURL: MistralBaseURL, StreamUsage: true},
 	{Name: DeepSeek, Protocol: ProtocolOpenAI, DefaultBaseURL: DeepSeekBaseURL, StreamUsage: true},
 	{Name: XAI, Protocol: ProtocolOpenAI, DefaultBaseURL: XAIBaseURL, KeyPrefixes: []string{"xai-"}, StreamUsage: true},
-	{Name: Gemini, Protocol: ProtocolOpenAI, DefaultBaseURL: GeminiBaseURL, KeyPrefixes: []string{"AIza"}, StreamUsage: true},
+	{Name: Gemini, Protocol: ProtocolOpenAI, DefaultBaseURL: GeminiBaseURL, KeyPrefixes: []string{"AIza", "AQ."}, StreamUsage: true},
 	{Name: Anthropic, Protocol: ProtocolOpenAI, DefaultBaseURL: AnthropicBaseURL, KeyPrefixes: []string{"sk-ant-"}, StreamUsage: true},
 	{Name: Ollama, Protocol: ProtocolOpenAI, DefaultBaseURL: OllamaBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
 		Start: `start it with "ollama serve"`},
