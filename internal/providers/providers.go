@@ -130,6 +130,8 @@ type Kind struct {
 
 // kinds is the table, in the order help texts list them. Key prefixes
 // are the providers' documented formats (checked 2026-12-03).
+// docs/presets-sources.md gives the source of each row's base URL,
+// StreamUsage and prefixes, and what could not be verified.
 var kinds = []Kind{
 	{Name: OpenAI, Protocol: ProtocolOpenAI, DefaultBaseURL: OpenAIBaseURL, Accounts: AccountOpenAI,
 		KeyPrefixes: []string{"sk-proj-", "sk-svcacct-", "sk-admin-"}, StreamUsage: true},
@@ -141,7 +143,7 @@ var kinds = []Kind{
 	{Name: Mistral, Protocol: ProtocolOpenAI, DefaultBaseURL: MistralBaseURL, StreamUsage: true},
 	{Name: DeepSeek, Protocol: ProtocolOpenAI, DefaultBaseURL: DeepSeekBaseURL, StreamUsage: true},
 	{Name: XAI, Protocol: ProtocolOpenAI, DefaultBaseURL: XAIBaseURL, KeyPrefixes: []string{"xai-"}, StreamUsage: true},
-	{Name: Gemini, Protocol: ProtocolOpenAI, DefaultBaseURL: GeminiBaseURL, KeyPrefixes: []string{"AIza"}, StreamUsage: true},
+	{Name: Gemini, Protocol: ProtocolOpenAI, DefaultBaseURL: GeminiBaseURL, KeyPrefixes: []string{"AIza", "AQ."}, StreamUsage: true},
 	{Name: Anthropic, Protocol: ProtocolOpenAI, DefaultBaseURL: AnthropicBaseURL, KeyPrefixes: []string{"sk-ant-"}, StreamUsage: true},
 	{Name: Ollama, Protocol: ProtocolOpenAI, DefaultBaseURL: OllamaBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
 		Start: `start it with "ollama serve"`},

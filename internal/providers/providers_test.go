@@ -89,7 +89,7 @@ func fakeKey(prefix string) string { return prefix + strings.Repeat("x7Q", 16) }
 func TestGuessByPrefix(t *testing.T) {
 	for _, c := range []struct{ prefix, want string }{
 		{"sk-proj-", OpenAI}, {"sk-svcacct-", OpenAI}, {"sk-admin-", OpenAI},
-		{"sk-or-v1-", OpenRouter}, {"gsk_", Groq}, {"xai-", XAI}, {"AIza", Gemini},
+		{"sk-or-v1-", OpenRouter}, {"gsk_", Groq}, {"xai-", XAI}, {"AIza", Gemini}, {"AQ.", Gemini},
 		{"sk-ant-api03-", Anthropic}, {"sk-ant-admin01-", Anthropic},
 	} {
 		k, p, ok := GuessByPrefix(fakeKey(c.prefix))

@@ -47,7 +47,7 @@ import (
 // first so that "sk-proj-" wins over "sk-".
 var knownPrefixes = []string{
 	"sk-svcacct-", "sk-admin-", "sk-proj-", "sk-ant-", "sk-or-v1-", "sk-",
-	"gsk_", "xai-", "pplx-", "AIza",
+	"gsk_", "xai-", "pplx-", "AIza", "AQ.",
 }
 
 // minTailLen is the shortest secret whose last four characters are shown;
