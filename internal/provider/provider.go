@@ -169,6 +169,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Project != "" {
 		tr.extra.Set("OpenAI-Project", cfg.Project)
 	}
+	for name, value := range kind.Headers {
+		tr.extra.Set(name, value)
+	}
+	if kind.KeyHeader != "" {
+		tr.extra.Set(kind.KeyHeader, cfg.Secret)
+	}
 	// No client timeout: a streamed reply may legitimately take minutes.
 	// Cancellation comes from the caller's context.
 	httpClient := &http.Client{Transport: tr, CheckRedirect: tr.checkRedirect}

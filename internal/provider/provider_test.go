@@ -84,6 +84,36 @@ func TestListModels(t *testing.T) {
 	}
 }
 
+// TestAnthropicSendsItsOwnHeaders: Anthropic's model list is its native
+// Models API, which authenticates with x-api-key and wants an
+// anthropic-version; its OpenAI-compatible chat takes the bearer token.
+// An anthropic key sends both on every request (only to its own host).
+func TestAnthropicSendsItsOwnHeaders(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.URL.Path == "/v1/models" {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"data":[{"id":"claude-sonnet-4-5","type":"model"}],"has_more":false}`))
+			return
+		}
+		sseReply(w, "from claude")
+	})
+	secret := "sk-ant-api03-" + strings.TrimPrefix(newSecret(t), "sk-proj-")
+	c, err := New(Config{Provider: providers.Anthropic, BaseURL: s.URL + "/v1", Secret: secret, Redactor: redact.New(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := c.ListModels(context.Background()); err != nil || len(ids) != 1 {
+		t.Fatalf("ListModels = %v, %v", ids, err)
+	}
+	mustDone(t, collect(t, c.Stream(context.Background(), userTurn, Options{})))
+	for _, r := range s.requests() {
+		if r.Header.Get("x-api-key") != secret || r.Header.Get("anthropic-version") == "" || r.Header.Get("Authorization") != "Bearer "+secret {
+			t.Errorf("%s: x-api-key sent %v, anthropic-version %q, bearer sent %v", r.Path,
+				r.Header.Get("x-api-key") == secret, r.Header.Get("anthropic-version"), r.Header.Get("Authorization") != "")
+		}
+	}
+}
+
 func TestListModelsInvalidKey(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		jsonError(w, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided: "+r.Header.Get("Authorization"))

@@ -14,6 +14,7 @@ package providers
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"strings"
@@ -126,6 +127,13 @@ type Kind struct {
 	// Start says how to start a local server, for the hint shown when
 	// it cannot be reached; empty for hosted providers.
 	Start string
+	// KeyHeader names a header that carries the key too, beside the
+	// bearer token, and Headers are sent with every request: Anthropic's
+	// model list is its native Models API, which reads x-api-key and an
+	// anthropic-version, while its OpenAI-compatible chat reads the
+	// bearer token.
+	KeyHeader string
+	Headers   map[string]string
 }
 
 // kinds is the table, in the order help texts list them. Key prefixes
@@ -144,7 +152,8 @@ var kinds = []Kind{
 	{Name: DeepSeek, Protocol: ProtocolOpenAI, DefaultBaseURL: DeepSeekBaseURL, StreamUsage: true},
 	{Name: XAI, Protocol: ProtocolOpenAI, DefaultBaseURL: XAIBaseURL, KeyPrefixes: []string{"xai-"}, StreamUsage: true},
 	{Name: Gemini, Protocol: ProtocolOpenAI, DefaultBaseURL: GeminiBaseURL, KeyPrefixes: []string{"AIza", "AQ."}, StreamUsage: true},
-	{Name: Anthropic, Protocol: ProtocolOpenAI, DefaultBaseURL: AnthropicBaseURL, KeyPrefixes: []string{"sk-ant-"}, StreamUsage: true},
+	{Name: Anthropic, Protocol: ProtocolOpenAI, DefaultBaseURL: AnthropicBaseURL, KeyPrefixes: []string{"sk-ant-"}, StreamUsage: true,
+		KeyHeader: "x-api-key", Headers: map[string]string{"anthropic-version": "2023-06-01"}},
 	{Name: Ollama, Protocol: ProtocolOpenAI, DefaultBaseURL: OllamaBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
 		Start: `start it with "ollama serve"`},
 	{Name: LMStudio, Protocol: ProtocolOpenAI, DefaultBaseURL: LMStudioBaseURL, KeyOptional: true, StreamUsage: true, Free: true,
@@ -165,6 +174,7 @@ func Kinds() []Kind {
 	out := make([]Kind, len(kinds))
 	for i, k := range kinds {
 		k.KeyPrefixes = append([]string(nil), k.KeyPrefixes...)
+		k.Headers = maps.Clone(k.Headers)
 		out[i] = k
 	}
 	return out
