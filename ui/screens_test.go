@@ -197,3 +197,32 @@ func TestSidePaneValuesWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestScrollMarkerTakesItsOwnRow: at 80 columns, the "more below" marker
+// has a row of its own; it never paints over the end of a content row.
+func TestScrollMarkerTakesItsOwnRow(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	var msgs []chat.Message
+	for i := range 30 {
+		msgs = append(msgs, chat.Message{ID: fmt.Sprint(i), Role: chat.RoleUser,
+			Content: fmt.Sprintf("line %d %s", i, strings.Repeat("wordy ", 11))})
+	}
+	h.b.add(&chat.Conversation{ID: "c1", Title: "long", Messages: msgs})
+	h.unlocked()
+	h.key("pgup")
+	s := h.screen()
+	for _, row := range strings.Split(s, "\n") {
+		before, _, ok := strings.Cut(row, "↓ more below")
+		if !ok {
+			continue
+		}
+		if i := strings.LastIndex(before, "│"); i >= 0 {
+			before = before[i+len("│"):] // the list pane's border
+		}
+		if strings.TrimSpace(before) != "" {
+			t.Fatalf("the marker shares its row with %q:\n%s", before, s)
+		}
+		return
+	}
+	t.Fatalf("no marker:\n%s", s)
+}
