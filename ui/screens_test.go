@@ -226,3 +226,28 @@ func TestScrollMarkerTakesItsOwnRow(t *testing.T) {
 	}
 	t.Fatalf("no marker:\n%s", s)
 }
+
+// TestReplyFooterKeepsEveryPartWhenNarrow: at 80 columns with the side
+// pane open, the line under a reply moves parts to a second line rather
+// than cutting the duration off.
+func TestReplyFooterKeepsEveryPartWhenNarrow(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	h.b.add(&chat.Conversation{ID: "c1", Title: "t", Messages: []chat.Message{
+		{ID: "m1", Role: chat.RoleUser, Content: "hi"},
+		{ID: "m2", Role: chat.RoleAssistant, Content: "hello", Turn: &chat.Turn{
+			KeyID: "k2", KeyName: "personal", Model: "llama-3.1-70b-instruct",
+			Usage: chat.Usage{PromptTokens: 1200, CompletionTokens: 234}, CostUSD: cost(0.0032),
+			Duration: 2300 * time.Millisecond, Incomplete: true, IncompleteReason: "canceled"}},
+	}})
+	h.unlocked()
+	h.key("ctrl+t")
+	s := h.screen()
+	if !strings.Contains(s, "│") {
+		t.Fatalf("the side pane is not open:\n%s", s)
+	}
+	for _, want := range []string{"1,434 tok", "$0.0032", "2.3s", "incomplete (canceled)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the footer lost %q:\n%s", want, s)
+		}
+	}
+}
