@@ -251,3 +251,50 @@ func TestReplyFooterKeepsEveryPartWhenNarrow(t *testing.T) {
 		}
 	}
 }
+
+// TestDialogsHaveAClearMargin: at 80 columns a dialog drawn over the
+// chat keeps a blank column on each side, so no character from
+// underneath touches its border ("╯e"); the help's last line says which
+// keys scroll and that any other key closes.
+func TestDialogsHaveAClearMargin(t *testing.T) {
+	for _, open := range []string{"f1", "ctrl+k", "ctrl+s"} {
+		t.Run(open, func(t *testing.T) {
+			h := newHarness(t, 80, 24, Options{})
+			long := strings.Repeat("everywhere ", 60)
+			h.b.add(&chat.Conversation{ID: "c1", Title: "t", Messages: []chat.Message{
+				{ID: "m1", Role: chat.RoleUser, Content: long},
+				{ID: "m2", Role: chat.RoleAssistant, Content: long, Turn: &chat.Turn{KeyID: "k1", KeyName: "work", Model: "gpt-4o-mini"}},
+			}})
+			h.unlocked()
+			h.b.usage = richUsage(testNow)
+			h.key("ctrl+t") // the side pane fills the right-hand columns
+			h.key(open)
+			s := h.screen()
+			found := false
+			for _, row := range strings.Split(s, "\n") {
+				rs := []rune(row)
+				last := -1
+				for i, r := range rs {
+					if strings.ContainsRune("│╮╯┤", r) {
+						last = i
+					}
+					if strings.ContainsRune("╮╯", r) {
+						found = true
+					}
+				}
+				if last >= 0 && last+1 < len(rs) && rs[last+1] != ' ' {
+					t.Fatalf("%q follows the dialog's border:\n%s", rs[last+1], s)
+				}
+				if j := strings.IndexAny(row, "╭╰"); j > 0 && row[j-1] != ' ' {
+					t.Fatalf("%q precedes the dialog's border:\n%s", row[j-1], s)
+				}
+			}
+			if !found {
+				t.Fatalf("no dialog:\n%s", s)
+			}
+			if open == "f1" && !strings.Contains(s, "scroll · any other key closes") {
+				t.Fatalf("the help's footer does not name its scroll keys:\n%s", s)
+			}
+		})
+	}
+}

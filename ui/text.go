@@ -60,17 +60,26 @@ func box(title string, lines []string, w, h int, border, titleStyle lipgloss.Sty
 	return out
 }
 
-// drawOver puts the rows of fg over bg with its top-left corner at (x, y).
-// bg rows must be exactly as wide as the screen.
+// drawOver puts the rows of fg over bg with its top-left corner at (x, y),
+// with a blank column on each side (where the screen has one), so that
+// nothing from underneath touches a dialog's border and reads as part of
+// it. bg rows must be exactly as wide as the screen.
 func drawOver(bg []string, fg []string, x, y int) {
 	for i, row := range fg {
 		r := y + i
 		if r < 0 || r >= len(bg) {
 			continue
 		}
-		w := ansi.StringWidth(row)
 		line := bg[r]
 		total := ansi.StringWidth(line)
+		x := x
+		if x > 0 {
+			row, x = " "+row, x-1
+		}
+		if x+ansi.StringWidth(row) < total {
+			row += " "
+		}
+		w := ansi.StringWidth(row)
 		left := ansi.Truncate(line, x, "")
 		if lw := ansi.StringWidth(left); lw < x {
 			left += strings.Repeat(" ", x-lw)
