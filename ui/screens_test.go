@@ -298,3 +298,21 @@ func TestDialogsHaveAClearMargin(t *testing.T) {
 		})
 	}
 }
+
+// TestLongNoticeElidedAtAWord: a notice wider than the screen ends with
+// "…" after a whole word, never cut mid-word.
+func TestLongNoticeElidedAtAWord(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	h.unlocked()
+	notice := "no model chosen for key a-rather-long-key-name, which has no default model: pick one with ctrl+p from the list"
+	h.m.setNotice(notice, true)
+	rows := strings.Split(strings.TrimRight(h.screen(), "\n"), "\n")
+	last := strings.TrimSpace(rows[len(rows)-1])
+	shown, ok := strings.CutSuffix(last, "…")
+	if !ok {
+		t.Fatalf("the notice is not elided: %q", last)
+	}
+	if !strings.HasPrefix(notice, shown) || notice[len(shown)] != ' ' {
+		t.Fatalf("the notice is cut mid-word: %q", last)
+	}
+}

@@ -34,6 +34,23 @@ func truncate(s string, w int) string {
 	return ansi.Truncate(s, w, "…")
 }
 
+// elideWords shortens plain text s to w columns, ending with "…" after
+// its last whole word that fits (mid-word only when the first word alone
+// is too long).
+func elideWords(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	cut := ansi.Truncate(s, w-1, "")
+	if i := strings.LastIndexByte(cut, ' '); i > 0 && i < len(s) && s[len(cut)] != ' ' {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ") + "…"
+}
+
 // oneLine collapses line breaks and tabs so text fits a single row.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")

@@ -291,7 +291,7 @@ func (m *Model) buildHintLine() string {
 		if m.noticeErr {
 			style = st.Error
 		}
-		return fit(" "+style.Render(m.notice), m.width)
+		return fit(" "+style.Render(elideWords(m.notice, m.width-1)), m.width)
 	}
 	km := &m.km
 	var hints []keyHint
