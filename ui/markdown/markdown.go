@@ -109,7 +109,7 @@ func (r *Renderer) Render(src string, width int) []string {
 		// Show the source as plain text rather than nothing.
 		out = ansi.Wrap(src, width, "")
 	}
-	lines := trimBlankLines(strings.Split(out, "\n"))
+	lines := keepQuoteBars(trimBlankLines(strings.Split(out, "\n")))
 	if mayShowKey {
 		lines = maskRendered(lines) // keys the rendering itself makes whole
 	}
