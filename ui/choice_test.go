@@ -206,3 +206,19 @@ func TestNoKeyChosenWithKeysLeftSaysCtrlK(t *testing.T) {
 		t.Fatalf("notice %q, want ctrl+k and no \"keys add\"", h.m.notice)
 	}
 }
+
+// TestSidePaneWithoutAChosenKeySaysCtrlK: with keys in the vault but none
+// chosen (the conversation's key was removed), the side pane says to
+// pick one with ctrl+k, not to add one.
+func TestSidePaneWithoutAChosenKeySaysCtrlK(t *testing.T) {
+	h := newHarness(t, 160, 40, Options{})
+	h.b.add(&chat.Conversation{ID: "c7", Title: "orphan", Messages: []chat.Message{
+		{ID: "m1", Role: chat.RoleUser, Content: "hi"},
+		{ID: "m2", Role: chat.RoleAssistant, Content: "hello", Turn: &chat.Turn{KeyID: "k9", KeyName: "gone", Model: "gpt-4o"}},
+	}})
+	h.unlocked()
+	s := h.screen()
+	if strings.Contains(s, "keys add") || !strings.Contains(s, "NO KEY CHOSEN") {
+		t.Fatalf("the side pane does not say to pick a key:\n%s", s)
+	}
+}

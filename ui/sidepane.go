@@ -85,9 +85,11 @@ type sideInput struct {
 // at most h rows: its sections in order, fitted to h by fitSections.
 func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	if in.key == nil {
-		return fitSections([]paneSection{{body: []string{
-			st.PaneTitle.Render("NO KEY"), st.Muted.Render("add one with"), st.Muted.Render("vaultchat keys add"),
-		}}}, w, h, st)
+		body := []string{st.PaneTitle.Render("NO KEY"), st.Muted.Render("add one with"), st.Muted.Render("vaultchat keys add")}
+		if len(in.keys) > 0 {
+			body = []string{st.PaneTitle.Render("NO KEY CHOSEN"), st.Muted.Render("pick one with ctrl+k")}
+		}
+		return fitSections([]paneSection{{body: body}}, w, h, st)
 	}
 	u := in.usage
 	secs := []paneSection{
