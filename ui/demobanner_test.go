@@ -44,7 +44,7 @@ func TestGoldenDemoBannerHint(t *testing.T) {
 // draft is kept.
 func TestDemoQuitPromisesNoKeptDraft(t *testing.T) {
 	for _, demo := range []bool{false, true} {
-		h := newHarness(t, 100, 30, Options{Demo: demo})
+		h := newHarness(t, 80, 24, Options{Demo: demo}) // the question whole, not cut
 		h.unlocked()
 		h.typeText("half a thought")
 		h.key("ctrl+c")
@@ -53,7 +53,7 @@ func TestDemoQuitPromisesNoKeptDraft(t *testing.T) {
 		if kept == demo {
 			t.Fatalf("demo %v: the quit question promises a kept draft: %v\n%s", demo, kept, s)
 		}
-		if demo && !strings.Contains(s, "deleted") {
+		if demo && !strings.Contains(s, "draft are deleted on exit") {
 			t.Fatalf("the demo's quit question does not say the draft is deleted:\n%s", s)
 		}
 	}

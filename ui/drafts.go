@@ -137,7 +137,7 @@ func (m *Model) quit() tea.Cmd {
 	}
 	question := "Quit? Your unsent draft is kept, encrypted, for next time."
 	if m.opts.Demo {
-		question = "Quit? The demo is deleted on exit, your unsent draft with it."
+		question = "Quit? The demo and your unsent draft are deleted on exit."
 	}
 	m.quitAsk = &confirmDialog{km: &m.km, st: &m.st, title: "quit",
 		question: question,
