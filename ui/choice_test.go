@@ -222,3 +222,21 @@ func TestSidePaneWithoutAChosenKeySaysCtrlK(t *testing.T) {
 		t.Fatalf("the side pane does not say to pick a key:\n%s", s)
 	}
 }
+
+// appHintedErr is an error with a hint for the commands and one for the
+// app, as the session's ChoiceError.
+type appHintedErr struct{ hintedErr }
+
+func (e appHintedErr) AppHint() string { return "pick one with ctrl+k" }
+
+// TestErrorsShowTheAppHint: an error that has a hint for the app shows
+// that one, not the commands' flags.
+func TestErrorsShowTheAppHint(t *testing.T) {
+	err := appHintedErr{hintedErr{"no key chosen", "name one with --key"}}
+	if got := errorWithHint(err); got != "no key chosen: pick one with ctrl+k" {
+		t.Fatalf("errorWithHint = %q", got)
+	}
+	if got := errorWithHint(hintedErr{"x", "y"}); got != "x: y" {
+		t.Fatalf("errorWithHint = %q", got)
+	}
+}

@@ -172,8 +172,14 @@ func (m *Model) applyChosen(msg chosenMsg) tea.Cmd {
 	return m.usageCmd()
 }
 
-// errorWithHint is a backend error with its hint, if it has one.
+// errorWithHint is a backend error with its hint, if it has one: the
+// hint for the app (AppHint, naming keys) where the error has one, else
+// its Hint.
 func errorWithHint(err error) string {
+	var app interface{ AppHint() string }
+	if errors.As(err, &app) && app.AppHint() != "" {
+		return err.Error() + ": " + app.AppHint()
+	}
 	var hinted interface{ Hint() string }
 	if errors.As(err, &hinted) && hinted.Hint() != "" {
 		return err.Error() + ": " + hinted.Hint()
