@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/figures"
 )
 
 // attachDir makes a directory with two text files sharing a prefix, a
@@ -181,4 +182,43 @@ func TestFilePickerAttaches(t *testing.T) {
 	if len(h.m.attachments) != 1 || h.m.attachments[0].att.Name != "deep.txt" || !h.m.overlays.empty() {
 		t.Fatalf("attachments %v, overlays open %v; want deep.txt attached and the picker closed", h.m.attachments, !h.m.overlays.empty())
 	}
+}
+
+// TestSidePaneContextCountsAttachments: the side pane's CONTEXT meter
+// counts the files attached to the next message, as the status line's
+// meter does, and drops them once removed.
+func TestSidePaneContextCountsAttachments(t *testing.T) {
+	dir := attachDir(t)
+	h := newHarness(t, 160, 48, Options{})
+	h.b.usage.ContextWindow, h.b.usage.ContextUsed = 1000, 100
+	h.unlocked()
+	before := contextRow(t, h)
+	h.typeText("@" + dir + "/notes.txt")
+	h.key("tab")
+	if len(h.m.attachments) != 1 || h.m.pendingTokens() == 0 {
+		t.Fatalf("not attached: %d chips, %d tokens", len(h.m.attachments), h.m.pendingTokens())
+	}
+	with := contextRow(t, h)
+	want := figures.Tokens(int64(100+h.m.pendingTokens()), false) + "/"
+	if with == before || !strings.Contains(with, want) {
+		t.Fatalf("the side pane's meter does not count the attachment: %q (before %q), want %q", with, before, want)
+	}
+	h.key("ctrl+x")
+	if got := contextRow(t, h); got != before {
+		t.Fatalf("after removing the file the meter reads %q, want %q", got, before)
+	}
+}
+
+// contextRow is the side pane's row under its CONTEXT title.
+func contextRow(t *testing.T, h *harness) string {
+	t.Helper()
+	rows := strings.Split(h.screen(), "\n")
+	for i, r := range rows {
+		if strings.Contains(r, "│ CONTEXT") && i+1 < len(rows) {
+			_, row, _ := strings.Cut(rows[i+1], "│ ")
+			return strings.TrimSpace(row)
+		}
+	}
+	t.Fatalf("no CONTEXT section:\n%s", h.screen())
+	return ""
 }

@@ -269,8 +269,8 @@ func (it *chatItem) renderAssistant(width int, env *renderEnv) []string {
 		}
 	}
 	if !it.streaming {
-		if f := it.footer(st); f != "" {
-			out = append(out, ind+truncate(f, max(width-2, 1)))
+		for _, f := range layParts(it.footer(st), st.Footer.Render(" · "), max(width-2, 1)) {
+			out = append(out, ind+f)
 		}
 	}
 	return out
@@ -287,7 +287,9 @@ func (it *chatItem) hintText(now time.Time) string {
 	return it.hint
 }
 
-func (it *chatItem) footer(st *styles.Styles) string {
+// footer is the parts of the line under a reply (key · model, tokens,
+// cost, duration, incomplete), each styled.
+func (it *chatItem) footer(st *styles.Styles) []string {
 	t := it.turn
 	parts := []string{}
 	if t != nil {
@@ -304,15 +306,43 @@ func (it *chatItem) footer(st *styles.Styles) string {
 	} else {
 		parts = append(parts, joinNonEmpty(" · ", it.keyName, it.model))
 	}
-	s := st.Footer.Render(joinNonEmpty(" · ", parts...))
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, st.Footer.Render(p))
+		}
+	}
 	if t != nil && t.Incomplete {
 		reason := "incomplete"
 		if t.IncompleteReason != "" {
 			reason += " (" + sanitize.String(t.IncompleteReason) + ")"
 		}
-		s += st.Footer.Render(" · ") + st.Incomplete.Render(reason)
+		out = append(out, st.Incomplete.Render(reason))
 	}
-	return s
+	return out
+}
+
+// layParts joins styled parts with sep into lines of at most w columns,
+// starting a new line between parts rather than cutting one; a part
+// wider than w alone is elided with "…".
+func layParts(parts []string, sep string, w int) []string {
+	var lines []string
+	var cur string
+	for _, p := range parts {
+		switch {
+		case cur == "":
+			cur = p
+		case ansi.StringWidth(cur)+ansi.StringWidth(sep)+ansi.StringWidth(p) <= w:
+			cur += sep + p
+		default:
+			lines = append(lines, truncate(cur, w))
+			cur = p
+		}
+	}
+	if cur != "" {
+		lines = append(lines, truncate(cur, w))
+	}
+	return lines
 }
 
 // maxMarkdownWidth caps the width replies are wrapped at: long lines are

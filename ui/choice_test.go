@@ -58,7 +58,7 @@ func TestNoModelRefusesAndOpensThePicker(t *testing.T) {
 	if len(h.b.sends) != 0 {
 		t.Fatal("sent without a model")
 	}
-	if !strings.Contains(h.m.notice, "ctrl+p") || !strings.Contains(h.m.notice, "keys edit work --model") {
+	if !strings.Contains(h.m.notice, "ctrl+p") || strings.Contains(h.m.notice, "--model") {
 		t.Fatalf("notice %q lacks the hint", h.m.notice)
 	}
 	if _, ok := topOverlay[*picker](&h.m.overlays); !ok {
@@ -151,4 +151,92 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestRemovedConversationKeyRefusesUntilPicked: a conversation whose key
+// was removed opens with the backend's problem on screen and no key;
+// enter sends nothing, keeps the draft and opens the key picker; once a
+// key is picked, enter sends with it.
+func TestRemovedConversationKeyRefusesUntilPicked(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{})
+	h.b.add(&chat.Conversation{ID: "c7", Title: "orphan", Messages: []chat.Message{
+		{ID: "m1", Role: chat.RoleUser, Content: "hi"},
+		{ID: "m2", Role: chat.RoleAssistant, Content: "hello", Turn: &chat.Turn{KeyID: "k9", KeyName: "gone", Model: "gpt-4o"}},
+	}})
+	h.unlocked()
+	if h.m.convID != "c7" || h.m.keyring.keyID != "" {
+		t.Fatalf("conversation %q on key %q, want c7 on no key", h.m.convID, h.m.keyring.keyID)
+	}
+	if s := h.screen(); !strings.Contains(s, "key gone of this conversation was removed") || !strings.Contains(s, "ctrl+k") {
+		t.Fatalf("the problem is not shown:\n%s", s)
+	}
+	h.typeText("again")
+	h.key("enter")
+	if len(h.b.sends) != 0 {
+		t.Fatalf("sent with another key: %+v", h.b.sends)
+	}
+	p, ok := topOverlay[*picker](&h.m.overlays)
+	if !ok || p.kind != pickKey {
+		t.Fatal("the key picker did not open")
+	}
+	if h.m.input.Value() != "again" {
+		t.Fatalf("the draft is %q", h.m.input.Value())
+	}
+	h.typeText("personal")
+	h.key("enter")
+	h.key("enter")
+	if len(h.b.sends) != 1 || h.b.sends[0].KeyID != "k2" || h.b.sends[0].Prompt != "again" {
+		t.Fatalf("sends %+v, want the draft with personal", h.b.sends)
+	}
+}
+
+// TestNoKeyChosenWithKeysLeftSaysCtrlK: with keys in the vault but none
+// chosen (the chosen one gone from the list), enter says to pick one
+// with ctrl+k, not to add one.
+func TestNoKeyChosenWithKeysLeftSaysCtrlK(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{})
+	h.unlocked()
+	h.send(keysMsg{keys: h.b.keys[1:]}) // the active key k1 was removed
+	h.typeText("hi")
+	h.key("enter")
+	if len(h.b.sends) != 0 {
+		t.Fatal("sent without a key")
+	}
+	if !strings.Contains(h.m.notice, "ctrl+k") || strings.Contains(h.m.notice, "keys add") {
+		t.Fatalf("notice %q, want ctrl+k and no \"keys add\"", h.m.notice)
+	}
+}
+
+// TestSidePaneWithoutAChosenKeySaysCtrlK: with keys in the vault but none
+// chosen (the conversation's key was removed), the side pane says to
+// pick one with ctrl+k, not to add one.
+func TestSidePaneWithoutAChosenKeySaysCtrlK(t *testing.T) {
+	h := newHarness(t, 160, 40, Options{})
+	h.b.add(&chat.Conversation{ID: "c7", Title: "orphan", Messages: []chat.Message{
+		{ID: "m1", Role: chat.RoleUser, Content: "hi"},
+		{ID: "m2", Role: chat.RoleAssistant, Content: "hello", Turn: &chat.Turn{KeyID: "k9", KeyName: "gone", Model: "gpt-4o"}},
+	}})
+	h.unlocked()
+	s := h.screen()
+	if strings.Contains(s, "keys add") || !strings.Contains(s, "NO KEY CHOSEN") {
+		t.Fatalf("the side pane does not say to pick a key:\n%s", s)
+	}
+}
+
+// appHintedErr is an error with a hint for the commands and one for the
+// app, as the session's ChoiceError.
+type appHintedErr struct{ hintedErr }
+
+func (e appHintedErr) AppHint() string { return "pick one with ctrl+k" }
+
+// TestErrorsShowTheAppHint: an error that has a hint for the app shows
+// that one, not the commands' flags.
+func TestErrorsShowTheAppHint(t *testing.T) {
+	err := appHintedErr{hintedErr{"no key chosen", "name one with --key"}}
+	if got := errorWithHint(err); got != "no key chosen: pick one with ctrl+k" {
+		t.Fatalf("errorWithHint = %q", got)
+	}
+	if got := errorWithHint(hintedErr{"x", "y"}); got != "x: y" {
+		t.Fatalf("errorWithHint = %q", got)
+	}
 }

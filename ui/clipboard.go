@@ -7,12 +7,13 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vaultchat/vaultchat/internal/mdfence"
+	"github.com/vaultchat/vaultchat/ui/markdown"
 )
 
 // copyLast copies the last reply, or its last fenced code block, to the
 // clipboard (OSC 52). It copies the source text, so indentation and tabs
 // survive; internal/mdfence reads the fences as the renderer does, so the
-// block copied is the block on screen.
+// block copied is the block on screen. Keys are masked as displayed.
 func (m *Model) copyLast(code bool) tea.Cmd {
 	var text string
 	for i := len(m.chat.items) - 1; i >= 0; i-- {
@@ -34,6 +35,9 @@ func (m *Model) copyLast(code bool) tea.Cmd {
 		}
 		text, what = block, "code block"
 	}
+	// The clipboard is an output like the screen: keys go out masked as
+	// the screen shows them.
+	text = markdown.MaskSource(text)
 	m.setNotice(fmt.Sprintf("copied the last %s (%d lines)", what, strings.Count(text, "\n")+1), false)
 	return tea.SetClipboard(text)
 }

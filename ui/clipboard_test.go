@@ -108,3 +108,39 @@ func TestCopyCodeMatchesRenderer(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyMasksKeysAsDisplayed checks that ctrl+y and alt+y copy a key
+// disguised in a reply (escaped, as entities, under emphasis, with a
+// zero-width joiner) masked, as the screen shows it: the clipboard is an
+// output like the screen.
+func TestCopyMasksKeysAsDisplayed(t *testing.T) {
+	body := strings.Repeat("4b87", 6) // built at run time: no key in the source
+	reply := "Your key, escaped: sk\\-test\\-" + body + "\n\n" +
+		"As entities: sk&#45;test&#45;" + body + "\n\n" +
+		"Emphasised: s**k-test-" + body + "**\n\n" +
+		"With a joiner: sk-\u200dtest-" + body + "\n\n" +
+		"```\nexport KEY=sk-test-" + body + "\n```\n"
+	for _, k := range []string{"ctrl+y", "alt+y"} {
+		t.Run(k, func(t *testing.T) {
+			h := newHarness(t, 100, 40, Options{})
+			h.b.add(&chat.Conversation{ID: "c1", Title: "keys", Messages: []chat.Message{
+				{ID: "m1", Role: chat.RoleUser, Content: "echo my key"},
+				{ID: "m2", Role: chat.RoleAssistant, Content: reply, Turn: &chat.Turn{KeyName: "work", Model: "gpt-4o-mini"}},
+			}})
+			h.unlocked()
+			if s := h.screen(); strings.Contains(s, body[len(body)-12:]) {
+				t.Fatalf("the test is wrong: the screen shows the key:\n%s", s)
+			}
+			h.key(k)
+			if len(h.clip) != 1 {
+				t.Fatalf("%d clipboard writes, want 1", len(h.clip))
+			}
+			if strings.Contains(h.clip[0], body[len(body)-12:]) {
+				t.Fatalf("%s copied a key the screen masks:\n%s", k, h.clip[0])
+			}
+			if !strings.Contains(h.clip[0], "sk-…") {
+				t.Fatalf("%s copied no masked key:\n%s", k, h.clip[0])
+			}
+		})
+	}
+}

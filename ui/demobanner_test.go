@@ -38,3 +38,23 @@ func TestGoldenDemoBannerHint(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoQuitPromisesNoKeptDraft: the demo deletes everything on exit,
+// so its quit question says the draft goes with it; the app's says the
+// draft is kept.
+func TestDemoQuitPromisesNoKeptDraft(t *testing.T) {
+	for _, demo := range []bool{false, true} {
+		h := newHarness(t, 80, 24, Options{Demo: demo}) // the question whole, not cut
+		h.unlocked()
+		h.typeText("half a thought")
+		h.key("ctrl+c")
+		s := h.screen()
+		kept := strings.Contains(s, "kept, encrypted")
+		if kept == demo {
+			t.Fatalf("demo %v: the quit question promises a kept draft: %v\n%s", demo, kept, s)
+		}
+		if demo && !strings.Contains(s, "draft are deleted on exit") {
+			t.Fatalf("the demo's quit question does not say the draft is deleted:\n%s", s)
+		}
+	}
+}

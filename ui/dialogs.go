@@ -97,6 +97,6 @@ func (d *confirmDialog) view(width, _ int) []string {
 	st := d.st
 	w := min(width-4, 64)
 	footer := keyName(d.km.Yes) + " " + d.yesWord + " · " + keyName(d.km.No) + " " + d.noWord
-	body := []string{truncate(d.question, w-4), "", st.Muted.Render(footer)}
+	body := append(wrapLines(d.question, w-4), "", st.Muted.Render(truncate(footer, w-4)))
 	return box(d.title, body, w, len(body)+2, st.DialogBorder, st.DialogTitle)
 }

@@ -122,7 +122,8 @@ func (m *Model) sentDraft() tea.Cmd {
 }
 
 // quit is ctrl+c: at once without a draft, else after asking (ctrl+c
-// again or y quits). Quitting keeps the draft.
+// again or y quits). Quitting keeps the draft (the demo's goes with the
+// demo, and its question says so).
 func (m *Model) quit() tea.Cmd {
 	if m.screen != screenMain {
 		m.stopStream()
@@ -134,8 +135,12 @@ func (m *Model) quit() tea.Cmd {
 	if m.input.Empty() || m.editingLast {
 		return m.quitNow()
 	}
+	question := "Quit? Your unsent draft is kept, encrypted, for next time."
+	if m.opts.Demo {
+		question = "Quit? The demo and your unsent draft are deleted on exit."
+	}
 	m.quitAsk = &confirmDialog{km: &m.km, st: &m.st, title: "quit",
-		question: "Quit? Your unsent draft is kept, encrypted, for next time.",
+		question: question,
 		yesWord:  "or " + keyName(m.km.Quit) + " quits", noWord: "stay",
 		yes: m.quitNow}
 	m.overlays.push(m.quitAsk)

@@ -287,7 +287,15 @@ func (d *exportDialog) view(width, _ int) []string {
 		body = append(body, st.Muted.Render("exporting…"), "")
 	default:
 		if d.err != "" {
-			body = append(body, st.Error.Render(truncate(d.err, inner)))
+			// Wrapped, not cut: the end of an error (what the path
+			// holds, what to do) is what the user needs.
+			lines := wrapLines(d.err, inner)
+			if len(lines) > maxDialogErrorLines {
+				lines = append(lines[:maxDialogErrorLines-1], truncate(strings.Join(lines[maxDialogErrorLines-1:], " "), inner))
+			}
+			for _, l := range lines {
+				body = append(body, st.Error.Render(l))
+			}
 		} else {
 			body = append(body, "")
 		}
@@ -295,6 +303,9 @@ func (d *exportDialog) view(width, _ int) []string {
 	}
 	return box("export conversation", body, w, len(body)+2, st.DialogBorder, st.DialogTitle)
 }
+
+// maxDialogErrorLines is how many rows the export dialog gives an error.
+const maxDialogErrorLines = 4
 
 // pad left-aligns s in n columns.
 func pad(s string, n int) string {

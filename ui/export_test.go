@@ -391,3 +391,41 @@ func TestExportDialogReplacePath(t *testing.T) {
 		t.Fatalf("result line:\n%s", h.screen())
 	}
 }
+
+// TestExportDirectoryRefusalShownWhole: the session's refusal of a
+// directory (ErrNotAFile, before any "overwrite?") is shown whole in the
+// dialog at 80 columns, wrapped, not cut at the box's edge, and no
+// overwrite question is asked.
+func TestExportDirectoryRefusalShownWhole(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	withConversation(h.b)
+	h.unlocked()
+	dir := "/home/ada/work/projects/vaultchat-exports/subdir"
+	h.b.exportErr = errors.New("export to " + dir + ": it is not a regular file (a directory); exports replace only files")
+	h.key("ctrl+s")
+	h.key("enter")
+	d := exportDialogOf(h.m)
+	if d == nil || d.confirm != "" {
+		t.Fatalf("the dialog closed or asks to overwrite: %+v", d)
+	}
+	joined := strings.Join(strings.Fields(dialogText(h.screen())), " ")
+	for _, want := range []string{dir, "a directory", "exports replace only files"} {
+		if !strings.Contains(joined, want) {
+			t.Fatalf("the dialog does not show %q whole:\n%s", want, h.screen())
+		}
+	}
+}
+
+// dialogText is the text inside a dialog's borders on screen, row after
+// row.
+func dialogText(screen string) string {
+	var b strings.Builder
+	for _, row := range strings.Split(screen, "\n") {
+		l, r := strings.Index(row, "│"), strings.LastIndex(row, "│")
+		if l >= 0 && r > l {
+			b.WriteString(row[l+len("│") : r])
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}

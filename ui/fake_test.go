@@ -212,7 +212,7 @@ func (f *fakeBackend) Send(ctx context.Context, req view.SendRequest) (<-chan ch
 func (f *fakeBackend) Usage(string, string) view.Usage { return f.usage }
 
 // Choice is what Choose stored for the conversation, else its last
-// reply's key and model, else the first key with its default model (the
+// reply's key and model (a problem if that key is gone), else the first key with its default model (the
 // real rule is the session's, tested there).
 func (f *fakeBackend) Choice(id string) view.Choice {
 	if ch, ok := f.choices[id]; ok {
@@ -220,10 +220,12 @@ func (f *fakeBackend) Choice(id string) view.Choice {
 	}
 	if c := f.convs[id]; c != nil {
 		for i := len(c.Messages) - 1; i >= 0; i-- {
-			if t := c.Messages[i].Turn; t != nil {
+			if t := c.Messages[i].Turn; t != nil && t.KeyID != "" && c.Messages[i].Role == chat.RoleAssistant {
 				if k := f.key(t.KeyID); k != nil {
 					return view.Choice{Key: k.KeyRef, Model: t.Model}
 				}
+				// A removed key is a problem, never another key.
+				return view.Choice{Problem: "key " + t.KeyName + " of this conversation was removed: pick another with ctrl+k"}
 			}
 		}
 	}
@@ -253,7 +255,7 @@ func (f *fakeBackend) choiceFor(id string, k view.Key, model string) view.Choice
 	}
 	ch := view.Choice{Key: k.KeyRef, Model: model}
 	if model == "" {
-		ch.Problem = "no model chosen for key " + k.Name + ": name one with ctrl+p, or vaultchat keys edit " + k.Name + " --model MODEL"
+		ch.Problem = "no model chosen for key " + k.Name + ", which has no default model: pick one with ctrl+p"
 	}
 	return ch
 }

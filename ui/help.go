@@ -86,8 +86,8 @@ func (o *helpOverlay) view(width, height int) []string {
 	o.off = min(o.off, max(len(lines)-room, 0))
 	lines = lines[o.off:]
 	if len(lines) > room {
-		lines = append(lines[:room-1], st.Muted.Render("↓ more (j/↓)"))
+		lines = append(lines[:room-1], st.Muted.Render("↓ more below"))
 	}
-	lines = append(lines, st.Muted.Render("any key closes"))
+	lines = append(lines, st.Muted.Render(o.km.HelpUp.Help().Key+"  "+o.km.HelpDown.Help().Key+" scroll · any other key closes"))
 	return box("keys", lines, w, h, st.DialogBorder, st.DialogTitle)
 }

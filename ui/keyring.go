@@ -63,6 +63,19 @@ func (r *keyring) setModels(keyID string, models []string) {
 	r.models[keyID] = list
 }
 
+// noKeyProblem says why no key is chosen and how to choose one: the
+// backend's problem, else ctrl+k while keys remain, else that the vault
+// has none (added only from the command line).
+func (r *keyring) noKeyProblem() string {
+	switch {
+	case r.problem != "":
+		return r.problem
+	case len(r.keys) > 0:
+		return "no key chosen: pick one with ctrl+k"
+	}
+	return "the vault holds no key: add one with \"vaultchat keys add\""
+}
+
 // active returns the key the next turn uses, or nil.
 func (r *keyring) active() *view.Key { return r.byID(r.keyID) }
 
@@ -159,8 +172,14 @@ func (m *Model) applyChosen(msg chosenMsg) tea.Cmd {
 	return m.usageCmd()
 }
 
-// errorWithHint is a backend error with its hint, if it has one.
+// errorWithHint is a backend error with its hint, if it has one: the
+// hint for the app (AppHint, naming keys) where the error has one, else
+// its Hint.
 func errorWithHint(err error) string {
+	var app interface{ AppHint() string }
+	if errors.As(err, &app) && app.AppHint() != "" {
+		return err.Error() + ": " + app.AppHint()
+	}
 	var hinted interface{ Hint() string }
 	if errors.As(err, &hinted) && hinted.Hint() != "" {
 		return err.Error() + ": " + hinted.Hint()

@@ -20,8 +20,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch m.screen {
 	case screenStart, screenLoading:
+		m.typeahead.keep(msg)
 		return nil
 	case screenUnlock:
+		if m.unlock.busy {
+			m.typeahead.keep(msg)
+			return nil
+		}
 		return m.unlockKey(msg)
 	}
 	if key.Matches(msg, m.km.Lock) {
@@ -40,10 +45,15 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) handlePaste(msg tea.PasteMsg) tea.Cmd {
 	switch m.screen {
 	case screenUnlock:
+		if m.unlock.busy {
+			m.typeahead.keep(msg)
+			return nil
+		}
 		m.unlockPaste(msg.Content)
 		return nil
 	case screenMain:
 	default:
+		m.typeahead.keep(msg)
 		return nil
 	}
 	if cmd, ok := m.overlays.update(msg); ok {
@@ -210,6 +220,10 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	e := &m.input
 	switch {
 	case key.Matches(msg, km.Send):
+		if m.replaying {
+			m.heldSend = true // typed blind while unlocking: never sends
+			return nil
+		}
 		return m.submit()
 	case key.Matches(msg, km.Newline):
 		e.Insert("\n")

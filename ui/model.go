@@ -59,6 +59,12 @@ type Model struct {
 
 	screen screen
 	unlock unlockScreen
+	// typeahead keeps what is typed while the vault unlocks, replayed
+	// on the main screen (typeahead.go); replaying is true meanwhile,
+	// and heldSend records an enter it kept from sending.
+	typeahead typeahead
+	replaying bool
+	heldSend  bool
 	// reopen is the conversation open when the app was locked, opened
 	// again after the unlock (an ID, not its content).
 	reopen string
@@ -261,6 +267,7 @@ func (m *Model) applyLoaded(msg loadedMsg) tea.Cmd {
 	if m.opts.IdleLock > 0 {
 		cmds = append(cmds, m.idleTick(m.idleSeq, m.opts.IdleLock))
 	}
+	cmds = append(cmds, m.replayTypeahead())
 	return tea.Batch(cmds...)
 }
 

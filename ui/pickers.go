@@ -32,7 +32,7 @@ func (m *Model) openKeyPicker() tea.Cmd {
 func (m *Model) openModelPicker() tea.Cmd {
 	key := m.activeKey()
 	if key == nil {
-		m.setNotice("no key: add one with \"vaultchat keys add\"", true)
+		m.setNotice(m.keyring.noKeyProblem(), true)
 		return nil
 	}
 	keyID := key.ID

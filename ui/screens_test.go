@@ -197,3 +197,122 @@ func TestSidePaneValuesWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestScrollMarkerTakesItsOwnRow: at 80 columns, the "more below" marker
+// has a row of its own; it never paints over the end of a content row.
+func TestScrollMarkerTakesItsOwnRow(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	var msgs []chat.Message
+	for i := range 30 {
+		msgs = append(msgs, chat.Message{ID: fmt.Sprint(i), Role: chat.RoleUser,
+			Content: fmt.Sprintf("line %d %s", i, strings.Repeat("wordy ", 11))})
+	}
+	h.b.add(&chat.Conversation{ID: "c1", Title: "long", Messages: msgs})
+	h.unlocked()
+	h.key("pgup")
+	s := h.screen()
+	for _, row := range strings.Split(s, "\n") {
+		before, _, ok := strings.Cut(row, "↓ more below")
+		if !ok {
+			continue
+		}
+		if i := strings.LastIndex(before, "│"); i >= 0 {
+			before = before[i+len("│"):] // the list pane's border
+		}
+		if strings.TrimSpace(before) != "" {
+			t.Fatalf("the marker shares its row with %q:\n%s", before, s)
+		}
+		return
+	}
+	t.Fatalf("no marker:\n%s", s)
+}
+
+// TestReplyFooterKeepsEveryPartWhenNarrow: at 80 columns with the side
+// pane open, the line under a reply moves parts to a second line rather
+// than cutting the duration off.
+func TestReplyFooterKeepsEveryPartWhenNarrow(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	h.b.add(&chat.Conversation{ID: "c1", Title: "t", Messages: []chat.Message{
+		{ID: "m1", Role: chat.RoleUser, Content: "hi"},
+		{ID: "m2", Role: chat.RoleAssistant, Content: "hello", Turn: &chat.Turn{
+			KeyID: "k2", KeyName: "personal", Model: "llama-3.1-70b-instruct",
+			Usage: chat.Usage{PromptTokens: 1200, CompletionTokens: 234}, CostUSD: cost(0.0032),
+			Duration: 2300 * time.Millisecond, Incomplete: true, IncompleteReason: "canceled"}},
+	}})
+	h.unlocked()
+	h.key("ctrl+t")
+	s := h.screen()
+	if !strings.Contains(s, "│") {
+		t.Fatalf("the side pane is not open:\n%s", s)
+	}
+	for _, want := range []string{"1,434 tok", "$0.0032", "2.3s", "incomplete (canceled)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the footer lost %q:\n%s", want, s)
+		}
+	}
+}
+
+// TestDialogsHaveAClearMargin: at 80 columns a dialog drawn over the
+// chat keeps a blank column on each side, so no character from
+// underneath touches its border ("╯e"); the help's last line says which
+// keys scroll and that any other key closes.
+func TestDialogsHaveAClearMargin(t *testing.T) {
+	for _, open := range []string{"f1", "ctrl+k", "ctrl+s"} {
+		t.Run(open, func(t *testing.T) {
+			h := newHarness(t, 80, 24, Options{})
+			long := strings.Repeat("everywhere ", 60)
+			h.b.add(&chat.Conversation{ID: "c1", Title: "t", Messages: []chat.Message{
+				{ID: "m1", Role: chat.RoleUser, Content: long},
+				{ID: "m2", Role: chat.RoleAssistant, Content: long, Turn: &chat.Turn{KeyID: "k1", KeyName: "work", Model: "gpt-4o-mini"}},
+			}})
+			h.unlocked()
+			h.b.usage = richUsage(testNow)
+			h.key("ctrl+t") // the side pane fills the right-hand columns
+			h.key(open)
+			s := h.screen()
+			found := false
+			for _, row := range strings.Split(s, "\n") {
+				rs := []rune(row)
+				last := -1
+				for i, r := range rs {
+					if strings.ContainsRune("│╮╯┤", r) {
+						last = i
+					}
+					if strings.ContainsRune("╮╯", r) {
+						found = true
+					}
+				}
+				if last >= 0 && last+1 < len(rs) && rs[last+1] != ' ' {
+					t.Fatalf("%q follows the dialog's border:\n%s", rs[last+1], s)
+				}
+				if j := strings.IndexAny(row, "╭╰"); j > 0 && row[j-1] != ' ' {
+					t.Fatalf("%q precedes the dialog's border:\n%s", row[j-1], s)
+				}
+			}
+			if !found {
+				t.Fatalf("no dialog:\n%s", s)
+			}
+			if open == "f1" && !strings.Contains(s, "scroll · any other key closes") {
+				t.Fatalf("the help's footer does not name its scroll keys:\n%s", s)
+			}
+		})
+	}
+}
+
+// TestLongNoticeElidedAtAWord: a notice wider than the screen ends with
+// "…" after a whole word, never cut mid-word.
+func TestLongNoticeElidedAtAWord(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	h.unlocked()
+	notice := "no model chosen for key a-rather-long-key-name, which has no default model: pick one with ctrl+p from the list"
+	h.m.setNotice(notice, true)
+	rows := strings.Split(strings.TrimRight(h.screen(), "\n"), "\n")
+	last := strings.TrimSpace(rows[len(rows)-1])
+	shown, ok := strings.CutSuffix(last, "…")
+	if !ok {
+		t.Fatalf("the notice is not elided: %q", last)
+	}
+	if !strings.HasPrefix(notice, shown) || notice[len(shown)] != ' ' {
+		t.Fatalf("the notice is cut mid-word: %q", last)
+	}
+}

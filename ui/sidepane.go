@@ -25,9 +25,9 @@ type sidePane struct {
 	shown   bool // the user's choice, once toggled
 	toggled bool // the user toggled the pane; stop choosing by width
 
-	lines          []string
-	w, h, gen, ver int
-	unix           int64
+	lines                   []string
+	w, h, gen, ver, pending int
+	unix                    int64
 }
 
 // visible reports whether the pane is shown at a screen width: by default
@@ -50,21 +50,21 @@ func (p *sidePane) clear() { p.lines = nil }
 // view returns the pane's lines padded to w.
 func (p *sidePane) view(in sideInput, w, h, gen int, st *styles.Styles) []string {
 	unix := in.now.Unix()
-	if p.lines != nil && p.w == w && p.h == h && p.gen == gen && p.ver == in.ver && p.unix == unix {
+	if p.lines != nil && p.w == w && p.h == h && p.gen == gen && p.ver == in.ver && p.pending == in.pending && p.unix == unix {
 		return p.lines
 	}
 	p.lines = renderSide(in, w, h, st)
 	for i, l := range p.lines {
 		p.lines[i] = fit(l, w)
 	}
-	p.w, p.h, p.gen, p.ver, p.unix = w, h, gen, in.ver, unix
+	p.w, p.h, p.gen, p.ver, p.pending, p.unix = w, h, gen, in.ver, in.pending, unix
 	return p.lines
 }
 
 // sideInput returns what the side pane shows now.
 func (m *Model) sideInput() sideInput {
 	r := &m.keyring
-	return sideInput{key: r.active(), model: r.model, keys: r.keys, usage: r.usage, now: m.now(), ver: r.ver}
+	return sideInput{key: r.active(), model: r.model, keys: r.keys, usage: r.usage, pending: m.pendingTokens(), now: m.now(), ver: r.ver}
 }
 
 // sideInput is everything the usage pane shows; renderSide is a pure
@@ -74,17 +74,22 @@ type sideInput struct {
 	model string
 	keys  []view.Key
 	usage view.Usage
-	now   time.Time
-	ver   int // the keyring's version of the values above
+	// pending is the tokens of the files attached to the next message,
+	// which the context meter counts as the status line's does.
+	pending int
+	now     time.Time
+	ver     int // the keyring's version of the values above
 }
 
 // renderSide draws the usage pane for the active key, w columns wide and
 // at most h rows: its sections in order, fitted to h by fitSections.
 func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 	if in.key == nil {
-		return fitSections([]paneSection{{body: []string{
-			st.PaneTitle.Render("NO KEY"), st.Muted.Render("add one with"), st.Muted.Render("vaultchat keys add"),
-		}}}, w, h, st)
+		body := []string{st.PaneTitle.Render("NO KEY"), st.Muted.Render("add one with"), st.Muted.Render("vaultchat keys add")}
+		if len(in.keys) > 0 {
+			body = []string{st.PaneTitle.Render("NO KEY CHOSEN"), st.Muted.Render("pick one with ctrl+k")}
+		}
+		return fitSections([]paneSection{{body: body}}, w, h, st)
 	}
 	u := in.usage
 	secs := []paneSection{
@@ -92,7 +97,7 @@ func renderSide(in sideInput, w, h int, st *styles.Styles) []string {
 		usageSection(u, w, st),
 		budgetSection(u.Budgets, in.now, w, st),
 		rateSection(u.RateLimits, in.now, w, st),
-		contextSection(u, w, st),
+		contextSection(u, in.pending, w, st),
 		chartSection(u.Daily, w, st),
 		keysSection(in.keys, in.key.ID, w, st),
 	}
@@ -244,17 +249,22 @@ func rateSection(rl chat.RateLimits, now time.Time, w int, st *styles.Styles) pa
 	return paneSection{prio: prioRates, title: "RATE LIMITS", heading: heading, body: p.lines}
 }
 
-// contextSection is how much of the model's context window the
-// conversation fills.
-func contextSection(u view.Usage, w int, st *styles.Styles) paneSection {
+// contextSection is how much of the model's context window the next
+// request fills: the conversation and the files attached to the next
+// message (pending tokens), as the status line's meter counts.
+func contextSection(u view.Usage, pending, w int, st *styles.Styles) paneSection {
 	p := paneLines{w: w}
+	used := u.ContextUsed + pending
 	if u.ContextWindow > 0 {
-		frac := float64(u.ContextUsed) / float64(u.ContextWindow)
+		frac := float64(used) / float64(u.ContextWindow)
 		bs := barStyle(frac, st)
-		label := fmt.Sprintf(" %s/%s", figures.Tokens(int64(u.ContextUsed), u.ContextEstimated), figures.Tokens(int64(u.ContextWindow), false))
+		label := fmt.Sprintf(" %s/%s", figures.Tokens(int64(used), u.ContextEstimated), figures.Tokens(int64(u.ContextWindow), false))
 		p.add(bar(frac, max(w-ansiWidth(label), 4), bs, st) + label)
 	} else {
-		p.add(st.Muted.Render(figures.Tokens(int64(u.ContextUsed), u.ContextEstimated) + " tokens · window unknown"))
+		p.add(st.Muted.Render(figures.Tokens(int64(used), u.ContextEstimated) + " tokens · window unknown"))
+	}
+	if pending > 0 {
+		p.add(st.Muted.Render("incl. " + figures.Count(int64(pending)) + " attached"))
 	}
 	return paneSection{prio: prioContext, title: "CONTEXT", body: p.lines}
 }

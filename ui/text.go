@@ -34,6 +34,23 @@ func truncate(s string, w int) string {
 	return ansi.Truncate(s, w, "…")
 }
 
+// elideWords shortens plain text s to w columns, ending with "…" after
+// its last whole word that fits (mid-word only when the first word alone
+// is too long).
+func elideWords(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	cut := ansi.Truncate(s, w-1, "")
+	if i := strings.LastIndexByte(cut, ' '); i > 0 && i < len(s) && s[len(cut)] != ' ' {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ") + "…"
+}
+
 // oneLine collapses line breaks and tabs so text fits a single row.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
@@ -60,17 +77,26 @@ func box(title string, lines []string, w, h int, border, titleStyle lipgloss.Sty
 	return out
 }
 
-// drawOver puts the rows of fg over bg with its top-left corner at (x, y).
-// bg rows must be exactly as wide as the screen.
+// drawOver puts the rows of fg over bg with its top-left corner at (x, y),
+// with a blank column on each side (where the screen has one), so that
+// nothing from underneath touches a dialog's border and reads as part of
+// it. bg rows must be exactly as wide as the screen.
 func drawOver(bg []string, fg []string, x, y int) {
 	for i, row := range fg {
 		r := y + i
 		if r < 0 || r >= len(bg) {
 			continue
 		}
-		w := ansi.StringWidth(row)
 		line := bg[r]
 		total := ansi.StringWidth(line)
+		x := x
+		if x > 0 {
+			row, x = " "+row, x-1
+		}
+		if x+ansi.StringWidth(row) < total {
+			row += " "
+		}
+		w := ansi.StringWidth(row)
 		left := ansi.Truncate(line, x, "")
 		if lw := ansi.StringWidth(left); lw < x {
 			left += strings.Repeat(" ", x-lw)

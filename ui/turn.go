@@ -153,12 +153,15 @@ func (m *Model) regenerate() tea.Cmd {
 func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	key := m.activeKey()
 	if key == nil {
-		problem := m.keyring.problem
-		if problem == "" {
-			problem = "no key to send with: add one with \"vaultchat keys add\""
+		// Refused before anything is sent, as without a model: the
+		// draft stays, and with keys to pick from the key picker opens.
+		if len(m.keyring.keys) == 0 {
+			m.setNotice(m.keyring.noKeyProblem(), true)
+			return nil
 		}
-		m.setNotice(problem, true)
-		return nil
+		cmd := m.openKeyPicker()
+		m.setNotice(m.keyring.noKeyProblem(), true)
+		return cmd
 	}
 	if m.keyring.model == "" {
 		// Refused before anything is sent; the draft stays in the

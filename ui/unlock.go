@@ -47,10 +47,11 @@ func (m *Model) updateUnlock(msg tea.Msg) tea.Cmd {
 			}
 			// The way to unlock may have changed (an agent went away).
 			m.unlock.needsPass = msg.needs
+			m.typeahead.reset() // typed for the main screen, which did not come
 			return nil
 		}
 		m.unlock.err, m.unlock.reason = "", ""
-		m.screen = screenLoading
+		m.screen = screenLoading // keys typed meanwhile are kept too
 		return loadCmd(m.b, m.reopen)
 	case lockedMsg:
 		m.unlock.needsPass = msg.needs
@@ -84,11 +85,9 @@ func (m *Model) newPassInput() textinput.Model {
 }
 
 // unlockKey handles a key on the unlock screen: enter tries the
-// passphrase, anything else edits it.
+// passphrase, anything else edits it. Keys pressed while the unlock runs
+// do not come here: they are kept for the main screen (typeahead.go).
 func (m *Model) unlockKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.unlock.busy {
-		return nil
-	}
 	if key.Matches(msg, m.km.Choose) {
 		pass := []byte(m.unlock.pass.Value())
 		if m.unlock.needsPass && len(pass) == 0 {
@@ -98,6 +97,7 @@ func (m *Model) unlockKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.unlock.busy = true
 		m.unlock.err = ""
 		m.unlock.pass.Reset()
+		m.typeahead.remember(pass)
 		return unlockCmd(m.b, pass)
 	}
 	if !m.unlock.needsPass {
@@ -138,6 +138,7 @@ func (m *Model) lock(reason string) tea.Cmd {
 	m.unlock.reason = reason
 	m.unlock.err = ""
 	m.unlock.pass = m.newPassInput()
+	m.typeahead.reset()
 	return lockCmd(m.b, draft)
 }
 

@@ -99,7 +99,11 @@ func (m *Model) mainView() string {
 	}
 
 	env := m.env()
-	chatLines := m.chat.view(l.chatW, l.mainH, env)
+	chatH := l.mainH
+	if !m.chat.follow {
+		chatH-- // the "more below" marker takes the last row
+	}
+	chatLines := m.chat.view(l.chatW, chatH, env)
 	empty := len(m.chat.items) == 0
 	var convLines, sideLines []string
 	if l.showConvs {
@@ -133,7 +137,7 @@ func (m *Model) mainView() string {
 				what = " ↓ new below · "
 			}
 			marker := st.NewMarker.Render(what + keyName(m.km.Latest) + " ")
-			line = fit(line, l.chatW-ansi.StringWidth(marker)) + marker
+			line = fit("", l.chatW-ansi.StringWidth(marker)) + marker
 		case i >= len(chatLines) || (empty && line != ""):
 			line = fit(line, l.chatW)
 		}
@@ -287,7 +291,7 @@ func (m *Model) buildHintLine() string {
 		if m.noticeErr {
 			style = st.Error
 		}
-		return fit(" "+style.Render(m.notice), m.width)
+		return fit(" "+style.Render(elideWords(m.notice, m.width-1)), m.width)
 	}
 	km := &m.km
 	var hints []keyHint

@@ -152,16 +152,20 @@ func newDemo(now time.Time) (d *demo, err error) {
 		d.sims = append(d.sims, s)
 		urls = append(urls, url)
 	}
+	// LastUsed is the time of the key's last request in seedHistory, so
+	// that the key picker's "last used" agrees with the usage shown.
 	keys := []vault.Key{
 		{Name: "personal", Provider: providers.OpenAI, BaseURL: urls[0], DefaultModel: "sim-fast",
-			Note: "my own account; any model"},
+			Note: "my own account; any model", LastUsed: lastSeededDay(now)},
 		{Name: "work", Provider: providers.Azure, BaseURL: strings.TrimSuffix(urls[1], "/v1"), DefaultModel: "gpt-4o-mini",
 			AllowedModels: []string{"gpt-4o-mini", "gpt-4o"}, AzureAPIVersion: "2024-10-21",
-			Budget: vault.Budget{DailyUSD: 0.05, MonthlyUSD: 5, Hard: true},
-			Note:   "team budget: hard limit; mostly spent this month"},
+			Budget:   vault.Budget{DailyUSD: 0.05, MonthlyUSD: 5, Hard: true},
+			Note:     "team budget: hard limit; mostly spent this month",
+			LastUsed: workSpendAt(now)},
 		{Name: "side-project", Provider: providers.OpenAICompatible, BaseURL: urls[2], DefaultModel: sim.Fault429,
-			Budget: vault.Budget{MonthlyTokens: 200_000},
-			Note:   "hackathon key; its model is always rate limited"},
+			Budget:   vault.Budget{MonthlyTokens: 200_000},
+			Note:     "hackathon key; its model is always rate limited",
+			LastUsed: lastSeededDay(now)},
 	}
 	var added []vault.Key
 	err = d.vault.Update(func(tx *vault.Tx) error {
@@ -193,7 +197,7 @@ func seedHistory(sess *session.Session, keys []vault.Key, now time.Time) error {
 	record := func(k vault.Key, model string, at time.Time, prompt, completion int64) error {
 		return sess.RecordUsage(k.ID, model, at, chat.Usage{PromptTokens: prompt, CompletionTokens: completion})
 	}
-	for day := 13; day >= 1; day-- {
+	for day := seededDays; day >= 1; day-- {
 		at := now.AddDate(0, 0, -day)
 		n := int64(day%5 + 1)
 		if err := record(keys[0], "sim-fast", at, 900*n, 400*n); err != nil {
@@ -205,11 +209,24 @@ func seedHistory(sess *session.Session, keys []vault.Key, now time.Time) error {
 	}
 	// The work key: close to its monthly hard budget of $5 (gpt-4o at
 	// $2.50 in / $10 out per million tokens).
+	return record(keys[1], "gpt-4o", workSpendAt(now), 1_000_000, 220_000)
+}
+
+// seededDays is how many days of made-up usage the demo's keys have,
+// ending yesterday (lastSeededDay).
+const seededDays = 13
+
+// lastSeededDay is the time of the last made-up request.
+func lastSeededDay(now time.Time) time.Time { return now.AddDate(0, 0, -1) }
+
+// workSpendAt is when the work key spent most of its month: the 1st,
+// at noon (now, early on the 1st).
+func workSpendAt(now time.Time) time.Time {
 	start := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, time.UTC)
 	if start.After(now) {
 		start = now
 	}
-	return record(keys[1], "gpt-4o", start, 1_000_000, 220_000)
+	return start
 }
 
 func (d *demo) close() {

@@ -40,7 +40,8 @@ func (d *demo) addAccountKeys(now time.Time) (*demoAccounts, error) {
 		secret string
 	}{
 		{vault.Key{Name: "team-openai", Provider: providers.OpenAI, BaseURL: url, DefaultModel: "gpt-4o-mini",
-			Note: "reconciled with the provider: another program spends with it"}, team},
+			Note:     "reconciled with the provider: another program spends with it",
+			LastUsed: lastSeededDay(now)}, team}, // its seedAccounts history
 		{vault.Key{Name: "org-admin", Provider: providers.OpenAI, BaseURL: url, Kind: vault.KindAdmin, Project: sim.SimProject,
 			Note: "OpenAI admin key: usage --reconcile, keys mint"}, admin},
 		{vault.Key{Name: "or-mgmt", Provider: providers.OpenRouter, BaseURL: orURL, Kind: vault.KindManagement,
@@ -75,7 +76,7 @@ func (da *demoAccounts) seedAccounts(sess *session.Session, now time.Time) error
 			teamID = k.ID
 		}
 	}
-	for day := 13; day >= 1; day-- {
+	for day := seededDays; day >= 1; day-- {
 		at := now.AddDate(0, 0, -day)
 		u := chat.Usage{PromptTokens: int64(1500 + 100*day), CompletionTokens: int64(400 + 10*day)}
 		if err := sess.RecordUsage(teamID, "gpt-4o-mini", at, u); err != nil {

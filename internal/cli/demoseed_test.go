@@ -101,8 +101,13 @@ func TestDemoHomeShowsEveryFeature(t *testing.T) {
 		t.Errorf("the first conversation goes on with %s · %s, want personal · sim-fast", ch.Key.Name, ch.Model)
 	}
 	for _, k := range sess.Keys() {
-		if note := sess.Usage(k.ID, "").Ledger; note != "" {
-			t.Errorf("key %s: ledger note %q", k.Name, note)
+		u := sess.Usage(k.ID, "")
+		if u.Ledger != "" {
+			t.Errorf("key %s: ledger note %q", k.Name, u.Ledger)
+		}
+		// The key picker's "last used" agrees with the usage shown.
+		if u.Lifetime.Tokens > 0 && k.LastUsed.IsZero() {
+			t.Errorf("key %s: %d tokens used, but last used never", k.Name, u.Lifetime.Tokens)
 		}
 	}
 }

@@ -30,6 +30,7 @@ const (
 	keyEsc   = "\x1b"
 	keyCtrlC = "\x03"
 	keyCtrlK = "\x0b"
+	keyCtrlP = "\x10"
 	keyCtrlO = "\x0f"
 	keyCtrlU = "\x15"
 	keyAltE  = "\x1be"

@@ -60,11 +60,12 @@ func (h *home) choice(c *chat.Conversation, key, model string) (view.Choice, err
 	return ch, nil
 }
 
-// problem is err with its hint, as one line for the status bar.
+// problem is err with its hint for the app, as one line for the status
+// bar.
 func problem(err error) string {
 	var ce *ChoiceError
 	if errors.As(err, &ce) {
-		return ce.Error() + ": " + ce.Hint()
+		return ce.Error() + ": " + ce.AppHint()
 	}
 	return err.Error()
 }

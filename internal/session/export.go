@@ -76,19 +76,20 @@ func (s *Session) Export(conversationID, format, path string, overwrite bool) (s
 }
 
 // CheckExportPath says, before anything is written, whether WriteExport
-// could write path: without overwrite nothing (no file, no symbolic link)
-// may be there, else the error wraps ErrExists (and with overwrite only a
-// file or a symbolic link, never a directory, a FIFO or a device: the
-// error wraps ErrNotAFile); and its directory must
-// exist, else the error wraps ErrNoDirectory. Commands that write several
-// files check them all first, so a refusal leaves no half-done export.
+// could write path: a directory, a FIFO or a device is never replaced
+// (the error wraps ErrNotAFile, with or without overwrite, so nobody is
+// asked to confirm what would be refused); without overwrite nothing
+// else (no file, no symbolic link) may be there, else the error wraps
+// ErrExists; and its directory must exist, else the error wraps
+// ErrNoDirectory. Commands that write several files check them all
+// first, so a refusal leaves no half-done export.
 func CheckExportPath(path string, overwrite bool) error {
 	if fi, err := os.Lstat(path); err == nil {
-		if !overwrite {
-			return fmt.Errorf("export to %s: %w", path, ErrExists)
-		}
 		if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
 			return fmt.Errorf("export to %s: it %w (%s); exports replace only files", path, ErrNotAFile, fileKind(fi.Mode()))
+		}
+		if !overwrite {
+			return fmt.Errorf("export to %s: %w", path, ErrExists)
 		}
 	}
 	if dir := filepath.Dir(path); !isDir(dir) {

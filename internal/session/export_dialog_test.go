@@ -239,7 +239,7 @@ func TestExportRelativeAndDefaultPath(t *testing.T) {
 	}
 }
 
-// TestExportNeverReplacesWhatIsNotAFile: with overwrite, a FIFO, a
+// TestExportNeverReplacesWhatIsNotAFile: with or without overwrite, a FIFO, a
 // directory or a device at the path is refused and left as it was (an
 // atomic replace would put a regular file in place of /dev/full; the
 // test uses a FIFO and a directory, which are safe to try).
@@ -265,6 +265,12 @@ func TestExportNeverReplacesWhatIsNotAFile(t *testing.T) {
 		_, err = f.sess.Export(c.ID, "txt", path, true)
 		if !errors.Is(err, ErrNotAFile) || !strings.Contains(err.Error(), path) {
 			t.Errorf("export over %s with overwrite: %v, want ErrNotAFile naming it", path, err)
+		}
+		// Without overwrite too: asking "overwrite?" first would offer
+		// what is then refused.
+		_, err = f.sess.Export(c.ID, "txt", path, false)
+		if !errors.Is(err, ErrNotAFile) || errors.Is(err, ErrExists) {
+			t.Errorf("export over %s without overwrite: %v, want ErrNotAFile, not ErrExists", path, err)
 		}
 		after, err := os.Lstat(path)
 		if err != nil || after.Mode() != before.Mode() || !os.SameFile(before, after) {

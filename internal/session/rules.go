@@ -24,10 +24,12 @@ import (
 // which may be empty. The rule, for both the TUI and "ask":
 //
 //   - the key: the one asked for; else the one chosen for the
-//     conversation (its last switch or turn: chat.Conversation.ChosenKey),
-//     if it still exists; else config.toml's default_key; else the key
-//     used last; else the vault's only key; else an error whose hint
-//     names --key and default_key;
+//     conversation (its last switch or turn: chat.Conversation.ChosenKey);
+//     if that key was removed, an error (ErrKeyRemoved), never another
+//     key, since the conversation would silently move to another account
+//     or provider; else config.toml's default_key; else the key used
+//     last; else the vault's only key; else an error whose hint names
+//     --key and default_key;
 //   - the model: the one asked for; else the model chosen or last used
 //     with that key in this conversation; else the key's default model;
 //     else an error whose hint names --model, ctrl+p and "keys edit
@@ -55,17 +57,23 @@ var (
 	// ErrNoModel: no model asked for, chosen in the conversation or set
 	// as the key's default.
 	ErrNoModel = errors.New("no model chosen")
+	// ErrKeyRemoved: the key chosen for the conversation (its last
+	// switch or turn) is no longer in the vault, and none was asked for.
+	ErrKeyRemoved = errors.New("the conversation's key was removed")
 	// ErrModelNotAllowed: Choose was given a model outside the key's
 	// allowed models.
 	ErrModelNotAllowed = errors.New("model not allowed")
 )
 
 // ChoiceError says why Resolve could not choose a key or a model, with a
-// hint naming the ways to choose one in both faces.
+// hint naming the ways to choose one: the commands' flags (Hint), and the
+// app's keys (AppHint), which the app shows alone since its user cannot
+// pass a flag.
 type ChoiceError struct {
-	err  error
-	msg  string
-	hint string
+	err     error
+	msg     string
+	hint    string
+	appHint string
 }
 
 func (e *ChoiceError) Error() string { return e.msg }
@@ -75,6 +83,14 @@ func (e *ChoiceError) Unwrap() error { return e.err }
 
 // Hint says how to choose.
 func (e *ChoiceError) Hint() string { return e.hint }
+
+// AppHint says how to choose in the app; Hint when there is no other way.
+func (e *ChoiceError) AppHint() string {
+	if e.appHint != "" {
+		return e.appHint
+	}
+	return e.hint
+}
 
 // Why a key was chosen when none was asked for (view.Choice.Why).
 const (
@@ -119,8 +135,14 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 		return k, "", err
 	}
 	if id := c.ChosenKey(); id != "" {
-		if k, err := h.vault.Key(id); err == nil {
+		k, err := h.vault.Key(id)
+		switch {
+		case err == nil:
 			return k, WhyConversation, nil
+		case errors.Is(err, vault.ErrKeyNotFound):
+			return vault.Key{}, "", removedKeyError(c, id)
+		default:
+			return vault.Key{}, "", err
 		}
 	}
 	if def := h.cfg.Settings.DefaultKey; def != "" {
@@ -147,8 +169,25 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 		return keys[last], WhyUsedLast, nil
 	}
 	return vault.Key{}, "", &ChoiceError{err: ErrNoKey,
-		msg:  "several keys in the vault and none chosen",
-		hint: "name one with --key (ctrl+k in the app), or set default_key in config.toml"}
+		msg:     "several keys in the vault and none chosen",
+		hint:    "name one with --key (ctrl+k in the app), or set default_key in config.toml",
+		appHint: "pick one with ctrl+k"}
+}
+
+// removedKeyError is ErrKeyRemoved for the key id of conversation c,
+// named as the conversation's turns recorded it.
+func removedKeyError(c *chat.Conversation, id string) *ChoiceError {
+	what := "the key"
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		if t := c.Messages[i].Turn; t != nil && t.KeyID == id && t.KeyName != "" {
+			what = "key " + t.KeyName
+			break
+		}
+	}
+	return &ChoiceError{err: ErrKeyRemoved,
+		msg:     what + " of this conversation was removed",
+		hint:    "name the key to continue with: --key NAME",
+		appHint: "pick another with ctrl+k"}
 }
 
 // resolveModel is the model half of Resolve.
@@ -161,8 +200,9 @@ func resolveModel(c *chat.Conversation, k vault.Key, model string) (string, erro
 	}
 	if model == "" {
 		return "", &ChoiceError{err: ErrNoModel,
-			msg:  fmt.Sprintf("no model chosen for key %s, which has no default model", k.Name),
-			hint: fmt.Sprintf("name one with --model (ctrl+p in the app), or give the key a default with \"vaultchat keys edit %s --model MODEL\"", k.Name)}
+			msg:     fmt.Sprintf("no model chosen for key %s, which has no default model", k.Name),
+			hint:    fmt.Sprintf("name one with --model (ctrl+p in the app), or give the key a default with \"vaultchat keys edit %s --model MODEL\"", k.Name),
+			appHint: "pick one with ctrl+p"}
 	}
 	return model, nil
 }

@@ -191,3 +191,54 @@ func TestRedactorFollowsTheSecrets(t *testing.T) {
 		t.Errorf("the new key is not masked: %q", got)
 	}
 }
+
+// TestResolveRefusesARemovedConversationKey: a conversation whose key was
+// removed does not move to another key (the only one, default_key or the
+// key used last): both faces refuse until a key is named, the app's
+// problem names ctrl+k and no CLI flag, and nothing reaches the server.
+func TestResolveRefusesARemovedConversationKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sim.Options{})
+	f.addKey("work", "sim-fast", nil)
+	f.addKey("home", "sim-smart", nil)
+	cfg := f.config()
+	cfg.Settings = &config.Config{DefaultKey: "home", MaxRetries: 1}
+	f.sess = New(cfg)
+	f.unlock()
+	c := f.create("")
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "hi", KeyID: "work"})))
+	sent := len(f.sim.Requests())
+	if err := f.vault.Update(func(tx *vault.Tx) error { _, err := tx.Remove("work"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	f.relock()
+
+	_, _, err := f.sess.Resolve(c.ID, "", "")
+	var ce *ChoiceError
+	if !errors.Is(err, ErrKeyRemoved) || !errors.As(err, &ce) {
+		t.Fatalf("Resolve = %v, want ErrKeyRemoved", err)
+	}
+	if !strings.Contains(ce.Error(), "work") || !strings.Contains(ce.Hint(), "--key") {
+		t.Errorf("error %q / hint %q should name the removed key and --key", ce.Error(), ce.Hint())
+	}
+	ch := f.sess.Choice(c.ID)
+	if ch.Key.ID != "" || !strings.Contains(ch.Problem, "ctrl+k") || strings.Contains(ch.Problem, "--") {
+		t.Fatalf("Choice = %+v, want no key and a problem naming ctrl+k only", ch)
+	}
+	if _, err := f.sess.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "again"}); !errors.Is(err, ErrKeyRemoved) {
+		t.Fatalf("Send with the removed key's conversation = %v, want ErrKeyRemoved", err)
+	}
+	if n := len(f.sim.Requests()); n != sent {
+		t.Fatalf("%d requests reached the server after the key was removed", n-sent)
+	}
+	// Naming a key is the way out; the choice is then stored.
+	if k, _, err := f.sess.Resolve(c.ID, "home", ""); err != nil || k.Name != "home" {
+		t.Fatalf("Resolve(home) = %s, %v", k.Name, err)
+	}
+	if _, _, err := f.sess.Choose(c.ID, "home", ""); err != nil {
+		t.Fatal(err)
+	}
+	if ch := f.sess.Choice(c.ID); ch.Key.Name != "home" || ch.Problem != "" {
+		t.Fatalf("after ctrl+k the choice is %+v", ch)
+	}
+}

@@ -53,7 +53,7 @@ func (r *Renderer) term(width int) *glamour.TermRenderer {
 	if !ok {
 		cfg, _ = standardStyle("notty")
 	}
-	t, err := glamour.NewTermRenderer(glamour.WithStyles(cfg), glamour.WithWordWrap(width))
+	t, err := glamour.NewTermRenderer(glamour.WithStyles(cfg), glamour.WithWordWrap(width), glamour.WithTableWrap(false))
 	if err != nil {
 		return nil
 	}
@@ -81,7 +81,9 @@ func standardStyle(name string) (gansi.StyleConfig, bool) {
 }
 
 // Render renders src at width columns and returns the output lines, with
-// leading and trailing blank lines removed. No line is wider than width.
+// leading and trailing blank lines removed. No line is wider than width:
+// prose wraps, table cells are elided with "…" rather than wrapped
+// mid-word, and key-shaped strings are masked as displayed.
 func (r *Renderer) Render(src string, width int) []string {
 	width = max(width, 1)
 	// Tabs would move the terminal cursor; code keeps its indentation
@@ -89,6 +91,13 @@ func (r *Renderer) Render(src string, width int) []string {
 	src = wrapCode(strings.ReplaceAll(Clean(src), "\t", "    "), width)
 	if strings.TrimSpace(src) == "" {
 		return nil
+	}
+	mayShowKey := redact.MayShowKey(src)
+	if mayShowKey {
+		// Masked in the source first: a table cell elided with "…"
+		// would show a key's first characters, too few for the
+		// rendered lines' masking below to recognise.
+		src = MaskSource(src)
 	}
 	t := r.term(max(width, minWidth))
 	var out string
@@ -100,9 +109,9 @@ func (r *Renderer) Render(src string, width int) []string {
 		// Show the source as plain text rather than nothing.
 		out = ansi.Wrap(src, width, "")
 	}
-	lines := trimBlankLines(strings.Split(out, "\n"))
-	if redact.MayShowKey(src) {
-		lines = maskRendered(lines)
+	lines := keepQuoteBars(trimBlankLines(strings.Split(out, "\n")))
+	if mayShowKey {
+		lines = maskRendered(lines) // keys the rendering itself makes whole
 	}
 	for i, l := range lines {
 		if ansi.StringWidth(l) > width {

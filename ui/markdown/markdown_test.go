@@ -297,3 +297,29 @@ func isControl(r rune) bool {
 	}
 	return false
 }
+
+// TestBlockQuoteKeepsItsBarWhenWrapped: every line of a wrapped block
+// quote starts with its "│", at every width (glamour wraps a quote's
+// paragraphs one column too wide, and the word that spills over lost
+// the bar).
+func TestBlockQuoteKeepsItsBarWhenWrapped(t *testing.T) {
+	src := "Before.\n\n> This is a long block quote that goes on and on well past the width of the pane, so it wraps over several lines.\n>\n> Second paragraph of the quote, also long enough to wrap at forty columns, and then some more words.\n\nAfter.\n"
+	for w := 30; w <= 80; w++ {
+		lines := New("dark").Render(src, w)
+		in := false
+		for _, l := range lines {
+			s := strings.TrimSpace(ansi.Strip(l))
+			switch {
+			case strings.HasPrefix(s, "│"):
+				in = true
+			case s == "" || s == "After.":
+				in = false
+			case in:
+				t.Fatalf("width %d: a quote line lost its bar: %q\n%s", w, s, ansi.Strip(strings.Join(lines, "\n")))
+			}
+			if ansi.StringWidth(l) > w {
+				t.Fatalf("width %d: line wider than the pane: %q", w, ansi.Strip(l))
+			}
+		}
+	}
+}

@@ -127,3 +127,14 @@ func startsWord(s string) bool { return s != "" && isWordByte(s[0]) }
 func isWordByte(c byte) bool {
 	return c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
+
+// MaskSource masks the key-shaped strings of src, plain or disguised, as
+// Render's screen shows them masked: what leaves the app as text (the
+// clipboard) follows the screen's rule. Like Render it sees no vault
+// secrets; those were masked by value before the text reached the ui.
+func MaskSource(src string) string {
+	if !redact.MayShowKey(src) {
+		return src
+	}
+	return (*redact.Redactor)(nil).Displayed(src)
+}

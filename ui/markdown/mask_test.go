@@ -92,3 +92,26 @@ func TestCleanDropsInvisibleCharactersOutsideCode(t *testing.T) {
 		t.Errorf("code lost its visible stand-in: %q", got)
 	}
 }
+
+// TestTableCellsElidedNotCut: a table wider than the pane elides its
+// cells with "…" instead of wrapping them mid-word or cutting them at
+// the pane's edge; a key in an elided cell shows no part of itself.
+func TestTableCellsElidedNotCut(t *testing.T) {
+	src := "| Model | Tokens in | Tokens out | Cost | Status |\n|---|---:|---:|---:|---|\n" +
+		"| sim-injection-escapes | 1200 | 340 | $0.0002 | finished ok |\n"
+	lines := New("dark").Render(src, 40)
+	text := plain(lines)
+	if !strings.Contains(text, "…") {
+		t.Fatalf("no cell elided:\n%s", text)
+	}
+	if strings.Count(text, "\n") > 4 {
+		t.Fatalf("the row was wrapped over several lines:\n%s", text)
+	}
+	key := testKey()
+	for _, w := range []int{30, 44, 60} {
+		lines = New("dark").Render("| key | note |\n|---|---|\n| "+key+" | the whole thing, as it was written |\n", w)
+		if leaks(lines) || strings.Contains(plain(lines), "-Z") {
+			t.Fatalf("an elided cell shows part of the key at width %d:\n%s", w, plain(lines))
+		}
+	}
+}
