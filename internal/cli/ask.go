@@ -91,10 +91,9 @@ func (c *askCmd) Run(a *app) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// When stdout is closed early ("vaultchat ask … | head") a write must
-	// fail with EPIPE rather than kill the process before the reply is
-	// saved; print then stops the turn, and what arrived is kept.
-	signal.Ignore(syscall.SIGPIPE)
+	// When stdout is closed early ("vaultchat ask … | head") a write
+	// fails with EPIPE (System ignores SIGPIPE); print then stops the
+	// turn, and what arrived is kept.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// The key and model are the session's choice when not given (the
@@ -246,11 +245,10 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		}
 	}
 	if err := out.finish(); err != nil {
-		if errors.Is(err, syscall.EPIPE) {
-			// The reader closed the pipe ("ask … | head -1"): normal in
-			// Unix, so exit 0 without a word, like git log | head. The
-			// turn was stopped and what arrived is saved.
-			return nil
+		if isClosedStdout(err) {
+			// The reader closed the pipe ("ask … | head -1"): the turn
+			// was stopped and what arrived is saved; exit 0 quietly.
+			return err
 		}
 		return fmt.Errorf("write reply: %w", err)
 	}
@@ -261,10 +259,7 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
-			if errors.Is(err, syscall.EPIPE) {
-				return nil // the reader went away; see above
-			}
-			return err
+			return err // a closed stdout exits 0 quietly (isClosedStdout)
 		}
 	}
 	if failure != nil {

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 
@@ -66,7 +69,7 @@ func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // 0 for nil, 2 for usage errors (including every kong parse error), the
 // child's status for exec, and 1 for everything else.
 func ExitCode(err error) int {
-	if err == nil {
+	if err == nil || isClosedStdout(err) {
 		return ExitOK
 	}
 	var es *exitStatus
@@ -89,13 +92,25 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
+// isClosedStdout reports whether err is a write to our stdout after its
+// reader went away ("vaultchat keys list | head -1"). That is normal in
+// Unix, so every command exits 0 without a word, like git log | head.
+// It is the one rule for a closed stdout: the process ignores SIGPIPE
+// (System) so that such a write fails with EPIPE instead of killing it,
+// and a command returns the write error like any other. A broken pipe
+// elsewhere (a socket to the server) is a *net.OpError, not this.
+func isClosedStdout(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && pe.Path == os.Stdout.Name() && errors.Is(pe.Err, syscall.EPIPE)
+}
+
 // printError writes err as "vaultchat: error: …" and its hints as
 // "vaultchat: hint: …" lines. Every line is redacted by value and
 // sanitized: an error may quote a server or a file.
 func printError(w io.Writer, err error, r *redact.Redactor) {
 	var es *exitStatus
 	var se *silentError
-	if err == nil || errors.As(err, &es) || errors.As(err, &se) {
+	if err == nil || errors.As(err, &es) || errors.As(err, &se) || isClosedStdout(err) {
 		return
 	}
 	clean := func(s string) string {
