@@ -367,6 +367,13 @@ func (a *app) clean(s string) string {
 	return sanitize.String(a.redactor.String(s))
 }
 
+// cellMax is cell cut to at most n characters. It masks first and cuts
+// afterwards: cut first, a quoted secret would lose its end and be
+// masked with characters from its middle.
+func (a *app) cellMax(s string, n int) string {
+	return truncate(a.cell(s), n)
+}
+
 // cell is clean for one table cell: one line, no tabs.
 func (a *app) cell(s string) string {
 	s = strings.Join(strings.Fields(a.clean(s)), " ")

@@ -492,7 +492,7 @@ func (c *keysListCmd) Run(a *app) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			a.cell(k.Name), k.Provider, a.cell(k.Host()), a.cell(k.DefaultModel), k.Fingerprint(),
 			formatDate(k.Created), formatDate(k.Rotated), formatDate(k.LastUsed),
-			a.cell(strings.Join(vw.flags(), ", ")), a.cell(truncate(k.Note, 40)))
+			a.cell(strings.Join(vw.flags(), ", ")), a.cellMax(k.Note, 40))
 	}
 	return tw.Flush()
 }
