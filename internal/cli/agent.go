@@ -99,7 +99,7 @@ func (c *unlockCmd) Run(a *app) error {
 // else config.toml. A --for longer than the configured maximum raises
 // it: the user asked for that long.
 func (c *unlockCmd) durations(a *app) (idle, maxLife time.Duration, err error) {
-	cfg, err := a.config()
+	cfg, err := a.strictConfig()
 	if err != nil {
 		return 0, 0, err
 	}

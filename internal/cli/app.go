@@ -49,6 +49,9 @@ type app struct {
 	configGiven bool
 
 	cfg *config.Config
+	// cfgProblems are the settings of the file that could not be used.
+	cfgProblems []error
+	cfgWarned   bool
 	// redactor masks every secret of the vault once one is open; before
 	// that it still masks key-shaped strings.
 	redactor *redact.Redactor
@@ -109,21 +112,60 @@ func firstSet(values ...string) string {
 	return ""
 }
 
-// config loads the settings file once.
-func (a *app) config() (config.Config, error) {
-	if a.cfg == nil {
-		if a.configGiven {
-			if _, err := os.Stat(a.configPath); err != nil {
-				return config.Config{}, withHint(fmt.Errorf("config file: %w", err), "check the --config path, or drop the flag to use the defaults")
-			}
+// config loads the settings file once. A problem with one of the
+// settings the command uses (uses: top-level keys such as "prices") is
+// an error; a problem with any other setting keeps that setting's default
+// with a warning, so that one typo does not stop every command. The app
+// and unlock, which set how long the vault stays open, use strictConfig,
+// and "config check" stays strict.
+func (a *app) config(uses ...string) (config.Config, error) {
+	if err := a.loadConfig(); err != nil {
+		return config.Config{}, err
+	}
+	if p := config.Affecting(a.cfgProblems, uses...); p != nil {
+		return config.Config{}, a.configError(p)
+	}
+	if !a.cfgWarned {
+		a.cfgWarned = true
+		for _, p := range a.cfgProblems {
+			printWarning(a.io.ErrOut, a.redactor, "config %s: %v (that setting keeps its default until fixed with \"vaultchat config edit\")", a.configPath, p)
 		}
-		c, err := config.Load(a.configPath)
-		if err != nil {
-			return config.Config{}, withHint(err, "fix or remove the file; every setting is optional")
-		}
-		a.cfg = &c
 	}
 	return *a.cfg, nil
+}
+
+// strictConfig is config that fails on any problem of the file.
+func (a *app) strictConfig() (config.Config, error) {
+	if err := a.loadConfig(); err != nil {
+		return config.Config{}, err
+	}
+	if len(a.cfgProblems) > 0 {
+		return config.Config{}, a.configError(a.cfgProblems[0])
+	}
+	return *a.cfg, nil
+}
+
+func (a *app) configError(p error) error {
+	return withHint(fmt.Errorf("config %s: %w", a.configPath, p), `fix it with "vaultchat config edit"; every setting is optional`)
+}
+
+// loadConfig reads the file once, keeping the settings it could use and
+// the problems of the others.
+func (a *app) loadConfig() error {
+	if a.cfg != nil {
+		return nil
+	}
+	if a.configGiven {
+		if _, err := os.Stat(a.configPath); err != nil {
+			return withHint(fmt.Errorf("config file: %w", err), "check the --config path, or drop the flag to use the defaults")
+		}
+	}
+	c, problems, err := config.LoadLenient(a.configPath)
+	if err != nil {
+		return withHint(err, "fix or remove the file; every setting is optional")
+	}
+	a.cfg, a.cfgProblems = &c, problems
+	return nil
 }
 
 // errNoPassphrase is returned when a passphrase is needed and there is no

@@ -66,6 +66,11 @@ func (c *askCmd) Run(a *app) error {
 	if c.Role != "" && (c.Continue || c.Conversation != "") {
 		return usagef("--role starts a new conversation; it cannot change one being continued")
 	}
+	// A sent turn depends on these settings: one that is wrong stops it
+	// rather than sending with a default the user did not mean.
+	if _, err := a.config("default_key", "prices", "max_retries", "response_timeout", "stream_idle_timeout", "attachments"); err != nil {
+		return err
+	}
 	prompt, err := c.prompt(a)
 	if err != nil {
 		return err
@@ -161,7 +166,7 @@ func (c *askCmd) attachments(a *app) ([]chat.Attachment, error) {
 	if len(c.Files) == 0 {
 		return nil, nil
 	}
-	cfg, err := a.config()
+	cfg, err := a.config("attachments")
 	if err != nil {
 		return nil, err
 	}

@@ -102,3 +102,27 @@ func TestConfigEdit(t *testing.T) {
 	wantCode(t, res, 1)
 	wantContains(t, "edit on a terminal", res.stderr, "edit it again? [y/N]")
 }
+
+// TestConfigTypoWarnsButDoesNotBlock: one typo in config.toml no longer
+// stops every command. Commands that can run with the defaults (keys
+// list, exec) warn once and go on with the rest of the file; "config
+// check" stays strict.
+func TestConfigTypoWarnsButDoesNotBlock(t *testing.T) {
+	e := newVault(t)
+	e.addKey("work")
+	os.MkdirAll(filepath.Dir(e.configFile()), 0o700)
+	os.WriteFile(e.configFile(), []byte("rotation_warning_days = 1\nidle_lok = \"1m\"\n"), 0o600)
+
+	res := e.mustRun(tty{}, "keys", "list")
+	wantContains(t, "keys list", res.stdout, "work")
+	wantContains(t, "keys list", res.stderr, `vaultchat: warning: config `, `unknown key "idle_lok" on line 2; did you mean "idle_lock"?`, "keeps its default")
+	if n := strings.Count(res.stderr, "warning"); n != 1 {
+		t.Errorf("%d warnings; want 1:\n%s", n, res.stderr)
+	}
+	res = e.mustRun(tty{}, "exec", "work", "--", "true")
+	wantContains(t, "exec", res.stderr, "idle_lok")
+
+	res = e.run(tty{}, "config", "check")
+	wantCode(t, res, 1)
+	wantContains(t, "config check", res.stderr, "vaultchat: error:", "idle_lok")
+}

@@ -463,7 +463,7 @@ type keysListCmd struct {
 
 // Run prints the table (or JSON).
 func (c *keysListCmd) Run(a *app) error {
-	cfg, err := a.config()
+	cfg, err := a.config("rotation_warning_days")
 	if err != nil {
 		return err
 	}
@@ -505,7 +505,7 @@ type keysShowCmd struct {
 
 // Run prints every field but the secret, which appears masked.
 func (c *keysShowCmd) Run(a *app) error {
-	cfg, err := a.config()
+	cfg, err := a.config("rotation_warning_days")
 	if err != nil {
 		return err
 	}

@@ -217,7 +217,11 @@ func Read(path string) ([]byte, error) {
 type Error struct {
 	// Line is the setting's line, from 1; 0 when it is not known.
 	Line int
-	msg  string
+	// Setting is the top-level setting or table the problem is about (for
+	// an unknown key, the known one it is nearest to; "" for none). Only
+	// ParseLenient fills it in.
+	Setting string
+	msg     string
 }
 
 func (e *Error) Error() string { return e.msg }
@@ -228,7 +232,7 @@ func Parse(data []byte) (Config, error) {
 	var raw file
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		return Config{}, err
+		return Config{}, friendlyDecodeError(err)
 	}
 	lines := keyLines(data)
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
