@@ -34,8 +34,13 @@ func TestUsageReconcileFlagsAnotherProgram(t *testing.T) {
 	work, admin := testkit.Canary(t), testkit.Canary(t)
 	s, url := testkit.Sim(t, sim.Options{Keys: []string{work}, AdminKeys: []string{admin}})
 	e := newVault(t)
-	res := e.mustRun(tty{}, "usage", "--reconcile")
-	wantContains(t, "stderr without an admin key", res.stderr, "keys add NAME --provider openai --admin")
+	// Without an admin key nothing can be compared: an error, not 0.
+	res := e.run(tty{}, "usage", "--reconcile")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr without an admin key", res.stderr, "vaultchat: error: nothing to reconcile", "vaultchat: hint: OpenAI reports usage only to an admin key", "keys add NAME --provider openai --admin")
+	res = e.run(tty{}, "usage", "--reconcile", "--json")
+	wantCode(t, res, 1)
+	wantContains(t, "JSON without an admin key", res.stdout, `"hint"`)
 
 	e.addSecretKey("work", work, "--provider", "openai", "--base-url", url, "--model", "gpt-4o-mini")
 	e.addSecretKey("org-admin", admin, "--provider", "openai", "--admin", "--base-url", url, "--project", sim.SimProject)

@@ -169,12 +169,16 @@ func (c *agentStatusCmd) Run(a *app) error {
 		out := agentStatusJSON{Running: st != nil, Home: client.Home, Socket: client.Socket, Agent: st}
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil || st != nil {
+			return err
+		}
+		// Exit 1 when none runs, so scripts can test it.
+		return &silentError{ExitError}
 	}
 	if st == nil {
 		a.printf("agent:    not running for %s\n", a.clean(client.Home))
 		fmt.Fprintln(a.io.ErrOut, `vaultchat: hint: "vaultchat unlock" starts one`)
-		return nil
+		return &silentError{ExitError}
 	}
 	a.printf("agent:    running (pid %d)\n", st.PID)
 	a.printf("home:     %s\n", a.clean(st.Home))

@@ -512,3 +512,17 @@ func TestAgentRelaysIdentityPrompts(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentStatusWithoutAgentExitsOne: "agent status" when no agent runs
+// says so and exits 1, so "vaultchat agent status >/dev/null && …" can
+// tell; --json still prints running: false.
+func TestAgentStatusWithoutAgentExitsOne(t *testing.T) {
+	e := newVault(t)
+	res := e.run(tty{}, "agent", "status")
+	wantCode(t, res, 1)
+	wantContains(t, "stdout", res.stdout, "not running")
+	wantContains(t, "stderr", res.stderr, `vaultchat: hint: "vaultchat unlock" starts one`)
+	res = e.run(tty{}, "agent", "status", "--json")
+	wantCode(t, res, 1)
+	wantContains(t, "json", res.stdout, `"running": false`)
+}
