@@ -54,6 +54,8 @@ func (c *convListCmd) Run(a *app) error {
 		t := s.Totals
 		title := a.cell(s.Title)
 		if p := s.Parent; p != nil {
+			// The session titles a fork "X (fork)"; say it once, fully.
+			title = a.cell(strings.TrimSuffix(s.Title, " (fork)"))
 			title += fmt.Sprintf(" (fork of %s at #%d)", a.cell(p.ConversationID), p.MessageNumber)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Updated.Local().Format("2006-01-02 15:04"), s.Messages,
