@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
@@ -102,6 +104,12 @@ func (c *convRenameCmd) Run(a *app) error {
 	if strings.TrimSpace(c.Title) == "" {
 		return usagef("the title is empty")
 	}
+	if strings.ContainsFunc(c.Title, unicode.IsControl) {
+		return usagef("the title has control characters (an escape, a tab or a line break); give one line of plain text")
+	}
+	if n := utf8.RuneCountInString(c.Title); n > maxTitle {
+		return usagef("the title is %d characters long; it can be at most %d characters", n, maxTitle)
+	}
 	sess, err := a.openSession(false)
 	if err != nil {
 		return err
@@ -113,6 +121,10 @@ func (c *convRenameCmd) Run(a *app) error {
 	a.printf("renamed conversation %s to %q\n", a.cell(c.ID), a.cell(sess.Redactor().String(c.Title)))
 	return nil
 }
+
+// maxTitle is the longest title rename takes, in characters: what the
+// store keeps of a title (store.Rename).
+const maxTitle = 200
 
 // convRmCmd deletes a conversation.
 type convRmCmd struct {
