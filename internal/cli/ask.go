@@ -269,11 +269,15 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 	}
 	if failure != nil {
 		hints := []string{}
-		if failure.Hint != "" {
+		partial := res.Reply != "" && !c.NoSave
+		// A cut reply's own hint ("send the message again") would
+		// contradict "continue with …": the one hint says both.
+		cut := failure.Class == chat.ErrNetwork || failure.Class == chat.ErrTimeout
+		if failure.Hint != "" && !(partial && cut) {
 			hints = append(hints, failure.Hint)
 		}
-		if res.Reply != "" && !c.NoSave {
-			hints = append(hints, fmt.Sprintf("the partial reply is saved; continue with \"vaultchat ask --conversation %s\"", convID))
+		if partial {
+			hints = append(hints, fmt.Sprintf("the partial reply is saved; ask again or go on in the same conversation with \"vaultchat ask --conversation %s\"", convID))
 		}
 		return withHint(failure, hints...)
 	}

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
+)
+
+// TestModelNotFoundHintPointsAtModels: the hint of a 404 names the
+// command that lists the key's models ("keys check" only counts them).
+func TestModelNotFoundHintPointsAtModels(t *testing.T) {
+	e := newVault(t)
+	_, url := testkit.Sim(t, sim.Options{})
+	e.addSimKey("work", url)
+	res := e.run(tty{}, "ask", "--model", sim.Fault404, "hello")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr", res.stderr, `"vaultchat models --key work" lists what the key can use`)
+}
+
+// TestDroppedReplyHasOneHint: a reply cut mid-way gets one hint, not
+// "send the message again" beside "continue with …".
+func TestDroppedReplyHasOneHint(t *testing.T) {
+	e := newVault(t)
+	_, url := testkit.Sim(t, sim.Options{})
+	e.addSimKey("work", url)
+	res := e.run(tty{}, "ask", "--model", sim.FaultDisconnect, "hello")
+	wantCode(t, res, 1)
+	if n := strings.Count(res.stderr, "vaultchat: hint:"); n != 1 {
+		t.Errorf("%d hints; want 1:\n%s", n, res.stderr)
+	}
+	wantContains(t, "stderr", res.stderr, "the partial reply is saved", "vaultchat ask --conversation")
+}
+
+// TestKeysCheckHugeModelListHint: the hint for an oversized model list
+// does not speak of a reply "kept".
+func TestKeysCheckHugeModelListHint(t *testing.T) {
+	secret := testkit.Canary(t)
+	_, url := testkit.Sim(t, sim.Options{KeyFaults: map[string]string{secret: sim.FaultModelsHuge}})
+	e := newVault(t)
+	e.addSecretKey("big", secret, "--provider", "openai-compatible", "--base-url", url, "--model", "sim-fast")
+	res := e.run(tty{}, "keys", "check", "big")
+	wantCode(t, res, 1)
+	if strings.Contains(res.stdout+res.stderr, "whatever arrived before is kept") {
+		t.Errorf("keys check speaks of a kept reply:\n%s%s", res.stdout, res.stderr)
+	}
+}
