@@ -277,7 +277,7 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 			hints = append(hints, failure.Hint)
 		}
 		if partial {
-			hints = append(hints, fmt.Sprintf("the partial reply is saved; ask again or go on in the same conversation with \"vaultchat ask --conversation %s\"", convID))
+			hints = append(hints, fmt.Sprintf("the partial reply is saved; continue with \"vaultchat ask --conversation %s\"", convID))
 		}
 		return withHint(failure, hints...)
 	}
