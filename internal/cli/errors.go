@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -137,13 +138,15 @@ func printWarning(w io.Writer, r *redact.Redactor, format string, args ...any) {
 // calls for, so that every command reports a vault that does not open, a
 // busy lock or an unknown key the same way.
 func hintsFor(err error) []string {
+	// The innermost hints are the most specific (a command's own); the
+	// outer ones added on the way up ("see … --help") come after them.
 	var hints []string
 	for e := err; e != nil; {
 		var he *hintError
 		if !errors.As(e, &he) {
 			break
 		}
-		hints = append(hints, he.hints...)
+		hints = append(slices.Clone(he.hints), hints...)
 		e = he.err
 	}
 	// An error that knows its own hint (session.ChoiceError: no key or

@@ -46,3 +46,22 @@ func TestKeysCheckHugeModelListHint(t *testing.T) {
 		t.Errorf("keys check speaks of a kept reply:\n%s%s", res.stdout, res.stderr)
 	}
 }
+
+// TestNoAllowInsecureHTTPHint: turning --allow-insecure-http off on an
+// http:// key is refused with advice to change the base URL in the same
+// command, not to pass the flag just turned off; the specific hint comes
+// before the generic "see --help".
+func TestNoAllowInsecureHTTPHint(t *testing.T) {
+	e := newVault(t)
+	e.addKey("ins", "--provider", "openai-compatible", "--base-url", "http://example.com/v1", "--allow-insecure-http", "--model", "m")
+	res := e.run(tty{}, "keys", "edit", "ins", "--no-allow-insecure-http")
+	wantCode(t, res, 2)
+	wantContains(t, "stderr", res.stderr, "--base-url https://")
+	if strings.Contains(res.stderr, "pass --allow-insecure-http") {
+		t.Errorf("the hint says to pass the flag just turned off:\n%s", res.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, "--help") {
+		t.Errorf("the generic --help hint is not last:\n%s", res.stderr)
+	}
+}

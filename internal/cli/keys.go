@@ -79,8 +79,11 @@ func (f *keyFlags) apply(k *vault.Key) error {
 	}
 	if u, err := providers.ParseBaseURL(k.BaseURL); err == nil {
 		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
-			return withHint(usagef("--base-url %s", strings.TrimPrefix(err.Error(), "base URL ")),
-				"use https, or pass --allow-insecure-http if the key may travel in clear text to that host")
+			hint := "use https, or pass --allow-insecure-http if the key may travel in clear text to that host"
+			if f.AllowInsecureHTTP != nil && !*f.AllowInsecureHTTP {
+				hint = "to turn --allow-insecure-http off, give an https URL in the same command: --base-url https://…"
+			}
+			return withHint(usagef("--base-url %s", strings.TrimPrefix(err.Error(), "base URL ")), hint)
 		}
 	}
 	for _, h := range []struct {
