@@ -81,6 +81,10 @@ func ExitCode(err error) int {
 	if errors.As(err, &se) {
 		return se.code
 	}
+	var sb *stoppedBySignal
+	if errors.As(err, &sb) && sb.sig > 0 {
+		return 128 + int(sb.sig)
+	}
 	var em *exitStatusWithMessage
 	if errors.As(err, &em) {
 		return em.code

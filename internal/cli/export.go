@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
@@ -267,7 +265,7 @@ func (c *importCmd) Run(a *app) error {
 	defer sess.Close()
 	// Ctrl+C stops the import and undoes it; a kill is undone by the
 	// next command that opens the vault.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	var all []*chat.Conversation
 	seen := map[string]string{}
@@ -299,7 +297,7 @@ func (c *importCmd) Run(a *app) error {
 	}
 	rep, err := sess.Import(ctx, all, c.SkipExisting)
 	if err != nil {
-		return importError(ctx, err, all, seen)
+		return stopped(importError(ctx, err, all, seen))
 	}
 	if len(rep.Skipped) > 0 {
 		fmt.Fprintf(a.io.ErrOut, "skipped %s already in the vault\n", plural(len(rep.Skipped), "conversation"))
