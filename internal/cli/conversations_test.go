@@ -53,7 +53,7 @@ func TestConversationsRenameRefusesControlAndLongTitles(t *testing.T) {
 	e.addSimKey("work", url)
 	id := e.askJSON(tty{}, "hello").ConversationID
 	for title, want := range map[string]string{
-		"evil\x1b]0;pwn\x07title": "control characters",
+		"evil\x1b]0;pwn\x07title":     "control characters",
 		strings.Repeat("long ", 1000): "at most 200 characters",
 	} {
 		res := e.run(tty{}, "conversations", "rename", id, title)

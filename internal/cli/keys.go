@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/vault"
@@ -670,10 +671,10 @@ func formatBudget(b vault.Budget) string {
 	}
 	var parts []string
 	if b.DailyUSD > 0 {
-		parts = append(parts, fmt.Sprintf("$%.2f/day", b.DailyUSD))
+		parts = append(parts, figures.BudgetUSD(b.DailyUSD)+"/day")
 	}
 	if b.MonthlyUSD > 0 {
-		parts = append(parts, fmt.Sprintf("$%.2f/month", b.MonthlyUSD))
+		parts = append(parts, figures.BudgetUSD(b.MonthlyUSD)+"/month")
 	}
 	if b.MonthlyTokens > 0 {
 		parts = append(parts, fmt.Sprintf("%d tokens/month", b.MonthlyTokens))
