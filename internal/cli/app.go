@@ -231,7 +231,7 @@ func (a *app) newPassphrase(file string) (string, error) {
 func (a *app) readPassphraseFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("read passphrase file: %w", err)
+		return "", withHint(fmt.Errorf("read passphrase file: %w", err), "check the path given with --passphrase-file or VAULTCHAT_PASSPHRASE_FILE")
 	}
 	defer f.Close()
 	// A pipe is fine (--passphrase-file <(pass show vault)); only a

@@ -54,6 +54,16 @@ func withHint(err error, hints ...string) error {
 	return &hintError{err: err, hints: hints}
 }
 
+// wrongPassphraseFile is a wrong passphrase read from a passphrase
+// file: the hint then speaks of the file, not of giving one.
+type wrongPassphraseFile struct {
+	err  error
+	path string
+}
+
+func (e *wrongPassphraseFile) Error() string { return e.err.Error() }
+func (e *wrongPassphraseFile) Unwrap() error { return e.err }
+
 // exitStatus is the exit status of a command run by exec, passed through
 // as ours. It prints nothing: the command said what it had to say.
 type exitStatus struct{ code int }
@@ -159,8 +169,11 @@ func hintsFor(err error) []string {
 	if errors.As(err, &hinted) && hinted.Hint() != "" {
 		hints = append(hints, hinted.Hint())
 	}
+	var fromFile *wrongPassphraseFile
 	const restore = `run "vaultchat vault restore" to list the backups and restore one`
 	switch {
+	case errors.As(err, &fromFile):
+		hints = append(hints, fmt.Sprintf("the vault is unchanged; the first line of %s is not the vault's passphrase", fromFile.path))
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		hints = append(hints, "the vault is unchanged; try again, or give the passphrase with --passphrase-file FILE")
 	case errors.Is(err, vault.ErrWrongIdentity):
