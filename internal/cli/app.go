@@ -88,6 +88,9 @@ func (a *app) getenv(key string) string {
 func (a *app) resolve(r *root) {
 	a.home = firstSet(r.Home, a.getenv(envHome), filepath.Join(a.xdgDir("XDG_DATA_HOME", xdg.DataHome), "vaultchat"))
 	a.configPath = firstSet(r.Config, filepath.Join(a.xdgDir("XDG_CONFIG_HOME", xdg.ConfigHome), "vaultchat", "config.toml"))
+	if abs, err := filepath.Abs(a.configPath); err == nil {
+		a.configPath = abs // the same file in every message, whatever the command
+	}
 	a.identity = firstSet(r.Identity, a.getenv(envIdentity))
 	a.passphraseFile = firstSet(r.PassphraseFile, a.getenv(envPassphraseFile))
 	a.demo = r.Demo
@@ -145,9 +148,7 @@ func (a *app) strictConfig() (config.Config, error) {
 	return *a.cfg, nil
 }
 
-func (a *app) configError(p error) error {
-	return withHint(fmt.Errorf("config %s: %w", a.configPath, p), `fix it with "vaultchat config edit"; every setting is optional`)
-}
+func (a *app) configError(p error) error { return configError(a.configPath, p) }
 
 // loadConfig reads the file once, keeping the settings it could use and
 // the problems of the others.
@@ -162,7 +163,7 @@ func (a *app) loadConfig() error {
 	}
 	c, problems, err := config.LoadLenient(a.configPath)
 	if err != nil {
-		return withHint(err, "fix or remove the file; every setting is optional")
+		return withHint(err, "the settings must be a file; remove or fix what is at that path")
 	}
 	a.cfg, a.cfgProblems = &c, problems
 	return nil

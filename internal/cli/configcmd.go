@@ -27,7 +27,11 @@ type configPathCmd struct{}
 func (c *configPathCmd) Run(a *app) error {
 	a.printf("%s\n", a.configPath)
 	if _, err := os.Stat(a.configPath); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintln(a.io.ErrOut, `vaultchat: the file does not exist: every setting has its default ("vaultchat config edit" creates it)`)
+		if a.configGiven {
+			fmt.Fprintln(a.io.ErrOut, `vaultchat: the file does not exist; the other commands refuse it until "vaultchat config edit" creates it`)
+		} else {
+			fmt.Fprintln(a.io.ErrOut, `vaultchat: the file does not exist: every setting has its default ("vaultchat config edit" creates it)`)
+		}
 	}
 	return nil
 }
@@ -93,7 +97,10 @@ func (a *app) describeConfig() ([]byte, []config.Setting, error) {
 // --config named it.
 func (a *app) readConfig() ([]byte, error) {
 	data, err := config.Read(a.configPath)
-	if err == nil && data == nil && a.configGiven {
+	if err != nil {
+		return nil, withHint(err, "the settings must be a file; remove or fix what is at that path")
+	}
+	if data == nil && a.configGiven {
 		return nil, withHint(fmt.Errorf("config file %s does not exist", a.configPath), "check the --config path, or drop the flag to use the defaults")
 	}
 	return data, err

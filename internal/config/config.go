@@ -196,12 +196,19 @@ func Load(path string) (Config, error) {
 func Read(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// A link to nothing is a mistake to report, not "no file".
+		if target, lerr := os.Readlink(path); lerr == nil {
+			return nil, fmt.Errorf("config %s is a symbolic link to %s, which does not exist", path, target)
+		}
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("config %s is a directory", path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", path, err)
