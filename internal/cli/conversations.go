@@ -15,7 +15,10 @@ import (
 
 // conversationsCmd groups the commands on saved conversations.
 type conversationsCmd struct {
-	List   convListCmd   `cmd:"" help:"List conversations, newest first."`
+	List convListCmd `cmd:"" help:"List conversations, newest first."`
+	// Ls is "conversations ls", as "keys ls" and "roles ls"; hidden, as an
+	// alias would widen the help's command column past one line.
+	Ls     convListCmd   `cmd:"" name:"ls" hidden:"" help:"List conversations, newest first."`
 	Search convSearchCmd `cmd:"" help:"Find conversations by words in titles and messages."`
 	Show   convShowCmd   `cmd:"" help:"Show a conversation's messages with their numbers."`
 	Fork   convForkCmd   `cmd:"" help:"Copy a conversation up to a message into a new one."`
