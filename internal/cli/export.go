@@ -252,7 +252,7 @@ func uniqueName(name string, used map[string]bool) string {
 
 // importCmd reads transcripts into the vault's conversation store.
 type importCmd struct {
-	Files        []string `arg:"" name:"file" help:"Our JSON exports or ChatGPT's conversations.json."`
+	Files        []string `arg:"" name:"file" help:"Our JSON exports or ChatGPT's conversations.json (\"-\": stdin)."`
 	SkipExisting bool     `name:"skip-existing" help:"Import only the conversations not stored yet (to finish an import that was stopped), and say how many were skipped."`
 }
 
@@ -270,18 +270,16 @@ func (c *importCmd) Run(a *app) error {
 	var all []*chat.Conversation
 	seen := map[string]string{}
 	for _, name := range c.Files {
-		f, err := os.Open(name)
+		f, err := a.openImport(name)
 		if err != nil {
-			return withHint(fmt.Errorf("import: %w", err), "nothing was imported")
-		}
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
-			f.Close()
-			return withHint(fmt.Errorf("import: %s is a directory", name),
-				"give the JSON files in it, such as "+filepath.Join(name, "*.json"))
+			return err
 		}
 		res, err := transcript.Import(f, name, transcript.ImportOptions{Redactor: sess.Redactor()})
 		f.Close()
 		if err != nil {
+			if isZip(name) {
+				return withHint(err, "nothing was imported", "unzip it first and import the conversations.json inside: vaultchat import DIR/conversations.json")
+			}
 			return withHint(err, "nothing was imported")
 		}
 		for _, conv := range res.Conversations {
@@ -304,6 +302,46 @@ func (c *importCmd) Run(a *app) error {
 	}
 	fmt.Fprintf(a.io.Out, "imported %s\n", plural(rep.Imported, "conversation"))
 	return nil
+}
+
+// openImport opens one file to import; "-" is stdin. A directory is
+// refused with the file to give instead: a ChatGPT export directory's
+// conversations.json, not every .json in it.
+func (a *app) openImport(name string) (io.ReadCloser, error) {
+	if name == "-" {
+		return io.NopCloser(a.io.In), nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("import: %w", err), "nothing was imported")
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		hint := "give the JSON files in it, such as " + filepath.Join(name, "*.json")
+		if inside := filepath.Join(name, "conversations.json"); fileExists(inside) {
+			hint = "a ChatGPT export: give " + inside
+		}
+		return nil, withHint(fmt.Errorf("import: %s is a directory", name), hint)
+	}
+	return f, nil
+}
+
+// isZip reports whether the file at name starts as a zip archive does
+// (ChatGPT's download is one).
+func isZip(name string) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	return err == nil && string(magic) == "PK\x03\x04"
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // importError explains a failed import, naming the file of the

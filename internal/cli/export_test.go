@@ -350,3 +350,33 @@ func TestImportChatGPT(t *testing.T) {
 		t.Errorf("%d conversations; want 4", n)
 	}
 }
+
+// TestImportHints: ChatGPT's .zip download is met with "unzip it"; a
+// ChatGPT export directory points at its conversations.json; "-" reads
+// stdin.
+func TestImportHints(t *testing.T) {
+	e := newVault(t)
+	data, err := os.ReadFile(filepath.Join("..", "transcript", "testdata", "chatgpt-conversations.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zip := filepath.Join(e.dir, "export.zip")
+	os.WriteFile(zip, []byte("PK\x03\x04not really a zip"), 0o600)
+	res := e.run(tty{}, "import", zip)
+	wantCode(t, res, 1)
+	wantContains(t, "zip", res.stderr, "vaultchat: hint: unzip it", "conversations.json")
+
+	dir := filepath.Join(e.dir, "chatgpt")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "conversations.json"), data, 0o600)
+	os.WriteFile(filepath.Join(dir, "user.json"), []byte("{}"), 0o600)
+	res = e.run(tty{}, "import", dir)
+	wantCode(t, res, 1)
+	wantContains(t, "dir", res.stderr, filepath.Join(dir, "conversations.json"))
+	if strings.Contains(res.stderr, "*.json") {
+		t.Errorf("the hint suggests every .json file:\n%s", res.stderr)
+	}
+
+	res = e.mustRun(tty{stdin: string(data)}, "import", "-")
+	wantContains(t, "stdin", res.stdout, "imported 4 conversations")
+}
