@@ -25,7 +25,7 @@ type exportCmd struct {
 	Last      bool     `name:"last" xor:"which" help:"Export the most recent conversation."`
 	All       bool     `name:"all" xor:"which" help:"Export every conversation (needs -o DIR)."`
 	Format    string   `name:"format" short:"f" default:"md" enum:"md,json,txt,html" help:"Output format: md, json, txt or html."`
-	Output    string   `name:"output" short:"o" placeholder:"FILE|DIR" help:"Write to FILE, or one file per conversation into DIR (default: stdout)."`
+	Output    string   `name:"output" short:"o" placeholder:"FILE|DIR" help:"Write to FILE, or one file per conversation into DIR (default, or \"-\": stdout)."`
 	Force     bool     `name:"force" help:"Replace existing files."`
 	EncryptTo []string `name:"encrypt-to" sep:"none" placeholder:"RECIPIENT" help:"Encrypt the export with age to RECIPIENT (age1…, age1pq1…, ssh-ed25519 …); repeatable."`
 	Armor     bool     `name:"armor" help:"With --encrypt-to, write PEM-armored text instead of binary."`
@@ -46,6 +46,9 @@ func (c *exportCmd) Run(a *app) error {
 	if len(c.IDs) > 0 && (c.Last || c.All) {
 		return usagef("give conversation IDs, or --last, or --all, not several")
 	}
+	if c.Output == "-" || c.Output == "/dev/stdout" {
+		c.Output = "" // stdout, as without -o
+	}
 	if c.All && c.Output == "" {
 		return usagef("--all needs -o DIR")
 	}
@@ -61,7 +64,7 @@ func (c *exportCmd) Run(a *app) error {
 		return err
 	}
 	defer sess.Close()
-	ids, err := c.selected(sess)
+	ids, err := c.selected(a, sess)
 	if err != nil {
 		return err
 	}
@@ -134,7 +137,7 @@ func (c *exportCmd) Run(a *app) error {
 
 // selected resolves which conversations to export: the IDs given, every
 // conversation, or the most recent one (--last, the default).
-func (c *exportCmd) selected(sess *session.Session) ([]string, error) {
+func (c *exportCmd) selected(a *app, sess *session.Session) ([]string, error) {
 	switch {
 	case c.All:
 		list, err := sess.Conversations()
@@ -158,6 +161,11 @@ func (c *exportCmd) selected(sess *session.Session) ([]string, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !c.Last {
+		// Nothing named: say which one, so a bare "export" is not a
+		// silent guess.
+		fmt.Fprintf(a.io.ErrOut, "vaultchat: exporting the most recent conversation, %s (--last; or give an ID)\n", a.cell(id))
 	}
 	return []string{id}, nil
 }

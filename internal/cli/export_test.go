@@ -380,3 +380,25 @@ func TestImportHints(t *testing.T) {
 	res = e.mustRun(tty{stdin: string(data)}, "import", "-")
 	wantContains(t, "stdin", res.stdout, "imported 4 conversations")
 }
+
+// TestExportToStdoutAndDefault: "-o -" and "-o /dev/stdout" write to
+// stdout (not "file already exists"); a bare export says which
+// conversation it exports.
+func TestExportToStdoutAndDefault(t *testing.T) {
+	e := newVault(t)
+	_, url := testkit.Sim(t, sim.Options{})
+	e.addSimKey("work", url)
+	id := e.askJSON(tty{}, "hello there").ConversationID
+	want := e.mustRun(tty{}, "export", id).stdout
+	for _, out := range []string{"-", "/dev/stdout"} {
+		res := e.mustRun(tty{}, "export", id, "-o", out)
+		if res.stdout != want {
+			t.Errorf("-o %s wrote %q", out, res.stdout)
+		}
+	}
+	res := e.mustRun(tty{}, "export")
+	wantContains(t, "bare export", res.stderr, "exporting the most recent conversation, "+id)
+	if res.stdout != want {
+		t.Errorf("bare export wrote %q", res.stdout)
+	}
+}
