@@ -106,6 +106,7 @@ func (c *askCmd) Run(a *app) error {
 	if c.Key == "" {
 		c.sayWhichKey(a, sess, convID)
 	}
+	c.warnExpired(a, sess, convID)
 	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
@@ -133,6 +134,28 @@ func (c *askCmd) sayWhichKey(a *app, sess *session.Session, convID string) {
 	}
 	fmt.Fprintf(a.io.ErrOut, "vaultchat: using key %s (%s)\n", sanitize.String(ch.Key.Name), ch.Why)
 	c.Key = ch.Key.ID // the key announced is the key used
+}
+
+// warnExpired warns when the key the turn will use has expired: it is
+// still sent (the server decides), but not without a word.
+func (c *askCmd) warnExpired(a *app, sess *session.Session, convID string) {
+	key := c.Key
+	if key == "" {
+		ref, _, err := sess.Resolve(convID, "", c.Model)
+		if err != nil {
+			return // the send reports it
+		}
+		key = ref.ID
+	}
+	if at, expired := sess.KeyExpired(key); expired {
+		name := key
+		for _, k := range sess.Keys() {
+			if k.ID == key {
+				name = k.Name
+			}
+		}
+		a.warn("key %q expired on %s; rotate it with \"vaultchat keys rotate %s\" or pick another with --key", name, at.Format(dateLayout), name)
+	}
 }
 
 // prompt joins the arguments and piped stdin.

@@ -65,3 +65,18 @@ func TestNoAllowInsecureHTTPHint(t *testing.T) {
 		t.Errorf("the generic --help hint is not last:\n%s", res.stderr)
 	}
 }
+
+// TestExpiredKeyWarns: ask with an expired key warns (it still sends:
+// the date is the user's note, the server decides); keys edit --expires
+// with a past date warns as keys add does.
+func TestExpiredKeyWarns(t *testing.T) {
+	e := newVault(t)
+	_, url := testkit.Sim(t, sim.Options{})
+	e.addSimKey("old", url)
+	res := e.mustRun(tty{}, "keys", "edit", "old", "--expires", "2020-01-01")
+	wantContains(t, "keys edit", res.stderr, `vaultchat: warning: key "old" expired on 2020-01-01`)
+	res = e.mustRun(tty{}, "ask", "hello")
+	wantContains(t, "ask", res.stderr, `vaultchat: warning: key "old" expired on 2020-01-01`)
+	res = e.mustRun(tty{}, "ask", "--key", "old", "hello")
+	wantContains(t, "ask --key", res.stderr, `expired on 2020-01-01`)
+}

@@ -317,6 +317,9 @@ func (c *keysEditCmd) Run(a *app) error {
 		return fmt.Errorf("edit key: %w", err)
 	}
 	a.printf("updated key %s\n", a.cell(edited.Name))
+	if c.Meta.Expires != nil && edited.Expired(a.now()) {
+		a.warn("key %q expired on %s", edited.Name, edited.Expires.Format(dateLayout))
+	}
 	return nil
 }
 
