@@ -80,3 +80,28 @@ func TestExpiredKeyWarns(t *testing.T) {
 	res = e.mustRun(tty{}, "ask", "--key", "old", "hello")
 	wantContains(t, "ask --key", res.stderr, `expired on 2020-01-01`)
 }
+
+// TestPromptWithAStoredKeyIsMaskedAndSaid: a vault key in the prompt
+// (argument or piped stdin) never reaches the server in clear, and the
+// user is told on stderr that it was masked.
+func TestPromptWithAStoredKeyIsMaskedAndSaid(t *testing.T) {
+	e := newVault(t)
+	s, url := testkit.Sim(t, sim.Options{})
+	secret := e.addSimKey("work", url)
+	for _, tm := range []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"ask", "my key is " + secret}},
+		{"API_KEY=" + secret + "\n", []string{"ask", "review"}},
+	} {
+		res := e.mustRun(tty{stdin: tm.stdin}, tm.args...)
+		reqs := testkit.ChatRequests(s)
+		for _, m := range reqs[len(reqs)-1].Messages {
+			if strings.Contains(m.Content, secret) {
+				t.Fatalf("the server received the key in clear: %q", m.Content)
+			}
+		}
+		wantContains(t, "stderr", res.stderr, "vaultchat: warning: the prompt held an API key", "it was sent masked")
+	}
+}
