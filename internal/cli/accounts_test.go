@@ -146,3 +146,17 @@ func TestKeysEditProviderKeyID(t *testing.T) {
 	wantCode(t, res, ExitUsage)
 	wantContains(t, "keys check of an admin key", res.stderr, "not a chat key")
 }
+
+// TestAdminKey401Hint: an admin or management key the provider refuses
+// gets a hint about that key, for usage --reconcile and keys mint.
+func TestAdminKey401Hint(t *testing.T) {
+	_, url := testkit.Sim(t, sim.Options{Keys: []string{testkit.Canary(t)}, AdminKeys: []string{testkit.Canary(t)}, ManagementKeys: []string{testkit.Canary(t)}})
+	e := newVault(t)
+	e.addSecretKey("org-admin", testkit.Canary(t), "--provider", "openai", "--admin", "--base-url", url, "--project", sim.SimProject)
+	res := e.run(tty{}, "usage", "--reconcile")
+	wantCode(t, res, 1)
+	wantContains(t, "reconcile", res.stderr, `vaultchat: hint: the provider refused the OpenAI admin key`, "vaultchat keys rotate NAME")
+	res = e.run(tty{}, "keys", "mint", "ci", "--from", "org-admin")
+	wantCode(t, res, 1)
+	wantContains(t, "mint", res.stderr, `vaultchat: hint: the provider refused the admin key org-admin`)
+}

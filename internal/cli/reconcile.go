@@ -58,7 +58,7 @@ func (c *usageCmd) reconcile(a *app, sess *session.Session, from, now time.Time)
 	defer stop()
 	rep, err := sess.Reconcile(ctx, session.ReconcileOptions{From: from, To: now, ThresholdTokens: c.Threshold})
 	if err != nil {
-		return err
+		return accountKeyHint(err, "")
 	}
 	var or []session.ProviderFigures
 	for _, name := range sess.OpenRouterKeys() {
