@@ -34,8 +34,13 @@ func TestUsageReconcileFlagsAnotherProgram(t *testing.T) {
 	work, admin := testkit.Canary(t), testkit.Canary(t)
 	s, url := testkit.Sim(t, sim.Options{Keys: []string{work}, AdminKeys: []string{admin}})
 	e := newVault(t)
-	res := e.mustRun(tty{}, "usage", "--reconcile")
-	wantContains(t, "stderr without an admin key", res.stderr, "keys add NAME --provider openai --admin")
+	// Without an admin key nothing can be compared: an error, not 0.
+	res := e.run(tty{}, "usage", "--reconcile")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr without an admin key", res.stderr, "vaultchat: error: nothing to reconcile", "vaultchat: hint: OpenAI reports usage only to an admin key", "keys add NAME --provider openai --admin")
+	res = e.run(tty{}, "usage", "--reconcile", "--json")
+	wantCode(t, res, 1)
+	wantContains(t, "JSON without an admin key", res.stdout, `"hint"`)
 
 	e.addSecretKey("work", work, "--provider", "openai", "--base-url", url, "--model", "gpt-4o-mini")
 	e.addSecretKey("org-admin", admin, "--provider", "openai", "--admin", "--base-url", url, "--project", sim.SimProject)
@@ -140,4 +145,30 @@ func TestKeysEditProviderKeyID(t *testing.T) {
 	res = e.run(tty{}, "keys", "check", "org-admin")
 	wantCode(t, res, ExitUsage)
 	wantContains(t, "keys check of an admin key", res.stderr, "not a chat key")
+}
+
+// TestAdminKey401Hint: an admin or management key the provider refuses
+// gets a hint about that key, for usage --reconcile and keys mint.
+func TestAdminKey401Hint(t *testing.T) {
+	_, url := testkit.Sim(t, sim.Options{Keys: []string{testkit.Canary(t)}, AdminKeys: []string{testkit.Canary(t)}, ManagementKeys: []string{testkit.Canary(t)}})
+	e := newVault(t)
+	e.addSecretKey("org-admin", testkit.Canary(t), "--provider", "openai", "--admin", "--base-url", url, "--project", sim.SimProject)
+	res := e.run(tty{}, "usage", "--reconcile")
+	wantCode(t, res, 1)
+	wantContains(t, "reconcile", res.stderr, `vaultchat: hint: the provider refused the OpenAI admin key`, "vaultchat keys rotate NAME")
+	res = e.run(tty{}, "keys", "mint", "ci", "--from", "org-admin")
+	wantCode(t, res, 1)
+	wantContains(t, "mint", res.stderr, `vaultchat: hint: the provider refused the admin key org-admin`)
+}
+
+// TestKeysCheckSaysWhyAdminKeysAreSkipped: checking every key names the
+// admin and management keys it leaves out and where they are tested.
+func TestKeysCheckSaysWhyAdminKeysAreSkipped(t *testing.T) {
+	work, admin := testkit.Canary(t), testkit.Canary(t)
+	_, url := testkit.Sim(t, sim.Options{Keys: []string{work}, AdminKeys: []string{admin}})
+	e := newVault(t)
+	e.addSecretKey("work", work, "--provider", "openai-compatible", "--base-url", url, "--model", "sim-fast")
+	e.addSecretKey("org-admin", admin, "--provider", "openai", "--admin", "--base-url", url)
+	res := e.mustRun(tty{}, "keys", "check")
+	wantContains(t, "keys check", res.stdout, "org-admin", "skipped", "usage --reconcile")
 }

@@ -19,8 +19,8 @@ const envAgent = "VAULTCHAT_AGENT"
 // unlockCmd is "vaultchat unlock": the passphrase once, then an agent
 // holds the identity for the other commands.
 type unlockCmd struct {
-	For time.Duration `name:"for" placeholder:"DURATION" help:"Lock after this long without use (default: idle in the [agent] table of config.toml, 15m)."`
-	Max time.Duration `name:"max" placeholder:"DURATION" help:"Lock this long after unlocking at the latest (default: max in the [agent] table, 8h)."`
+	For *time.Duration `name:"for" placeholder:"DURATION" help:"Lock after this long without use (default: idle in the [agent] table of config.toml, 15m)."`
+	Max *time.Duration `name:"max" placeholder:"DURATION" help:"Lock this long after unlocking at the latest (default: max in the [agent] table, 8h)."`
 }
 
 // Run starts the agent, unless one already holds the identity.
@@ -39,6 +39,7 @@ func (c *unlockCmd) Run(a *app) error {
 	if st, err := client.Status(); err == nil {
 		a.printf("already unlocked: the agent (pid %d) holds the identity of %s; it locks %s\n",
 			st.PID, a.clean(st.Home), lockTimes(st))
+		c.warnNotApplied(a)
 		return nil
 	} else if !agent.IsNotRunning(err) {
 		return withHint(err, `remove what is in the way, or run "vaultchat lock" to end the agent`)
@@ -99,27 +100,42 @@ func (c *unlockCmd) Run(a *app) error {
 // else config.toml. A --for longer than the configured maximum raises
 // it: the user asked for that long.
 func (c *unlockCmd) durations(a *app) (idle, maxLife time.Duration, err error) {
-	cfg, err := a.config()
+	cfg, err := a.strictConfig()
 	if err != nil {
 		return 0, 0, err
 	}
 	idle, maxLife = cfg.Agent.Idle, cfg.Agent.Max
-	if c.For < 0 || c.Max < 0 {
+	if (c.For != nil && *c.For <= 0) || (c.Max != nil && *c.Max <= 0) {
 		return 0, 0, usagef("--for and --max must be positive durations")
 	}
-	if c.For > 0 {
-		idle = c.For
-		if c.Max == 0 && idle > maxLife {
+	if c.For != nil {
+		idle = *c.For
+		if c.Max == nil && idle > maxLife {
 			maxLife = idle
 		}
 	}
-	if c.Max > 0 {
-		maxLife = c.Max
+	if c.Max != nil {
+		maxLife = *c.Max
 	}
 	if idle > maxLife {
 		return 0, 0, usagef("--for %s is longer than --max %s", shortDuration(idle), shortDuration(maxLife))
 	}
 	return idle, maxLife, nil
+}
+
+// warnNotApplied says that --for and --max do not change an agent that
+// already runs: it keeps the times it was started with.
+func (c *unlockCmd) warnNotApplied(a *app) {
+	var flags []string
+	if c.For != nil {
+		flags = append(flags, "--for "+shortDuration(*c.For))
+	}
+	if c.Max != nil {
+		flags = append(flags, "--max "+shortDuration(*c.Max))
+	}
+	if len(flags) > 0 {
+		a.warn("%s is not applied: the agent keeps the times it started with; run \"vaultchat lock\", then unlock again to change them", strings.Join(flags, " and "))
+	}
 }
 
 // lockCmd is "vaultchat lock".
@@ -169,12 +185,16 @@ func (c *agentStatusCmd) Run(a *app) error {
 		out := agentStatusJSON{Running: st != nil, Home: client.Home, Socket: client.Socket, Agent: st}
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil || st != nil {
+			return err
+		}
+		// Exit 1 when none runs, so scripts can test it.
+		return &silentError{ExitError}
 	}
 	if st == nil {
 		a.printf("agent:    not running for %s\n", a.clean(client.Home))
 		fmt.Fprintln(a.io.ErrOut, `vaultchat: hint: "vaultchat unlock" starts one`)
-		return nil
+		return &silentError{ExitError}
 	}
 	a.printf("agent:    running (pid %d)\n", st.PID)
 	a.printf("home:     %s\n", a.clean(st.Home))

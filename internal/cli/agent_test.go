@@ -512,3 +512,35 @@ func TestAgentRelaysIdentityPrompts(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentStatusWithoutAgentExitsOne: "agent status" when no agent runs
+// says so and exits 1, so "vaultchat agent status >/dev/null && …" can
+// tell; --json still prints running: false.
+func TestAgentStatusWithoutAgentExitsOne(t *testing.T) {
+	e := newVault(t)
+	res := e.run(tty{}, "agent", "status")
+	wantCode(t, res, 1)
+	wantContains(t, "stdout", res.stdout, "not running")
+	wantContains(t, "stderr", res.stderr, `vaultchat: hint: "vaultchat unlock" starts one`)
+	res = e.run(tty{}, "agent", "status", "--json")
+	wantCode(t, res, 1)
+	wantContains(t, "json", res.stdout, `"running": false`)
+}
+
+// TestUnlockForValues: --for 0s is refused like a negative value (it
+// silently became the default), and --for while an agent runs says that
+// the agent keeps its own times.
+func TestUnlockForValues(t *testing.T) {
+	e := newAgentEnv(t)
+	for _, flag := range []string{"--for=0s", "--max=0s", "--for=-5m"} {
+		res := e.run("", "--passphrase-file", e.passFile, "unlock", flag)
+		if res.code != 2 || !strings.Contains(res.stderr, "must be positive durations") {
+			t.Errorf("unlock %s: exit %d\n%s", flag, res.code, res.stderr)
+		}
+	}
+	e.unlock()
+	res := e.run("", "--passphrase-file", e.passFile, "unlock", "--for", "9h")
+	if res.code != 0 || !strings.Contains(res.stderr, "vaultchat: warning: --for 9h is not applied") || !strings.Contains(res.stderr, `"vaultchat lock"`) {
+		t.Errorf("unlock --for while unlocked: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}

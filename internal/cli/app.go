@@ -49,6 +49,9 @@ type app struct {
 	configGiven bool
 
 	cfg *config.Config
+	// cfgProblems are the settings of the file that could not be used.
+	cfgProblems []error
+	cfgWarned   bool
 	// redactor masks every secret of the vault once one is open; before
 	// that it still masks key-shaped strings.
 	redactor *redact.Redactor
@@ -85,6 +88,9 @@ func (a *app) getenv(key string) string {
 func (a *app) resolve(r *root) {
 	a.home = firstSet(r.Home, a.getenv(envHome), filepath.Join(a.xdgDir("XDG_DATA_HOME", xdg.DataHome), "vaultchat"))
 	a.configPath = firstSet(r.Config, filepath.Join(a.xdgDir("XDG_CONFIG_HOME", xdg.ConfigHome), "vaultchat", "config.toml"))
+	if abs, err := filepath.Abs(a.configPath); err == nil {
+		a.configPath = abs // the same file in every message, whatever the command
+	}
 	a.identity = firstSet(r.Identity, a.getenv(envIdentity))
 	a.passphraseFile = firstSet(r.PassphraseFile, a.getenv(envPassphraseFile))
 	a.demo = r.Demo
@@ -109,21 +115,58 @@ func firstSet(values ...string) string {
 	return ""
 }
 
-// config loads the settings file once.
-func (a *app) config() (config.Config, error) {
-	if a.cfg == nil {
-		if a.configGiven {
-			if _, err := os.Stat(a.configPath); err != nil {
-				return config.Config{}, withHint(fmt.Errorf("config file: %w", err), "check the --config path, or drop the flag to use the defaults")
-			}
+// config loads the settings file once. A problem with one of the
+// settings the command uses (uses: top-level keys such as "prices") is
+// an error; a problem with any other setting keeps that setting's default
+// with a warning, so that one typo does not stop every command. The app
+// and unlock, which set how long the vault stays open, use strictConfig,
+// and "config check" stays strict.
+func (a *app) config(uses ...string) (config.Config, error) {
+	if err := a.loadConfig(); err != nil {
+		return config.Config{}, err
+	}
+	if p := config.Affecting(a.cfgProblems, uses...); p != nil {
+		return config.Config{}, a.configError(p)
+	}
+	if !a.cfgWarned {
+		a.cfgWarned = true
+		for _, p := range a.cfgProblems {
+			printWarning(a.io.ErrOut, a.redactor, "config %s: %v (that setting keeps its default until fixed with \"vaultchat config edit\")", a.configPath, p)
 		}
-		c, err := config.Load(a.configPath)
-		if err != nil {
-			return config.Config{}, withHint(err, "fix or remove the file; every setting is optional")
-		}
-		a.cfg = &c
 	}
 	return *a.cfg, nil
+}
+
+// strictConfig is config that fails on any problem of the file.
+func (a *app) strictConfig() (config.Config, error) {
+	if err := a.loadConfig(); err != nil {
+		return config.Config{}, err
+	}
+	if len(a.cfgProblems) > 0 {
+		return config.Config{}, a.configError(a.cfgProblems[0])
+	}
+	return *a.cfg, nil
+}
+
+func (a *app) configError(p error) error { return configError(a.configPath, p) }
+
+// loadConfig reads the file once, keeping the settings it could use and
+// the problems of the others.
+func (a *app) loadConfig() error {
+	if a.cfg != nil {
+		return nil
+	}
+	if a.configGiven {
+		if _, err := os.Stat(a.configPath); err != nil {
+			return withHint(fmt.Errorf("config file: %w", err), "check the --config path, or drop the flag to use the defaults")
+		}
+	}
+	c, problems, err := config.LoadLenient(a.configPath)
+	if err != nil {
+		return withHint(err, "the settings must be a file; remove or fix what is at that path")
+	}
+	a.cfg, a.cfgProblems = &c, problems
+	return nil
 }
 
 // errNoPassphrase is returned when a passphrase is needed and there is no
@@ -189,7 +232,7 @@ func (a *app) newPassphrase(file string) (string, error) {
 func (a *app) readPassphraseFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("read passphrase file: %w", err)
+		return "", withHint(fmt.Errorf("read passphrase file: %w", err), "check the path given with --passphrase-file or VAULTCHAT_PASSPHRASE_FILE")
 	}
 	defer f.Close()
 	// A pipe is fine (--passphrase-file <(pass show vault)); only a
@@ -365,6 +408,13 @@ func (a *app) printf(format string, args ...any) {
 // control characters and escape sequences neutralised.
 func (a *app) clean(s string) string {
 	return sanitize.String(a.redactor.String(s))
+}
+
+// cellMax is cell cut to at most n characters. It masks first and cuts
+// afterwards: cut first, a quoted secret would lose its end and be
+// masked with characters from its middle.
+func (a *app) cellMax(s string, n int) string {
+	return truncate(a.cell(s), n)
 }
 
 // cell is clean for one table cell: one line, no tabs.

@@ -66,6 +66,11 @@ func (c *askCmd) Run(a *app) error {
 	if c.Role != "" && (c.Continue || c.Conversation != "") {
 		return usagef("--role starts a new conversation; it cannot change one being continued")
 	}
+	// A sent turn depends on these settings: one that is wrong stops it
+	// rather than sending with a default the user did not mean.
+	if _, err := a.config("default_key", "prices", "max_retries", "response_timeout", "stream_idle_timeout", "attachments"); err != nil {
+		return err
+	}
 	prompt, err := c.prompt(a)
 	if err != nil {
 		return err
@@ -91,16 +96,21 @@ func (c *askCmd) Run(a *app) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// When stdout is closed early ("vaultchat ask … | head") a write must
-	// fail with EPIPE rather than kill the process before the reply is
-	// saved; print then stops the turn, and what arrived is kept.
-	signal.Ignore(syscall.SIGPIPE)
+	// When stdout is closed early ("vaultchat ask … | head") a write
+	// fails with EPIPE (System ignores SIGPIPE); print then stops the
+	// turn, and what arrived is kept.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// The key and model are the session's choice when not given (the
 	// rule the app follows too: session.Resolve).
 	if c.Key == "" {
 		c.sayWhichKey(a, sess, convID)
+	}
+	c.warnExpired(a, sess, convID)
+	if masked := sess.Redactor().String(prompt); masked != prompt {
+		// The engine masks it before sending; say so, since the model
+		// answers about a masked key.
+		a.warn("the prompt held an API key; it was sent masked (as the server and the saved conversation see it)")
 	}
 	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
@@ -129,6 +139,28 @@ func (c *askCmd) sayWhichKey(a *app, sess *session.Session, convID string) {
 	}
 	fmt.Fprintf(a.io.ErrOut, "vaultchat: using key %s (%s)\n", sanitize.String(ch.Key.Name), ch.Why)
 	c.Key = ch.Key.ID // the key announced is the key used
+}
+
+// warnExpired warns when the key the turn will use has expired: it is
+// still sent (the server decides), but not without a word.
+func (c *askCmd) warnExpired(a *app, sess *session.Session, convID string) {
+	key := c.Key
+	if key == "" {
+		ref, _, err := sess.Resolve(convID, "", c.Model)
+		if err != nil {
+			return // the send reports it
+		}
+		key = ref.ID
+	}
+	if at, expired := sess.KeyExpired(key); expired {
+		name := key
+		for _, k := range sess.Keys() {
+			if k.ID == key {
+				name = k.Name
+			}
+		}
+		a.warn("key %q expired on %s; rotate it with \"vaultchat keys rotate %s\" or pick another with --key", name, at.Format(dateLayout), name)
+	}
 }
 
 // prompt joins the arguments and piped stdin.
@@ -162,7 +194,7 @@ func (c *askCmd) attachments(a *app) ([]chat.Attachment, error) {
 	if len(c.Files) == 0 {
 		return nil, nil
 	}
-	cfg, err := a.config()
+	cfg, err := a.config("attachments")
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +278,10 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		}
 	}
 	if err := out.finish(); err != nil {
-		if errors.Is(err, syscall.EPIPE) {
-			// The reader closed the pipe ("ask … | head -1"): normal in
-			// Unix, so exit 0 without a word, like git log | head. The
-			// turn was stopped and what arrived is saved.
-			return nil
+		if isClosedStdout(err) {
+			// The reader closed the pipe ("ask … | head -1"): the turn
+			// was stopped and what arrived is saved; exit 0 quietly.
+			return err
 		}
 		return fmt.Errorf("write reply: %w", err)
 	}
@@ -261,18 +292,19 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
-			if errors.Is(err, syscall.EPIPE) {
-				return nil // the reader went away; see above
-			}
-			return err
+			return err // a closed stdout exits 0 quietly (isClosedStdout)
 		}
 	}
 	if failure != nil {
 		hints := []string{}
-		if failure.Hint != "" {
+		partial := res.Reply != "" && !c.NoSave
+		// A cut reply's own hint ("send the message again") would
+		// contradict "continue with …": the one hint says both.
+		cut := failure.Class == chat.ErrNetwork || failure.Class == chat.ErrTimeout
+		if failure.Hint != "" && !(partial && cut) {
 			hints = append(hints, failure.Hint)
 		}
-		if res.Reply != "" && !c.NoSave {
+		if partial {
 			hints = append(hints, fmt.Sprintf("the partial reply is saved; continue with \"vaultchat ask --conversation %s\"", convID))
 		}
 		return withHint(failure, hints...)

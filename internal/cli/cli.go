@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/vaultchat/vaultchat/internal/providers"
+	"github.com/vaultchat/vaultchat/vault"
 )
 
 // Main runs vaultchat with args (without the program name) and returns
@@ -74,6 +75,9 @@ func (a *app) run(args []string) (err error) {
 	}
 	a.resolve(r)
 	err = kctx.Run(a)
+	if errors.Is(err, vault.ErrWrongPassphrase) && a.passphraseFile != "" {
+		err = &wrongPassphraseFile{err: err, path: a.passphraseFile}
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		err = withHint(err, fmt.Sprintf("see %q", "vaultchat "+commandPath(kctx)+" --help"))

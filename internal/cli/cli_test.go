@@ -126,7 +126,7 @@ func TestExitCodesAndErrorFormat(t *testing.T) {
 		{"ok", tty{}, []string{"keys", "list"}, 0, "", ""},
 		{"unknown command", tty{}, []string{"bogus"}, 2, "unexpected argument bogus", `"vaultchat --help"`},
 		{"unknown flag", tty{}, []string{"keys", "list", "--bogus"}, 2, "unknown flag --bogus", `"vaultchat keys list --help"`},
-		{"missing subcommand", tty{}, []string{"keys"}, 2, "expected one of", `"vaultchat keys --help"`},
+		{"missing subcommand", tty{}, []string{"keys"}, 2, "keys needs a command: add, list", `"vaultchat keys --help"`},
 		{"missing argument", tty{}, []string{"keys", "show"}, 2, "expected \"<name>\"", ""},
 		{"bad float", tty{}, []string{"keys", "edit", "work", "--budget-daily-usd", "lots"}, 2, "--budget-daily-usd", ""},
 		{"NaN budget", tty{stdin: "x"}, []string{"keys", "add", "new", "--budget-daily-usd=nan"}, 2, "--budget-daily-usd must be a number of dollars", ""},

@@ -12,6 +12,8 @@ import (
 	"github.com/posener/complete"
 	"github.com/willabides/kongplete"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
+	"github.com/vaultchat/vaultchat/internal/roles"
 	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -84,9 +86,12 @@ var (
 		"keys show": "key", "keys edit": "key", "keys rm": "key", "keys rotate": "key",
 		"keys rename": "key", "keys check": "key", "exec": "key",
 		"conversations rename": "conversation", "conversations rm": "conversation", "export": "conversation",
+		"conversations show": "conversation", "conversations fork": "conversation",
+		"roles show": "role", "roles edit": "role",
 	}
 	completeFlags = map[string]string{
-		"ask --key": "key", "usage --key": "key", "models --key": "key", "ask --conversation": "conversation",
+		"ask --key": "chat key", "usage --key": "key", "models --key": "key", "ask --conversation": "conversation",
+		"conversations search --key": "key", "ask --role": "role", "keys edit --provider": "provider",
 	}
 )
 
@@ -110,7 +115,7 @@ func (a *app) complete(parser *kong.Kong) bool {
 		}
 	}
 	for spec, kind := range completeFlags {
-		path, flag, _ := strings.Cut(spec, " ")
+		path, flag := splitFlagSpec(spec)
 		cmd = patchCommand(cmd, strings.Fields(path), func(c *complete.Command) {
 			if _, ok := c.GlobalFlags[flag]; ok {
 				c.GlobalFlags[flag] = values.predictor(kind)
@@ -120,6 +125,13 @@ func (a *app) complete(parser *kong.Kong) bool {
 	c := complete.New(parser.Model.Name, cmd)
 	c.Out = a.io.Out
 	return c.Complete()
+}
+
+// splitFlagSpec splits "conversations search --key" into the command
+// path and the flag.
+func splitFlagSpec(spec string) (path, flag string) {
+	i := strings.LastIndexByte(spec, ' ')
+	return spec[:i], spec[i+1:]
 }
 
 // findNode returns the kong node of the command at path ("keys show"), or
@@ -209,6 +221,18 @@ func (v *vaultValues) predictor(kind string) complete.Predictor {
 // lookup returns the key names or conversation IDs, giving up after
 // completionBudget.
 func (v *vaultValues) lookup(kind string) ([]string, error) {
+	// Values that need no vault: no time limit, no unlocking.
+	switch kind {
+	case "provider":
+		return providers.Names(), nil
+	case "role":
+		entries, err := roles.List(v.a.quietApp().rolesDir())
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name)
+		}
+		return names, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), completionBudget)
 	defer cancel()
 	type answer struct {
@@ -262,7 +286,8 @@ func (a *app) quietApp() *app {
 var errWouldAsk = errors.New("the vault needs a passphrase")
 
 // vaultNames opens the vault without asking anything and lists the key
-// names ("key") or conversation IDs ("conversation").
+// names ("key", or "chat key" for the keys that chat) or conversation
+// IDs ("conversation").
 func (a *app) vaultNames(kind string) ([]string, error) {
 	if !vault.Exists(a.home) {
 		return nil, vault.ErrNotInitialized
@@ -279,11 +304,14 @@ func (a *app) vaultNames(kind string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if kind == "key" {
+	if kind == "key" || kind == "chat key" {
 		defer v.Close()
 		var names []string
 		for _, k := range v.Keys() {
-			names = append(names, k.Name)
+			// ask refuses admin and management keys: not offered there.
+			if kind == "key" || k.Kind == vault.KindChat {
+				names = append(names, k.Name)
+			}
 		}
 		return names, nil
 	}

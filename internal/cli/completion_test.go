@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // completeLine runs the completion of line in-process.
@@ -87,7 +90,7 @@ func TestCompletionTablesMatchTheModel(t *testing.T) {
 		}
 	}
 	for spec := range completeFlags {
-		path, flag, _ := strings.Cut(spec, " ")
+		path, flag := splitFlagSpec(spec)
 		n := findNode(parser.Model.Node, path)
 		if n == nil || !slices.ContainsFunc(n.Flags, func(f *kong.Flag) bool { return "--"+f.Name == flag }) {
 			t.Errorf("completeFlags: %q is not a flag", spec)
@@ -105,5 +108,35 @@ func TestCompletionScripts(t *testing.T) {
 	}
 	if res := e.run(tty{}, "completion", "tcsh"); res.code == 0 {
 		t.Error("completion tcsh succeeded")
+	}
+}
+
+// TestCompletionOffersVaultValuesEverywhere: conversation IDs for show
+// and fork, role names for roles show|edit and ask --role, key names for
+// search --key, providers for keys edit --provider, and only chat keys
+// for ask --key.
+func TestCompletionOffersVaultValuesEverywhere(t *testing.T) {
+	e := newVault(t)
+	_, url := testkit.Sim(t, sim.Options{})
+	e.addSimKey("work", url)
+	e.addSecretKey("org-admin", testkit.Canary(t), "--provider", "openai", "--admin")
+	id := e.askJSON(tty{}, "hello").ConversationID
+	e.writeRoleFile("reviewer", "---\ndescription: x\n---\nBe terse.\n")
+
+	for line, want := range map[string]string{
+		"vaultchat conversations show ":         id,
+		"vaultchat conversations fork ":         id,
+		"vaultchat roles show ":                 "reviewer",
+		"vaultchat roles edit ":                 "reviewer",
+		"vaultchat ask --role ":                 "reviewer",
+		"vaultchat conversations search --key ": "work",
+		"vaultchat keys edit work --provider ":  "openrouter",
+	} {
+		if got := e.completeLine(t, line); !slices.Contains(got, want) {
+			t.Errorf("%q offers %q; want %q among them", line, got, want)
+		}
+	}
+	if got := e.completeLine(t, "vaultchat ask --key "); !slices.Contains(got, "work") || slices.Contains(got, "org-admin") {
+		t.Errorf("ask --key offers %q; want work and not the admin key", got)
 	}
 }

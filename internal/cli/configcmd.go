@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/vaultchat/vaultchat/internal/config"
@@ -29,7 +27,11 @@ type configPathCmd struct{}
 func (c *configPathCmd) Run(a *app) error {
 	a.printf("%s\n", a.configPath)
 	if _, err := os.Stat(a.configPath); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintln(a.io.ErrOut, `vaultchat: the file does not exist: every setting has its default ("vaultchat config edit" creates it)`)
+		if a.configGiven {
+			fmt.Fprintln(a.io.ErrOut, `vaultchat: the file does not exist; the other commands refuse it until "vaultchat config edit" creates it`)
+		} else {
+			fmt.Fprintln(a.io.ErrOut, `vaultchat: the file does not exist: every setting has its default ("vaultchat config edit" creates it)`)
+		}
 	}
 	return nil
 }
@@ -95,7 +97,10 @@ func (a *app) describeConfig() ([]byte, []config.Setting, error) {
 // --config named it.
 func (a *app) readConfig() ([]byte, error) {
 	data, err := config.Read(a.configPath)
-	if err == nil && data == nil && a.configGiven {
+	if err != nil {
+		return nil, withHint(err, "the settings must be a file; remove or fix what is at that path")
+	}
+	if data == nil && a.configGiven {
 		return nil, withHint(fmt.Errorf("config file %s does not exist", a.configPath), "check the --config path, or drop the flag to use the defaults")
 	}
 	return data, err
@@ -146,17 +151,19 @@ type configEditCmd struct{}
 // terminal a file with an error can be edited again at once; elsewhere
 // the error is reported and the file kept as written.
 func (c *configEditCmd) Run(a *app) error {
-	if err := createConfig(a.configPath); err != nil {
+	editor, err := a.editor()
+	if err != nil {
 		return err
 	}
-	editor := strings.Fields(firstSet(a.getenv("VISUAL"), a.getenv("EDITOR"), "vi"))
+	created, err := createConfig(a.configPath, !a.configGiven)
+	if err != nil {
+		return err
+	}
 	for {
-		cmd := exec.Command(editor[0], append(editor[1:], a.configPath)...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = a.io.In, a.io.Out, a.io.ErrOut
-		cmd.Env = a.environ()
-		if err := cmd.Run(); err != nil {
-			return withHint(fmt.Errorf("editor %s: %w", editor[0], err), "set $VISUAL or $EDITOR to the editor to use")
+		if err := a.edit(editor, a.configPath, config.Template, created); err != nil {
+			return err
 		}
+		created = false
 		_, err := config.Load(a.configPath)
 		if err == nil {
 			a.printf("%s: ok\n", a.configPath)
@@ -173,25 +180,34 @@ func (c *configEditCmd) Run(a *app) error {
 	}
 }
 
-// createConfig writes the template at path (0600, its directory 0700)
-// when there is no file there yet.
-func createConfig(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create config directory: %w", err)
+// createConfig writes the template at path (0600) when there is no file
+// there yet, and reports whether it did. Its directory is created (0700)
+// only when mkdir is set, for the default path: a --config naming a
+// missing directory is a mistake, not a reason to make one.
+func createConfig(path string, mkdir bool) (bool, error) {
+	if mkdir {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return false, fmt.Errorf("create config directory: %w", err)
+		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return nil
+		return false, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, withHint(fmt.Errorf("create config: %w", err), "create its directory first, or give another --config FILE")
 	}
 	if err != nil {
-		return fmt.Errorf("create config: %w", err)
+		return false, fmt.Errorf("create config: %w", err)
 	}
 	if _, err := f.WriteString(config.Template); err != nil {
 		f.Close()
-		return fmt.Errorf("write config: %w", err)
+		os.Remove(path)
+		return false, fmt.Errorf("write config: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
+		os.Remove(path)
+		return false, fmt.Errorf("write config: %w", err)
 	}
-	return nil
+	return true, nil
 }

@@ -102,3 +102,64 @@ func TestConfigEdit(t *testing.T) {
 	wantCode(t, res, 1)
 	wantContains(t, "edit on a terminal", res.stderr, "edit it again? [y/N]")
 }
+
+// TestConfigTypoWarnsButDoesNotBlock: one typo in config.toml no longer
+// stops every command. Commands that can run with the defaults (keys
+// list, exec) warn once and go on with the rest of the file; "config
+// check" stays strict.
+func TestConfigTypoWarnsButDoesNotBlock(t *testing.T) {
+	e := newVault(t)
+	e.addKey("work")
+	os.MkdirAll(filepath.Dir(e.configFile()), 0o700)
+	os.WriteFile(e.configFile(), []byte("rotation_warning_days = 1\nidle_lok = \"1m\"\n"), 0o600)
+
+	res := e.mustRun(tty{}, "keys", "list")
+	wantContains(t, "keys list", res.stdout, "work")
+	wantContains(t, "keys list", res.stderr, `vaultchat: warning: config `, `unknown key "idle_lok" on line 2; did you mean "idle_lock"?`, "keeps its default")
+	if n := strings.Count(res.stderr, "warning"); n != 1 {
+		t.Errorf("%d warnings; want 1:\n%s", n, res.stderr)
+	}
+	res = e.mustRun(tty{}, "exec", "work", "--", "true")
+	wantContains(t, "exec", res.stderr, "idle_lok")
+
+	res = e.run(tty{}, "config", "check")
+	wantCode(t, res, 1)
+	wantContains(t, "config check", res.stderr, "vaultchat: error:", "idle_lok")
+}
+
+// TestConfigFileOddities: a directory as config.toml is named once with
+// a hint; a dangling symbolic link is not "no file"; a relative --config
+// is the same file for every command.
+func TestConfigFileOddities(t *testing.T) {
+	e := newVault(t)
+	os.MkdirAll(e.configFile(), 0o700) // a directory where the file goes
+	res := e.run(tty{}, "config", "check")
+	wantCode(t, res, 1)
+	wantContains(t, "directory", res.stderr, "is a directory", "vaultchat: hint:")
+	if strings.Count(res.stderr, e.configFile()) != 1 {
+		t.Errorf("the path is repeated:\n%s", res.stderr)
+	}
+	os.Remove(e.configFile())
+
+	os.Symlink(filepath.Join(e.dir, "gone.toml"), e.configFile())
+	res = e.run(tty{}, "config", "check")
+	wantCode(t, res, 1)
+	wantContains(t, "dangling link", res.stderr, "symbolic link", "gone.toml")
+	os.Remove(e.configFile())
+
+	t.Chdir(e.dir)
+	os.WriteFile(filepath.Join(e.dir, "rel.toml"), []byte("max_retries = 2\n"), 0o600)
+	for _, args := range [][]string{{"config", "path"}, {"keys", "list"}, {"config", "check"}} {
+		res = e.run(tty{}, append([]string{"--config", "rel.toml"}, args...)...)
+		if res.code != 0 || strings.Contains(res.stderr, "does not exist") {
+			t.Errorf("--config rel.toml %v: exit %d\n%s%s", args, res.code, res.stdout, res.stderr)
+		}
+	}
+	// A missing --config file is not "the defaults" for config path
+	// while keys list refuses it.
+	res = e.run(tty{}, "--config", "missing.toml", "config", "path")
+	wantContains(t, "config path", res.stdout, filepath.Join(e.dir, "missing.toml"))
+	if strings.Contains(res.stderr, "every setting has its default") {
+		t.Errorf("config path says defaults for a missing --config:\n%s", res.stderr)
+	}
+}

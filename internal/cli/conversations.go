@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
@@ -13,7 +15,10 @@ import (
 
 // conversationsCmd groups the commands on saved conversations.
 type conversationsCmd struct {
-	List   convListCmd   `cmd:"" help:"List conversations, newest first."`
+	List convListCmd `cmd:"" help:"List conversations, newest first."`
+	// Ls is "conversations ls", as "keys ls" and "roles ls"; hidden, as an
+	// alias would widen the help's command column past one line.
+	Ls     convListCmd   `cmd:"" name:"ls" hidden:"" help:"List conversations, newest first."`
 	Search convSearchCmd `cmd:"" help:"Find conversations by words in titles and messages."`
 	Show   convShowCmd   `cmd:"" help:"Show a conversation's messages with their numbers."`
 	Fork   convForkCmd   `cmd:"" help:"Copy a conversation up to a message into a new one."`
@@ -54,6 +59,8 @@ func (c *convListCmd) Run(a *app) error {
 		t := s.Totals
 		title := a.cell(s.Title)
 		if p := s.Parent; p != nil {
+			// The session titles a fork "X (fork)"; say it once, fully.
+			title = a.cell(strings.TrimSuffix(s.Title, " (fork)"))
 			title += fmt.Sprintf(" (fork of %s at #%d)", a.cell(p.ConversationID), p.MessageNumber)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Updated.Local().Format("2006-01-02 15:04"), s.Messages,
@@ -100,6 +107,12 @@ func (c *convRenameCmd) Run(a *app) error {
 	if strings.TrimSpace(c.Title) == "" {
 		return usagef("the title is empty")
 	}
+	if strings.ContainsFunc(c.Title, unicode.IsControl) {
+		return usagef("the title has control characters (an escape, a tab or a line break); give one line of plain text")
+	}
+	if n := utf8.RuneCountInString(c.Title); n > maxTitle {
+		return usagef("the title is %d characters long; it can be at most %d characters", n, maxTitle)
+	}
 	sess, err := a.openSession(false)
 	if err != nil {
 		return err
@@ -111,6 +124,10 @@ func (c *convRenameCmd) Run(a *app) error {
 	a.printf("renamed conversation %s to %q\n", a.cell(c.ID), a.cell(sess.Redactor().String(c.Title)))
 	return nil
 }
+
+// maxTitle is the longest title rename takes, in characters: what the
+// store keeps of a title (store.Rename).
+const maxTitle = 200
 
 // convRmCmd deletes a conversation.
 type convRmCmd struct {

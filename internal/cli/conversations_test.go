@@ -24,7 +24,7 @@ func TestConversationsCommands(t *testing.T) {
 	}
 	wantContains(t, "list", res.stdout, "work", "first topic", "second topic")
 
-	e.mustRun(tty{}, "conversations", "rename", first.ConversationID, "renamed \x1b]0;title\x07 one")
+	e.mustRun(tty{}, "conversations", "rename", first.ConversationID, "renamed one")
 	var list []chat.Summary
 	if err := json.Unmarshal([]byte(e.mustRun(tty{}, "conversations", "list", "--json").stdout), &list); err != nil {
 		t.Fatal(err)
@@ -42,4 +42,23 @@ func TestConversationsCommands(t *testing.T) {
 	}
 	res = e.run(tty{}, "conversations", "rm", "--yes", "../../etc")
 	wantCode(t, res, 1)
+}
+
+// TestConversationsRenameRefusesControlAndLongTitles: a title with
+// control characters or over 200 characters is a usage error, not a
+// stored "evil␛]0;pwn␇title" or a title that became "[masked]".
+func TestConversationsRenameRefusesControlAndLongTitles(t *testing.T) {
+	e := newVault(t)
+	_, url := testkit.Sim(t, sim.Options{})
+	e.addSimKey("work", url)
+	id := e.askJSON(tty{}, "hello").ConversationID
+	for title, want := range map[string]string{
+		"evil\x1b]0;pwn\x07title":     "control characters",
+		strings.Repeat("long ", 1000): "at most 200 characters",
+	} {
+		res := e.run(tty{}, "conversations", "rename", id, title)
+		wantCode(t, res, 2)
+		wantContains(t, "stderr", res.stderr, want)
+	}
+	e.mustRun(tty{}, "conversations", "rename", id, "Straße notes")
 }

@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 
@@ -50,6 +54,16 @@ func withHint(err error, hints ...string) error {
 	return &hintError{err: err, hints: hints}
 }
 
+// wrongPassphraseFile is a wrong passphrase read from a passphrase
+// file: the hint then speaks of the file, not of giving one.
+type wrongPassphraseFile struct {
+	err  error
+	path string
+}
+
+func (e *wrongPassphraseFile) Error() string { return e.err.Error() }
+func (e *wrongPassphraseFile) Unwrap() error { return e.err }
+
 // exitStatus is the exit status of a command run by exec, passed through
 // as ours. It prints nothing: the command said what it had to say.
 type exitStatus struct{ code int }
@@ -66,7 +80,7 @@ func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // 0 for nil, 2 for usage errors (including every kong parse error), the
 // child's status for exec, and 1 for everything else.
 func ExitCode(err error) int {
-	if err == nil {
+	if err == nil || isClosedStdout(err) {
 		return ExitOK
 	}
 	var es *exitStatus
@@ -76,6 +90,10 @@ func ExitCode(err error) int {
 	var se *silentError
 	if errors.As(err, &se) {
 		return se.code
+	}
+	var sb *stoppedBySignal
+	if errors.As(err, &sb) && sb.sig > 0 {
+		return 128 + int(sb.sig)
 	}
 	var em *exitStatusWithMessage
 	if errors.As(err, &em) {
@@ -89,13 +107,25 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
+// isClosedStdout reports whether err is a write to our stdout after its
+// reader went away ("vaultchat keys list | head -1"). That is normal in
+// Unix, so every command exits 0 without a word, like git log | head.
+// It is the one rule for a closed stdout: the process ignores SIGPIPE
+// (System) so that such a write fails with EPIPE instead of killing it,
+// and a command returns the write error like any other. A broken pipe
+// elsewhere (a socket to the server) is a *net.OpError, not this.
+func isClosedStdout(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && pe.Path == os.Stdout.Name() && errors.Is(pe.Err, syscall.EPIPE)
+}
+
 // printError writes err as "vaultchat: error: …" and its hints as
 // "vaultchat: hint: …" lines. Every line is redacted by value and
 // sanitized: an error may quote a server or a file.
 func printError(w io.Writer, err error, r *redact.Redactor) {
 	var es *exitStatus
 	var se *silentError
-	if err == nil || errors.As(err, &es) || errors.As(err, &se) {
+	if err == nil || errors.As(err, &es) || errors.As(err, &se) || isClosedStdout(err) {
 		return
 	}
 	clean := func(s string) string {
@@ -122,13 +152,15 @@ func printWarning(w io.Writer, r *redact.Redactor, format string, args ...any) {
 // calls for, so that every command reports a vault that does not open, a
 // busy lock or an unknown key the same way.
 func hintsFor(err error) []string {
+	// The innermost hints are the most specific (a command's own); the
+	// outer ones added on the way up ("see … --help") come after them.
 	var hints []string
 	for e := err; e != nil; {
 		var he *hintError
 		if !errors.As(e, &he) {
 			break
 		}
-		hints = append(hints, he.hints...)
+		hints = append(slices.Clone(he.hints), hints...)
 		e = he.err
 	}
 	// An error that knows its own hint (session.ChoiceError: no key or
@@ -137,8 +169,11 @@ func hintsFor(err error) []string {
 	if errors.As(err, &hinted) && hinted.Hint() != "" {
 		hints = append(hints, hinted.Hint())
 	}
+	var fromFile *wrongPassphraseFile
 	const restore = `run "vaultchat vault restore" to list the backups and restore one`
 	switch {
+	case errors.As(err, &fromFile):
+		hints = append(hints, fmt.Sprintf("the vault is unchanged; the first line of %s is not the vault's passphrase", fromFile.path))
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		hints = append(hints, "the vault is unchanged; try again, or give the passphrase with --passphrase-file FILE")
 	case errors.Is(err, vault.ErrWrongIdentity):

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
@@ -27,7 +25,7 @@ type exportCmd struct {
 	Last      bool     `name:"last" xor:"which" help:"Export the most recent conversation."`
 	All       bool     `name:"all" xor:"which" help:"Export every conversation (needs -o DIR)."`
 	Format    string   `name:"format" short:"f" default:"md" enum:"md,json,txt,html" help:"Output format: md, json, txt or html."`
-	Output    string   `name:"output" short:"o" placeholder:"FILE|DIR" help:"Write to FILE, or one file per conversation into DIR (default: stdout)."`
+	Output    string   `name:"output" short:"o" placeholder:"FILE|DIR" help:"Write to FILE, or one file per conversation into DIR (default, or \"-\": stdout)."`
 	Force     bool     `name:"force" help:"Replace existing files."`
 	EncryptTo []string `name:"encrypt-to" sep:"none" placeholder:"RECIPIENT" help:"Encrypt the export with age to RECIPIENT (age1…, age1pq1…, ssh-ed25519 …); repeatable."`
 	Armor     bool     `name:"armor" help:"With --encrypt-to, write PEM-armored text instead of binary."`
@@ -48,6 +46,9 @@ func (c *exportCmd) Run(a *app) error {
 	if len(c.IDs) > 0 && (c.Last || c.All) {
 		return usagef("give conversation IDs, or --last, or --all, not several")
 	}
+	if c.Output == "-" || c.Output == "/dev/stdout" {
+		c.Output = "" // stdout, as without -o
+	}
 	if c.All && c.Output == "" {
 		return usagef("--all needs -o DIR")
 	}
@@ -63,7 +64,7 @@ func (c *exportCmd) Run(a *app) error {
 		return err
 	}
 	defer sess.Close()
-	ids, err := c.selected(sess)
+	ids, err := c.selected(a, sess)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (c *exportCmd) Run(a *app) error {
 
 // selected resolves which conversations to export: the IDs given, every
 // conversation, or the most recent one (--last, the default).
-func (c *exportCmd) selected(sess *session.Session) ([]string, error) {
+func (c *exportCmd) selected(a *app, sess *session.Session) ([]string, error) {
 	switch {
 	case c.All:
 		list, err := sess.Conversations()
@@ -160,6 +161,11 @@ func (c *exportCmd) selected(sess *session.Session) ([]string, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !c.Last {
+		// Nothing named: say which one, so a bare "export" is not a
+		// silent guess.
+		fmt.Fprintf(a.io.ErrOut, "vaultchat: exporting the most recent conversation, %s (--last; or give an ID)\n", a.cell(id))
 	}
 	return []string{id}, nil
 }
@@ -254,7 +260,7 @@ func uniqueName(name string, used map[string]bool) string {
 
 // importCmd reads transcripts into the vault's conversation store.
 type importCmd struct {
-	Files        []string `arg:"" name:"file" help:"Our JSON exports or ChatGPT's conversations.json."`
+	Files        []string `arg:"" name:"file" help:"Our JSON exports or ChatGPT's conversations.json (\"-\": stdin)."`
 	SkipExisting bool     `name:"skip-existing" help:"Import only the conversations not stored yet (to finish an import that was stopped), and say how many were skipped."`
 }
 
@@ -267,23 +273,21 @@ func (c *importCmd) Run(a *app) error {
 	defer sess.Close()
 	// Ctrl+C stops the import and undoes it; a kill is undone by the
 	// next command that opens the vault.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	var all []*chat.Conversation
 	seen := map[string]string{}
 	for _, name := range c.Files {
-		f, err := os.Open(name)
+		f, err := a.openImport(name)
 		if err != nil {
-			return withHint(fmt.Errorf("import: %w", err), "nothing was imported")
-		}
-		if fi, err := f.Stat(); err == nil && fi.IsDir() {
-			f.Close()
-			return withHint(fmt.Errorf("import: %s is a directory", name),
-				"give the JSON files in it, such as "+filepath.Join(name, "*.json"))
+			return err
 		}
 		res, err := transcript.Import(f, name, transcript.ImportOptions{Redactor: sess.Redactor()})
 		f.Close()
 		if err != nil {
+			if isZip(name) {
+				return withHint(err, "nothing was imported", "unzip it first and import the conversations.json inside: vaultchat import DIR/conversations.json")
+			}
 			return withHint(err, "nothing was imported")
 		}
 		for _, conv := range res.Conversations {
@@ -299,13 +303,53 @@ func (c *importCmd) Run(a *app) error {
 	}
 	rep, err := sess.Import(ctx, all, c.SkipExisting)
 	if err != nil {
-		return importError(ctx, err, all, seen)
+		return stopped(importError(ctx, err, all, seen))
 	}
 	if len(rep.Skipped) > 0 {
 		fmt.Fprintf(a.io.ErrOut, "skipped %s already in the vault\n", plural(len(rep.Skipped), "conversation"))
 	}
 	fmt.Fprintf(a.io.Out, "imported %s\n", plural(rep.Imported, "conversation"))
 	return nil
+}
+
+// openImport opens one file to import; "-" is stdin. A directory is
+// refused with the file to give instead: a ChatGPT export directory's
+// conversations.json, not every .json in it.
+func (a *app) openImport(name string) (io.ReadCloser, error) {
+	if name == "-" {
+		return io.NopCloser(a.io.In), nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, withHint(fmt.Errorf("import: %w", err), "nothing was imported")
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		hint := "give the JSON files in it, such as " + filepath.Join(name, "*.json")
+		if inside := filepath.Join(name, "conversations.json"); fileExists(inside) {
+			hint = "a ChatGPT export: give " + inside
+		}
+		return nil, withHint(fmt.Errorf("import: %s is a directory", name), hint)
+	}
+	return f, nil
+}
+
+// isZip reports whether the file at name starts as a zip archive does
+// (ChatGPT's download is one).
+func isZip(name string) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	return err == nil && string(magic) == "PK\x03\x04"
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // importError explains a failed import, naming the file of the

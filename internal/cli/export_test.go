@@ -350,3 +350,55 @@ func TestImportChatGPT(t *testing.T) {
 		t.Errorf("%d conversations; want 4", n)
 	}
 }
+
+// TestImportHints: ChatGPT's .zip download is met with "unzip it"; a
+// ChatGPT export directory points at its conversations.json; "-" reads
+// stdin.
+func TestImportHints(t *testing.T) {
+	e := newVault(t)
+	data, err := os.ReadFile(filepath.Join("..", "transcript", "testdata", "chatgpt-conversations.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zip := filepath.Join(e.dir, "export.zip")
+	os.WriteFile(zip, []byte("PK\x03\x04not really a zip"), 0o600)
+	res := e.run(tty{}, "import", zip)
+	wantCode(t, res, 1)
+	wantContains(t, "zip", res.stderr, "vaultchat: hint: unzip it", "conversations.json")
+
+	dir := filepath.Join(e.dir, "chatgpt")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "conversations.json"), data, 0o600)
+	os.WriteFile(filepath.Join(dir, "user.json"), []byte("{}"), 0o600)
+	res = e.run(tty{}, "import", dir)
+	wantCode(t, res, 1)
+	wantContains(t, "dir", res.stderr, filepath.Join(dir, "conversations.json"))
+	if strings.Contains(res.stderr, "*.json") {
+		t.Errorf("the hint suggests every .json file:\n%s", res.stderr)
+	}
+
+	res = e.mustRun(tty{stdin: string(data)}, "import", "-")
+	wantContains(t, "stdin", res.stdout, "imported 4 conversations")
+}
+
+// TestExportToStdoutAndDefault: "-o -" and "-o /dev/stdout" write to
+// stdout (not "file already exists"); a bare export says which
+// conversation it exports.
+func TestExportToStdoutAndDefault(t *testing.T) {
+	e := newVault(t)
+	_, url := testkit.Sim(t, sim.Options{})
+	e.addSimKey("work", url)
+	id := e.askJSON(tty{}, "hello there").ConversationID
+	want := e.mustRun(tty{}, "export", id).stdout
+	for _, out := range []string{"-", "/dev/stdout"} {
+		res := e.mustRun(tty{}, "export", id, "-o", out)
+		if res.stdout != want {
+			t.Errorf("-o %s wrote %q", out, res.stdout)
+		}
+	}
+	res := e.mustRun(tty{}, "export")
+	wantContains(t, "bare export", res.stderr, "exporting the most recent conversation, "+id)
+	if res.stdout != want {
+		t.Errorf("bare export wrote %q", res.stdout)
+	}
+}

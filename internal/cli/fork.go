@@ -9,21 +9,25 @@ import (
 // convForkCmd forks a conversation.
 type convForkCmd struct {
 	ID   string `arg:"" help:"Conversation ID."`
-	At   int    `name:"at" placeholder:"N" help:"Fork after message N, as numbered by \"conversations show\" (default: the last)."`
+	At   *int   `name:"at" placeholder:"N" help:"Fork after message N, as numbered by \"conversations show\" (default: the last)."`
 	JSON bool   `name:"json" help:"Print the new conversation's ID and parent as JSON."`
 }
 
 // Run copies the conversation up to the message into a new one.
 func (c *convForkCmd) Run(a *app) error {
-	if c.At < 0 {
-		return usagef("--at must be a message number, 1 or more")
+	at := 0 // the last message
+	if c.At != nil {
+		if *c.At < 1 {
+			return usagef("--at must be a message number, 1 or more")
+		}
+		at = *c.At
 	}
 	sess, err := a.openSession(false)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	fork, err := sess.Fork(c.ID, c.At)
+	fork, err := sess.Fork(c.ID, at)
 	if err != nil {
 		return err
 	}

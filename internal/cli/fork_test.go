@@ -62,4 +62,16 @@ func TestConversationsForkShowAndList(t *testing.T) {
 	res = e.run(tty{}, "conversations", "fork", id, "--at", "9")
 	wantCode(t, res, 1)
 	wantContains(t, "stderr", res.stderr, "has no message 9 (it has 4)")
+
+	// --at 0 is not "the last": messages are numbered from 1.
+	for _, at := range []string{"--at=0", "--at=-1"} {
+		res = e.run(tty{}, "conversations", "fork", id, at)
+		wantCode(t, res, 2)
+		wantContains(t, "stderr", res.stderr, "--at must be a message number, 1 or more")
+	}
+	// The list names a fork once, not "X (fork) (fork of …)".
+	list = e.mustRun(tty{}, "conversations", "list").stdout
+	if strings.Contains(list, "(fork) (fork of") {
+		t.Errorf("the fork is named twice:\n%s", list)
+	}
 }

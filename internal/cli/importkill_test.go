@@ -87,6 +87,10 @@ func TestImportInterrupted(t *testing.T) {
 			if tc.sig == syscall.SIGINT && signaled && got == 0 && !strings.Contains(out.String(), "import canceled") {
 				t.Errorf("Ctrl+C did not say the import was canceled: %s", out.String())
 			}
+			// Stopped by Ctrl+C: 128+2, as shells and "keys add" do.
+			if tc.sig == syscall.SIGINT && signaled && got == 0 && cmd.ProcessState.ExitCode() != 130 {
+				t.Errorf("Ctrl+C: exit %d; want 130", cmd.ProcessState.ExitCode())
+			}
 
 			again, err := binaryCommand(env, "import", "--skip-existing", file).CombinedOutput()
 			if err != nil {

@@ -45,6 +45,10 @@ type Deps struct {
 
 // System returns the process's real streams, environment and clock.
 func System() Deps {
+	// A closed stdout must not kill the process mid-work (before ask
+	// saves a reply, say): writes then fail with EPIPE, which ExitCode
+	// turns into a quiet exit 0 (isClosedStdout).
+	signal.Ignore(syscall.SIGPIPE)
 	stdinTTY := term.IsTerminal(int(os.Stdin.Fd()))
 	io := &IOStreams{
 		In:          os.Stdin,

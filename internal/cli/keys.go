@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 	"github.com/vaultchat/vaultchat/vault"
@@ -79,8 +80,11 @@ func (f *keyFlags) apply(k *vault.Key) error {
 	}
 	if u, err := providers.ParseBaseURL(k.BaseURL); err == nil {
 		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
-			return withHint(usagef("--base-url %s", strings.TrimPrefix(err.Error(), "base URL ")),
-				"use https, or pass --allow-insecure-http if the key may travel in clear text to that host")
+			hint := "use https, or pass --allow-insecure-http if the key may travel in clear text to that host"
+			if f.AllowInsecureHTTP != nil && !*f.AllowInsecureHTTP {
+				hint = "to turn --allow-insecure-http off, give an https URL in the same command: --base-url https://…"
+			}
+			return withHint(usagef("--base-url %s", strings.TrimPrefix(err.Error(), "base URL ")), hint)
 		}
 	}
 	for _, h := range []struct {
@@ -313,6 +317,9 @@ func (c *keysEditCmd) Run(a *app) error {
 		return fmt.Errorf("edit key: %w", err)
 	}
 	a.printf("updated key %s\n", a.cell(edited.Name))
+	if c.Meta.Expires != nil && edited.Expired(a.now()) {
+		a.warn("key %q expired on %s", edited.Name, edited.Expires.Format(dateLayout))
+	}
 	return nil
 }
 
@@ -463,7 +470,7 @@ type keysListCmd struct {
 
 // Run prints the table (or JSON).
 func (c *keysListCmd) Run(a *app) error {
-	cfg, err := a.config()
+	cfg, err := a.config("rotation_warning_days")
 	if err != nil {
 		return err
 	}
@@ -492,7 +499,7 @@ func (c *keysListCmd) Run(a *app) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			a.cell(k.Name), k.Provider, a.cell(k.Host()), a.cell(k.DefaultModel), k.Fingerprint(),
 			formatDate(k.Created), formatDate(k.Rotated), formatDate(k.LastUsed),
-			a.cell(strings.Join(vw.flags(), ", ")), a.cell(truncate(k.Note, 40)))
+			a.cell(strings.Join(vw.flags(), ", ")), a.cellMax(k.Note, 40))
 	}
 	return tw.Flush()
 }
@@ -505,7 +512,7 @@ type keysShowCmd struct {
 
 // Run prints every field but the secret, which appears masked.
 func (c *keysShowCmd) Run(a *app) error {
-	cfg, err := a.config()
+	cfg, err := a.config("rotation_warning_days")
 	if err != nil {
 		return err
 	}
@@ -667,10 +674,10 @@ func formatBudget(b vault.Budget) string {
 	}
 	var parts []string
 	if b.DailyUSD > 0 {
-		parts = append(parts, fmt.Sprintf("$%.2f/day", b.DailyUSD))
+		parts = append(parts, figures.BudgetUSD(b.DailyUSD)+"/day")
 	}
 	if b.MonthlyUSD > 0 {
-		parts = append(parts, fmt.Sprintf("$%.2f/month", b.MonthlyUSD))
+		parts = append(parts, figures.BudgetUSD(b.MonthlyUSD)+"/month")
 	}
 	if b.MonthlyTokens > 0 {
 		parts = append(parts, fmt.Sprintf("%d tokens/month", b.MonthlyTokens))

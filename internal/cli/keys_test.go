@@ -378,3 +378,25 @@ func TestMultiLineNoteStaysInItsCell(t *testing.T) {
 	show := e.mustRun(tty{}, "keys", "show", "a").stdout
 	wantContains(t, "show", show, "note:            line one line two col\n")
 }
+
+// TestKeysListMasksTheNoteBeforeCuttingIt: a note quoting a secret is
+// masked first and cut afterwards, so the column never shows characters
+// from the middle of the secret as if they were its last four, nor its
+// first characters.
+func TestKeysListMasksTheNoteBeforeCuttingIt(t *testing.T) {
+	e := newVault(t)
+	secret := e.addKey("ci")
+	for _, note := range []string{"old: " + secret, "the key of the old ci runner: " + secret} {
+		e.mustRun(tty{}, "keys", "edit", "ci", "--note", note)
+		list := e.mustRun(tty{}, "keys", "list").stdout
+		if n := strings.Count(list, redact.Mask(secret)); n != 2 && len(note) < 40 {
+			t.Errorf("note %q: %s shown %d times, want 2 (KEY and NOTE):\n%s", note[:5], redact.Mask(secret), n, list)
+		}
+		for i := 8; i+4 < len(secret); i++ {
+			if strings.Contains(list, secret[i:i+4]) || strings.Contains(list, secret[:9]) {
+				t.Errorf("keys list shows %q from the middle of the secret:\n%s", secret[i:i+4], list)
+				break
+			}
+		}
+	}
+}

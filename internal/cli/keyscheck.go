@@ -39,11 +39,17 @@ func (c *keysCheckCmd) Run(a *app) error {
 	}
 	defer v.Close()
 	var keys []vault.Key
+	var skipped []string // admin and management keys, said as skipped
 	if len(c.Names) == 0 {
 		// Admin and management keys are not chat keys: listing models
 		// with them would fail; usage --reconcile and keys mint use them.
 		keys = slices.DeleteFunc(v.Keys(), func(k vault.Key) bool { return !k.ForChat() })
-		if len(keys) == 0 {
+		for _, k := range v.Keys() {
+			if !k.ForChat() {
+				skipped = append(skipped, k.Name)
+			}
+		}
+		if len(keys) == 0 && len(skipped) == 0 {
 			a.printf("no keys to check; add one with: vaultchat keys add NAME\n")
 			return nil
 		}
@@ -82,6 +88,11 @@ func (c *keysCheckCmd) Run(a *app) error {
 		tw := tabwriter.NewWriter(a.io.Out, 0, 0, 2, ' ', 0)
 		for _, r := range results {
 			fmt.Fprintf(tw, "%s\t%s\n", a.cell(r.Name), a.cell(r.Summary()))
+		}
+		// They hold no models to list; the commands that use them say
+		// when the provider refuses them.
+		for _, name := range skipped {
+			fmt.Fprintf(tw, "%s\t%s\n", a.cell(name), "skipped: an admin or management key (usage --reconcile and keys mint use it, and report a refusal)")
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/vault"
@@ -127,7 +129,7 @@ func (c *keysMintCmd) Run(a *app) error {
 	defer stop()
 	k, err := sess.MintKey(ctx, session.MintOptions{Name: c.Name, From: c.From, LimitUSD: c.LimitUSD, LimitReset: c.LimitReset, Expires: expires, Project: c.Project})
 	if err != nil {
-		return err
+		return accountKeyHint(err, c.From)
 	}
 	a.printf("minted key %s at %s (provider ID %s); its secret went straight into the vault\n", a.cell(k.Name), a.cell(k.Host()), a.cell(k.ProviderKeyID))
 	return nil
@@ -153,7 +155,7 @@ func revoke1(a *app, sess *session.Session, name string) error {
 	defer stop()
 	k, err := sess.RevokeKey(ctx, name)
 	if err != nil {
-		return err
+		return accountKeyHint(err, "")
 	}
 	a.printf("revoked key %s at %s and removed it from the vault\n", a.cell(k.Name), a.cell(k.Host()))
 	return nil
@@ -237,4 +239,18 @@ func providerSays(a *app, v *vault.Vault, keyID string) string {
 		return "-"
 	}
 	return strings.TrimPrefix(p.Sentence(), "provider says: ")
+}
+
+// accountKeyHint adds, to an admin or management key refused by the
+// provider (401/403), which key that is and what to do; name is the key
+// when the command knows it.
+func accountKeyHint(err error, name string) error {
+	var ce *chat.Error
+	if !errors.As(err, &ce) || ce.Class != chat.ErrInvalidKey {
+		return err
+	}
+	if name != "" {
+		return withHint(err, fmt.Sprintf("the provider refused the admin key %s: check that it is an admin (OpenAI) or management (OpenRouter) key of this account, or replace its secret with \"vaultchat keys rotate %s\"", name, name))
+	}
+	return withHint(err, "the provider refused the OpenAI admin key (or OpenRouter management key) used: check it, or replace its secret with \"vaultchat keys rotate NAME\" (\"vaultchat keys list\" shows it)")
 }

@@ -44,7 +44,14 @@ func TestPassphraseVaultLifecycle(t *testing.T) {
 	before := snapshot(t, e.home)
 	res = e.run(tty{noTerminal: true}, "--passphrase-file", wrong, "keys", "list")
 	wantCode(t, res, 1)
-	wantContains(t, "stderr", res.stderr, "wrong passphrase", "vaultchat: hint: the vault is unchanged")
+	wantContains(t, "stderr", res.stderr, "wrong passphrase", "vaultchat: hint: the vault is unchanged", "the first line of "+wrong)
+	if strings.Contains(res.stderr, "give the passphrase with --passphrase-file") {
+		t.Errorf("the hint suggests the flag already used:\n%s", res.stderr)
+	}
+	// A passphrase file that does not exist gets a hint too.
+	res = e.run(tty{noTerminal: true}, "--passphrase-file", filepath.Join(e.dir, "nonexistent"), "keys", "list")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr", res.stderr, "vaultchat: hint: check the path given with --passphrase-file or VAULTCHAT_PASSPHRASE_FILE")
 	if after := snapshot(t, e.home); !bytes.Equal(before, after) {
 		t.Error("a failed unlock changed the vault's files")
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -57,7 +58,7 @@ func (c *usageCmd) reconcile(a *app, sess *session.Session, from, now time.Time)
 	defer stop()
 	rep, err := sess.Reconcile(ctx, session.ReconcileOptions{From: from, To: now, ThresholdTokens: c.Threshold})
 	if err != nil {
-		return err
+		return accountKeyHint(err, "")
 	}
 	var or []session.ProviderFigures
 	for _, name := range sess.OpenRouterKeys() {
@@ -66,6 +67,12 @@ func (c *usageCmd) reconcile(a *app, sess *session.Session, from, now time.Time)
 		} else if err != nil {
 			a.warn("%v", err)
 		}
+	}
+	// Nothing to compare with: an error, so a script does not take the
+	// silence for "all figures agree".
+	var nothing error
+	if rep.Hint != "" && len(or) == 0 {
+		nothing = withHint(errors.New("nothing to reconcile: no key can read the provider's usage"), rep.Hint)
 	}
 	if c.JSON {
 		out := reconcileJSON{Since: from.Format(dateLayout), Fetched: rep.Fetched, Cached: rep.Cached, Requests: rep.Requests, Hint: rep.Hint,
@@ -80,7 +87,13 @@ func (c *usageCmd) reconcile(a *app, sess *session.Session, from, now time.Time)
 				TokenDifference: r.TokenDifference, LocalRequests: r.LocalRequests, ProviderRequests: r.ProviderRequests, RequestDifference: r.RequestDifference,
 				LocalCostUSD: figures.RoundUSD(r.LocalCostUSD), ProviderCostUSD: figures.RoundUSD(r.ProviderCostUSD)})
 		}
-		return a.printJSON(out)
+		if err := a.printJSON(out); err != nil {
+			return err
+		}
+		return nothing
+	}
+	if nothing != nil {
+		return nothing
 	}
 	if rep.Hint != "" {
 		fmt.Fprintf(a.io.ErrOut, "vaultchat: hint: %s\n", a.clean(rep.Hint))

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/adrg/xdg"
@@ -134,9 +132,9 @@ func (c *rolesEditCmd) Run(a *app) error {
 	if err := roles.ValidateName(c.Name); err != nil {
 		return usagef("%v", err)
 	}
-	editor := firstSet(a.getenv("VISUAL"), a.getenv("EDITOR"))
-	if strings.TrimSpace(editor) == "" {
-		return withHint(errors.New("no editor: $VISUAL and $EDITOR are not set"), "set EDITOR, for example EDITOR=nano")
+	editor, err := a.editor()
+	if err != nil {
+		return err
 	}
 	dir := a.rolesDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -144,25 +142,22 @@ func (c *rolesEditCmd) Run(a *app) error {
 	}
 	path := roles.Path(dir, c.Name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	created := err == nil
 	switch {
-	case err == nil:
+	case created:
 		_, werr := f.WriteString(roles.Template)
 		if err := errors.Join(werr, f.Close()); err != nil {
+			os.Remove(path)
 			return fmt.Errorf("create role file: %w", err)
 		}
 		a.printf("created %s from the template\n", a.clean(path))
 	case !errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("create role file: %w", err)
 	}
-	// The editor may carry arguments ("code -w"), as the app's ctrl+e
-	// allows; it gets the terminal, and the file's path as its last
+	// The editor gets the terminal, and the file's path as its last
 	// argument (never a secret).
-	args := strings.Fields(editor)
-	cmd := exec.Command(args[0], append(args[1:], path)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.io.In, a.io.Out, a.io.ErrOut
-	cmd.Env = a.environ()
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("editor %s: %w", a.clean(args[0]), err)
+	if err := a.edit(editor, path, roles.Template, created); err != nil {
+		return err
 	}
 	if _, err := roles.Load(dir, c.Name); err != nil {
 		return withHint(err, fmt.Sprintf("run \"vaultchat roles edit %s\" again to fix it", c.Name))

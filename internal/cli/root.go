@@ -34,6 +34,8 @@ type root struct {
 	Agent         agentCmd         `cmd:"" help:"Show the agent's status."`
 	ConfigCmd     configCmd        `cmd:"" name:"config" help:"Show, edit and check config.toml."`
 	Completion    completionCmd    `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
+	Help          helpCmd          `cmd:"" hidden:"" help:"Show the help of a command."`
+	VersionCmd    versionCmd       `cmd:"" name:"version" hidden:"" help:"Print the version."`
 	App           appCmd           `cmd:"" default:"1" hidden:"" help:"Start the full-screen app."`
 }
 

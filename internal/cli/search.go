@@ -11,6 +11,10 @@ import (
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
+// errNoMatch is a search that found nothing: exit 1 without an error
+// line, as grep does, so scripts can test it.
+var errNoMatch = &silentError{ExitError}
+
 // convSearchCmd searches every saved conversation.
 type convSearchCmd struct {
 	Query []string `arg:"" help:"Words to find (all of them, in any order; case and accents of the same letter do not matter)."`
@@ -74,11 +78,14 @@ func (c *convSearchCmd) Run(a *app) error {
 				rows[i].Snippets = append(rows[i].Snippets, searchSnippet{Number: s.Number, MessageID: s.MessageID, Role: s.Role, Text: s.Text, MatchStart: s.Start, MatchEnd: s.End})
 			}
 		}
-		return a.printJSON(rows)
+		if err := a.printJSON(rows); err != nil || len(hits) > 0 {
+			return err
+		}
+		return errNoMatch
 	}
 	if len(hits) == 0 {
 		fmt.Fprintln(a.io.ErrOut, "no conversation matches")
-		return nil
+		return errNoMatch
 	}
 	for i, h := range hits {
 		if i > 0 {

@@ -39,8 +39,13 @@ func TestConversationsSearch(t *testing.T) {
 	if sn.Number != 1 || sn.Text[sn.MatchStart:sn.MatchEnd] != "Straße" {
 		t.Errorf("snippet = %+v", sn)
 	}
-	res = e.mustRun(tty{}, "conversations", "search", "--since", "2999-01-01", "straße")
+	// No match exits 1, as grep does; --json still prints [].
+	res = e.run(tty{}, "conversations", "search", "--since", "2999-01-01", "straße")
+	wantCode(t, res, 1)
 	wantContains(t, "stderr", res.stderr, "no conversation matches")
+	res = e.run(tty{}, "conversations", "search", "--json", "nothing-like-this-anywhere")
+	wantCode(t, res, 1)
+	wantContains(t, "json", res.stdout, "[]")
 	wantCode(t, e.run(tty{}, "conversations", "search", "--since", "yesterday", "x"), 2)
 	wantCode(t, e.run(tty{}, "conversations", "search", " "), 2)
 }

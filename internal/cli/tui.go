@@ -94,7 +94,7 @@ func (a *app) runTUI() error {
 	if !a.io.IsStdoutTTY || !a.io.IsStdinTTY {
 		return withHint(errors.New("the full-screen app needs a terminal"), `use "vaultchat ask" in scripts`)
 	}
-	cfg, err := a.config()
+	cfg, err := a.strictConfig()
 	if err != nil {
 		return err
 	}

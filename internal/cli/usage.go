@@ -55,6 +55,9 @@ func (c *usageCmd) Run(a *app) error {
 		}
 		from = t
 	}
+	if _, err := a.config("prices"); err != nil {
+		return err // the costs shown depend on it
+	}
 	sess, err := a.openSession(false)
 	if err != nil {
 		return err

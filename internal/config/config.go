@@ -196,12 +196,19 @@ func Load(path string) (Config, error) {
 func Read(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// A link to nothing is a mistake to report, not "no file".
+		if target, lerr := os.Readlink(path); lerr == nil {
+			return nil, fmt.Errorf("config %s is a symbolic link to %s, which does not exist", path, target)
+		}
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("config %s is a directory", path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", path, err)
@@ -217,7 +224,11 @@ func Read(path string) ([]byte, error) {
 type Error struct {
 	// Line is the setting's line, from 1; 0 when it is not known.
 	Line int
-	msg  string
+	// Setting is the top-level setting or table the problem is about (for
+	// an unknown key, the known one it is nearest to; "" for none). Only
+	// ParseLenient fills it in.
+	Setting string
+	msg     string
 }
 
 func (e *Error) Error() string { return e.msg }
@@ -228,7 +239,7 @@ func Parse(data []byte) (Config, error) {
 	var raw file
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		return Config{}, err
+		return Config{}, friendlyDecodeError(err)
 	}
 	lines := keyLines(data)
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -105,8 +106,11 @@ func TestAgentUnlocksTheApp(t *testing.T) {
 	tm.waitFor("the main screen, without a passphrase", idle)
 	tm.send(keyCtrlL)
 	tm.waitText("passphrase:")
-	if out := f.vaultchat("", "agent", "status"); !strings.Contains(out, "not running") {
-		t.Errorf("ctrl+l with lock_with_app left the agent running:\n%s", out)
+	// "agent status" exits 1 when no agent runs.
+	status := exec.Command(binary, "--home", f.home, "agent", "status")
+	status.Env = f.env
+	if out, err := status.Output(); status.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "not running") {
+		t.Errorf("ctrl+l with lock_with_app left the agent running (%v):\n%s", err, out)
 	}
 	tm.send(pass + keyEnter)
 	tm.waitFor("the main screen after the passphrase", idle)

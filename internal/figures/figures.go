@@ -75,6 +75,22 @@ func USD(v float64) string {
 	return fmt.Sprintf("$%.2f", v)
 }
 
+// BudgetUSD writes a budget, or what was spent of it: in cents while
+// the budget is a whole number of cents ("$0.30"), else by USD's rule, so
+// that a $0.0001 budget does not read "$0.00".
+func BudgetUSD(v float64) string {
+	return SpentOfBudget(v, v)
+}
+
+// SpentOfBudget writes an amount spent of a budget in the budget's
+// precision (BudgetUSD's rule): "$0.24" of a $0.30 budget.
+func SpentOfBudget(spent, budget float64) string {
+	if cents := budget * 100; budget >= 0.01 && math.Abs(cents-math.Round(cents)) < 1e-6 {
+		return fmt.Sprintf("$%.2f", spent)
+	}
+	return USD(spent)
+}
+
 // Estimated puts the "~" of an estimated figure in front of s.
 func Estimated(s string, estimated bool) string {
 	if estimated {

@@ -92,3 +92,11 @@ func TestJSONRounding(t *testing.T) {
 		t.Errorf("USDNumber = %q", got)
 	}
 }
+
+func TestBudgetUSD(t *testing.T) {
+	for v, want := range map[float64]string{1: "$1.00", 0.3: "$0.30", 25.5: "$25.50", 0.0001: "$0.0001", 0.005: "$0.0050", 0.015: "$0.0150"} {
+		if got := BudgetUSD(v); got != want {
+			t.Errorf("BudgetUSD(%v) = %q; want %q", v, got, want)
+		}
+	}
+}

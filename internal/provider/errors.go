@@ -66,7 +66,7 @@ func (c *Client) classify(ctx context.Context, err error, w *watcher, streaming,
 			Class:   chat.ErrBadResponse,
 			Status:  w.status,
 			Message: "unexpected response from " + c.host + ": " + bigErr.Error(),
-			Hint:    "the server is not behaving like an OpenAI-compatible API; whatever arrived before is kept",
+			Hint:    "the server is not behaving like an OpenAI-compatible API",
 		}
 	case errors.As(err, &typeErr):
 		e = &chat.Error{

@@ -54,7 +54,7 @@ func classifyStatus(status int, where, code, detail string, retryAfter time.Dura
 	case status == 404:
 		e.Class = chat.ErrModelNotFound
 		e.Message = "model not found (" + statusLine + ")"
-		e.Hint = "pick another model; \"vaultchat keys check " + keyName + "\" lists what the key can use"
+		e.Hint = "pick another model; \"vaultchat models --key " + keyName + "\" lists what the key can use"
 	case status == 400 && (code == "context_length_exceeded" || strings.Contains(low, "context length") || strings.Contains(low, "maximum context")):
 		e.Class = chat.ErrContextTooLong
 		e.Message = "the conversation is too long for the model's context window"

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -56,10 +57,11 @@ type accounts struct {
 	spend    map[spendKey]*spendRow
 	calls    int // requests to the admin endpoints, for Options.AdminThrottle
 	throttle int
+	anyKey   bool // Options.AnyAccountKey
 }
 
 func newAccounts(opts Options, now time.Time) *accounts {
-	a := &accounts{admin: map[string]bool{}, mgmt: map[string]bool{}, keys: map[string]*keyInfo{}, spend: map[spendKey]*spendRow{}, throttle: opts.AdminThrottle}
+	a := &accounts{admin: map[string]bool{}, mgmt: map[string]bool{}, keys: map[string]*keyInfo{}, spend: map[spendKey]*spendRow{}, throttle: opts.AdminThrottle, anyKey: opts.AnyAccountKey}
 	for _, k := range opts.AdminKeys {
 		a.admin[k] = true
 	}
@@ -89,7 +91,23 @@ func (k *keyInfo) openAIKeyID() string { return "key_" + k.id[:16] }
 func (a *accounts) isAdminKey(key string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.admin[key] || a.mgmt[key]
+	return a.isAdmin(key) || a.mgmt[key]
+}
+
+// adminPrefix starts every OpenAI admin key.
+const adminPrefix = "sk-admin-"
+
+// isAdmin reports whether key is an OpenAI admin key: listed, or shaped
+// like one under Options.AnyAccountKey. The caller holds a.mu.
+func (a *accounts) isAdmin(key string) bool {
+	return a.admin[key] || a.anyKey && strings.HasPrefix(key, adminPrefix)
+}
+
+// isManagement reports whether key may use OpenRouter's management
+// endpoints: listed, or any key but a chat or admin one under
+// Options.AnyAccountKey. The caller holds a.mu.
+func (a *accounts) isManagement(key string) bool {
+	return a.mgmt[key] || a.anyKey && key != "" && a.keys[key] == nil && !strings.HasPrefix(key, adminPrefix)
 }
 
 // chatKey reports whether key is a live chat key the provider issued

@@ -147,3 +147,31 @@ func TestOpenRouterKeyLifecycle(t *testing.T) {
 		t.Fatalf("delete again: HTTP %d", resp.StatusCode)
 	}
 }
+
+// TestAnyAccountKey is "vaultchat simulate --accounts": with no keys
+// listed, any sk-admin-… key reads the OpenAI admin API (and cannot
+// chat), and any key may use OpenRouter's management API; without the
+// option both are refused.
+func TestAnyAccountKey(t *testing.T) {
+	admin := "sk-admin-" + strings.TrimPrefix(fakeKey(t), "sk-")
+	mgmt := "sk-or-v1-" + strings.TrimPrefix(fakeKey(t), "sk-")
+	for _, anyKey := range []bool{false, true} {
+		_, base := start(t, Options{AnyAccountKey: anyKey})
+		orBase := strings.TrimSuffix(base, "/v1") + "/api/v1"
+		want, wantMint := 401, 401
+		if anyKey {
+			want, wantMint = 200, 201
+		}
+		if resp, _ := get(t, base+"/organization/costs?start_time=1", admin); resp.StatusCode != want {
+			t.Errorf("AnyAccountKey %v: admin API: HTTP %d; want %d", anyKey, resp.StatusCode, want)
+		}
+		if resp, body := post(t, orBase+"/keys", map[string]any{"name": "x"}, bearer(mgmt)); resp.StatusCode != wantMint {
+			t.Errorf("AnyAccountKey %v: mint: HTTP %d %s; want %d", anyKey, resp.StatusCode, body, wantMint)
+		}
+		if anyKey {
+			if resp, _ := post(t, base+"/chat/completions", chatBody("sim-fast", false, nil, msg{"user", "hi"}), bearer(admin)); resp.StatusCode != 401 {
+				t.Errorf("chat with an admin key: HTTP %d", resp.StatusCode)
+			}
+		}
+	}
+}

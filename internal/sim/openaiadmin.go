@@ -30,7 +30,7 @@ func (s *Server) adminAuth(w http.ResponseWriter, r *http.Request) bool {
 	s.update(callOf(r), func(rec *Request) { rec.Auth, rec.APIKey = key != "", key })
 	a := s.accounts
 	a.mu.Lock()
-	admin, chat := a.admin[key], a.keys[key] != nil
+	admin, chat := a.isAdmin(key), a.keys[key] != nil
 	a.mu.Unlock()
 	switch {
 	case chat:

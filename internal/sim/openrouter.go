@@ -87,7 +87,7 @@ func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key str
 	s.update(callOf(r), func(rec *Request) { rec.Auth, rec.APIKey = key != "", key })
 	a := s.accounts
 	a.mu.Lock()
-	info, mgmt := a.keys[key], a.mgmt[key]
+	info, mgmt := a.keys[key], a.isManagement(key)
 	a.mu.Unlock()
 	switch {
 	case !mgmt && (info == nil || info.disabled):
@@ -126,7 +126,7 @@ func (s *Server) management(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	s.accounts.mu.Lock()
-	mgmt := s.accounts.mgmt[key]
+	mgmt := s.accounts.isManagement(key)
 	s.accounts.mu.Unlock()
 	if !mgmt {
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]any{"code": 403, "message": "Only management keys can perform this operation"}})

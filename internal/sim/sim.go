@@ -80,6 +80,11 @@ type Options struct {
 	// endpoints accept (openaiadmin.go, openrouter.go), and keys the chat
 	// endpoints refuse, as the real providers do.
 	AdminKeys, ManagementKeys []string
+	// AnyAccountKey makes the account endpoints accept keys nobody
+	// listed, as "vaultchat simulate --accounts" offers: any sk-admin-…
+	// key is an OpenAI admin key (and cannot chat), and any key may use
+	// OpenRouter's management endpoints.
+	AnyAccountKey bool
 	// AdminThrottle, when positive, answers every AdminThrottle-th request
 	// to those endpoints with 429 and a Retry-After.
 	AdminThrottle int

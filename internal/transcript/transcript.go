@@ -170,12 +170,20 @@ var windowsReserved = map[string]bool{
 	"lpt6": true, "lpt7": true, "lpt8": true, "lpt9": true,
 }
 
+// latinLetters spells the Latin letters that NFKD does not split into a
+// base letter and an accent, so that "Straße" is "strasse", not "stra-e".
+var latinLetters = strings.NewReplacer(
+	"ß", "ss", "ẞ", "SS", "æ", "ae", "Æ", "AE", "œ", "oe", "Œ", "OE",
+	"ø", "o", "Ø", "O", "ł", "l", "Ł", "L", "đ", "d", "Đ", "D",
+	"ð", "d", "Ð", "D", "þ", "th", "Þ", "TH", "ı", "i",
+)
+
 // slug folds s to lowercase ASCII letters and digits separated by single
 // dashes, cut at a dash when longer than maxSlugLen.
 func slug(s string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range norm.NFKD.String(s) {
+	for _, r := range norm.NFKD.String(latinLetters.Replace(s)) {
 		switch {
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
 		case r >= 'A' && r <= 'Z':

@@ -270,6 +270,7 @@ func TestFileName(t *testing.T) {
 	}{
 		{"Fixing the \"flaky\" CSV parser", "x", Markdown, "fixing-the-flaky-csv-parser.md"},
 		{"Café: crème brûlée?", "x", JSON, "cafe-creme-brulee.json"},
+		{"Straße flock timeout, Ærø, Łódź", "x", Markdown, "strasse-flock-timeout-aero-lodz.md"},
 		{"../../etc/passwd", "x", Text, "etc-passwd.txt"},
 		{`C:\Windows\system32`, "x", HTML, "c-windows-system32.html"},
 		{"日本語のタイトル", "20250314-092653-a1b2c3", Markdown, "20250314-092653-a1b2c3.md"},

@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"time"
@@ -101,7 +102,7 @@ func CheckBudget(b Budget, now time.Time, today, month Totals) Verdict {
 			Class: chat.ErrBudgetExceeded,
 			Message: fmt.Sprintf("%s is used up (%s); it resets %s",
 				budgetName(b.Key, refuse), spentOf(refuse), refuse.ResetAt.Format("2006-01-02 15:04 MST")),
-			Hint: "wait for the reset, switch to another key, or raise the key's budget",
+			Hint: fmt.Sprintf("wait for the reset, switch to another key, or raise the budget: vaultchat keys edit %s %s", cmp.Or(b.Key, "NAME"), budgetFlag(refuse)),
 		}
 	}
 	return v
@@ -127,6 +128,17 @@ func budgetName(key string, s *BudgetState) string {
 	return name
 }
 
+// budgetFlag is the "keys edit" flag that sets budget s.
+func budgetFlag(s *BudgetState) string {
+	switch s.Name {
+	case "daily":
+		return "--budget-daily-usd USD"
+	case "monthly tokens":
+		return "--budget-monthly-tokens N"
+	}
+	return "--budget-monthly-usd USD"
+}
+
 // spentOf is "$0.85 of $1.00" or "850k of 1.0M tokens".
 func spentOf(s *BudgetState) string {
 	est := ""
@@ -136,7 +148,7 @@ func spentOf(s *BudgetState) string {
 	if s.Unit == "tokens" {
 		return fmt.Sprintf("%s%s of %s tokens", est, figures.Tokens(int64(s.Spent), false), figures.Tokens(int64(s.Limit), false))
 	}
-	out := fmt.Sprintf("%s$%.2f of $%.2f", est, s.Spent, s.Limit)
+	out := fmt.Sprintf("%s%s of %s", est, figures.SpentOfBudget(s.Spent, s.Limit), figures.BudgetUSD(s.Limit))
 	if s.CostUnknown {
 		out += ", not counting models without a known price"
 	}

@@ -24,6 +24,8 @@ func TestCheckBudget(t *testing.T) {
 		{"daily at 79%", Budget{Key: "work", DailyUSD: 1}, now, spent(0.79), spent(0.79), nil, ""},
 		{"daily at 80%", Budget{Key: "work", DailyUSD: 1}, now, spent(0.80), spent(0.80),
 			[]string{"daily budget of key work at 80% ($0.80 of $1.00)"}, ""},
+		{"a budget under a cent is not $0.00", Budget{Key: "work", DailyUSD: 0.0001}, now, spent(0.000097), spent(0.000097),
+			[]string{"daily budget of key work at 97% ($0.0001 of $0.0001)"}, ""},
 		{"80% despite float rounding", Budget{Key: "work", DailyUSD: 0.3}, now, spent(0.24), spent(0.24),
 			[]string{"daily budget of key work at 80% ($0.24 of $0.30)"}, ""},
 		{"daily at 85%", Budget{Key: "work", DailyUSD: 1}, now, spent(0.85), spent(0.85),
@@ -99,5 +101,15 @@ func TestBudgetStates(t *testing.T) {
 	}
 	if v.Refuse != nil || len(v.Warnings) != 0 {
 		t.Errorf("at 25%%: refuse %v, warnings %v", v.Refuse, v.Warnings)
+	}
+}
+
+// TestBudgetHintNamesTheCommand: the refusal's hint says how to raise
+// the budget that is used up.
+func TestBudgetHintNamesTheCommand(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	v := CheckBudget(Budget{Key: "work", MonthlyUSD: 5, Hard: true}, now, Totals{CostUSD: 1, Priced: 1}, Totals{CostUSD: 6, Priced: 1})
+	if v.Refuse == nil || !strings.Contains(v.Refuse.Hint, "vaultchat keys edit work --budget-monthly-usd USD") {
+		t.Fatalf("refuse = %+v", v.Refuse)
 	}
 }
