@@ -11,6 +11,7 @@ package textmatch
 import (
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -203,6 +204,18 @@ func (q Query) Snippet(text string, width int) (Snippet, bool) {
 		_, size := utf8.DecodeRuneInString(text[stop:])
 		stop += size
 	}
+	// Cut at a word boundary where one is near: a snippet reads
+	// "…message of conv…" as "…age of conv…" otherwise.
+	if start > 0 && !isSpaceBefore(text, start) {
+		if i := strings.IndexFunc(text[start:ms], unicode.IsSpace); i >= 0 {
+			start += i + 1
+		}
+	}
+	if stop < len(text) && !isSpaceAt(text, stop) {
+		if i := strings.LastIndexFunc(text[me:stop], unicode.IsSpace); i >= 0 {
+			stop = me + i
+		}
+	}
 	var b strings.Builder
 	if start > 0 {
 		b.WriteString("…")
@@ -218,6 +231,18 @@ func (q Query) Snippet(text string, width int) (Snippet, bool) {
 	}
 	s.Text = b.String()
 	return s, true
+}
+
+// isSpaceBefore reports whether the rune before text[i:] is a space.
+func isSpaceBefore(text string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(text[:i])
+	return unicode.IsSpace(r)
+}
+
+// isSpaceAt reports whether text[i:] starts with a space.
+func isSpaceAt(text string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return unicode.IsSpace(r)
 }
 
 // oneLine turns line breaks and tabs into spaces, so a snippet is one

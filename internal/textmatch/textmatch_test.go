@@ -1,6 +1,7 @@
 package textmatch
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,28 @@ func TestFoldASCIIFastPathAgrees(t *testing.T) {
 		slow, _ := foldMapped(s, false)
 		if Fold(s) != slow {
 			t.Errorf("Fold(%q) = %q, slow path %q", s, Fold(s), slow)
+		}
+	}
+}
+
+// TestSnippetCutsAtWords: a snippet never starts or ends inside a word
+// ("…age 0 of conv" for "message 0 of conv") when a space is near.
+func TestSnippetCutsAtWords(t *testing.T) {
+	text := strings.Repeat("message number one of conversation ", 6) + "about flock " + strings.Repeat("and then something entirely else ", 6)
+	for width := 20; width <= 70; width += 7 {
+		s, ok := Parse("flock").Snippet(text, width)
+		if !ok {
+			t.Fatal("no snippet")
+		}
+		inner := strings.TrimSuffix(strings.TrimPrefix(s.Text, "…"), "…")
+		first, last := strings.Fields(inner)[0], strings.Fields(inner)[len(strings.Fields(inner))-1]
+		for _, w := range []string{first, last} {
+			if !slices.Contains(strings.Fields(text), w) {
+				t.Errorf("width %d: snippet %q cuts the word %q", width, s.Text, w)
+			}
+		}
+		if s.Text[s.Start:s.End] != "flock" {
+			t.Errorf("width %d: match %q", width, s.Text[s.Start:s.End])
 		}
 	}
 }
