@@ -57,18 +57,9 @@ func (b *Batch) Add(name string, data []byte) error {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	b.names = append(b.names, name)
-	w, err := age.Encrypt(f, b.self)
-	if err != nil {
+	if err := encryptTo(f, data, b.self); err != nil {
 		f.Close()
-		return classifyEncryptError(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("encrypt %s: %w", name, err)
-	}
-	if err := w.Close(); err != nil {
-		f.Close()
-		return fmt.Errorf("encrypt %s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	// Mode 0600 whatever the umask.
 	if err := f.Chmod(0o600); err != nil {

@@ -98,7 +98,11 @@ func sealPending(path string, plaintext []byte, recipients ...age.Recipient) (*r
 	if err != nil {
 		return nil, fmt.Errorf("create temp file: %w", err)
 	}
-	if err := encryptTo(pf, path, plaintext, recipients...); err != nil {
+	var dst io.Writer = pf
+	if sealWriterHook != nil {
+		dst = sealWriterHook(path, pf)
+	}
+	if err := encryptTo(dst, plaintext, recipients...); err != nil {
 		pf.Cleanup()
 		return nil, err
 	}
@@ -109,11 +113,9 @@ func sealPending(path string, plaintext []byte, recipients ...age.Recipient) (*r
 	return pf, nil
 }
 
-func encryptTo(pf *renameio.PendingFile, path string, plaintext []byte, recipients ...age.Recipient) error {
-	var dst io.Writer = pf
-	if sealWriterHook != nil {
-		dst = sealWriterHook(path, pf)
-	}
+// encryptTo writes plaintext encrypted to recipients into dst: a sealed
+// file's temp file, or a Batch's new file.
+func encryptTo(dst io.Writer, plaintext []byte, recipients ...age.Recipient) error {
 	w, err := age.Encrypt(dst, recipients...)
 	if err != nil {
 		return classifyEncryptError(err)

@@ -453,12 +453,8 @@ func (v *Vault) Refresh() error {
 	if err != nil || ver == v.fileVer {
 		return err
 	}
-	before := v.state
-	err = withLock(v.dir, v.loadLocked)
-	if err != nil {
-		v.state = before
-	}
-	return err
+	// loadLocked replaces the keys only once the file has opened.
+	return withLock(v.dir, v.loadLocked)
 }
 
 func (v *Vault) recipientsLocked() ([]age.Recipient, error) {

@@ -28,7 +28,6 @@ import (
 type Accounts struct {
 	c      *Client
 	httpc  *http.Client
-	base   string
 	secret string
 	// requests counts the HTTP requests sent, retries included.
 	requests atomic.Int64
@@ -47,7 +46,6 @@ func NewAccounts(cfg Config) (*Accounts, error) {
 	return &Accounts{
 		c:          c,
 		httpc:      &http.Client{Transport: c.tr, CheckRedirect: c.tr.checkRedirect},
-		base:       c.baseURL,
 		secret:     cfg.Secret,
 		maxRetries: 5,
 		maxWait:    30 * time.Second,
@@ -69,7 +67,7 @@ func (a *Accounts) do(ctx context.Context, method, path string, query url.Values
 		}
 		payload = b
 	}
-	target := a.base + path
+	target := a.c.baseURL + path
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}

@@ -36,11 +36,13 @@ package redact
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf16"
 )
 
 // knownPrefixes are provider key prefixes kept in the masked form, longest
@@ -304,16 +306,16 @@ func (r *Redactor) HoldsSecretBytes(b []byte) bool {
 	return false
 }
 
-// utf16Bytes is s (ASCII, as secrets are) in UTF-16, little- or
-// big-endian, without the high bytes of other characters.
+// utf16Bytes is s in UTF-16, little- or big-endian: secrets are
+// printable UTF-8 (vault.NewSecret), not only ASCII.
 func utf16Bytes(s string, bigEndian bool) []byte {
+	var order binary.AppendByteOrder = binary.LittleEndian
+	if bigEndian {
+		order = binary.BigEndian
+	}
 	out := make([]byte, 0, 2*len(s))
-	for i := 0; i < len(s); i++ {
-		if bigEndian {
-			out = append(out, 0, s[i])
-		} else {
-			out = append(out, s[i], 0)
-		}
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = order.AppendUint16(out, u)
 	}
 	return out
 }
