@@ -24,19 +24,9 @@ const pendingDir = "pending"
 const maxPendingSize = 64 << 10
 
 // validEntryID reports whether id may be an entry's ID, which names a
-// journal file: 1 to 64 ASCII letters, digits, '-' and '_'.
-func validEntryID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// journal file: a conversation-style ID (chat.ValidID) of at most 64
+// characters.
+func validEntryID(id string) bool { return len(id) <= 64 && chat.ValidID(id) }
 
 func pendingFile(id string) string { return dirName + "/" + pendingDir + "/" + id + ".age" }
 
