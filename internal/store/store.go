@@ -235,29 +235,14 @@ func (s *Store) write(c *chat.Conversation, mustBeNew, index bool) error {
 				return fmt.Errorf("the file on disk cannot be opened and was left untouched: %w", err)
 			}
 		}
-		if !index {
-			return s.writeFileLocked(c.ID, data, sum)
-		}
-		return s.writeLocked(c.ID, data, sum)
+		return s.writeLocked(c.ID, data, sum, index)
 	})
 }
 
-// writeLocked replaces the file of id with data and updates the index.
-// The caller holds s.mu and the lock file.
-func (s *Store) writeLocked(id string, data []byte, sum chat.Summary) error {
-	if err := s.writeFileLocked(id, data, sum); err != nil {
-		return err
-	}
-	sig := s.seen[id]
-	return s.updateIndex(func(ix map[string]indexEntry) {
-		ix[id] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
-	})
-}
-
-// writeFileLocked replaces the file of id with data and notes its
-// version, leaving the index alone (sum is unused: the signature matches
-// writeLocked's). The caller holds s.mu and the lock file.
-func (s *Store) writeFileLocked(id string, data []byte, _ chat.Summary) error {
+// writeLocked replaces the file of id with data, notes its version and,
+// with index true, updates the index (UpdateFile and SaveFile leave it
+// to the next write). The caller holds s.mu and the lock file.
+func (s *Store) writeLocked(id string, data []byte, sum chat.Summary, index bool) error {
 	if err := s.f.WriteFile(fileName(id), data); err != nil {
 		return err
 	}
@@ -266,7 +251,12 @@ func (s *Store) writeFileLocked(id string, data []byte, _ chat.Summary) error {
 		return err
 	}
 	s.seen[id] = sig
-	return nil
+	if !index {
+		return nil
+	}
+	return s.updateIndex(func(ix map[string]indexEntry) {
+		ix[id] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
+	})
 }
 
 // Update reads conversation id from disk, applies change to it and saves
@@ -322,11 +312,7 @@ func (s *Store) update(id string, change func(*chat.Conversation) error, touch, 
 		if err != nil {
 			return err
 		}
-		write := s.writeLocked
-		if !index {
-			write = s.writeFileLocked
-		}
-		if err := write(id, data, Summarize(c)); err != nil {
+		if err := s.writeLocked(id, data, Summarize(c), index); err != nil {
 			return err
 		}
 		out = c
