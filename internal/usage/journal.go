@@ -95,7 +95,7 @@ func (l *Ledger) commit(e Entry, journaled bool) error {
 	if e.Time.IsZero() {
 		e.Time = l.now()
 	}
-	mon := e.Time.UTC().Format(dayLayout)[:7]
+	mon := e.month()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	err := filelock.Run(l.lockPath(), lockTimeout, ErrInUse, func() error {
@@ -146,7 +146,7 @@ func (l *Ledger) apply(mon string, m *month, entries []Entry) error {
 		if e.ID != "" && m.ids[e.ID] {
 			continue
 		}
-		m.add(e.Time.UTC().Format(dayLayout), e)
+		m.add(e.day(), e)
 		if e.ID != "" {
 			m.ids[e.ID] = true
 		}
@@ -206,7 +206,7 @@ func (l *Ledger) unhold(id string) {
 func (l *Ledger) rebuildOverlay() {
 	l.overlay = map[string]*month{}
 	for _, e := range l.held {
-		day := e.Time.UTC().Format(dayLayout)
+		day := e.day()
 		m := l.overlay[day[:7]]
 		if m == nil {
 			m = newMonth()
@@ -288,7 +288,7 @@ func (l *Ledger) catchUp() []Problem {
 				problems = append(problems, Problem{File: pendingFile(id), Err: err})
 				continue
 			}
-			mon := e.Time.UTC().Format(dayLayout)[:7]
+			mon := e.month()
 			byMonth[mon] = append(byMonth[mon], e)
 		}
 		for mon, entries := range byMonth {
