@@ -171,47 +171,18 @@ func (s *Store) saveAs(c *chat.Conversation, index bool) error {
 	if c.Created.IsZero() {
 		c.Created = now
 	}
-	if err := s.write(c, false, index); err != nil {
+	if err := s.write(c, index); err != nil {
 		return fmt.Errorf("save conversation %s: %w", c.ID, err)
 	}
 	return nil
 }
 
-// ErrExists is wrapped by Import when a conversation with the same ID is
+// ErrExists is wrapped by ImportAll when a conversation with the same ID is
 // already stored.
 var ErrExists = errors.New("conversation already exists")
 
-// Import stores an imported conversation exactly as given, keeping its
-// Created and Updated times (so an export, import and export again gives
-// the same bytes). It refuses, with ErrExists, an ID already in the store,
-// readable or not; the check and the write happen under the store's lock.
-func (s *Store) Import(c *chat.Conversation) error {
-	if c == nil {
-		return errors.New("import conversation: nil conversation")
-	}
-	if err := ValidateID(c.ID); err != nil {
-		return fmt.Errorf("import conversation: %w", err)
-	}
-	if c.Created.IsZero() || c.Updated.IsZero() {
-		now := s.now().Round(0)
-		if c.Created.IsZero() {
-			c.Created = now
-		}
-		if c.Updated.IsZero() {
-			c.Updated = now
-		}
-	}
-	if err := s.saveNew(c); err != nil {
-		return fmt.Errorf("import conversation %s: %w", c.ID, err)
-	}
-	return nil
-}
-
-func (s *Store) saveNew(c *chat.Conversation) error { return s.write(c, true, true) }
-
-// write stores c; with mustBeNew it refuses an ID whose file exists, and
-// with index false it leaves the index alone.
-func (s *Store) write(c *chat.Conversation, mustBeNew, index bool) error {
+// write stores c; with index false it leaves the index alone.
+func (s *Store) write(c *chat.Conversation, index bool) error {
 	data, err := encode(c)
 	if err != nil {
 		return err
@@ -224,9 +195,6 @@ func (s *Store) write(c *chat.Conversation, mustBeNew, index bool) error {
 		sig, exists, err := filelock.Stat(path)
 		if err != nil {
 			return err
-		}
-		if exists && mustBeNew {
-			return ErrExists
 		}
 		if exists && s.seen[c.ID] != sig {
 			// Someone else wrote this file, or this Store never read
