@@ -12,7 +12,6 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/providers"
-	"github.com/vaultchat/vaultchat/internal/usage"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -101,7 +100,7 @@ func (c *keysShowCmd) Run(a *app) error {
 	}
 	row("allowed models", a.cell(allowed))
 	row("budget", formatBudget(k.Budget))
-	if usage.KeyFree(k.Provider, k.PriceFree) {
+	if kind, err := providers.Lookup(k.Provider); err == nil && kind.Free || k.PriceFree {
 		row("price", "free (turns cost $0)")
 	}
 	if k.Provider == providers.Azure {

@@ -157,21 +157,13 @@ func (p *Prices) Cost(model string, u chat.Usage) (usd float64, known bool) {
 // free key, or a key of a free kind (a local server), costs 0 whatever
 // the model; any other takes the table's price of the model.
 func (p *Prices) KeyPrice(provider string, priceFree bool, model string) (Price, bool) {
-	if KeyFree(provider, priceFree) {
+	if priceFree {
+		return Price{}, true
+	}
+	if k, err := providers.Lookup(provider); err == nil && k.Free {
 		return Price{}, true
 	}
 	return p.Lookup(model)
-}
-
-// KeyFree reports whether a key's turns cost nothing, by KeyPrice's rule:
-// its owner marked it free (priceFree), or its provider kind is free (a
-// local server).
-func KeyFree(provider string, priceFree bool) bool {
-	if priceFree {
-		return true
-	}
-	k, err := providers.Lookup(provider)
-	return err == nil && k.Free
 }
 
 // KeyCost returns the cost of u on model with a key (see KeyPrice), and
