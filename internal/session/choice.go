@@ -26,11 +26,9 @@ func (s *Session) Choice(conversationID string) view.Choice {
 	if err != nil {
 		return view.Choice{Problem: err.Error()}
 	}
-	var c *chat.Conversation
-	if conversationID != "" {
-		if c, err = h.convs.Load(conversationID); err != nil {
-			return view.Choice{Problem: err.Error()}
-		}
+	c, err := h.loadSaved(conversationID)
+	if err != nil {
+		return view.Choice{Problem: err.Error()}
 	}
 	ch, err := h.choice(c, "", "")
 	if errors.Is(err, ErrNoKey) {
@@ -83,11 +81,9 @@ func (s *Session) Choose(conversationID, key, model string) (view.Choice, *chat.
 	if err != nil {
 		return view.Choice{}, nil, err
 	}
-	var c *chat.Conversation
-	if conversationID != "" {
-		if c, err = h.convs.Load(conversationID); err != nil {
-			return view.Choice{}, nil, err
-		}
+	c, err := h.loadSaved(conversationID)
+	if err != nil {
+		return view.Choice{}, nil, err
 	}
 	if key == "" {
 		k, _, err := h.resolveKey(c, "")

@@ -10,10 +10,9 @@ func (s *Session) KeyExpired(key string) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	for _, k := range h.vault.Keys() {
-		if (k.ID == key || k.Name == key) && k.Expired(s.cfg.Now()) {
-			return k.Expires, true
-		}
+	k, err := h.vault.Key(key)
+	if err != nil || !k.Expired(s.cfg.Now()) {
+		return time.Time{}, false
 	}
-	return time.Time{}, false
+	return k.Expires, true
 }

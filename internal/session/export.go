@@ -19,11 +19,7 @@ import (
 // Render writes conversation c in format f to w, redacted with every
 // secret of the vault and sanitized.
 func (s *Session) Render(w io.Writer, c *chat.Conversation, f transcript.Format) error {
-	h, err := s.open()
-	if err != nil {
-		return err
-	}
-	return transcript.Export(w, c, f, transcript.Options{Redactor: h.redactor()})
+	return s.RenderWith(w, c, f, transcript.Options{})
 }
 
 // RenderWith is Render with export options (all branches, embedded

@@ -23,6 +23,12 @@ func (s *Session) Fork(id string, at int) (*chat.Conversation, error) {
 	if err != nil {
 		return nil, err
 	}
+	return h.fork(parent, at)
+}
+
+// fork is Fork of parent, already loaded.
+func (h *home) fork(parent *chat.Conversation, at int) (*chat.Conversation, error) {
+	id := parent.ID
 	count := 0
 	for _, m := range parent.Messages {
 		if m.Role != chat.RoleNote {
@@ -39,7 +45,7 @@ func (s *Session) Fork(id string, at int) (*chat.Conversation, error) {
 	if last < 0 {
 		return nil, fmt.Errorf("conversation %s has no message %d (it has %d)", id, at, count)
 	}
-	now := s.cfg.Now().UTC()
+	now := h.cfg.Now().UTC()
 	fork := &chat.Conversation{
 		ID:           store.NewID(),
 		Title:        forkTitle(parent.Title),
@@ -96,5 +102,5 @@ func (s *Session) ForkFrom(id, msgID string) (*chat.Conversation, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("a note cannot be forked from; choose a message")
 	}
-	return s.Fork(id, n)
+	return h.fork(c, n)
 }

@@ -237,7 +237,7 @@ func (h *home) compare(rep *ReconcileReport, c reconcileCache, keys []vault.Key,
 			continue
 		}
 		r := get(rowKey{k.Name, cell.Model, cell.Day})
-		r.LocalTokens += cell.Usage.PromptTokens + cell.Usage.CompletionTokens
+		r.LocalTokens += cell.Usage.Total()
 		r.LocalRequests += cell.Requests - cell.Errors
 		r.LocalCostUSD += cell.CostUSD
 	}

@@ -111,17 +111,24 @@ func (s *Session) Resolve(conversationID, key, model string) (chat.KeyRef, strin
 	if err != nil {
 		return chat.KeyRef{}, "", err
 	}
-	var c *chat.Conversation
-	if conversationID != "" {
-		if c, err = h.convs.Load(conversationID); err != nil {
-			return chat.KeyRef{}, "", err
-		}
+	c, err := h.loadSaved(conversationID)
+	if err != nil {
+		return chat.KeyRef{}, "", err
 	}
 	k, m, err := h.Resolve(c, key, model)
 	if err != nil {
 		return chat.KeyRef{}, "", err
 	}
 	return keyRef(k), m, nil
+}
+
+// loadSaved loads conversation id, or gives nil for "" (a conversation
+// not saved yet), which the rules take as one without history.
+func (h *home) loadSaved(id string) (*chat.Conversation, error) {
+	if id == "" {
+		return nil, nil
+	}
+	return h.convs.Load(id)
 }
 
 // resolveKey is the key half of Resolve; why is "" when the key was asked

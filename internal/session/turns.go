@@ -74,7 +74,7 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 	if err := h.checkAttachments(req.Attachments); err != nil {
 		return nil, err
 	}
-	if err := s.checkImageModel(req); err != nil {
+	if err := h.checkImageModel(req); err != nil {
 		return nil, err
 	}
 	return h.engine.Send(ctx, engine.SendRequest{
@@ -91,11 +91,15 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 // checkImageModel refuses images for a model known not to take them,
 // before anything is saved; an unknown model gets them and the server
 // says.
-func (s *Session) checkImageModel(req view.SendRequest) error {
+func (h *home) checkImageModel(req view.SendRequest) error {
 	if !slices.ContainsFunc(req.Attachments, chat.Attachment.IsImage) {
 		return nil
 	}
-	_, model, err := s.Resolve(req.ConversationID, req.KeyID, req.Model)
+	c, err := h.loadSaved(req.ConversationID)
+	if err != nil {
+		return err
+	}
+	_, model, err := h.Resolve(c, req.KeyID, req.Model)
 	if err != nil {
 		return err
 	}

@@ -171,47 +171,18 @@ func (s *Store) saveAs(c *chat.Conversation, index bool) error {
 	if c.Created.IsZero() {
 		c.Created = now
 	}
-	if err := s.write(c, false, index); err != nil {
+	if err := s.write(c, index); err != nil {
 		return fmt.Errorf("save conversation %s: %w", c.ID, err)
 	}
 	return nil
 }
 
-// ErrExists is wrapped by Import when a conversation with the same ID is
+// ErrExists is wrapped by ImportAll when a conversation with the same ID is
 // already stored.
 var ErrExists = errors.New("conversation already exists")
 
-// Import stores an imported conversation exactly as given, keeping its
-// Created and Updated times (so an export, import and export again gives
-// the same bytes). It refuses, with ErrExists, an ID already in the store,
-// readable or not; the check and the write happen under the store's lock.
-func (s *Store) Import(c *chat.Conversation) error {
-	if c == nil {
-		return errors.New("import conversation: nil conversation")
-	}
-	if err := ValidateID(c.ID); err != nil {
-		return fmt.Errorf("import conversation: %w", err)
-	}
-	if c.Created.IsZero() || c.Updated.IsZero() {
-		now := s.now().Round(0)
-		if c.Created.IsZero() {
-			c.Created = now
-		}
-		if c.Updated.IsZero() {
-			c.Updated = now
-		}
-	}
-	if err := s.saveNew(c); err != nil {
-		return fmt.Errorf("import conversation %s: %w", c.ID, err)
-	}
-	return nil
-}
-
-func (s *Store) saveNew(c *chat.Conversation) error { return s.write(c, true, true) }
-
-// write stores c; with mustBeNew it refuses an ID whose file exists, and
-// with index false it leaves the index alone.
-func (s *Store) write(c *chat.Conversation, mustBeNew, index bool) error {
+// write stores c; with index false it leaves the index alone.
+func (s *Store) write(c *chat.Conversation, index bool) error {
 	data, err := encode(c)
 	if err != nil {
 		return err
@@ -225,9 +196,6 @@ func (s *Store) write(c *chat.Conversation, mustBeNew, index bool) error {
 		if err != nil {
 			return err
 		}
-		if exists && mustBeNew {
-			return ErrExists
-		}
 		if exists && s.seen[c.ID] != sig {
 			// Someone else wrote this file, or this Store never read
 			// it: make sure it opens before replacing it.
@@ -235,29 +203,14 @@ func (s *Store) write(c *chat.Conversation, mustBeNew, index bool) error {
 				return fmt.Errorf("the file on disk cannot be opened and was left untouched: %w", err)
 			}
 		}
-		if !index {
-			return s.writeFileLocked(c.ID, data, sum)
-		}
-		return s.writeLocked(c.ID, data, sum)
+		return s.writeLocked(c.ID, data, sum, index)
 	})
 }
 
-// writeLocked replaces the file of id with data and updates the index.
-// The caller holds s.mu and the lock file.
-func (s *Store) writeLocked(id string, data []byte, sum chat.Summary) error {
-	if err := s.writeFileLocked(id, data, sum); err != nil {
-		return err
-	}
-	sig := s.seen[id]
-	return s.updateIndex(func(ix map[string]indexEntry) {
-		ix[id] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
-	})
-}
-
-// writeFileLocked replaces the file of id with data and notes its
-// version, leaving the index alone (sum is unused: the signature matches
-// writeLocked's). The caller holds s.mu and the lock file.
-func (s *Store) writeFileLocked(id string, data []byte, _ chat.Summary) error {
+// writeLocked replaces the file of id with data, notes its version and,
+// with index true, updates the index (UpdateFile and SaveFile leave it
+// to the next write). The caller holds s.mu and the lock file.
+func (s *Store) writeLocked(id string, data []byte, sum chat.Summary, index bool) error {
 	if err := s.f.WriteFile(fileName(id), data); err != nil {
 		return err
 	}
@@ -266,7 +219,12 @@ func (s *Store) writeFileLocked(id string, data []byte, _ chat.Summary) error {
 		return err
 	}
 	s.seen[id] = sig
-	return nil
+	if !index {
+		return nil
+	}
+	return s.updateIndex(func(ix map[string]indexEntry) {
+		ix[id] = indexEntry{Summary: sum, Size: sig.Size, ModTime: sig.MTime}
+	})
 }
 
 // Update reads conversation id from disk, applies change to it and saves
@@ -322,11 +280,7 @@ func (s *Store) update(id string, change func(*chat.Conversation) error, touch, 
 		if err != nil {
 			return err
 		}
-		write := s.writeLocked
-		if !index {
-			write = s.writeFileLocked
-		}
-		if err := write(id, data, Summarize(c)); err != nil {
+		if err := s.writeLocked(id, data, Summarize(c), index); err != nil {
 			return err
 		}
 		out = c

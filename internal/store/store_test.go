@@ -582,7 +582,7 @@ func TestImportKeepsTimesAndRefusesExisting(t *testing.T) {
 	updated := created.Add(time.Hour)
 	c := &chat.Conversation{ID: NewID(), Title: "imported", Created: created, Updated: updated,
 		Messages: []chat.Message{{ID: "m1", Role: chat.RoleUser, Content: "hi", Time: created}}}
-	if err := s.Import(c); err != nil {
+	if _, err := s.ImportAll(t.Context(), []*chat.Conversation{c}, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Load(c.ID)
@@ -592,7 +592,7 @@ func TestImportKeepsTimesAndRefusesExisting(t *testing.T) {
 	if !got.Created.Equal(created) || !got.Updated.Equal(updated) {
 		t.Fatalf("times changed: created %v updated %v", got.Created, got.Updated)
 	}
-	if err := s.Import(c); !errors.Is(err, ErrExists) {
+	if _, err := s.ImportAll(t.Context(), []*chat.Conversation{c}, ImportOptions{}); !errors.Is(err, ErrExists) {
 		t.Fatalf("second import: %v, want ErrExists", err)
 	}
 }

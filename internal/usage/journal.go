@@ -24,19 +24,9 @@ const pendingDir = "pending"
 const maxPendingSize = 64 << 10
 
 // validEntryID reports whether id may be an entry's ID, which names a
-// journal file: 1 to 64 ASCII letters, digits, '-' and '_'.
-func validEntryID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// journal file: a conversation-style ID (chat.ValidID) of at most 64
+// characters.
+func validEntryID(id string) bool { return len(id) <= 64 && chat.ValidID(id) }
 
 func pendingFile(id string) string { return dirName + "/" + pendingDir + "/" + id + ".age" }
 
@@ -105,7 +95,7 @@ func (l *Ledger) commit(e Entry, journaled bool) error {
 	if e.Time.IsZero() {
 		e.Time = l.now()
 	}
-	mon := e.Time.UTC().Format(dayLayout)[:7]
+	mon := e.month()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	err := filelock.Run(l.lockPath(), lockTimeout, ErrInUse, func() error {
@@ -156,7 +146,7 @@ func (l *Ledger) apply(mon string, m *month, entries []Entry) error {
 		if e.ID != "" && m.ids[e.ID] {
 			continue
 		}
-		m.add(e.Time.UTC().Format(dayLayout), e)
+		m.add(e.day(), e)
 		if e.ID != "" {
 			m.ids[e.ID] = true
 		}
@@ -216,7 +206,7 @@ func (l *Ledger) unhold(id string) {
 func (l *Ledger) rebuildOverlay() {
 	l.overlay = map[string]*month{}
 	for _, e := range l.held {
-		day := e.Time.UTC().Format(dayLayout)
+		day := e.day()
 		m := l.overlay[day[:7]]
 		if m == nil {
 			m = newMonth()
@@ -298,7 +288,7 @@ func (l *Ledger) catchUp() []Problem {
 				problems = append(problems, Problem{File: pendingFile(id), Err: err})
 				continue
 			}
-			mon := e.Time.UTC().Format(dayLayout)[:7]
+			mon := e.month()
 			byMonth[mon] = append(byMonth[mon], e)
 		}
 		for mon, entries := range byMonth {

@@ -222,6 +222,11 @@ func (l *Ledger) Record(e Entry) error {
 	return l.commit(e, false)
 }
 
+// day is the UTC day e falls on ("2026-11-26"); month its month
+// ("2026-11"), which names its file.
+func (e Entry) day() string   { return e.Time.UTC().Format(dayLayout) }
+func (e Entry) month() string { return e.day()[:7] }
+
 func (e Entry) validate() error {
 	u := e.Usage
 	switch {

@@ -71,7 +71,7 @@ func (l *Ledger) Repair(turns []Entry) (RepairResult, error) {
 				}
 				continue
 			}
-			mon := e.Time.UTC().Format(dayLayout)[:7]
+			mon := e.month()
 			journal[mon] = append(journal[mon], e)
 		}
 		fromTurns := map[string][]Entry{}
@@ -79,7 +79,7 @@ func (l *Ledger) Repair(turns []Entry) (RepairResult, error) {
 			if e.validate() != nil || e.Time.IsZero() {
 				continue
 			}
-			mon := e.Time.UTC().Format(dayLayout)[:7]
+			mon := e.month()
 			if damaged[mon] {
 				fromTurns[mon] = append(fromTurns[mon], e)
 			}
@@ -94,7 +94,7 @@ func (l *Ledger) Repair(turns []Entry) (RepairResult, error) {
 					continue
 				}
 				seen[e.ID] = true
-				m.add(e.Time.UTC().Format(dayLayout), e)
+				m.add(e.day(), e)
 				res.FromConversations++
 			}
 			var rest []Entry
