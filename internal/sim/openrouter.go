@@ -91,7 +91,7 @@ func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key str
 	a.mu.Unlock()
 	switch {
 	case !mgmt && (info == nil || info.disabled):
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"code": 401, "message": "User not found."}})
+		writeORError(w, http.StatusUnauthorized, "User not found.")
 		return "", false
 	case a.throttled():
 		tooManyRequests(w)
@@ -129,7 +129,7 @@ func (s *Server) management(w http.ResponseWriter, r *http.Request) bool {
 	mgmt := s.accounts.isManagement(key)
 	s.accounts.mu.Unlock()
 	if !mgmt {
-		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]any{"code": 403, "message": "Only management keys can perform this operation"}})
+		writeORError(w, http.StatusForbidden, "Only management keys can perform this operation")
 		return false
 	}
 	return true
@@ -147,7 +147,7 @@ func readKeyRequest(w http.ResponseWriter, r *http.Request) (orKeyRequest, bool)
 	var req orKeyRequest
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	bad := func(msg string) (orKeyRequest, bool) {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": 400, "message": msg}})
+		writeORError(w, http.StatusBadRequest, msg)
 		return req, false
 	}
 	if json.Unmarshal(body, &req) != nil {
@@ -175,7 +175,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": 400, "message": "name is required"}})
+		writeORError(w, http.StatusBadRequest, "name is required")
 		return
 	}
 	now := s.opts.Now().UTC()
@@ -186,7 +186,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	if req.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339, *req.ExpiresAt)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": 400, "message": "expires_at is not an ISO 8601 timestamp"}})
+			writeORError(w, http.StatusBadRequest, "expires_at is not an ISO 8601 timestamp")
 			return
 		}
 		info.expires = &t
@@ -232,7 +232,7 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
 	defer a.mu.Unlock()
 	secret, info := a.keyByHash(r.PathValue("hash"))
 	if info == nil {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"code": 404, "message": "API key not found"}})
+		writeORError(w, http.StatusNotFound, "API key not found")
 		return
 	}
 	if req.Disabled != nil {
@@ -263,8 +263,14 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Unlock()
 	if info == nil {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"code": 404, "message": "API key not found"}})
+		writeORError(w, http.StatusNotFound, "API key not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": true})
+}
+
+// writeORError writes an OpenRouter error body: {"error": {"code":
+// status, "message": msg}}.
+func writeORError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg}})
 }
