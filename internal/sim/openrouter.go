@@ -81,8 +81,9 @@ func (s *Server) keyData(secret string, info *keyInfo) orKeyData {
 }
 
 // openRouterAuth reads the key of an OpenRouter request and answers 401
-// for an unknown one, 429 when throttled.
-func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key string, ok bool) {
+// for an unknown one, 429 when throttled. mgmt says whether the key may
+// use the management endpoints (isManagement).
+func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key string, mgmt, ok bool) {
 	key, _, _ = credentials(r)
 	s.update(callOf(r), func(rec *Request) { rec.Auth, rec.APIKey = key != "", key })
 	a := s.accounts
@@ -92,17 +93,17 @@ func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key str
 	switch {
 	case !mgmt && (info == nil || info.disabled):
 		writeORError(w, http.StatusUnauthorized, "User not found.")
-		return "", false
+		return "", false, false
 	case a.throttled():
 		tooManyRequests(w)
-		return "", false
+		return "", false, false
 	}
-	return key, true
+	return key, mgmt, true
 }
 
 // currentKey serves GET /api/v1/key.
 func (s *Server) currentKey(w http.ResponseWriter, r *http.Request) {
-	key, ok := s.openRouterAuth(w, r)
+	key, _, ok := s.openRouterAuth(w, r)
 	if !ok {
 		return
 	}
@@ -121,13 +122,10 @@ func (s *Server) currentKey(w http.ResponseWriter, r *http.Request) {
 
 // management checks that the request's key is a management key.
 func (s *Server) management(w http.ResponseWriter, r *http.Request) bool {
-	key, ok := s.openRouterAuth(w, r)
+	_, mgmt, ok := s.openRouterAuth(w, r)
 	if !ok {
 		return false
 	}
-	s.accounts.mu.Lock()
-	mgmt := s.accounts.isManagement(key)
-	s.accounts.mu.Unlock()
 	if !mgmt {
 		writeORError(w, http.StatusForbidden, "Only management keys can perform this operation")
 		return false
