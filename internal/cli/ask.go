@@ -137,7 +137,7 @@ func (c *askCmd) sayWhichKey(a *app, sess *session.Session, convID string) {
 	if ch.Key.ID == "" || (ch.Why != session.WhyDefaultKey && ch.Why != session.WhyUsedLast) {
 		return
 	}
-	fmt.Fprintf(a.io.ErrOut, "vaultchat: using key %s (%s)\n", sanitize.String(ch.Key.Name), ch.Why)
+	fmt.Fprintf(a.io.ErrOut, "vaultchat: using key %s (%s)\n", a.clean(ch.Key.Name), ch.Why)
 	c.Key = ch.Key.ID // the key announced is the key used
 }
 
@@ -278,11 +278,8 @@ func (c *askCmd) print(a *app, events <-chan chat.Event, convID string, stopTurn
 		}
 	}
 	if err := out.finish(); err != nil {
-		if isClosedStdout(err) {
-			// The reader closed the pipe ("ask … | head -1"): the turn
-			// was stopped and what arrived is saved; exit 0 quietly.
-			return err
-		}
+		// A closed stdout ("ask … | head -1") still exits 0 quietly
+		// through the wrap (isClosedStdout); what arrived is saved.
 		return fmt.Errorf("write reply: %w", err)
 	}
 	if !c.NoSave {

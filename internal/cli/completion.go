@@ -309,7 +309,7 @@ func (a *app) vaultNames(kind string) ([]string, error) {
 		var names []string
 		for _, k := range v.Keys() {
 			// ask refuses admin and management keys: not offered there.
-			if kind == "key" || k.Kind == vault.KindChat {
+			if kind == "key" || k.ForChat() {
 				names = append(names, k.Name)
 			}
 		}

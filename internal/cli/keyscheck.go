@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"slices"
 	"text/tabwriter"
 
 	"github.com/vaultchat/vaultchat/internal/keycheck"
@@ -43,9 +42,10 @@ func (c *keysCheckCmd) Run(a *app) error {
 	if len(c.Names) == 0 {
 		// Admin and management keys are not chat keys: listing models
 		// with them would fail; usage --reconcile and keys mint use them.
-		keys = slices.DeleteFunc(v.Keys(), func(k vault.Key) bool { return !k.ForChat() })
 		for _, k := range v.Keys() {
-			if !k.ForChat() {
+			if k.ForChat() {
+				keys = append(keys, k)
+			} else {
 				skipped = append(skipped, k.Name)
 			}
 		}

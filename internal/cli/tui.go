@@ -71,14 +71,10 @@ func (b *tuiBackend) Roles() ([]view.Role, error) {
 func (b *tuiBackend) Role(name string) (chat.RoleRef, error) {
 	ref, _, _, err := roleForAsk(b.a, b.Session, name, "", "")
 	if err != nil {
-		// The TUI shows one line: the hint goes after the error.
-		var he *hintError
-		var h interface{ Hint() string }
-		switch {
-		case errors.As(err, &he) && len(he.hints) > 0:
-			return chat.RoleRef{}, fmt.Errorf("%w; %s", err, strings.Join(he.hints, "; "))
-		case errors.As(err, &h) && h.Hint() != "":
-			return chat.RoleRef{}, fmt.Errorf("%w; %s", err, h.Hint())
+		// The TUI shows one line: the hints, as the command line gives
+		// them (hintsFor), go after the error.
+		if hints := hintsFor(err); len(hints) > 0 {
+			return chat.RoleRef{}, fmt.Errorf("%w; %s", err, strings.Join(hints, "; "))
 		}
 		return chat.RoleRef{}, err
 	}

@@ -81,8 +81,9 @@ func (s *Server) keyData(secret string, info *keyInfo) orKeyData {
 }
 
 // openRouterAuth reads the key of an OpenRouter request and answers 401
-// for an unknown one, 429 when throttled.
-func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key string, ok bool) {
+// for an unknown one, 429 when throttled. mgmt says whether the key may
+// use the management endpoints (isManagement).
+func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key string, mgmt, ok bool) {
 	key, _, _ = credentials(r)
 	s.update(callOf(r), func(rec *Request) { rec.Auth, rec.APIKey = key != "", key })
 	a := s.accounts
@@ -91,18 +92,18 @@ func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key str
 	a.mu.Unlock()
 	switch {
 	case !mgmt && (info == nil || info.disabled):
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"code": 401, "message": "User not found."}})
-		return "", false
+		writeORError(w, http.StatusUnauthorized, "User not found.")
+		return "", false, false
 	case a.throttled():
 		tooManyRequests(w)
-		return "", false
+		return "", false, false
 	}
-	return key, true
+	return key, mgmt, true
 }
 
 // currentKey serves GET /api/v1/key.
 func (s *Server) currentKey(w http.ResponseWriter, r *http.Request) {
-	key, ok := s.openRouterAuth(w, r)
+	key, _, ok := s.openRouterAuth(w, r)
 	if !ok {
 		return
 	}
@@ -121,15 +122,12 @@ func (s *Server) currentKey(w http.ResponseWriter, r *http.Request) {
 
 // management checks that the request's key is a management key.
 func (s *Server) management(w http.ResponseWriter, r *http.Request) bool {
-	key, ok := s.openRouterAuth(w, r)
+	_, mgmt, ok := s.openRouterAuth(w, r)
 	if !ok {
 		return false
 	}
-	s.accounts.mu.Lock()
-	mgmt := s.accounts.isManagement(key)
-	s.accounts.mu.Unlock()
 	if !mgmt {
-		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]any{"code": 403, "message": "Only management keys can perform this operation"}})
+		writeORError(w, http.StatusForbidden, "Only management keys can perform this operation")
 		return false
 	}
 	return true
@@ -147,7 +145,7 @@ func readKeyRequest(w http.ResponseWriter, r *http.Request) (orKeyRequest, bool)
 	var req orKeyRequest
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	bad := func(msg string) (orKeyRequest, bool) {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": 400, "message": msg}})
+		writeORError(w, http.StatusBadRequest, msg)
 		return req, false
 	}
 	if json.Unmarshal(body, &req) != nil {
@@ -175,7 +173,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Name == nil || strings.TrimSpace(*req.Name) == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": 400, "message": "name is required"}})
+		writeORError(w, http.StatusBadRequest, "name is required")
 		return
 	}
 	now := s.opts.Now().UTC()
@@ -186,7 +184,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	if req.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339, *req.ExpiresAt)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": 400, "message": "expires_at is not an ISO 8601 timestamp"}})
+			writeORError(w, http.StatusBadRequest, "expires_at is not an ISO 8601 timestamp")
 			return
 		}
 		info.expires = &t
@@ -232,7 +230,7 @@ func (s *Server) updateKey(w http.ResponseWriter, r *http.Request) {
 	defer a.mu.Unlock()
 	secret, info := a.keyByHash(r.PathValue("hash"))
 	if info == nil {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"code": 404, "message": "API key not found"}})
+		writeORError(w, http.StatusNotFound, "API key not found")
 		return
 	}
 	if req.Disabled != nil {
@@ -263,8 +261,14 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Unlock()
 	if info == nil {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"code": 404, "message": "API key not found"}})
+		writeORError(w, http.StatusNotFound, "API key not found")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": true})
+}
+
+// writeORError writes an OpenRouter error body: {"error": {"code":
+// status, "message": msg}}.
+func writeORError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg}})
 }
