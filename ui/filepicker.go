@@ -66,15 +66,14 @@ func (m *Model) applyDirListed(msg dirListedMsg) {
 		return
 	}
 	dir := msg.dir
-	p := &picker{km: &m.km, st: &m.st, kind: pickFile, title: "attach a file · " + truncate(cleanLine(dir), 60),
-		filter: newFilterInput(&m.st, "type to filter"),
-		choose: func(name string) tea.Cmd {
+	p := m.newPicker(pickFile, "attach a file · "+truncate(cleanLine(dir), 60), "type to filter",
+		func(name string) tea.Cmd {
 			path := filepath.Join(dir, name)
 			if strings.HasSuffix(name, "/") {
 				return listDirCmd(path)
 			}
 			return attachCmd(m.b, "", path, m.keyring.model)
-		}}
+		})
 	rows := make([]pickerRow, len(msg.entries))
 	for i, e := range msg.entries {
 		rows[i] = pickerRow{id: e, text: cleanLine(e)}

@@ -52,9 +52,9 @@ func (m *Model) openRolePicker() tea.Cmd {
 		m.setNotice("a reply is streaming; esc stops it", true)
 		return nil
 	}
-	p := &picker{km: &m.km, st: &m.st, kind: pickRole, title: "role for a new conversation",
-		filter: newFilterInput(&m.st, "name or description"), loading: true,
-		choose: func(name string) tea.Cmd { return roleCmd(m.b, name, "") }}
+	p := m.newPicker(pickRole, "role for a new conversation", "name or description",
+		func(name string) tea.Cmd { return roleCmd(m.b, name, "") })
+	p.loading = true
 	m.overlays.push(p)
 	return rolesCmd(m.b)
 }
