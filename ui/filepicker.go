@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -29,23 +27,10 @@ func listDirCmd(dir string) tea.Cmd {
 		if err != nil {
 			return dirListedMsg{dir: dir, err: err}
 		}
-		des, err := os.ReadDir(abs)
+		dirs, files, err := dirEntries(abs, func(name string) bool { return !strings.HasPrefix(name, ".") })
 		if err != nil {
 			return dirListedMsg{dir: abs, err: err}
 		}
-		var dirs, files []string
-		for _, de := range des {
-			name := de.Name()
-			switch {
-			case strings.HasPrefix(name, "."):
-			case de.IsDir() || isDirLink(filepath.Join(abs, name), de):
-				dirs = append(dirs, name+"/")
-			default:
-				files = append(files, name)
-			}
-		}
-		slices.Sort(dirs)
-		slices.Sort(files)
 		var entries []string
 		if filepath.Dir(abs) != abs {
 			entries = append(entries, "../")
