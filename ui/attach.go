@@ -184,11 +184,10 @@ func (m *Model) updateAttach(msg tea.Msg) tea.Cmd {
 			return nil
 		case 1:
 			name := msg.matches[0]
+			m.input.replaceWordBeforeCursor("@" + msg.typed + name)
 			if strings.HasSuffix(name, "/") {
-				m.input.replaceWordBeforeCursor("@" + msg.typed + name)
 				return nil
 			}
-			m.input.replaceWordBeforeCursor("@" + msg.typed + name)
 			return attachCmd(m.b, "@"+msg.typed+name, filepath.Join(msg.dir, name), m.keyring.model)
 		}
 		prefix := commonPrefix(msg.matches)
@@ -233,7 +232,8 @@ func (m *Model) removeAttachment() {
 	m.setNotice("removed "+cleanLine(last.att.Name), false)
 }
 
-// takeAttachments returns the chips' files for a send and clears them.
+// takeAttachments returns the chips' files for a send (send then moves
+// the chips to the turn, which puts them back if Send refuses).
 func (m *Model) takeAttachments() []chat.Attachment {
 	if len(m.attachments) == 0 {
 		return nil
