@@ -81,7 +81,7 @@ func (m *Model) openConversation(c *chat.Conversation) {
 	m.systemPrompt = c.SystemPrompt
 	m.role, m.roleName = nil, ""
 	if c.Role != nil {
-		m.roleName = sanitize.String(c.Role.Name)
+		m.roleName = cleanLine(c.Role.Name)
 	}
 	m.editingLast = false
 	m.dropSelection()
