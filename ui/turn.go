@@ -349,14 +349,17 @@ func (m *Model) stopStream() {
 	m.turn.cur = nil
 }
 
-// release cancels the turn's context (a no-op once the reply ended) and
-// marks it as no longer streaming.
+// release cancels the turn's context (a no-op once the reply ended),
+// marks it as no longer streaming and forgets what was sent (kept only
+// for undoStart, which reads it first): the text and the files' contents
+// must not outlive the turn, nor a lock.
 func (t *turn) release() {
 	if t.cancel != nil {
 		t.cancel()
 		t.cancel = nil
 	}
 	t.streaming = false
+	t.req, t.reqChips = view.SendRequest{}, nil
 }
 
 // refreshAfterTurn reloads what a turn changed: usage, keys (their month
