@@ -243,3 +243,29 @@ func TestLockForgetsWhatWasSent(t *testing.T) {
 			h.m.turn.req.Prompt, len(h.m.turn.req.Attachments), len(h.m.turn.reqChips))
 	}
 }
+
+// TestRegenerateKeepsChips: files attached for the next message stay
+// attached while the last reply is regenerated (a regenerate sends none
+// of them).
+func TestRegenerateKeepsChips(t *testing.T) {
+	dir := attachDir(t)
+	h := newHarness(t, 120, 40, Options{})
+	withConversation(h.b)
+	h.unlocked()
+	h.typeText("@" + dir + "/notes.txt")
+	h.key("tab")
+	if len(h.m.attachments) != 1 {
+		t.Fatalf("%d chips; want notes.txt attached", len(h.m.attachments))
+	}
+	h.key("ctrl+r")
+	req := h.b.sends[len(h.b.sends)-1]
+	if !req.Regenerate || len(req.Attachments) != 0 {
+		t.Fatalf("regenerate request %+v; want one with no files", req)
+	}
+	h.b.stream <- chat.Done{}
+	close(h.b.stream)
+	h.pump(false)
+	if len(h.m.attachments) != 1 {
+		t.Errorf("%d chips after the regenerate; want notes.txt still attached", len(h.m.attachments))
+	}
+}

@@ -209,8 +209,10 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.keyring.model, Regenerate: regenerate, EditLast: editLast,
 		Attachments: atts}
 	m.turn.req = req
-	m.turn.reqChips = m.attachments
-	m.attachments = nil
+	if !regenerate { // a regenerate sends no files: the chips stay for the next message
+		m.turn.reqChips = m.attachments
+		m.attachments = nil
+	}
 	return sendCmd(ctx, m.b, m.turn.seq, req, m.convID == "", m.systemPrompt, m.role)
 }
 
