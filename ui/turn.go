@@ -303,6 +303,15 @@ func (m *Model) countVersion() {
 	nu.bump()
 }
 
+// refuseWhileStreaming reports whether a reply is streaming, saying so
+// in a notice: what would replace the chat or start another turn waits.
+func (m *Model) refuseWhileStreaming() bool {
+	if m.turn.streaming {
+		m.setNotice("a reply is streaming; esc stops it", true)
+	}
+	return m.turn.streaming
+}
+
 // reasonFor is the incomplete mark of a turn that failed with class c.
 func reasonFor(c chat.ErrorClass) string {
 	switch c {
