@@ -98,24 +98,39 @@ func completeCmd(token string) tea.Cmd {
 		if dir == "" {
 			dir = "."
 		}
-		des, err := os.ReadDir(dir)
+		dirs, files, err := dirEntries(dir, func(name string) bool {
+			return strings.HasPrefix(name, base) && (!strings.HasPrefix(name, ".") || strings.HasPrefix(base, "."))
+		})
 		if err != nil {
 			return completedMsg{token: token, err: err}
 		}
-		var matches []string
-		for _, de := range des {
-			name := de.Name()
-			if !strings.HasPrefix(name, base) || (strings.HasPrefix(name, ".") && !strings.HasPrefix(base, ".")) {
-				continue
-			}
-			if de.IsDir() || isDirLink(filepath.Join(dir, name), de) {
-				name += "/"
-			}
-			matches = append(matches, name)
-		}
+		matches := append(dirs, files...)
 		slices.Sort(matches)
 		return completedMsg{token: token, typed: typed, dir: dir, matches: matches}
 	}
+}
+
+// dirEntries lists the names in dir that keep accepts: directories (and
+// links to them) with a "/" after the name, then files, each sorted.
+// Completion and the file picker list directories the same way.
+func dirEntries(dir string, keep func(name string) bool) (dirs, files []string, err error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, de := range des {
+		name := de.Name()
+		switch {
+		case !keep(name):
+		case de.IsDir() || isDirLink(filepath.Join(dir, name), de):
+			dirs = append(dirs, name+"/")
+		default:
+			files = append(files, name)
+		}
+	}
+	slices.Sort(dirs)
+	slices.Sort(files)
+	return dirs, files, nil
 }
 
 // isDirLink reports whether a symbolic link points at a directory.
@@ -169,11 +184,10 @@ func (m *Model) updateAttach(msg tea.Msg) tea.Cmd {
 			return nil
 		case 1:
 			name := msg.matches[0]
+			m.input.replaceWordBeforeCursor("@" + msg.typed + name)
 			if strings.HasSuffix(name, "/") {
-				m.input.replaceWordBeforeCursor("@" + msg.typed + name)
 				return nil
 			}
-			m.input.replaceWordBeforeCursor("@" + msg.typed + name)
 			return attachCmd(m.b, "@"+msg.typed+name, filepath.Join(msg.dir, name), m.keyring.model)
 		}
 		prefix := commonPrefix(msg.matches)
@@ -218,7 +232,8 @@ func (m *Model) removeAttachment() {
 	m.setNotice("removed "+cleanLine(last.att.Name), false)
 }
 
-// takeAttachments returns the chips' files for a send and clears them.
+// takeAttachments returns the chips' files for a send (send then moves
+// the chips to the turn, which puts them back if Send refuses).
 func (m *Model) takeAttachments() []chat.Attachment {
 	if len(m.attachments) == 0 {
 		return nil

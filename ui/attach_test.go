@@ -222,3 +222,50 @@ func contextRow(t *testing.T, h *harness) string {
 	t.Fatalf("no CONTEXT section:\n%s", h.screen())
 	return ""
 }
+
+// TestLockForgetsWhatWasSent: what a turn sent (its text and the files'
+// contents, kept to put back if Send refuses) is forgotten when the turn
+// is released; the lock leaves none of it in memory.
+func TestLockForgetsWhatWasSent(t *testing.T) {
+	dir := attachDir(t)
+	h := newHarness(t, 120, 40, Options{})
+	h.unlocked()
+	h.typeText("summarise @" + dir + "/notes.txt")
+	h.key("tab")
+	h.typeText("please")
+	h.key("enter")
+	if len(h.b.sends) != 1 || h.m.turn.req.Prompt == "" {
+		t.Fatalf("sends %d, turn's prompt %q; want one turn sent", len(h.b.sends), h.m.turn.req.Prompt)
+	}
+	h.key("ctrl+l")
+	if h.m.turn.req.Prompt != "" || h.m.turn.req.Attachments != nil || h.m.turn.reqChips != nil {
+		t.Errorf("after the lock the turn still holds what was sent: %q, %d files, %d chips",
+			h.m.turn.req.Prompt, len(h.m.turn.req.Attachments), len(h.m.turn.reqChips))
+	}
+}
+
+// TestRegenerateKeepsChips: files attached for the next message stay
+// attached while the last reply is regenerated (a regenerate sends none
+// of them).
+func TestRegenerateKeepsChips(t *testing.T) {
+	dir := attachDir(t)
+	h := newHarness(t, 120, 40, Options{})
+	withConversation(h.b)
+	h.unlocked()
+	h.typeText("@" + dir + "/notes.txt")
+	h.key("tab")
+	if len(h.m.attachments) != 1 {
+		t.Fatalf("%d chips; want notes.txt attached", len(h.m.attachments))
+	}
+	h.key("ctrl+r")
+	req := h.b.sends[len(h.b.sends)-1]
+	if !req.Regenerate || len(req.Attachments) != 0 {
+		t.Fatalf("regenerate request %+v; want one with no files", req)
+	}
+	h.b.stream <- chat.Done{}
+	close(h.b.stream)
+	h.pump(false)
+	if len(h.m.attachments) != 1 {
+		t.Errorf("%d chips after the regenerate; want notes.txt still attached", len(h.m.attachments))
+	}
+}

@@ -144,8 +144,7 @@ func (m *Model) messageKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, km.NextVersion):
 		return m.flipVersion(it, +1), true
 	case key.Matches(msg, km.Fork):
-		if m.turn.streaming {
-			m.setNotice("a reply is streaming; esc stops it", true)
+		if m.refuseWhileStreaming() {
 			return nil, true
 		}
 		return forkCmd(m.b, m.convID, it.id), true
@@ -160,8 +159,7 @@ func (m *Model) flipVersion(it *chatItem, d int) tea.Cmd {
 		m.setNotice("this message has one version; ctrl+r on the last reply makes another", false)
 		return nil
 	}
-	if m.turn.streaming {
-		m.setNotice("a reply is streaming; esc stops it", true)
+	if m.refuseWhileStreaming() {
 		return nil
 	}
 	k := it.version + d

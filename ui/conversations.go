@@ -61,8 +61,7 @@ func (m *Model) updateConversations(msg tea.Msg) tea.Cmd {
 func (m *Model) newConvList() convList {
 	return newConvList(&m.km, &m.st, listActions{
 		open: func(c chat.Summary) tea.Cmd {
-			if m.turn.streaming {
-				m.setNotice("a reply is streaming; esc stops it", true)
+			if m.refuseWhileStreaming() {
 				return nil
 			}
 			m.leaveList()
@@ -81,7 +80,7 @@ func (m *Model) openConversation(c *chat.Conversation) {
 	m.systemPrompt = c.SystemPrompt
 	m.role, m.roleName = nil, ""
 	if c.Role != nil {
-		m.roleName = sanitize.String(c.Role.Name)
+		m.roleName = cleanLine(c.Role.Name)
 	}
 	m.editingLast = false
 	m.dropSelection()
@@ -139,8 +138,7 @@ func (m *Model) newConversation() {
 
 // startNewConversation is ctrl+n (and n in the list).
 func (m *Model) startNewConversation() tea.Cmd {
-	if m.turn.streaming {
-		m.setNotice("a reply is streaming; esc stops it", true)
+	if m.refuseWhileStreaming() {
 		return nil
 	}
 	keep := m.leaveForNew()
@@ -198,8 +196,7 @@ func (m *Model) openDelete(id, title string) tea.Cmd {
 		m.setNotice("nothing to delete yet", true)
 		return nil
 	}
-	if m.turn.streaming && id == m.convID {
-		m.setNotice("a reply is streaming; esc stops it", true)
+	if id == m.convID && m.refuseWhileStreaming() {
 		return nil
 	}
 	if title == "" {

@@ -264,13 +264,14 @@ func (l *convList) view(w, h int) []string {
 	}
 	// Each conversation takes its title line and, for a content match
 	// or a fork, a second line; scroll so that the selected one shows.
+	// Counted, not drawn: this runs on every frame.
 	rows := h - len(out)
 	first, used := 0, 0
 	for i := 0; i <= l.sel && i < len(l.shown); i++ {
-		used += len(l.entry(l.shown[i], w))
+		used += l.entryRows(l.shown[i])
 	}
 	for used > rows && first < l.sel {
-		used -= len(l.entry(l.shown[first], w))
+		used -= l.entryRows(l.shown[first])
 		first++
 	}
 	for i := first; i < len(l.shown) && len(out) < h; i++ {
@@ -302,8 +303,7 @@ func (l *convList) entry(c chat.Summary, w int) []string {
 		mark = "• "
 	}
 	lines := []string{fit(" "+mark+truncate(displayTitle(c.Title), w-4), w)}
-	if h, ok := l.hits[c.ID]; ok && l.hitsQuery == l.query() && l.hitsQuery != "" && len(h.Snippets) > 0 && !h.TitleMatch {
-		sn := h.Snippets[0]
+	if sn, ok := l.snippet(c); ok {
 		return append(lines, fit("    "+truncate(snippetAround(sn.Text, sn.Start), w-5), w))
 	}
 	if c.Parent != nil {
@@ -314,6 +314,24 @@ func (l *convList) entry(c chat.Summary, w int) []string {
 		lines = append(lines, fit("    "+truncate("└ fork of "+parent, w-5), w))
 	}
 	return lines
+}
+
+// entryRows is how many lines entry draws for c.
+func (l *convList) entryRows(c chat.Summary) int {
+	if _, ok := l.snippet(c); ok || c.Parent != nil {
+		return 2
+	}
+	return 1
+}
+
+// snippet is the text c's content matched the filter by, shown under
+// its title; none when the title matched or the hits are stale.
+func (l *convList) snippet(c chat.Summary) (view.SearchSnippet, bool) {
+	h, ok := l.hits[c.ID]
+	if !ok || l.hitsQuery != l.query() || l.hitsQuery == "" || len(h.Snippets) == 0 || h.TitleMatch {
+		return view.SearchSnippet{}, false
+	}
+	return h.Snippets[0], true
 }
 
 // snippetAround is text from a little before byte offset start (the

@@ -43,16 +43,23 @@ type (
 )
 
 // takeDraft empties the input and returns what must be saved for the
-// open conversation. The text of a last message being edited again is
-// not a draft: it is stored as sent.
+// open conversation (draftToKeep).
 func (m *Model) takeDraft() draftSave {
+	d := m.draftToKeep()
+	m.input.Reset()
+	m.editingLast = false
+	m.draftKept = false
+	return d
+}
+
+// draftToKeep is what must be saved for the open conversation, the
+// input left as it is. The text of a last message being edited again is
+// not a draft: it is stored as sent.
+func (m *Model) draftToKeep() draftSave {
 	d := draftSave{convID: m.convID, text: m.input.Value(), kept: m.draftKept}
 	if m.editingLast {
 		d.text = ""
 	}
-	m.input.Reset()
-	m.editingLast = false
-	m.draftKept = false
 	return d
 }
 
@@ -151,10 +158,7 @@ func (m *Model) quit() tea.Cmd {
 // draft cannot be kept the app stays, the draft still in the input.
 func (m *Model) quitNow() tea.Cmd {
 	m.stopStream()
-	d := draftSave{convID: m.convID, text: m.input.Value(), kept: m.draftKept}
-	if m.editingLast {
-		d.text = ""
-	}
+	d := m.draftToKeep()
 	b := m.b
 	return func() tea.Msg {
 		if err := d.run(b); err != nil {

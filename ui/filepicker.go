@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -29,23 +27,10 @@ func listDirCmd(dir string) tea.Cmd {
 		if err != nil {
 			return dirListedMsg{dir: dir, err: err}
 		}
-		des, err := os.ReadDir(abs)
+		dirs, files, err := dirEntries(abs, func(name string) bool { return !strings.HasPrefix(name, ".") })
 		if err != nil {
 			return dirListedMsg{dir: abs, err: err}
 		}
-		var dirs, files []string
-		for _, de := range des {
-			name := de.Name()
-			switch {
-			case strings.HasPrefix(name, "."):
-			case de.IsDir() || isDirLink(filepath.Join(abs, name), de):
-				dirs = append(dirs, name+"/")
-			default:
-				files = append(files, name)
-			}
-		}
-		slices.Sort(dirs)
-		slices.Sort(files)
 		var entries []string
 		if filepath.Dir(abs) != abs {
 			entries = append(entries, "../")
@@ -66,15 +51,14 @@ func (m *Model) applyDirListed(msg dirListedMsg) {
 		return
 	}
 	dir := msg.dir
-	p := &picker{km: &m.km, st: &m.st, kind: pickFile, title: "attach a file · " + truncate(cleanLine(dir), 60),
-		filter: newFilterInput(&m.st, "type to filter"),
-		choose: func(name string) tea.Cmd {
+	p := m.newPicker(pickFile, "attach a file · "+truncate(cleanLine(dir), 60), "type to filter",
+		func(name string) tea.Cmd {
 			path := filepath.Join(dir, name)
 			if strings.HasSuffix(name, "/") {
 				return listDirCmd(path)
 			}
 			return attachCmd(m.b, "", path, m.keyring.model)
-		}}
+		})
 	rows := make([]pickerRow, len(msg.entries))
 	for i, e := range msg.entries {
 		rows[i] = pickerRow{id: e, text: cleanLine(e)}

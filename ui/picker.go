@@ -60,6 +60,12 @@ type picker struct {
 	err     string
 }
 
+// newPicker is an empty picker of kind over the model's keys and styles,
+// its filter showing placeholder; choose acts on the chosen row's id.
+func (m *Model) newPicker(kind pickerKind, title, placeholder string, choose func(id string) tea.Cmd) *picker {
+	return &picker{km: &m.km, st: &m.st, kind: kind, title: title, filter: newFilterInput(&m.st, placeholder), choose: choose}
+}
+
 func newFilterInput(st *styles.Styles, placeholder string) textinput.Model {
 	ti := textinput.New()
 	ti.Prompt = "filter: "

@@ -19,8 +19,7 @@ import (
 
 // openKeyPicker opens the key picker and refreshes the keys' totals.
 func (m *Model) openKeyPicker() tea.Cmd {
-	p := &picker{km: &m.km, st: &m.st, kind: pickKey, title: "switch key (for the next turn)",
-		filter: newFilterInput(&m.st, "name, provider, host, model"), choose: m.switchKey}
+	p := m.newPicker(pickKey, "switch key (for the next turn)", "name, provider, host, model", m.switchKey)
 	m.overlays.push(p)
 	m.refreshPicker()
 	p.selectID(m.keyring.keyID)
@@ -36,9 +35,10 @@ func (m *Model) openModelPicker() tea.Cmd {
 		return nil
 	}
 	keyID := key.ID
-	p := &picker{km: &m.km, st: &m.st, kind: pickModel, title: "model for " + key.Name + "  (" + keyName(m.km.PickerRefresh) + " refreshes)", free: true,
-		filter: newFilterInput(&m.st, "type to filter or enter any model name"), choose: m.switchModel,
-		refresh: func() tea.Cmd { return modelsCmd(m.ctx, m.b, keyID, true) }}
+	p := m.newPicker(pickModel, "model for "+key.Name+"  ("+keyName(m.km.PickerRefresh)+" refreshes)",
+		"type to filter or enter any model name", m.switchModel)
+	p.free = true
+	p.refresh = func() tea.Cmd { return modelsCmd(m.ctx, m.b, keyID, true) }
 	m.overlays.push(p)
 	if _, ok := m.keyring.models[keyID]; ok {
 		m.refreshPicker()

@@ -48,13 +48,12 @@ func roleCmd(b Backend, name, command string) tea.Cmd {
 
 // openRolePicker opens the role picker; its rows come with rolesMsg.
 func (m *Model) openRolePicker() tea.Cmd {
-	if m.turn.streaming {
-		m.setNotice("a reply is streaming; esc stops it", true)
+	if m.refuseWhileStreaming() {
 		return nil
 	}
-	p := &picker{km: &m.km, st: &m.st, kind: pickRole, title: "role for a new conversation",
-		filter: newFilterInput(&m.st, "name or description"), loading: true,
-		choose: func(name string) tea.Cmd { return roleCmd(m.b, name, "") }}
+	p := m.newPicker(pickRole, "role for a new conversation", "name or description",
+		func(name string) tea.Cmd { return roleCmd(m.b, name, "") })
+	p.loading = true
 	m.overlays.push(p)
 	return rolesCmd(m.b)
 }
@@ -108,8 +107,7 @@ func (m *Model) roleCommand(text string) (tea.Cmd, bool) {
 	if name == "" {
 		return m.openRolePicker(), true
 	}
-	if m.turn.streaming {
-		m.setNotice("a reply is streaming; esc stops it", true)
+	if m.refuseWhileStreaming() {
 		return nil, true
 	}
 	return roleCmd(m.b, name, text), true
@@ -122,8 +120,7 @@ func (m *Model) applyRole(msg roleLoadedMsg) tea.Cmd {
 		m.setNotice(errorWithHint(msg.err), true)
 		return nil
 	}
-	if m.turn.streaming {
-		m.setNotice("a reply is streaming; esc stops it", true)
+	if m.refuseWhileStreaming() {
 		return nil
 	}
 	var cmds []tea.Cmd

@@ -107,3 +107,15 @@ func TestRoleCommandInSavedConversation(t *testing.T) {
 		t.Errorf("the reopened conversation does not show its role:\n%s", h.screen())
 	}
 }
+
+// TestStoredRoleNameIsOneLine opens a conversation whose stored role
+// name holds a line break: the status line names the role on its one
+// row, as the role picker's choice does (cleanLine).
+func TestStoredRoleNameIsOneLine(t *testing.T) {
+	h := newHarness(t, 120, 40, Options{})
+	h.unlocked()
+	h.m.openConversation(&chat.Conversation{ID: "c1", Title: "t", Role: &chat.RoleRef{Name: "co\nder"}})
+	if h.m.roleName != "co der" {
+		t.Fatalf("role name %q; want it on one line, %q", h.m.roleName, "co der")
+	}
+}

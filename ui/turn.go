@@ -209,8 +209,10 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	req := view.SendRequest{ConversationID: m.convID, Prompt: prompt, KeyID: key.ID, Model: m.keyring.model, Regenerate: regenerate, EditLast: editLast,
 		Attachments: atts}
 	m.turn.req = req
-	m.turn.reqChips = m.attachments
-	m.attachments = nil
+	if !regenerate { // a regenerate sends no files: the chips stay for the next message
+		m.turn.reqChips = m.attachments
+		m.attachments = nil
+	}
 	return sendCmd(ctx, m.b, m.turn.seq, req, m.convID == "", m.systemPrompt, m.role)
 }
 
@@ -301,6 +303,15 @@ func (m *Model) countVersion() {
 	nu.bump()
 }
 
+// refuseWhileStreaming reports whether a reply is streaming, saying so
+// in a notice: what would replace the chat or start another turn waits.
+func (m *Model) refuseWhileStreaming() bool {
+	if m.turn.streaming {
+		m.setNotice("a reply is streaming; esc stops it", true)
+	}
+	return m.turn.streaming
+}
+
 // reasonFor is the incomplete mark of a turn that failed with class c.
 func reasonFor(c chat.ErrorClass) string {
 	switch c {
@@ -349,14 +360,17 @@ func (m *Model) stopStream() {
 	m.turn.cur = nil
 }
 
-// release cancels the turn's context (a no-op once the reply ended) and
-// marks it as no longer streaming.
+// release cancels the turn's context (a no-op once the reply ended),
+// marks it as no longer streaming and forgets what was sent (kept only
+// for undoStart, which reads it first): the text and the files' contents
+// must not outlive the turn, nor a lock.
 func (t *turn) release() {
 	if t.cancel != nil {
 		t.cancel()
 		t.cancel = nil
 	}
 	t.streaming = false
+	t.req, t.reqChips = view.SendRequest{}, nil
 }
 
 // refreshAfterTurn reloads what a turn changed: usage, keys (their month

@@ -97,7 +97,7 @@ func (r *Renderer) Render(src string, width int) []string {
 		// Masked in the source first: a table cell elided with "…"
 		// would show a key's first characters, too few for the
 		// rendered lines' masking below to recognise.
-		src = MaskSource(src)
+		src = maskKeys(src)
 	}
 	t := r.term(max(width, minWidth))
 	var out string

@@ -136,5 +136,8 @@ func MaskSource(src string) string {
 	if !redact.MayShowKey(src) {
 		return src
 	}
-	return (*redact.Redactor)(nil).Displayed(src)
+	return maskKeys(src)
 }
+
+// maskKeys is MaskSource for text redact.MayShowKey already flagged.
+func maskKeys(src string) string { return (*redact.Redactor)(nil).Displayed(src) }
