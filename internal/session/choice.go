@@ -35,7 +35,7 @@ func (s *Session) Choice(conversationID string) view.Choice {
 		// The app shows the key in its status line before it pays, so
 		// with nothing else to go by it starts on the first key of the
 		// list; "ask", which shows nothing before paying, refuses.
-		ch, _ = h.choice(c, h.vault.Keys()[0].ID, "")
+		ch, _ = h.choice(c, chatKeys(h.vault.Keys())[0].ID, "")
 		ch.Why = WhyFirstShown
 	}
 	return ch
