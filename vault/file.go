@@ -191,7 +191,7 @@ func openRegular(path string) (*os.File, fs.FileInfo, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s is not a regular file (%s)", path, fileKind(fi.Mode()))
+		return nil, nil, fmt.Errorf("%s is not a regular file (%s)", path, filelock.Kind(fi.Mode()))
 	}
 	return f, fi, nil
 }
@@ -215,22 +215,6 @@ func readSmallFile(path string, maxSize int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s grew over the %d byte limit: %w", path, maxSize, ErrTooLarge)
 	}
 	return b, nil
-}
-
-// fileKind names a non-regular file type for errors.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	default:
-		return m.Type().String()
-	}
 }
 
 // decrypt decrypts a whole age file held in memory and classifies failures.

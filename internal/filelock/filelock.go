@@ -55,6 +55,23 @@ func EnsureDir(dir string) error {
 	return os.Chmod(dir, 0o700)
 }
 
+// Kind names what a file that is not a regular file is, for an error:
+// "a directory", "a named pipe", "a socket", "a device".
+func Kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return m.Type().String()
+	}
+}
+
 // SyncDir fsyncs the directory dir, so that the files just renamed or
 // created in it survive a crash.
 func SyncDir(dir string) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/renameio/v2"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/filelock"
 	"github.com/vaultchat/vaultchat/internal/transcript"
 )
 
@@ -82,7 +83,7 @@ func (s *Session) Export(conversationID, format, path string, overwrite bool) (s
 func CheckExportPath(path string, overwrite bool) error {
 	if fi, err := os.Lstat(path); err == nil {
 		if !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0 {
-			return fmt.Errorf("export to %s: it %w (%s); exports replace only files", path, ErrNotAFile, fileKind(fi.Mode()))
+			return fmt.Errorf("export to %s: it %w (%s); exports replace only files", path, ErrNotAFile, filelock.Kind(fi.Mode()))
 		}
 		if !overwrite {
 			return fmt.Errorf("export to %s: %w", path, ErrExists)
@@ -92,21 +93,6 @@ func CheckExportPath(path string, overwrite bool) error {
 		return fmt.Errorf("export to %s: directory %s %w", path, dir, ErrNoDirectory)
 	}
 	return nil
-}
-
-// fileKind names what a non-regular file is, for an error.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
 }
 
 func isDir(path string) bool {
