@@ -76,7 +76,7 @@ func (m *Model) newConvList() convList {
 // applies.
 func (m *Model) openConversation(c *chat.Conversation) {
 	m.convID = c.ID
-	m.convTitle = sanitize.String(c.Title)
+	m.convTitle = cleanLine(c.Title)
 	m.systemPrompt = c.SystemPrompt
 	m.role, m.roleName = nil, ""
 	if c.Role != nil {
@@ -158,7 +158,7 @@ func (m *Model) adoptCreated(c *chat.Conversation) {
 	m.convID = c.ID
 	m.role = nil // recorded with the conversation
 	if m.convTitle == "" {
-		m.convTitle = sanitize.String(c.Title)
+		m.convTitle = cleanLine(c.Title)
 	}
 }
 
@@ -232,7 +232,7 @@ func (m *Model) applyOp(msg opDoneMsg) tea.Cmd {
 	switch msg.op {
 	case "rename":
 		if msg.convID == m.convID {
-			m.convTitle = sanitize.String(msg.value)
+			m.convTitle = cleanLine(msg.value)
 		}
 		m.setNotice("renamed", false)
 	case "delete":

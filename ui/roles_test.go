@@ -119,3 +119,14 @@ func TestStoredRoleNameIsOneLine(t *testing.T) {
 		t.Fatalf("role name %q; want it on one line, %q", h.m.roleName, "co der")
 	}
 }
+
+// TestConversationTitleIsOneLine: a title (model-derived, or imported)
+// with a line break must not split the status line.
+func TestConversationTitleIsOneLine(t *testing.T) {
+	h := newHarness(t, 120, 40, Options{})
+	h.unlocked()
+	h.m.openConversation(&chat.Conversation{ID: "c1", Title: "two\nlines"})
+	if h.m.convTitle != "two lines" {
+		t.Fatalf("title %q; want it on one line, %q", h.m.convTitle, "two lines")
+	}
+}
