@@ -330,13 +330,19 @@ func hasControl(s string) bool {
 
 // ValidateUSD checks an amount of dollars a key record holds (a budget):
 // a finite number, zero or more. Its error reads after the amount's name:
-// "daily budget must be a number of dollars, 0 or more".
+// "daily budget must be a number of dollars from 0 to 1,000,000".
 func ValidateUSD(usd float64) error {
-	if math.IsNaN(usd) || math.IsInf(usd, 0) || usd < 0 {
-		return errors.New("must be a number of dollars, 0 or more")
+	if math.IsNaN(usd) || math.IsInf(usd, 0) || usd < 0 || usd > MaxUSD {
+		return errors.New("must be a number of dollars from 0 to 1,000,000")
 	}
 	return nil
 }
+
+// MaxUSD is the most a budget or a minted key's limit may be: a million
+// dollars is past any key's real spending, and a larger figure is a typo
+// (1e308 was sent to OpenRouter as a limit, and its answer broke the
+// key's provider figures for good).
+const MaxUSD = 1_000_000
 
 // followPreset moves a key whose provider changed, and whose base URL was
 // left as it was, from the old provider's default URL to the new one's:
