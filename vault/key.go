@@ -329,7 +329,7 @@ func hasControl(s string) bool {
 }
 
 // ValidateUSD checks an amount of dollars a key record holds (a budget):
-// a finite number, zero or more. Its error reads after the amount's name:
+// a finite number from 0 to MaxUSD. Its error reads after the amount's name:
 // "daily budget must be a number of dollars from 0 to 1,000,000".
 func ValidateUSD(usd float64) error {
 	if math.IsNaN(usd) || math.IsInf(usd, 0) || usd < 0 || usd > MaxUSD {
