@@ -99,3 +99,40 @@ func TestProcessTwoAsksOnOneConversationDoNotInterleave(t *testing.T) {
 		t.Fatalf("prompts in order: %q, %q", doc.Messages[2].Content, doc.Messages[4].Content)
 	}
 }
+
+// TestProcessKilledTurnLeavesNoStaleLock kills an "ask --continue" in
+// the middle of its turn (kill -9: no cleanup runs): its question is
+// kept, and the next ask on the conversation goes through at once, since
+// the kernel dropped the dead process's lock.
+func TestProcessKilledTurnLeavesNoStaleLock(t *testing.T) {
+	srv, url := testkit.Sim(t, sim.Options{SlowDelay: 10 * time.Minute})
+	env := binaryVault(t, url)
+	if out, err := binaryCommand(env, "ask", "first question").CombinedOutput(); err != nil {
+		t.Fatalf("first ask: %v\n%s", err, out)
+	}
+	killed := binaryCommand(env, "ask", "--continue", "--model", sim.FaultSlow, "question A")
+	if err := killed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); len(testkit.ChatRequests(srv)) < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			killed.Process.Kill()
+			t.Fatal("the turn never sent its request")
+		}
+	}
+	killed.Process.Kill()
+	killed.Wait()
+
+	out, err := binaryCommand(env, "ask", "--continue", "--model", "sim-fast", "question B").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ask after a killed turn: %v\n%s", err, out)
+	}
+	reqs := testkit.ChatRequests(srv)
+	var sent []string
+	for _, m := range reqs[len(reqs)-1].Messages {
+		sent = append(sent, m.Role+": "+m.Content)
+	}
+	if got := strings.Join(sent, " | "); !strings.Contains(got, "user: question A | user: question B") {
+		t.Fatalf("the killed turn's question was not kept: %q", got)
+	}
+}
