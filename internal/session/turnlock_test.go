@@ -50,9 +50,9 @@ func TestSendWhileAnotherProcessRunsATurn(t *testing.T) {
 	}
 }
 
-// TestDeleteRemovesTheTurnLock: a deleted conversation leaves no lock
-// file behind.
-func TestDeleteRemovesTheTurnLock(t *testing.T) {
+// TestTurnLockFilesDoNotPileUp: a turn removes its lock file when it
+// ends, and Delete removes one a killed turn left.
+func TestTurnLockFilesDoNotPileUp(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, sim.Options{})
 	f.addKey("work", "sim-fast", nil)
@@ -60,8 +60,11 @@ func TestDeleteRemovesTheTurnLock(t *testing.T) {
 	c := f.create("")
 	f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "first"})
 	lock := filepath.Join(f.home, "conversations", c.ID+".lock")
-	if !fileExists(lock) {
-		t.Fatal("a turn left no lock file: is the turn lock taken?")
+	if fileExists(lock) {
+		t.Fatal("the turn left its lock file")
+	}
+	if err := os.WriteFile(lock, nil, 0o600); err != nil { // a killed turn's
+		t.Fatal(err)
 	}
 	if err := f.sess.Delete(c.ID); err != nil {
 		t.Fatal(err)

@@ -39,8 +39,10 @@ func turnLockName(id string) string { return dirName + "/" + id + ".lock" }
 // kernel drops it when its process ends, however it ends (kill -9, a
 // crash), so a lock is never stale: a lock that is held belongs to a
 // live process (one stopped with ctrl+z too, whose turn is still
-// unfinished). The empty file is left in place, and removed with the
-// conversation (Delete).
+// unfinished). unlock removes the file before it lets go, so none piles
+// up; one a killed process left is taken by the next turn and removed
+// then, or by Delete. A process that waited on a file its holder removed
+// finds it is no longer the file at the path, and locks that one instead.
 //
 // One process takes the lock once per conversation: a second LockTurn
 // for the same id in the same process waits like another process would
@@ -57,32 +59,54 @@ func (s *Store) LockTurn(id string) (unlock func(), err error) {
 		// It could make us create a file elsewhere.
 		return nil, fmt.Errorf("lock conversation %s: %s is a symbolic link", id, path)
 	}
-	l := flock.New(path, flock.SetPermissions(0o600))
 	ctx, cancel := context.WithTimeout(context.Background(), turnWait)
 	defer cancel()
-	ok, err := l.TryLockContext(ctx, 10*time.Millisecond)
-	if !ok {
-		if err == nil || errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("conversation %s is %w", id, ErrConversationInUse)
+	for {
+		l := flock.New(path, flock.SetPermissions(0o600))
+		ok, err := l.TryLockContext(ctx, 10*time.Millisecond)
+		if !ok {
+			if err == nil || errors.Is(err, context.DeadlineExceeded) {
+				return nil, fmt.Errorf("conversation %s is %w", id, ErrConversationInUse)
+			}
+			return nil, fmt.Errorf("lock conversation %s: %w", id, err)
 		}
-		return nil, fmt.Errorf("lock conversation %s: %w", id, err)
+		if isLockAt(l, path) {
+			return func() {
+				os.Remove(path)
+				l.Unlock()
+			}, nil
+		}
+		// The turn we waited for removed the file as it ended.
+		l.Unlock()
 	}
-	return func() { l.Unlock() }, nil
 }
 
-// removeTurnLock removes the turn lock file of a deleted conversation,
-// unless a turn holds it (that turn then saves the conversation again;
-// its lock file stays for it).
+// isLockAt reports whether the file l holds is still the file at path
+// (its holder before us may have removed it).
+func isLockAt(l *flock.Flock, path string) bool {
+	held, err := l.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Lstat(path)
+	return err == nil && os.SameFile(held, now)
+}
+
+// removeTurnLock removes the turn lock file a killed turn left for a
+// deleted conversation, unless a turn holds it (that turn then saves the
+// conversation again, and removes its lock file itself).
 func (s *Store) removeTurnLock(id string) {
 	path := filepath.Join(s.f.Dir(), filepath.FromSlash(turnLockName(id)))
 	fi, err := os.Lstat(path)
 	if err != nil || !fi.Mode().IsRegular() {
 		return
 	}
-	l := flock.New(path)
+	l := flock.New(path, flock.SetPermissions(0o600))
 	if ok, err := l.TryLock(); err != nil || !ok {
 		return
 	}
 	defer l.Unlock()
-	os.Remove(path)
+	if isLockAt(l, path) {
+		os.Remove(path)
+	}
 }

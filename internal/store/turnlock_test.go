@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // TestLockTurnIsOneHolderAtATime: while one holder (another process's
@@ -38,10 +40,40 @@ func TestLockTurnIsOneHolderAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
-	again()
-	fi, err := os.Stat(filepath.Join(h.Dir, dirName, "c1.lock"))
+	lock := filepath.Join(h.Dir, dirName, "c1.lock")
+	fi, err := os.Stat(lock)
 	if err != nil || fi.Mode().Perm() != 0o600 || fi.Size() != 0 {
-		t.Fatalf("lock file: %v %v", fi, err)
+		t.Fatalf("lock file while held: %v %v", fi, err)
+	}
+	again()
+	if _, err := os.Lstat(lock); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the lock file stayed after its turn: %v", err)
+	}
+}
+
+// TestLockTurnHoldsOnlyTheFileAtThePath: a turn that opened the lock
+// file just before its holder removed it (the holder's unlock) holds a
+// file nobody else sees; isLockAt tells, and LockTurn then locks the
+// file now at the path.
+func TestLockTurnHoldsOnlyTheFileAtThePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c1.lock")
+	l := flock.New(path, flock.SetPermissions(0o600))
+	if ok, err := l.TryLock(); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	defer l.Unlock()
+	if !isLockAt(l, path) {
+		t.Fatal("the file at the path is not recognised")
+	}
+	os.Remove(path)
+	if isLockAt(l, path) {
+		t.Fatal("a removed lock file is taken for the one at the path")
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if isLockAt(l, path) {
+		t.Fatal("a removed lock file is taken for the new one at the path")
 	}
 }
 
