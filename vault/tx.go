@@ -101,8 +101,9 @@ func (tx *Tx) Rename(oldName, newName string) error {
 	return nil
 }
 
-// Remove deletes a key. Update also purges it from the backups after a
-// successful save.
+// Remove deletes a key, keeping its last name and masked value as a
+// RetiredKey (nothing secret). Update also purges it from the backups
+// after a successful save.
 func (tx *Tx) Remove(nameOrID string) (Key, error) {
 	i := tx.v.state.find(nameOrID)
 	if i < 0 {
@@ -110,6 +111,7 @@ func (tx *Tx) Remove(nameOrID string) (Key, error) {
 	}
 	k := tx.v.state.Keys[i].key()
 	tx.v.state.Keys = slices.Delete(tx.v.state.Keys, i, i+1)
+	tx.v.state.retire(k, time.Now())
 	tx.purge = append(tx.purge, k.ID)
 	return k, nil
 }

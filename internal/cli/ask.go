@@ -119,6 +119,12 @@ func (c *askCmd) Run(a *app) error {
 		if created && !c.NoSave {
 			sess.Delete(convID)
 		}
+		if errors.Is(err, session.ErrConversationInUse) {
+			// Failing beats waiting: a reply can take minutes, and a
+			// question written before it arrived may not be the one to
+			// send after it.
+			return withHint(err, "another vaultchat (the app or an ask) is waiting for a reply in it; the prompt was not saved: send it again once that reply is in, or leave out --continue and --conversation to start a new conversation")
+		}
 		return err
 	}
 	err = c.print(a, events, convID, cancel)

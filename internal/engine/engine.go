@@ -45,6 +45,11 @@ type Conversations interface {
 	// request is sent: it may leave what can wait (the store's list
 	// index) to the reply's Update.
 	UpdateFile(id string, change func(*chat.Conversation) error) (*chat.Conversation, error)
+	// LockTurn keeps other processes from running a turn of the
+	// conversation until unlock is called; it fails, after a short wait,
+	// with an error wrapping store.ErrConversationInUse while another
+	// process runs one.
+	LockTurn(id string) (unlock func(), err error)
 }
 
 // Accounts is what a turn needs of the keys and what they spent. The
@@ -208,7 +213,17 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, 
 			return nil, err
 		}
 	}
-	release := e.Hold(req.ConversationID)
+	hold := e.Hold(req.ConversationID)
+	// The turn owns its conversation, across processes too, from reading
+	// the history to saving the reply: a turn of another process would
+	// send its question next to a reply this one has not saved, and this
+	// reply would answer without its question.
+	unlock, err := e.cfg.Conversations.LockTurn(req.ConversationID)
+	if err != nil {
+		hold()
+		return nil, err
+	}
+	release := func() { unlock(); hold() }
 	t, err := e.start(req)
 	if err != nil {
 		release()

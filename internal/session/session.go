@@ -69,6 +69,9 @@ type Config struct {
 var (
 	// ErrNotFound is wrapped when no conversation has the ID.
 	ErrNotFound = store.ErrNotFound
+	// ErrConversationInUse is wrapped by Send when another process runs
+	// a turn of the conversation (store.LockTurn); nothing was saved.
+	ErrConversationInUse = store.ErrConversationInUse
 	// ErrExists is wrapped when an export, without overwrite, finds a
 	// file (or a symbolic link) at the path. It is view.ErrExists, which
 	// the TUI checks for.

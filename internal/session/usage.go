@@ -83,9 +83,16 @@ type UsageQuery struct {
 
 // UsageLine is one line of a usage report.
 type UsageLine struct {
-	// Group is the key's name ("ID (removed)" for a key no longer in the
-	// vault), the model, or the day ("2026-11-26").
-	Group    string
+	// Group is the key's name ("NAME (removed)" for a key no longer in
+	// the vault, by its last name; "ID (removed)" for one removed before
+	// the vault kept names), the model, or the day ("2026-11-26").
+	Group string
+	// KeyID is the key of a line grouped by key. Removed marks a key no
+	// longer in the vault, and Masked is then its masked value, when the
+	// vault kept it (vault.RetiredKey).
+	KeyID    string
+	Removed  bool
+	Masked   string
 	Requests int64
 	Errors   int64
 	Usage    chat.Usage
@@ -105,11 +112,16 @@ func (s *Session) UsageReport(q UsageQuery) (lines []UsageLine, sum UsageLine, e
 	if err != nil {
 		return nil, UsageLine{}, err
 	}
+	retired := h.vault.RetiredKeys()
 	keyID := ""
 	if q.Key != "" {
 		k, err := h.vault.Key(q.Key)
 		if err != nil {
-			return nil, UsageLine{}, err
+			r, ok := findRetired(retired, q.Key)
+			if !ok {
+				return nil, UsageLine{}, err
+			}
+			k.ID = r.ID
 		}
 		keyID = k.ID
 	}
@@ -140,16 +152,38 @@ func (s *Session) UsageReport(q UsageQuery) (lines []UsageLine, sum UsageLine, e
 				continue
 			}
 			name, ok := names[g.Name]
-			if !ok {
-				name = g.Name + " (removed)"
+			if ok {
+				add(name, g.Totals)
+				lines[len(lines)-1].KeyID = g.Name
+				continue
 			}
-			add(name, g.Totals)
+			// The ledger keeps key IDs only; the vault keeps the last
+			// name of a removed key.
+			r, known := findRetired(retired, g.Name)
+			name = g.Name
+			if known {
+				name = r.Name
+			}
+			add(name+" (removed)", g.Totals)
+			line := &lines[len(lines)-1]
+			line.KeyID, line.Removed, line.Masked = g.Name, true, r.Masked
 		}
 		// The ledger sorts by key ID, which is random; people look for
 		// names.
 		sort.SliceStable(lines, func(i, j int) bool { return lines[i].Group < lines[j].Group })
 	}
 	return lines, usageLine("total", all), nil
+}
+
+// findRetired returns the latest record of a removed key with that name
+// or ID.
+func findRetired(retired []vault.RetiredKey, nameOrID string) (vault.RetiredKey, bool) {
+	for i := len(retired) - 1; i >= 0; i-- {
+		if r := retired[i]; r.Name == nameOrID || r.ID == nameOrID {
+			return r, true
+		}
+	}
+	return vault.RetiredKey{}, false
 }
 
 func usageLine(group string, t usage.Totals) UsageLine {
