@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/providers"
@@ -84,28 +82,6 @@ func (c *keysMintCmd) Help() string {
   vaultchat keys mint ci --from oa-admin --project proj_abc
 
 The new secret goes straight into the vault; it is shown nowhere. OpenAI keys are minted as a service account of the project; "keys revoke NAME" deletes it.`
-}
-
-// parseExpiry reads "30d" or a date.
-func parseExpiry(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 1 || n > 3650 {
-			return time.Time{}, usagef("--expires %q is not a number of days such as 30d", s)
-		}
-		return now.UTC().AddDate(0, 0, n), nil
-	}
-	t, err := time.Parse(dateLayout, s)
-	if err != nil {
-		return time.Time{}, usagef("--expires %q is not a number of days (30d) or a date (2026-12-31)", s)
-	}
-	if !t.After(now) {
-		return time.Time{}, usagef("--expires %s is not in the future", s)
-	}
-	return t.Add(24*time.Hour - time.Second), nil
 }
 
 // Run mints the key.
