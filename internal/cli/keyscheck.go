@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"text/tabwriter"
 
 	"github.com/vaultchat/vaultchat/internal/keycheck"
@@ -65,11 +62,16 @@ func (c *keysCheckCmd) Run(a *app) error {
 		keys = append(keys, k)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	// Redact every secret in the vault, not only the checked ones: a
 	// server may echo anything.
 	results := keycheck.New(v.Redactor()).CheckAll(ctx, keys)
+	if ctx.Err() != nil {
+		// A check cut short would be recorded as "unreachable": keep
+		// the last real results instead.
+		return stopped(errors.New("keys check canceled; no result was recorded"))
+	}
 
 	failed := 0
 	views := make([]checkView, 0, len(results))

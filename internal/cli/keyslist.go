@@ -4,6 +4,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -128,11 +129,21 @@ func (c *keysShowCmd) Run(a *app) error {
 	}
 	row("last check", check)
 	row("note", a.cell(k.Note))
-	showAccount(a, v, k, row)
+	// Only OpenRouter's figures wait on the network; Ctrl+C stops them
+	// and the command (exit 130) after the rows already known.
+	ctx, stopped, stop := signalContext()
+	defer stop()
+	showAccount(ctx, a, v, k, row)
 	if f := vw.flags(); len(f) > 0 {
 		row("status", strings.Join(f, ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return stopped(errors.New("interrupted before the provider answered"))
+	}
+	return nil
 }
 
 // keyView is a key as "keys list --json" and "keys show --json" print it.
