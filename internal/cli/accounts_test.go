@@ -160,15 +160,3 @@ func TestAdminKey401Hint(t *testing.T) {
 	wantCode(t, res, 1)
 	wantContains(t, "mint", res.stderr, `vaultchat: hint: the provider refused the admin key org-admin`)
 }
-
-// TestKeysCheckSaysWhyAdminKeysAreSkipped: checking every key names the
-// admin and management keys it leaves out and where they are tested.
-func TestKeysCheckSaysWhyAdminKeysAreSkipped(t *testing.T) {
-	work, admin := testkit.Canary(t), testkit.Canary(t)
-	_, url := testkit.Sim(t, sim.Options{Keys: []string{work}, AdminKeys: []string{admin}})
-	e := newVault(t)
-	e.addSecretKey("work", work, "--provider", "openai-compatible", "--base-url", url, "--model", "sim-fast")
-	e.addSecretKey("org-admin", admin, "--provider", "openai", "--admin", "--base-url", url)
-	res := e.mustRun(tty{}, "keys", "check")
-	wantContains(t, "keys check", res.stdout, "org-admin", "skipped", "usage --reconcile")
-}
