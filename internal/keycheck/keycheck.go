@@ -93,11 +93,11 @@ type Result struct {
 	Outcome Outcome
 	Status  int    // HTTP status, 0 when there was no response
 	Models  int    // number of models listed, for OK
+	Detail  string // explanation, for anything but OK
+	Hint    string // what the user can do, may be empty
 	// Account: an admin or management key, checked against its
 	// account API rather than by listing models.
 	Account bool
-	Detail  string // explanation, for anything but OK
-	Hint    string // what the user can do, may be empty
 }
 
 // OK reports whether the key works.
