@@ -5,8 +5,10 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -39,34 +41,66 @@ func TestAskInterruptedKeepsThePartialReply(t *testing.T) {
 	}
 }
 
-// TestModelsInterruptedExits130: Ctrl+C on a command waiting on a
-// server that never answers ("models") exits 130, not 1, with the
-// command's own message.
-func TestModelsInterruptedExits130(t *testing.T) {
+// TestInterruptedWhileWaitingExits130: Ctrl+C on a command waiting on a
+// server that never answers ("models", "keys check") exits 130, not 1,
+// with the command's own message; keys check records no result cut
+// short (it would read "unreachable").
+func TestInterruptedWhileWaitingExits130(t *testing.T) {
+	url, accepted := silentServer(t)
+	env := binaryVault(t, url)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"models", "--key", "sim"}, "vaultchat: error: list the models of key sim"},
+		{[]string{"keys", "check"}, "vaultchat: error: keys check canceled; no result was recorded"},
+	} {
+		cmd := binaryCommand(env, c.args...)
+		var stderr lockedBuffer
+		cmd.Stderr = &stderr
+		before := accepted.Load()
+		code := signalWhen(t, cmd, syscall.SIGINT, func() bool { return accepted.Load() > before })
+		if code != 130 {
+			t.Errorf("%s: exit %d, want 130\nstderr:\n%s", c.args, code, stderr.String())
+		}
+		wantContains(t, "stderr", stderr.String(), c.want)
+	}
+	if show := runBinary(t, env, "keys", "show", "sim"); !regexp.MustCompile(`last check:\s+never`).MatchString(show) {
+		t.Errorf("an interrupted check was recorded:\n%s", show)
+	}
+}
+
+// silentServer listens on 127.0.0.1, accepts connections and never
+// answers; it returns a base URL and the count of accepted connections.
+func silentServer(t *testing.T) (string, *atomic.Int64) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	accepted := make(chan net.Conn, 4)
+	var conns []net.Conn
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	var accepted atomic.Int64
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			accepted <- c // held open, never answered
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+			accepted.Add(1)
 		}
 	}()
-	env := binaryVault(t, "http://"+ln.Addr().String()+"/v1")
-	cmd := binaryCommand(env, "models", "--key", "sim")
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	code := signalWhen(t, cmd, syscall.SIGINT, func() bool { return len(accepted) > 0 })
-	if code != 130 {
-		t.Errorf("exit %d, want 130\nstderr:\n%s", code, stderr.String())
-	}
-	wantContains(t, "stderr", stderr.String(), "vaultchat: error: ")
+	return "http://" + ln.Addr().String() + "/v1", &accepted
 }
 
 // signalWhen starts cmd, sends sig once ready reports true, and returns
