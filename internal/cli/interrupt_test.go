@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"os/exec"
 	"regexp"
@@ -170,5 +169,3 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
-
-var _ io.Writer = (*lockedBuffer)(nil)
