@@ -330,3 +330,17 @@ func ValidateUSD(usd float64) error {
 	}
 	return nil
 }
+
+// followPreset moves a key whose provider changed, and whose base URL was
+// left as it was, from the old provider's default URL to the new one's:
+// a key on a preset's default URL follows its preset. Otherwise changing
+// a Groq key's provider to OpenRouter would send it on to Groq's host.
+// A base URL the user chose (not the old default) stays.
+func followPreset(old Key, k *Key) {
+	if k.Provider == old.Provider || k.BaseURL != old.BaseURL {
+		return
+	}
+	if oldKind, err := providers.Lookup(old.Provider); err == nil && k.BaseURL == oldKind.DefaultBaseURL {
+		k.BaseURL = "" // validateStored fills in the new provider's default
+	}
+}

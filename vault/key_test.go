@@ -517,3 +517,56 @@ func TestKindFollowsProvider(t *testing.T) {
 		t.Errorf("add an openai management key: %v, want a refusal", err)
 	}
 }
+
+// TestBaseURLFollowsPreset: changing a key's provider moves it off the
+// old provider's default URL (a Groq key edited to OpenRouter went on to
+// Groq's host); a base URL chosen by hand, or given in the same edit,
+// stays.
+func TestBaseURLFollowsPreset(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	onDefault := testKey(t, "on-default")
+	onDefault.Provider = providers.Groq
+	custom := testKey(t, "custom")
+	custom.Provider, custom.BaseURL = providers.Groq, "https://proxy.example.test/v1"
+	given := testKey(t, "given")
+	given.Provider = providers.Groq
+	if err := v.Update(func(tx *Tx) error {
+		for _, k := range []Key{onDefault, custom, given} {
+			if _, err := tx.Add(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(name string, fn func(k *Key)) Key {
+		t.Helper()
+		var got Key
+		if err := v.Update(func(tx *Tx) error {
+			var err error
+			got, err = tx.Edit(name, func(k *Key) error { fn(k); return nil })
+			return err
+		}); err != nil {
+			t.Fatalf("edit %s: %v", name, err)
+		}
+		return got
+	}
+	toOpenRouter := func(k *Key) { k.Provider = providers.OpenRouter }
+	if got := edit("on-default", toOpenRouter); got.BaseURL != providers.OpenRouterBaseURL {
+		t.Errorf("a key on Groq's default URL edited to openrouter goes to %q, want %q", got.BaseURL, providers.OpenRouterBaseURL)
+	}
+	if got := edit("custom", toOpenRouter); got.BaseURL != custom.BaseURL {
+		t.Errorf("a key on a chosen URL moved to %q, want it kept at %q", got.BaseURL, custom.BaseURL)
+	}
+	if got := edit("given", func(k *Key) { k.Provider, k.BaseURL = providers.OpenRouter, "https://gw.example.test/v1" }); got.BaseURL != "https://gw.example.test/v1" {
+		t.Errorf("a URL given with the provider became %q", got.BaseURL)
+	}
+	if err := v.Update(func(tx *Tx) error {
+		_, err := tx.Edit("on-default", func(k *Key) error { k.Provider = providers.OpenAICompatible; return nil })
+		return err
+	}); err == nil {
+		t.Error("a key moved to a provider without a default URL, and no URL given: accepted")
+	}
+}

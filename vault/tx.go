@@ -74,6 +74,7 @@ func (tx *Tx) Edit(nameOrID string, fn func(k *Key) error) (Key, error) {
 		return Key{}, err
 	}
 	k.ID, k.Name, k.Created, k.Secret = old.ID, old.Name, old.Created, old.Secret
+	followPreset(old, &k)
 	if err := k.validate(); err != nil {
 		return Key{}, err
 	}

@@ -33,9 +33,10 @@ func Main(args []string, d Deps) int {
 // as a panic that run recovers, so tests keep their process.
 type kongExit struct{ code int }
 
-// newParser builds the kong parser for the root command.
-func newParser(a *app, r *root) (*kong.Kong, error) {
-	return kong.New(r,
+// newParser builds the kong parser for the root command: the whole
+// grammar, or with keep only that top-level command (grammar.go).
+func newParser(a *app, r *root, keep string) (*kong.Kong, error) {
+	opts := []kong.Option{
 		kong.Name("vaultchat"),
 		kong.Description("A terminal chat client for OpenAI-compatible APIs, with API keys kept in an age-encrypted vault."),
 		kong.Writers(a.io.Out, a.io.ErrOut),
@@ -46,13 +47,21 @@ func newParser(a *app, r *root) (*kong.Kong, error) {
 		// own in every --help: kong shows ungrouped flags first.
 		kong.ExplicitGroups([]kong.Group{{Key: "global", Title: "Global flags:"}}),
 		kong.Bind(a),
-	)
+	}
+	if keep != "" {
+		opts = append(opts, onlyCommand(keep))
+	}
+	return kong.New(r, opts...)
 }
 
 // run parses args and runs the selected command.
 func (a *app) run(args []string) (err error) {
+	keep := ""
+	if a.getenv(envCompLine) == "" {
+		keep = commandToKeep(args)
+	}
 	r := &root{}
-	parser, err := newParser(a, r)
+	parser, err := newParser(a, r, keep)
 	if err != nil {
 		return fmt.Errorf("build command line: %w", err)
 	}
@@ -73,6 +82,14 @@ func (a *app) run(args []string) (err error) {
 		return nil
 	}
 	kctx, err := parser.Parse(args)
+	if err != nil && keep != "" {
+		// The whole grammar's error, with its suggestions.
+		r = &root{}
+		if parser, err = newParser(a, r, ""); err != nil {
+			return fmt.Errorf("build command line: %w", err)
+		}
+		kctx, err = parser.Parse(args)
+	}
 	if err != nil {
 		return err
 	}

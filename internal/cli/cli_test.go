@@ -32,7 +32,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 
 	// Every command the issue names, and every command the parser knows,
 	// appears on its own line with its whole help text on that line.
-	parser, err := newParser(newApp(e.deps(tty{}, &result{})), &root{})
+	parser, err := newParser(newApp(e.deps(tty{}, &result{})), &root{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func (e *env) completeLine(t *testing.T, line string) []string {
 // that completion offers every visible command and flag where it belongs.
 func TestCompletionCoversEveryCommandAndFlag(t *testing.T) {
 	e := newEnv(t)
-	parser, err := newParser(newApp(Deps{}), &root{})
+	parser, err := newParser(newApp(Deps{}), &root{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestCompletionCoversEveryCommandAndFlag(t *testing.T) {
 // named in the tables of vault values exists, so a rename cannot silently
 // end their completion.
 func TestCompletionTablesMatchTheModel(t *testing.T) {
-	parser, err := newParser(newApp(Deps{}), &root{})
+	parser, err := newParser(newApp(Deps{}), &root{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

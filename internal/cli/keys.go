@@ -308,7 +308,14 @@ func (c *keysEditCmd) Run(a *app) error {
 	if err != nil {
 		return fmt.Errorf("edit key: %w", err)
 	}
-	a.printf("updated key %s\n", a.cell(edited.Name))
+	if c.Meta.Provider != nil || c.Meta.BaseURL != nil {
+		// Where the key goes now, said once, and checked against what
+		// the key looks like.
+		a.printf("updated key %s: %s at %s\n", a.cell(edited.Name), edited.Provider, a.cell(edited.Host()))
+		warnWrongProvider(a, edited.Name, edited.Provider, edited.BaseURL, edited.Secret)
+	} else {
+		a.printf("updated key %s\n", a.cell(edited.Name))
+	}
 	return nil
 }
 
@@ -441,7 +448,7 @@ func warnWrongProvider(a *app, name, provider, baseURL string, secret vault.Secr
 	if !ok {
 		return
 	}
-	a.warn("key %q starts with %q like a %s key, but it is stored for %s and will be sent to %s; if it is a %s key, run: vaultchat keys edit %s --provider %s",
+	a.warn("key %q starts with %q as %s keys do, but it is stored for %s and will be sent to %s; if it is a %s key, run: vaultchat keys edit %s --provider %s",
 		name, m.Prefix, m.Likely.Name, provider, m.Host, m.Likely.Name, name, m.Likely.Name)
 }
 
