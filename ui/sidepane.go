@@ -141,7 +141,11 @@ func keySection(in sideInput, w int, st *styles.Styles) paneSection {
 	k := in.key
 	p := paneLines{w: w}
 	p.add(st.Accent.Render(sanitize.String(k.Name)) + checkMark(k, st))
-	p.addParts(st.Muted, sanitize.String(k.Provider), sanitize.String(k.Host))
+	parts := []string{sanitize.String(k.Provider), sanitize.String(k.Host)}
+	if k.Free {
+		parts = append(parts, "free")
+	}
+	p.addParts(st.Muted, parts...)
 	if k.Fingerprint != "" {
 		p.add(st.Muted.Render(sanitize.String(k.Fingerprint)))
 	}

@@ -118,3 +118,17 @@ func TestSidePaneNothingToShow(t *testing.T) {
 		t.Errorf("want \"model none chosen\" and no chart:\n%s", text)
 	}
 }
+
+// TestSidePaneSaysFree: a key whose turns cost nothing (view.Key.Free,
+// the session's answer) says so under its name; a priced key does not.
+func TestSidePaneSaysFree(t *testing.T) {
+	st := styles.New(true, true)
+	keys := demoKeys(testNow)
+	keys[1].Free = true
+	for i, want := range map[int]bool{1: true, 3: false} {
+		text := plainScreen(strings.Join(renderSide(sideInput{key: &keys[i], keys: keys, usage: view.Usage{}, now: testNow}, 33, 100, &st), "\n"))
+		if strings.Contains(text, "free") != want {
+			t.Errorf("key %s: want free %v:\n%s", keys[i].Name, want, text)
+		}
+	}
+}

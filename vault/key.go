@@ -244,16 +244,9 @@ func isBidiControl(r rune) bool {
 // http only to this machine unless AllowInsecureHTTP, no control
 // character in a field sent in a header, query or path).
 func (k *Key) validate() error {
-	fields := []struct{ name, value string }{
-		{"organization", k.Organization}, {"project", k.Project}, {"Azure API version", k.AzureAPIVersion},
-	}
-	for _, d := range k.AzureDeployments {
-		fields = append(fields, struct{ name, value string }{"Azure deployment", d})
-	}
-	for _, f := range fields {
-		if err := providers.CheckHeaderValue(f.name, f.value); err != nil {
-			return err
-		}
+	sent := providers.SentFields{Organization: k.Organization, Project: k.Project, AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments}
+	if err := sent.Check(); err != nil {
+		return err
 	}
 	if err := k.validateStored(); err != nil {
 		return err

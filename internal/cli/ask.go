@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -94,7 +92,9 @@ func (c *askCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl+C or SIGTERM stops the turn; the engine saves what arrived,
+	// then the command exits 128+N (signalContext).
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	// When stdout is closed early ("vaultchat ask … | head") a write
 	// fails with EPIPE (System ignores SIGPIPE); print then stops the
@@ -133,7 +133,7 @@ func (c *askCmd) Run(a *app) error {
 		// figures of "usage" are short.
 		a.warn("%s", note)
 	}
-	return err
+	return stopped(err)
 }
 
 // sayWhichKey tells stderr, once, which key pays when none was named and

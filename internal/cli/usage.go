@@ -135,8 +135,7 @@ func (c *usageCmd) Run(a *app) error {
 	if total.Unpriced > 0 {
 		fmt.Fprintln(a.io.ErrOut, "— and + mark costs that leave out models without a known price")
 	}
-	printProviderFigures(a, sess)
-	return nil
+	return printProviderFigures(a, sess)
 }
 
 func newUsageRow(l session.UsageLine) usageRow {

@@ -35,10 +35,16 @@ func (s *Session) Keys() []view.Key {
 			Month:         total(month),
 			Budget:        budgetLevel(h.Budget(k, now).States),
 			CheckFailed:   checkFailed(k.LastCheck, seen, ok),
+			Free:          KeyFree(k),
 		})
 	}
 	return out
 }
+
+// KeyFree reports whether every turn on k costs 0, by the rule that
+// prices its turns (usage.KeyFree): the one answer the side pane (through
+// Keys) and "keys list"/"keys show" print.
+func KeyFree(k vault.Key) bool { return usage.KeyFree(k.Provider, k.PriceFree) }
 
 // keyRef is what the UI sees of a key: no secret, a masked fingerprint.
 func keyRef(k vault.Key) chat.KeyRef {
