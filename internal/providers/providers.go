@@ -17,6 +17,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -169,19 +170,27 @@ var kinds = []Kind{
 // token, and local servers ignore it. It is not a secret.
 const NoKey = "no-key"
 
-// Kinds returns the table, in help order.
+// Kinds returns the table, in help order. Like every row this package
+// returns, the rows are copies: changing one changes nothing here.
 func Kinds() []Kind {
 	out := make([]Kind, len(kinds))
 	for i, k := range kinds {
-		k.KeyPrefixes = append([]string(nil), k.KeyPrefixes...)
-		k.Headers = maps.Clone(k.Headers)
-		out[i] = k
+		out[i] = k.clone()
 	}
 	return out
 }
 
+// clone returns a copy of k that shares no slice or map with it, so a
+// caller that appends to or edits a returned row cannot change the table.
+func (k Kind) clone() Kind {
+	k.KeyPrefixes = slices.Clone(k.KeyPrefixes)
+	k.Headers = maps.Clone(k.Headers)
+	return k
+}
+
 // GuessByPrefix returns the kind whose keys start like secret, by the
 // longest distinctive prefix (KeyPrefixes), and the prefix that matched.
+// The row is a copy.
 // Only the prefix is ever worth showing; the rest of secret is not read.
 func GuessByPrefix(secret string) (kind Kind, prefix string, ok bool) {
 	for _, k := range kinds {
@@ -190,6 +199,9 @@ func GuessByPrefix(secret string) (kind Kind, prefix string, ok bool) {
 				kind, prefix, ok = k, p, true
 			}
 		}
+	}
+	if ok {
+		kind = kind.clone()
 	}
 	return kind, prefix, ok
 }
@@ -233,11 +245,12 @@ func hostOf(base string) string {
 	return u.Host
 }
 
-// Lookup returns the kind with that name. The error lists the known kinds.
+// Lookup returns (a copy of) the kind with that name. The error lists the
+// known kinds.
 func Lookup(name string) (Kind, error) {
 	for _, k := range kinds {
 		if k.Name == name {
-			return k, nil
+			return k.clone(), nil
 		}
 	}
 	return Kind{}, fmt.Errorf("unknown provider %q (want %s)", name, NameList())
