@@ -316,12 +316,14 @@ func ParseBaseURL(s string) (*url.URL, error) {
 
 // CheckCleartext is the one rule on plain http: a key may go over http
 // only to this machine (localhost, 127.0.0.0/8, ::1), unless its owner
-// allowed it (allowInsecure). The error wraps ErrInsecureHTTP.
+// allowed it (allowInsecure). The error wraps ErrInsecureHTTP and, like
+// ParseBaseURL's, does not quote the URL: a host label can carry a key
+// too, and this package has no mask for it.
 func CheckCleartext(u *url.URL, allowInsecure bool) error {
 	if u.Scheme != "http" || allowInsecure || IsLoopback(u.Hostname()) {
 		return nil
 	}
-	return fmt.Errorf("base URL http://%s: %w", u.Host, ErrInsecureHTTP)
+	return fmt.Errorf("base URL: %w", ErrInsecureHTTP)
 }
 
 // IsLoopback reports whether host (without port) names this machine:
@@ -338,7 +340,8 @@ func IsLoopback(host string) bool {
 // CheckHeaderValue refuses a value that is sent in an HTTP header, query
 // or path (organization, project, API version, deployment) and holds a
 // control character: a newline there would split the request, and would
-// otherwise fail only later, as "cannot reach".
+// otherwise fail only later, as "cannot reach". The error names the
+// field, never the value.
 func CheckHeaderValue(field, value string) error {
 	if strings.ContainsFunc(value, unicode.IsControl) {
 		return fmt.Errorf("%s contains a newline or another control character", field)

@@ -291,3 +291,38 @@ func TestReturnedRowsAreCopies(t *testing.T) {
 	}
 	check("Kinds")
 }
+
+// TestURLErrorsEchoNoKey: a key pasted into a base URL (a host label,
+// credentials, the path or the query) is never echoed by the errors that
+// refuse the URL, nor is a header-bound value that holds one. This
+// package cannot mask (it imports only the standard library), so its
+// errors show nothing the user typed.
+func TestURLErrorsEchoNoKey(t *testing.T) {
+	key := fakeKey("sk-proj-")
+	random := strings.Repeat("x7Q", 16) // what any key, key-shaped or not, would show
+	for _, base := range []string{
+		"http://" + key + ".example.net/v1",
+		"http://" + key + ".example.net:8080/" + key,
+		"http://" + strings.Repeat("x7Q", 7) + ".example.net/v1",
+		"https://user:" + key + "@llm.example.net/v1",
+		"https://" + key + "@llm.example.net/v1",
+		"https://llm.example.net/v1?key=" + key,
+		"https://llm.example.net/" + key + " /v1",
+		"ftp://" + key + ".example.net/v1",
+	} {
+		u, err := ParseBaseURL(base)
+		if err == nil {
+			err = CheckCleartext(u, false)
+		}
+		if err == nil {
+			t.Errorf("%.30s… accepted", base)
+			continue
+		}
+		if strings.Contains(err.Error(), random[:21]) {
+			t.Errorf("the error for %.30s… echoes the key: %v", base, err)
+		}
+	}
+	if err := CheckHeaderValue("organization", key+"\n"); err == nil || strings.Contains(err.Error(), random[:12]) {
+		t.Errorf("CheckHeaderValue = %v", err)
+	}
+}
