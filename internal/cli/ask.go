@@ -107,11 +107,8 @@ func (c *askCmd) Run(a *app) error {
 		c.sayWhichKey(a, sess, convID)
 	}
 	c.warnExpired(a, sess, convID)
-	if masked := sess.Redactor().String(prompt); masked != prompt {
-		// The engine masks it before sending; say so, since the model
-		// answers about a masked key.
-		a.warn("the prompt held an API key; it was sent masked (as the server and the saved conversation see it)")
-	}
+	// A key in the prompt is masked by the engine, which says so in the
+	// turn's first event (a warning, printed below).
 	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do

@@ -106,6 +106,6 @@ func TestPromptWithAStoredKeyIsMaskedAndSaid(t *testing.T) {
 				t.Fatalf("the server received the key in clear: %q", m.Content)
 			}
 		}
-		wantContains(t, "stderr", res.stderr, "vaultchat: warning: the prompt held an API key", "it was sent masked")
+		wantContains(t, "stderr", res.stderr, "vaultchat: warning: the message held an API key", "it was sent masked")
 	}
 }

@@ -64,7 +64,9 @@ func (f *keyFlags) apply(k *vault.Key, now time.Time) error {
 	if f.BaseURL != nil {
 		base := strings.TrimRight(*f.BaseURL, "/")
 		if _, err := providers.ParseBaseURL(base); err != nil {
-			return usagef("--base-url %q: %v", *f.BaseURL, err)
+			// Not quoted: the URL refused may hold a key (credentials, a
+			// query) that no mask recognises.
+			return usagef("--base-url%s", strings.TrimPrefix(err.Error(), "base URL"))
 		}
 		k.BaseURL = base
 	}
@@ -80,7 +82,7 @@ func (f *keyFlags) apply(k *vault.Key, now time.Time) error {
 			if f.AllowInsecureHTTP != nil && !*f.AllowInsecureHTTP {
 				hint = "to turn --allow-insecure-http off, give an https URL in the same command: --base-url https://…"
 			}
-			return withHint(usagef("--base-url %s", strings.TrimPrefix(err.Error(), "base URL ")), hint)
+			return withHint(usagef("--base-url%s", strings.TrimPrefix(err.Error(), "base URL")), hint)
 		}
 	}
 	for _, h := range []struct {

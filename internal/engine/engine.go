@@ -255,6 +255,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	// then (and kept as a sibling branch).
 	var replaced []chat.Message
 	var editedID string
+	masked := false // a key in the message was masked
 	if req.Regenerate {
 		if !hasUserMessage(conv) {
 			return nil, errors.New("nothing to regenerate: the conversation has no message yet")
@@ -270,18 +271,22 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 		if req.EditLast {
 			replaced = lastExchange(conv.Messages)
 		}
-		prompt := e.cfg.Redactor().String(req.Prompt)
+		red := e.cfg.Redactor()
+		prompt := red.String(req.Prompt)
 		if strings.TrimSpace(prompt) == "" {
 			return nil, errors.New("empty message")
 		}
+		masked = prompt != req.Prompt
 		msg := chat.Message{ID: newMessageID(), Role: chat.RoleUser, Content: prompt, Time: e.cfg.Now().UTC()}
 		editedID = msg.ID
 		for _, a := range req.Attachments {
 			// Text passes the prompt's redaction; images go as they are.
-			a.Name = e.cfg.Redactor().String(a.Name)
+			name, text := a.Name, a.Text
+			a.Name = red.String(a.Name)
 			if !a.IsImage() {
-				a.Text = e.cfg.Redactor().String(a.Text)
+				a.Text = red.String(a.Text)
 			}
+			masked = masked || a.Name != name || a.Text != text
 			msg.Attachments = append(msg.Attachments, a)
 		}
 		if conv, err = e.savePrompt(conv.ID, msg, key.ID, model); err != nil {
@@ -292,7 +297,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	// replaces.
 	view := *conv
 	view.Messages = without(conv.Messages, replaced)
-	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model}
+	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model, masked: masked}
 	if req.EditLast {
 		t.editedID = editedID
 	}

@@ -31,12 +31,23 @@ type turn struct {
 	editedID string
 	key      vault.Key
 	model    string
+	// masked says a key in the new message (or its attachments) was
+	// masked before it was saved and sent: the user is told, once.
+	masked bool
 }
+
+// maskedWarning is the warning a turn starts with when a key (a stored
+// one, or a string shaped like a provider key) in the message was masked
+// before the message was saved and sent.
+const maskedWarning = "the message held an API key; it was sent masked (as the server and the saved conversation see it)"
 
 // run performs the turn and always ends with exactly one Done or Failed.
 func (t *turn) run(ctx context.Context, out chan chat.Event) {
 	e := t.e
 	start := e.cfg.Now()
+	if t.masked {
+		forward(ctx, out, chat.Warning{Text: maskedWarning})
+	}
 	if final := t.refusal(ctx, start, out); final != nil {
 		t.finish(ctx, "", start, final, false, out)
 		return
