@@ -41,7 +41,7 @@ func demoUsage(now time.Time) view.Usage {
 		{Name: "daily USD", Spent: 0.01, Limit: 0.05, USD: true, Hard: true, ResetsAt: now.Add(9 * time.Hour)},
 		{Name: "monthly USD", Spent: 4.70, Limit: 5, USD: true, Hard: true, ResetsAt: now.Add(17 * 24 * time.Hour)},
 	}
-	u.Provider = "provider saw 41k more tokens than this machine sent with key work (reconciled 2d ago)"
+	u.Provider = "provider saw 41.0k more tokens than this machine sent with key work (reconciled 2d ago)"
 	u.Ledger = "ledger damaged: usage --repair"
 	return u
 }

@@ -70,7 +70,7 @@ func TestReconcileMatchesAndFlags(t *testing.T) {
 	if w.ProviderTokens-w.LocalTokens != 41_200 || w.ProviderRequests-w.LocalRequests != 3 {
 		t.Fatalf("work key difference: %+v", w)
 	}
-	if !strings.Contains(w.Flag, "provider saw 41k more tokens") || !strings.Contains(w.Flag, "work") {
+	if !strings.Contains(w.Flag, "provider saw 41.2k more tokens") || !strings.Contains(w.Flag, "work") {
 		t.Fatalf("flag %q", w.Flag)
 	}
 	if w.ProviderCostUSD <= w.LocalCostUSD || q.ProviderCostUSD == 0 {
