@@ -269,8 +269,9 @@ func (it *chatItem) renderAssistant(width int, env *renderEnv) []string {
 		}
 	}
 	if !it.streaming {
-		for _, f := range layParts(it.footer(st), st.Footer.Render(" · "), max(width-2, 1)) {
-			out = append(out, ind+f)
+		fw := max(width-2, 1)
+		for _, f := range joinParts(it.footer(st), st.Footer.Render(" · "), fw) {
+			out = append(out, ind+truncate(f, fw))
 		}
 	}
 	return out
@@ -320,29 +321,6 @@ func (it *chatItem) footer(st *styles.Styles) []string {
 		out = append(out, st.Incomplete.Render(reason))
 	}
 	return out
-}
-
-// layParts joins styled parts with sep into lines of at most w columns,
-// starting a new line between parts rather than cutting one; a part
-// wider than w alone is elided with "…".
-func layParts(parts []string, sep string, w int) []string {
-	var lines []string
-	var cur string
-	for _, p := range parts {
-		switch {
-		case cur == "":
-			cur = p
-		case ansi.StringWidth(cur)+ansi.StringWidth(sep)+ansi.StringWidth(p) <= w:
-			cur += sep + p
-		default:
-			lines = append(lines, truncate(cur, w))
-			cur = p
-		}
-	}
-	if cur != "" {
-		lines = append(lines, truncate(cur, w))
-	}
-	return lines
 }
 
 // maxMarkdownWidth caps the width replies are wrapped at: long lines are

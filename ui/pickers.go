@@ -231,7 +231,7 @@ func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 // between its parts where it can, so that a value is not split.
 func detailLines(detail string, w int) []string {
 	var out []string
-	for _, l := range joinFitting(w, strings.Split(detail, " · ")...) {
+	for _, l := range joinParts(strings.Split(detail, " · "), " · ", w) {
 		out = append(out, wrapLines(l, w)...)
 	}
 	return out

@@ -130,7 +130,7 @@ func (p *paneLines) add(s string) { p.lines = append(p.lines, wrapLines(s, p.w).
 // addParts adds values joined by " · ", starting a new line between two
 // values where the next one would not fit.
 func (p *paneLines) addParts(style lipgloss.Style, parts ...string) {
-	for _, l := range joinFitting(p.w, parts...) {
+	for _, l := range joinParts(parts, " · ", p.w) {
 		p.add(style.Render(l))
 	}
 }
@@ -412,32 +412,6 @@ func chartLabel(days []view.Day) []string {
 	}
 	last := days[len(days)-1]
 	return []string{"peak " + figures.Tokens(peak, anyEst) + " tok/day", "today " + figures.Tokens(last.Tokens, last.Estimated)}
-}
-
-// joinFitting joins the non-empty parts with " · " into lines at most w
-// wide, breaking between parts (a part wider than w is wrapped by add).
-func joinFitting(w int, parts ...string) []string {
-	var lines []string
-	cur := ""
-	for _, p := range parts {
-		switch {
-		case p == "":
-		case cur == "":
-			cur = p
-		case ansiWidth(cur+" · "+p) <= w:
-			cur += " · " + p
-		default:
-			if ansiWidth(cur+" ·") <= w {
-				cur += " ·"
-			}
-			lines = append(lines, cur)
-			cur = p
-		}
-	}
-	if cur != "" {
-		lines = append(lines, cur)
-	}
-	return lines
 }
 
 // wrapLines wraps s (which may be styled) into lines at most w wide, at
