@@ -343,3 +343,62 @@ func TestSidePaneProviderLine(t *testing.T) {
 		}
 	}
 }
+
+// TestViewIsPure draws every main-screen state whose drawing used to set
+// state (the list's focus, its open conversation, the filters' widths)
+// twice: the frames are the same and the model is as it was.
+func TestViewIsPure(t *testing.T) {
+	for _, sz := range [][2]int{{120, 40}, {60, 20}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			h := newHarness(t, sz[0], sz[1], Options{})
+			twoConversations(h.b)
+			h.unlocked()
+			h.key("ctrl+o")
+			h.key("enter") // opens a conversation: the list marks it
+			h.key("ctrl+o")
+			for _, step := range []string{"list focused", "input focused", "key picker"} {
+				switch step {
+				case "input focused":
+					h.key("tab")
+				case "key picker":
+					h.key("ctrl+k")
+				}
+				// %#v, not reflect.DeepEqual: the list holds funcs,
+				// which DeepEqual never finds equal.
+				list, focus := fmt.Sprintf("%#v", h.m.list), h.m.focus
+				var filter string
+				if p, ok := topOverlay[*picker](&h.m.overlays); ok {
+					filter = fmt.Sprintf("%#v", p.filter)
+				}
+				first, second := h.m.View().Content, h.m.View().Content
+				if first != second {
+					t.Fatalf("%s: two frames differ:\n%s\n----\n%s", step, plainScreen(first), plainScreen(second))
+				}
+				if fmt.Sprintf("%#v", h.m.list) != list || focus != h.m.focus {
+					t.Fatalf("%s: drawing changed the conversation list or the focus", step)
+				}
+				if p, ok := topOverlay[*picker](&h.m.overlays); ok && fmt.Sprintf("%#v", p.filter) != filter {
+					t.Fatalf("%s: drawing changed the picker's filter", step)
+				}
+			}
+		})
+	}
+}
+
+// TestListTakesKeysBeforeItIsDrawn types into the list's filter right
+// after tab gives the list the focus back, with no frame drawn between:
+// the filter's focus follows the Update, not the last frame.
+func TestListTakesKeysBeforeItIsDrawn(t *testing.T) {
+	h := newHarness(t, 120, 40, Options{})
+	twoConversations(h.b)
+	h.unlocked()
+	h.key("ctrl+o")
+	h.typeText("ar")
+	h.key("tab")
+	h.screen() // drawn with the input focused
+	h.key("tab")
+	h.typeText("ith")
+	if got := h.m.list.filter.Value(); got != "arith" || !h.m.input.Empty() {
+		t.Fatalf("typed right after tab: filter %q, input %q", got, h.m.input.Value())
+	}
+}
