@@ -64,8 +64,9 @@ type chatItem struct {
 	// of the message this is when it has siblings ("← 2/3 →").
 	selected          bool
 	version, versions int
-	// atts are a user message's attachments, shown as chips.
-	atts []chat.Attachment
+	// chips are a user message's attachments as their chips show them,
+	// cleaned where they entered (attachmentLabels).
+	chips []string
 
 	ver int
 
@@ -155,13 +156,15 @@ func (it *chatItem) finish(stored *chat.Message, e *chat.Error, fallback *chat.T
 	it.stream = nil
 	it.retryIn = time.Time{}
 	if stored != nil && stored.Turn != nil {
-		t := *stored.Turn
-		fallback = &t
+		fallback = stored.Turn
 	}
 	if fallback == nil && e != nil {
 		fallback = &chat.Turn{KeyName: it.keyName, Model: it.model, Incomplete: true, IncompleteReason: reasonFor(e.Class)}
 	}
-	it.turn = fallback
+	it.turn = nil
+	if fallback != nil {
+		it.turn = sanitizeTurn(*fallback)
+	}
 	it.errMsg, it.hint, it.errClass = "", "", ""
 	if e != nil && e.Class != chat.ErrCanceled {
 		it.errMsg = sanitize.String(e.Message)
@@ -217,7 +220,7 @@ func (it *chatItem) renderUser(width int, env *renderEnv) []string {
 	for _, l := range strings.Split(ansi.Wrap(text, max(width-5, 1), ""), "\n") {
 		out = append(out, "  "+bar+l)
 	}
-	return append(out, attachmentChips(it.atts, width, env)...)
+	return append(out, attachmentChips(it.chips, width, env)...)
 }
 
 func (it *chatItem) renderNote(width int, env *renderEnv) []string {
@@ -294,7 +297,7 @@ func (it *chatItem) footer(st *styles.Styles) []string {
 	t := it.turn
 	parts := []string{}
 	if t != nil {
-		parts = append(parts, joinNonEmpty(" · ", sanitize.String(t.KeyName), sanitize.String(t.Model)))
+		parts = append(parts, joinNonEmpty(" · ", t.KeyName, t.Model))
 		if u := t.Usage.Total(); u > 0 {
 			parts = append(parts, figures.Estimated(figures.Count(u), t.Usage.Estimated)+" tok")
 		}
@@ -316,7 +319,7 @@ func (it *chatItem) footer(st *styles.Styles) []string {
 	if t != nil && t.Incomplete {
 		reason := "incomplete"
 		if t.IncompleteReason != "" {
-			reason += " (" + sanitize.String(t.IncompleteReason) + ")"
+			reason += " (" + t.IncompleteReason + ")"
 		}
 		out = append(out, st.Incomplete.Render(reason))
 	}

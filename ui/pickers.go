@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
@@ -190,7 +189,7 @@ func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 	for i, k := range keys {
 		cells[i] = make([]string, len(keyColumns))
 		for c, col := range keyColumns {
-			cells[i][c] = sanitize.String(col.value(k, now))
+			cells[i][c] = col.value(k, now)
 		}
 	}
 	widths := keyColumnWidths(cells, w)

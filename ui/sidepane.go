@@ -12,7 +12,6 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
@@ -140,12 +139,12 @@ func (p *paneLines) addParts(style lipgloss.Style, parts ...string) {
 func keySection(in sideInput, w int, st *styles.Styles) paneSection {
 	k := in.key
 	p := paneLines{w: w}
-	p.add(st.Accent.Render(sanitize.String(k.Name)) + checkMark(k, st))
-	p.addParts(st.Muted, sanitize.String(k.Provider), sanitize.String(k.Host))
+	p.add(st.Accent.Render(k.Name) + checkMark(k, st))
+	p.addParts(st.Muted, k.Provider, k.Host)
 	if k.Fingerprint != "" {
-		p.add(st.Muted.Render(sanitize.String(k.Fingerprint)))
+		p.add(st.Muted.Render(k.Fingerprint))
 	}
-	model := st.Bold.Render(sanitize.String(in.model))
+	model := st.Bold.Render(in.model)
 	if in.model == "" {
 		model = st.Warning.Render("none chosen")
 	}
@@ -168,7 +167,7 @@ func usageSection(u view.Usage, w int, st *styles.Styles) paneSection {
 	row("this month", u.Month)
 	row("lifetime", u.Lifetime)
 	if u.Ledger != "" {
-		p.add(st.Warning.Render(sanitize.String(u.Ledger)))
+		p.add(st.Warning.Render(u.Ledger))
 	}
 	p.lines = append(p.lines, providerLines(u.Provider, w, st)...)
 	return paneSection{prio: prioUsage, title: "USAGE", heading: fmt.Sprintf("%7s %8s", "tokens", "cost"), body: p.lines}
@@ -188,7 +187,7 @@ func budgetSection(budgets []view.Budget, now time.Time, w int, st *styles.Style
 		if b.Hard {
 			kind = "hard"
 		}
-		name := fmt.Sprintf("%s %s", sanitize.String(b.Name), st.Muted.Render(kind))
+		name := fmt.Sprintf("%s %s", b.Name, st.Muted.Render(kind))
 		pct := fmt.Sprintf(" %3.0f%%", math.Min(frac*100, 999))
 		p.add(name)
 		p.add(bar(frac, max(w-ansiWidth(pct), 4), bs, st) + bs.Render(pct))
@@ -295,7 +294,7 @@ func keysSection(keys []view.Key, activeID string, w int, st *styles.Styles) pan
 		tok := figures.Tokens(o.Month.Tokens, o.Month.Estimated)
 		cost := o.Month.Cost.String()
 		right := fmt.Sprintf("%7s %8s", tok, cost) + budgetMark(o.Budget, st)
-		name := sanitize.String(o.Name)
+		name := o.Name
 		mark := "  "
 		style := st.Base
 		if o.ID == activeID {

@@ -320,12 +320,14 @@ func TestSidePaneRateLimitsFit(t *testing.T) {
 }
 
 // TestSidePaneProviderLine checks that what the provider last said shows
-// under the usage rows, whole (wrapped), and sanitized.
+// under the usage rows, whole (wrapped), and sanitized where it entered
+// (sanitizeUsage, as the keyring does).
 func TestSidePaneProviderLine(t *testing.T) {
 	st := styles.New(true, true)
 	keys := newFakeBackend(testNow).keys
 	u := richUsage(testNow)
 	u.Provider = "reconciled Dec 2 15:04: provider saw 41k more tokens than this machine sent with key work \x1b]0;pwned\x07— another program uses this key"
+	u = sanitizeUsage(u)
 	for _, w := range []int{33, 43} {
 		lines := renderSide(sideInput{key: &keys[0], model: "gpt-4o-mini", keys: keys, usage: u, now: testNow}, w, 100, &st)
 		joined := strings.Join(lines, "\n")
