@@ -62,6 +62,13 @@ func withConversation(b *fakeBackend) {
 	}})
 }
 
+// blockQuoteReply is the start of the demo simulator's reply, with its
+// block quote of the user's message.
+const blockQuoteReply = "You are talking to **sim-smart**, the vaultchat simulator.\n\n" +
+	"> **Your message:** \"Suggest a name for a terminal app that keeps API keys encrypted.\"\n>\n" +
+	"> **Before that:** nothing; this is the first turn.\n>\n> **System prompt:** none was sent.\n\n" +
+	"That is all for this turn.\n"
+
 func richUsage(now time.Time) view.Usage {
 	daily := make([]view.Day, 14)
 	for i := range daily {
@@ -220,6 +227,15 @@ var goldenCases = []goldenCase{
 		h.key("tab")
 		h.typeText("@" + dir + "/notebook")
 		h.key("tab")
+	}, Options{}},
+	// The demo's reply quotes the user's message in a block quote: at
+	// 120 columns the closing `"` used to stand alone on a line.
+	{"block-quote", func(h *harness) {
+		h.b.add(&chat.Conversation{ID: "c1", Title: "Naming the app", Messages: []chat.Message{
+			{ID: "m1", Role: chat.RoleUser, Content: "Suggest a name for a terminal app that keeps API keys encrypted."},
+			{ID: "m2", Role: chat.RoleAssistant, Content: blockQuoteReply, Turn: &chat.Turn{KeyName: "personal", Model: "sim-smart"}},
+		}})
+		h.unlocked()
 	}, Options{}},
 	{"locked", func(h *harness) {
 		h.unlocked()

@@ -30,6 +30,9 @@ import (
 type Renderer struct {
 	style string
 	terms map[int]*glamour.TermRenderer
+	// quoteBar is the bar drawn for a block quote's placeholders
+	// (countedQuoteIndent); "" before the first glamour renderer.
+	quoteBar string
 }
 
 // New returns a Renderer for a glamour standard style ("dark", "light",
@@ -53,6 +56,7 @@ func (r *Renderer) term(width int) *glamour.TermRenderer {
 	if !ok {
 		cfg, _ = standardStyle("notty")
 	}
+	cfg.BlockQuote, r.quoteBar = countedQuoteIndent(cfg.BlockQuote)
 	t, err := glamour.NewTermRenderer(glamour.WithStyles(cfg), glamour.WithWordWrap(width), glamour.WithTableWrap(false))
 	if err != nil {
 		return nil
@@ -87,8 +91,11 @@ func standardStyle(name string) (gansi.StyleConfig, bool) {
 func (r *Renderer) Render(src string, width int) []string {
 	width = max(width, 1)
 	// Tabs would move the terminal cursor; code keeps its indentation
-	// as spaces (copying uses the source text, tabs intact).
-	src = wrapCode(strings.ReplaceAll(Clean(src), "\t", "    "), width)
+	// as spaces (copying uses the source text, tabs intact). The quote
+	// placeholder must come only from glamour: in text, a noncharacter
+	// means nothing.
+	src = strings.NewReplacer("\t", "    ", quotePlaceholder, "\uFFFD").Replace(Clean(src))
+	src = wrapCode(src, width)
 	if strings.TrimSpace(src) == "" {
 		return nil
 	}
@@ -109,7 +116,7 @@ func (r *Renderer) Render(src string, width int) []string {
 		// Show the source as plain text rather than nothing.
 		out = ansi.Wrap(src, width, "")
 	}
-	lines := keepQuoteBars(trimBlankLines(strings.Split(out, "\n")))
+	lines := drawQuoteBars(trimBlankLines(strings.Split(out, "\n")), r.quoteBar)
 	if mayShowKey {
 		lines = maskRendered(lines) // keys the rendering itself makes whole
 	}

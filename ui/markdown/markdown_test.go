@@ -323,3 +323,36 @@ func TestBlockQuoteKeepsItsBarWhenWrapped(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockQuoteWrapsBetweenWords: a wrapped block quote breaks only
+// between words, at every width and nesting depth. Glamour counts a
+// quote's "│ " as one column, so a quote line that filled the width was
+// cut one column early and its last character (the demo's closing `"`)
+// went to a line of its own.
+func TestBlockQuoteWrapsBetweenWords(t *testing.T) {
+	quote := `Your message: "Suggest a name for a terminal app that keeps API keys encrypted."`
+	srcs := map[string]string{
+		"demo":   "Intro.\n\n> **Your message:** \"Suggest a name for a terminal app that keeps API keys encrypted.\"\n>\n> **Before that:** nothing; this is the first turn.\n\nAfter.\n",
+		"nested": "Intro.\n\n> > **Your message:** \"Suggest a name for a terminal app that keeps API keys encrypted.\"\n\nAfter.\n",
+	}
+	for name, src := range srcs {
+		for w := 30; w <= 120; w++ {
+			lines := New("dark").Render(src, w)
+			var words []string
+			for _, l := range lines {
+				s := strings.TrimSpace(ansi.Strip(l))
+				if !strings.HasPrefix(s, "│") {
+					continue
+				}
+				words = append(words, strings.Fields(strings.ReplaceAll(s, "│", ""))...)
+				if ansi.StringWidth(l) > w {
+					t.Fatalf("%s, width %d: line wider than the pane: %q", name, w, ansi.Strip(l))
+				}
+			}
+			got := strings.Join(words, " ")
+			if !strings.HasPrefix(got, quote) {
+				t.Fatalf("%s, width %d: the quote reads %q, want it to start %q\n%s", name, w, got, quote, ansi.Strip(strings.Join(lines, "\n")))
+			}
+		}
+	}
+}
