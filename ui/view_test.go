@@ -69,6 +69,16 @@ const blockQuoteReply = "You are talking to **sim-smart**, the vaultchat simulat
 	"> **Before that:** nothing; this is the first turn.\n>\n> **System prompt:** none was sent.\n\n" +
 	"That is all for this turn.\n"
 
+// wideTableReply holds a table wider than an 80-column chat beside the
+// usage pane: too many columns for glamour to shrink it with a "…" in
+// every cut cell.
+const wideTableReply = "Tokens by day:\n\n" +
+	"| Key | Mon | Tue | Wed | Thu | Fri | Sat | Sun | Total |\n" +
+	"|---|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+	"| work | 12,400 | 9,800 | 15,100 | 7,300 | 11,000 | 0 | 2,100 | 57,700 |\n" +
+	"| personal | 1,200 | 0 | 3,400 | 800 | 0 | 5,600 | 0 | 11,000 |\n\n" +
+	"Most of it is the work key.\n"
+
 func richUsage(now time.Time) view.Usage {
 	daily := make([]view.Day, 14)
 	for i := range daily {
@@ -236,6 +246,19 @@ var goldenCases = []goldenCase{
 			{ID: "m2", Role: chat.RoleAssistant, Content: blockQuoteReply, Turn: &chat.Turn{KeyName: "personal", Model: "sim-smart"}},
 		}})
 		h.unlocked()
+	}, Options{}},
+	// A table wider than the chat is cut at the edge with "…", never
+	// shrunk to cells cut without a mark.
+	{"wide-table", func(h *harness) {
+		h.b.add(&chat.Conversation{ID: "c1", Title: "prices", Messages: []chat.Message{
+			{ID: "m1", Role: chat.RoleUser, Content: "Compare the models."},
+			{ID: "m2", Role: chat.RoleAssistant, Content: wideTableReply, Turn: &chat.Turn{KeyName: "work", Model: "gpt-4o-mini",
+				Usage: chat.Usage{PromptTokens: 1200, CompletionTokens: 234}, CostUSD: cost(0.0012), Duration: 2300 * time.Millisecond}},
+		}})
+		h.unlocked()
+		if !h.m.sideVisible() {
+			h.key("ctrl+t") // at 80 columns: a 45-column chat
+		}
 	}, Options{}},
 	{"locked", func(h *harness) {
 		h.unlocked()

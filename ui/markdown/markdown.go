@@ -86,8 +86,9 @@ func standardStyle(name string) (gansi.StyleConfig, bool) {
 
 // Render renders src at width columns and returns the output lines, with
 // leading and trailing blank lines removed. No line is wider than width:
-// prose wraps, table cells are elided with "…" rather than wrapped
-// mid-word, and key-shaped strings are masked as displayed.
+// prose wraps, a table too wide is cut at the edge with "…" rather than
+// wrapped mid-word or shrunk (narrowTableSegments), and key-shaped
+// strings are masked as displayed.
 func (r *Renderer) Render(src string, width int) []string {
 	width = max(width, 1)
 	// Tabs would move the terminal cursor; code keeps its indentation
@@ -106,6 +107,30 @@ func (r *Renderer) Render(src string, width int) []string {
 		// rendered lines' masking below to recognise.
 		src = maskKeys(src)
 	}
+	var lines []string
+	if segs := narrowTableSegments(src, width); segs != nil {
+		for _, seg := range segs {
+			part := r.renderAt(seg.text, width)
+			if seg.cells != nil && !shrunkKeepsCells(part, seg.cells) {
+				part = r.renderAt(seg.text, seg.width) // the table whole, cut below
+			}
+			if len(lines) > 0 && len(part) > 0 {
+				lines = append(lines, "") // the blank line between blocks
+			}
+			lines = append(lines, part...)
+		}
+	} else {
+		lines = r.renderAt(src, width)
+	}
+	if mayShowKey {
+		lines = maskRendered(lines) // keys the rendering itself makes whole
+	}
+	return cutLines(lines, width)
+}
+
+// renderAt renders prepared src with glamour at width and returns its
+// lines, quote bars drawn, without leading and trailing blank lines.
+func (r *Renderer) renderAt(src string, width int) []string {
 	t := r.term(max(width, minWidth))
 	var out string
 	var err error
@@ -116,16 +141,7 @@ func (r *Renderer) Render(src string, width int) []string {
 		// Show the source as plain text rather than nothing.
 		out = ansi.Wrap(src, width, "")
 	}
-	lines := drawQuoteBars(trimBlankLines(strings.Split(out, "\n")), r.quoteBar)
-	if mayShowKey {
-		lines = maskRendered(lines) // keys the rendering itself makes whole
-	}
-	for i, l := range lines {
-		if ansi.StringWidth(l) > width {
-			lines[i] = ansi.Truncate(l, width, "")
-		}
-	}
-	return lines
+	return drawQuoteBars(trimBlankLines(strings.Split(out, "\n")), r.quoteBar)
 }
 
 // Clean prepares model text for rendering: sanitize.Markdown neutralises

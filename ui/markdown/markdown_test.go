@@ -356,3 +356,37 @@ func TestBlockQuoteWrapsBetweenWords(t *testing.T) {
 		}
 	}
 }
+
+// TestWideTableIsCutWithEllipsis: a table with more columns than fit
+// shows its first columns, every cell at least a character and "…", and
+// each row it cuts at the edge ends with "…" (glamour drew such cells
+// empty, the text gone without a mark).
+func TestWideTableIsCutWithEllipsis(t *testing.T) {
+	src := "Before.\n\n| a | b | c | d | e | f | g | h | i | j |\n|---|---|---|---|---|---|---|---|---|---|\n" +
+		"| alpha | beta | gamma | delta | epsilon | zeta | eta | theta | iota | kappa |\n\nAfter the table.\n"
+	for w := 24; w <= 80; w++ {
+		lines := New("dark").Render(src, w)
+		plain := ansi.Strip(strings.Join(lines, "\n"))
+		var header, row string
+		for _, l := range lines {
+			s := strings.TrimSpace(ansi.Strip(l))
+			switch {
+			case strings.HasPrefix(s, "a "):
+				header = s
+			case strings.HasPrefix(s, "al"), strings.HasPrefix(s, "a…"):
+				row = s
+			}
+			if ansi.StringWidth(l) > w {
+				t.Fatalf("width %d: line wider than the pane: %q", w, ansi.Strip(l))
+			}
+		}
+		if header == "" || row == "" || !strings.Contains(plain, "Before.") || !strings.Contains(plain, "After the table.") {
+			t.Fatalf("width %d: the table's first cells or the text around it are missing:\n%s", w, plain)
+		}
+		for _, r := range []struct{ line, last string }{{header, "j"}, {row, "kappa"}} {
+			if !strings.HasSuffix(r.line, r.last) && !strings.HasSuffix(r.line, "…") {
+				t.Fatalf("width %d: a cut row does not end with \"…\": %q\n%s", w, r.line, plain)
+			}
+		}
+	}
+}
