@@ -162,7 +162,7 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, km.ExportOpen):
 		return m.openExport(m.convID, m.convTitle, transcript.Markdown, "")
 	case key.Matches(msg, km.Help) && !typed(msg):
-		m.overlays.push(newHelpOverlay(km, &m.st))
+		m.overlays.push(newHelpOverlay(km, &m.st, m.screenSize))
 		return nil
 	case key.Matches(msg, km.CopyReply):
 		return m.copyLast(false)
@@ -228,7 +228,7 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, km.Newline):
 		e.Insert("\n")
 	case key.Matches(msg, km.Help) && e.Empty():
-		m.overlays.push(newHelpOverlay(km, &m.st))
+		m.overlays.push(newHelpOverlay(km, &m.st, m.screenSize))
 	case key.Matches(msg, km.EditLast) && e.Empty() && !m.turn.streaming:
 		m.editLast()
 	case key.Matches(msg, km.InputUp):

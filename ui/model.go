@@ -34,6 +34,10 @@ const (
 	focusMessages
 )
 
+// screenSize is the terminal's size, for overlays that keep their
+// scroll within what the screen shows.
+func (m *Model) screenSize() (width, height int) { return m.width, m.height }
+
 // setFocus gives the keys to f; the list's filter follows at once, so
 // that what is typed next goes where the screen says.
 func (m *Model) setFocus(f focusKind) {

@@ -443,3 +443,35 @@ func TestListTakesKeysBeforeItIsDrawn(t *testing.T) {
 		t.Fatalf("typed right after tab: filter %q, input %q", got, h.m.input.Value())
 	}
 }
+
+// TestHelpScrollsBackAtOnce: j past the help's end stops at its end
+// (in Update, drawn or not), so one k scrolls up at once; drawing leaves
+// the scroll as it is.
+func TestHelpScrollsBackAtOnce(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	h.unlocked()
+	h.key("f1")
+	o, ok := topOverlay[*helpOverlay](&h.m.overlays)
+	if !ok {
+		t.Fatalf("the help is not open:\n%s", h.screen())
+	}
+	for range 100 {
+		h.key("j")
+	}
+	off := o.off
+	if off == 0 || off >= 100 {
+		t.Fatalf("after 100 j the help's scroll is %d; want its end, short of 100", off)
+	}
+	bottom := h.screen()
+	if o.off != off {
+		t.Fatalf("drawing the help moved its scroll from %d to %d", off, o.off)
+	}
+	h.key("j")
+	if o.off != off || h.screen() != bottom {
+		t.Fatalf("j at the help's end moved it")
+	}
+	h.key("k")
+	if up := h.screen(); up == bottom || o.off != off-1 {
+		t.Fatalf("k at the help's end did not scroll up one line (scroll %d):\n%s", o.off, up)
+	}
+}
