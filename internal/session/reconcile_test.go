@@ -164,7 +164,7 @@ func TestUsageProviderLineFromCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(f.sim.Requests())
-	if line := f.sess.Usage(work.ID, c.ID).Provider; !strings.Contains(line, "provider saw 5k more tokens") {
+	if line := f.sess.Usage(work.ID, c.ID).Provider; !strings.Contains(line, "provider saw 5.0k more tokens") {
 		t.Fatalf("work: %q", line)
 	}
 	if line := f.sess.Usage(quiet.ID, "").Provider; !strings.Contains(line, "provider agrees") {
