@@ -110,8 +110,11 @@ func (r *Renderer) Render(src string, width int) []string {
 	var lines []string
 	if segs := narrowTableSegments(src, width); segs != nil {
 		for _, seg := range segs {
-			part := r.renderAt(seg.text, width)
-			if seg.cells != nil && !shrunkKeepsCells(part, seg.cells) {
+			var part []string
+			if seg.cells == nil || seg.mayShrink(width) {
+				part = r.renderAt(seg.text, width)
+			}
+			if seg.cells != nil && (part == nil || !shrunkKeepsCells(part, seg.cells)) {
 				part = r.renderAt(seg.text, seg.width) // the table whole, cut below
 			}
 			if len(lines) > 0 && len(part) > 0 {

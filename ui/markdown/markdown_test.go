@@ -207,6 +207,18 @@ func BenchmarkRenderFull2k(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderWideTable is the cost of rendering a reply whose
+// 9-column table is too wide for 45 columns: glamour renders the table
+// shrunk, which fails the cell check, then whole (narrowTableSegments).
+func BenchmarkRenderWideTable(b *testing.B) {
+	doc := "Tokens by day:\n\n| Key | Mon | Tue | Wed | Thu | Fri | Sat | Sun | Total |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+		"| work | 12,400 | 9,800 | 15,100 | 7,300 | 11,000 | 0 | 2,100 | 57,700 |\n| personal | 1,200 | 0 | 3,400 | 800 | 0 | 5,600 | 0 | 11,000 |\n\nMost of it is the work key.\n"
+	r := New("dark")
+	for b.Loop() {
+		_ = r.Render(doc, 45)
+	}
+}
+
 // fencedDoc is about n bytes of Go code in one open fence: Append scans
 // every line but finds no block boundary, so it renders nothing and its
 // cost is the scan alone.

@@ -61,9 +61,17 @@ type segment struct {
 	cells [][]string
 }
 
+// mayShrink reports whether the table can show every cell's start and
+// "…" in width columns (a space either side and a rule a column), so
+// that glamour's shrunk rendering is worth trying.
+func (s segment) mayShrink(width int) bool {
+	n := len(s.cells[0])
+	return 2*tableMargin+n*5 <= width
+}
+
 // narrowTableSegments splits src around its top-level tables wider than
-// width. It returns nil when there is none, the common
-// case, so that the document renders whole.
+// width. It returns nil when there is none, the common case, so that
+// the document renders whole.
 func narrowTableSegments(src string, width int) []segment {
 	if !strings.Contains(src, "|") {
 		return nil
