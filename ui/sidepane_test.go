@@ -46,7 +46,7 @@ func TestSidePaneFitsAnyHeight(t *testing.T) {
 	}
 	// At 120×40 (35 rows) the pane has room for every key and budget.
 	text := plainScreen(strings.Join(renderSide(in, w, 35, &st), "\n"))
-	for _, want := range []string{"minted-ci", "personal", "side-project", "team-openai", "work", "daily USD", "monthly USD", "$4.70 / $5.00", "ledger damaged", "41k more tokens"} {
+	for _, want := range []string{"minted-ci", "personal", "side-project", "team-openai", "work", "daily USD", "monthly USD", "$4.70 / $5.00", "ledger damaged", "41.0k more tokens"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("35 rows: the pane lacks %q:\n%s", want, text)
 		}

@@ -196,7 +196,7 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	var atts []chat.Attachment
 	if !regenerate {
 		atts = m.takeAttachments()
-		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt), atts: atts})
+		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt), chips: attachmentLabels(atts)})
 	}
 	it := &chatItem{kind: itemAssistant, keyName: key.Name, model: m.keyring.model, streaming: true, stream: m.md.NewStream(80)}
 	m.chat.add(it)

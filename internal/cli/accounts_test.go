@@ -48,7 +48,7 @@ func TestUsageReconcileFlagsAnotherProgram(t *testing.T) {
 	s.SpendElsewhere(work, "gpt-4o-mini", time.Now(), 50_000, 500, 4)
 
 	res = e.mustRun(tty{}, "usage", "--reconcile")
-	wantContains(t, "reconcile", res.stdout, "provider saw 50k more tokens than this machine sent with key work — another program uses this key", "gpt-4o-mini")
+	wantContains(t, "reconcile", res.stdout, "provider saw 50.5k more tokens than this machine sent with key work — another program uses this key", "gpt-4o-mini")
 	noSecrets(t, e, res, work, admin)
 
 	before := len(s.Requests())
