@@ -12,9 +12,10 @@ import (
 // caches that usage --reconcile and OpenRouter's figures leave, never
 // fetched (the pane is drawn too often to ask a provider).
 
-// readCache decrypts and parses a cache file of the home into v.
+// readCache parses a cache file of the home into v, decrypting it only
+// when it changed since it was last read (cacheFiles).
 func (h *home) readCache(name string, v any) error {
-	b, err := h.vault.Files().ReadFile(name, 0)
+	b, err := h.caches.read(h.vault.Files(), name)
 	if err != nil {
 		return err
 	}
@@ -27,6 +28,8 @@ func (h *home) writeCache(name string, v any) error {
 	if err != nil {
 		return err
 	}
+	// What readCache keeps of the old file goes by itself: the new
+	// file has a new version.
 	return h.vault.Files().WriteFile(name, b)
 }
 
