@@ -72,12 +72,36 @@ func stampedToken(dir string, ver filelock.Version) string {
 // writeStamp records that vault.age at version ver holds the key data
 // token names. The caller holds the lock. A failure leaves the previous
 // stamp, which describes an earlier version and so matches nothing.
+//
+// It is renamed into place, so a reader never sees half of it, but not
+// synced: every save writes it, and two more fsyncs per chat turn would
+// cost more than the decrypts it saves. After a crash the stamp may be
+// the previous one or empty; vault.age was synced before it, so neither
+// can describe the current vault.age, and the cost is one reload.
 func writeStamp(dir, token string, ver filelock.Version) error {
 	b, err := json.Marshal(dataStamp{Data: token, Size: ver.Size, MTime: ver.MTime})
 	if err != nil {
 		return err
 	}
-	return writePlainAtomic(filepath.Join(dir, stampFile), append(b, '\n'))
+	path := filepath.Join(dir, stampFile)
+	if err := refuseSymlink(path); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+stampFile+"*") // mode 0600
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
 }
 
 // cleanStampTemps removes the temp files of stamp writes a killed writer
