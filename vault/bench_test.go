@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/filelock"
 	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
@@ -155,4 +156,18 @@ func BenchmarkRefreshAfterEditElsewhere(b *testing.B) {
 		_, err := tx.Edit("key-7", func(k *Key) error { k.Note = "note " + strconv.Itoa(i); return nil })
 		return err
 	})
+}
+
+// BenchmarkWriteStamp is what each save adds for vault.stamp (written
+// after vault.age, without fsync; the temp files of killed writers are
+// looked for first).
+func BenchmarkWriteStamp(b *testing.B) {
+	dir := b.TempDir()
+	ver := filelock.Version{Size: 4096, MTime: time.Now().UnixNano()}
+	for b.Loop() {
+		cleanStampTemps(dir)
+		if err := writeStamp(dir, newDataToken(), ver); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
