@@ -12,9 +12,20 @@ import (
 // caches that usage --reconcile and OpenRouter's figures leave, never
 // fetched (the pane is drawn too often to ask a provider).
 
-// readCache parses a cache file of the home into v, decrypting it only
-// when it changed since it was last read (cacheFiles).
+// readCache decrypts and parses a cache file of the home into v.
 func (h *home) readCache(name string, v any) error {
+	b, err := h.vault.Files().ReadFile(name, 0)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// readKeptCache is readCache for the side pane, which reads on every
+// redraw and turn: the file is decrypted only when it changed since it
+// was last read (cacheFiles). Only small files go through it (a key's
+// figures, the verdicts), not the provider's usage answers.
+func (h *home) readKeptCache(name string, v any) error {
 	b, err := h.caches.read(h.vault.Files(), name)
 	if err != nil {
 		return err
@@ -28,7 +39,7 @@ func (h *home) writeCache(name string, v any) error {
 	if err != nil {
 		return err
 	}
-	// What readCache keeps of the old file goes by itself: the new
+	// What readKeptCache keeps of the old file goes by itself: the new
 	// file has a new version.
 	return h.vault.Files().WriteFile(name, b)
 }
@@ -65,12 +76,12 @@ func (h *home) providerLine(k vault.Key) string {
 	switch accountAPI(k) {
 	case apiOpenRouter:
 		var p ProviderFigures
-		if h.readCache(figuresCacheName(k.ID), &p) == nil {
+		if h.readKeptCache(figuresCacheName(k.ID), &p) == nil {
 			return p.Sentence() + " (as of " + p.Fetched.Local().Format("Jan 2 15:04") + ")"
 		}
 	case apiOpenAI:
 		var all map[string]verdict
-		if h.readCache(verdictsFile, &all) == nil {
+		if h.readKeptCache(verdictsFile, &all) == nil {
 			v, ok := all[k.ID]
 			switch {
 			case !ok:
