@@ -74,10 +74,10 @@ func stampedToken(dir string, ver filelock.Version) string {
 // stamp, which describes an earlier version and so matches nothing.
 //
 // It is renamed into place, so a reader never sees half of it, but not
-// synced: every save writes it, and two more fsyncs per chat turn would
-// cost more than the decrypts it saves. After a crash the stamp may be
-// the previous one or empty; vault.age was synced before it, so neither
-// can describe the current vault.age, and the cost is one reload.
+// synced: every save (every chat turn) writes it, and it need not survive
+// a crash. After one the stamp may be the previous one or empty;
+// vault.age was synced before it was written, so neither can describe
+// the current vault.age, and the cost is one reload.
 func writeStamp(dir, token string, ver filelock.Version) error {
 	b, err := json.Marshal(dataStamp{Data: token, Size: ver.Size, MTime: ver.MTime})
 	if err != nil {
