@@ -9,6 +9,9 @@
 //	vault.age        the key records, encrypted to the vault's recipient and
 //	                 to any extra recipients (a recovery key, teammates)
 //	vault.age.1..3   the three previous generations, encrypted the same way
+//	vault.stamp      a random token of the key data and the vault.age
+//	                 version it describes, so Refresh can skip a reload
+//	                 for last-used dates (not secret; see stamp.go)
 //	vault.lock       the lock file every writer holds; never renamed
 //
 // The passphrase is paid for once per unlock, to decrypt identity.age; every

@@ -23,7 +23,12 @@ func (s *Session) Keys() []view.Key {
 	l := h.usageLedger()
 	var out []view.Key
 	for _, k := range chatKeys(h.vault.Keys()) { // the picker offers only keys that chat
+		// One sum of the month serves the column and the budgets.
 		month := l.Month(k.ID, now)
+		var verdict usage.Verdict
+		if !k.Budget.IsZero() {
+			verdict = budgetVerdict(k, now, l.Today(k.ID, now), month)
+		}
 		h.mu.Lock()
 		seen, ok := h.outcome[k.ID]
 		h.mu.Unlock()
@@ -33,7 +38,7 @@ func (s *Session) Keys() []view.Key {
 			AllowedModels: k.AllowedModels,
 			LastUsed:      k.LastUsed,
 			Month:         total(month),
-			Budget:        budgetLevel(h.Budget(k, now).States),
+			Budget:        budgetLevel(verdict.States),
 			CheckFailed:   checkFailed(k.LastCheck, seen, ok),
 			Free:          KeyFree(k),
 		})

@@ -232,7 +232,17 @@ func (h *home) Budget(k vault.Key, now time.Time) usage.Verdict {
 		return usage.Verdict{} // nothing to check: the ledger is not read
 	}
 	l := h.usageLedger()
-	return usage.CheckBudget(budgetOf(k), now, l.Today(k.ID, now), l.Month(k.ID, now))
+	return budgetVerdict(k, now, l.Today(k.ID, now), l.Month(k.ID, now))
+}
+
+// budgetVerdict is Budget for a caller that has summed the key's usage of
+// today and this month already (the key list, the side pane), so that the
+// ledger is not summed twice.
+func budgetVerdict(k vault.Key, now time.Time, today, month usage.Totals) usage.Verdict {
+	if k.Budget.IsZero() {
+		return usage.Verdict{}
+	}
+	return usage.CheckBudget(budgetOf(k), now, today, month)
 }
 
 // Record adds a request to the usage ledger and marks the key used now.

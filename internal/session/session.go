@@ -118,6 +118,7 @@ type home struct {
 	outcome map[string]keyOutcome      // key ID → what its last request said
 
 	search searchCache // what Search keeps between searches
+	caches cacheFiles  // the provider caches the side pane reads
 }
 
 // New returns a locked Session.
@@ -295,6 +296,7 @@ func (s *Session) Lock() {
 		s.home = nil
 	}
 	h.vault.Close()
+	h.caches.clear()
 }
 
 // Close is Lock, for callers that are done with the Session.

@@ -32,9 +32,10 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 		key = vault.Key{ID: keyID}
 	}
 	l := h.usageLedger()
+	today, month := l.Today(keyID, now), l.Month(keyID, now)
 	out := view.Usage{
-		Today:    total(l.Today(keyID, now)),
-		Month:    total(l.Month(keyID, now)),
+		Today:    total(today),
+		Month:    total(month),
 		Lifetime: total(l.Lifetime(keyID)),
 		Ledger:   ledgerNote(l.Problems()),
 	}
@@ -43,7 +44,7 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 	}
 	if kerr == nil {
 		out.Provider = h.providerLine(key)
-		for _, st := range h.Budget(key, now).States {
+		for _, st := range budgetVerdict(key, now, today, month).States {
 			out.Budgets = append(out.Budgets, view.Budget{Name: st.Name, Spent: st.Spent, Limit: st.Limit, USD: st.Unit == "USD", Hard: st.Hard, ResetsAt: st.ResetAt})
 		}
 	}
