@@ -337,6 +337,23 @@ func ValidateUSD(usd float64) error {
 // key's provider figures for good).
 const MaxUSD = 1_000_000
 
+// setting is one of a key's settings, by the name its errors use.
+type setting struct{ name, value string }
+
+// settings lists the key's free-text settings: what checkFields keeps
+// secrets out of.
+func (k Key) settings() []setting {
+	out := []setting{{"default model", k.DefaultModel}, {"organization", k.Organization}, {"project", k.Project},
+		{"Azure API version", k.AzureAPIVersion}, {"note", k.Note}, {"provider key ID", k.ProviderKeyID}}
+	for _, m := range k.AllowedModels {
+		out = append(out, setting{"allowed model", m})
+	}
+	for m, d := range k.AzureDeployments {
+		out = append(out, setting{"Azure deployment model", m}, setting{"Azure deployment", d})
+	}
+	return out
+}
+
 // followPreset moves a key whose provider changed, and whose base URL was
 // left as it was, from the old provider's default URL to the new one's:
 // a key on a preset's default URL follows its preset. Otherwise changing

@@ -570,3 +570,45 @@ func TestBaseURLFollowsPreset(t *testing.T) {
 		t.Error("a key moved to a provider without a default URL, and no URL given: accepted")
 	}
 }
+
+// TestNoSecretInASetting: a key's models, organization, project, Azure
+// settings and note may not hold a stored secret (a secret pasted into
+// --model was sent to another server in the request body).
+func TestNoSecretInASetting(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	a := testKey(t, "a")
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(a); return err }); err != nil {
+		t.Fatal(err)
+	}
+	secretA := a.Secret.Reveal()
+	for name, set := range map[string]func(k *Key){
+		"default model":    func(k *Key) { k.DefaultModel = secretA },
+		"allowed model":    func(k *Key) { k.AllowedModels = []string{"gpt-x", secretA} },
+		"organization":     func(k *Key) { k.Organization = secretA },
+		"project":          func(k *Key) { k.Project = "p-" + secretA },
+		"note":             func(k *Key) { k.Note = "same as " + secretA },
+		"Azure deployment": func(k *Key) { k.Provider, k.BaseURL, k.AzureDeployments = "azure", "https://x.openai.azure.com", map[string]string{"gpt-4o": secretA} },
+	} {
+		k := testKey(t, "b")
+		set(&k)
+		err := v.Update(func(tx *Tx) error { _, err := tx.Add(k); return err })
+		if !errors.Is(err, ErrFieldHoldsSecret) || strings.Contains(err.Error(), secretA) {
+			t.Errorf("add with a secret in the %s: %v, want ErrFieldHoldsSecret naming no secret", name, err)
+		}
+		err = v.Update(func(tx *Tx) error { _, err := tx.Edit("a", func(k *Key) error { set(k); return nil }); return err })
+		if !errors.Is(err, ErrFieldHoldsSecret) {
+			t.Errorf("edit with its own secret in the %s: %v, want ErrFieldHoldsSecret", name, err)
+		}
+	}
+	// A setting that a later secret turns out to be inside.
+	noted := testKey(t, "noted")
+	later := mustSecret(t, canary(t))
+	noted.Note = "next: " + later.Reveal()
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(noted); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Rotate("a", later); return err }); !errors.Is(err, ErrFieldHoldsSecret) {
+		t.Errorf("rotate to a secret a note holds: %v, want ErrFieldHoldsSecret", err)
+	}
+}
