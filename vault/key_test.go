@@ -583,12 +583,14 @@ func TestNoSecretInASetting(t *testing.T) {
 	}
 	secretA := a.Secret.Reveal()
 	for name, set := range map[string]func(k *Key){
-		"default model":    func(k *Key) { k.DefaultModel = secretA },
-		"allowed model":    func(k *Key) { k.AllowedModels = []string{"gpt-x", secretA} },
-		"organization":     func(k *Key) { k.Organization = secretA },
-		"project":          func(k *Key) { k.Project = "p-" + secretA },
-		"note":             func(k *Key) { k.Note = "same as " + secretA },
-		"Azure deployment": func(k *Key) { k.Provider, k.BaseURL, k.AzureDeployments = "azure", "https://x.openai.azure.com", map[string]string{"gpt-4o": secretA} },
+		"default model": func(k *Key) { k.DefaultModel = secretA },
+		"allowed model": func(k *Key) { k.AllowedModels = []string{"gpt-x", secretA} },
+		"organization":  func(k *Key) { k.Organization = secretA },
+		"project":       func(k *Key) { k.Project = "p-" + secretA },
+		"note":          func(k *Key) { k.Note = "same as " + secretA },
+		"Azure deployment": func(k *Key) {
+			k.Provider, k.BaseURL, k.AzureDeployments = "azure", "https://x.openai.azure.com", map[string]string{"gpt-4o": secretA}
+		},
 	} {
 		k := testKey(t, "b")
 		set(&k)
