@@ -182,6 +182,13 @@ func newSkeleton(s string, withMap bool) *skeleton {
 			i++
 			continue
 		case '\\':
+			if n, r := codeEscape(s[i:]); n > 0 {
+				if !invisible(r) {
+					emit(one[:utf8.EncodeRune(one[:], r)], i, i+n)
+				}
+				i += n
+				continue
+			}
 			if i+1 < len(s) && isASCIIPunct(s[i+1]) {
 				emit([]byte{s[i+1]}, i, i+2)
 				i += 2
@@ -274,6 +281,85 @@ func entity(s string) (int, rune) {
 		return 0, 0 // not a reference, or one that stands for two characters
 	}
 	return n, r
+}
+
+// codeEscape returns the length of the programming-language character
+// escape at the start of s ("\u002d" of JSON and JavaScript, "\u{2d}",
+// "\x2d", "\U0000002d") and the character it stands for, or 0: a key
+// written that way in a JSON or source file reads as the key wherever
+// the file is read.
+func codeEscape(s string) (int, rune) {
+	if len(s) < 3 || s[0] != '\\' {
+		return 0, 0
+	}
+	start, digits := 2, 0
+	switch s[1] {
+	case 'x':
+		digits = 2
+	case 'U':
+		digits = 8
+	case 'u':
+		digits = 4
+		if s[2] == '{' {
+			end := strings.IndexByte(s[3:min(len(s), 3+7)], '}')
+			if end < 1 {
+				return 0, 0
+			}
+			start, digits = 3, end
+		}
+	default:
+		return 0, 0
+	}
+	if len(s) < start+digits {
+		return 0, 0
+	}
+	v := rune(0)
+	for _, c := range []byte(s[start : start+digits]) {
+		d, ok := hexDigit(c)
+		if !ok {
+			return 0, 0
+		}
+		v = v<<4 | d
+	}
+	if !utf8.ValidRune(v) {
+		return 0, 0
+	}
+	n := start + digits
+	if start == 3 {
+		n++ // the closing brace
+	}
+	return n, v
+}
+
+// mayBecomeCodeEscape reports whether rest, a backslash and what follows
+// it so far, is the start of a codeEscape that has not fully arrived.
+func mayBecomeCodeEscape(rest string) bool {
+	if len(rest) < 2 || !strings.ContainsRune("xuU", rune(rest[1])) {
+		return len(rest) < 2
+	}
+	want := map[byte]int{'x': 4, 'u': 6, 'U': 10}[rest[1]]
+	body := rest[2:]
+	if rest[1] == 'u' && strings.HasPrefix(body, "{") {
+		want, body = 10, body[1:]
+	}
+	for i := range len(body) {
+		if _, ok := hexDigit(body[i]); !ok {
+			return false
+		}
+	}
+	return len(rest) < want
+}
+
+func hexDigit(c byte) (rune, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return rune(c - '0'), true
+	case c >= 'a' && c <= 'f':
+		return rune(c-'a') + 10, true
+	case c >= 'A' && c <= 'F':
+		return rune(c-'A') + 10, true
+	}
+	return 0, false
 }
 
 func isHexLetter(c byte) bool { return c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }

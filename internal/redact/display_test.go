@@ -10,6 +10,10 @@ import (
 func disguises(key string) map[string]string {
 	return map[string]string{
 		"backslash escapes": strings.ReplaceAll(key, "-", `\-`),
+		"JSON escapes":      strings.ReplaceAll(key, "-", `\u002d`),
+		"hex escapes":       strings.ReplaceAll(key, "-", `\x2D`),
+		"ES6 escapes":       strings.ReplaceAll(key, "-", `\u{2d}`),
+		"long escapes":      strings.ReplaceAll(key, "-", `\U0000002d`),
 		"numeric entities":  strings.ReplaceAll(key, "-", "&#45;"),
 		"hex entities":      strings.ReplaceAll(key, "-", "&#x2D;"),
 		"named entities":    strings.ReplaceAll(key, "_", "&lowbar;"),

@@ -154,7 +154,9 @@ func scanWords(s string, from, brk int) (int, int) {
 		case c == 0x1b:
 			n = sanitize.EscapeLen(s[i:])
 		case c == '\\':
-			if i+1 < len(s) && isASCIIPunct(s[i+1]) {
+			if m, _ := codeEscape(s[i:]); m > 0 {
+				n = m
+			} else if i+1 < len(s) && isASCIIPunct(s[i+1]) {
 				n = 2
 			}
 		case c == '&':
@@ -191,7 +193,7 @@ func unfinished(rest string, n int) bool {
 	case c == 0x1b:
 		return n == len(rest)
 	case c == '\\':
-		return len(rest) == 1
+		return n == 1 && mayBecomeCodeEscape(rest)
 	case c == '&':
 		if n > 1 {
 			return n == len(rest) && rest[n-1] != ';'

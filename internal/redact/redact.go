@@ -297,9 +297,17 @@ var keyChar = func() (t [256]bool) {
 // HoldsSecret reports whether s contains one of the registered secrets
 // as it is (not merely a key-shaped string): text that must not be sent
 // at all, such as an attached file.
+//
+// A secret written in disguise (escapes, entities, invisible characters:
+// what Displayed reads through) counts too: a JSON file holding a key as
+// "sk\u002d…" holds the key.
 func (r *Redactor) HoldsSecret(s string) bool {
+	var shown string
+	if disguisable(s) {
+		shown = string(newSkeleton(s, false).text)
+	}
 	for _, secret := range r.values() {
-		if strings.Contains(s, secret) {
+		if strings.Contains(s, secret) || shown != "" && strings.Contains(shown, secret) {
 			return true
 		}
 	}

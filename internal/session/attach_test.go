@@ -35,6 +35,13 @@ func TestAttachRefusesASecretAtOnce(t *testing.T) {
 		t.Fatalf("Attach(env.txt) error %v; want the refusal naming the file", err)
 	}
 	f.assertNoSecret("the error", err.Error())
+
+	// The same key written with JSON's escapes reads as the key.
+	escaped := filepath.Join(dir, "config.json")
+	os.WriteFile(escaped, []byte(`{"key": "`+strings.ReplaceAll(f.secrets[0], "-", `\u002d`)+`"}`+"\n"), 0o600)
+	if _, err := f.sess.Attach(escaped); err == nil || !strings.Contains(err.Error(), "holds an API key stored in the vault") {
+		t.Errorf("Attach(config.json) with the key \\u002d-escaped: %v; want the refusal", err)
+	}
 }
 
 // TestAttachRefusesASecretInAnImage: an image carries text too (a PNG's
