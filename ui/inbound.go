@@ -77,16 +77,12 @@ func sanitizeUsage(u view.Usage) view.Usage {
 // cleaned: key and model names, the finish and incomplete reasons, and
 // the error (which the chat item keeps in fields of its own).
 func sanitizeTurn(t chat.Turn) *chat.Turn {
-	t.KeyName = cleanLine(t.KeyName)
-	t.Model = cleanLine(t.Model)
-	t.FinishReason = cleanLine(t.FinishReason)
-	t.IncompleteReason = cleanLine(t.IncompleteReason)
+	c := t.Cleaned(cleanLine)
 	if t.Error != nil {
-		e := *t.Error
-		e.Message, e.Hint = sanitize.String(e.Message), sanitize.String(e.Hint)
-		t.Error = &e
+		// An error's message and hint may run over several lines.
+		c.Error.Message, c.Error.Hint = sanitize.String(t.Error.Message), sanitize.String(t.Error.Hint)
 	}
-	return &t
+	return &c
 }
 
 // attachmentLabels are a message's attachments as its chips show them:

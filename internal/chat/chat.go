@@ -278,3 +278,26 @@ func ValidID(id string) bool {
 func isIDByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
+
+// Cleaned returns a copy of t with every string passed through clean
+// (a sanitizer, a redactor) and nothing shared with t: the one list of
+// a turn's text fields, for whoever must clean what came from outside.
+func (t Turn) Cleaned(clean func(string) string) Turn {
+	t.KeyID = clean(t.KeyID)
+	t.KeyName = clean(t.KeyName)
+	t.Model = clean(t.Model)
+	t.FinishReason = clean(t.FinishReason)
+	t.IncompleteReason = clean(t.IncompleteReason)
+	if t.CostUSD != nil {
+		cost := *t.CostUSD
+		t.CostUSD = &cost
+	}
+	if t.Error != nil {
+		e := *t.Error
+		e.Class = ErrorClass(clean(string(e.Class)))
+		e.Message = clean(e.Message)
+		e.Hint = clean(e.Hint)
+		t.Error = &e
+	}
+	return t
+}

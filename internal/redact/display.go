@@ -389,6 +389,20 @@ func standIn(s string) (int, rune) {
 
 func isUpperHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }
 
+// tagName returns where the name of the tag at the start of s ("<b",
+// "</b") starts and ends: letters, then letters, digits and '-'.
+func tagName(s string) (start, end int) {
+	i := 1
+	if i < len(s) && s[i] == '/' {
+		i++
+	}
+	start = i
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || i > start && (s[i] >= '0' && s[i] <= '9' || s[i] == '-')) {
+		i++
+	}
+	return start, i
+}
+
 // tag returns the length of the HTML tag at the start of s (which starts
 // with "<"), or 0. Every tag counts as showing nothing: a Markdown renderer
 // drops inline HTML, so "s<b>k-…" reads as one word on screen, and in an
@@ -396,14 +410,7 @@ func isUpperHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= '
 // on both sides of a block element, rarely written without a line break
 // between, is then masked as one word: harmless.)
 func tag(s string) int {
-	i := 1
-	if i < len(s) && s[i] == '/' {
-		i++
-	}
-	nameStart := i
-	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || i > nameStart && (s[i] >= '0' && s[i] <= '9' || s[i] == '-')) {
-		i++
-	}
+	nameStart, i := tagName(s)
 	if i == nameStart {
 		return 0
 	}

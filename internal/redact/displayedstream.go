@@ -224,14 +224,7 @@ func mayBecomeTag(rest string) bool {
 			return true
 		}
 	}
-	i := 1
-	if i < len(rest) && rest[i] == '/' {
-		i++
-	}
-	nameStart := i
-	for i < len(rest) && (rest[i] >= 'a' && rest[i] <= 'z' || rest[i] >= 'A' && rest[i] <= 'Z' || i > nameStart && (rest[i] >= '0' && rest[i] <= '9' || rest[i] == '-')) {
-		i++
-	}
+	nameStart, i := tagName(rest)
 	switch {
 	case i == len(rest):
 		return true

@@ -257,27 +257,6 @@ func headTotals(c *chat.Conversation, r *redact.Redactor) totals {
 	return t
 }
 
-// cleanTurn is t with every string cleaned and nothing shared with t.
-func cleanTurn(t chat.Turn, clean func(string) string) chat.Turn {
-	t.KeyID = clean(t.KeyID)
-	t.KeyName = clean(t.KeyName)
-	t.Model = clean(t.Model)
-	t.FinishReason = clean(t.FinishReason)
-	t.IncompleteReason = clean(t.IncompleteReason)
-	if t.CostUSD != nil {
-		cost := *t.CostUSD
-		t.CostUSD = &cost
-	}
-	if t.Error != nil {
-		e := *t.Error
-		e.Class = chat.ErrorClass(clean(string(e.Class)))
-		e.Message = clean(e.Message)
-		e.Hint = clean(e.Hint)
-		t.Error = &e
-	}
-	return t
-}
-
 // cleanMessage is cleanConversation for one message and, with branches,
 // its sibling branches.
 func cleanMessage(m chat.Message, clean func(string) string, branches bool) chat.Message {
@@ -294,7 +273,7 @@ func cleanMessage(m chat.Message, clean func(string) string, branches bool) chat
 		m.Attachments = atts
 	}
 	if m.Turn != nil {
-		t := cleanTurn(*m.Turn, clean)
+		t := m.Turn.Cleaned(clean)
 		m.Turn = &t
 	}
 	if !branches || len(m.Siblings) == 0 {
