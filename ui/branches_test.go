@@ -148,3 +148,27 @@ func TestForkLineNamesItsParent(t *testing.T) {
 		t.Fatalf("fork lines do not name the parent:\n%s", s)
 	}
 }
+
+// TestFirstMessageCanBeSelected: a message sent in the app was drawn as
+// typed, without the ID it was saved with, so the first message of a new
+// conversation could never be selected (to fork at it or flip its
+// versions); the turn's Sent event gives it that ID and the text as
+// saved (a pasted key masked).
+func TestFirstMessageCanBeSelected(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{}).unlocked()
+	h.typeText("plain one with key-0f3a9c77d1e2b4c5a6f7e8d9c0b1a2")
+	h.key("enter")
+	h.b.stream <- chat.Sent{Message: chat.Message{ID: "u1", Role: chat.RoleUser, Content: "plain one with key-0f…a2"}}
+	h.b.stream <- chat.Delta{Text: "Reply."}
+	h.b.stream <- chat.Done{Message: &chat.Message{ID: "a1", Role: chat.RoleAssistant, Content: "Reply."}}
+	close(h.b.stream)
+	h.pump(false)
+	if got := h.m.chat.items[0].text; got != "plain one with key-0f…a2" {
+		t.Errorf("the message shows %q; want it as saved", got)
+	}
+	h.key("alt+m")
+	h.key("up")
+	if it := h.m.selectedItem(); it == nil || it.id != "u1" {
+		t.Fatalf("up from the reply selected %+v; want the first message u1", it)
+	}
+}

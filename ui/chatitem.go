@@ -83,6 +83,15 @@ func (it *chatItem) bump() { it.ver++ }
 // bumps ver: the item's render cache (keyed by width, theme and ver) is
 // then never stale and never reset from outside.
 
+// stored gives a message drawn as typed the ID and text it was saved
+// with (redacted, then sanitized here): it can be selected, and shows
+// what the conversation keeps.
+func (it *chatItem) stored(m chat.Message) {
+	it.id = m.ID
+	it.text = sanitize.String(m.Content)
+	it.bump()
+}
+
 // appendText adds a streamed delta (already sanitized).
 func (it *chatItem) appendText(text string) {
 	it.text += text

@@ -224,6 +224,10 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 	}
 	defer m.chat.changed()
 	switch ev := ev.(type) {
+	case chat.Sent:
+		if at := slices.Index(m.chat.items, it); at > 0 && m.chat.items[at-1].kind == itemUser {
+			m.chat.items[at-1].stored(ev.Message)
+		}
 	case chat.Delta:
 		it.appendText(sanitize.String(ev.Text))
 	case chat.Retrying:

@@ -44,7 +44,7 @@ var (
 	// clear everywhere, so none may carry a secret.
 	ErrNameHoldsSecret = errors.New("a key name may not contain a key's secret (was a secret pasted as the name?)")
 	// ErrFieldHoldsSecret means a key's setting (default or allowed
-	// model, organization, project, Azure version or deployment, note)
+	// model, organization, project, Azure version or deployment)
 	// would contain a key's secret: models are sent in request bodies
 	// and shown everywhere, the others are sent in headers, paths or
 	// queries, so none may carry a secret. It is wrapped with the

@@ -340,11 +340,12 @@ const MaxUSD = 1_000_000
 // setting is one of a key's settings, by the name its errors use.
 type setting struct{ name, value string }
 
-// settings lists the key's free-text settings: what checkFields keeps
-// secrets out of.
+// settings lists the key's free-text settings that are sent or shown
+// unmasked: what checkFields keeps secrets out of. The note is neither
+// (it is never sent and always shown masked), and may quote a secret.
 func (k Key) settings() []setting {
 	out := []setting{{"default model", k.DefaultModel}, {"organization", k.Organization}, {"project", k.Project},
-		{"Azure API version", k.AzureAPIVersion}, {"note", k.Note}, {"provider key ID", k.ProviderKeyID}}
+		{"Azure API version", k.AzureAPIVersion}, {"provider key ID", k.ProviderKeyID}}
 	for _, m := range k.AllowedModels {
 		out = append(out, setting{"allowed model", m})
 	}

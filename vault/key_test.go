@@ -571,8 +571,8 @@ func TestBaseURLFollowsPreset(t *testing.T) {
 	}
 }
 
-// TestNoSecretInASetting: a key's models, organization, project, Azure
-// settings and note may not hold a stored secret (a secret pasted into
+// TestNoSecretInASetting: a key's models, organization, project and
+// Azure settings may not hold a stored secret (a secret pasted into
 // --model was sent to another server in the request body).
 func TestNoSecretInASetting(t *testing.T) {
 	home, opts, _ := newIdentityVault(t)
@@ -587,7 +587,6 @@ func TestNoSecretInASetting(t *testing.T) {
 		"allowed model": func(k *Key) { k.AllowedModels = []string{"gpt-x", secretA} },
 		"organization":  func(k *Key) { k.Organization = secretA },
 		"project":       func(k *Key) { k.Project = "p-" + secretA },
-		"note":          func(k *Key) { k.Note = "same as " + secretA },
 		"Azure deployment": func(k *Key) {
 			k.Provider, k.BaseURL, k.AzureDeployments = "azure", "https://x.openai.azure.com", map[string]string{"gpt-4o": secretA}
 		},
@@ -606,11 +605,11 @@ func TestNoSecretInASetting(t *testing.T) {
 	// A setting that a later secret turns out to be inside.
 	noted := testKey(t, "noted")
 	later := mustSecret(t, canary(t))
-	noted.Note = "next: " + later.Reveal()
+	noted.Project = "next-" + later.Reveal()
 	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(noted); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Update(func(tx *Tx) error { _, err := tx.Rotate("a", later); return err }); !errors.Is(err, ErrFieldHoldsSecret) {
-		t.Errorf("rotate to a secret a note holds: %v, want ErrFieldHoldsSecret", err)
+		t.Errorf("rotate to a secret a project holds: %v, want ErrFieldHoldsSecret", err)
 	}
 }

@@ -2,9 +2,15 @@ package chat
 
 import "time"
 
-// Event is what a streaming turn reports: Delta, Retrying, Warning, then
-// exactly one Done or Failed, after which the channel is closed.
+// Event is what a streaming turn reports: Sent (for a new message),
+// Delta, Retrying, Warning, then exactly one Done or Failed, after which
+// the channel is closed.
 type Event interface{ isEvent() }
+
+// Sent is the user's new message as it was saved and sent: its ID, and
+// its text and attachments redacted. It comes first, so a face that drew
+// the message as typed can show what was kept and select it.
+type Sent struct{ Message Message }
 
 // Delta is newly received reply text, already redacted and sanitized.
 // Deltas are coalesced (about every 30 ms) so a consumer sees few of them.
@@ -52,6 +58,7 @@ type Failed struct {
 	KeyID string
 }
 
+func (Sent) isEvent()     {}
 func (Delta) isEvent()    {}
 func (Retrying) isEvent() {}
 func (Warning) isEvent()  {}

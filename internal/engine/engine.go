@@ -255,6 +255,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	// then (and kept as a sibling branch).
 	var replaced []chat.Message
 	var editedID string
+	var sent *chat.Message
 	masked := false // a key in the message was masked
 	if req.Regenerate {
 		if !hasUserMessage(conv) {
@@ -292,12 +293,13 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 		if conv, err = e.savePrompt(conv.ID, msg, key.ID, model); err != nil {
 			return nil, err
 		}
+		sent = &msg
 	}
 	// The request is made from the conversation without what it
 	// replaces.
 	view := *conv
 	view.Messages = without(conv.Messages, replaced)
-	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model, masked: masked}
+	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model, masked: masked, sent: sent}
 	if req.EditLast {
 		t.editedID = editedID
 	}

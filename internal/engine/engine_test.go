@@ -191,8 +191,11 @@ func TestCanceledTurnNeverWaitsForTheReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, ok := (<-ch).(chat.Sent); !ok {
+		t.Fatal("the first event is not the message as sent")
+	}
 	if _, ok := (<-ch).(chat.Delta); !ok {
-		t.Fatal("the first event is not a delta")
+		t.Fatal("the second event is not a delta")
 	}
 	cancel()
 	// Nobody reads now. Wait is a guard against a hang, not a speed

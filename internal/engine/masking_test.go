@@ -14,7 +14,8 @@ import (
 // TestStoredKeyInPromptIsMaskedAndSaid: a stored key pasted into a
 // message (the TUI, ask, a pipe: all send through the engine) reaches
 // the server and the saved conversation masked, and the turn says so
-// once, as its first event; a message without a key says nothing.
+// once, right after the message as saved (Sent); a message without a key
+// says nothing.
 func TestStoredKeyInPromptIsMaskedAndSaid(t *testing.T) {
 	r := newRig(t, sim.Options{}, "sim-fast")
 	secret := r.accounts.key.Secret.Reveal()
@@ -59,8 +60,12 @@ func TestStoredKeyInPromptIsMaskedAndSaid(t *testing.T) {
 	}
 	if w := warnings(events); len(w) != 1 || !strings.Contains(w[0], "masked") || strings.Contains(w[0], secret) {
 		t.Errorf("warnings %q, want one that says the key was masked", w)
-	} else if _, first := events[0].(chat.Warning); !first {
-		t.Errorf("the warning is not the first event: %#v", events[0])
+	} else if _, next := events[1].(chat.Warning); !next {
+		t.Errorf("the warning does not follow Sent at once: %#v", events[1])
+	}
+	// The message as saved comes first, for a face that drew it as typed.
+	if sent, ok := events[0].(chat.Sent); !ok || sent.Message.ID != conv.Messages[0].ID || sent.Message.Content != conv.Messages[0].Content {
+		t.Errorf("first event %#v; want Sent with the saved message %q", events[0], conv.Messages[0].ID)
 	}
 
 	if w := warnings(send(newRig(t, sim.Options{}, "sim-fast"), "no key here, just sk-proj- talk")); len(w) != 0 {

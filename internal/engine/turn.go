@@ -31,6 +31,8 @@ type turn struct {
 	editedID string
 	key      vault.Key
 	model    string
+	// sent is the new user message as saved (nil for a regenerate).
+	sent *chat.Message
 	// masked says a key in the new message (or its attachments) was
 	// masked before it was saved and sent: the user is told, once.
 	masked bool
@@ -45,6 +47,9 @@ const maskedWarning = "the message held an API key; it was sent masked (as the s
 func (t *turn) run(ctx context.Context, out chan chat.Event) {
 	e := t.e
 	start := e.cfg.Now()
+	if t.sent != nil {
+		forward(ctx, out, chat.Sent{Message: *t.sent})
+	}
 	if t.masked {
 		forward(ctx, out, chat.Warning{Text: maskedWarning})
 	}

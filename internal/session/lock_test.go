@@ -13,7 +13,7 @@ import (
 func TestLockDuringReplyKeepsThePartialReply(t *testing.T) {
 	t.Parallel()
 	f, c, _, ch, cancel := startLongReply(t)
-	if _, ok := (<-ch).(chat.Delta); !ok {
+	if _, ok := afterSent(ch).(chat.Delta); !ok {
 		t.Fatal("no delta first")
 	}
 	cancel()

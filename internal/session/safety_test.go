@@ -16,7 +16,7 @@ import (
 func TestUnlockAgainDuringReplyKeepsTheReply(t *testing.T) {
 	t.Parallel()
 	f, c, _, ch, cancel := startLongReply(t)
-	if _, ok := (<-ch).(chat.Delta); !ok {
+	if _, ok := afterSent(ch).(chat.Delta); !ok {
 		t.Fatal("no delta first")
 	}
 	cancel()

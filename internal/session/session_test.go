@@ -262,7 +262,7 @@ func TestCancelWithoutReading(t *testing.T) {
 	t.Parallel()
 	f, c, work, ch, cancel := startLongReply(t)
 	defer cancel()
-	first := <-ch
+	first := afterSent(ch)
 	if _, ok := first.(chat.Delta); !ok {
 		t.Fatalf("first event = %#v", first)
 	}
@@ -317,7 +317,7 @@ func TestEditsDuringTurnAreKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := (<-ch).(chat.Delta); !ok {
+	if _, ok := afterSent(ch).(chat.Delta); !ok {
 		t.Fatal("first event is not a delta")
 	}
 	// The edits run while the reply streams; they may wait for the turn,
@@ -351,4 +351,14 @@ func TestEditsDuringTurnAreKept(t *testing.T) {
 	if !found || len(got.Messages) != 3 {
 		t.Fatalf("the note added during the turn was lost: %+v", got.Messages)
 	}
+}
+
+// afterSent is the turn's first event after chat.Sent (the message as
+// saved, which a new message's turn starts with).
+func afterSent(ch <-chan chat.Event) chat.Event {
+	ev := <-ch
+	if _, ok := ev.(chat.Sent); ok {
+		return <-ch
+	}
+	return ev
 }
