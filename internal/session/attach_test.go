@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
 )
@@ -72,5 +74,35 @@ func TestAttachRefusesASecretInAnImage(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "holds an API key stored in the vault") {
 			t.Errorf("Attach(%s) = %v; want the refusal", name, err)
 		}
+	}
+}
+
+// TestAttachRefusesANamedPipeAtOnce: the app's @path and file picker
+// read through Session.Attach; a FIFO nobody writes to is refused at
+// once instead of leaving the chip to appear when someone writes (the
+// deadline only guards that hang).
+func TestAttachRefusesANamedPipeAtOnce(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.addKey("k", "sim-fast", nil)
+	f.unlock()
+	fifo := filepath.Join(t.TempDir(), "ff")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.sess.Attach(fifo)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file (a named pipe)") {
+			t.Errorf("Attach(fifo) = %v; want the refusal", err)
+		}
+	case <-time.After(30 * time.Second):
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("Attach(fifo) still waiting for a writer")
 	}
 }
