@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -38,5 +39,26 @@ func TestAskRefusesANamedPipeAtOnce(t *testing.T) {
 	wantContains(t, "stderr", res.stderr, "attach "+fifo+": not a regular file (a named pipe)")
 	if n := len(testkit.ChatRequests(s)); n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// TestAskRefusesAFileOverTheWindow: a file whose text alone is far over
+// the model's context window (sim-fast: 8,192 tokens) is refused before
+// sending, naming the estimate and the window, and nothing is saved.
+func TestAskRefusesAFileOverTheWindow(t *testing.T) {
+	s, url := testkit.Sim(t, sim.Options{})
+	e := newVault(t)
+	e.addSimKey("work", url)
+	part := filepath.Join(e.dir, "part1.txt")
+	os.WriteFile(part, []byte(strings.Repeat("word ", 40_000)), 0o600)
+	res := e.run(tty{}, "ask", "-f", part, "summarise")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr", res.stderr, "vaultchat: error: the message is about 40,")
+	wantContains(t, "stderr", res.stderr, "over the 8,192-token context window of sim-fast")
+	if n := len(testkit.ChatRequests(s)); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+	if files := e.conversationFiles(); len(files) != 0 {
+		t.Errorf("conversations left behind: %v", files)
 	}
 }
