@@ -219,17 +219,29 @@ func size(n int64) string { return figures.Bytes(n) }
 // then its content in a fence longer than any run of backticks in it, so
 // the content cannot close the fence early.
 func Inline(a chat.Attachment) string {
+	fence := strings.Repeat("`", fenceLen(a.Text))
+	return "File " + a.Name + ":\n" + fence + "\n" + strings.TrimSuffix(a.Text, "\n") + "\n" + fence
+}
+
+// InlineLen is len(Inline(a)) without building it: a token bound sums
+// it over a whole conversation's files on every turn.
+func InlineLen(a chat.Attachment) int {
+	return len("File "+":\n\n\n") + len(a.Name) + 2*fenceLen(a.Text) + len(strings.TrimSuffix(a.Text, "\n"))
+}
+
+// fenceLen is the length of a backtick fence longer than any run of
+// backticks in text, and at least 3.
+func fenceLen(text string) int {
 	run, longest := 0, 0
-	for i := 0; i < len(a.Text); i++ {
-		if a.Text[i] == '`' {
+	for i := 0; i < len(text); i++ {
+		if text[i] == '`' {
 			run++
 			longest = max(longest, run)
 		} else {
 			run = 0
 		}
 	}
-	fence := strings.Repeat("`", max(3, longest+1))
-	return "File " + a.Name + ":\n" + fence + "\n" + strings.TrimSuffix(a.Text, "\n") + "\n" + fence
+	return max(3, longest+1)
 }
 
 // MessageText is the text of a message as sent: its content, then each

@@ -83,6 +83,12 @@ func TestInlineFenceOutlastsTheContent(t *testing.T) {
 	if text := MessageText(m); !strings.HasPrefix(text, "look\n\nFile README.md:") || strings.Contains(text, "p.png") {
 		t.Errorf("MessageText = %q", text)
 	}
+	for _, text := range []string{"", "x", "text\n", a.Text, "a`b``c\n\n"} {
+		b := chat.Attachment{Name: "n.md", Text: text}
+		if InlineLen(b) != len(Inline(b)) {
+			t.Errorf("InlineLen(%q) = %d; Inline is %d bytes", text, InlineLen(b), len(Inline(b)))
+		}
+	}
 	if got := DataURL(chat.Attachment{MediaType: "image/gif", Data: []byte("GIF89a")}); got != "data:image/gif;base64,R0lGODlh" {
 		t.Errorf("DataURL = %q", got)
 	}

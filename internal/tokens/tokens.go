@@ -137,7 +137,7 @@ func MessageBound(m chat.Message) int {
 		if a.IsImage() {
 			n += ImageTokens
 		} else {
-			n += len(attach.Inline(a)) + len("\n\n")
+			n += len("\n\n") + attach.InlineLen(a)
 		}
 	}
 	return n
