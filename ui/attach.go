@@ -32,8 +32,10 @@ import (
 // restored marks a chip ↑ put back with the message it was sent with
 // (esc, canceling that edit, drops it).
 type pendingAttachment struct {
-	att      chat.Attachment
-	tokens   int
+	att    chat.Attachment
+	tokens int
+	// name is att.Name cleaned where it entered, for the chip.
+	name     string
 	restored bool
 }
 
@@ -213,8 +215,8 @@ func (m *Model) updateAttach(msg tea.Msg) tea.Cmd {
 		if msg.token != "" && m.input.wordBeforeCursor() == msg.token {
 			m.input.replaceWordBeforeCursor("")
 		}
-		m.attachments = append(m.attachments, pendingAttachment{att: msg.att, tokens: msg.tok})
-		m.setNotice("attached "+cleanLine(attach.Describe(msg.att)), false)
+		m.attachments = append(m.attachments, pendingAttachment{att: msg.att, tokens: msg.tok, name: cleanLine(msg.att.Name)})
+		m.setNotice("attached "+attach.Describe(msg.att), false)
 	case chipTokensMsg:
 		m.applyChipTokens(msg)
 	}
@@ -231,7 +233,7 @@ func (m *Model) restoreChips(atts []chat.Attachment) tea.Cmd {
 	}
 	m.chipGen++
 	for _, a := range atts {
-		m.attachments = append(m.attachments, pendingAttachment{att: a, restored: true})
+		m.attachments = append(m.attachments, pendingAttachment{att: a, name: cleanLine(a.Name), restored: true})
 	}
 	gen, model := m.chipGen, m.keyring.model
 	atts = slices.Clone(atts)
@@ -286,7 +288,7 @@ func (m *Model) removeAttachment() {
 	}
 	last := m.attachments[len(m.attachments)-1]
 	m.attachments = m.attachments[:len(m.attachments)-1]
-	m.setNotice("removed "+cleanLine(last.att.Name), false)
+	m.setNotice("removed "+last.name, false)
 }
 
 // takeAttachments returns the chips' files for a send (send then moves
@@ -319,17 +321,17 @@ func (m *Model) chipsLabel() string {
 	}
 	parts := make([]string, len(m.attachments))
 	for i, p := range m.attachments {
-		parts[i] = "[" + cleanLine(p.att.Name) + " " + figures.Bytes(p.att.Size) + "]"
+		parts[i] = "[" + p.name + " " + figures.Bytes(p.att.Size) + "]"
 	}
 	return " " + strings.Join(parts, " ") + " · " + keyName(m.km.RemoveAttachment) + " removes "
 }
 
 // attachmentChips are the lines a sent message's attachments show under
-// it in the transcript: name, type and size.
-func attachmentChips(atts []chat.Attachment, width int, env *renderEnv) []string {
-	out := make([]string, 0, len(atts))
-	for _, a := range atts {
-		chip := "[" + cleanLine(attach.Describe(a)) + "]"
+// it in the transcript: name, type and size (attachmentLabels).
+func attachmentChips(labels []string, width int, env *renderEnv) []string {
+	out := make([]string, 0, len(labels))
+	for _, l := range labels {
+		chip := "[" + l + "]"
 		out = append(out, "  "+env.st.UserBar.Render("┃")+" "+env.st.Accent.Render(truncate(chip, max(width-5, 1))))
 	}
 	return out

@@ -323,7 +323,7 @@ func TestEditLastRestoresChips(t *testing.T) {
 	// esc cancels the edit and its chips, not one attached before ↑.
 	h.typeText("@" + dir + "/sub/deep.txt")
 	h.key("tab")
-	h.m.chat.items[0].atts = h.b.sends[0].Attachments // a message with a file again
+	h.m.chat.items[0].files = h.b.sends[0].Attachments // a message with a file again
 	h.key("up")
 	if len(h.m.attachments) != 2 {
 		t.Fatalf("%d chips after ↑; want deep.txt and the restored notes.txt", len(h.m.attachments))

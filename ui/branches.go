@@ -63,7 +63,7 @@ func (m *Model) enterMessages() tea.Cmd {
 			if m.focus == focusConvs {
 				m.leaveList()
 			}
-			m.focus = focusMessages
+			m.setFocus(focusMessages)
 			m.selectMessage(i)
 			return nil
 		}
@@ -78,14 +78,14 @@ func (m *Model) leaveMessages() {
 		it.setSelected(false)
 	}
 	m.msgSel = -1
-	m.focus = focusInput
+	m.setFocus(focusInput)
 }
 
 // dropSelection ends the message-selection mode when the chat is
 // replaced.
 func (m *Model) dropSelection() {
 	if m.focus == focusMessages {
-		m.focus = focusInput
+		m.setFocus(focusInput)
 	}
 	m.msgSel = -1
 }
@@ -193,7 +193,7 @@ func (m *Model) updateBranches(msg tea.Msg) tea.Cmd {
 		m.openConversation(msg.conv)
 		// The version now shown stands where the switched one stood.
 		if inMode && msg.at < len(m.chat.items) && selectable(m.chat.items[msg.at]) {
-			m.focus = focusMessages
+			m.setFocus(focusMessages)
 			m.selectMessage(msg.at)
 		}
 		return m.usageCmd()

@@ -64,8 +64,12 @@ type chatItem struct {
 	// of the message this is when it has siblings ("← 2/3 →").
 	selected          bool
 	version, versions int
-	// atts are a user message's attachments, shown as chips.
-	atts []chat.Attachment
+	// chips are a user message's attachments as their chips show them,
+	// cleaned where they entered (attachmentLabels); files are the
+	// attachments themselves, never drawn: ↑ restores them as chips for
+	// an edit-and-resend.
+	chips []string
+	files []chat.Attachment
 
 	ver int
 
@@ -155,13 +159,15 @@ func (it *chatItem) finish(stored *chat.Message, e *chat.Error, fallback *chat.T
 	it.stream = nil
 	it.retryIn = time.Time{}
 	if stored != nil && stored.Turn != nil {
-		t := *stored.Turn
-		fallback = &t
+		fallback = stored.Turn
 	}
 	if fallback == nil && e != nil {
 		fallback = &chat.Turn{KeyName: it.keyName, Model: it.model, Incomplete: true, IncompleteReason: reasonFor(e.Class)}
 	}
-	it.turn = fallback
+	it.turn = nil
+	if fallback != nil {
+		it.turn = sanitizeTurn(*fallback)
+	}
 	it.errMsg, it.hint, it.errClass = "", "", ""
 	if e != nil && e.Class != chat.ErrCanceled {
 		it.errMsg = sanitize.String(e.Message)
@@ -217,7 +223,7 @@ func (it *chatItem) renderUser(width int, env *renderEnv) []string {
 	for _, l := range strings.Split(ansi.Wrap(text, max(width-5, 1), ""), "\n") {
 		out = append(out, "  "+bar+l)
 	}
-	return append(out, attachmentChips(it.atts, width, env)...)
+	return append(out, attachmentChips(it.chips, width, env)...)
 }
 
 func (it *chatItem) renderNote(width int, env *renderEnv) []string {
@@ -269,8 +275,9 @@ func (it *chatItem) renderAssistant(width int, env *renderEnv) []string {
 		}
 	}
 	if !it.streaming {
-		for _, f := range layParts(it.footer(st), st.Footer.Render(" · "), max(width-2, 1)) {
-			out = append(out, ind+f)
+		fw := max(width-2, 1)
+		for _, f := range joinParts(it.footer(st), st.Footer.Render(" · "), fw) {
+			out = append(out, ind+truncate(f, fw))
 		}
 	}
 	return out
@@ -293,7 +300,7 @@ func (it *chatItem) footer(st *styles.Styles) []string {
 	t := it.turn
 	parts := []string{}
 	if t != nil {
-		parts = append(parts, joinNonEmpty(" · ", sanitize.String(t.KeyName), sanitize.String(t.Model)))
+		parts = append(parts, joinNonEmpty(" · ", t.KeyName, t.Model))
 		if u := t.Usage.Total(); u > 0 {
 			parts = append(parts, figures.Estimated(figures.Count(u), t.Usage.Estimated)+" tok")
 		}
@@ -315,34 +322,11 @@ func (it *chatItem) footer(st *styles.Styles) []string {
 	if t != nil && t.Incomplete {
 		reason := "incomplete"
 		if t.IncompleteReason != "" {
-			reason += " (" + sanitize.String(t.IncompleteReason) + ")"
+			reason += " (" + t.IncompleteReason + ")"
 		}
 		out = append(out, st.Incomplete.Render(reason))
 	}
 	return out
-}
-
-// layParts joins styled parts with sep into lines of at most w columns,
-// starting a new line between parts rather than cutting one; a part
-// wider than w alone is elided with "…".
-func layParts(parts []string, sep string, w int) []string {
-	var lines []string
-	var cur string
-	for _, p := range parts {
-		switch {
-		case cur == "":
-			cur = p
-		case ansi.StringWidth(cur)+ansi.StringWidth(sep)+ansi.StringWidth(p) <= w:
-			cur += sep + p
-		default:
-			lines = append(lines, truncate(cur, w))
-			cur = p
-		}
-	}
-	if cur != "" {
-		lines = append(lines, truncate(cur, w))
-	}
-	return lines
 }
 
 // maxMarkdownWidth caps the width replies are wrapped at: long lines are

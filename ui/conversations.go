@@ -104,18 +104,15 @@ func itemFromMessage(msg chat.Message) *chatItem {
 	switch msg.Role {
 	case chat.RoleUser:
 		it.kind = itemUser
-		it.atts = msg.Attachments
+		it.chips, it.files = attachmentLabels(msg.Attachments), msg.Attachments
 	case chat.RoleAssistant:
 		it.kind = itemAssistant
-		if t := msg.Turn; t != nil {
-			tc := *t
-			it.turn = &tc
-			it.keyName = sanitize.String(t.KeyName)
-			it.model = sanitize.String(t.Model)
+		if msg.Turn != nil {
+			t := sanitizeTurn(*msg.Turn)
+			it.turn = t
+			it.keyName, it.model = t.KeyName, t.Model
 			if t.Error != nil && t.Error.Class != chat.ErrCanceled {
-				it.errMsg = sanitize.String(t.Error.Message)
-				it.hint = sanitize.String(t.Error.Hint)
-				it.errClass = t.Error.Class
+				it.errMsg, it.hint, it.errClass = t.Error.Message, t.Error.Hint, t.Error.Class
 			}
 		}
 	case chat.RoleNote:

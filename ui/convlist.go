@@ -36,11 +36,9 @@ type convList struct {
 	shown []chat.Summary
 	sel   int
 	open  bool // ctrl+o shows the list
-	// focused and openID are set by the Model when it draws the list:
-	// whether the list takes the keys, and which conversation is open
-	// (marked).
+	// focused says the list takes the keys; the Model sets it with its
+	// focus (setFocused), never while drawing.
 	focused bool
-	openID  string
 	act     listActions
 	// hits are the backend's search results for hitsQuery, by
 	// conversation ID (snippets sanitized).
@@ -66,7 +64,23 @@ type listActions struct {
 func newConvList(km *keyMap, st *styles.Styles, act listActions) convList {
 	f := newFilterInput(st, "type to filter & search")
 	f.Prompt = "/ "
+	f.SetWidth(filterWidth(convPaneW, f.Prompt))
+	f.Blur()
 	return convList{km: km, st: st, act: act, filter: f}
+}
+
+// filterWidth is the width of the list's filter in a list w wide.
+func filterWidth(w int, prompt string) int { return max(w-len(prompt)-2, 4) }
+
+// setFocused gives the list the keys, or takes them away: its filter
+// takes what is typed only while the list is focused.
+func (l *convList) setFocused(focused bool) {
+	l.focused = focused
+	if focused {
+		l.filter.Focus()
+	} else {
+		l.filter.Blur()
+	}
 }
 
 // setItems replaces the list, keeping the selection on the same
@@ -243,18 +257,15 @@ func displayTitle(t string) string {
 }
 
 // view draws the list w columns wide and at most h rows tall: the title,
-// the filter, then the conversations that match it.
-func (l *convList) view(w, h int) []string {
+// the filter, then the conversations that match it, openID marked as
+// the open one. It changes nothing.
+func (l *convList) view(w, h int, openID string) []string {
 	st := l.st
 	out := []string{st.PaneTitle.Render(" CONVERSATIONS")}
 	if l.focused || l.filtering() {
-		l.filter.SetWidth(max(w-len(l.filter.Prompt)-2, 4))
-		if l.focused {
-			l.filter.Focus()
-		} else {
-			l.filter.Blur()
-		}
-		out = append(out, " "+l.filter.View())
+		f := l.filter // a copy: a list drawn narrower keeps its own width
+		f.SetWidth(filterWidth(w, f.Prompt))
+		out = append(out, " "+f.View())
 	}
 	switch {
 	case len(l.items) == 0:
@@ -276,7 +287,7 @@ func (l *convList) view(w, h int) []string {
 	}
 	for i := first; i < len(l.shown) && len(out) < h; i++ {
 		c := l.shown[i]
-		for j, line := range l.entry(c, w) {
+		for j, line := range l.entry(c, w, openID) {
 			if len(out) >= h {
 				break
 			}
@@ -285,7 +296,7 @@ func (l *convList) view(w, h int) []string {
 				line = st.Muted.Render(line)
 			case i == l.sel && l.focused:
 				line = st.Selected.Render(line)
-			case c.ID == l.openID:
+			case c.ID == openID:
 				line = st.Accent.Render(line)
 			}
 			out = append(out, line)
@@ -297,9 +308,9 @@ func (l *convList) view(w, h int) []string {
 // entry is the plain lines of conversation c, w columns wide: its title
 // (marked when open), then the snippet its content matched by or, for a
 // fork, what it was forked from.
-func (l *convList) entry(c chat.Summary, w int) []string {
+func (l *convList) entry(c chat.Summary, w int, openID string) []string {
 	mark := "  "
-	if c.ID == l.openID {
+	if c.ID == openID {
 		mark = "• "
 	}
 	lines := []string{fit(" "+mark+truncate(displayTitle(c.Title), w-4), w)}

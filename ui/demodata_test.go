@@ -9,7 +9,8 @@ import (
 )
 
 // demoKeys are keys like the ones "vaultchat --demo" makes (sorted by
-// name, as the session lists them), plus one whose check failed.
+// name, as the session lists them), plus one whose check failed. A key
+// with usage was used, as in the demo: its "last used" is never "never".
 func demoKeys(now time.Time) []view.Key {
 	key := func(id, name, provider, host, fp, model string) view.Key {
 		return view.Key{KeyRef: chat.KeyRef{ID: id, Name: name, Provider: provider, Host: host, Fingerprint: fp}, DefaultModel: model}
@@ -21,12 +22,15 @@ func demoKeys(now time.Time) []view.Key {
 	side := key("d3", "side-project", "openai-compatible", "127.0.0.1:41187", "sk-…x3mf", "sim-429")
 	side.Month = view.Total{Tokens: 1_500, Cost: figures.Cost{Unknown: true}}
 	side.Budget = view.BudgetOK
+	side.LastUsed = now.Add(-26 * time.Hour)
 	team := key("d4", "team-openai", "openai", "127.0.0.1:33205", "sk-…q8re", "gpt-4o-mini")
 	team.Month = view.Total{Tokens: 4_100, Cost: figures.Cost{USD: 0.001}}
 	team.CheckFailed = true
+	team.LastUsed = now.Add(-26 * time.Hour)
 	work := key("d5", "work", "azure", "127.0.0.1:45555", "sk-…c2ad", "gpt-4o-mini")
 	work.Month = view.Total{Tokens: 1_220_000, Cost: figures.Cost{USD: 4.70}}
 	work.Budget = view.BudgetWarn
+	work.LastUsed = now.Add(-30 * time.Hour)
 	work.AllowedModels = []string{"gpt-4o-mini", "gpt-4o"}
 	return []view.Key{minted, personal, side, team, work}
 }
@@ -41,7 +45,7 @@ func demoUsage(now time.Time) view.Usage {
 		{Name: "daily USD", Spent: 0.01, Limit: 0.05, USD: true, Hard: true, ResetsAt: now.Add(9 * time.Hour)},
 		{Name: "monthly USD", Spent: 4.70, Limit: 5, USD: true, Hard: true, ResetsAt: now.Add(17 * 24 * time.Hour)},
 	}
-	u.Provider = "provider saw 41k more tokens than this machine sent with key work (reconciled 2d ago)"
+	u.Provider = "provider saw 41.0k more tokens than this machine sent with key work (reconciled 2d ago)"
 	u.Ledger = "ledger damaged: usage --repair"
 	return u
 }

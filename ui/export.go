@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
-	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/transcript"
 )
 
@@ -229,7 +228,7 @@ func (m *Model) applyExport(msg exportDoneMsg) tea.Cmd {
 		m.setNotice("exported to "+msg.written, false)
 	case errors.Is(msg.err, view.ErrExists):
 		if open {
-			d.confirm = msg.path
+			d.confirm = cleanLine(msg.path)
 			return nil
 		}
 		m.setNotice(msg.path+" already exists; nothing written", true)
@@ -273,15 +272,16 @@ func (d *exportDialog) view(width, _ int) []string {
 	body = append(body, pad("", label)+st.Muted.Render(truncate(exportFormatInfo[d.formatName()], inner-label)))
 
 	if d.confirm != "" || d.busy {
-		body = append(body, st.Accent.Render(pad("path", label))+truncate(sanitize.String(d.path.Value()), inner-label))
+		body = append(body, st.Accent.Render(pad("path", label))+truncate(d.path.Value(), inner-label))
 	} else {
-		d.path.SetWidth(max(inner-label-ansi.StringWidth(d.path.Prompt)-1, 4))
-		body = append(body, st.Accent.Render(pad("path", label))+d.path.View())
+		path := d.path // a copy: drawing sets nothing
+		path.SetWidth(max(inner-label-ansi.StringWidth(path.Prompt)-1, 4))
+		body = append(body, st.Accent.Render(pad("path", label))+path.View())
 	}
 	body = append(body, "")
 	switch {
 	case d.confirm != "":
-		body = append(body, st.Warning.Render(truncate(sanitize.String(d.confirm)+" already exists. Overwrite? y/n", inner)),
+		body = append(body, st.Warning.Render(truncate(d.confirm+" already exists. Overwrite? y/n", inner)),
 			st.Muted.Render("y overwrite · n keep it and edit the path"))
 	case d.busy:
 		body = append(body, st.Muted.Render("exporting…"), "")

@@ -12,13 +12,16 @@ import (
 
 // helpOverlay shows every key binding, grouped, drawn from the key map.
 type helpOverlay struct {
-	km  *keyMap
-	st  *styles.Styles
-	off int // first line shown, when the help is taller than the screen
+	km *keyMap
+	st *styles.Styles
+	// size is the screen's size now, for update to keep off within the
+	// help's lines (view only reads it).
+	size func() (width, height int)
+	off  int // first line shown, when the help is taller than the screen
 }
 
-func newHelpOverlay(km *keyMap, st *styles.Styles) *helpOverlay {
-	return &helpOverlay{km: km, st: st}
+func newHelpOverlay(km *keyMap, st *styles.Styles, size func() (width, height int)) *helpOverlay {
+	return &helpOverlay{km: km, st: st, size: size}
 }
 
 // update scrolls with the help's own keys; any other key closes it.
@@ -27,11 +30,13 @@ func (o *helpOverlay) update(msg tea.Msg) (tea.Cmd, bool) {
 	if !ok {
 		return nil, false
 	}
+	lines, room := o.body(o.size())
+	last := max(len(lines)-room, 0) // the scroll that shows the end
 	switch {
 	case key.Matches(k, o.km.HelpUp):
-		o.off = max(o.off-1, 0)
+		o.off = max(min(o.off, last)-1, 0)
 	case key.Matches(k, o.km.HelpDown):
-		o.off++
+		o.off = min(o.off+1, last)
 	default:
 		return nil, true
 	}
@@ -42,8 +47,25 @@ func (o *helpOverlay) update(msg tea.Msg) (tea.Cmd, bool) {
 // that is too tall.
 func (o *helpOverlay) view(width, height int) []string {
 	st := o.st
-	w := min(width-2, 150)
-	h := height - 2
+	w, h := helpBox(width, height)
+	lines, room := o.body(width, height)
+	off := min(o.off, max(len(lines)-room, 0)) // the screen may have grown
+	lines = lines[off:]
+	if len(lines) > room {
+		lines = append(lines[:room-1], st.Muted.Render("↓ more below"))
+	}
+	lines = append(lines, st.Muted.Render(o.km.HelpUp.Help().Key+"  "+o.km.HelpDown.Help().Key+" scroll · any other key closes"))
+	return box("keys", lines, w, h, st.DialogBorder, st.DialogTitle)
+}
+
+// helpBox is the help's box size on a width×height screen.
+func helpBox(width, height int) (w, h int) { return min(width-2, 150), height - 2 }
+
+// body is the help's lines, all of them, for a width×height screen, and
+// how many show at once.
+func (o *helpOverlay) body(width, height int) (lines []string, room int) {
+	st := o.st
+	w, h := helpBox(width, height)
 	const colW = 44
 	cols := max(min((w-4)/colW, 3), 1)
 	// Lay groups out column by column, balancing line counts.
@@ -74,7 +96,6 @@ func (o *helpOverlay) view(width, height int) []string {
 	}
 	innerW := w - 4
 	cw := innerW / cols
-	var lines []string
 	for i := 0; i < tallest; i++ {
 		var b strings.Builder
 		for _, col := range columns {
@@ -82,12 +103,5 @@ func (o *helpOverlay) view(width, height int) []string {
 		}
 		lines = append(lines, b.String())
 	}
-	room := max(h-3, 1)
-	o.off = min(o.off, max(len(lines)-room, 0))
-	lines = lines[o.off:]
-	if len(lines) > room {
-		lines = append(lines[:room-1], st.Muted.Render("↓ more below"))
-	}
-	lines = append(lines, st.Muted.Render(o.km.HelpUp.Help().Key+"  "+o.km.HelpDown.Help().Key+" scroll · any other key closes"))
-	return box("keys", lines, w, h, st.DialogBorder, st.DialogTitle)
+	return lines, max(h-3, 1)
 }

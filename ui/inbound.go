@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -58,7 +59,8 @@ func sanitizeHit(h view.SearchHit) view.SearchHit {
 	return h
 }
 
-// sanitizeUsage cleans budget names.
+// sanitizeUsage cleans a usage's text: budget names, the provider's
+// line (a server had a hand in it) and the ledger's note.
 func sanitizeUsage(u view.Usage) view.Usage {
 	budgets := make([]view.Budget, len(u.Budgets))
 	for i, b := range u.Budgets {
@@ -66,5 +68,36 @@ func sanitizeUsage(u view.Usage) view.Usage {
 		budgets[i] = b
 	}
 	u.Budgets = budgets
+	u.Provider = cleanLine(u.Provider)
+	u.Ledger = cleanLine(u.Ledger)
 	return u
+}
+
+// sanitizeTurn returns a copy of a reply's attribution with its text
+// cleaned: key and model names, the finish and incomplete reasons, and
+// the error (which the chat item keeps in fields of its own).
+func sanitizeTurn(t chat.Turn) *chat.Turn {
+	t.KeyName = cleanLine(t.KeyName)
+	t.Model = cleanLine(t.Model)
+	t.FinishReason = cleanLine(t.FinishReason)
+	t.IncompleteReason = cleanLine(t.IncompleteReason)
+	if t.Error != nil {
+		e := *t.Error
+		e.Message, e.Hint = sanitize.String(e.Message), sanitize.String(e.Hint)
+		t.Error = &e
+	}
+	return &t
+}
+
+// attachmentLabels are a message's attachments as its chips show them:
+// name, type and size, cleaned (a file's name is anyone's text).
+func attachmentLabels(atts []chat.Attachment) []string {
+	if len(atts) == 0 {
+		return nil
+	}
+	out := make([]string, len(atts))
+	for i, a := range atts {
+		out[i] = cleanLine(attach.Describe(a))
+	}
+	return out
 }

@@ -48,7 +48,7 @@ func TestHelpListsEveryBinding(t *testing.T) {
 		commands[c.usage] = true
 	}
 	st := styles.New(true, true)
-	help := plainScreen(strings.Join(newHelpOverlay(&km, &st).view(400, 200), "\n"))
+	help := plainScreen(strings.Join(newHelpOverlay(&km, &st, func() (int, int) { return 400, 200 }).view(400, 200), "\n"))
 	for _, g := range helpGroups(&km) {
 		for _, r := range g.rows {
 			// A column cuts long descriptions: look for their start.

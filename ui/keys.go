@@ -126,7 +126,7 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.list.open = true
-		m.focus = focusConvs
+		m.setFocus(focusConvs)
 		return convsCmd(m.b)
 	case key.Matches(msg, km.Complete) && m.completing():
 		return m.completePath()
@@ -137,7 +137,7 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, km.SwitchFocus) && m.list.open:
 		if m.focus == focusInput {
-			m.focus = focusConvs
+			m.setFocus(focusConvs)
 		} else {
 			m.leaveList()
 		}
@@ -162,7 +162,7 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, km.ExportOpen):
 		return m.openExport(m.convID, m.convTitle, transcript.Markdown, "")
 	case key.Matches(msg, km.Help) && !typed(msg):
-		m.overlays.push(newHelpOverlay(km, &m.st))
+		m.overlays.push(newHelpOverlay(km, &m.st, m.screenSize))
 		return nil
 	case key.Matches(msg, km.CopyReply):
 		return m.copyLast(false)
@@ -229,7 +229,7 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, km.Newline):
 		e.Insert("\n")
 	case key.Matches(msg, km.Help) && e.Empty():
-		m.overlays.push(newHelpOverlay(km, &m.st))
+		m.overlays.push(newHelpOverlay(km, &m.st, m.screenSize))
 	case key.Matches(msg, km.EditLast) && e.Empty() && !m.turn.streaming:
 		return m.editLast()
 	case key.Matches(msg, km.InputUp):
@@ -292,7 +292,7 @@ func (m *Model) listSelection() (chat.Summary, bool) {
 // (the terminal is too narrow for the pane) closes with it: it is only on
 // screen while it has the focus.
 func (m *Model) leaveList() {
-	m.focus = focusInput
+	m.setFocus(focusInput)
 	if !m.layout().convsFit {
 		m.list.open = false
 	}
@@ -302,5 +302,5 @@ func (m *Model) leaveList() {
 func (m *Model) hideList() {
 	m.list.open = false
 	m.list.clearFilter()
-	m.focus = focusInput
+	m.setFocus(focusInput)
 }

@@ -34,6 +34,17 @@ const (
 	focusMessages
 )
 
+// screenSize is the terminal's size, for overlays that keep their
+// scroll within what the screen shows.
+func (m *Model) screenSize() (width, height int) { return m.width, m.height }
+
+// setFocus gives the keys to f; the list's filter follows at once, so
+// that what is typed next goes where the screen says.
+func (m *Model) setFocus(f focusKind) {
+	m.focus = f
+	m.list.setFocused(f == focusConvs)
+}
+
 // Model is the TUI's single Bubble Tea model. Its parts are plain structs
 // with methods, each in a file of its own: the unlock screen (unlock.go),
 // the turn in flight (turn.go), the chat view (chatitem.go, chatlist.go),

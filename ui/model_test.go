@@ -666,3 +666,100 @@ func TestFailedResendPutsTheReplacedMessagesBack(t *testing.T) {
 		t.Fatalf("after a failed edit the old exchange should stand before the edited message; have %d items", len(items))
 	}
 }
+
+// TestInboundCleansEveryUsageField feeds escape and control characters
+// through every text field the side pane, the key picker and a reply's
+// footer show (the provider line, the ledger note, budget, key and model
+// names, a turn's key, model and reason, an attachment's name): the
+// model holds them cleaned
+// where they entered, and no frame drives the terminal.
+func TestInboundCleansEveryUsageField(t *testing.T) {
+	const evil = "\x1b]0;pwned\x07\x1b[2J\r\x08\u009b"
+	h := newHarness(t, 160, 48, Options{})
+	for i := range h.b.keys {
+		k := &h.b.keys[i]
+		k.Name += evil
+		k.Provider += evil
+		k.Host += evil
+		k.Fingerprint += evil
+		k.DefaultModel += evil
+		k.AllowedModels = []string{"gpt-4o" + evil}
+	}
+	h.b.models["k1"] = []string{"gpt-4o" + evil, "gpt-4o-mini"}
+	u := richUsage(testNow)
+	u.Provider = "provider saw 41.0k more tokens" + evil + "\nthan this machine"
+	u.Ledger = "ledger damaged" + evil
+	for i := range u.Budgets {
+		u.Budgets[i].Name += evil
+	}
+	h.b.usage = u
+	h.b.add(&chat.Conversation{ID: "c1", Title: "t", Messages: []chat.Message{
+		{ID: "1", Role: chat.RoleUser, Content: "hi", Attachments: []chat.Attachment{{Name: "notes" + evil + ".txt", MediaType: "text/plain" + evil, Size: 12, Text: "x"}}},
+		{ID: "2", Role: chat.RoleAssistant, Content: "reply", Turn: &chat.Turn{KeyName: "work" + evil, Model: "gpt-4o" + evil,
+			Usage: chat.Usage{PromptTokens: 10, CompletionTokens: 5}, Incomplete: true, IncompleteReason: "cut" + evil, FinishReason: "length" + evil}},
+	}})
+	h.unlocked()
+	h.key("ctrl+o")
+	h.key("enter")
+
+	clean := func(what, s string) {
+		t.Helper()
+		for _, r := range s {
+			if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+				t.Errorf("%s holds control character %U after it entered: %q", what, r, s)
+				return
+			}
+		}
+	}
+	ru := h.m.keyring.usage
+	clean("usage provider line", ru.Provider)
+	clean("usage ledger note", ru.Ledger)
+	for _, b := range ru.Budgets {
+		clean("budget name", b.Name)
+	}
+	for _, k := range h.m.keyring.keys {
+		clean("key name", k.Name)
+		clean("key provider", k.Provider)
+		clean("key host", k.Host)
+		clean("key fingerprint", k.Fingerprint)
+		clean("key default model", k.DefaultModel)
+	}
+	var reply *chatItem
+	for _, it := range h.m.chat.items {
+		if it.kind == itemAssistant {
+			reply = it
+		}
+	}
+	if reply == nil || reply.turn == nil {
+		t.Fatal("the reply is not shown")
+	}
+	clean("turn key name", reply.turn.KeyName)
+	clean("turn model", reply.turn.Model)
+	clean("turn incomplete reason", reply.turn.IncompleteReason)
+	clean("turn finish reason", reply.turn.FinishReason)
+	for _, it := range h.m.chat.items {
+		for _, c := range it.chips {
+			clean("attachment chip", c)
+		}
+	}
+
+	frames := map[string]string{"main": h.m.View().Content}
+	h.key("ctrl+k")
+	frames["key picker"] = h.m.View().Content
+	h.key("esc")
+	h.key("ctrl+p")
+	frames["model picker"] = h.m.View().Content
+	for name, raw := range frames {
+		for _, bad := range []string{"\x1b]", "\x07", "\x1b[2J", "\r", "\x08", "\u009b"} {
+			if strings.Contains(raw, bad) {
+				t.Errorf("%s frame contains %q", name, bad)
+			}
+		}
+	}
+	main := strings.Join(strings.Fields(plainScreen(frames["main"])), " ")
+	for _, want := range []string{"provider saw 41.0k more", "ledger damaged", "incomplete (cut", "[notes"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("main frame lacks %q:\n%s", want, plainScreen(frames["main"]))
+		}
+	}
+}

@@ -17,14 +17,13 @@ type overlay interface {
 	view(width, height int) []string
 }
 
-// The overlays, and the conversation list, which has the same shape.
+// The overlays.
 var (
 	_ overlay = (*helpOverlay)(nil)
 	_ overlay = (*picker)(nil)
 	_ overlay = (*promptDialog)(nil)
 	_ overlay = (*confirmDialog)(nil)
 	_ overlay = (*exportDialog)(nil)
-	_ overlay = (*convList)(nil)
 )
 
 // overlayStack holds the open overlays, the top one last. Only the top

@@ -224,8 +224,9 @@ func (p *picker) view(width, height int) []string {
 func (p *picker) lines(w, h int) []string {
 	st := p.st
 	var out []string
-	p.filter.SetWidth(max(w-len(p.filter.Prompt)-1, 4))
-	out = append(out, p.filter.View())
+	f := p.filter // a copy: drawing sets nothing
+	f.SetWidth(max(w-len(f.Prompt)-1, 4))
+	out = append(out, f.View())
 	if p.header != "" {
 		out = append(out, st.Muted.Render(truncate(p.header, w)))
 	}

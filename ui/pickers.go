@@ -9,7 +9,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
@@ -190,7 +189,7 @@ func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 	for i, k := range keys {
 		cells[i] = make([]string, len(keyColumns))
 		for c, col := range keyColumns {
-			cells[i][c] = sanitize.String(col.value(k, now))
+			cells[i][c] = col.value(k, now)
 		}
 	}
 	widths := keyColumnWidths(cells, w)
@@ -231,7 +230,7 @@ func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 // between its parts where it can, so that a value is not split.
 func detailLines(detail string, w int) []string {
 	var out []string
-	for _, l := range joinFitting(w, strings.Split(detail, " · ")...) {
+	for _, l := range joinParts(strings.Split(detail, " · "), " · ", w) {
 		out = append(out, wrapLines(l, w)...)
 	}
 	return out

@@ -12,7 +12,6 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
-	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
@@ -130,7 +129,7 @@ func (p *paneLines) add(s string) { p.lines = append(p.lines, wrapLines(s, p.w).
 // addParts adds values joined by " · ", starting a new line between two
 // values where the next one would not fit.
 func (p *paneLines) addParts(style lipgloss.Style, parts ...string) {
-	for _, l := range joinFitting(p.w, parts...) {
+	for _, l := range joinParts(parts, " · ", p.w) {
 		p.add(style.Render(l))
 	}
 }
@@ -140,12 +139,16 @@ func (p *paneLines) addParts(style lipgloss.Style, parts ...string) {
 func keySection(in sideInput, w int, st *styles.Styles) paneSection {
 	k := in.key
 	p := paneLines{w: w}
-	p.add(st.Accent.Render(sanitize.String(k.Name)) + checkMark(k, st))
-	p.addParts(st.Muted, sanitize.String(k.Provider), sanitize.String(k.Host))
-	if k.Fingerprint != "" {
-		p.add(st.Muted.Render(sanitize.String(k.Fingerprint)))
+	p.add(st.Accent.Render(k.Name) + checkMark(k, st))
+	parts := []string{k.Provider, k.Host}
+	if k.Free {
+		parts = append(parts, "free")
 	}
-	model := st.Bold.Render(sanitize.String(in.model))
+	p.addParts(st.Muted, parts...)
+	if k.Fingerprint != "" {
+		p.add(st.Muted.Render(k.Fingerprint))
+	}
+	model := st.Bold.Render(in.model)
 	if in.model == "" {
 		model = st.Warning.Render("none chosen")
 	}
@@ -168,7 +171,7 @@ func usageSection(u view.Usage, w int, st *styles.Styles) paneSection {
 	row("this month", u.Month)
 	row("lifetime", u.Lifetime)
 	if u.Ledger != "" {
-		p.add(st.Warning.Render(sanitize.String(u.Ledger)))
+		p.add(st.Warning.Render(u.Ledger))
 	}
 	p.lines = append(p.lines, providerLines(u.Provider, w, st)...)
 	return paneSection{prio: prioUsage, title: "USAGE", heading: fmt.Sprintf("%7s %8s", "tokens", "cost"), body: p.lines}
@@ -188,7 +191,7 @@ func budgetSection(budgets []view.Budget, now time.Time, w int, st *styles.Style
 		if b.Hard {
 			kind = "hard"
 		}
-		name := fmt.Sprintf("%s %s", sanitize.String(b.Name), st.Muted.Render(kind))
+		name := fmt.Sprintf("%s %s", b.Name, st.Muted.Render(kind))
 		pct := fmt.Sprintf(" %3.0f%%", math.Min(frac*100, 999))
 		p.add(name)
 		p.add(bar(frac, max(w-ansiWidth(pct), 4), bs, st) + bs.Render(pct))
@@ -295,7 +298,7 @@ func keysSection(keys []view.Key, activeID string, w int, st *styles.Styles) pan
 		tok := figures.Tokens(o.Month.Tokens, o.Month.Estimated)
 		cost := o.Month.Cost.String()
 		right := fmt.Sprintf("%7s %8s", tok, cost) + budgetMark(o.Budget, st)
-		name := sanitize.String(o.Name)
+		name := o.Name
 		mark := "  "
 		style := st.Base
 		if o.ID == activeID {
@@ -412,32 +415,6 @@ func chartLabel(days []view.Day) []string {
 	}
 	last := days[len(days)-1]
 	return []string{"peak " + figures.Tokens(peak, anyEst) + " tok/day", "today " + figures.Tokens(last.Tokens, last.Estimated)}
-}
-
-// joinFitting joins the non-empty parts with " · " into lines at most w
-// wide, breaking between parts (a part wider than w is wrapped by add).
-func joinFitting(w int, parts ...string) []string {
-	var lines []string
-	cur := ""
-	for _, p := range parts {
-		switch {
-		case p == "":
-		case cur == "":
-			cur = p
-		case ansiWidth(cur+" · "+p) <= w:
-			cur += " · " + p
-		default:
-			if ansiWidth(cur+" ·") <= w {
-				cur += " ·"
-			}
-			lines = append(lines, cur)
-			cur = p
-		}
-	}
-	if cur != "" {
-		lines = append(lines, cur)
-	}
-	return lines
 }
 
 // wrapLines wraps s (which may be styled) into lines at most w wide, at

@@ -46,7 +46,7 @@ func TestSidePaneFitsAnyHeight(t *testing.T) {
 	}
 	// At 120×40 (35 rows) the pane has room for every key and budget.
 	text := plainScreen(strings.Join(renderSide(in, w, 35, &st), "\n"))
-	for _, want := range []string{"minted-ci", "personal", "side-project", "team-openai", "work", "daily USD", "monthly USD", "$4.70 / $5.00", "ledger damaged", "41k more tokens"} {
+	for _, want := range []string{"minted-ci", "personal", "side-project", "team-openai", "work", "daily USD", "monthly USD", "$4.70 / $5.00", "ledger damaged", "41.0k more tokens"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("35 rows: the pane lacks %q:\n%s", want, text)
 		}
@@ -116,5 +116,19 @@ func TestSidePaneNothingToShow(t *testing.T) {
 	text := plainScreen(strings.Join(renderSide(sideInput{key: &keys[0], keys: keys, usage: u, now: testNow}, 33, 100, &st), "\n"))
 	if !strings.Contains(text, "model none chosen") || !strings.Contains(text, "LAST 14 DAYS\nno tokens used\n") {
 		t.Errorf("want \"model none chosen\" and no chart:\n%s", text)
+	}
+}
+
+// TestSidePaneSaysFree: a key whose turns cost nothing (view.Key.Free,
+// the session's answer) says so under its name; a priced key does not.
+func TestSidePaneSaysFree(t *testing.T) {
+	st := styles.New(true, true)
+	keys := demoKeys(testNow)
+	keys[1].Free = true
+	for i, want := range map[int]bool{1: true, 3: false} {
+		text := plainScreen(strings.Join(renderSide(sideInput{key: &keys[i], keys: keys, usage: view.Usage{}, now: testNow}, 33, 100, &st), "\n"))
+		if strings.Contains(text, "free") != want {
+			t.Errorf("key %s: want free %v:\n%s", keys[i].Name, want, text)
+		}
 	}
 }

@@ -5,16 +5,15 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vaultchat/vaultchat/internal/sanitize"
 	"github.com/vaultchat/vaultchat/ui/styles"
 )
 
 // providerLines is the side pane's line on what the key's provider last
 // said (view.Usage.Provider: OpenRouter's figures, the last usage
-// --reconcile verdict), sanitized, wrapped to w columns, muted. It is
-// text a server had a hand in, so it passes the sanitizer like any.
+// --reconcile verdict), wrapped to w columns, muted. It is text a server
+// had a hand in: sanitizeUsage cleaned it when it entered.
 func providerLines(text string, w int, st *styles.Styles) []string {
-	text = strings.TrimSpace(sanitize.String(text))
+	text = strings.TrimSpace(text)
 	if text == "" {
 		return nil
 	}

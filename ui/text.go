@@ -34,6 +34,36 @@ func truncate(s string, w int) string {
 	return ansi.Truncate(s, w, "…")
 }
 
+// joinParts joins the non-empty parts (plain or styled) with sep into
+// lines at most w columns wide, starting a new line between two parts
+// rather than splitting one; a line that breaks ends with sep's mark
+// (" ·" of " · ") where it fits, so the reader sees the list goes on.
+// A part wider than w alone is left whole: the caller cuts or wraps it.
+func joinParts(parts []string, sep string, w int) []string {
+	mark := ansi.Truncate(sep, ansi.StringWidth(strings.TrimRight(ansi.Strip(sep), " ")), "")
+	var lines []string
+	cur := ""
+	for _, p := range parts {
+		switch {
+		case p == "":
+		case cur == "":
+			cur = p
+		case ansi.StringWidth(cur)+ansi.StringWidth(sep)+ansi.StringWidth(p) <= w:
+			cur += sep + p
+		default:
+			if ansi.StringWidth(cur)+ansi.StringWidth(mark) <= w {
+				cur += mark
+			}
+			lines = append(lines, cur)
+			cur = p
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
 // elideWords shortens plain text s to w columns, ending with "…" after
 // its last whole word that fits (mid-word only when the first word alone
 // is too long).

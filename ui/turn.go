@@ -128,7 +128,7 @@ func (m *Model) editLast() tea.Cmd {
 			}
 			m.input.SetValue(it.text)
 			m.editingLast = true
-			return m.restoreChips(it.atts)
+			return m.restoreChips(it.files)
 		}
 	}
 	return nil
@@ -201,7 +201,7 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	var atts []chat.Attachment
 	if !regenerate {
 		atts = m.takeAttachments()
-		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt), atts: atts})
+		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt), chips: attachmentLabels(atts), files: atts})
 	}
 	it := &chatItem{kind: itemAssistant, keyName: key.Name, model: m.keyring.model, streaming: true, stream: m.md.NewStream(80)}
 	m.chat.add(it)

@@ -133,7 +133,7 @@ func (m *Model) lock(reason string) tea.Cmd {
 	m.notice = ""
 	m.side.clear()
 	m.hint, m.hintKey = "", ""
-	m.focus = focusInput
+	m.setFocus(focusInput)
 	m.screen = screenUnlock
 	m.unlock.reason = reason
 	m.unlock.err = ""

@@ -69,7 +69,9 @@ func (m *Model) layout() layout {
 	return l
 }
 
-// View draws the screen. It only reads state (render caches aside).
+// View draws the screen. It only reads state (render caches aside):
+// what a key changes is changed in Update, so that the next key sees it
+// whether or not a frame was drawn between.
 func (m *Model) View() tea.View {
 	var content string
 	switch m.screen {
@@ -107,8 +109,7 @@ func (m *Model) mainView() string {
 	empty := len(m.chat.items) == 0
 	var convLines, sideLines []string
 	if l.showConvs {
-		m.list.focused, m.list.openID = m.focus == focusConvs, m.convID
-		convLines = m.list.view(l.convW, l.mainH)
+		convLines = m.list.view(l.convW, l.mainH, m.convID)
 	}
 	if l.showSide {
 		sideLines = m.side.view(m.sideInput(), l.sideW-1, l.mainH, m.gen, &m.st)
@@ -175,9 +176,8 @@ func (m *Model) mainView() string {
 	rows = append(rows, m.statusLine(), m.hintLine())
 
 	if l.convsOver {
-		m.list.focused, m.list.openID = true, m.convID
 		bw := min(convPaneW+4, m.width)
-		drawOver(rows, box("", m.list.view(bw-4, l.mainH-2), bw, l.mainH, st.DialogBorder, st.DialogTitle), 0, l.bannerH)
+		drawOver(rows, box("", m.list.view(bw-4, l.mainH-2, m.convID), bw, l.mainH, st.DialogBorder, st.DialogTitle), 0, l.bannerH)
 	}
 	for _, o := range m.overlays.items {
 		m.drawCentered(rows, o.view(m.width, m.height))

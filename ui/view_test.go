@@ -62,6 +62,23 @@ func withConversation(b *fakeBackend) {
 	}})
 }
 
+// blockQuoteReply is the start of the demo simulator's reply, with its
+// block quote of the user's message.
+const blockQuoteReply = "You are talking to **sim-smart**, the vaultchat simulator.\n\n" +
+	"> **Your message:** \"Suggest a name for a terminal app that keeps API keys encrypted.\"\n>\n" +
+	"> **Before that:** nothing; this is the first turn.\n>\n> **System prompt:** none was sent.\n\n" +
+	"That is all for this turn.\n"
+
+// wideTableReply holds a table wider than an 80-column chat beside the
+// usage pane: too many columns for glamour to shrink it with a "…" in
+// every cut cell.
+const wideTableReply = "Tokens by day:\n\n" +
+	"| Key | Mon | Tue | Wed | Thu | Fri | Sat | Sun | Total |\n" +
+	"|---|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+	"| work | 12,400 | 9,800 | 15,100 | 7,300 | 11,000 | 0 | 2,100 | 57,700 |\n" +
+	"| personal | 1,200 | 0 | 3,400 | 800 | 0 | 5,600 | 0 | 11,000 |\n\n" +
+	"Most of it is the work key.\n"
+
 func richUsage(now time.Time) view.Usage {
 	daily := make([]view.Day, 14)
 	for i := range daily {
@@ -221,6 +238,28 @@ var goldenCases = []goldenCase{
 		h.typeText("@" + dir + "/notebook")
 		h.key("tab")
 	}, Options{}},
+	// The demo's reply quotes the user's message in a block quote: at
+	// 120 columns the closing `"` used to stand alone on a line.
+	{"block-quote", func(h *harness) {
+		h.b.add(&chat.Conversation{ID: "c1", Title: "Naming the app", Messages: []chat.Message{
+			{ID: "m1", Role: chat.RoleUser, Content: "Suggest a name for a terminal app that keeps API keys encrypted."},
+			{ID: "m2", Role: chat.RoleAssistant, Content: blockQuoteReply, Turn: &chat.Turn{KeyName: "personal", Model: "sim-smart"}},
+		}})
+		h.unlocked()
+	}, Options{}},
+	// A table wider than the chat is cut at the edge with "…", never
+	// shrunk to cells cut without a mark.
+	{"wide-table", func(h *harness) {
+		h.b.add(&chat.Conversation{ID: "c1", Title: "prices", Messages: []chat.Message{
+			{ID: "m1", Role: chat.RoleUser, Content: "Compare the models."},
+			{ID: "m2", Role: chat.RoleAssistant, Content: wideTableReply, Turn: &chat.Turn{KeyName: "work", Model: "gpt-4o-mini",
+				Usage: chat.Usage{PromptTokens: 1200, CompletionTokens: 234}, CostUSD: cost(0.0012), Duration: 2300 * time.Millisecond}},
+		}})
+		h.unlocked()
+		if !h.m.sideVisible() {
+			h.key("ctrl+t") // at 80 columns: a 45-column chat
+		}
+	}, Options{}},
 	{"locked", func(h *harness) {
 		h.unlocked()
 		h.clock = h.clock.Add(DefaultIdleLock)
@@ -320,12 +359,14 @@ func TestSidePaneRateLimitsFit(t *testing.T) {
 }
 
 // TestSidePaneProviderLine checks that what the provider last said shows
-// under the usage rows, whole (wrapped), and sanitized.
+// under the usage rows, whole (wrapped), and sanitized where it entered
+// (sanitizeUsage, as the keyring does).
 func TestSidePaneProviderLine(t *testing.T) {
 	st := styles.New(true, true)
 	keys := newFakeBackend(testNow).keys
 	u := richUsage(testNow)
 	u.Provider = "reconciled Dec 2 15:04: provider saw 41k more tokens than this machine sent with key work \x1b]0;pwned\x07— another program uses this key"
+	u = sanitizeUsage(u)
 	for _, w := range []int{33, 43} {
 		lines := renderSide(sideInput{key: &keys[0], model: "gpt-4o-mini", keys: keys, usage: u, now: testNow}, w, 100, &st)
 		joined := strings.Join(lines, "\n")
@@ -341,5 +382,96 @@ func TestSidePaneProviderLine(t *testing.T) {
 				t.Errorf("width %d: a line is %d wide: %q", w, got, l)
 			}
 		}
+	}
+}
+
+// TestViewIsPure draws every main-screen state whose drawing used to set
+// state (the list's focus, its open conversation, the filters' widths)
+// twice: the frames are the same and the model is as it was.
+func TestViewIsPure(t *testing.T) {
+	for _, sz := range [][2]int{{120, 40}, {60, 20}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			h := newHarness(t, sz[0], sz[1], Options{})
+			twoConversations(h.b)
+			h.unlocked()
+			h.key("ctrl+o")
+			h.key("enter") // opens a conversation: the list marks it
+			h.key("ctrl+o")
+			for _, step := range []string{"list focused", "input focused", "key picker"} {
+				switch step {
+				case "input focused":
+					h.key("tab")
+				case "key picker":
+					h.key("ctrl+k")
+				}
+				// %#v, not reflect.DeepEqual: the list holds funcs,
+				// which DeepEqual never finds equal.
+				list, focus := fmt.Sprintf("%#v", h.m.list), h.m.focus
+				var filter string
+				if p, ok := topOverlay[*picker](&h.m.overlays); ok {
+					filter = fmt.Sprintf("%#v", p.filter)
+				}
+				first, second := h.m.View().Content, h.m.View().Content
+				if first != second {
+					t.Fatalf("%s: two frames differ:\n%s\n----\n%s", step, plainScreen(first), plainScreen(second))
+				}
+				if fmt.Sprintf("%#v", h.m.list) != list || focus != h.m.focus {
+					t.Fatalf("%s: drawing changed the conversation list or the focus", step)
+				}
+				if p, ok := topOverlay[*picker](&h.m.overlays); ok && fmt.Sprintf("%#v", p.filter) != filter {
+					t.Fatalf("%s: drawing changed the picker's filter", step)
+				}
+			}
+		})
+	}
+}
+
+// TestListTakesKeysBeforeItIsDrawn types into the list's filter right
+// after tab gives the list the focus back, with no frame drawn between:
+// the filter's focus follows the Update, not the last frame.
+func TestListTakesKeysBeforeItIsDrawn(t *testing.T) {
+	h := newHarness(t, 120, 40, Options{})
+	twoConversations(h.b)
+	h.unlocked()
+	h.key("ctrl+o")
+	h.typeText("ar")
+	h.key("tab")
+	h.screen() // drawn with the input focused
+	h.key("tab")
+	h.typeText("ith")
+	if got := h.m.list.filter.Value(); got != "arith" || !h.m.input.Empty() {
+		t.Fatalf("typed right after tab: filter %q, input %q", got, h.m.input.Value())
+	}
+}
+
+// TestHelpScrollsBackAtOnce: j past the help's end stops at its end
+// (in Update, drawn or not), so one k scrolls up at once; drawing leaves
+// the scroll as it is.
+func TestHelpScrollsBackAtOnce(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	h.unlocked()
+	h.key("f1")
+	o, ok := topOverlay[*helpOverlay](&h.m.overlays)
+	if !ok {
+		t.Fatalf("the help is not open:\n%s", h.screen())
+	}
+	for range 100 {
+		h.key("j")
+	}
+	off := o.off
+	if off == 0 || off >= 100 {
+		t.Fatalf("after 100 j the help's scroll is %d; want its end, short of 100", off)
+	}
+	bottom := h.screen()
+	if o.off != off {
+		t.Fatalf("drawing the help moved its scroll from %d to %d", off, o.off)
+	}
+	h.key("j")
+	if o.off != off || h.screen() != bottom {
+		t.Fatalf("j at the help's end moved it")
+	}
+	h.key("k")
+	if up := h.screen(); up == bottom || o.off != off-1 {
+		t.Fatalf("k at the help's end did not scroll up one line (scroll %d):\n%s", o.off, up)
 	}
 }

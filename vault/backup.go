@@ -183,7 +183,9 @@ func (v *Vault) finishPurgeLocked() error {
 	// The backups are clean now; if recording that fails (a full
 	// disk), the next open purges again, which finds nothing to do.
 	v.state.PendingPurge = nil
-	if err := v.write(false); err != nil {
+	// No backup rotation (nothing a user would restore changed), but a
+	// new data stamp: the saved purge list is not bookkeeping.
+	if err := v.write(false, false); err != nil {
 		v.state.PendingPurge = ids
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/filelock"
 	"github.com/vaultchat/vaultchat/internal/providers"
 )
 
@@ -113,6 +114,59 @@ func BenchmarkReadFile1MiB(b *testing.B) {
 	b.SetBytes(1 << 20)
 	for b.Loop() {
 		if _, err := v.Files().ReadFile("conversations/big.age", 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchRefreshAfter measures Refresh of a Vault (the app) after another
+// Vault on the same home (a second process: ask, another app) saved the
+// change that elsewhere makes; only Refresh is timed.
+func benchRefreshAfter(b *testing.B, elsewhere func(tx *Tx, i int) error) {
+	home, opts := benchVault(b, 100)
+	app := mustOpen(b, home, opts)
+	other := mustOpen(b, home, opts)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		if err := other.Update(func(tx *Tx) error { return elsewhere(tx, i) }); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := app.Refresh(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRefreshAfterTouchElsewhere: the other process only recorded a
+// key's last use, as every chat turn does.
+func BenchmarkRefreshAfterTouchElsewhere(b *testing.B) {
+	benchRefreshAfter(b, func(tx *Tx, i int) error {
+		return tx.Touch("key-7", fixedTime.Add(time.Duration(i)*time.Second))
+	})
+}
+
+// BenchmarkRefreshAfterEditElsewhere: the other process changed a key's
+// note, which every holder must see.
+func BenchmarkRefreshAfterEditElsewhere(b *testing.B) {
+	benchRefreshAfter(b, func(tx *Tx, i int) error {
+		_, err := tx.Edit("key-7", func(k *Key) error { k.Note = "note " + strconv.Itoa(i); return nil })
+		return err
+	})
+}
+
+// BenchmarkWriteStamp is what each save adds for vault.stamp (written
+// after vault.age, without fsync; the temp files of killed writers are
+// looked for first).
+func BenchmarkWriteStamp(b *testing.B) {
+	dir := b.TempDir()
+	ver := filelock.Version{Size: 4096, MTime: time.Now().UnixNano()}
+	for b.Loop() {
+		cleanStampTemps(dir)
+		if err := writeStamp(dir, newDataToken(), ver); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,6 +9,9 @@
 //	vault.age        the key records, encrypted to the vault's recipient and
 //	                 to any extra recipients (a recovery key, teammates)
 //	vault.age.1..3   the three previous generations, encrypted the same way
+//	vault.stamp      a random token of the key data and the vault.age
+//	                 version it describes, so Refresh can skip a reload
+//	                 for last-used dates (not secret; see stamp.go)
 //	vault.lock       the lock file every writer holds; never renamed
 //
 // The passphrase is paid for once per unlock, to decrypt identity.age; every
@@ -24,7 +27,9 @@
 // directory, while holding a file lock. A vault.age save writes its new
 // file before it moves the backups, so a full disk costs no backup; the
 // old secrets of a rotated or removed key are purged from the backups
-// after the save, and the saved vault records that purge until it is done,
+// after the save (the vault keeps only a removed key's last name and
+// masked value, RetiredKey, so that its past use can still be named),
+// and the saved vault records that purge until it is done,
 // so a process killed in between leaves it to the next Open (a purge that
 // fails is ErrPurgePending: the change itself is saved). A vault that
 // fails to open is never overwritten; the error wraps one of

@@ -43,6 +43,13 @@ var (
 	// (or a new secret appears in a key name): names are printed in
 	// clear everywhere, so none may carry a secret.
 	ErrNameHoldsSecret = errors.New("a key name may not contain a key's secret (was a secret pasted as the name?)")
+	// ErrFieldHoldsSecret means a key's setting (default or allowed
+	// model, organization, project, Azure version or deployment, note)
+	// would contain a key's secret: models are sent in request bodies
+	// and shown everywhere, the others are sent in headers, paths or
+	// queries, so none may carry a secret. It is wrapped with the
+	// setting's name, never its value.
+	ErrFieldHoldsSecret = errors.New("may not contain a key's secret (was a secret pasted into the wrong flag?)")
 	// ErrSameSecret means a rotation was given the secret the key already
 	// has.
 	ErrSameSecret = errors.New("the new secret is the same as the current one")

@@ -153,25 +153,35 @@ func classifyEncryptError(err error) error {
 // of it: age decrypts as a stream, and a corrupted tail must not leave a
 // parsed prefix behind.
 func unseal(path string, maxSize int64, ids ...age.Identity) ([]byte, error) {
+	plaintext, _, err := unsealVersion(path, maxSize, ids...)
+	return plaintext, err
+}
+
+// unsealVersion is unseal that also returns the version (size,
+// modification time) of the file it read, stated on the opened file: a
+// file renamed into place meanwhile is not mistaken for the one read.
+func unsealVersion(path string, maxSize int64, ids ...age.Identity) ([]byte, filelock.Version, error) {
 	if err := refuseSymlink(path); err != nil {
-		return nil, err
+		return nil, filelock.Version{}, err
 	}
 	f, fi, err := openRegular(path)
 	if err != nil {
-		return nil, err
+		return nil, filelock.Version{}, err
 	}
 	defer f.Close()
+	ver := filelock.VersionOf(fi)
 	if fi.Size() > maxSize {
-		return nil, fmt.Errorf("%s is %d bytes, over the %d byte limit: %w", filepath.Base(path), fi.Size(), maxSize, ErrTooLarge)
+		return nil, ver, fmt.Errorf("%s is %d bytes, over the %d byte limit: %w", filepath.Base(path), fi.Size(), maxSize, ErrTooLarge)
 	}
 	ciphertext, err := readAllSized(io.LimitReader(f, maxSize+1), fi.Size())
 	if err != nil {
-		return nil, err
+		return nil, ver, err
 	}
 	if int64(len(ciphertext)) > maxSize {
-		return nil, fmt.Errorf("%s grew over the %d byte limit: %w", filepath.Base(path), maxSize, ErrTooLarge)
+		return nil, ver, fmt.Errorf("%s grew over the %d byte limit: %w", filepath.Base(path), maxSize, ErrTooLarge)
 	}
-	return decrypt(ciphertext, ids...)
+	plaintext, err := decrypt(ciphertext, ids...)
+	return plaintext, ver, err
 }
 
 // openRegular opens path for reading and returns it with its FileInfo,

@@ -244,16 +244,9 @@ func isBidiControl(r rune) bool {
 // http only to this machine unless AllowInsecureHTTP, no control
 // character in a field sent in a header, query or path).
 func (k *Key) validate() error {
-	fields := []struct{ name, value string }{
-		{"organization", k.Organization}, {"project", k.Project}, {"Azure API version", k.AzureAPIVersion},
-	}
-	for _, d := range k.AzureDeployments {
-		fields = append(fields, struct{ name, value string }{"Azure deployment", d})
-	}
-	for _, f := range fields {
-		if err := providers.CheckHeaderValue(f.name, f.value); err != nil {
-			return err
-		}
+	sent := providers.SentFields{Organization: k.Organization, Project: k.Project, AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments}
+	if err := sent.Check(); err != nil {
+		return err
 	}
 	if err := k.validateStored(); err != nil {
 		return err
@@ -329,11 +322,48 @@ func hasControl(s string) bool {
 }
 
 // ValidateUSD checks an amount of dollars a key record holds (a budget):
-// a finite number, zero or more. Its error reads after the amount's name:
-// "daily budget must be a number of dollars, 0 or more".
+// a finite number from 0 to MaxUSD. Its error reads after the amount's name:
+// "daily budget must be a number of dollars from 0 to 1,000,000".
 func ValidateUSD(usd float64) error {
-	if math.IsNaN(usd) || math.IsInf(usd, 0) || usd < 0 {
-		return errors.New("must be a number of dollars, 0 or more")
+	if math.IsNaN(usd) || math.IsInf(usd, 0) || usd < 0 || usd > MaxUSD {
+		return errors.New("must be a number of dollars from 0 to 1,000,000")
 	}
 	return nil
+}
+
+// MaxUSD is the most a budget or a minted key's limit may be: a million
+// dollars is past any key's real spending, and a larger figure is a typo
+// (1e308 was sent to OpenRouter as a limit, and its answer broke the
+// key's provider figures for good).
+const MaxUSD = 1_000_000
+
+// setting is one of a key's settings, by the name its errors use.
+type setting struct{ name, value string }
+
+// settings lists the key's free-text settings: what checkFields keeps
+// secrets out of.
+func (k Key) settings() []setting {
+	out := []setting{{"default model", k.DefaultModel}, {"organization", k.Organization}, {"project", k.Project},
+		{"Azure API version", k.AzureAPIVersion}, {"note", k.Note}, {"provider key ID", k.ProviderKeyID}}
+	for _, m := range k.AllowedModels {
+		out = append(out, setting{"allowed model", m})
+	}
+	for m, d := range k.AzureDeployments {
+		out = append(out, setting{"Azure deployment model", m}, setting{"Azure deployment", d})
+	}
+	return out
+}
+
+// followPreset moves a key whose provider changed, and whose base URL was
+// left as it was, from the old provider's default URL to the new one's:
+// a key on a preset's default URL follows its preset. Otherwise changing
+// a Groq key's provider to OpenRouter would send it on to Groq's host.
+// A base URL the user chose (not the old default) stays.
+func followPreset(old Key, k *Key) {
+	if k.Provider == old.Provider || k.BaseURL != old.BaseURL {
+		return
+	}
+	if oldKind, err := providers.Lookup(old.Provider); err == nil && k.BaseURL == oldKind.DefaultBaseURL {
+		k.BaseURL = "" // validateStored fills in the new provider's default
+	}
 }

@@ -517,3 +517,100 @@ func TestKindFollowsProvider(t *testing.T) {
 		t.Errorf("add an openai management key: %v, want a refusal", err)
 	}
 }
+
+// TestBaseURLFollowsPreset: changing a key's provider moves it off the
+// old provider's default URL (a Groq key edited to OpenRouter went on to
+// Groq's host); a base URL chosen by hand, or given in the same edit,
+// stays.
+func TestBaseURLFollowsPreset(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	onDefault := testKey(t, "on-default")
+	onDefault.Provider = providers.Groq
+	custom := testKey(t, "custom")
+	custom.Provider, custom.BaseURL = providers.Groq, "https://proxy.example.test/v1"
+	given := testKey(t, "given")
+	given.Provider = providers.Groq
+	if err := v.Update(func(tx *Tx) error {
+		for _, k := range []Key{onDefault, custom, given} {
+			if _, err := tx.Add(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(name string, fn func(k *Key)) Key {
+		t.Helper()
+		var got Key
+		if err := v.Update(func(tx *Tx) error {
+			var err error
+			got, err = tx.Edit(name, func(k *Key) error { fn(k); return nil })
+			return err
+		}); err != nil {
+			t.Fatalf("edit %s: %v", name, err)
+		}
+		return got
+	}
+	toOpenRouter := func(k *Key) { k.Provider = providers.OpenRouter }
+	if got := edit("on-default", toOpenRouter); got.BaseURL != providers.OpenRouterBaseURL {
+		t.Errorf("a key on Groq's default URL edited to openrouter goes to %q, want %q", got.BaseURL, providers.OpenRouterBaseURL)
+	}
+	if got := edit("custom", toOpenRouter); got.BaseURL != custom.BaseURL {
+		t.Errorf("a key on a chosen URL moved to %q, want it kept at %q", got.BaseURL, custom.BaseURL)
+	}
+	if got := edit("given", func(k *Key) { k.Provider, k.BaseURL = providers.OpenRouter, "https://gw.example.test/v1" }); got.BaseURL != "https://gw.example.test/v1" {
+		t.Errorf("a URL given with the provider became %q", got.BaseURL)
+	}
+	if err := v.Update(func(tx *Tx) error {
+		_, err := tx.Edit("on-default", func(k *Key) error { k.Provider = providers.OpenAICompatible; return nil })
+		return err
+	}); err == nil {
+		t.Error("a key moved to a provider without a default URL, and no URL given: accepted")
+	}
+}
+
+// TestNoSecretInASetting: a key's models, organization, project, Azure
+// settings and note may not hold a stored secret (a secret pasted into
+// --model was sent to another server in the request body).
+func TestNoSecretInASetting(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	a := testKey(t, "a")
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(a); return err }); err != nil {
+		t.Fatal(err)
+	}
+	secretA := a.Secret.Reveal()
+	for name, set := range map[string]func(k *Key){
+		"default model": func(k *Key) { k.DefaultModel = secretA },
+		"allowed model": func(k *Key) { k.AllowedModels = []string{"gpt-x", secretA} },
+		"organization":  func(k *Key) { k.Organization = secretA },
+		"project":       func(k *Key) { k.Project = "p-" + secretA },
+		"note":          func(k *Key) { k.Note = "same as " + secretA },
+		"Azure deployment": func(k *Key) {
+			k.Provider, k.BaseURL, k.AzureDeployments = "azure", "https://x.openai.azure.com", map[string]string{"gpt-4o": secretA}
+		},
+	} {
+		k := testKey(t, "b")
+		set(&k)
+		err := v.Update(func(tx *Tx) error { _, err := tx.Add(k); return err })
+		if !errors.Is(err, ErrFieldHoldsSecret) || strings.Contains(err.Error(), secretA) {
+			t.Errorf("add with a secret in the %s: %v, want ErrFieldHoldsSecret naming no secret", name, err)
+		}
+		err = v.Update(func(tx *Tx) error { _, err := tx.Edit("a", func(k *Key) error { set(k); return nil }); return err })
+		if !errors.Is(err, ErrFieldHoldsSecret) {
+			t.Errorf("edit with its own secret in the %s: %v, want ErrFieldHoldsSecret", name, err)
+		}
+	}
+	// A setting that a later secret turns out to be inside.
+	noted := testKey(t, "noted")
+	later := mustSecret(t, canary(t))
+	noted.Note = "next: " + later.Reveal()
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(noted); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Rotate("a", later); return err }); !errors.Is(err, ErrFieldHoldsSecret) {
+		t.Errorf("rotate to a secret a note holds: %v, want ErrFieldHoldsSecret", err)
+	}
+}

@@ -52,8 +52,8 @@ func TestWrongPassphrase(t *testing.T) {
 	v := mustOpen(t, home, passphraseOpts(pass))
 	addKeys(t, v, "k", 4) // four saves: three backups exist
 	v.Close()
-	if n := len(vaultFiles(t, home)); n != 6 {
-		t.Fatalf("expected vault.age, 3 backups, identity.age, vault.lock; have %v", vaultFiles(t, home))
+	if n := len(vaultFiles(t, home)); n != 7 {
+		t.Fatalf("expected vault.age, 3 backups, identity.age, vault.lock, vault.stamp; have %v", vaultFiles(t, home))
 	}
 	before := snapshot(t, home)
 

@@ -22,6 +22,8 @@ type payload struct {
 	// the backups: saved with the change that rotated or removed them,
 	// cleared once the backups are purged (see finishPurgeLocked).
 	PendingPurge []string `json:"pending_purge,omitempty"`
+	// Retired names the removed keys (retired.go).
+	Retired []RetiredKey `json:"retired,omitempty"`
 }
 
 // keyRecord is a Key as stored: the same fields with the secret in clear
@@ -46,6 +48,7 @@ func (r keyRecord) key() Key {
 func (p payload) clone() payload {
 	p.Recipients = slices.Clone(p.Recipients)
 	p.PendingPurge = slices.Clone(p.PendingPurge)
+	p.Retired = slices.Clone(p.Retired)
 	keys := make([]keyRecord, len(p.Keys))
 	for i, r := range p.Keys {
 		keys[i] = keyRecord{Key: r.Key.clone(), Secret: r.Secret}

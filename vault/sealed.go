@@ -106,7 +106,7 @@ func (v *Vault) sealedPath(name string) (string, error) {
 	}
 	if !strings.Contains(clean, string(filepath.Separator)) {
 		switch {
-		case clean == identityFile, clean == homeFile, clean == lockFile, strings.HasPrefix(clean, vaultFile):
+		case clean == identityFile, clean == homeFile, clean == lockFile, clean == stampFile, strings.HasPrefix(clean, vaultFile):
 			return "", fmt.Errorf("%q is reserved for the vault", name)
 		}
 	}

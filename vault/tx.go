@@ -52,6 +52,9 @@ func (tx *Tx) Add(k Key) (Key, error) {
 	if tx.nameHoldsSecret(k.Name, k.Secret.Reveal()) || tx.secretInNames(k.Secret.Reveal()) {
 		return Key{}, ErrNameHoldsSecret
 	}
+	if err := tx.checkFields(k, k.Secret.Reveal()); err != nil {
+		return Key{}, err
+	}
 	k.ID = newID()
 	if k.Created.IsZero() {
 		k.Created = time.Now().UTC()
@@ -74,7 +77,11 @@ func (tx *Tx) Edit(nameOrID string, fn func(k *Key) error) (Key, error) {
 		return Key{}, err
 	}
 	k.ID, k.Name, k.Created, k.Secret = old.ID, old.Name, old.Created, old.Secret
+	followPreset(old, &k)
 	if err := k.validate(); err != nil {
+		return Key{}, err
+	}
+	if err := tx.checkFields(k, ""); err != nil {
 		return Key{}, err
 	}
 	tx.v.state.Keys[i] = toRecord(k)
@@ -100,8 +107,9 @@ func (tx *Tx) Rename(oldName, newName string) error {
 	return nil
 }
 
-// Remove deletes a key. Update also purges it from the backups after a
-// successful save.
+// Remove deletes a key, keeping its last name and masked value as a
+// RetiredKey (nothing secret). Update also purges it from the backups
+// after a successful save.
 func (tx *Tx) Remove(nameOrID string) (Key, error) {
 	i := tx.v.state.find(nameOrID)
 	if i < 0 {
@@ -109,6 +117,7 @@ func (tx *Tx) Remove(nameOrID string) (Key, error) {
 	}
 	k := tx.v.state.Keys[i].key()
 	tx.v.state.Keys = slices.Delete(tx.v.state.Keys, i, i+1)
+	tx.v.state.retire(k, time.Now())
 	tx.purge = append(tx.purge, k.ID)
 	return k, nil
 }
@@ -130,6 +139,11 @@ func (tx *Tx) Rotate(nameOrID string, secret Secret) (Key, error) {
 	if tx.secretInNames(secret.Reveal()) {
 		return Key{}, ErrNameHoldsSecret
 	}
+	for _, other := range tx.v.state.Keys {
+		if err := tx.checkFields(other.key(), secret.Reveal()); err != nil {
+			return Key{}, err
+		}
+	}
 	r.Secret = secret.Reveal()
 	r.Rotated = time.Now().UTC()
 	tx.purge = append(tx.purge, r.ID)
@@ -147,6 +161,17 @@ func (tx *Tx) nameHoldsSecret(name, extra string) bool {
 		}
 	}
 	return redact.Maskable(extra) && strings.Contains(name, extra)
+}
+
+// checkFields refuses k when one of its settings contains a secret of
+// the vault or extra (a secret not stored yet): see ErrFieldHoldsSecret.
+func (tx *Tx) checkFields(k Key, extra string) error {
+	for _, f := range k.settings() {
+		if tx.nameHoldsSecret(f.value, extra) {
+			return fmt.Errorf("key %s: %s %w", k.Name, f.name, ErrFieldHoldsSecret)
+		}
+	}
+	return nil
 }
 
 // secretInNames reports whether a key name contains secret.

@@ -67,6 +67,12 @@ type Vault struct {
 	// fileVer is vault.age's version (size, modification time) as this
 	// Vault last read or wrote it: Refresh reloads only when it moved.
 	fileVer filelock.Version
+	// dataToken names the key data of state, as vault.stamp does
+	// (see stamp.go); "" when the stamp did not describe what was read.
+	dataToken string
+	// bookkeepingVer is a later version of vault.age that Refresh found
+	// to differ from fileVer in bookkeeping only, and so did not load.
+	bookkeepingVer filelock.Version
 
 	red       *redact.Redactor  // see Redactor
 	redGen    uint64            // the generation red was checked at
@@ -254,13 +260,12 @@ func (v *Vault) load() error {
 }
 
 func (v *Vault) loadLocked() error {
-	// Stated before it is read: under the lock nobody writes between.
-	ver, _, _ := filelock.Stat(filepath.Join(v.dir, vaultFile))
-	p, err := v.readVaultFile(filepath.Join(v.dir, vaultFile))
+	p, ver, err := readVault(filepath.Join(v.dir, vaultFile), v.id)
 	if err != nil {
 		return err
 	}
-	v.state, v.loaded, v.fileVer = p, true, ver
+	v.state, v.loaded = p, true
+	v.fileVer, v.dataToken, v.bookkeepingVer = ver, stampedToken(v.dir, ver), filelock.Version{}
 	if err := v.finishPurgeLocked(); err != nil && !slices.Contains(v.warnings, err.Error()) {
 		// The vault is fine to use; the warning says what is left.
 		v.warnings = append(v.warnings, err.Error())
@@ -269,18 +274,33 @@ func (v *Vault) loadLocked() error {
 }
 
 func (v *Vault) readVaultFile(path string) (payload, error) {
-	plaintext, err := unseal(path, MaxVaultSize, v.id.ids...)
-	if errors.Is(err, ErrWrongIdentity) && v.id.own {
-		return payload{}, fmt.Errorf("open %s: the vault's own identity (identity.age) does not open it; the file is damaged or was replaced: %w", filepath.Base(path), ErrCorrupted)
+	p, _, err := readVault(path, v.id)
+	return p, err
+}
+
+// readVaultHook, when set, is called before each read of a vault file
+// (vault.age or a backup). Only tests set it, to count decrypts.
+var readVaultHook func(path string)
+
+// readVault reads, decrypts and checks a vault file (vault.age or a
+// backup) with id, and returns its payload and the version read. It
+// touches no field of the Vault, so Refresh can run it without the lock.
+func readVault(path string, id identity) (payload, filelock.Version, error) {
+	if readVaultHook != nil {
+		readVaultHook(path)
+	}
+	plaintext, ver, err := unsealVersion(path, MaxVaultSize, id.ids...)
+	if errors.Is(err, ErrWrongIdentity) && id.own {
+		return payload{}, ver, fmt.Errorf("open %s: the vault's own identity (identity.age) does not open it; the file is damaged or was replaced: %w", filepath.Base(path), ErrCorrupted)
 	}
 	if err != nil {
-		return payload{}, fmt.Errorf("open %s: %w", filepath.Base(path), err)
+		return payload{}, ver, fmt.Errorf("open %s: %w", filepath.Base(path), err)
 	}
 	p, err := decodePayload(plaintext)
 	if err != nil {
-		return payload{}, fmt.Errorf("open %s: %w", filepath.Base(path), err)
+		return payload{}, ver, fmt.Errorf("open %s: %w", filepath.Base(path), err)
 	}
-	return p, nil
+	return p, ver, nil
 }
 
 // Warnings returns problems found while unlocking that do not stop the
@@ -303,6 +323,7 @@ func (v *Vault) Close() {
 	v.id = identity{}
 	v.state = payload{}
 	v.loaded = false
+	v.fileVer, v.dataToken, v.bookkeepingVer = filelock.Version{}, "", filelock.Version{}
 	v.red, v.redGen, v.redDigest = nil, 0, [sha256.Size]byte{}
 }
 
@@ -365,8 +386,10 @@ func (v *Vault) Update(fn func(tx *Tx) error) error {
 		case changeBookkeeping:
 			// Last-used and last-check dates change on every chat turn
 			// and check; rotating backups for them would push the real
-			// previous states out within three turns.
-			err = v.writeNoRotateLocked()
+			// previous states out within three turns, and making every
+			// other open Vault reload for them would cost each a decrypt
+			// per turn.
+			err = v.writeBookkeepingLocked()
 		default:
 			err = v.writeLocked()
 		}
@@ -393,16 +416,21 @@ func (v *Vault) usable() error {
 	return nil
 }
 
-// writeLocked rotates backups and writes the next generation. The caller
-// holds the lock.
-func (v *Vault) writeLocked() error { return v.write(true) }
+// writeLocked rotates backups and writes the next generation, as new key
+// data. The caller holds the lock.
+func (v *Vault) writeLocked() error { return v.write(true, false) }
 
-// writeNoRotateLocked writes the next generation without rotating
-// backups, for bookkeeping-only changes. The caller holds the lock.
-func (v *Vault) writeNoRotateLocked() error { return v.write(false) }
+// writeBookkeepingLocked writes the next generation without rotating
+// backups and with the data stamp it loaded, for bookkeeping-only changes.
+// The caller holds the lock.
+func (v *Vault) writeBookkeepingLocked() error { return v.write(false, true) }
 
-func (v *Vault) write(rotate bool) error {
+// write saves the state as the next generation, rotating the backups
+// first when rotate is set. bookkeeping says that the key data is the
+// one v.dataToken names, so other Vaults need not reload for this save.
+func (v *Vault) write(rotate, bookkeeping bool) error {
 	cleanTemps(v.dir)
+	cleanStampTemps(v.dir)
 	recipients, err := v.recipientsLocked()
 	if err != nil {
 		return err
@@ -434,6 +462,13 @@ func (v *Vault) write(rotate bool) error {
 	}
 	v.state = next
 	v.fileVer, _, _ = filelock.Stat(path)
+	v.bookkeepingVer = filelock.Version{}
+	if !bookkeeping || v.dataToken == "" {
+		v.dataToken = newDataToken()
+	}
+	// The save is done; a stamp that fails to write leaves one that
+	// describes an earlier vault.age, which makes others reload.
+	_ = writeStamp(v.dir, v.dataToken, v.fileVer)
 	return nil
 }
 
@@ -441,21 +476,64 @@ func (v *Vault) write(rotate bool) error {
 // this Vault last read or wrote it (keys rm, keys add, a rotation in
 // another terminal), so that a long-lived holder such as the app never
 // uses a removed key or misses a new one. It costs one stat when
-// nothing changed. On an error (the file was damaged meanwhile) the keys
-// stay as they were.
+// nothing changed, and a small read (vault.stamp) when the other
+// process only recorded a key's last use or check, as every chat turn
+// does: those dates are left as they are until this Vault next loads
+// (every Update does). A reload decrypts without holding the Vault's
+// lock, so readers (Keys, Key) do not wait for it, and it is dropped if
+// this Vault loaded or saved meanwhile, which read a file at least as
+// new. On an error (the file was damaged meanwhile) the keys stay as
+// they were. A purge a killed writer left pending is left to the next
+// Open or Update, which hold the vault lock.
 func (v *Vault) Refresh() error {
+	v.mu.Lock()
+	if err := v.usable(); err != nil {
+		v.mu.Unlock()
+		return err
+	}
+	id, seen, skipped, token := v.id, v.fileVer, v.bookkeepingVer, v.dataToken
+	v.mu.Unlock()
+
+	path := filepath.Join(v.dir, vaultFile)
+	ver, _, err := filelock.Stat(path)
+	if err != nil || ver == seen || ver == skipped {
+		return err
+	}
+	if token != "" && stampedToken(v.dir, ver) == token {
+		v.mu.Lock()
+		if v.fileVer == seen {
+			v.bookkeepingVer = ver
+		}
+		v.mu.Unlock()
+		return nil
+	}
+	// vault.age is replaced by rename, never written in place: without
+	// the vault lock this still reads one whole version of it.
+	p, readVer, err := readVault(path, id)
+	if err != nil {
+		return err
+	}
+	readToken := stampedToken(v.dir, readVer)
+	if refreshHook != nil {
+		refreshHook()
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.usable(); err != nil {
-		return err
+		return err // closed meanwhile: nothing comes back
 	}
-	ver, _, err := filelock.Stat(filepath.Join(v.dir, vaultFile))
-	if err != nil || ver == v.fileVer {
-		return err
+	if v.fileVer != seen {
+		// This Vault loaded or saved meanwhile, under the vault lock,
+		// after this read began: what it holds is at least as new.
+		return nil
 	}
-	// loadLocked replaces the keys only once the file has opened.
-	return withLock(v.dir, v.loadLocked)
+	v.state, v.fileVer, v.dataToken, v.bookkeepingVer = p, readVer, readToken, filelock.Version{}
+	return nil
 }
+
+// refreshHook, when set, runs in Refresh between its decrypt and the swap
+// of the state. Only tests set it, to save or read meanwhile.
+var refreshHook func()
 
 func (v *Vault) recipientsLocked() ([]age.Recipient, error) {
 	rs := []age.Recipient{v.id.self}

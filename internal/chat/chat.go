@@ -105,6 +105,11 @@ type Message struct {
 	// oldest first; this message's branch is the current one
 	// (Conversation.SwitchBranch flips between them).
 	Siblings []Branch `json:"siblings,omitempty"`
+	// Inherited is set on the messages a fork copied from its parent,
+	// with their siblings: what their replies spent is the parent's, so
+	// Totals leaves them out and a list's figures add up to what was
+	// spent.
+	Inherited bool `json:"inherited,omitempty"`
 }
 
 // Attachment is a file sent with a message, kept inside the encrypted

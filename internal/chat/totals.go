@@ -29,7 +29,8 @@ type Totals struct {
 // one place of that tree, so nothing is counted twice. Only assistant
 // messages count: their Turn is a request; a note may carry a Turn but
 // costs nothing. A failed reply without text, tokens or price spent
-// nothing.
+// nothing. A fork's copies of its parent's messages (Message.Inherited)
+// were spent by the parent and are left out.
 func (c *Conversation) Totals() Totals {
 	t := Totals{Keys: []string{}, Models: []string{}}
 	t.addAll(c.Messages)
@@ -40,6 +41,9 @@ func (c *Conversation) Totals() Totals {
 func (t *Totals) addAll(msgs []Message) {
 	for i := range msgs {
 		m := &msgs[i]
+		if m.Inherited {
+			continue // its siblings were copied with it
+		}
 		if m.Role == RoleAssistant && m.Turn != nil {
 			t.add(m.Turn, m.Content != "")
 		}

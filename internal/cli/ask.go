@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -94,7 +92,9 @@ func (c *askCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Ctrl+C or SIGTERM stops the turn; the engine saves what arrived,
+	// then the command exits 128+N (signalContext).
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	// When stdout is closed early ("vaultchat ask … | head") a write
 	// fails with EPIPE (System ignores SIGPIPE); print then stops the
@@ -107,17 +107,20 @@ func (c *askCmd) Run(a *app) error {
 		c.sayWhichKey(a, sess, convID)
 	}
 	c.warnExpired(a, sess, convID)
-	if masked := sess.Redactor().String(prompt); masked != prompt {
-		// The engine masks it before sending; say so, since the model
-		// answers about a masked key.
-		a.warn("the prompt held an API key; it was sent masked (as the server and the saved conversation see it)")
-	}
+	// A key in the prompt is masked by the engine, which says so in the
+	// turn's first event (a warning, printed below).
 	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
 		// not leave an empty conversation behind.
 		if created && !c.NoSave {
 			sess.Delete(convID)
+		}
+		if errors.Is(err, session.ErrConversationInUse) {
+			// Failing beats waiting: a reply can take minutes, and a
+			// question written before it arrived may not be the one to
+			// send after it.
+			return withHint(err, "another vaultchat (the app or an ask) is waiting for a reply in it; the prompt was not saved: send it again once that reply is in, or leave out --continue and --conversation to start a new conversation")
 		}
 		return err
 	}
@@ -127,7 +130,7 @@ func (c *askCmd) Run(a *app) error {
 		// figures of "usage" are short.
 		a.warn("%s", note)
 	}
-	return err
+	return stopped(err)
 }
 
 // sayWhichKey tells stderr, once, which key pays when none was named and

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 // TestProcessAskClosedStdoutKeepsTheReply is "vaultchat ask … | head -1":
 // the reader goes away mid-reply. That is normal in Unix (git log | head):
 // the process must not die of SIGPIPE before saving, it stops the turn,
-// keeps what arrived and exits 0 without a word.
+// keeps what arrived and exits 0 without a word. The reader going away is
+// the user's choice, like ctrl+c: the turn is kept as canceled, with its
+// tokens billed, and neither the ledger nor the history calls it an error.
 func TestProcessAskClosedStdoutKeepsTheReply(t *testing.T) {
 	_, url := testkit.Sim(t, sim.Options{ChunkDelay: time.Millisecond})
 	env := binaryVault(t, url)
@@ -44,5 +47,43 @@ func TestProcessAskClosedStdoutKeepsTheReply(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"messages": 2`) {
 		t.Fatalf("the partial reply was not saved:\n%s", b)
+	}
+
+	var report struct {
+		Total struct {
+			Requests         int64 `json:"requests"`
+			Errors           int64 `json:"errors"`
+			CompletionTokens int64 `json:"completion_tokens"`
+		} `json:"total"`
+	}
+	if b, err = binaryCommand(env, "usage", "--json").Output(); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &report); err != nil {
+		t.Fatal(err)
+	}
+	if tot := report.Total; tot.Requests != 1 || tot.Errors != 0 || tot.CompletionTokens == 0 {
+		t.Fatalf("usage: %+v; want 1 request, no error, the tokens that arrived billed", tot)
+	}
+	var doc struct {
+		Messages []struct {
+			Vaultchat struct {
+				Turn *struct {
+					Incomplete       bool            `json:"incomplete"`
+					IncompleteReason string          `json:"incomplete_reason"`
+					Error            json.RawMessage `json:"error"`
+				} `json:"turn"`
+			} `json:"vaultchat"`
+		} `json:"messages"`
+	}
+	if b, err = binaryCommand(env, "export", "--last", "--format", "json").Output(); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Messages) != 2 {
+		t.Fatalf("export: %v\n%s", err, b)
+	}
+	turn := doc.Messages[1].Vaultchat.Turn
+	if turn == nil || !turn.Incomplete || turn.IncompleteReason != "canceled" || turn.Error != nil {
+		t.Fatalf("the cut reply's turn: %+v; want incomplete (canceled), no error", turn)
 	}
 }

@@ -43,6 +43,9 @@ func newParser(a *app, r *root, keep string) (*kong.Kong, error) {
 		kong.Exit(func(code int) { panic(kongExit{code}) }),
 		kong.Vars{"version": versionLine(), "providers": providers.NameList(), "openai_base_url": providers.OpenAIBaseURL},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
+		// The root's flags (group "global") come after the command's
+		// own in every --help: kong shows ungrouped flags first.
+		kong.ExplicitGroups([]kong.Group{{Key: "global", Title: "Global flags:"}}),
 		kong.Bind(a),
 	}
 	if keep != "" {

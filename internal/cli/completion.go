@@ -90,8 +90,9 @@ var (
 		"roles show": "role", "roles edit": "role",
 	}
 	completeFlags = map[string]string{
-		"ask --key": "chat key", "usage --key": "key", "models --key": "key", "ask --conversation": "conversation",
-		"conversations search --key": "key", "ask --role": "role", "keys edit --provider": "provider",
+		"ask --key": "chat key", "usage --key": "key", "models --key": "chat key", "ask --conversation": "conversation",
+		"conversations search --key": "chat key", "ask --role": "role",
+		"keys add --provider": "provider", "keys edit --provider": "provider",
 	}
 )
 

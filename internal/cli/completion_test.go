@@ -112,9 +112,9 @@ func TestCompletionScripts(t *testing.T) {
 }
 
 // TestCompletionOffersVaultValuesEverywhere: conversation IDs for show
-// and fork, role names for roles show|edit and ask --role, key names for
-// search --key, providers for keys edit --provider, and only chat keys
-// for ask --key.
+// and fork, role names for roles show|edit and ask --role, providers for
+// keys add|edit --provider, and only chat keys for ask, models and
+// conversations search --key (an admin key never chats).
 func TestCompletionOffersVaultValuesEverywhere(t *testing.T) {
 	e := newVault(t)
 	_, url := testkit.Sim(t, sim.Options{})
@@ -131,12 +131,15 @@ func TestCompletionOffersVaultValuesEverywhere(t *testing.T) {
 		"vaultchat ask --role ":                 "reviewer",
 		"vaultchat conversations search --key ": "work",
 		"vaultchat keys edit work --provider ":  "openrouter",
+		"vaultchat keys add new --provider ":    "groq",
 	} {
 		if got := e.completeLine(t, line); !slices.Contains(got, want) {
 			t.Errorf("%q offers %q; want %q among them", line, got, want)
 		}
 	}
-	if got := e.completeLine(t, "vaultchat ask --key "); !slices.Contains(got, "work") || slices.Contains(got, "org-admin") {
-		t.Errorf("ask --key offers %q; want work and not the admin key", got)
+	for _, line := range []string{"vaultchat ask --key ", "vaultchat models --key ", "vaultchat conversations search --key "} {
+		if got := e.completeLine(t, line); !slices.Contains(got, "work") || slices.Contains(got, "org-admin") {
+			t.Errorf("%q offers %q; want work and not the admin key", line, got)
+		}
 	}
 }

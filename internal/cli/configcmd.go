@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 
@@ -155,15 +154,22 @@ func (c *configEditCmd) Run(a *app) error {
 	if err != nil {
 		return err
 	}
-	created, err := createConfig(a.configPath, !a.configGiven)
+	// The default path's directory is made for it; a --config naming a
+	// missing directory is a mistake.
+	tf, err := createFromTemplate(a.configPath, config.Template, !a.configGiven)
+	if errors.Is(err, fs.ErrNotExist) {
+		return withHint(fmt.Errorf("create config: %w", err), "create its directory first, or give another --config FILE")
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("create config: %w", err)
+	}
+	if tf.created {
+		a.printf("created %s from the template\n", a.clean(a.configPath))
 	}
 	for {
-		if err := a.edit(editor, a.configPath, config.Template, created); err != nil {
+		if err := a.edit(editor, tf); err != nil {
 			return err
 		}
-		created = false
 		_, err := config.Load(a.configPath)
 		if err == nil {
 			a.printf("%s: ok\n", a.configPath)
@@ -178,36 +184,4 @@ func (c *configEditCmd) Run(a *app) error {
 			return withHint(err, `the file is kept as written; run "vaultchat config edit" again to fix it`)
 		}
 	}
-}
-
-// createConfig writes the template at path (0600) when there is no file
-// there yet, and reports whether it did. Its directory is created (0700)
-// only when mkdir is set, for the default path: a --config naming a
-// missing directory is a mistake, not a reason to make one.
-func createConfig(path string, mkdir bool) (bool, error) {
-	if mkdir {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return false, fmt.Errorf("create config directory: %w", err)
-		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, withHint(fmt.Errorf("create config: %w", err), "create its directory first, or give another --config FILE")
-	}
-	if err != nil {
-		return false, fmt.Errorf("create config: %w", err)
-	}
-	if _, err := f.WriteString(config.Template); err != nil {
-		f.Close()
-		os.Remove(path)
-		return false, fmt.Errorf("write config: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return false, fmt.Errorf("write config: %w", err)
-	}
-	return true, nil
 }

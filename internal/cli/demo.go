@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -45,9 +44,17 @@ func (a *app) runDemo() error {
 	}
 	defer d.close()
 	defer backend.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	// As "tui": a signal from outside ends it as a quit does, then it
+	// exits 128+N.
+	ctx, stopped, stop := signalContext(syscall.SIGHUP)
 	defer stop()
-	return ui.Run(ctx, newTUIBackend(a, backend), ui.Options{Demo: true, DemoHint: demoHint, IdleLock: -1})
+	if err := ui.Run(ctx, newTUIBackend(a, backend), ui.Options{Demo: true, DemoHint: demoHint, IdleLock: -1}); err != nil {
+		if ctx.Err() != nil {
+			return stopped(context.Cause(ctx))
+		}
+		return err
+	}
+	return nil
 }
 
 // startDemo builds the demo home and opens the session on it: keys,

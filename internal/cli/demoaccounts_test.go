@@ -38,7 +38,7 @@ func TestDemoReconciledAndMintedKeys(t *testing.T) {
 			t.Fatalf("the key picker offers %s", k.Name)
 		}
 	}
-	if !strings.Contains(lines["team-openai"], "provider saw 41k more tokens than this machine sent with key team-openai") {
+	if !strings.Contains(lines["team-openai"], "provider saw 41.0k more tokens than this machine sent with key team-openai") {
 		t.Errorf("team-openai: %q", lines["team-openai"])
 	}
 	if !strings.Contains(lines["minted-ci"], "provider says: $0.00 this month, $5.00 of $5.00 limit left") {

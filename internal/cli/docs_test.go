@@ -69,7 +69,7 @@ func TestDocsBadInput(t *testing.T) {
 		{"bad --since", []string{"usage", "--since", "2026-13-01"}, 2,
 			[]string{`error: --since "2026-13-01" is not a date like 2026-11-01`, `hint: see "vaultchat usage --help"`}, nil},
 		{"bad --expires", []string{"keys", "edit", "work", "--expires", "31-12-2026"}, 2,
-			[]string{`error: --expires "31-12-2026" is not a date like 2026-12-31`}, nil},
+			[]string{`error: --expires "31-12-2026" is not a number of days (30d) or a date (2026-12-31)`}, nil},
 		{"export unknown conversation", []string{"export", unknownID}, 1,
 			[]string{"no such conversation", `hint: list the conversations with "vaultchat conversations list"`}, nil},
 		{"ask unknown conversation", []string{"ask", "--conversation", unknownID, "more"}, 1,

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -34,21 +36,93 @@ func (a *app) editor() ([]string, error) {
 	return args, nil
 }
 
-// edit runs the editor on path with the terminal. When the file was
-// just created from template and the editor fails, the untouched
-// template is removed: a failed edit leaves no half-made file.
-func (a *app) edit(editor []string, path, template string, created bool) error {
-	cmd := exec.Command(editor[0], append(editor[1:], path)...)
+// templateFile is the file "config edit" or "roles edit" opens in the
+// editor, made from a template when it was missing.
+type templateFile struct {
+	path     string
+	template string
+	// created: the file was made from the template by this command.
+	created bool
+	// madeDirs are the directories made for it, deepest first.
+	madeDirs []string
+}
+
+// createFromTemplate makes path (0600) from template unless a file is
+// there already, and its missing directories (0700) when mkdir is set (a
+// --config naming a missing directory is a mistake, not a reason to make
+// one). It is the one way "config edit" and "roles edit" make a file; a
+// failed write leaves nothing behind.
+func createFromTemplate(path, template string, mkdir bool) (*templateFile, error) {
+	tf := &templateFile{path: path, template: template}
+	if mkdir {
+		for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+			if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) || dir == filepath.Dir(dir) {
+				break
+			}
+			tf.madeDirs = append(tf.madeDirs, dir)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			tf.removeDirs()
+			return nil, fmt.Errorf("create directory: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		tf.madeDirs = nil
+		return tf, nil
+	case err != nil:
+		tf.removeDirs()
+		return nil, err
+	}
+	_, werr := f.WriteString(template)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		os.Remove(path)
+		tf.removeDirs()
+		return nil, err
+	}
+	tf.created = true
+	return tf, nil
+}
+
+// undo removes what createFromTemplate made while the file is still the
+// untouched template: a failed edit leaves nothing half-made, and never
+// loses what the user typed.
+func (tf *templateFile) undo() {
+	if !tf.created {
+		return
+	}
+	if data, err := os.ReadFile(tf.path); err != nil || !bytes.Equal(data, []byte(tf.template)) {
+		return
+	}
+	if os.Remove(tf.path) == nil {
+		tf.removeDirs()
+	}
+}
+
+// removeDirs removes the directories made for the file, deepest first,
+// each only if empty.
+func (tf *templateFile) removeDirs() {
+	for _, dir := range tf.madeDirs {
+		if os.Remove(dir) != nil {
+			return
+		}
+	}
+}
+
+// edit runs the editor on the file with the terminal. When the file was
+// just made from its template and the editor fails, what was made is
+// removed (templateFile.undo). Only the first edit may undo: once the
+// editor has run successfully the file is the user's.
+func (a *app) edit(editor []string, tf *templateFile) error {
+	cmd := exec.Command(editor[0], append(editor[1:], tf.path)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.io.In, a.io.Out, a.io.ErrOut
 	cmd.Env = a.environ()
 	err := cmd.Run()
-	if err == nil {
-		return nil
+	if err != nil {
+		tf.undo()
+		return fmt.Errorf("editor %s: %w", a.clean(editor[0]), err)
 	}
-	if created {
-		if data, rerr := os.ReadFile(path); rerr == nil && bytes.Equal(data, []byte(template)) {
-			os.Remove(path)
-		}
-	}
-	return fmt.Errorf("editor %s: %w", a.clean(editor[0]), err)
+	tf.created = false
+	return nil
 }

@@ -71,3 +71,39 @@ func TestEditorNotFoundOrFailingLeavesNoTemplate(t *testing.T) {
 		t.Errorf("roles list shows the half-made role:\n%s", list)
 	}
 }
+
+// TestFailedEditLeavesNothingMade: config edit and roles edit share one
+// way to make a file from its template: on a fresh machine, an editor
+// that fails leaves neither the file nor the directories made for it;
+// one that succeeds keeps both, and each command says it created the
+// file. A file the editor changed is kept even when the editor fails.
+func TestFailedEditLeavesNothingMade(t *testing.T) {
+	configDir := func(e *env) string { return filepath.Join(e.vars["XDG_CONFIG_HOME"], "vaultchat") }
+	for _, args := range [][]string{{"roles", "edit", "r4"}, {"config", "edit"}} {
+		e := newEnv(t)
+		failing := filepath.Join(e.dir, "fail.sh")
+		os.WriteFile(failing, []byte("#!/bin/sh\nexit 3\n"), 0o700)
+		e.vars["EDITOR"] = failing
+		res := e.run(tty{}, args...)
+		wantCode(t, res, 1)
+		if _, err := os.Stat(configDir(e)); !os.IsNotExist(err) {
+			entries, _ := filepath.Glob(filepath.Join(configDir(e), "*"))
+			t.Errorf("%s with a failing editor left %s (%v): %v", args, configDir(e), entries, err)
+		}
+
+		// The editor types, then fails: what it typed is kept.
+		typing := filepath.Join(e.dir, "type-then-fail.sh")
+		os.WriteFile(typing, []byte("#!/bin/sh\necho '# mine' >> \"$1\"\nexit 3\n"), 0o700)
+		e.vars["EDITOR"] = typing
+		res = e.run(tty{}, args...)
+		wantCode(t, res, 1)
+		wantContains(t, "stdout", res.stdout, "from the template")
+		file := e.configFile()
+		if args[0] == "roles" {
+			file = filepath.Join(configDir(e), "roles", "r4.md")
+		}
+		if data, err := os.ReadFile(file); err != nil || !strings.Contains(string(data), "# mine") {
+			t.Errorf("%s: the edited file was not kept: %v", args, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
 	"github.com/vaultchat/vaultchat/internal/testkit"
@@ -67,18 +68,21 @@ func TestNoAllowInsecureHTTPHint(t *testing.T) {
 }
 
 // TestExpiredKeyWarns: ask with an expired key warns (it still sends:
-// the date is the user's note, the server decides); keys edit --expires
-// with a past date warns as keys add does.
+// the date is the user's note, the server decides). A past date is
+// refused by --expires (TestExpiresOneRule), so the key expires while
+// the clock moves on.
 func TestExpiredKeyWarns(t *testing.T) {
 	e := newVault(t)
 	_, url := testkit.Sim(t, sim.Options{})
 	e.addSimKey("old", url)
-	res := e.mustRun(tty{}, "keys", "edit", "old", "--expires", "2020-01-01")
-	wantContains(t, "keys edit", res.stderr, `vaultchat: warning: key "old" expired on 2020-01-01`)
-	res = e.mustRun(tty{}, "ask", "hello")
-	wantContains(t, "ask", res.stderr, `vaultchat: warning: key "old" expired on 2020-01-01`)
+	e.mustRun(tty{}, "keys", "edit", "old", "--expires", "1d")
+	day := e.key("old").Expires.Format(dateLayout)
+	later := time.Now().AddDate(0, 0, 3)
+	e.now = func() time.Time { return later }
+	res := e.mustRun(tty{}, "ask", "hello")
+	wantContains(t, "ask", res.stderr, `vaultchat: warning: key "old" expired on `+day)
 	res = e.mustRun(tty{}, "ask", "--key", "old", "hello")
-	wantContains(t, "ask --key", res.stderr, `expired on 2020-01-01`)
+	wantContains(t, "ask --key", res.stderr, `expired on `+day)
 }
 
 // TestPromptWithAStoredKeyIsMaskedAndSaid: a vault key in the prompt
@@ -102,6 +106,6 @@ func TestPromptWithAStoredKeyIsMaskedAndSaid(t *testing.T) {
 				t.Fatalf("the server received the key in clear: %q", m.Content)
 			}
 		}
-		wantContains(t, "stderr", res.stderr, "vaultchat: warning: the prompt held an API key", "it was sent masked")
+		wantContains(t, "stderr", res.stderr, "vaultchat: warning: the message held an API key", "it was sent masked")
 	}
 }

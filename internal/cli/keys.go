@@ -46,7 +46,7 @@ type keyFlags struct {
 	BudgetMonthlyTokens *int64          `name:"budget-monthly-tokens" placeholder:"N" help:"Monthly budget in tokens (0: none)."`
 	Hard                *bool           `name:"hard" negatable:"" help:"Budgets refuse requests instead of warning."`
 	Note                *string         `name:"note" placeholder:"TEXT" help:"Who or what the key is for."`
-	Expires             *string         `name:"expires" placeholder:"YYYY-MM-DD" help:"Date the key expires (empty: never)."`
+	Expires             *string         `name:"expires" placeholder:"30d|DATE" help:"When the key expires: a number of days (30d) or a date (YYYY-MM-DD), not in the past (empty: never)."`
 	AzureAPIVersion     *string         `name:"azure-api-version" placeholder:"VERSION" help:"Azure api-version for the classic API."`
 	AzureDeployment     []string        `name:"azure-deployment" sep:"none" placeholder:"MODEL=DEPLOYMENT" help:"Azure deployment for a model (repeatable; replaces the map)."`
 	Account             keyAccountFlags `embed:""`
@@ -54,7 +54,7 @@ type keyFlags struct {
 
 // apply copies the flags that were given onto k. Bad values are usage
 // errors; the vault validates the result again when it is stored.
-func (f *keyFlags) apply(k *vault.Key) error {
+func (f *keyFlags) apply(k *vault.Key, now time.Time) error {
 	if f.Provider != nil {
 		if _, err := providers.Lookup(*f.Provider); err != nil {
 			return usagef("--provider must be %s, not %q", providers.NameList(), *f.Provider)
@@ -64,7 +64,9 @@ func (f *keyFlags) apply(k *vault.Key) error {
 	if f.BaseURL != nil {
 		base := strings.TrimRight(*f.BaseURL, "/")
 		if _, err := providers.ParseBaseURL(base); err != nil {
-			return usagef("--base-url %q: %v", *f.BaseURL, err)
+			// Not quoted: the URL refused may hold a key (credentials, a
+			// query) that no mask recognises.
+			return usagef("--base-url%s", strings.TrimPrefix(err.Error(), "base URL"))
 		}
 		k.BaseURL = base
 	}
@@ -80,7 +82,7 @@ func (f *keyFlags) apply(k *vault.Key) error {
 			if f.AllowInsecureHTTP != nil && !*f.AllowInsecureHTTP {
 				hint = "to turn --allow-insecure-http off, give an https URL in the same command: --base-url https://…"
 			}
-			return withHint(usagef("--base-url %s", strings.TrimPrefix(err.Error(), "base URL ")), hint)
+			return withHint(usagef("--base-url%s", strings.TrimPrefix(err.Error(), "base URL")), hint)
 		}
 	}
 	for _, h := range []struct {
@@ -136,14 +138,13 @@ func (f *keyFlags) apply(k *vault.Key) error {
 		k.Budget.Hard = *f.Hard
 	}
 	if f.Expires != nil {
-		if *f.Expires == "" {
-			k.Expires = time.Time{}
-		} else {
-			t, err := time.Parse(dateLayout, *f.Expires)
-			if err != nil {
-				return usagef("--expires %q is not a date like 2026-12-31", *f.Expires)
-			}
-			k.Expires = t
+		t, err := parseExpiry(*f.Expires, now)
+		if err != nil {
+			return err
+		}
+		k.Expires = time.Time{}
+		if !t.IsZero() {
+			k.Expires = expiryDay(t)
 		}
 	}
 	if len(f.AzureDeployment) > 0 {
@@ -170,9 +171,9 @@ func (f *keyFlags) apply(k *vault.Key) error {
 // validate checks the flag values that do not depend on the key being
 // edited, so a typo fails before the vault is unlocked. Whether azure-only
 // flags fit is checked against the real key by apply.
-func (f *keyFlags) validate() error {
+func (f *keyFlags) validate(now time.Time) error {
 	scratch := vault.Key{Provider: providers.Azure}
-	return f.apply(&scratch)
+	return f.apply(&scratch, now)
 }
 
 func setString(dst *string, v *string) {
@@ -206,7 +207,7 @@ func (c *keysAddCmd) Run(a *app) error {
 		return usagef("%v", err)
 	}
 	k := vault.Key{Name: c.Name, Provider: providers.OpenAI}
-	if err := c.Meta.apply(&k); err != nil {
+	if err := c.Meta.apply(&k, a.now()); err != nil {
 		return err
 	}
 	if err := c.applyKind(&k); err != nil {
@@ -261,9 +262,6 @@ func (c *keysAddCmd) Run(a *app) error {
 	if !noKey && !redact.Maskable(secret.Reveal()) {
 		a.warn("key %q is too short to be protected by masking: if a server or a model repeats it, it is shown as is (normal for a local server's placeholder key)", added.Name)
 	}
-	if added.Expired(a.now()) {
-		a.warn("key %q expired on %s", added.Name, added.Expires.Format(dateLayout))
-	}
 	if note := kindNote(added); note != "" {
 		a.printf("%s\n", note)
 	}
@@ -284,7 +282,7 @@ func (c *keysEditCmd) Run(a *app) error {
 	if !c.Meta.changed() && !c.ClearAllowModels && !c.ClearAzureDeployments && !c.ClearBudget {
 		return usagef("nothing to change: give at least one flag")
 	}
-	if err := c.Meta.validate(); err != nil {
+	if err := c.Meta.validate(a.now()); err != nil {
 		return err
 	}
 	v, err := a.open()
@@ -305,16 +303,20 @@ func (c *keysEditCmd) Run(a *app) error {
 			if c.ClearBudget {
 				k.Budget = vault.Budget{}
 			}
-			return c.Meta.apply(k)
+			return c.Meta.apply(k, a.now())
 		})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("edit key: %w", err)
 	}
-	a.printf("updated key %s\n", a.cell(edited.Name))
-	if c.Meta.Expires != nil && edited.Expired(a.now()) {
-		a.warn("key %q expired on %s", edited.Name, edited.Expires.Format(dateLayout))
+	if c.Meta.Provider != nil || c.Meta.BaseURL != nil {
+		// Where the key goes now, said once, and checked against what
+		// the key looks like.
+		a.printf("updated key %s: %s at %s\n", a.cell(edited.Name), edited.Provider, a.cell(edited.Host()))
+		warnWrongProvider(a, edited.Name, edited.Provider, edited.BaseURL, edited.Secret)
+	} else {
+		a.printf("updated key %s\n", a.cell(edited.Name))
 	}
 	return nil
 }
@@ -448,7 +450,7 @@ func warnWrongProvider(a *app, name, provider, baseURL string, secret vault.Secr
 	if !ok {
 		return
 	}
-	a.warn("key %q starts with %q like a %s key, but it is stored for %s and will be sent to %s; if it is a %s key, run: vaultchat keys edit %s --provider %s",
+	a.warn("key %q starts with %q as %s keys do, but it is stored for %s and will be sent to %s; if it is a %s key, run: vaultchat keys edit %s --provider %s",
 		name, m.Prefix, m.Likely.Name, provider, m.Host, m.Likely.Name, name, m.Likely.Name)
 }
 

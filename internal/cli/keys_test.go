@@ -307,7 +307,7 @@ func TestKeysRotateFromPrompt(t *testing.T) {
 func TestKeysListFlags(t *testing.T) {
 	e := newVault(t)
 	e.addKey("old")
-	e.addKey("expired", "--expires", "2001-02-03")
+	e.addKey("expired", "--expires", "30d")
 	e.addKey("fresh")
 	e.mustRun(tty{stdin: testkit.Canary(t)}, "keys", "rotate", "fresh")
 

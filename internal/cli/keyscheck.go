@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"text/tabwriter"
 
 	"github.com/vaultchat/vaultchat/internal/keycheck"
@@ -37,19 +34,12 @@ func (c *keysCheckCmd) Run(a *app) error {
 		return err
 	}
 	defer v.Close()
+	// Admin and management keys list no models: the checker asks their
+	// account API instead (keycheck.Checker.Check).
 	var keys []vault.Key
-	var skipped []string // admin and management keys, said as skipped
 	if len(c.Names) == 0 {
-		// Admin and management keys are not chat keys: listing models
-		// with them would fail; usage --reconcile and keys mint use them.
-		for _, k := range v.Keys() {
-			if k.ForChat() {
-				keys = append(keys, k)
-			} else {
-				skipped = append(skipped, k.Name)
-			}
-		}
-		if len(keys) == 0 && len(skipped) == 0 {
+		keys = v.Keys()
+		if len(keys) == 0 {
 			a.printf("no keys to check; add one with: vaultchat keys add NAME\n")
 			return nil
 		}
@@ -59,17 +49,19 @@ func (c *keysCheckCmd) Run(a *app) error {
 		if err != nil {
 			return err
 		}
-		if !k.ForChat() {
-			return usagef("key %s is not a chat key (kind %s): keys check tests chat keys; usage --reconcile and keys mint use it", k.Name, k.Kind)
-		}
 		keys = append(keys, k)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	// Redact every secret in the vault, not only the checked ones: a
 	// server may echo anything.
 	results := keycheck.New(v.Redactor()).CheckAll(ctx, keys)
+	if ctx.Err() != nil {
+		// A check cut short would be recorded as "unreachable": keep
+		// the last real results instead.
+		return stopped(errors.New("keys check canceled; no result was recorded"))
+	}
 
 	failed := 0
 	views := make([]checkView, 0, len(results))
@@ -88,11 +80,6 @@ func (c *keysCheckCmd) Run(a *app) error {
 		tw := tabwriter.NewWriter(a.io.Out, 0, 0, 2, ' ', 0)
 		for _, r := range results {
 			fmt.Fprintf(tw, "%s\t%s\n", a.cell(r.Name), a.cell(r.Summary()))
-		}
-		// They hold no models to list; the commands that use them say
-		// when the provider refuses them.
-		for _, name := range skipped {
-			fmt.Fprintf(tw, "%s\t%s\n", a.cell(name), "skipped: an admin or management key (usage --reconcile and keys mint use it, and report a refusal)")
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -8,6 +8,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // providerServer answers GET /v1/models like a provider in the given
@@ -125,4 +128,61 @@ func TestKeysCheckEmptyVault(t *testing.T) {
 	e := newVault(t)
 	res := e.mustRun(tty{}, "keys", "check")
 	wantContains(t, "stdout", res.stdout, "no keys to check")
+}
+
+// TestKeysCheckAccountKeys: admin and management keys are checked
+// against their own account API (OpenAI's organization costs,
+// OpenRouter's key endpoint), never by listing models: ok, refused
+// (401, with a hint), or unreachable; by name too. Their results are
+// recorded like a chat key's.
+func TestKeysCheckAccountKeys(t *testing.T) {
+	admin, mgmt := "sk-admin-"+testkit.RandomHex(t, 24), testkit.Canary(t)
+	s, url := testkit.Sim(t, sim.Options{Keys: []string{testkit.Canary(t)}, AdminKeys: []string{admin}, ManagementKeys: []string{mgmt}})
+	orURL := strings.TrimSuffix(url, "/v1") + "/api/v1"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/v1"
+	ln.Close() // nothing listens there any more
+
+	e := newVault(t)
+	e.addSecretKey("org-admin", admin, "--provider", "openai", "--admin", "--base-url", url)
+	e.addSecretKey("or-mgmt", mgmt, "--provider", "openrouter", "--management", "--base-url", orURL)
+	e.addSecretKey("revoked-admin", "sk-admin-"+testkit.RandomHex(t, 24), "--provider", "openai", "--admin", "--base-url", url)
+	e.addSecretKey("gone-admin", "sk-admin-"+testkit.RandomHex(t, 24), "--provider", "openai", "--admin", "--base-url", closed, "--allow-insecure-http")
+
+	res := e.run(tty{}, "keys", "check", "--json")
+	wantCode(t, res, 1)
+	var views []checkView
+	if err := json.Unmarshal([]byte(res.stdout), &views); err != nil {
+		t.Fatalf("%v\n%s", err, res.stdout)
+	}
+	got := map[string]checkView{}
+	for _, v := range views {
+		got[v.Name] = v
+	}
+	want := map[string]string{"org-admin": "ok", "or-mgmt": "ok", "revoked-admin": "invalid key", "gone-admin": "unreachable"}
+	for name, outcome := range want {
+		if got[name].Outcome != outcome {
+			t.Errorf("%s: outcome %q, want %q (%+v)", name, got[name].Outcome, outcome, got[name])
+		}
+	}
+	if v := got["revoked-admin"]; v.Status != 401 || !strings.Contains(v.Hint, "vaultchat keys rotate revoked-admin") {
+		t.Errorf("revoked-admin: %+v, want 401 and a hint to rotate", v)
+	}
+	for _, r := range s.Requests() {
+		if strings.HasSuffix(r.Path, "/models") {
+			t.Errorf("an account key listed models: %s", r.Path)
+		}
+	}
+
+	res = e.run(tty{}, "keys", "check", "org-admin", "revoked-admin")
+	wantCode(t, res, 1)
+	wantContains(t, "keys check by name", res.stdout, "org-admin", "ok", "revoked-admin", "invalid key")
+	wantContains(t, "keys check by name", res.stderr, "vaultchat: hint: revoked-admin:")
+	if list := e.mustRun(tty{}, "keys", "list").stdout; !strings.Contains(list, "check: invalid key") {
+		t.Errorf("the failed check was not recorded:\n%s", list)
+	}
+	noSecrets(t, e, res, admin, mgmt)
 }

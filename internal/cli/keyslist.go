@@ -4,6 +4,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/providers"
+	"github.com/vaultchat/vaultchat/internal/session"
 	"github.com/vaultchat/vaultchat/vault"
 )
 
@@ -100,7 +102,7 @@ func (c *keysShowCmd) Run(a *app) error {
 	}
 	row("allowed models", a.cell(allowed))
 	row("budget", formatBudget(k.Budget))
-	if kind, err := providers.Lookup(k.Provider); err == nil && kind.Free || k.PriceFree {
+	if vw.Free {
 		row("price", "free (turns cost $0)")
 	}
 	if k.Provider == providers.Azure {
@@ -127,11 +129,21 @@ func (c *keysShowCmd) Run(a *app) error {
 	}
 	row("last check", check)
 	row("note", a.cell(k.Note))
-	showAccount(a, v, k, row)
+	// Only OpenRouter's figures wait on the network; Ctrl+C stops them
+	// and the command (exit 130) after the rows already known.
+	ctx, stopped, stop := signalContext()
+	defer stop()
+	showAccount(ctx, a, v, k, row)
 	if f := vw.flags(); len(f) > 0 {
 		row("status", strings.Join(f, ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return stopped(errors.New("interrupted before the provider answered"))
+	}
+	return nil
 }
 
 // keyView is a key as "keys list --json" and "keys show --json" print it.
@@ -159,7 +171,10 @@ type keyView struct {
 	// AllowInsecureHTTP: the key may travel over plain http to its host.
 	AllowInsecureHTTP bool `json:"allow_insecure_http,omitempty"`
 	// PriceFree: the owner marked the key's server free (--price-free).
-	PriceFree   bool `json:"price_free,omitempty"`
+	PriceFree bool `json:"price_free,omitempty"`
+	// Free: every turn on the key costs 0 (a local server's kind, or
+	// PriceFree), as the session prices turns (session.KeyFree).
+	Free        bool `json:"free"`
 	RotationDue bool `json:"rotation_due"`
 	Expired     bool `json:"expired"`
 	// Kind, ProviderKeyID and MintedFrom: see vault/kind.go.
@@ -175,7 +190,7 @@ func newKeyView(k vault.Key, now time.Time, rotationDays int) keyView {
 		AllowedModels: k.AllowedModels, Budget: k.Budget, Note: k.Note, Fingerprint: k.Fingerprint(),
 		Created: k.Created, Rotated: k.Rotated, LastUsed: k.LastUsed,
 		AzureAPIVersion: k.AzureAPIVersion, AzureDeployments: k.AzureDeployments,
-		AllowInsecureHTTP: k.AllowInsecureHTTP, PriceFree: k.PriceFree,
+		AllowInsecureHTTP: k.AllowInsecureHTTP, PriceFree: k.PriceFree, Free: session.KeyFree(k),
 		RotationDue: k.RotationDue(now, rotationDays), Expired: k.Expired(now),
 		Kind: k.Kind, ProviderKeyID: k.ProviderKeyID, MintedFrom: k.MintedFrom,
 	}
@@ -209,6 +224,9 @@ func (vw keyView) flags() []string {
 	}
 	if vw.AllowInsecureHTTP && strings.HasPrefix(vw.BaseURL, "http:") {
 		f = append(f, "insecure http")
+	}
+	if vw.Free {
+		f = append(f, "free")
 	}
 	return f
 }

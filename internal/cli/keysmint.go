@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/providers"
@@ -86,28 +82,6 @@ func (c *keysMintCmd) Help() string {
 The new secret goes straight into the vault; it is shown nowhere. OpenAI keys are minted as a service account of the project; "keys revoke NAME" deletes it.`
 }
 
-// parseExpiry reads "30d" or a date.
-func parseExpiry(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 1 || n > 3650 {
-			return time.Time{}, usagef("--expires %q is not a number of days such as 30d", s)
-		}
-		return now.UTC().AddDate(0, 0, n), nil
-	}
-	t, err := time.Parse(dateLayout, s)
-	if err != nil {
-		return time.Time{}, usagef("--expires %q is not a number of days (30d) or a date (2026-12-31)", s)
-	}
-	if !t.After(now) {
-		return time.Time{}, usagef("--expires %s is not in the future", s)
-	}
-	return t.Add(24*time.Hour - time.Second), nil
-}
-
 // Run mints the key.
 func (c *keysMintCmd) Run(a *app) error {
 	if err := vault.ValidateName(c.Name); err != nil {
@@ -125,11 +99,11 @@ func (c *keysMintCmd) Run(a *app) error {
 		return err
 	}
 	defer sess.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	k, err := sess.MintKey(ctx, session.MintOptions{Name: c.Name, From: c.From, LimitUSD: c.LimitUSD, LimitReset: c.LimitReset, Expires: expires, Project: c.Project})
 	if err != nil {
-		return accountKeyHint(err, c.From)
+		return stopped(accountKeyHint(err, c.From))
 	}
 	a.printf("minted key %s at %s (provider ID %s); its secret went straight into the vault\n", a.cell(k.Name), a.cell(k.Host()), a.cell(k.ProviderKeyID))
 	return nil
@@ -151,11 +125,11 @@ func (c *keysRevokeCmd) Run(a *app) error {
 }
 
 func revoke1(a *app, sess *session.Session, name string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	k, err := sess.RevokeKey(ctx, name)
 	if err != nil {
-		return accountKeyHint(err, "")
+		return stopped(accountKeyHint(err, ""))
 	}
 	a.printf("revoked key %s at %s and removed it from the vault\n", a.cell(k.Name), a.cell(k.Host()))
 	return nil
@@ -205,7 +179,7 @@ func (a *app) sessionOn(v *vault.Vault) (*session.Session, error) {
 
 // showAccount adds the account rows to "keys show": the kind, the
 // provider ID, who minted it, and OpenRouter's own figures.
-func showAccount(a *app, v *vault.Vault, k vault.Key, row func(label, value string)) {
+func showAccount(ctx context.Context, a *app, v *vault.Vault, k vault.Key, row func(label, value string)) {
 	if k.Kind != vault.KindChat {
 		row("kind", k.Kind+" (never used for chat)")
 	}
@@ -218,19 +192,17 @@ func showAccount(a *app, v *vault.Vault, k vault.Key, row func(label, value stri
 	if !k.ForChat() || k.Provider != providers.OpenRouter && !strings.EqualFold(k.Host(), "openrouter.ai") {
 		return
 	}
-	row("provider says", a.cell(providerSays(a, v, k.ID)))
+	row("provider says", a.cell(providerSays(ctx, a, v, k.ID)))
 }
 
 // providerSays is OpenRouter's sentence for a key, or why there is none.
 // It closes v.
-func providerSays(a *app, v *vault.Vault, keyID string) string {
+func providerSays(ctx context.Context, a *app, v *vault.Vault, keyID string) string {
 	sess, err := a.sessionOn(v)
 	if err != nil {
 		return "unavailable: " + err.Error()
 	}
 	defer sess.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	p, ok, err := sess.ProviderFigures(ctx, keyID)
 	switch {
 	case err != nil:

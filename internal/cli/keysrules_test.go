@@ -21,7 +21,7 @@ func TestKeysRefuseInsecureHTTP(t *testing.T) {
 	compat := []string{"--provider", "openai-compatible", "--base-url"}
 	res := e.run(tty{stdin: "x"}, append([]string{"keys", "add", "remote"}, append(compat, "http://llm.example.net/v1")...)...)
 	wantCode(t, res, 2)
-	wantContains(t, "stderr", res.stderr, "vaultchat: error: --base-url http://llm.example.net: plain http to another host would send the key in clear text")
+	wantContains(t, "stderr", res.stderr, "vaultchat: error: --base-url: plain http to another host would send the key in clear text")
 	wantContains(t, "stderr", res.stderr, "vaultchat: hint: use https, or pass --allow-insecure-http")
 
 	for i, base := range []string{"http://127.0.0.1:8080/v1", "http://localhost:11434/v1", "http://[::1]:8000/v1"} {

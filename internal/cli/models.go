@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"text/tabwriter"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
@@ -68,11 +65,11 @@ func (c *modelsCmd) Run(a *app) error {
 	}
 	defer sess.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	list, err := sess.Models(ctx, k.ID, true)
 	if err != nil {
-		return modelsError(k.Name, k.Provider, err)
+		return stopped(modelsError(k.Name, k.Provider, err))
 	}
 	views := make([]modelView, 0, len(list))
 	for _, id := range list {

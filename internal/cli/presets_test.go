@@ -23,7 +23,7 @@ func TestKeysAddWrongProviderWarning(t *testing.T) {
 	groqKey := "gsk_" + testkit.RandomHex(t, 24)
 	res := e.mustRun(tty{stdin: groqKey}, "keys", "add", "work", "--provider", "openai")
 	wantContains(t, "stderr", res.stderr,
-		`vaultchat: warning: key "work" starts with "gsk_" like a groq key, but it is stored for openai and will be sent to api.openai.com`,
+		`vaultchat: warning: key "work" starts with "gsk_" as groq keys do, but it is stored for openai and will be sent to api.openai.com`,
 		"vaultchat keys edit work --provider groq")
 	if strings.Contains(res.stdout+res.stderr, groqKey) || strings.Contains(res.stdout+res.stderr, groqKey[4:12]) {
 		t.Errorf("the key was printed:\n%s%s", res.stdout, res.stderr)
@@ -36,8 +36,36 @@ func TestKeysAddWrongProviderWarning(t *testing.T) {
 
 	xaiKey := "xai-" + testkit.RandomHex(t, 24)
 	res = e.mustRun(tty{stdin: xaiKey}, "keys", "rotate", "fast")
-	wantContains(t, "stderr", res.stderr, `key "fast" starts with "xai-" like a xai key, but it is stored for groq and will be sent to api.groq.com`)
+	wantContains(t, "stderr", res.stderr, `key "fast" starts with "xai-" as xai keys do, but it is stored for groq and will be sent to api.groq.com`)
 	if strings.Contains(res.stdout+res.stderr, xaiKey) {
+		t.Errorf("the key was printed:\n%s%s", res.stdout, res.stderr)
+	}
+}
+
+// TestKeysEditProviderMovesTheKey: the wrong-provider warning's own fix
+// ("keys edit NAME --provider X") sends the key to X's host, not on to
+// the host it was wrongly stored for; an edit that leaves kind, prefix
+// and host disagreeing is warned about like an add.
+func TestKeysEditProviderMovesTheKey(t *testing.T) {
+	e := newVault(t)
+	orKey := "sk-or-v1-" + testkit.RandomHex(t, 32)
+	res := e.mustRun(tty{stdin: orKey}, "keys", "add", "wrong", "--provider", "groq")
+	wantContains(t, "stderr", res.stderr, "vaultchat keys edit wrong --provider openrouter")
+	res = e.mustRun(tty{}, "keys", "edit", "wrong", "--provider", "openrouter")
+	wantContains(t, "stdout", res.stdout, "updated key wrong: openrouter at openrouter.ai")
+	if strings.Contains(res.stderr, "warning") {
+		t.Errorf("the fix the warning gave is warned about:\n%s", res.stderr)
+	}
+	// --json: the text form would ask openrouter.ai for the key's figures.
+	res = e.mustRun(tty{}, "keys", "show", "wrong", "--json")
+	wantContains(t, "keys show", res.stdout, "https://openrouter.ai/api/v1")
+	if strings.Contains(res.stdout, "groq") {
+		t.Errorf("the key still goes to groq:\n%s", res.stdout)
+	}
+
+	res = e.mustRun(tty{}, "keys", "edit", "wrong", "--provider", "deepseek")
+	wantContains(t, "stderr", res.stderr, `key "wrong" starts with "sk-or-v1-" as openrouter keys do, but it is stored for deepseek and will be sent to api.deepseek.com`)
+	if strings.Contains(res.stdout+res.stderr, orKey) || strings.Contains(res.stdout+res.stderr, orKey[9:17]) {
 		t.Errorf("the key was printed:\n%s%s", res.stdout, res.stderr)
 	}
 }

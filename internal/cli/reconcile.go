@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"text/tabwriter"
 	"time"
 
@@ -54,17 +51,20 @@ type reconcileRowJSON struct {
 
 // reconcile prints the ledger beside the provider's figures.
 func (c *usageCmd) reconcile(a *app, sess *session.Session, from, now time.Time) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	rep, err := sess.Reconcile(ctx, session.ReconcileOptions{From: from, To: now, ThresholdTokens: c.Threshold})
 	if err != nil {
-		return accountKeyHint(err, "")
+		return stopped(accountKeyHint(err, ""))
 	}
 	var or []session.ProviderFigures
 	for _, name := range sess.OpenRouterKeys() {
 		if p, ok, err := sess.ProviderFigures(ctx, name); err == nil && ok {
 			or = append(or, p)
 		} else if err != nil {
+			if ctx.Err() != nil {
+				return stopped(fmt.Errorf("reconcile: %w", err))
+			}
 			a.warn("%v", err)
 		}
 	}
@@ -135,21 +135,25 @@ func (c *usageCmd) reconcile(a *app, sess *session.Session, from, now time.Time)
 }
 
 // printProviderFigures prints, under the usage table, what OpenRouter
-// says of each OpenRouter key (cached for a few minutes).
-func printProviderFigures(a *app, sess *session.Session) {
+// says of each OpenRouter key (cached for a few minutes). A key the
+// provider cannot answer for is a warning; Ctrl+C stops it (exit 130).
+func printProviderFigures(a *app, sess *session.Session) error {
 	names := sess.OpenRouterKeys()
 	if len(names) == 0 {
-		return
+		return nil
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopped, stop := signalContext()
 	defer stop()
 	for _, name := range names {
 		p, ok, err := sess.ProviderFigures(ctx, name)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			return stopped(fmt.Errorf("provider figures: %w", err))
 		case err != nil:
 			a.warn("%v", err)
 		case ok:
 			fmt.Fprintf(a.io.Out, "%s: %s\n", a.cell(name), a.clean(p.Sentence()))
 		}
 	}
+	return nil
 }

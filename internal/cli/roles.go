@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"text/tabwriter"
@@ -137,26 +135,17 @@ func (c *rolesEditCmd) Run(a *app) error {
 		return err
 	}
 	dir := a.rolesDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create roles directory: %w", err)
-	}
 	path := roles.Path(dir, c.Name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	created := err == nil
-	switch {
-	case created:
-		_, werr := f.WriteString(roles.Template)
-		if err := errors.Join(werr, f.Close()); err != nil {
-			os.Remove(path)
-			return fmt.Errorf("create role file: %w", err)
-		}
-		a.printf("created %s from the template\n", a.clean(path))
-	case !errors.Is(err, fs.ErrExist):
+	tf, err := createFromTemplate(path, roles.Template, true)
+	if err != nil {
 		return fmt.Errorf("create role file: %w", err)
+	}
+	if tf.created {
+		a.printf("created %s from the template\n", a.clean(path))
 	}
 	// The editor gets the terminal, and the file's path as its last
 	// argument (never a secret).
-	if err := a.edit(editor, path, roles.Template, created); err != nil {
+	if err := a.edit(editor, tf); err != nil {
 		return err
 	}
 	if _, err := roles.Load(dir, c.Name); err != nil {

@@ -9,12 +9,12 @@ import (
 // Environment variables are read in app.resolve, not through kong, so that
 // tests can inject them.
 type root struct {
-	Home           string           `name:"home" placeholder:"DIR" help:"Vault home directory (env VAULTCHAT_HOME; default $$XDG_DATA_HOME/vaultchat)."`
-	Config         string           `name:"config" placeholder:"FILE" help:"Settings file (default $$XDG_CONFIG_HOME/vaultchat/config.toml)."`
-	Identity       string           `name:"identity" placeholder:"FILE" help:"Age identity file that unlocks the vault instead of a passphrase (env VAULTCHAT_IDENTITY)."`
-	PassphraseFile string           `name:"passphrase-file" placeholder:"FILE" help:"Read the vault passphrase from the first line of FILE (env VAULTCHAT_PASSPHRASE_FILE)."`
-	Demo           bool             `name:"demo" help:"Start the full-screen app against the built-in simulated provider."`
-	Version        kong.VersionFlag `name:"version" help:"Print the version and exit."`
+	Home           string           `name:"home" placeholder:"DIR" group:"global" help:"Vault home directory (env VAULTCHAT_HOME; default $$XDG_DATA_HOME/vaultchat)."`
+	Config         string           `name:"config" placeholder:"FILE" group:"global" help:"Settings file (default $$XDG_CONFIG_HOME/vaultchat/config.toml)."`
+	Identity       string           `name:"identity" placeholder:"FILE" group:"global" help:"Age identity file that unlocks the vault instead of a passphrase (env VAULTCHAT_IDENTITY)."`
+	PassphraseFile string           `name:"passphrase-file" placeholder:"FILE" group:"global" help:"Read the vault passphrase from the first line of FILE (env VAULTCHAT_PASSPHRASE_FILE)."`
+	Demo           bool             `name:"demo" group:"global" help:"Start the full-screen app against the built-in simulated provider."`
+	Version        kong.VersionFlag `name:"version" group:"global" help:"Print the version and exit."`
 
 	Init          initCmd          `cmd:"" help:"Create a new vault (passphrase, or --identity FILE)."`
 	Passwd        passwdCmd        `cmd:"" help:"Change the vault passphrase."`

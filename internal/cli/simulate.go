@@ -40,6 +40,9 @@ func (c *simulateCmd) Run(a *app) error {
 	} else {
 		fmt.Fprintln(a.io.ErrOut, "admin and management keys get 401; --accounts accepts them")
 	}
+	// Unlike the other commands (signalContext), a signal is how the
+	// simulator is meant to end, not an interruption: exit 0, so
+	// "vaultchat simulate & …; kill %1" in a script is not a failure.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()

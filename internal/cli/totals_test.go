@@ -385,3 +385,33 @@ func number(t *testing.T, s string) *float64 {
 	}
 	return &v
 }
+
+// TestForkCountsOnlyItsOwnTurns: a fork's copies of its parent's turns
+// are the parent's spend, so the conversations' totals add up to what
+// usage says was spent (a fork showed its parent's tokens again).
+func TestForkCountsOnlyItsOwnTurns(t *testing.T) {
+	e := newVault(t)
+	_, url := testkit.Sim(t, sim.Options{})
+	e.addSimKey("work", url)
+	parent := e.askJSON(tty{}, "--model", "sim-fast", "first").ConversationID
+	e.askJSON(tty{}, "--conversation", parent, "second")
+	res := e.mustRun(tty{}, "conversations", "fork", parent, "--at", "4")
+	_, after, _ := strings.Cut(strings.SplitN(res.stdout, "\n", 2)[0], " as ")
+	fork := strings.TrimSpace(after)
+	if !chat.ValidID(fork) {
+		t.Fatalf("fork printed %q", res.stdout)
+	}
+	e.askJSON(tty{}, "--conversation", fork, "third")
+	byJSON, _ := convListFaces(t, e)
+	if _, ok := byJSON[fork]; !ok {
+		t.Fatalf("fork %s not listed:\n%s", fork, res.stdout)
+	}
+	usage := usageFaces(t, e)[0]
+	sum := byJSON[parent].tokens + byJSON[fork].tokens
+	if sum != usage.tokens {
+		t.Errorf("the list shows %d + %d = %d tokens, usage %d", byJSON[parent].tokens, byJSON[fork].tokens, sum, usage.tokens)
+	}
+	if f := e.load(fork); f.Totals().Usage.Total() != byJSON[fork].tokens || f.Totals().Usage.Total() == 0 {
+		t.Errorf("the fork's own turn: %d tokens, listed %d", f.Totals().Usage.Total(), byJSON[fork].tokens)
+	}
+}

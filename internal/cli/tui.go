@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -112,7 +111,10 @@ func (a *app) runTUI() error {
 		}
 	}
 	defer backend.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	// Ctrl+C is a key to the TUI (the terminal is raw); a signal from
+	// outside (SIGTERM, a closed terminal's SIGHUP, kill -INT) ends it
+	// as a quit does, locking the session, then exits 128+N.
+	ctx, stopped, stop := signalContext(syscall.SIGHUP)
 	defer stop()
 	opts := ui.Options{
 		IdleLock: idleLock(cfg.IdleLock),
@@ -125,7 +127,13 @@ func (a *app) runTUI() error {
 		}
 		b.unlocker = ab
 	}
-	return ui.Run(ctx, b, opts)
+	if err := ui.Run(ctx, b, opts); err != nil {
+		if ctx.Err() != nil {
+			return stopped(context.Cause(ctx))
+		}
+		return err
+	}
+	return nil
 }
 
 // idleLock turns the config's "0 means off" into the UI's "negative

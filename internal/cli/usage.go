@@ -28,7 +28,12 @@ type usageCmd struct {
 
 // usageRow is one line of the usage table's JSON.
 type usageRow struct {
-	Group            string `json:"group"`
+	Group string `json:"group"`
+	// KeyID, Removed and Masked describe a row grouped by key; a
+	// removed key is named by its last name and masked value.
+	KeyID            string `json:"key_id,omitempty"`
+	Removed          bool   `json:"removed,omitempty"`
+	Masked           string `json:"masked,omitempty"`
 	Requests         int64  `json:"requests"`
 	Errors           int64  `json:"errors"`
 	PromptTokens     int64  `json:"prompt_tokens"`
@@ -130,13 +135,13 @@ func (c *usageCmd) Run(a *app) error {
 	if total.Unpriced > 0 {
 		fmt.Fprintln(a.io.ErrOut, "— and + mark costs that leave out models without a known price")
 	}
-	printProviderFigures(a, sess)
-	return nil
+	return printProviderFigures(a, sess)
 }
 
 func newUsageRow(l session.UsageLine) usageRow {
 	return usageRow{
-		Group: l.Group, Requests: l.Requests, Errors: l.Errors,
+		Group: l.Group, KeyID: l.KeyID, Removed: l.Removed, Masked: l.Masked,
+		Requests: l.Requests, Errors: l.Errors,
 		PromptTokens: l.Usage.PromptTokens, CachedTokens: l.Usage.CachedPromptTokens,
 		CompletionTokens: l.Usage.CompletionTokens, ReasoningTokens: l.Usage.ReasoningTokens,
 		EstimatedTokens: l.EstimatedTokens,

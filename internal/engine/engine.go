@@ -45,6 +45,11 @@ type Conversations interface {
 	// request is sent: it may leave what can wait (the store's list
 	// index) to the reply's Update.
 	UpdateFile(id string, change func(*chat.Conversation) error) (*chat.Conversation, error)
+	// LockTurn keeps other processes from running a turn of the
+	// conversation until unlock is called; it fails, after a short wait,
+	// with an error wrapping store.ErrConversationInUse while another
+	// process runs one.
+	LockTurn(id string) (unlock func(), err error)
 }
 
 // Accounts is what a turn needs of the keys and what they spent. The
@@ -208,7 +213,17 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) (<-chan chat.Event, 
 			return nil, err
 		}
 	}
-	release := e.Hold(req.ConversationID)
+	hold := e.Hold(req.ConversationID)
+	// The turn owns its conversation, across processes too, from reading
+	// the history to saving the reply: a turn of another process would
+	// send its question next to a reply this one has not saved, and this
+	// reply would answer without its question.
+	unlock, err := e.cfg.Conversations.LockTurn(req.ConversationID)
+	if err != nil {
+		hold()
+		return nil, err
+	}
+	release := func() { unlock(); hold() }
 	t, err := e.start(req)
 	if err != nil {
 		release()
@@ -240,6 +255,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	// then (and kept as a sibling branch).
 	var replaced []chat.Message
 	var editedID string
+	masked := false // a key in the message was masked
 	if req.Regenerate {
 		if !hasUserMessage(conv) {
 			return nil, errors.New("nothing to regenerate: the conversation has no message yet")
@@ -255,18 +271,22 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 		if req.EditLast {
 			replaced = lastExchange(conv.Messages)
 		}
-		prompt := e.cfg.Redactor().String(req.Prompt)
+		red := e.cfg.Redactor()
+		prompt := red.String(req.Prompt)
 		if strings.TrimSpace(prompt) == "" {
 			return nil, errors.New("empty message")
 		}
+		masked = prompt != req.Prompt
 		msg := chat.Message{ID: newMessageID(), Role: chat.RoleUser, Content: prompt, Time: e.cfg.Now().UTC()}
 		editedID = msg.ID
 		for _, a := range req.Attachments {
 			// Text passes the prompt's redaction; images go as they are.
-			a.Name = e.cfg.Redactor().String(a.Name)
+			name, text := a.Name, a.Text
+			a.Name = red.String(a.Name)
 			if !a.IsImage() {
-				a.Text = e.cfg.Redactor().String(a.Text)
+				a.Text = red.String(a.Text)
 			}
+			masked = masked || a.Name != name || a.Text != text
 			msg.Attachments = append(msg.Attachments, a)
 		}
 		if conv, err = e.savePrompt(conv.ID, msg, key.ID, model); err != nil {
@@ -277,7 +297,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	// replaces.
 	view := *conv
 	view.Messages = without(conv.Messages, replaced)
-	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model}
+	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model, masked: masked}
 	if req.EditLast {
 		t.editedID = editedID
 	}

@@ -67,11 +67,13 @@ type rig struct {
 	// bodyDone is closed when the provider is done with a response.
 	bodyDone chan struct{}
 	finals   []chat.Event
+	// sim is the simulator the key points at (what it received).
+	sim *sim.Server
 }
 
 func newRig(t *testing.T, simOpts sim.Options, model string) *rig {
 	t.Helper()
-	_, url := testkit.Sim(t, simOpts)
+	server, url := testkit.Sim(t, simOpts)
 	secret, err := vault.NewSecret(testkit.Canary(t))
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +83,7 @@ func newRig(t *testing.T, simOpts sim.Options, model string) *rig {
 		accounts: &accounts{key: vault.Key{ID: "k_1", Name: "k", Provider: providers.OpenAICompatible, BaseURL: url, DefaultModel: model, Secret: secret}},
 		conv:     &chat.Conversation{ID: "c1"},
 		bodyDone: make(chan struct{}),
+		sim:      server,
 	}
 	if err := r.convs.Save(r.conv); err != nil {
 		t.Fatal(err)

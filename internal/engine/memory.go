@@ -48,6 +48,10 @@ func (m *Memory) UpdateFile(id string, change func(*chat.Conversation) error) (*
 	return m.Update(id, change)
 }
 
+// LockTurn does nothing: conversations in memory belong to one process,
+// whose turns the engine already runs one at a time (Engine.Hold).
+func (m *Memory) LockTurn(string) (func(), error) { return func() {}, nil }
+
 // Save keeps a copy of c.
 func (m *Memory) Save(c *chat.Conversation) error {
 	m.mu.Lock()

@@ -31,12 +31,23 @@ type turn struct {
 	editedID string
 	key      vault.Key
 	model    string
+	// masked says a key in the new message (or its attachments) was
+	// masked before it was saved and sent: the user is told, once.
+	masked bool
 }
+
+// maskedWarning is the warning a turn starts with when a key (a stored
+// one, or a string shaped like a provider key) in the message was masked
+// before the message was saved and sent.
+const maskedWarning = "the message held an API key; it was sent masked (as the server and the saved conversation see it)"
 
 // run performs the turn and always ends with exactly one Done or Failed.
 func (t *turn) run(ctx context.Context, out chan chat.Event) {
 	e := t.e
 	start := e.cfg.Now()
+	if t.masked {
+		forward(ctx, out, chat.Warning{Text: maskedWarning})
+	}
 	if final := t.refusal(ctx, start, out); final != nil {
 		t.finish(ctx, "", start, final, false, out)
 		return
@@ -130,7 +141,10 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 		turn.Error = ev.Err
 		turn.IncompleteReason = string(ev.Err.Class)
 		if ev.Err.Class == chat.ErrCanceled {
+			// The user's stop is no error: the turn is kept as
+			// canceled, with what arrived, and billed for it.
 			turn.IncompleteReason = "canceled"
+			turn.Error = nil
 		}
 	default:
 		failed = &chat.Failed{Err: &chat.Error{Class: chat.ErrOther, Message: "the reply ended without a result"}}
@@ -150,7 +164,7 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 	// 500), so history and exports show what happened; its empty text
 	// keeps it out of the context sent next time (store.ContextMessages).
 	replyID := newMessageID()
-	commit := t.journal(replyID, requested && !canceledBeforeSending, turn, failed != nil)
+	commit := t.journal(replyID, requested && !canceledBeforeSending, turn)
 	var stored *chat.Message
 	var saveErr error
 	if !canceledBeforeSending {
@@ -182,11 +196,11 @@ func (t *turn) finish(ctx context.Context, text string, start time.Time, final c
 // nothing (the ledger catches up when it next opens), and returns what
 // records it; the request's ID is the reply's message ID. With record
 // false (no request was made) there is nothing to journal.
-func (t *turn) journal(replyID string, record bool, turn *chat.Turn, failed bool) (commit func() error) {
+func (t *turn) journal(replyID string, record bool, turn *chat.Turn) (commit func() error) {
 	if !record {
 		return func() error { return nil }
 	}
-	entry := usage.Entry{ID: replyID, KeyID: t.key.ID, Model: t.model, Time: t.e.cfg.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: failed}
+	entry := usage.Entry{ID: replyID, KeyID: t.key.ID, Model: t.model, Time: t.e.cfg.Now(), Usage: turn.Usage, CostUSD: turn.CostUSD, Failed: usage.TurnFailed(turn)}
 	return t.e.cfg.Accounts.Journal(t.key, entry)
 }
 

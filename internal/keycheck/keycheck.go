@@ -37,7 +37,7 @@ type Outcome int
 // Outcomes of a check.
 const (
 	Unknown     Outcome = iota // no check recorded, or one this version does not know
-	OK                         // the key lists models
+	OK                         // the key lists models (an account key: its account API answers)
 	InvalidKey                 // 401 or 403
 	NoQuota                    // 429 insufficient_quota
 	RateLimited                // other 429
@@ -95,6 +95,9 @@ type Result struct {
 	Models  int    // number of models listed, for OK
 	Detail  string // explanation, for anything but OK
 	Hint    string // what the user can do, may be empty
+	// Account: an admin or management key, checked against its
+	// account API rather than by listing models.
+	Account bool
 }
 
 // OK reports whether the key works.
@@ -104,6 +107,9 @@ func (r Result) OK() bool { return r.Outcome == OK }
 // "invalid key: invalid API key (HTTP 401): …".
 func (r Result) Summary() string {
 	if r.OK() {
+		if r.Account {
+			return "ok (account API)"
+		}
 		if r.Models == 1 {
 			return "ok (1 model)"
 		}
@@ -160,10 +166,11 @@ func (c *Checker) CheckAll(ctx context.Context, keys []vault.Key) []Result {
 
 // Check lists k's models with the provider client (provider.ListModels:
 // the same URLs, headers, proxy rule, caps and error classification as a
-// chat turn) and turns the answer into a Result. Redirects are refused,
-// not followed.
+// chat turn) and turns the answer into a Result. An admin or management
+// key, which lists no models, asks its account API instead (checkAccount).
+// Redirects are refused, not followed.
 func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
-	res := Result{Name: k.Name, KeyID: k.ID}
+	res := Result{Name: k.Name, KeyID: k.ID, Account: !k.ForChat()}
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -171,7 +178,7 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	client, err := provider.New(provider.Config{
+	cfg := provider.Config{
 		Provider:         k.Provider,
 		BaseURL:          k.BaseURL,
 		Secret:           k.Secret.Reveal(),
@@ -186,16 +193,28 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 
 		// The owner's consent to plain http to another host.
 		AllowInsecureHTTP: k.AllowInsecureHTTP,
-	})
+	}
+	var (
+		models []string
+		e      *chat.Error
+		err    error
+	)
+	if res.Account {
+		e, err = checkAccount(ctx, cfg, k)
+	} else {
+		var client *provider.Client
+		if client, err = provider.New(cfg); err == nil {
+			models, e = client.ListModels(ctx)
+		}
+	}
 	if err != nil {
 		res.Outcome, res.Detail = Unreachable, sanitize.String(c.Redactor.String(err.Error()))
 		res.Hint = fmt.Sprintf("fix the base URL: vaultchat keys edit %s --base-url URL", k.Name)
 		return res
 	}
-	models, e := client.ListModels(ctx)
 	if e == nil {
-		// A model list only comes with a 2xx status (redirects are
-		// refused, error statuses are errors).
+		// A model list or an account's answer only comes with a 2xx
+		// status (redirects are refused, error statuses are errors).
 		res.Outcome, res.Models, res.Status = OK, len(models), http.StatusOK
 		return res
 	}
@@ -235,7 +254,7 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 		if e.Status == 0 {
 			res.Outcome = Unreachable
 		}
-		if e.Status == http.StatusNotFound {
+		if e.Status == http.StatusNotFound && !res.Account {
 			// A 404 reads as an unknown model; on the model list it
 			// means the base URL is wrong.
 			res.Detail = fmt.Sprintf("HTTP 404 for %s", sanitize.String(c.Redactor.String(modelsURL(k))))
@@ -252,4 +271,23 @@ func modelsURL(k vault.Key) string {
 		return base + "/openai/models"
 	}
 	return base + "/models"
+}
+
+// checkAccount asks an admin or management key's account API the
+// cheapest question that needs the key's own rights: OpenAI's
+// organization costs of the last day for an admin key, OpenRouter's
+// "current key" for a management key (vault.Key.CheckKind ties each kind
+// to its provider). err is a client that cannot be built (a bad base URL).
+func checkAccount(ctx context.Context, cfg provider.Config, k vault.Key) (*chat.Error, error) {
+	a, err := provider.NewAccounts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if k.Kind == vault.KindManagement {
+		_, e := a.OpenRouterKey(ctx)
+		return e, nil
+	}
+	now := time.Now()
+	_, e := a.OpenAICosts(ctx, now.Add(-24*time.Hour), now)
+	return e, nil
 }

@@ -116,7 +116,7 @@ func (a *Accounts) once(ctx context.Context, method, target string, payload []by
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
-		return a.accountError(classifyHTTP(resp.StatusCode, a.c.red.String(string(w.errBody)), w.rl.RetryAfter, a.c.keyName))
+		return a.accountError(classifyHTTP(resp.StatusCode, string(w.errBody), a.c.red, w.rl.RetryAfter, a.c.keyName))
 	}
 	if resp.StatusCode >= 300 {
 		return a.unexpected(resp.StatusCode, "a redirect that was not followed")

@@ -30,4 +30,12 @@ func TestNoKeyInClearText(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "project contains a newline") {
 		t.Errorf("a newline in the project: %v", err)
 	}
+	// An Azure deployment goes in the request path: the same rule as the
+	// vault's (providers.SentFields), so a record written before the rule
+	// cannot send one with a control character either.
+	_, err = New(Config{Provider: providers.Azure, BaseURL: "https://r.openai.azure.com", Secret: secret,
+		AzureDeployments: map[string]string{"gpt-4o": "prod\r\nX-Evil: 1"}})
+	if err == nil || !strings.Contains(err.Error(), "Azure deployment contains a newline") {
+		t.Errorf("a newline in an Azure deployment: %v", err)
+	}
 }

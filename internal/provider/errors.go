@@ -78,9 +78,8 @@ func (c *Client) classify(ctx context.Context, err error, w *watcher, streaming,
 	case w.status >= 400:
 		// The transport kept the body: every error shape is read here,
 		// not only the one go-openai understands. The body may echo the
-		// key: it is redacted before it is parsed and shortened, since
-		// shortening could cut a secret in half.
-		e = classifyHTTP(w.status, c.red.String(string(w.errBody)), w.rl.RetryAfter, c.keyName)
+		// key: classifyHTTP masks it before it is shortened.
+		e = classifyHTTP(w.status, string(w.errBody), c.red, w.rl.RetryAfter, c.keyName)
 	case errors.As(err, &apiErr):
 		// An error event inside a stream that had answered 200.
 		e = c.streamError(apiErr, w.rl, textArrived)

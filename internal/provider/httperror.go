@@ -8,13 +8,18 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/redact"
 )
 
 // classifyHTTP classifies an HTTP error response from its status and body
-// (any of the shapes errorDetail reads). body must already be redacted;
-// keyName is used in hints. The Error's text is not yet sanitized.
-func classifyHTTP(status int, body string, retryAfter time.Duration, keyName string) *chat.Error {
-	code, detail := errorDetail(body)
+// (any of the shapes errorDetail reads), masking with red what it quotes
+// of the body: the body as it came and its text once decoded (JSON
+// escapes can hide a key), both before classifyStatus shortens it, since
+// a cut through a secret leaves a part no mask recognises. keyName is
+// used in hints. The Error's text is not yet sanitized.
+func classifyHTTP(status int, body string, red *redact.Redactor, retryAfter time.Duration, keyName string) *chat.Error {
+	code, detail := errorDetail(red.String(body))
+	code, detail = red.String(code), red.String(detail)
 	where := fmt.Sprintf("HTTP %d", status)
 	if detail == "" && http.StatusText(status) != "" {
 		// No message of the server's (or a web page, not worth quoting):

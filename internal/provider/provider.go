@@ -152,10 +152,9 @@ func New(cfg Config) (*Client, error) {
 	if err := providers.CheckCleartext(u, cfg.AllowInsecureHTTP); err != nil {
 		return nil, err
 	}
-	for _, f := range []struct{ name, value string }{{"organization", cfg.Organization}, {"project", cfg.Project}, {"Azure API version", cfg.AzureAPIVersion}} {
-		if err := providers.CheckHeaderValue(f.name, f.value); err != nil {
-			return nil, err
-		}
+	sent := providers.SentFields{Organization: cfg.Organization, Project: cfg.Project, AzureAPIVersion: cfg.AzureAPIVersion, AzureDeployments: cfg.AzureDeployments}
+	if err := sent.Check(); err != nil {
+		return nil, err
 	}
 
 	rt := cfg.Transport

@@ -92,7 +92,13 @@ func tokenCount(raw json.RawMessage) (int64, string) {
 	f, err := strconv.ParseFloat(s, 64)
 	switch {
 	case err != nil && !strings.Contains(err.Error(), "range"):
-		return 0, "is not a number (" + shorten(s, 20) + ")"
+		// Quoted only whole, so that the mask applied to the warning
+		// sees a quoted key whole: a key cut short is no longer
+		// recognised and its beginning would show.
+		if len(s) > 20 {
+			return 0, "is not a number"
+		}
+		return 0, "is not a number (" + s + ")"
 	case f < 0:
 		return 0, "is negative (" + shorten(s, 20) + ")"
 	case f > maxTokensPerRequest || math.IsInf(f, 0):

@@ -17,6 +17,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -169,19 +170,27 @@ var kinds = []Kind{
 // token, and local servers ignore it. It is not a secret.
 const NoKey = "no-key"
 
-// Kinds returns the table, in help order.
+// Kinds returns the table, in help order. Like every row this package
+// returns, the rows are copies: changing one changes nothing here.
 func Kinds() []Kind {
 	out := make([]Kind, len(kinds))
 	for i, k := range kinds {
-		k.KeyPrefixes = append([]string(nil), k.KeyPrefixes...)
-		k.Headers = maps.Clone(k.Headers)
-		out[i] = k
+		out[i] = k.clone()
 	}
 	return out
 }
 
+// clone returns a copy of k that shares no slice or map with it, so a
+// caller that appends to or edits a returned row cannot change the table.
+func (k Kind) clone() Kind {
+	k.KeyPrefixes = slices.Clone(k.KeyPrefixes)
+	k.Headers = maps.Clone(k.Headers)
+	return k
+}
+
 // GuessByPrefix returns the kind whose keys start like secret, by the
 // longest distinctive prefix (KeyPrefixes), and the prefix that matched.
+// The row is a copy.
 // Only the prefix is ever worth showing; the rest of secret is not read.
 func GuessByPrefix(secret string) (kind Kind, prefix string, ok bool) {
 	for _, k := range kinds {
@@ -190,6 +199,9 @@ func GuessByPrefix(secret string) (kind Kind, prefix string, ok bool) {
 				kind, prefix, ok = k, p, true
 			}
 		}
+	}
+	if ok {
+		kind = kind.clone()
 	}
 	return kind, prefix, ok
 }
@@ -233,11 +245,12 @@ func hostOf(base string) string {
 	return u.Host
 }
 
-// Lookup returns the kind with that name. The error lists the known kinds.
+// Lookup returns (a copy of) the kind with that name. The error lists the
+// known kinds.
 func Lookup(name string) (Kind, error) {
 	for _, k := range kinds {
 		if k.Name == name {
-			return k, nil
+			return k.clone(), nil
 		}
 	}
 	return Kind{}, fmt.Errorf("unknown provider %q (want %s)", name, NameList())
@@ -303,12 +316,14 @@ func ParseBaseURL(s string) (*url.URL, error) {
 
 // CheckCleartext is the one rule on plain http: a key may go over http
 // only to this machine (localhost, 127.0.0.0/8, ::1), unless its owner
-// allowed it (allowInsecure). The error wraps ErrInsecureHTTP.
+// allowed it (allowInsecure). The error wraps ErrInsecureHTTP and, like
+// ParseBaseURL's, does not quote the URL: a host label can carry a key
+// too, and this package has no mask for it.
 func CheckCleartext(u *url.URL, allowInsecure bool) error {
 	if u.Scheme != "http" || allowInsecure || IsLoopback(u.Hostname()) {
 		return nil
 	}
-	return fmt.Errorf("base URL http://%s: %w", u.Host, ErrInsecureHTTP)
+	return fmt.Errorf("base URL: %w", ErrInsecureHTTP)
 }
 
 // IsLoopback reports whether host (without port) names this machine:
@@ -325,7 +340,8 @@ func IsLoopback(host string) bool {
 // CheckHeaderValue refuses a value that is sent in an HTTP header, query
 // or path (organization, project, API version, deployment) and holds a
 // control character: a newline there would split the request, and would
-// otherwise fail only later, as "cannot reach".
+// otherwise fail only later, as "cannot reach". The error names the
+// field, never the value.
 func CheckHeaderValue(field, value string) error {
 	if strings.ContainsFunc(value, unicode.IsControl) {
 		return fmt.Errorf("%s contains a newline or another control character", field)

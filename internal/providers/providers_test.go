@@ -2,7 +2,9 @@ package providers
 
 import (
 	"errors"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -223,5 +225,104 @@ func TestREADMEPresetsTable(t *testing.T) {
 		if (r[5] == "yes") != k.Free {
 			t.Errorf("%s: README free %q, table %v", k.Name, r[5], k.Free)
 		}
+	}
+}
+
+// TestReturnedRowsAreCopies: a caller that changes a row it got from
+// Lookup, GuessByPrefix, WrongProvider or Kinds (appends a prefix, sets a
+// header, overwrites a slot) leaves the table, and so every later
+// lookup, as it was.
+func TestReturnedRowsAreCopies(t *testing.T) {
+	vandalize := func(k *Kind) {
+		if len(k.KeyPrefixes) > 0 {
+			k.KeyPrefixes[0] = "vandal-"
+		}
+		k.KeyPrefixes = append(k.KeyPrefixes, "vandal-")
+		if k.Headers != nil {
+			k.Headers["anthropic-version"] = "vandal"
+			k.Headers["x-vandal"] = "1"
+		}
+	}
+	want := Kinds()
+	check := func(after string) {
+		t.Helper()
+		got := Kinds()
+		for i := range want {
+			if !slices.Equal(got[i].KeyPrefixes, want[i].KeyPrefixes) || !maps.Equal(got[i].Headers, want[i].Headers) {
+				t.Errorf("after changing a row from %s, %s is %v %v, want %v %v", after,
+					got[i].Name, got[i].KeyPrefixes, got[i].Headers, want[i].KeyPrefixes, want[i].Headers)
+			}
+		}
+		for _, k := range []string{OpenAI, Anthropic, Gemini} {
+			row, _ := Lookup(k)
+			if slices.Contains(row.KeyPrefixes, "vandal-") || row.Headers["x-vandal"] != "" {
+				t.Errorf("after changing a row from %s, Lookup(%s) = %v %v", after, k, row.KeyPrefixes, row.Headers)
+			}
+		}
+		if _, p, ok := GuessByPrefix("vandal-" + strings.Repeat("x7Q", 16)); ok {
+			t.Errorf("after changing a row from %s, GuessByPrefix matches the added prefix %q", after, p)
+		}
+	}
+	for _, name := range []string{OpenAI, Anthropic, Gemini} {
+		k, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vandalize(&k)
+		check("Lookup(" + name + ")")
+	}
+	for _, prefix := range []string{"sk-proj-", "sk-ant-", "AIza"} {
+		k, _, ok := GuessByPrefix(fakeKey(prefix))
+		if !ok {
+			t.Fatalf("GuessByPrefix(%s…) found nothing", prefix)
+		}
+		vandalize(&k)
+		check("GuessByPrefix(" + prefix + ")")
+	}
+	if m, ok := WrongProvider(OpenAI, "", fakeKey("sk-ant-api03-")); ok {
+		vandalize(&m.Likely)
+		check("WrongProvider")
+	} else {
+		t.Fatal("WrongProvider found no mismatch")
+	}
+	all := Kinds()
+	for i := range all {
+		vandalize(&all[i])
+	}
+	check("Kinds")
+}
+
+// TestURLErrorsEchoNoKey: a key pasted into a base URL (a host label,
+// credentials, the path or the query) is never echoed by the errors that
+// refuse the URL, nor is a header-bound value that holds one. This
+// package cannot mask (it imports only the standard library), so its
+// errors show nothing the user typed.
+func TestURLErrorsEchoNoKey(t *testing.T) {
+	key := fakeKey("sk-proj-")
+	random := strings.Repeat("x7Q", 16) // what any key, key-shaped or not, would show
+	for _, base := range []string{
+		"http://" + key + ".example.net/v1",
+		"http://" + key + ".example.net:8080/" + key,
+		"http://" + strings.Repeat("x7Q", 7) + ".example.net/v1",
+		"https://user:" + key + "@llm.example.net/v1",
+		"https://" + key + "@llm.example.net/v1",
+		"https://llm.example.net/v1?key=" + key,
+		"https://llm.example.net/" + key + " /v1",
+		"ftp://" + key + ".example.net/v1",
+	} {
+		u, err := ParseBaseURL(base)
+		if err == nil {
+			err = CheckCleartext(u, false)
+		}
+		if err == nil {
+			t.Errorf("%.30s… accepted", base)
+			continue
+		}
+		if strings.Contains(err.Error(), random[:21]) {
+			t.Errorf("the error for %.30s… echoes the key: %v", base, err)
+		}
+	}
+	if err := CheckHeaderValue("organization", key+"\n"); err == nil || strings.Contains(err.Error(), random[:12]) {
+		t.Errorf("CheckHeaderValue = %v", err)
 	}
 }

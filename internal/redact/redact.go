@@ -112,10 +112,18 @@ func entropyBits(s string) float64 {
 }
 
 // keyShaped matches strings that look like provider API keys even when they
-// are not in the vault (a teammate's key pasted into a prompt, say).
+// are not in the vault (a teammate's key pasted into a prompt, say). Every
+// prefix of the providers table is here (TestEveryPresetPrefixIsKeyShaped);
+// Gemini's "AQ." is the one whose prefix holds a byte that is no key
+// character, which Stream minds (geminiDot).
 var keyShaped = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?:sk-(?:proj-|svcacct-|admin-|ant-|or-v1-)?|gsk_|xai-|pplx-)[A-Za-z0-9_\-]{16,}`)
+	return regexp.MustCompile(`(?:sk-(?:proj-|svcacct-|admin-|ant-|or-v1-)?|gsk_|xai-|pplx-|AIza|AQ\.)[A-Za-z0-9_\-]{16,}`)
 })
+
+// geminiDot is Gemini's newer key prefix: unlike every other prefix it
+// ends in a byte that is no key character, so a stream must not release
+// text between it and the run of key characters that follows it.
+const geminiDot = "AQ."
 
 // MaxRun is the longest run of key characters that is not masked whole.
 const MaxRun = 512
@@ -200,8 +208,12 @@ func (r *Redactor) mask(s string) string {
 // scans are far faster than the regexp, which matters when a whole
 // 10,000-message conversation is exported.
 func mayHoldKey(s string) bool {
-	// Every prefix ends in "-" or "_", which are rarer than its first
-	// letter: look for those and check what comes before.
+	// Gemini's prefixes end in neither "-" nor "_".
+	if strings.Contains(s, "AIza") || strings.Contains(s, geminiDot) {
+		return true
+	}
+	// Every other prefix ends in "-" or "_", which are rarer than its
+	// first letter: look for those and check what comes before.
 	for rest, off := s, 0; ; {
 		i := strings.IndexByte(rest, '-')
 		if i < 0 {

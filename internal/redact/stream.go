@@ -97,6 +97,9 @@ func (s *Stream) cut(text string, runStart int) int {
 			}
 			moved = true
 		}
+		if start := geminiDotAt(text, cut); start >= 0 {
+			cut, moved = start, true
+		}
 		for _, secret := range secrets {
 			if start := spanning(text, secret, cut); start >= 0 {
 				cut, moved = start, true
@@ -126,4 +129,22 @@ func spanning(text, secret string, at int) int {
 		}
 		off += i + 1
 	}
+}
+
+// geminiDotAt returns the start of a geminiDot prefix that cut would part
+// from the key characters after it, or -1: one that ends at cut before a
+// key character (or before the end of text, where one may still come),
+// one that cut splits, or the start of one at the end of text.
+func geminiDotAt(text string, cut int) int {
+	for start := max(cut-len(geminiDot), 0); start < cut; start++ {
+		rest := text[start:]
+		if n := min(len(rest), len(geminiDot)); rest[:n] != geminiDot[:n] {
+			continue
+		}
+		if start+len(geminiDot) == cut && cut < len(text) && !isKeyChar(text[cut]) {
+			continue // "AQ." then no key: nothing to keep together
+		}
+		return start
+	}
+	return -1
 }

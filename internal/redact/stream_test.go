@@ -85,6 +85,7 @@ func FuzzStreamMatchesString(f *testing.F) {
 	f.Add(strings.Repeat("A", 600)+key+strings.Repeat("B", 600), uint64(2))
 	f.Add("x "+secret+" y "+secret[:10], uint64(3))
 	f.Add(strings.Repeat("-", 520)+" "+strings.Repeat("z", 511)+key, uint64(4))
+	f.Add("gemini AQ."+strings.Repeat("Zr8v", 8)+" and AIza"+strings.Repeat("Zr8v", 9)+" AQ. x AQ.", uint64(5))
 	r := New(key, secret)
 	f.Fuzz(func(t *testing.T, text string, seed uint64) {
 		for _, red := range []*Redactor{nil, r} {

@@ -96,6 +96,9 @@ func (s *Session) Choose(conversationID, key, model string) (view.Choice, *chat.
 	if err != nil {
 		return view.Choice{}, nil, err
 	}
+	if err := h.checkModelName(model); err != nil {
+		return view.Choice{}, nil, err
+	}
 	if model != "" && !k.AllowsModel(model) {
 		return view.Choice{}, nil, &ChoiceError{err: ErrModelNotAllowed,
 			msg:  fmt.Sprintf("key %s may not use model %s", k.Name, model),

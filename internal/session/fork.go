@@ -54,12 +54,30 @@ func (h *home) fork(parent *chat.Conversation, at int) (*chat.Conversation, erro
 		Updated:      now,
 		Role:         parent.Role,
 		Parent:       &chat.ForkRef{ConversationID: parent.ID, MessageID: parent.Messages[last].ID, MessageNumber: at},
-		Messages:     append([]chat.Message(nil), parent.Messages[:last+1]...),
+		Messages:     inherit(parent.Messages[:last+1]),
 	}
 	if err := h.convs.Save(fork); err != nil {
 		return nil, err
 	}
 	return fork, nil
+}
+
+// inherit copies msgs for a fork, each marked Inherited with the versions
+// it holds: the parent paid for them (chat.Conversation.Totals).
+func inherit(msgs []chat.Message) []chat.Message {
+	out := make([]chat.Message, len(msgs))
+	for i, m := range msgs {
+		m.Inherited = true
+		if len(m.Siblings) > 0 {
+			sibs := make([]chat.Branch, len(m.Siblings))
+			for k, b := range m.Siblings {
+				sibs[k] = chat.Branch{Messages: inherit(b.Messages)}
+			}
+			m.Siblings = sibs
+		}
+		out[i] = m
+	}
+	return out
 }
 
 func forkTitle(title string) string {

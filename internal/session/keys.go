@@ -23,7 +23,12 @@ func (s *Session) Keys() []view.Key {
 	l := h.usageLedger()
 	var out []view.Key
 	for _, k := range chatKeys(h.vault.Keys()) { // the picker offers only keys that chat
+		// One sum of the month serves the column and the budgets.
 		month := l.Month(k.ID, now)
+		var verdict usage.Verdict
+		if !k.Budget.IsZero() {
+			verdict = budgetVerdict(k, now, l.Today(k.ID, now), month)
+		}
 		h.mu.Lock()
 		seen, ok := h.outcome[k.ID]
 		h.mu.Unlock()
@@ -33,12 +38,18 @@ func (s *Session) Keys() []view.Key {
 			AllowedModels: k.AllowedModels,
 			LastUsed:      k.LastUsed,
 			Month:         total(month),
-			Budget:        budgetLevel(h.Budget(k, now).States),
+			Budget:        budgetLevel(verdict.States),
 			CheckFailed:   checkFailed(k.LastCheck, seen, ok),
+			Free:          KeyFree(k),
 		})
 	}
 	return out
 }
+
+// KeyFree reports whether every turn on k costs 0, by the rule that
+// prices its turns (usage.KeyFree): the one answer the side pane (through
+// Keys) and "keys list"/"keys show" print.
+func KeyFree(k vault.Key) bool { return usage.KeyFree(k.Provider, k.PriceFree) }
 
 // keyRef is what the UI sees of a key: no secret, a masked fingerprint.
 func keyRef(k vault.Key) chat.KeyRef {

@@ -113,7 +113,7 @@ func storedRequests(c *chat.Conversation) []usage.Entry {
 		if m.Role != chat.RoleAssistant || t == nil || t.KeyID == "" {
 			continue
 		}
-		out = append(out, usage.Entry{ID: m.ID, KeyID: t.KeyID, Model: t.Model, Time: m.Time, Usage: t.Usage, CostUSD: t.CostUSD, Failed: t.Error != nil})
+		out = append(out, usage.Entry{ID: m.ID, KeyID: t.KeyID, Model: t.Model, Time: m.Time, Usage: t.Usage, CostUSD: t.CostUSD, Failed: usage.TurnFailed(t)})
 	}
 	return out
 }

@@ -45,5 +45,21 @@ func TestFreeKeysInSidePane(t *testing.T) {
 		if k.ID != paid.ID && k.Month.Cost.String() != "$0.00" {
 			t.Errorf("key list %s: month cost %q, want $0.00", k.Name, k.Month.Cost)
 		}
+		// The side pane reads the key's freeness from the same rule
+		// that priced its turns.
+		if want := k.ID != paid.ID; k.Free != want || KeyFree(mustKey(t, f, k.ID)) != want {
+			t.Errorf("key list %s: Free = %v, KeyFree = %v, want %v", k.Name, k.Free, KeyFree(mustKey(t, f, k.ID)), want)
+		}
 	}
+}
+
+func mustKey(t *testing.T, f *fixture, id string) vault.Key {
+	t.Helper()
+	for _, k := range f.vault.Keys() {
+		if k.ID == id {
+			return k
+		}
+	}
+	t.Fatalf("no key %s", id)
+	return vault.Key{}
 }

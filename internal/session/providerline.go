@@ -21,12 +21,26 @@ func (h *home) readCache(name string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
+// readKeptCache is readCache for the side pane, which reads on every
+// redraw and turn: the file is decrypted only when it changed since it
+// was last read (cacheFiles). Only small files go through it (a key's
+// figures, the verdicts), not the provider's usage answers.
+func (h *home) readKeptCache(name string, v any) error {
+	b, err := h.caches.read(h.vault.Files(), name)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
 // writeCache encrypts v as JSON into a cache file of the home.
 func (h *home) writeCache(name string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
+	// What readKeptCache keeps of the old file goes by itself: the new
+	// file has a new version.
 	return h.vault.Files().WriteFile(name, b)
 }
 
@@ -62,12 +76,12 @@ func (h *home) providerLine(k vault.Key) string {
 	switch accountAPI(k) {
 	case apiOpenRouter:
 		var p ProviderFigures
-		if h.readCache(figuresCacheName(k.ID), &p) == nil {
+		if h.readKeptCache(figuresCacheName(k.ID), &p) == nil {
 			return p.Sentence() + " (as of " + p.Fetched.Local().Format("Jan 2 15:04") + ")"
 		}
 	case apiOpenAI:
 		var all map[string]verdict
-		if h.readCache(verdictsFile, &all) == nil {
+		if h.readKeptCache(verdictsFile, &all) == nil {
 			v, ok := all[k.ID]
 			switch {
 			case !ok:

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/provider"
 	"github.com/vaultchat/vaultchat/vault"
 )
@@ -288,21 +289,10 @@ func (h *home) compare(rep *ReconcileReport, c reconcileCache, keys []vault.Key,
 		case s.ProviderKeyID == "":
 			s.Flag = fmt.Sprintf("key %s matched no key at OpenAI: set its ID with \"vaultchat keys edit %s --provider-key-id key_…\" or its project with --project", k.Name, k.Name)
 		case diff > threshold:
-			s.Flag = fmt.Sprintf("provider saw %s more tokens than this machine sent with key %s — another program uses this key", shortCount(diff), k.Name)
+			s.Flag = fmt.Sprintf("provider saw %s more tokens than this machine sent with key %s — another program uses this key", figures.Tokens(diff, false), k.Name)
 		case -diff > threshold:
-			s.Flag = fmt.Sprintf("provider reports %s fewer tokens than this machine sent with key %s; its figures may lag", shortCount(-diff), k.Name)
+			s.Flag = fmt.Sprintf("provider reports %s fewer tokens than this machine sent with key %s; its figures may lag", figures.Tokens(-diff, false), k.Name)
 		}
 		rep.Keys = append(rep.Keys, *s)
 	}
-}
-
-// shortCount writes 41200 as "41k".
-func shortCount(n int64) string {
-	switch {
-	case n >= 1_000_000:
-		return fmt.Sprintf("%.1fM", float64(n)/1e6)
-	case n >= 1000:
-		return fmt.Sprintf("%dk", n/1000)
-	}
-	return fmt.Sprint(n)
 }

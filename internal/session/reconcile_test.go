@@ -70,7 +70,7 @@ func TestReconcileMatchesAndFlags(t *testing.T) {
 	if w.ProviderTokens-w.LocalTokens != 41_200 || w.ProviderRequests-w.LocalRequests != 3 {
 		t.Fatalf("work key difference: %+v", w)
 	}
-	if !strings.Contains(w.Flag, "provider saw 41k more tokens") || !strings.Contains(w.Flag, "work") {
+	if !strings.Contains(w.Flag, "provider saw 41.2k more tokens") || !strings.Contains(w.Flag, "work") {
 		t.Fatalf("flag %q", w.Flag)
 	}
 	if w.ProviderCostUSD <= w.LocalCostUSD || q.ProviderCostUSD == 0 {
@@ -164,7 +164,7 @@ func TestUsageProviderLineFromCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(f.sim.Requests())
-	if line := f.sess.Usage(work.ID, c.ID).Provider; !strings.Contains(line, "provider saw 5k more tokens") {
+	if line := f.sess.Usage(work.ID, c.ID).Provider; !strings.Contains(line, "provider saw 5.0k more tokens") {
 		t.Fatalf("work: %q", line)
 	}
 	if line := f.sess.Usage(quiet.ID, "").Provider; !strings.Contains(line, "provider agrees") {

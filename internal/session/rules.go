@@ -45,7 +45,25 @@ func (h *home) Resolve(c *chat.Conversation, key, model string) (vault.Key, stri
 	if err != nil {
 		return vault.Key{}, "", err
 	}
+	if err := h.checkModelName(m); err != nil {
+		return vault.Key{}, "", err
+	}
 	return k, m, nil
+}
+
+// checkModelName refuses a model name that holds a key the vault stores
+// (or any key-shaped string): the model is sent in the request body and
+// kept in the ledger, the conversation and every face that names it. The
+// vault keeps secrets out of a key's default and allowed models; this is
+// for a model typed or read from a role file.
+func (h *home) checkModelName(model string) error {
+	if model == "" || h.redactor().String(model) == model {
+		return nil
+	}
+	return &ChoiceError{err: ErrModelHoldsSecret,
+		msg:     "the model name holds an API key; nothing was sent",
+		hint:    "give the model's name; \"vaultchat models --key KEY\" lists them",
+		appHint: "pick a model with ctrl+p"}
 }
 
 // Errors of Resolve and Choose, wrapped in a *ChoiceError that carries
@@ -63,6 +81,8 @@ var (
 	// ErrModelNotAllowed: Choose was given a model outside the key's
 	// allowed models.
 	ErrModelNotAllowed = errors.New("model not allowed")
+	// ErrModelHoldsSecret: the model asked for contains an API key.
+	ErrModelHoldsSecret = errors.New("the model name holds an API key")
 )
 
 // ChoiceError says why Resolve could not choose a key or a model, with a
@@ -232,7 +252,17 @@ func (h *home) Budget(k vault.Key, now time.Time) usage.Verdict {
 		return usage.Verdict{} // nothing to check: the ledger is not read
 	}
 	l := h.usageLedger()
-	return usage.CheckBudget(budgetOf(k), now, l.Today(k.ID, now), l.Month(k.ID, now))
+	return budgetVerdict(k, now, l.Today(k.ID, now), l.Month(k.ID, now))
+}
+
+// budgetVerdict is Budget for a caller that has summed the key's usage of
+// today and this month already (the key list, the side pane), so that the
+// ledger is not summed twice.
+func budgetVerdict(k vault.Key, now time.Time, today, month usage.Totals) usage.Verdict {
+	if k.Budget.IsZero() {
+		return usage.Verdict{}
+	}
+	return usage.CheckBudget(budgetOf(k), now, today, month)
 }
 
 // Record adds a request to the usage ledger and marks the key used now.

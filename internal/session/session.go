@@ -69,6 +69,9 @@ type Config struct {
 var (
 	// ErrNotFound is wrapped when no conversation has the ID.
 	ErrNotFound = store.ErrNotFound
+	// ErrConversationInUse is wrapped by Send when another process runs
+	// a turn of the conversation (store.LockTurn); nothing was saved.
+	ErrConversationInUse = store.ErrConversationInUse
 	// ErrExists is wrapped when an export, without overwrite, finds a
 	// file (or a symbolic link) at the path. It is view.ErrExists, which
 	// the TUI checks for.
@@ -115,6 +118,7 @@ type home struct {
 	outcome map[string]keyOutcome      // key ID → what its last request said
 
 	search searchCache // what Search keeps between searches
+	caches cacheFiles  // the provider caches the side pane reads
 }
 
 // New returns a locked Session.
@@ -292,6 +296,7 @@ func (s *Session) Lock() {
 		s.home = nil
 	}
 	h.vault.Close()
+	h.caches.clear()
 }
 
 // Close is Lock, for callers that are done with the Session.

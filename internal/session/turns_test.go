@@ -425,9 +425,11 @@ func (g gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestTwoSessionsOnOneConversationLoseNothing(t *testing.T) {
 	// The TUI and "ask --continue" are two processes with their own
-	// vault handles and sessions on one home. Each turn only adds
-	// messages, so each save must add to what is on disk rather than
-	// replace it with the turn's older view.
+	// vault handles and sessions on one home. A turn owns its
+	// conversation from reading the history to saving the reply: while
+	// one runs, the other's turn is refused before it saves or sends
+	// anything (it would ask next to a reply it never saw), and goes
+	// through afterwards, after the whole first exchange.
 	f := newFixture(t, sim.Options{})
 	f.addKey("k", "sim-fast", nil)
 	gate := make(chan struct{})
@@ -445,15 +447,14 @@ func TestTwoSessionsOnOneConversationLoseNothing(t *testing.T) {
 	}
 
 	// a's turn is in flight, its user message saved, its reply held,
-	// while b runs a whole turn; then a's reply lands.
+	// while b tries a turn; then a's reply lands.
 	ch, err := a.Send(context.Background(), view.SendRequest{ConversationID: conv.ID, Prompt: "from the TUI"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, last := f.turn(view.SendRequest{ConversationID: conv.ID, Prompt: "from ask"}); last == nil {
-		t.Fatal("no final event")
-	} else if _, ok := last.(chat.Done); !ok {
-		t.Fatalf("b's turn ended with %#v", last)
+	if _, err := f.sess.Send(context.Background(), view.SendRequest{ConversationID: conv.ID, Prompt: "from ask"}); !errors.Is(err, ErrConversationInUse) {
+		close(gate)
+		t.Fatalf("b's turn during a's: %v, want ErrConversationInUse", err)
 	}
 	close(gate)
 	var last chat.Event
@@ -463,11 +464,16 @@ func TestTwoSessionsOnOneConversationLoseNothing(t *testing.T) {
 	if _, ok := last.(chat.Done); !ok {
 		t.Fatalf("a's turn ended with %#v", last)
 	}
+	if _, last := f.turn(view.SendRequest{ConversationID: conv.ID, Prompt: "from ask"}); last == nil {
+		t.Fatal("no final event")
+	} else if _, ok := last.(chat.Done); !ok {
+		t.Fatalf("b's turn ended with %#v", last)
+	}
 	got := f.load(conv.ID)
-	want := []string{"user:from the TUI", "user:from ask", "assistant:", "assistant:"}
+	want := []string{"user:from the TUI", "assistant:", "user:from ask", "assistant:"}
 	c := contents(got.Messages)
 	if len(c) != len(want) {
-		t.Fatalf("a save lost the other process's turn: %q", c)
+		t.Fatalf("the turns are not whole and in order: %q", c)
 	}
 	for i := range want {
 		if !strings.HasPrefix(c[i], want[i]) {

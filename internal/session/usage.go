@@ -32,9 +32,10 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 		key = vault.Key{ID: keyID}
 	}
 	l := h.usageLedger()
+	today, month := l.Today(keyID, now), l.Month(keyID, now)
 	out := view.Usage{
-		Today:    total(l.Today(keyID, now)),
-		Month:    total(l.Month(keyID, now)),
+		Today:    total(today),
+		Month:    total(month),
 		Lifetime: total(l.Lifetime(keyID)),
 		Ledger:   ledgerNote(l.Problems()),
 	}
@@ -43,7 +44,7 @@ func (s *Session) Usage(keyID, conversationID string) view.Usage {
 	}
 	if kerr == nil {
 		out.Provider = h.providerLine(key)
-		for _, st := range h.Budget(key, now).States {
+		for _, st := range budgetVerdict(key, now, today, month).States {
 			out.Budgets = append(out.Budgets, view.Budget{Name: st.Name, Spent: st.Spent, Limit: st.Limit, USD: st.Unit == "USD", Hard: st.Hard, ResetsAt: st.ResetAt})
 		}
 	}
@@ -83,9 +84,16 @@ type UsageQuery struct {
 
 // UsageLine is one line of a usage report.
 type UsageLine struct {
-	// Group is the key's name ("ID (removed)" for a key no longer in the
-	// vault), the model, or the day ("2026-11-26").
-	Group    string
+	// Group is the key's name ("NAME (removed)" for a key no longer in
+	// the vault, by its last name; "ID (removed)" for one removed before
+	// the vault kept names), the model, or the day ("2026-11-26").
+	Group string
+	// KeyID is the key of a line grouped by key. Removed marks a key no
+	// longer in the vault, and Masked is then its masked value, when the
+	// vault kept it (vault.RetiredKey).
+	KeyID    string
+	Removed  bool
+	Masked   string
 	Requests int64
 	Errors   int64
 	Usage    chat.Usage
@@ -105,11 +113,16 @@ func (s *Session) UsageReport(q UsageQuery) (lines []UsageLine, sum UsageLine, e
 	if err != nil {
 		return nil, UsageLine{}, err
 	}
+	retired := h.vault.RetiredKeys()
 	keyID := ""
 	if q.Key != "" {
 		k, err := h.vault.Key(q.Key)
 		if err != nil {
-			return nil, UsageLine{}, err
+			r, ok := findRetired(retired, q.Key)
+			if !ok {
+				return nil, UsageLine{}, err
+			}
+			k.ID = r.ID
 		}
 		keyID = k.ID
 	}
@@ -140,16 +153,38 @@ func (s *Session) UsageReport(q UsageQuery) (lines []UsageLine, sum UsageLine, e
 				continue
 			}
 			name, ok := names[g.Name]
-			if !ok {
-				name = g.Name + " (removed)"
+			if ok {
+				add(name, g.Totals)
+				lines[len(lines)-1].KeyID = g.Name
+				continue
 			}
-			add(name, g.Totals)
+			// The ledger keeps key IDs only; the vault keeps the last
+			// name of a removed key.
+			r, known := findRetired(retired, g.Name)
+			name = g.Name
+			if known {
+				name = r.Name
+			}
+			add(name+" (removed)", g.Totals)
+			line := &lines[len(lines)-1]
+			line.KeyID, line.Removed, line.Masked = g.Name, true, r.Masked
 		}
 		// The ledger sorts by key ID, which is random; people look for
 		// names.
 		sort.SliceStable(lines, func(i, j int) bool { return lines[i].Group < lines[j].Group })
 	}
 	return lines, usageLine("total", all), nil
+}
+
+// findRetired returns the latest record of a removed key with that name
+// or ID.
+func findRetired(retired []vault.RetiredKey, nameOrID string) (vault.RetiredKey, bool) {
+	for i := len(retired) - 1; i >= 0; i-- {
+		if r := retired[i]; r.Name == nameOrID || r.ID == nameOrID {
+			return r, true
+		}
+	}
+	return vault.RetiredKey{}, false
 }
 
 func usageLine(group string, t usage.Totals) UsageLine {

@@ -77,3 +77,18 @@ func BenchmarkContextMessages10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLockTurn measures what the turn lock adds to every turn before
+// its request: take the lock on conversations/ID.lock (create, flock,
+// two stats) and give it back (remove, unlock).
+func BenchmarkLockTurn(b *testing.B) {
+	h := newHome(b)
+	s := h.store(b, nil)
+	for b.Loop() {
+		unlock, err := s.LockTurn("c1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		unlock()
+	}
+}

@@ -439,6 +439,7 @@ func (s *Store) Delete(id string) error {
 	if err != nil {
 		return fmt.Errorf("delete conversation %s: %w", id, err)
 	}
+	s.removeTurnLock(id)
 	return nil
 }
 

@@ -71,6 +71,9 @@ type jsonMeta struct {
 	// Siblings (version 2) are the message's other versions, in an
 	// --all-branches export.
 	Siblings []jsonBranch `json:"siblings,omitempty"`
+	// Inherited (version 2) marks a fork's copies of its parent's
+	// messages (chat.Message.Inherited).
+	Inherited bool `json:"inherited,omitempty"`
 }
 
 type jsonTurn struct {
@@ -162,9 +165,10 @@ func toJSONMessage(m chat.Message) jsonMessage {
 		Role:    string(m.Role),
 		Content: m.Content,
 		Vaultchat: jsonMeta{
-			ID:   m.ID,
-			Time: rfc3339(m.Time),
-			Turn: toJSONTurn(m.Turn),
+			ID:        m.ID,
+			Time:      rfc3339(m.Time),
+			Turn:      toJSONTurn(m.Turn),
+			Inherited: m.Inherited,
 		},
 	}
 	for _, a := range m.Attachments {
@@ -420,9 +424,10 @@ func fromJSONDoc(doc *jsonDoc) (*chat.Conversation, error) {
 
 func fromJSONMessage(jm jsonMessage) (chat.Message, error) {
 	m := chat.Message{
-		ID:      jm.Vaultchat.ID,
-		Role:    chat.Role(jm.Role),
-		Content: jm.Content,
+		ID:        jm.Vaultchat.ID,
+		Role:      chat.Role(jm.Role),
+		Content:   jm.Content,
+		Inherited: jm.Vaultchat.Inherited,
 	}
 	switch m.Role {
 	case chat.RoleUser, chat.RoleAssistant, chat.RoleSystem, chat.RoleNote:

@@ -106,6 +106,15 @@ type Entry struct {
 	Failed bool
 }
 
+// TurnFailed reports whether a chat turn counts as an error in the
+// ledger (Entry.Failed): it ended in an error that is not the user's own
+// stop. A turn the user stopped (ctrl+c, esc, the reader of ask's output
+// going away) is a request like any other, billed for what arrived; turns
+// stored before canceled turns lost their error are read the same way.
+func TurnFailed(t *chat.Turn) bool {
+	return t != nil && t.Error != nil && t.Error.Class != chat.ErrCanceled
+}
+
 // Ledger is the usage ledger of one vault home. It is safe for concurrent
 // use, and other processes may record into the same home at the same time.
 type Ledger struct {

@@ -429,3 +429,24 @@ func TestTotalsCost(t *testing.T) {
 		}
 	}
 }
+
+// TestTurnFailedLeavesOutTheUsersStop: a turn the user stopped is a
+// request, not an error, whether it was stored with its canceled error
+// (before) or without (now); every other error is one.
+func TestTurnFailedLeavesOutTheUsersStop(t *testing.T) {
+	for _, c := range []struct {
+		turn *chat.Turn
+		want bool
+	}{
+		{nil, false},
+		{&chat.Turn{}, false},
+		{&chat.Turn{Incomplete: true, IncompleteReason: "canceled"}, false},
+		{&chat.Turn{Incomplete: true, IncompleteReason: "canceled", Error: &chat.Error{Class: chat.ErrCanceled}}, false},
+		{&chat.Turn{Incomplete: true, Error: &chat.Error{Class: chat.ErrNetwork}}, true},
+		{&chat.Turn{Error: &chat.Error{Class: chat.ErrInvalidKey}}, true},
+	} {
+		if got := TurnFailed(c.turn); got != c.want {
+			t.Errorf("TurnFailed(%+v) = %v, want %v", c.turn, got, c.want)
+		}
+	}
+}

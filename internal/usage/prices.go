@@ -157,13 +157,22 @@ func (p *Prices) Cost(model string, u chat.Usage) (usd float64, known bool) {
 // free key, or a key of a free kind (a local server), costs 0 whatever
 // the model; any other takes the table's price of the model.
 func (p *Prices) KeyPrice(provider string, priceFree bool, model string) (Price, bool) {
-	if priceFree {
-		return Price{}, true
-	}
-	if k, err := providers.Lookup(provider); err == nil && k.Free {
+	if KeyFree(provider, priceFree) {
 		return Price{}, true
 	}
 	return p.Lookup(model)
+}
+
+// KeyFree reports whether every turn on a key of the named provider kind,
+// marked free by its owner or not (priceFree), costs 0: the half of
+// KeyPrice that does not depend on the model, for the views that say
+// "free".
+func KeyFree(provider string, priceFree bool) bool {
+	if priceFree {
+		return true
+	}
+	k, err := providers.Lookup(provider)
+	return err == nil && k.Free
 }
 
 // KeyCost returns the cost of u on model with a key (see KeyPrice), and

@@ -64,6 +64,9 @@ type Key struct {
 	// CheckFailed marks a key whose last check (or last request) failed
 	// with an invalid-key error.
 	CheckFailed bool
+	// Free: every turn on the key costs 0 (a local server, or a key
+	// marked --price-free), by the rule that prices its turns.
+	Free bool
 }
 
 // Total is tokens and cost over some period.

@@ -30,6 +30,9 @@ import (
 type Renderer struct {
 	style string
 	terms map[int]*glamour.TermRenderer
+	// quoteBar is the bar drawn for a block quote's placeholders
+	// (countedQuoteIndent); "" before the first glamour renderer.
+	quoteBar string
 }
 
 // New returns a Renderer for a glamour standard style ("dark", "light",
@@ -53,6 +56,7 @@ func (r *Renderer) term(width int) *glamour.TermRenderer {
 	if !ok {
 		cfg, _ = standardStyle("notty")
 	}
+	cfg.BlockQuote, r.quoteBar = countedQuoteIndent(cfg.BlockQuote)
 	t, err := glamour.NewTermRenderer(glamour.WithStyles(cfg), glamour.WithWordWrap(width), glamour.WithTableWrap(false))
 	if err != nil {
 		return nil
@@ -82,13 +86,17 @@ func standardStyle(name string) (gansi.StyleConfig, bool) {
 
 // Render renders src at width columns and returns the output lines, with
 // leading and trailing blank lines removed. No line is wider than width:
-// prose wraps, table cells are elided with "…" rather than wrapped
-// mid-word, and key-shaped strings are masked as displayed.
+// prose wraps, a table too wide is cut at the edge with "…" rather than
+// wrapped mid-word or shrunk (narrowTableSegments), and key-shaped
+// strings are masked as displayed.
 func (r *Renderer) Render(src string, width int) []string {
 	width = max(width, 1)
 	// Tabs would move the terminal cursor; code keeps its indentation
-	// as spaces (copying uses the source text, tabs intact).
-	src = wrapCode(strings.ReplaceAll(Clean(src), "\t", "    "), width)
+	// as spaces (copying uses the source text, tabs intact). The quote
+	// placeholder must come only from glamour: in text, a noncharacter
+	// means nothing.
+	src = strings.NewReplacer("\t", "    ", quotePlaceholder, "\uFFFD").Replace(Clean(src))
+	src = wrapCode(src, width)
 	if strings.TrimSpace(src) == "" {
 		return nil
 	}
@@ -99,6 +107,33 @@ func (r *Renderer) Render(src string, width int) []string {
 		// rendered lines' masking below to recognise.
 		src = maskKeys(src)
 	}
+	var lines []string
+	if segs := narrowTableSegments(src, width); segs != nil {
+		for _, seg := range segs {
+			var part []string
+			if seg.cells == nil || seg.mayShrink(width) {
+				part = r.renderAt(seg.text, width)
+			}
+			if seg.cells != nil && (part == nil || !shrunkKeepsCells(part, seg.cells)) {
+				part = r.renderAt(seg.text, seg.width) // the table whole, cut below
+			}
+			if len(lines) > 0 && len(part) > 0 {
+				lines = append(lines, "") // the blank line between blocks
+			}
+			lines = append(lines, part...)
+		}
+	} else {
+		lines = r.renderAt(src, width)
+	}
+	if mayShowKey {
+		lines = maskRendered(lines) // keys the rendering itself makes whole
+	}
+	return cutLines(lines, width)
+}
+
+// renderAt renders prepared src with glamour at width and returns its
+// lines, quote bars drawn, without leading and trailing blank lines.
+func (r *Renderer) renderAt(src string, width int) []string {
 	t := r.term(max(width, minWidth))
 	var out string
 	var err error
@@ -109,16 +144,7 @@ func (r *Renderer) Render(src string, width int) []string {
 		// Show the source as plain text rather than nothing.
 		out = ansi.Wrap(src, width, "")
 	}
-	lines := keepQuoteBars(trimBlankLines(strings.Split(out, "\n")))
-	if mayShowKey {
-		lines = maskRendered(lines) // keys the rendering itself makes whole
-	}
-	for i, l := range lines {
-		if ansi.StringWidth(l) > width {
-			lines[i] = ansi.Truncate(l, width, "")
-		}
-	}
-	return lines
+	return drawQuoteBars(trimBlankLines(strings.Split(out, "\n")), r.quoteBar)
 }
 
 // Clean prepares model text for rendering: sanitize.Markdown neutralises

@@ -207,6 +207,18 @@ func BenchmarkRenderFull2k(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderWideTable is the cost of rendering a reply whose
+// 9-column table is too wide for 45 columns: glamour renders the table
+// shrunk, which fails the cell check, then whole (narrowTableSegments).
+func BenchmarkRenderWideTable(b *testing.B) {
+	doc := "Tokens by day:\n\n| Key | Mon | Tue | Wed | Thu | Fri | Sat | Sun | Total |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n" +
+		"| work | 12,400 | 9,800 | 15,100 | 7,300 | 11,000 | 0 | 2,100 | 57,700 |\n| personal | 1,200 | 0 | 3,400 | 800 | 0 | 5,600 | 0 | 11,000 |\n\nMost of it is the work key.\n"
+	r := New("dark")
+	for b.Loop() {
+		_ = r.Render(doc, 45)
+	}
+}
+
 // fencedDoc is about n bytes of Go code in one open fence: Append scans
 // every line but finds no block boundary, so it renders nothing and its
 // cost is the scan alone.
@@ -319,6 +331,73 @@ func TestBlockQuoteKeepsItsBarWhenWrapped(t *testing.T) {
 			}
 			if ansi.StringWidth(l) > w {
 				t.Fatalf("width %d: line wider than the pane: %q", w, ansi.Strip(l))
+			}
+		}
+	}
+}
+
+// TestBlockQuoteWrapsBetweenWords: a wrapped block quote breaks only
+// between words, at every width and nesting depth. Glamour counts a
+// quote's "│ " as one column, so a quote line that filled the width was
+// cut one column early and its last character (the demo's closing `"`)
+// went to a line of its own.
+func TestBlockQuoteWrapsBetweenWords(t *testing.T) {
+	quote := `Your message: "Suggest a name for a terminal app that keeps API keys encrypted."`
+	srcs := map[string]string{
+		"demo":   "Intro.\n\n> **Your message:** \"Suggest a name for a terminal app that keeps API keys encrypted.\"\n>\n> **Before that:** nothing; this is the first turn.\n\nAfter.\n",
+		"nested": "Intro.\n\n> > **Your message:** \"Suggest a name for a terminal app that keeps API keys encrypted.\"\n\nAfter.\n",
+	}
+	for name, src := range srcs {
+		for w := 30; w <= 120; w++ {
+			lines := New("dark").Render(src, w)
+			var words []string
+			for _, l := range lines {
+				s := strings.TrimSpace(ansi.Strip(l))
+				if !strings.HasPrefix(s, "│") {
+					continue
+				}
+				words = append(words, strings.Fields(strings.ReplaceAll(s, "│", ""))...)
+				if ansi.StringWidth(l) > w {
+					t.Fatalf("%s, width %d: line wider than the pane: %q", name, w, ansi.Strip(l))
+				}
+			}
+			got := strings.Join(words, " ")
+			if !strings.HasPrefix(got, quote) {
+				t.Fatalf("%s, width %d: the quote reads %q, want it to start %q\n%s", name, w, got, quote, ansi.Strip(strings.Join(lines, "\n")))
+			}
+		}
+	}
+}
+
+// TestWideTableIsCutWithEllipsis: a table with more columns than fit
+// shows its first columns, every cell at least a character and "…", and
+// each row it cuts at the edge ends with "…" (glamour drew such cells
+// empty, the text gone without a mark).
+func TestWideTableIsCutWithEllipsis(t *testing.T) {
+	src := "Before.\n\n| a | b | c | d | e | f | g | h | i | j |\n|---|---|---|---|---|---|---|---|---|---|\n" +
+		"| alpha | beta | gamma | delta | epsilon | zeta | eta | theta | iota | kappa |\n\nAfter the table.\n"
+	for w := 24; w <= 80; w++ {
+		lines := New("dark").Render(src, w)
+		plain := ansi.Strip(strings.Join(lines, "\n"))
+		var header, row string
+		for _, l := range lines {
+			s := strings.TrimSpace(ansi.Strip(l))
+			switch {
+			case strings.HasPrefix(s, "a "):
+				header = s
+			case strings.HasPrefix(s, "al"), strings.HasPrefix(s, "a…"):
+				row = s
+			}
+			if ansi.StringWidth(l) > w {
+				t.Fatalf("width %d: line wider than the pane: %q", w, ansi.Strip(l))
+			}
+		}
+		if header == "" || row == "" || !strings.Contains(plain, "Before.") || !strings.Contains(plain, "After the table.") {
+			t.Fatalf("width %d: the table's first cells or the text around it are missing:\n%s", w, plain)
+		}
+		for _, r := range []struct{ line, last string }{{header, "j"}, {row, "kappa"}} {
+			if !strings.HasSuffix(r.line, r.last) && !strings.HasSuffix(r.line, "…") {
+				t.Fatalf("width %d: a cut row does not end with \"…\": %q\n%s", w, r.line, plain)
 			}
 		}
 	}

@@ -1,36 +1,68 @@
 package markdown
 
 import (
-	"regexp"
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
+	gansi "charm.land/glamour/v2/ansi"
 )
 
-// quoteBars matches the start of a rendered block-quote line: the margin
-// and one "│ " per level of nesting.
-var quoteBars = regexp.MustCompile(`^( *)((?:│ )+)`)
+// Glamour leaves a block quote's indent (Indent columns) out of the
+// width its paragraphs wrap at, and writes the indent token once per
+// column; the standard styles indent by one column with the two-column
+// token "│ ". So a quote line that filled the width was one column too
+// wide per level, and the document's wrap cut it before its last
+// character or word (the demo's closing `"` stood alone on a line).
+//
+// countedQuoteIndent makes the width right: a two-column indent of a
+// one-column placeholder, which glamour draws twice and counts as two
+// columns; drawQuoteBars turns each pair back into the bar and a space.
 
-// keepQuoteBars gives back their "│" to block-quote lines that glamour's
-// wrapping left bare. Glamour wraps a quote's paragraphs as if its "│ "
-// were one column wide, so a line one column too long spills its last
-// word onto a line of its own, at the margin and without the bar. Such a
-// line (not blank, right under a quote line, at the margin the bar
-// starts at) gets the quote line's bars.
-func keepQuoteBars(lines []string) []string {
-	for i := 1; i < len(lines); i++ {
-		prev := ansi.Strip(lines[i-1])
-		m := quoteBars.FindStringSubmatch(prev)
-		if m == nil || strings.TrimSpace(prev[len(m[0]):]) == "" {
+// quotePlaceholder stands for the two columns of a quote's bar while
+// glamour renders. A noncharacter: no text holds one (Render replaces
+// any in the source), and it is one column wide.
+const quotePlaceholder = "\uFDD0"
+
+// countedQuoteIndent returns a block quote style whose indent glamour
+// counts as wide as it draws it, and the bar to draw; a style whose
+// token is not a bar and a space is kept, with no bar.
+func countedQuoteIndent(b gansi.StyleBlock) (gansi.StyleBlock, string) {
+	if b.Indent == nil || *b.Indent != 1 || b.IndentToken == nil {
+		return b, ""
+	}
+	bar, ok := strings.CutSuffix(*b.IndentToken, " ")
+	if !ok || (bar != "│" && bar != "|") {
+		return b, ""
+	}
+	two, token := uint(2), quotePlaceholder
+	b.Indent, b.IndentToken = &two, &token
+	return b, bar
+}
+
+// drawQuoteBars draws the placeholders of countedQuoteIndent on the
+// rendered lines: the first of each pair as bar, the second as a space.
+// Each is styled on its own, so the style stays the bar's.
+func drawQuoteBars(lines []string, bar string) []string {
+	for i, l := range lines {
+		if !strings.Contains(l, quotePlaceholder) {
 			continue
 		}
-		cur := ansi.Strip(lines[i])
-		text := strings.TrimLeft(cur, " ")
-		if text == "" || len(cur)-len(text) != len(m[1]) || strings.HasPrefix(text, "│") {
-			continue
+		var b strings.Builder
+		n := 0
+		for {
+			before, after, found := strings.Cut(l, quotePlaceholder)
+			b.WriteString(before)
+			if !found {
+				break
+			}
+			if n%2 == 0 {
+				b.WriteString(bar)
+			} else {
+				b.WriteByte(' ')
+			}
+			n++
+			l = after
 		}
-		prefix := ansi.Truncate(lines[i-1], ansi.StringWidth(m[0]), "")
-		lines[i] = prefix + ansi.TruncateLeft(lines[i], len(m[1]), "")
+		lines[i] = b.String()
 	}
 	return lines
 }
