@@ -29,11 +29,14 @@ import (
 // plug in).
 
 // pendingAttachment is a chip: the file read, and its token estimate.
+// restored marks a chip ↑ put back with the message it was sent with
+// (esc, canceling that edit, drops it).
 type pendingAttachment struct {
 	att    chat.Attachment
 	tokens int
 	// name is att.Name cleaned where it entered, for the chip.
-	name string
+	name     string
+	restored bool
 }
 
 type (
@@ -49,6 +52,12 @@ type (
 		att   chat.Attachment
 		tok   int
 		err   error
+	}
+	// chipTokensMsg is the token estimate of chips restored for an
+	// edit-and-resend, in their order; gen says which restore.
+	chipTokensMsg struct {
+		gen    int
+		tokens []int
 	}
 )
 
@@ -208,8 +217,56 @@ func (m *Model) updateAttach(msg tea.Msg) tea.Cmd {
 		}
 		m.attachments = append(m.attachments, pendingAttachment{att: msg.att, tokens: msg.tok, name: cleanLine(msg.att.Name)})
 		m.setNotice("attached "+attach.Describe(msg.att), false)
+	case chipTokensMsg:
+		m.applyChipTokens(msg)
 	}
 	return nil
+}
+
+// restoreChips puts a sent message's attachments back as chips, after
+// any attached meanwhile, for an edit-and-resend. Their tokens are
+// counted in a command (a file of megabytes takes the tokenizer a while);
+// until then the meter leaves them out.
+func (m *Model) restoreChips(atts []chat.Attachment) tea.Cmd {
+	if len(atts) == 0 {
+		return nil
+	}
+	m.chipGen++
+	for _, a := range atts {
+		m.attachments = append(m.attachments, pendingAttachment{att: a, name: cleanLine(a.Name), restored: true})
+	}
+	gen, model := m.chipGen, m.keyring.model
+	atts = slices.Clone(atts)
+	return func() tea.Msg {
+		toks := make([]int, len(atts))
+		for i, a := range atts {
+			toks[i] = attachmentTokens(model, a)
+		}
+		return chipTokensMsg{gen: gen, tokens: toks}
+	}
+}
+
+// applyChipTokens fills in the estimates of the chips restoreChips put
+// back, unless another restore came since.
+func (m *Model) applyChipTokens(msg chipTokensMsg) {
+	if msg.gen != m.chipGen {
+		return
+	}
+	i := 0
+	for j := range m.attachments {
+		if p := &m.attachments[j]; p.restored && i < len(msg.tokens) {
+			p.tokens = msg.tokens[i]
+			i++
+		}
+	}
+}
+
+// dropRestoredChips removes the chips ↑ put back (esc cancels the edit).
+func (m *Model) dropRestoredChips() {
+	m.attachments = slices.DeleteFunc(m.attachments, func(p pendingAttachment) bool { return p.restored })
+	if len(m.attachments) == 0 {
+		m.attachments = nil
+	}
 }
 
 // commonPrefix is the longest prefix of every string.

@@ -269,3 +269,67 @@ func TestRegenerateKeepsChips(t *testing.T) {
 		t.Errorf("%d chips after the regenerate; want notes.txt still attached", len(h.m.attachments))
 	}
 }
+
+// TestEditLastRestoresChips: ↑ on the empty input puts the last message
+// back with its attachments as chips (the meter counting them), so the
+// resent message carries its files; ctrl+x drops one as usual, and esc
+// drops the restored chips while keeping any attached beforehand.
+func TestEditLastRestoresChips(t *testing.T) {
+	dir := attachDir(t)
+	h := newHarness(t, 120, 40, Options{})
+	h.b.usage.ContextWindow, h.b.usage.ContextUsed = 1000, 100
+	h.unlocked()
+	h.typeText("see @" + dir + "/notes.txt")
+	h.key("tab")
+	h.key("enter")
+	if len(h.b.sends) != 1 || len(h.b.sends[0].Attachments) != 1 {
+		t.Fatalf("sent %+v; want the message with notes.txt", h.b.sends)
+	}
+	h.b.stream <- chat.Done{}
+	close(h.b.stream)
+	h.pump(false)
+
+	h.key("up")
+	if !h.m.editingLast || h.m.input.Value() != "see " || len(h.m.attachments) != 1 || h.m.attachments[0].att.Name != "notes.txt" {
+		t.Fatalf("after ↑: editing %v, input %q, %d chips; want the message and notes.txt back", h.m.editingLast, h.m.input.Value(), len(h.m.attachments))
+	}
+	if s := h.screen(); !strings.Contains(s, "[notes.txt 18 B]") {
+		t.Errorf("no chip on the input's rule:\n%s", s)
+	}
+	if h.m.pendingTokens() == 0 || !strings.Contains(statusOf(h), "attached)") {
+		t.Errorf("the meter does not count the restored chip: %d tokens, %q", h.m.pendingTokens(), statusOf(h))
+	}
+	h.typeText("again")
+	h.key("enter")
+	req := h.b.sends[len(h.b.sends)-1]
+	if !req.EditLast || req.Prompt != "see again" || len(req.Attachments) != 1 || req.Attachments[0].Text != "remember the milk\n" {
+		t.Fatalf("resent %+v; want the edited message with notes.txt", req)
+	}
+	h.b.stream <- chat.Done{}
+	close(h.b.stream)
+	h.pump(false)
+
+	// ctrl+x drops a restored chip: the resent message goes without it.
+	h.key("up")
+	h.key("ctrl+x")
+	h.key("enter")
+	if req := h.b.sends[len(h.b.sends)-1]; !req.EditLast || len(req.Attachments) != 0 {
+		t.Fatalf("resent %+v; want it without the removed file", req)
+	}
+	h.b.stream <- chat.Done{}
+	close(h.b.stream)
+	h.pump(false)
+
+	// esc cancels the edit and its chips, not one attached before ↑.
+	h.typeText("@" + dir + "/sub/deep.txt")
+	h.key("tab")
+	h.m.chat.items[0].files = h.b.sends[0].Attachments // a message with a file again
+	h.key("up")
+	if len(h.m.attachments) != 2 {
+		t.Fatalf("%d chips after ↑; want deep.txt and the restored notes.txt", len(h.m.attachments))
+	}
+	h.key("esc")
+	if h.m.editingLast || !h.m.input.Empty() || len(h.m.attachments) != 1 || h.m.attachments[0].att.Name != "deep.txt" {
+		t.Errorf("after esc: editing %v, input %q, chips %v; want only deep.txt", h.m.editingLast, h.m.input.Value(), h.m.attachments)
+	}
+}

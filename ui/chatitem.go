@@ -65,8 +65,11 @@ type chatItem struct {
 	selected          bool
 	version, versions int
 	// chips are a user message's attachments as their chips show them,
-	// cleaned where they entered (attachmentLabels).
+	// cleaned where they entered (attachmentLabels); files are the
+	// attachments themselves, never drawn: ↑ restores them as chips for
+	// an edit-and-resend.
 	chips []string
+	files []chat.Attachment
 
 	ver int
 

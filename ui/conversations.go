@@ -104,7 +104,7 @@ func itemFromMessage(msg chat.Message) *chatItem {
 	switch msg.Role {
 	case chat.RoleUser:
 		it.kind = itemUser
-		it.chips = attachmentLabels(msg.Attachments)
+		it.chips, it.files = attachmentLabels(msg.Attachments), msg.Attachments
 	case chat.RoleAssistant:
 		it.kind = itemAssistant
 		if msg.Turn != nil {

@@ -200,6 +200,7 @@ func (m *Model) mainKey(msg tea.KeyPressMsg) tea.Cmd {
 		case m.editingLast:
 			m.editingLast = false
 			m.input.Reset()
+			m.dropRestoredChips()
 		case m.focus == focusConvs && m.list.filtering():
 			m.list.clearFilter()
 		case m.focus == focusConvs:
@@ -230,7 +231,7 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, km.Help) && e.Empty():
 		m.overlays.push(newHelpOverlay(km, &m.st, m.screenSize))
 	case key.Matches(msg, km.EditLast) && e.Empty() && !m.turn.streaming:
-		m.editLast()
+		return m.editLast()
 	case key.Matches(msg, km.InputUp):
 		e.Up()
 	case key.Matches(msg, km.InputDown):

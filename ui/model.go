@@ -91,8 +91,10 @@ type Model struct {
 	// conversation's role, shown in the status line.
 	role     *chat.RoleRef
 	roleName string
-	// attachments are the chips: files read for the next message.
+	// attachments are the chips: files read for the next message;
+	// chipGen numbers the restores of a message's chips (attach.go).
 	attachments []pendingAttachment
+	chipGen     int
 	chat        chatList
 	input       editor
 	editingLast bool
@@ -238,7 +240,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.applyExport(msg)
 	case forkedMsg, switchedMsg:
 		return m, m.updateBranches(msg)
-	case completedMsg, attachedMsg:
+	case completedMsg, attachedMsg, chipTokensMsg:
 		return m, m.updateAttach(msg)
 	case dirListedMsg:
 		m.applyDirListed(msg)

@@ -117,16 +117,21 @@ func (m *Model) submit() tea.Cmd {
 	return cmd
 }
 
-// editLast puts the last user message back in the input; enter then
-// replaces it and its reply.
-func (m *Model) editLast() {
+// editLast puts the last user message back in the input, its
+// attachments as chips; enter then replaces it and its reply with the
+// edited message and the chips left.
+func (m *Model) editLast() tea.Cmd {
 	for i := len(m.chat.items) - 1; i >= 0; i-- {
-		if m.chat.items[i].kind == itemUser {
-			m.input.SetValue(m.chat.items[i].text)
+		if it := m.chat.items[i]; it.kind == itemUser {
+			if m.editingLast {
+				m.dropRestoredChips() // ↑ again: not twice
+			}
+			m.input.SetValue(it.text)
 			m.editingLast = true
-			return
+			return m.restoreChips(it.files)
 		}
 	}
+	return nil
 }
 
 // regenerate asks for a new reply to the last user message.
@@ -196,7 +201,7 @@ func (m *Model) send(prompt string, regenerate, editLast bool) tea.Cmd {
 	var atts []chat.Attachment
 	if !regenerate {
 		atts = m.takeAttachments()
-		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt), chips: attachmentLabels(atts)})
+		m.chat.add(&chatItem{kind: itemUser, text: sanitize.String(prompt), chips: attachmentLabels(atts), files: atts})
 	}
 	it := &chatItem{kind: itemAssistant, keyName: key.Name, model: m.keyring.model, streaming: true, stream: m.md.NewStream(80)}
 	m.chat.add(it)

@@ -222,6 +222,9 @@ func (m *Model) inputRule(w int) string {
 	st := &m.st
 	label := ""
 	switch {
+	case m.editingLast && len(m.attachments) > 0:
+		// The chips go with the resent message: show them too.
+		label = truncate(" editing your last message ·"+m.chipsLabel()+"· enter resends · esc cancels ", max(w-4, 1))
 	case m.editingLast:
 		label = " editing your last message · enter resends · esc cancels "
 	case len(m.attachments) > 0:

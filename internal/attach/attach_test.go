@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
 )
@@ -32,7 +34,6 @@ func TestClassifyByContent(t *testing.T) {
 	}
 	for name, data := range map[string][]byte{
 		"tool.bin":  {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0},
-		"latin1":    []byte("caf\xe9"),
 		"nul.txt":   []byte("a\x00b"),
 		"scan.pdf":  []byte("%PDF-1.7\n"),
 		"photo.bmp": []byte("BM\x00\x00\x00\x00"),
@@ -82,7 +83,76 @@ func TestInlineFenceOutlastsTheContent(t *testing.T) {
 	if text := MessageText(m); !strings.HasPrefix(text, "look\n\nFile README.md:") || strings.Contains(text, "p.png") {
 		t.Errorf("MessageText = %q", text)
 	}
+	for _, text := range []string{"", "x", "text\n", a.Text, "a`b``c\n\n"} {
+		b := chat.Attachment{Name: "n.md", Text: text}
+		if InlineLen(b) != len(Inline(b)) {
+			t.Errorf("InlineLen(%q) = %d; Inline is %d bytes", text, InlineLen(b), len(Inline(b)))
+		}
+	}
 	if got := DataURL(chat.Attachment{MediaType: "image/gif", Data: []byte("GIF89a")}); got != "data:image/gif;base64,R0lGODlh" {
 		t.Errorf("DataURL = %q", got)
+	}
+}
+
+// TestReadFileRefusesSpecialFilesAtOnce: a named pipe, a device or a
+// directory is refused before it is read, so attaching a FIFO nobody
+// writes to does not hang (the deadline only guards against that hang).
+func TestReadFileRefusesSpecialFilesAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ff")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	for path, kind := range map[string]string{fifo: "a named pipe", dir: "a directory", "/dev/null": "a device"} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := ReadFile(path, Limits{})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "attach "+path+": not a regular file ("+kind+")") {
+				t.Errorf("ReadFile(%s) = %v; want the refusal naming %s", path, err, kind)
+			}
+		case <-time.After(20 * time.Second):
+			// Unblock the reader so that the test ends.
+			if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+				w.Close()
+			}
+			t.Fatalf("ReadFile(%s) still blocked: it opened the file before checking its kind", path)
+		}
+	}
+}
+
+// TestClassifySaysWhatIsWrongWithText: text the model cannot take is
+// refused with what is wrong and where, never as a "binary file" of a
+// text type.
+func TestClassifySaysWhatIsWrongWithText(t *testing.T) {
+	cases := []struct {
+		name string
+		data string
+		want string
+	}{
+		{"latin1.txt", "caf\xe9 latin1\n", "attach latin1.txt: not UTF-8 text (byte 0xE9 at line 1)"},
+		{"late.txt", "ok\nstill ok\n\xff\n", "attach late.txt: not UTF-8 text (byte 0xFF at line 3)"},
+		{"utf16le.txt", "\xff\xfeh\x00i\x00", "attach utf16le.txt: UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)"},
+		{"utf16be.txt", "\xfe\xff\x00h\x00i", "attach utf16be.txt: UTF-16 text; convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)"},
+		{"esc.txt", "evil \x1b]0;PWNED\x07 text", "attach esc.txt: holds terminal control characters (BEL at line 1)"},
+		// Past the 512 bytes the content sniffer reads: the whole file is checked.
+		{"deep.txt", strings.Repeat("line\n", 200) + "\x08", "attach deep.txt: holds terminal control characters (BS at line 201)"},
+		{"elf", "\x7fELF\x02\x01\x01\x00", "attach elf: it is a binary file (application/octet-stream)"},
+	}
+	for _, tc := range cases {
+		_, err := Classify(tc.name, []byte(tc.data))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s: %v; want %q", tc.name, err, tc.want)
+		}
+		if err != nil && strings.Contains(tc.name, ".txt") && strings.Contains(err.Error(), "binary") {
+			t.Errorf("%s: text called binary: %v", tc.name, err)
+		}
+	}
+	// Colored output (ESC alone), tabs, CR and form feeds stay text.
+	if _, err := Classify("build.log", []byte("\x1b[31mFAIL\x1b[0m\tx\r\n\f\n")); err != nil {
+		t.Errorf("a colored log: %v", err)
 	}
 }

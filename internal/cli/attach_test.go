@@ -98,6 +98,7 @@ func TestAskRefusesBadAttachmentsBeforeSending(t *testing.T) {
 		want  string
 	}{
 		{"binary", []string{write("tool", []byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0})}, "it is a binary file"},
+		{"latin-1", []string{write("latin1.txt", []byte("caf\xe9 latin1\n"))}, "attach latin1.txt: not UTF-8 text (byte 0xE9 at line 1)"},
 		{"too large", []string{write("big.txt", []byte(big))}, "over the limit of 1.0 MiB a file"},
 		{"turn too large", []string{write("a.txt", []byte(half)), write("b.txt", []byte(half)), write("c.txt", []byte(half))}, "over the limit of 2.0 MiB a message"},
 		{"holds a vault key", []string{write("env.txt", []byte("OPENAI_API_KEY="+secret+"\n"))}, "attach env.txt: the file holds an API key stored in the vault"},

@@ -8,9 +8,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/sim"
+	"github.com/vaultchat/vaultchat/internal/testkit"
+	"github.com/vaultchat/vaultchat/internal/view"
 )
 
 // TestAttachRefusesASecretAtOnce: Session.Attach reads a text file, and
@@ -79,5 +84,62 @@ func TestAttachRefusesASecretInAnImage(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "holds an API key stored in the vault") {
 			t.Errorf("Attach(%s) = %v; want the refusal", name, err)
 		}
+	}
+}
+
+// TestAttachRefusesANamedPipeAtOnce: the app's @path and file picker
+// read through Session.Attach; a FIFO nobody writes to is refused at
+// once instead of leaving the chip to appear when someone writes (the
+// deadline only guards that hang).
+func TestAttachRefusesANamedPipeAtOnce(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.addKey("k", "sim-fast", nil)
+	f.unlock()
+	fifo := filepath.Join(t.TempDir(), "ff")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.sess.Attach(fifo)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file (a named pipe)") {
+			t.Errorf("Attach(fifo) = %v; want the refusal", err)
+		}
+	case <-time.After(30 * time.Second):
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("Attach(fifo) still waiting for a writer")
+	}
+}
+
+// TestEditLastSendsItsAttachments: an edit-and-resend whose request
+// carries the message's files (the app restores them as chips) stores
+// them on the new message and sends them to the model.
+func TestEditLastSendsItsAttachments(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.addKey("k", "sim-fast", nil)
+	f.unlock()
+	path := filepath.Join(t.TempDir(), "main.go")
+	os.WriteFile(path, []byte("package main\n"), 0o600)
+	a, err := f.sess.Attach(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.create("")
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, Prompt: "see", Attachments: []chat.Attachment{a}})))
+	mustDone(t, lastOf(f.turn(view.SendRequest{ConversationID: c.ID, EditLast: true, Prompt: "see again", Attachments: []chat.Attachment{a}})))
+	reqs := testkit.ChatRequests(f.sim)
+	sent := reqs[len(reqs)-1].Messages
+	if len(sent) != 1 || !strings.Contains(sent[0].Content, "see again") || !strings.Contains(sent[0].Content, "File main.go:\n```\npackage main\n```") {
+		t.Fatalf("the resent request %+v; want the edited text with main.go", sent)
+	}
+	got := f.load(c.ID)
+	if n := len(got.Messages); n != 2 || len(got.Messages[0].Attachments) != 1 || got.Messages[0].Attachments[0].Name != "main.go" {
+		t.Fatalf("stored %+v; want the edited message with main.go", got.Messages)
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"github.com/vaultchat/vaultchat/internal/attach"
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/engine"
+	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/models"
 	"github.com/vaultchat/vaultchat/internal/store"
+	"github.com/vaultchat/vaultchat/internal/tokens"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
@@ -77,6 +79,9 @@ func (s *Session) Send(ctx context.Context, req view.SendRequest) (<-chan chat.E
 	if err := h.checkImageModel(req); err != nil {
 		return nil, err
 	}
+	if err := h.checkContext(req); err != nil {
+		return nil, err
+	}
 	return h.engine.Send(ctx, engine.SendRequest{
 		ConversationID: req.ConversationID,
 		Prompt:         req.Prompt,
@@ -108,6 +113,54 @@ func (h *home) checkImageModel(req view.SendRequest) error {
 	}
 	return nil
 }
+
+// checkContext refuses, before anything is saved or sent, a message
+// that cannot fit the model's known context window even alone (with the
+// system prompt, as the engine always sends them): a file of megabytes
+// to a model of 8,192 tokens would be a paid request the server refuses.
+// It estimates as the engine trims: the byte bound first, which most
+// messages pass without a tokenizer, then the tokens counted. A message
+// that fits only without earlier turns is sent, and the engine's Trimmed
+// event says so; an unknown window (or a conversation or key that does
+// not resolve, which Send reports) is not checked.
+func (h *home) checkContext(req view.SendRequest) error {
+	if req.Regenerate || len(req.Prompt) > engine.MaxPromptBytes {
+		return nil // the engine refuses a prompt over its limit, saying so
+	}
+	msg := chat.Message{Role: chat.RoleUser, Content: req.Prompt, Attachments: req.Attachments}
+	if tokens.MessageBound(msg) <= smallMessage {
+		return nil
+	}
+	c, err := h.loadSaved(req.ConversationID)
+	if err != nil {
+		return nil
+	}
+	_, model, err := h.Resolve(c, req.KeyID, req.Model)
+	if err != nil {
+		return nil
+	}
+	window, known := models.ContextWindow(model)
+	if !known {
+		return nil
+	}
+	msgs := []chat.Message{msg}
+	if c != nil && c.SystemPrompt != "" {
+		msgs = append(msgs, chat.Message{Role: chat.RoleSystem, Content: c.SystemPrompt})
+	}
+	if tokens.RequestBound(msgs) <= window {
+		return nil
+	}
+	if n := tokens.CountMessages(model, msgs); n > window {
+		return fmt.Errorf("the message is about %s tokens, over the %s-token context window of %s; attach less, or pick a model with a larger window",
+			figures.Count(int64(n)), figures.Count(int64(window)), model)
+	}
+	return nil
+}
+
+// smallMessage is a message bound (in tokens, so bytes of text) under
+// every known context window: such a message is not checked against the
+// window, which spares loading the conversation for a typed prompt.
+const smallMessage = 2048
 
 // checkAttachments refuses, before anything is saved or sent, attachments
 // over config.toml's limits and text that holds a secret of the vault

@@ -124,14 +124,36 @@ func CountMessage(model string, m chat.Message) int {
 
 // MessageBound is an upper bound of CountMessage that needs no
 // tokenizer: every token stands for at least one byte of text, so a
-// message costs at most its framing plus the bytes of its role and
-// content. Loading a tokenizer costs tens of milliseconds; a request
-// whose bound fits the model's window needs no counting at all.
+// message costs at most its framing plus the bytes of its role and of
+// its text as sent (content and text attachments inline), and
+// ImageTokens an image. Loading a tokenizer costs tens of milliseconds;
+// a request whose bound fits the model's window needs no counting at all.
 func MessageBound(m chat.Message) int {
 	if m.Role == chat.RoleNote {
 		return 0
 	}
-	return tokensPerMessage + len(m.Role) + len(m.Content)
+	n := tokensPerMessage + len(m.Role) + len(m.Content)
+	for _, a := range m.Attachments {
+		if a.IsImage() {
+			n += ImageTokens
+		} else {
+			n += len("\n\n") + attach.InlineLen(a)
+		}
+	}
+	return n
+}
+
+// RequestBound is an upper bound of CountMessages, as MessageBound is of
+// CountMessage.
+func RequestBound(msgs []chat.Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += MessageBound(m)
+	}
+	if n == 0 {
+		return 0
+	}
+	return n + tokensReplyPrime
 }
 
 // ImageTokens is what an attached image is counted as: OpenAI's cost of a

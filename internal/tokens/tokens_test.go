@@ -149,3 +149,18 @@ func TestMessageBoundIsAnUpperBound(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageBoundCountsAttachments: a file attached to a message is
+// sent inline, so the bound that lets a turn skip counting must cover
+// it (an image by its fixed estimate), or a message of megabytes would
+// pass for a short one and the history would never be trimmed.
+func TestMessageBoundCountsAttachments(t *testing.T) {
+	file := chat.Attachment{Name: "notes.txt", MediaType: "text/plain", Text: strings.Repeat("0123456789", 2000)}
+	img := chat.Attachment{Name: "p.png", MediaType: "image/png", Data: []byte{1}}
+	for _, atts := range [][]chat.Attachment{{file}, {img}, {file, img, file}} {
+		m := chat.Message{Role: chat.RoleUser, Content: "look", Attachments: atts}
+		if n, bound := CountMessage("gpt-4o", m), MessageBound(m); n > bound {
+			t.Errorf("%d attachments: %d tokens, bound %d", len(atts), n, bound)
+		}
+	}
+}
