@@ -1,8 +1,8 @@
 // Package textmatch finds words in text the way a person searching
 // expects: case-insensitive with Unicode case folding ("STRASSE" finds
 // "Straße", "ΣΊΣΥΦΟΣ" finds "σίσυφος"), compatibility forms folded
-// ("ﬁle" finds "file", a full-width "Ａ" finds "a"), and composed and
-// decomposed accents alike. It also cuts the snippet around a match.
+// ("ﬁle" finds "file", a full-width "Ａ" finds "a"), and accents ignored,
+// composed or decomposed ("cafe" finds "Café", "unicode" finds "Ünïcode"). It also cuts the snippet around a match.
 //
 // It is pure computation: the session's search and, later, the TUI's
 // list filter use it on text they already hold.
@@ -19,7 +19,8 @@ import (
 )
 
 // Fold returns s folded for matching: NFC, then every rune case-folded
-// (full folding) and put in NFKC form. ASCII text takes a fast path with
+// (full folding), put in NFKC form and stripped of its accents (the
+// nonspacing marks of its decomposition). ASCII text takes a fast path with
 // the same result.
 func Fold(s string) string {
 	if isASCII(s) {
@@ -67,7 +68,8 @@ func foldMapped(s string, mapped bool) (string, []int) {
 // folded caches foldRune: text in one script repeats few runes.
 var folded sync.Map // rune → string
 
-// foldRune is one non-ASCII rune case-folded and in NFKC form.
+// foldRune is one non-ASCII rune case-folded, in NFKC form, without
+// accents.
 func foldRune(r rune) string {
 	if f, ok := folded.Load(r); ok {
 		return f.(string)
@@ -75,6 +77,12 @@ func foldRune(r rune) string {
 	// Folded again after NFKC: a compatibility form can bring back a
 	// capital ("℃" is "°C").
 	f := cases.Fold().String(norm.NFKC.String(cases.Fold().String(string(r))))
+	f = norm.NFC.String(strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) {
+			return -1
+		}
+		return r
+	}, norm.NFD.String(f)))
 	folded.Store(r, f)
 	return f
 }

@@ -20,7 +20,10 @@ func TestMatchFoldsCaseAndUnicode(t *testing.T) {
 		{"café", "CAFE\u0301 au lait", true}, // decomposed accent in the text
 		{"cafe\u0301", "un café", true},      // decomposed accent in the query
 		{"°c", "it is 20℃", true},
-		{"café", "cafe", false},
+		{"café", "cafe", true}, // accents ignored, both ways
+		{"cafe", "Café crème", true},
+		{"unicode", "Ünïcode — Straße", true},
+		{"cafe", "cave", false},
 		{"vault age", "an age-encrypted VAULT", true},
 		{"vault bolt", "an age-encrypted vault", false},
 		{"", "anything", false},
