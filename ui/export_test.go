@@ -196,13 +196,17 @@ func TestExportSlashCommand(t *testing.T) {
 	}
 }
 
+// TestSlashTextThatIsNotExportIsSent: text that only starts like a
+// command is a message ("/exporter" and "/help" are unknown commands,
+// refused: TestUnknownSlashCommandIsNotSent).
 func TestSlashTextThatIsNotExportIsSent(t *testing.T) {
-	for _, text := range []string{"/exporter", "/export\nplease", "/help"} {
+	for _, text := range []string{"/export\nplease", "//export this", "/usr/bin/env is a path"} {
 		t.Run(text, func(t *testing.T) {
 			h := exportHarness(t)
 			h.send(tea.PasteMsg{Content: text})
 			h.key("enter")
-			if len(h.b.sends) != 1 || h.b.sends[0].Prompt != text || exportDialogOf(h.m) != nil {
+			want := strings.Replace(text, "//", "/", 1)
+			if len(h.b.sends) != 1 || h.b.sends[0].Prompt != want || exportDialogOf(h.m) != nil {
 				t.Fatalf("sends %+v, overlay %d", h.b.sends, len(h.m.overlays.items))
 			}
 		})

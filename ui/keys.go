@@ -264,21 +264,6 @@ func (m *Model) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// slashCommand is a command typed in the input, such as
-// "/export json out.json". The help lists each by its usage.
-type slashCommand struct {
-	usage string
-	// run handles the input text; it reports false when the text is not
-	// this command (it is then sent as a message).
-	run func(m *Model, text string) (tea.Cmd, bool)
-}
-
-// slashCommands are the commands submit tries before sending.
-var slashCommands = []slashCommand{
-	{usage: exportCommandUsage, run: (*Model).exportCommand},
-	{usage: roleCommandUsage, run: (*Model).roleCommand},
-}
-
 // listSelection returns the conversation selected in the list while the
 // list has the focus: the list's rename, delete and export act on it.
 func (m *Model) listSelection() (chat.Summary, bool) {

@@ -102,6 +102,15 @@ func (m *Model) submit() tea.Cmd {
 				return cmd
 			}
 		}
+		if word, ok := unknownCommand(text); ok {
+			// A mistyped command ("/roles") would otherwise go to the
+			// model, and be paid for.
+			m.setNotice(fmt.Sprintf("no command %s: the commands are %s; to send a message that starts with /, begin it with //", word, slashUsages()), true)
+			return nil
+		}
+		if t := strings.TrimLeft(text, " \t"); strings.HasPrefix(t, "//") {
+			text = t[1:]
+		}
 	}
 	if m.turn.streaming {
 		m.setNotice("a reply is still streaming; esc stops it", true)
