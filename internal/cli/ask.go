@@ -238,11 +238,13 @@ func (c *askCmd) conversation(sess *session.Session, role *chat.RoleRef) (id str
 		}
 		return id, false, nil
 	}
-	create := func() (*chat.Conversation, error) { return sess.Create(c.System) }
+	// Written with the user's message, by the turn: one write before the
+	// request instead of two.
+	sys := c.System
 	if role != nil {
-		create = func() (*chat.Conversation, error) { return sess.CreateWithRole(*role) }
+		sys = role.Text
 	}
-	conv, err := create()
+	conv, err := sess.Begin(sys, role)
 	if err != nil {
 		return "", false, err
 	}

@@ -59,6 +59,9 @@ func (s *Session) Delete(id string) error {
 		return err
 	}
 	defer h.engine.Hold(id)()
+	if h.pending.drop(id) {
+		return nil // never written
+	}
 	if err := h.store.Delete(id); err != nil {
 		return err
 	}

@@ -106,7 +106,9 @@ type home struct {
 	cfg    *Config
 	vault  *vault.Vault
 	store  *store.Store
-	convs  engine.Conversations // the store, or memory when Ephemeral
+	convs  engine.Conversations // pending: the store, or memory when Ephemeral, and Begin's new conversations
+	// pending holds the conversations Begin made until their first write.
+	pending *pendingConvs
 	engine *engine.Engine
 	// usageLedger returns the usage ledger: read at open, or with
 	// Config.DeferLedger on first use.
@@ -189,10 +191,12 @@ func (s *Session) attach(v *vault.Vault) error {
 	// now, before anything lists the conversations; a failure here only
 	// leaves it for the next open.
 	_ = h.store.Recover()
-	h.convs = h.store
+	var inner engine.Conversations = h.store
 	if s.cfg.Ephemeral {
-		h.convs = &engine.Memory{}
+		inner = &engine.Memory{}
 	}
+	h.pending = &pendingConvs{Conversations: inner}
+	h.convs = h.pending
 	h.resetCaches()
 	h.engine = engine.New(engine.Config{
 		Conversations: h.convs,

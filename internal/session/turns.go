@@ -29,12 +29,37 @@ func (s *Session) CreateWithRole(role chat.RoleRef) (*chat.Conversation, error) 
 	return s.create(role.Text, &role)
 }
 
+// Begin returns a new conversation, as Create and CreateWithRole (role
+// may be nil), that is written with its first message: the turn that
+// sends it writes one file before its request, not two, and a send
+// refused before anything was saved leaves nothing behind ("vaultchat
+// ask"). Until then it is not listed; Delete forgets it.
+func (s *Session) Begin(systemPrompt string, role *chat.RoleRef) (*chat.Conversation, error) {
+	h, err := s.open()
+	if err != nil {
+		return nil, err
+	}
+	c := h.newConversation(systemPrompt, role)
+	h.pending.add(c)
+	return c, nil
+}
+
 func (s *Session) create(systemPrompt string, role *chat.RoleRef) (*chat.Conversation, error) {
 	h, err := s.open()
 	if err != nil {
 		return nil, err
 	}
-	now := s.cfg.Now().UTC()
+	c := h.newConversation(systemPrompt, role)
+	if err := saveNew(h.pending.Conversations, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newConversation is a new conversation with its system prompt and role
+// (secrets in them masked), not saved.
+func (h *home) newConversation(systemPrompt string, role *chat.RoleRef) *chat.Conversation {
+	now := h.cfg.Now().UTC()
 	red := h.redactor()
 	c := &chat.Conversation{
 		ID:           store.NewID(),
@@ -48,10 +73,7 @@ func (s *Session) create(systemPrompt string, role *chat.RoleRef) (*chat.Convers
 		r.Text, r.Description = red.String(r.Text), red.String(r.Description)
 		c.Role = &r
 	}
-	if err := saveNew(h.convs, c); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return c
 }
 
 // saveNew saves a conversation just created. Its first message follows
