@@ -112,16 +112,41 @@ func (c *keysMintCmd) Run(a *app) error {
 // keysRevokeCmd revokes a minted key at the provider and removes it.
 type keysRevokeCmd struct {
 	Name string `arg:"" help:"Minted key to revoke."`
+	Yes  bool   `name:"yes" short:"y" help:"Do not ask for confirmation."`
 }
 
-// Run revokes the key.
+// Run asks (on a terminal, as keys rm does: revoking cannot be undone at
+// the provider) and revokes the key.
 func (c *keysRevokeCmd) Run(a *app) error {
-	sess, err := a.openSession(false)
+	if !c.Yes && !a.io.IsStdinTTY {
+		return withHint(errors.New("refusing to revoke a key without confirmation: stdin is not a terminal"),
+			"pass --yes to revoke it without asking")
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close() // again after the session's Close: harmless
+	k, err := v.Key(c.Name)
+	if err != nil {
+		return err
+	}
+	if !c.Yes && k.Minted() { // a key not minted here: RevokeKey says what to do instead
+		ok, err := a.confirm(fmt.Sprintf("revoke key %s at %s and remove it?", a.cell(k.Name), a.cell(k.Host())))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			a.printf("kept key %s\n", a.cell(k.Name))
+			return nil
+		}
+	}
+	sess, err := a.sessionOn(v)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	return revoke1(a, sess, c.Name)
+	return revoke1(a, sess, k.ID)
 }
 
 func revoke1(a *app, sess *session.Session, name string) error {
