@@ -200,3 +200,32 @@ func TestKeysRevokeAsks(t *testing.T) {
 		t.Fatalf("%d revoke requests, want 2", n)
 	}
 }
+
+// TestKeysShowMintedByName: keys show names the key that minted a key
+// (not its internal ID), and says when that key was removed since.
+func TestKeysShowMintedByName(t *testing.T) {
+	mgmt := testkit.Canary(t)
+	_, url := testkit.Sim(t, sim.Options{Keys: []string{testkit.Canary(t)}, ManagementKeys: []string{mgmt}})
+	orURL := strings.TrimSuffix(url, "/v1") + "/api/v1"
+	e := newVault(t)
+	e.addSecretKey("or-mgmt", mgmt, "--provider", "openrouter", "--management", "--base-url", orURL)
+	e.mustRun(tty{}, "keys", "mint", "child", "--from", "or-mgmt")
+	mintedBy := func() string {
+		t.Helper()
+		res := e.mustRun(tty{}, "keys", "show", "child")
+		for _, l := range strings.Split(res.stdout, "\n") {
+			if v, ok := strings.CutPrefix(l, "minted by:"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		t.Fatalf("no minted by line:\n%s", res.stdout)
+		return ""
+	}
+	if got := mintedBy(); got != "or-mgmt" {
+		t.Fatalf("minted by: %q, want or-mgmt", got)
+	}
+	e.mustRun(tty{}, "keys", "rm", "or-mgmt", "--yes")
+	if got := mintedBy(); got != "(removed)" {
+		t.Fatalf("minted by a removed key: %q, want (removed)", got)
+	}
+}

@@ -212,12 +212,24 @@ func showAccount(ctx context.Context, a *app, v *vault.Vault, k vault.Key, row f
 		row("provider key id", a.cell(k.ProviderKeyID))
 	}
 	if k.MintedFrom != "" {
-		row("minted by", a.cell(k.MintedFrom))
+		row("minted by", a.cell(mintedBy(v, k)))
 	}
 	if !k.ForChat() || k.Provider != providers.OpenRouter && !strings.EqualFold(k.Host(), "openrouter.ai") {
 		return
 	}
 	row("provider says", a.cell(providerSays(ctx, a, v, k.ID)))
+}
+
+// mintedBy is the name of the key that minted k, "(removed)" when that
+// key is gone. It matches the ID only (MintedFrom is one): a key named
+// like another's ID must not pass for its parent.
+func mintedBy(v *vault.Vault, k vault.Key) string {
+	for _, p := range v.Keys() {
+		if p.ID == k.MintedFrom {
+			return p.Name
+		}
+	}
+	return "(removed)"
 }
 
 // providerSays is OpenRouter's sentence for a key, or why there is none.
