@@ -108,7 +108,11 @@ func (c *askCmd) Run(a *app) error {
 	}
 	c.warnExpired(a, sess, convID)
 	// A key in the prompt is masked by the engine, which says so in the
-	// turn's first event (a warning, printed below).
+	// turn's first event (a warning, printed below); one in --system or
+	// the role's prompt was masked when the conversation was made.
+	if created {
+		c.warnMaskedSystem(a, sess, convID, role)
+	}
 	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
@@ -131,6 +135,23 @@ func (c *askCmd) Run(a *app) error {
 		a.warn("%s", note)
 	}
 	return stopped(err)
+}
+
+// warnMaskedSystem warns when the system prompt of the new conversation
+// (--system or the role's prompt) held a key: the session masked it
+// before saving, as the engine masks the message, and the user is told
+// in the engine's words.
+func (c *askCmd) warnMaskedSystem(a *app, sess *session.Session, convID string, role *chat.RoleRef) {
+	conv, err := sess.Load(convID)
+	if err != nil {
+		return // the send reports it
+	}
+	switch {
+	case role != nil && conv.Role != nil && conv.Role.Text != role.Text:
+		a.warn("%s", chat.MaskedWarning("role "+role.Name+"'s prompt"))
+	case role == nil && conv.SystemPrompt != c.System:
+		a.warn("%s", chat.MaskedWarning("the system prompt"))
+	}
 }
 
 // sayWhichKey tells stderr, once, which key pays when none was named and
