@@ -111,7 +111,7 @@ func (c *askCmd) Run(a *app) error {
 	// turn's first event (a warning, printed below); one in --system or
 	// the role's prompt was masked when the conversation was made.
 	if created {
-		c.warnMaskedSystem(a, sess, convID, role)
+		c.warnMaskedSystem(a, sess, role)
 	}
 	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
@@ -138,19 +138,16 @@ func (c *askCmd) Run(a *app) error {
 }
 
 // warnMaskedSystem warns when the system prompt of the new conversation
-// (--system or the role's prompt) held a key: the session masked it
-// before saving, as the engine masks the message, and the user is told
-// in the engine's words.
-func (c *askCmd) warnMaskedSystem(a *app, sess *session.Session, convID string, role *chat.RoleRef) {
-	conv, err := sess.Load(convID)
-	if err != nil {
-		return // the send reports it
+// (--system or the role's prompt) held a key: the session masked it with
+// its redactor before saving (session.Create), as the engine masks the
+// message, and the user is told in the engine's words.
+func (c *askCmd) warnMaskedSystem(a *app, sess *session.Session, role *chat.RoleRef) {
+	what, text := "the system prompt", c.System
+	if role != nil {
+		what, text = "role "+role.Name+"'s prompt", role.Text
 	}
-	switch {
-	case role != nil && conv.Role != nil && conv.Role.Text != role.Text:
-		a.warn("%s", chat.MaskedWarning("role "+role.Name+"'s prompt"))
-	case role == nil && conv.SystemPrompt != c.System:
-		a.warn("%s", chat.MaskedWarning("the system prompt"))
+	if sess.Redactor().String(text) != text {
+		a.warn("%s", chat.MaskedWarning(what))
 	}
 }
 
