@@ -171,7 +171,7 @@ func (it *chatItem) finish(stored *chat.Message, e *chat.Error, fallback *chat.T
 		fallback = stored.Turn
 	}
 	if fallback == nil && e != nil {
-		fallback = &chat.Turn{KeyName: it.keyName, Model: it.model, Incomplete: true, IncompleteReason: reasonFor(e.Class)}
+		fallback = &chat.Turn{KeyName: it.keyName, Model: it.model, Incomplete: true, IncompleteReason: string(e.Class)}
 	}
 	it.turn = nil
 	if fallback != nil {
@@ -329,11 +329,7 @@ func (it *chatItem) footer(st *styles.Styles) []string {
 		}
 	}
 	if t != nil && t.Incomplete {
-		reason := "incomplete"
-		if t.IncompleteReason != "" {
-			reason += " (" + t.IncompleteReason + ")"
-		}
-		out = append(out, st.Incomplete.Render(reason))
+		out = append(out, st.Incomplete.Render(chat.IncompleteWords(t.IncompleteReason))) // the reason was sanitized with the turn
 	}
 	return out
 }

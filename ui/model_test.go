@@ -131,7 +131,7 @@ func TestEscCancelsStream(t *testing.T) {
 		t.Fatalf("item not finished as incomplete: %+v", it)
 	}
 	s := h.screen()
-	if !strings.Contains(s, "Once upon a time") || !strings.Contains(s, "incomplete (canceled)") {
+	if !strings.Contains(s, "Once upon a time") || !strings.Contains(s, "stopped by you") {
 		t.Fatalf("partial reply or mark missing:\n%s", s)
 	}
 }
@@ -757,7 +757,7 @@ func TestInboundCleansEveryUsageField(t *testing.T) {
 		}
 	}
 	main := strings.Join(strings.Fields(plainScreen(frames["main"])), " ")
-	for _, want := range []string{"provider saw 41.0k more", "ledger damaged", "incomplete (cut", "[notes"} {
+	for _, want := range []string{"provider saw 41.0k more", "ledger damaged", "incomplete: cut", "[notes"} {
 		if !strings.Contains(main, want) {
 			t.Errorf("main frame lacks %q:\n%s", want, plainScreen(frames["main"]))
 		}

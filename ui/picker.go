@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -31,6 +33,9 @@ type pickerRow struct {
 	// every value of the row, so that what matches does not depend on
 	// which columns the screen's width leaves out.
 	match string
+	// name is what the row is called (a key's name), ranked before the
+	// other columns: see nameRank. Empty: the row's id.
+	name string
 }
 
 type pickerMatch struct {
@@ -120,8 +125,33 @@ func (p *picker) refilter() {
 		for _, m := range fuzzy.Find(q, texts) {
 			p.matches = append(p.matches, pickerMatch{row: m.Index, idx: m.MatchedIndexes})
 		}
+		// fuzzy's order is by score, within which a match in another
+		// column can beat the name typed whole.
+		slices.SortStableFunc(p.matches, func(a, b pickerMatch) int {
+			return cmp.Compare(nameRank(p.rows[a.row], q), nameRank(p.rows[b.row], q))
+		})
 	}
 	p.sel = min(p.sel, max(p.count()-1, 0))
+}
+
+// nameRank ranks a row for the filter text q by its name: 0 when the
+// name is q, 1 when it starts with q, 2 when it holds q, 3 otherwise (a
+// match in another column), ignoring case like the fuzzy filter.
+func nameRank(r pickerRow, q string) int {
+	name := r.name
+	if name == "" {
+		name = r.id
+	}
+	name, q = strings.ToLower(name), strings.ToLower(q)
+	switch {
+	case name == q:
+		return 0
+	case strings.HasPrefix(name, q):
+		return 1
+	case strings.Contains(name, q):
+		return 2
+	}
+	return 3
 }
 
 // count is the number of choices, including a free-text one.

@@ -221,7 +221,7 @@ func keyRows(keys []view.Key, w int, now time.Time) (string, []pickerRow) {
 		detail := joinNonEmpty(" · ", k.Provider, k.Host, k.Fingerprint, model, "last used "+formatAgo(k.LastUsed, now), mark)
 		// Every value stays findable, shown or not, at any width.
 		rows[i] = pickerRow{id: k.ID, text: line(func(c int) string { return cells[i][c] }), detail: detail,
-			match: " " + strings.Join(cells[i], " ")}
+			match: " " + strings.Join(cells[i], " "), name: cells[i][colName]}
 	}
 	return header, rows
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
@@ -188,5 +189,32 @@ func TestKeyPickerFindsHiddenColumns(t *testing.T) {
 		for range q {
 			h.key("backspace")
 		}
+	}
+}
+
+// TestKeyPickerRanksNameFirst: typing a key's exact name lists that key
+// first, then the keys whose name starts with it, then those whose name
+// holds it, then the keys matched by another column (here gpu, whose
+// model is sim-fast), and enter switches to the key named.
+func TestKeyPickerRanksNameFirst(t *testing.T) {
+	h := newHarness(t, 100, 30, Options{})
+	key := func(id, name, model string) view.Key {
+		return view.Key{KeyRef: chat.KeyRef{ID: id, Name: name, Provider: "openai-compatible", Host: "127.0.0.1:1", Fingerprint: "sk-…" + id}, DefaultModel: model}
+	}
+	h.b.keys = []view.Key{key("k1", "gpu", "sim-fast"), key("k2", "mysim", "m"), key("k3", "sim2", "m"), key("k4", "sim", "m")}
+	h.unlocked()
+	h.key("ctrl+k")
+	h.typeText("sim")
+	_, rows := pickerCells(t, h.screen())
+	var names []string
+	for _, r := range rows {
+		names = append(names, r[0])
+	}
+	if want := []string{"sim", "sim2", "mysim", "gpu"}; !slices.Equal(names, want) {
+		t.Fatalf("typing sim lists %q, want %q\n%s", names, want, h.screen())
+	}
+	h.key("enter")
+	if got := h.m.keyring.keyID; got != "k4" {
+		t.Fatalf("enter chose key %q, want k4 (sim)", got)
 	}
 }

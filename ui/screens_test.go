@@ -118,7 +118,7 @@ func TestStoppingNoteClearedWhenTurnEnds(t *testing.T) {
 	close(h.b.stream)
 	h.pump(false)
 	s := h.screen()
-	if strings.Contains(s, "stopping") || !strings.Contains(s, "incomplete (canceled)") {
+	if strings.Contains(s, "stopping") || !strings.Contains(s, "stopped by you") || strings.Contains(s, "canceled") {
 		t.Fatalf("want the incomplete mark and no stopping note:\n%s", s)
 	}
 }
@@ -245,7 +245,7 @@ func TestReplyFooterKeepsEveryPartWhenNarrow(t *testing.T) {
 	if !strings.Contains(s, "│") {
 		t.Fatalf("the side pane is not open:\n%s", s)
 	}
-	for _, want := range []string{"1,434 tok", "$0.0032", "2.3s", "incomplete (canceled)"} {
+	for _, want := range []string{"1,434 tok", "$0.0032", "2.3s", "stopped by you"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the footer lost %q:\n%s", want, s)
 		}

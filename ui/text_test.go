@@ -50,7 +50,7 @@ func TestReplyFooterCutWithEllipsis(t *testing.T) {
 	for _, w := range []int{24, 40, 60} {
 		lines := it.lines(w, env)
 		plain := ansi.Strip(strings.Join(lines, "\n"))
-		if !strings.Contains(plain, "work · a-model-with") || !strings.Contains(plain, "1,434 tok") || !strings.Contains(plain, "incomplete") {
+		if !strings.Contains(plain, "work · a-model-with") || !strings.Contains(plain, "1,434 tok") || !strings.Contains(plain, "stopped by you") {
 			t.Fatalf("width %d: footer parts missing:\n%s", w, plain)
 		}
 		for _, l := range lines {

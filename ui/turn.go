@@ -263,7 +263,7 @@ func (m *Model) applyEvent(ev chat.Event) tea.Cmd {
 	case chat.Failed:
 		fallback := &chat.Turn{KeyName: it.keyName, Model: it.model, Usage: ev.Usage, Duration: ev.Duration, Incomplete: true, Error: ev.Err}
 		if ev.Err != nil {
-			fallback.IncompleteReason = reasonFor(ev.Err.Class)
+			fallback.IncompleteReason = string(ev.Err.Class) // as the engine records it
 		}
 		m.finishTurn(ev.Message, ev.Err, fallback)
 		if m.turn.replaced != nil {
@@ -328,19 +328,6 @@ func (m *Model) refuseWhileStreaming() bool {
 		m.setNotice("a reply is streaming; esc stops it", true)
 	}
 	return m.turn.streaming
-}
-
-// reasonFor is the incomplete mark of a turn that failed with class c.
-func reasonFor(c chat.ErrorClass) string {
-	switch c {
-	case chat.ErrCanceled:
-		return "canceled"
-	case chat.ErrRateLimited:
-		return "rate limited"
-	case chat.ErrBudgetExceeded:
-		return "budget"
-	}
-	return "failed"
 }
 
 // finishTurn ends the streaming item with the stored message (or the

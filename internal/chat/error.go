@@ -48,3 +48,11 @@ func (e *Error) Retryable() bool {
 	}
 	return false
 }
+
+// MaskedWarning is the warning given when a text the user supplied for a
+// turn ("the message", "the system prompt") held an API key that was
+// masked before it was saved and sent: the model answers about the
+// masked key, so the user is told, in the same words for every text.
+func MaskedWarning(what string) string {
+	return what + " held an API key; it was sent masked (as the server and the saved conversation see it)"
+}

@@ -157,3 +157,75 @@ func TestAdminKey401Hint(t *testing.T) {
 	wantCode(t, res, 1)
 	wantContains(t, "mint", res.stderr, `vaultchat: hint: the provider refused the admin key org-admin`)
 }
+
+// TestKeysRevokeAsks: revoking is irreversible at the provider, so keys
+// revoke asks on a terminal (like keys rm), --yes skips the question, and
+// without a terminal it is refused unless --yes is given; a refusal or a
+// "no" sends nothing and keeps the key.
+func TestKeysRevokeAsks(t *testing.T) {
+	mgmt := testkit.Canary(t)
+	s, url := testkit.Sim(t, sim.Options{Keys: []string{testkit.Canary(t)}, ManagementKeys: []string{mgmt}})
+	orURL := strings.TrimSuffix(url, "/v1") + "/api/v1"
+	e := newVault(t)
+	e.addSecretKey("or-mgmt", mgmt, "--provider", "openrouter", "--management", "--base-url", orURL)
+	e.mustRun(tty{}, "keys", "mint", "child", "--from", "or-mgmt")
+	deletes := func() int {
+		n := 0
+		for _, r := range s.Requests() {
+			if r.Method == http.MethodDelete || r.Method == http.MethodPatch {
+				n++
+			}
+		}
+		return n
+	}
+
+	res := e.run(tty{}, "keys", "revoke", "child")
+	wantCode(t, res, 1)
+	wantContains(t, "revoke without a terminal", res.stderr, "vaultchat: error: refusing to revoke a key without confirmation", "vaultchat: hint: pass --yes")
+	res = e.run(tty{stdinTTY: true, stdin: "n\n"}, "keys", "revoke", "child")
+	wantCode(t, res, 0)
+	wantContains(t, "revoke answered no", res.stderr, "revoke key child at 127.0.0.1:", "and remove it? [y/N]")
+	wantContains(t, "revoke answered no", res.stdout, "kept key child")
+	if n := deletes(); n != 0 {
+		t.Fatalf("%d revoke requests after a refusal and a no", n)
+	}
+	e.mustRun(tty{}, "keys", "show", "child")
+
+	res = e.mustRun(tty{stdinTTY: true, stdin: "y\n"}, "keys", "revoke", "child")
+	wantContains(t, "revoke answered yes", res.stdout, "revoked key child")
+	e.mustRun(tty{}, "keys", "mint", "child2", "--from", "or-mgmt")
+	res = e.mustRun(tty{}, "keys", "revoke", "child2", "--yes")
+	wantContains(t, "revoke --yes", res.stdout, "revoked key child2")
+	if n := deletes(); n != 2 {
+		t.Fatalf("%d revoke requests, want 2", n)
+	}
+}
+
+// TestKeysShowMintedByName: keys show names the key that minted a key
+// (not its internal ID), and says when that key was removed since.
+func TestKeysShowMintedByName(t *testing.T) {
+	mgmt := testkit.Canary(t)
+	_, url := testkit.Sim(t, sim.Options{Keys: []string{testkit.Canary(t)}, ManagementKeys: []string{mgmt}})
+	orURL := strings.TrimSuffix(url, "/v1") + "/api/v1"
+	e := newVault(t)
+	e.addSecretKey("or-mgmt", mgmt, "--provider", "openrouter", "--management", "--base-url", orURL)
+	e.mustRun(tty{}, "keys", "mint", "child", "--from", "or-mgmt")
+	mintedBy := func() string {
+		t.Helper()
+		res := e.mustRun(tty{}, "keys", "show", "child")
+		for _, l := range strings.Split(res.stdout, "\n") {
+			if v, ok := strings.CutPrefix(l, "minted by:"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		t.Fatalf("no minted by line:\n%s", res.stdout)
+		return ""
+	}
+	if got := mintedBy(); got != "or-mgmt" {
+		t.Fatalf("minted by: %q, want or-mgmt", got)
+	}
+	e.mustRun(tty{}, "keys", "rm", "or-mgmt", "--yes")
+	if got := mintedBy(); got != "(removed)" {
+		t.Fatalf("minted by a removed key: %q, want (removed)", got)
+	}
+}

@@ -108,7 +108,11 @@ func (c *askCmd) Run(a *app) error {
 	}
 	c.warnExpired(a, sess, convID)
 	// A key in the prompt is masked by the engine, which says so in the
-	// turn's first event (a warning, printed below).
+	// turn's first event (a warning, printed below); one in --system or
+	// the role's prompt was masked when the conversation was made.
+	if created {
+		c.warnMaskedSystem(a, sess, role)
+	}
 	events, err := sess.Send(ctx, view.SendRequest{ConversationID: convID, Prompt: prompt, KeyID: c.Key, Model: c.Model, Attachments: atts})
 	if err != nil {
 		// Nothing was sent or typed into it (an unknown key, say): do
@@ -131,6 +135,20 @@ func (c *askCmd) Run(a *app) error {
 		a.warn("%s", note)
 	}
 	return stopped(err)
+}
+
+// warnMaskedSystem warns when the system prompt of the new conversation
+// (--system or the role's prompt) held a key: the session masked it with
+// its redactor before saving (session.Create), as the engine masks the
+// message, and the user is told in the engine's words.
+func (c *askCmd) warnMaskedSystem(a *app, sess *session.Session, role *chat.RoleRef) {
+	what, text := "the system prompt", c.System
+	if role != nil {
+		what, text = "role "+role.Name+"'s prompt", role.Text
+	}
+	if sess.Redactor().String(text) != text {
+		a.warn("%s", chat.MaskedWarning(what))
+	}
 }
 
 // sayWhichKey tells stderr, once, which key pays when none was named and

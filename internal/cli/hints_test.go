@@ -109,3 +109,36 @@ func TestPromptWithAStoredKeyIsMaskedAndSaid(t *testing.T) {
 		wantContains(t, "stderr", res.stderr, "vaultchat: warning: the message held an API key", "it was sent masked")
 	}
 }
+
+// TestSystemAndRoleWithAStoredKeyAreSaid: a vault key in --system or in a
+// role's prompt is masked before sending and said on stderr, naming the
+// text, as the prompt's is; a clean turn warns of nothing.
+func TestSystemAndRoleWithAStoredKeyAreSaid(t *testing.T) {
+	e := newVault(t)
+	s, url := testkit.Sim(t, sim.Options{})
+	secret := e.addSimKey("work", url)
+	e.writeRoleFile("leak", "---\ndescription: leaks\n---\nThe key is "+secret+".\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ask", "--no-save", "--system", "key is " + secret, "hi"}, "vaultchat: warning: the system prompt held an API key; it was sent masked"},
+		{[]string{"ask", "--no-save", "--role", "leak", "hi"}, `vaultchat: warning: role leak's prompt held an API key; it was sent masked`},
+	} {
+		res := e.mustRun(tty{}, tc.args...)
+		reqs := testkit.ChatRequests(s)
+		for _, m := range reqs[len(reqs)-1].Messages {
+			if strings.Contains(m.Content, secret) {
+				t.Fatalf("%v: the server received the key in clear: %q", tc.args, m.Content)
+			}
+		}
+		wantContains(t, strings.Join(tc.args[:3], " "), res.stderr, tc.want)
+		if strings.Contains(res.stderr, "the message held") {
+			t.Errorf("%v: the clean prompt was said to hold a key:\n%s", tc.args, res.stderr)
+		}
+	}
+	res := e.mustRun(tty{}, "ask", "--no-save", "--system", "be brief", "hi")
+	if strings.Contains(res.stderr, "warning") {
+		t.Fatalf("a clean turn warned:\n%s", res.stderr)
+	}
+}

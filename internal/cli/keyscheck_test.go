@@ -72,7 +72,7 @@ func TestKeysCheck(t *testing.T) {
 		"a-ok ok (2 models)",
 		"b-invalid invalid key: invalid API key (HTTP 401)",
 		"c-quota no quota:",
-		"d-ratelimited rate limited: rate limited (HTTP 429)",
+		"d-ratelimited rate limited (HTTP 429)", // said once
 		"e-server http error: server error (HTTP 503)",
 		"f-unreachable unreachable:",
 	}

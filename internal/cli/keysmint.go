@@ -112,16 +112,41 @@ func (c *keysMintCmd) Run(a *app) error {
 // keysRevokeCmd revokes a minted key at the provider and removes it.
 type keysRevokeCmd struct {
 	Name string `arg:"" help:"Minted key to revoke."`
+	Yes  bool   `name:"yes" short:"y" help:"Do not ask for confirmation."`
 }
 
-// Run revokes the key.
+// Run asks (on a terminal, as keys rm does: revoking cannot be undone at
+// the provider) and revokes the key.
 func (c *keysRevokeCmd) Run(a *app) error {
-	sess, err := a.openSession(false)
+	if !c.Yes && !a.io.IsStdinTTY {
+		return withHint(errors.New("refusing to revoke a key without confirmation: stdin is not a terminal"),
+			"pass --yes to revoke it without asking")
+	}
+	v, err := a.open()
+	if err != nil {
+		return err
+	}
+	defer v.Close() // again after the session's Close: harmless
+	k, err := v.Key(c.Name)
+	if err != nil {
+		return err
+	}
+	if !c.Yes && k.Minted() { // a key not minted here: RevokeKey says what to do instead
+		ok, err := a.confirm(fmt.Sprintf("revoke key %s at %s and remove it?", a.cell(k.Name), a.cell(k.Host())))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			a.printf("kept key %s\n", a.cell(k.Name))
+			return nil
+		}
+	}
+	sess, err := a.sessionOn(v)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	return revoke1(a, sess, c.Name)
+	return revoke1(a, sess, k.ID)
 }
 
 func revoke1(a *app, sess *session.Session, name string) error {
@@ -187,12 +212,24 @@ func showAccount(ctx context.Context, a *app, v *vault.Vault, k vault.Key, row f
 		row("provider key id", a.cell(k.ProviderKeyID))
 	}
 	if k.MintedFrom != "" {
-		row("minted by", a.cell(k.MintedFrom))
+		row("minted by", a.cell(mintedBy(v, k)))
 	}
 	if !k.ForChat() || k.Provider != providers.OpenRouter && !strings.EqualFold(k.Host(), "openrouter.ai") {
 		return
 	}
 	row("provider says", a.cell(providerSays(ctx, a, v, k.ID)))
+}
+
+// mintedBy is the name of the key that minted k, "(removed)" when that
+// key is gone. It matches the ID only (MintedFrom is one): a key named
+// like another's ID must not pass for its parent.
+func mintedBy(v *vault.Vault, k vault.Key) string {
+	for _, p := range v.Keys() {
+		if p.ID == k.MintedFrom {
+			return p.Name
+		}
+	}
+	return "(removed)"
 }
 
 // providerSays is OpenRouter's sentence for a key, or why there is none.

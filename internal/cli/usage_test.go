@@ -226,3 +226,18 @@ func TestUsage(t *testing.T) {
 	res = e.run(tty{}, "usage", "--key", "nope")
 	wantCode(t, res, 1)
 }
+
+// TestUsageFreeKeyCostIsExact: a free key's turns cost exactly $0 even
+// when their tokens are estimated (a server that reports no usage), so
+// usage shows "$0.00", not "~$0.00"; the tokens keep their "~".
+func TestUsageFreeKeyCostIsExact(t *testing.T) {
+	_, url := testkit.Sim(t, sim.Options{})
+	e := newVault(t)
+	e.addSimKey("loc", url, "--price-free", "--model", sim.FaultNoUsage)
+	e.mustRun(tty{}, "ask", "--key", "loc", "hello")
+	res := e.mustRun(tty{}, "usage", "--by", "key")
+	wantContains(t, "usage", res.stdout, "loc", "~", "$0.00")
+	if strings.Contains(res.stdout, "~$0.00") {
+		t.Fatalf("a free key's cost is marked estimated:\n%s", res.stdout)
+	}
+}

@@ -90,12 +90,12 @@ func TestChatSession(t *testing.T) {
 		return strings.Contains(statusLine(s), "● streaming") && strings.Contains(s, "You are talking to")
 	})
 	tm.press(keyEsc)
-	s = tm.waitFor("the stopped reply marked incomplete", func(s string) bool {
+	s = tm.waitFor("the stopped reply marked stopped by you", func(s string) bool {
 		if !idle(s) {
 			return false
 		}
 		for _, l := range footers(s, "charlie", sim.FaultHuge) {
-			if strings.Contains(l, "incomplete") {
+			if strings.Contains(l, "stopped by you") {
 				return true
 			}
 		}
@@ -141,8 +141,8 @@ func TestChatSession(t *testing.T) {
 	if n := len(footers(s, "bravo", "sim-smart")); n != 1 {
 		t.Errorf("%d replies attributed to bravo · sim-smart, want 1", n)
 	}
-	if got := footers(s, "charlie", sim.FaultHuge); len(got) != 1 || !strings.Contains(got[0], "incomplete") {
-		t.Errorf("charlie's replies: %q, want one marked incomplete", got)
+	if got := footers(s, "charlie", sim.FaultHuge); len(got) != 1 || !strings.Contains(got[0], "stopped by you") {
+		t.Errorf("charlie's replies: %q, want one marked stopped by you", got)
 	}
 	for _, note := range []string{"switched to key bravo · sim-smart", "switched to key charlie · sim-huge"} {
 		if !strings.Contains(s, note) {

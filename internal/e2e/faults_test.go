@@ -31,7 +31,7 @@ func TestRateLimitCountdown(t *testing.T) {
 			return false
 		}
 		for _, l := range footers(s, "limited", sim.Fault429) {
-			if strings.Contains(l, "incomplete") {
+			if strings.Contains(l, "stopped: rate limited") {
 				return true
 			}
 		}

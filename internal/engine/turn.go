@@ -41,7 +41,7 @@ type turn struct {
 // maskedWarning is the warning a turn starts with when a key (a stored
 // one, or a string shaped like a provider key) in the message was masked
 // before the message was saved and sent.
-const maskedWarning = "the message held an API key; it was sent masked (as the server and the saved conversation see it)"
+var maskedWarning = chat.MaskedWarning("the message")
 
 // run performs the turn and always ends with exactly one Done or Failed.
 func (t *turn) run(ctx context.Context, out chan chat.Event) {

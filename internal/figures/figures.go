@@ -2,7 +2,8 @@
 // money — so that the full-screen app, the commands and the exports print
 // the same figure the same way, and JSON output rounds money by one rule.
 //
-// A figure resting on locally estimated tokens carries a leading "~"; a
+// A figure resting on locally estimated tokens carries a leading "~"
+// (not an amount of exactly $0, such as a free key's: EstimatedUSD); a
 // sum that leaves out requests at an unknown price is a lower bound and
 // carries a trailing "+" ("$0.0033+"); a sum of which nothing had a price
 // is "—". The package is a leaf: no I/O, nothing but the standard library.
@@ -99,6 +100,13 @@ func Estimated(s string, estimated bool) string {
 	return s
 }
 
+// EstimatedUSD puts the "~" of an estimated figure in front of s, an
+// amount of usd dollars, unless the amount is zero: an estimate of tokens
+// at a price of nothing is exactly nothing.
+func EstimatedUSD(s string, usd float64, estimated bool) string {
+	return Estimated(s, estimated && usd != 0)
+}
+
 // Cost is a sum of money as vaultchat shows it. What goes into it (which
 // requests had a price) is decided where the sum is made; Cost only says
 // how to write it.
@@ -117,7 +125,9 @@ type Cost struct {
 }
 
 // String writes the cost: "$0.0123", "~$0.0123" when estimated,
-// "$0.0033+" when it is a lower bound, "—" when unknown.
+// "$0.0033+" when it is a lower bound, "—" when unknown. Nothing is
+// estimated about a priced sum of zero (a free key's, whatever its
+// tokens): it is "$0.00", never "~$0.00".
 func (c Cost) String() string {
 	if c.Unknown {
 		return "—"
@@ -126,7 +136,7 @@ func (c Cost) String() string {
 	if c.LowerBound {
 		s += "+"
 	}
-	return Estimated(s, c.Estimated)
+	return EstimatedUSD(s, c.USD, c.Estimated)
 }
 
 // JSON is the cost for JSON output: nil (null) when unknown, else USD

@@ -66,6 +66,10 @@ func TestCost(t *testing.T) {
 		{Cost{Unknown: true}, "—"},
 		{Cost{Unknown: true, Estimated: true}, "—"},
 		{Cost{USD: 0.00004, Estimated: true}, "~<$0.0001"},
+		// Nothing is estimated about zero: a free key's turns cost
+		// exactly $0 whatever the token count.
+		{Cost{Estimated: true}, "$0.00"},
+		{Cost{LowerBound: true, Estimated: true}, "$0.00+"},
 	}
 	for _, tt := range tests {
 		if got := tt.c.String(); got != tt.want {

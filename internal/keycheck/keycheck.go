@@ -104,7 +104,8 @@ type Result struct {
 func (r Result) OK() bool { return r.Outcome == OK }
 
 // Summary returns a one-line description such as "ok (52 models)" or
-// "invalid key: invalid API key (HTTP 401): …".
+// "invalid key: invalid API key (HTTP 401): …": the outcome, then the
+// detail, the outcome said once when the detail starts with it.
 func (r Result) Summary() string {
 	if r.OK() {
 		if r.Account {
@@ -117,6 +118,11 @@ func (r Result) Summary() string {
 	}
 	if r.Detail == "" {
 		return r.Outcome.String()
+	}
+	if strings.HasPrefix(r.Detail, r.Outcome.String()+" ") {
+		// The provider's message already names it ("unexpected
+		// response from HOST: …").
+		return r.Detail
 	}
 	return r.Outcome.String() + ": " + r.Detail
 }

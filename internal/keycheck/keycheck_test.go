@@ -362,3 +362,33 @@ func TestRecordedOutcome(t *testing.T) {
 		t.Errorf("an unknown status reads as %v", got)
 	}
 }
+
+// TestSummarySaysTheOutcomeOnce: a detail that already names the outcome
+// (the provider's "unexpected response from HOST: …") is not prefixed
+// with it again.
+func TestSummarySaysTheOutcomeOnce(t *testing.T) {
+	huge := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"object":"list","data":[`)
+		entry := `{"id":"sim-model","object":"model","created":0,"owned_by":"x"},`
+		for range 9 << 20 / len(entry) {
+			fmt.Fprint(w, entry)
+		}
+		fmt.Fprint(w, `{"id":"last"}]}`)
+	}
+	for name, h := range map[string]http.HandlerFunc{
+		"oversized model list": huge,
+		"html page":            echoHandler(200, `<html>login page%.0s</html>`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			k := testKey(t, "mh", providers.OpenAI, srv.URL+"/v1")
+			res := New(redact.New(k.Secret.Reveal())).Check(context.Background(), k)
+			sum := res.Summary()
+			if res.Outcome != BadResponse || !strings.HasPrefix(sum, "unexpected response from 127.0.0.1:") || strings.Count(sum, "unexpected response") != 1 {
+				t.Fatalf("Summary = %q (outcome %s); want one \"unexpected response from 127.0.0.1:…\"", sum, res.Outcome)
+			}
+		})
+	}
+}

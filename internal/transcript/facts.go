@@ -104,11 +104,7 @@ func messageFacts(m chat.Message) []string {
 		facts = append(facts, formatDuration(t.Duration))
 	}
 	if t.Incomplete {
-		if t.IncompleteReason != "" {
-			facts = append(facts, "incomplete: "+t.IncompleteReason)
-		} else {
-			facts = append(facts, "incomplete")
-		}
+		facts = append(facts, chat.IncompleteWords(t.IncompleteReason))
 	}
 	return facts
 }

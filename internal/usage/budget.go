@@ -141,14 +141,10 @@ func budgetFlag(s *BudgetState) string {
 
 // spentOf is "$0.85 of $1.00" or "850k of 1.0M tokens".
 func spentOf(s *BudgetState) string {
-	est := ""
-	if s.Estimated {
-		est = "~"
-	}
 	if s.Unit == "tokens" {
-		return fmt.Sprintf("%s%s of %s tokens", est, figures.Tokens(int64(s.Spent), false), figures.Tokens(int64(s.Limit), false))
+		return fmt.Sprintf("%s of %s tokens", figures.Tokens(int64(s.Spent), s.Estimated), figures.Tokens(int64(s.Limit), false))
 	}
-	out := fmt.Sprintf("%s%s of %s", est, figures.SpentOfBudget(s.Spent, s.Limit), figures.BudgetUSD(s.Limit))
+	out := fmt.Sprintf("%s of %s", figures.EstimatedUSD(figures.SpentOfBudget(s.Spent, s.Limit), s.Spent, s.Estimated), figures.BudgetUSD(s.Limit))
 	if s.CostUnknown {
 		out += ", not counting models without a known price"
 	}
