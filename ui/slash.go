@@ -36,11 +36,12 @@ func unknownCommand(text string) (string, bool) {
 	return word, true
 }
 
-// slashUsages lists the commands by their usage.
-func slashUsages() string {
+// slashNames lists the commands by name ("/export, /role").
+func slashNames() string {
 	var u []string
 	for _, c := range slashCommands {
-		u = append(u, c.usage)
+		name, _, _ := strings.Cut(c.usage, " ")
+		u = append(u, name)
 	}
 	return strings.Join(u, ", ")
 }

@@ -105,7 +105,7 @@ func (m *Model) submit() tea.Cmd {
 		if word, ok := unknownCommand(text); ok {
 			// A mistyped command ("/roles") would otherwise go to the
 			// model, and be paid for.
-			m.setNotice(fmt.Sprintf("no command %s: the commands are %s; to send a message that starts with /, begin it with //", word, slashUsages()), true)
+			m.setNotice(fmt.Sprintf("no command %s · commands: %s · //… sends a message", word, slashNames()), true)
 			return nil
 		}
 		if t := strings.TrimLeft(text, " \t"); strings.HasPrefix(t, "//") {
