@@ -103,13 +103,13 @@ const lockGrace = 5 * time.Second
 // home is what an unlock opens; a new one replaces it on every unlock,
 // so what a turn of an earlier unlock notes never reaches the new one.
 type home struct {
-	cfg    *Config
-	vault  *vault.Vault
-	store  *store.Store
-	convs  engine.Conversations // pending: the store, or memory when Ephemeral, and Begin's new conversations
+	cfg   *Config
+	vault *vault.Vault
+	store *store.Store
+	convs engine.Conversations // pending: the store, or memory when Ephemeral, and Begin's new conversations
 	// pending holds the conversations Begin made until their first write.
 	pending *pendingConvs
-	engine *engine.Engine
+	engine  *engine.Engine
 	// usageLedger returns the usage ledger: read at open, or with
 	// Config.DeferLedger on first use.
 	usageLedger func() *usage.Ledger
