@@ -118,10 +118,17 @@ func (a *app) edit(editor []string, tf *templateFile) error {
 	cmd := exec.Command(editor[0], append(editor[1:], tf.path)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.io.In, a.io.Out, a.io.ErrOut
 	cmd.Env = a.environ()
+	// Ctrl+C reaches the editor too (one process group): it decides. An
+	// editor that ignores it (vim) goes on; one that dies of it is a
+	// failed edit, undone like any other before this process exits 130.
+	// Without this, the signal killed vaultchat first and left the
+	// template behind as a working role or config.
+	_, stopped, stop := signalContext()
 	err := cmd.Run()
+	stop()
 	if err != nil {
 		tf.undo()
-		return fmt.Errorf("editor %s: %w", a.clean(editor[0]), err)
+		return stopped(fmt.Errorf("editor %s: %w", a.clean(editor[0]), err))
 	}
 	tf.created = false
 	return nil

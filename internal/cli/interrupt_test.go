@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -168,4 +170,47 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestCtrlCInTheEditorLeavesNoTemplate: Ctrl+C while "roles edit NEW"
+// waits for the editor reaches the whole process group; vaultchat died
+// of it first and left the template behind as a working role. Now the
+// editor decides, and one that dies of it is a failed edit: undone, exit
+// 130.
+func TestCtrlCInTheEditorLeavesNoTemplate(t *testing.T) {
+	env := binaryVault(t, "http://127.0.0.1:9/v1")
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "started")
+	editor := filepath.Join(dir, "editor.sh")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\ntouch \""+mark+"\"\nexec sleep 30\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := binaryCommand(append(env, "EDITOR="+editor, "VISUAL="), "roles", "edit", "fresh")
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute) // a guard against a hang
+	for {
+		if _, err := os.Stat(mark); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the editor never started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// As a terminal's Ctrl+C does: the whole foreground process group.
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d, want 130\nstderr:\n%s", code, stderr.String())
+	}
+	if list := runBinary(t, env, "roles", "list"); strings.Contains(list, "fresh") {
+		t.Errorf("the template was left behind as a role:\n%s", list)
+	}
 }
