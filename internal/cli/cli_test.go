@@ -130,6 +130,7 @@ func TestExitCodesAndErrorFormat(t *testing.T) {
 		{"missing argument", tty{}, []string{"keys", "show"}, 2, "expected \"<name>\"", ""},
 		{"bad float", tty{}, []string{"keys", "edit", "work", "--budget-daily-usd", "lots"}, 2, "--budget-daily-usd", ""},
 		{"NaN budget", tty{stdin: "x"}, []string{"keys", "add", "new", "--budget-daily-usd=nan"}, 2, "--budget-daily-usd must be a number of dollars", ""},
+		{"embed images in markdown", tty{}, []string{"export", "--last", "--embed-images"}, 2, "--embed-images only applies to --format html", ""},
 		{"huge budget", tty{}, []string{"keys", "edit", "work", "--budget-monthly-usd=1e308"}, 2, "--budget-monthly-usd must be a number of dollars from 0 to 1,000,000", ""},
 		{"huge mint limit", tty{}, []string{"keys", "mint", "child", "--from", "work", "--limit-usd=1e308"}, 2, "--limit-usd must be a number of dollars from 0 to 1,000,000", ""},
 		{"infinite budget", tty{}, []string{"keys", "edit", "work", "--budget-monthly-usd=inf"}, 2, "--budget-monthly-usd must be a number of dollars", ""},

@@ -43,6 +43,9 @@ func (c *exportCmd) Run(a *app) error {
 	if c.Armor && len(c.EncryptTo) == 0 {
 		return usagef("--armor only applies with --encrypt-to")
 	}
+	if c.EmbedImages && format != transcript.HTML {
+		return usagef("--embed-images only applies to --format html (JSON keeps images whole; md and txt name them)")
+	}
 	if len(c.IDs) > 0 && (c.Last || c.All) {
 		return usagef("give conversation IDs, or --last, or --all, not several")
 	}
