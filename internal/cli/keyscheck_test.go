@@ -136,8 +136,8 @@ func TestKeysCheckEmptyVault(t *testing.T) {
 // (401, with a hint), or unreachable; by name too. Their results are
 // recorded like a chat key's.
 func TestKeysCheckAccountKeys(t *testing.T) {
-	admin, mgmt := "sk-admin-"+testkit.RandomHex(t, 24), testkit.Canary(t)
-	s, url := testkit.Sim(t, sim.Options{Keys: []string{testkit.Canary(t)}, AdminKeys: []string{admin}, ManagementKeys: []string{mgmt}})
+	admin, mgmt, chatKey := "sk-admin-"+testkit.RandomHex(t, 24), testkit.Canary(t), testkit.Canary(t)
+	s, url := testkit.Sim(t, sim.Options{Keys: []string{chatKey}, AdminKeys: []string{admin}, ManagementKeys: []string{mgmt}})
 	orURL := strings.TrimSuffix(url, "/v1") + "/api/v1"
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -150,6 +150,9 @@ func TestKeysCheckAccountKeys(t *testing.T) {
 	e.addSecretKey("org-admin", admin, "--provider", "openai", "--admin", "--base-url", url)
 	e.addSecretKey("or-mgmt", mgmt, "--provider", "openrouter", "--management", "--base-url", orURL)
 	e.addSecretKey("revoked-admin", "sk-admin-"+testkit.RandomHex(t, 24), "--provider", "openai", "--admin", "--base-url", url)
+	// A chat key stored as a management key: OpenRouter answers for it,
+	// but says it is not one (is_management_key), so it cannot mint.
+	e.addSecretKey("chat-as-mgmt", chatKey, "--provider", "openrouter", "--management", "--base-url", orURL)
 	e.addSecretKey("gone-admin", "sk-admin-"+testkit.RandomHex(t, 24), "--provider", "openai", "--admin", "--base-url", closed, "--allow-insecure-http")
 
 	res := e.run(tty{}, "keys", "check", "--json")
@@ -162,7 +165,7 @@ func TestKeysCheckAccountKeys(t *testing.T) {
 	for _, v := range views {
 		got[v.Name] = v
 	}
-	want := map[string]string{"org-admin": "ok", "or-mgmt": "ok", "revoked-admin": "invalid key", "gone-admin": "unreachable"}
+	want := map[string]string{"org-admin": "ok", "or-mgmt": "ok", "revoked-admin": "invalid key", "gone-admin": "unreachable", "chat-as-mgmt": "not a management key"}
 	for name, outcome := range want {
 		if got[name].Outcome != outcome {
 			t.Errorf("%s: outcome %q, want %q (%+v)", name, got[name].Outcome, outcome, got[name])

@@ -44,6 +44,7 @@ const (
 	HTTPError                  // any other status, a refused redirect
 	BadResponse                // 2xx that is not a model list
 	Unreachable                // no HTTP response at all
+	WrongKind                  // a management key that OpenRouter says is a chat key
 )
 
 var outcomeNames = [...]string{
@@ -55,6 +56,7 @@ var outcomeNames = [...]string{
 	HTTPError:   "http error",
 	BadResponse: "unexpected response",
 	Unreachable: "unreachable",
+	WrongKind:   "not a management key",
 }
 
 // String returns the outcome as shown and recorded ("invalid key").
@@ -205,8 +207,9 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 		e      *chat.Error
 		err    error
 	)
+	var wrongKind bool
 	if res.Account {
-		e, err = checkAccount(ctx, cfg, k)
+		wrongKind, e, err = checkAccount(ctx, cfg, k)
 	} else {
 		var client *provider.Client
 		if client, err = provider.New(cfg); err == nil {
@@ -216,6 +219,12 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 	if err != nil {
 		res.Outcome, res.Detail = Unreachable, sanitize.String(c.Redactor.String(err.Error()))
 		res.Hint = fmt.Sprintf("fix the base URL: vaultchat keys edit %s --base-url URL", k.Name)
+		return res
+	}
+	if wrongKind {
+		res.Outcome, res.Status = WrongKind, http.StatusOK
+		res.Detail = "OpenRouter says this key is an ordinary API key, which cannot mint keys"
+		res.Hint = fmt.Sprintf("store it as a chat key: vaultchat keys rm %s, then vaultchat keys add %s --provider openrouter (without --management)", k.Name, k.Name)
 		return res
 	}
 	if e == nil {
@@ -283,17 +292,19 @@ func modelsURL(k vault.Key) string {
 // cheapest question that needs the key's own rights: OpenAI's
 // organization costs of the last day for an admin key, OpenRouter's
 // "current key" for a management key (vault.Key.CheckKind ties each kind
-// to its provider). err is a client that cannot be built (a bad base URL).
-func checkAccount(ctx context.Context, cfg provider.Config, k vault.Key) (*chat.Error, error) {
+// to its provider). wrongKind is a management key OpenRouter calls an
+// ordinary key (its "is_management_key"); err is a client that cannot be
+// built (a bad base URL).
+func checkAccount(ctx context.Context, cfg provider.Config, k vault.Key) (wrongKind bool, e *chat.Error, err error) {
 	a, err := provider.NewAccounts(cfg)
 	if err != nil {
-		return nil, err
+		return false, nil, err
 	}
 	if k.Kind == vault.KindManagement {
-		_, e := a.OpenRouterKey(ctx)
-		return e, nil
+		info, e := a.OpenRouterKey(ctx)
+		return e == nil && !info.IsManagementKey, e, nil
 	}
 	now := time.Now()
-	_, e := a.OpenAICosts(ctx, now.Add(-24*time.Hour), now)
-	return e, nil
+	_, e = a.OpenAICosts(ctx, now.Add(-24*time.Hour), now)
+	return false, e, nil
 }
