@@ -251,6 +251,11 @@ func (k *Key) validate() error {
 	if err := k.validateStored(); err != nil {
 		return err
 	}
+	for _, b := range k.budgetAmounts() {
+		if err := ValidateUSD(b.usd); err != nil {
+			return fmt.Errorf("%s %w", b.name, err)
+		}
+	}
 	if err := k.CheckKind(); err != nil {
 		return err
 	}
@@ -295,12 +300,11 @@ func (k *Key) validateStored() error {
 			return fmt.Errorf("allowed model %q is empty or has control characters", m)
 		}
 	}
-	for _, b := range []struct {
-		name string
-		usd  float64
-	}{{"daily budget", k.Budget.DailyUSD}, {"monthly budget", k.Budget.MonthlyUSD}} {
-		if err := ValidateUSD(b.usd); err != nil {
-			return fmt.Errorf("%s %w", b.name, err)
+	// A record stored before MaxUSD (any finite amount) still opens;
+	// validate holds new ones to ValidateUSD.
+	for _, b := range k.budgetAmounts() {
+		if math.IsNaN(b.usd) || math.IsInf(b.usd, 0) || b.usd < 0 {
+			return fmt.Errorf("%s must be a number of dollars, 0 or more", b.name)
 		}
 	}
 	if k.Budget.MonthlyTokens < 0 {
@@ -310,6 +314,17 @@ func (k *Key) validateStored() error {
 		return errors.New("key has no secret")
 	}
 	return k.validateKind()
+}
+
+// budgetAmounts are the key's budgets in dollars, by the name errors use.
+func (k *Key) budgetAmounts() []struct {
+	name string
+	usd  float64
+} {
+	return []struct {
+		name string
+		usd  float64
+	}{{"daily budget", k.Budget.DailyUSD}, {"monthly budget", k.Budget.MonthlyUSD}}
 }
 
 func hasControl(s string) bool {

@@ -613,3 +613,30 @@ func TestNoSecretInASetting(t *testing.T) {
 		t.Errorf("rotate to a secret a project holds: %v, want ErrFieldHoldsSecret", err)
 	}
 }
+
+// TestVaultWithABudgetOverMaxUSDOpens: a budget over MaxUSD, which older
+// builds accepted, does not keep the vault from opening (it did: every
+// command failed); a new add or edit still holds budgets to MaxUSD.
+func TestVaultWithABudgetOverMaxUSDOpens(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(testKey(t, "big")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	// As an older build stored it.
+	if err := v.Update(func(tx *Tx) error { tx.v.state.Keys[0].Budget.DailyUSD = 5e6; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	v = mustOpen(t, home, opts)
+	if k, err := v.Key("big"); err != nil || k.Budget.DailyUSD != 5e6 {
+		t.Fatalf("the old record: %+v, %v", k.Budget, err)
+	}
+	err := v.Update(func(tx *Tx) error {
+		_, err := tx.Edit("big", func(k *Key) error { k.Budget.MonthlyUSD = 2e6; return nil })
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "from 0 to 1,000,000") {
+		t.Errorf("an edit to a budget over MaxUSD: %v, want a refusal", err)
+	}
+}
