@@ -359,7 +359,7 @@ type setting struct{ name, value string }
 // unmasked: what checkFields keeps secrets out of. The note is neither
 // (it is never sent and always shown masked), and may quote a secret.
 func (k Key) settings() []setting {
-	out := []setting{{"default model", k.DefaultModel}, {"organization", k.Organization}, {"project", k.Project},
+	out := []setting{{"base URL", k.BaseURL}, {"default model", k.DefaultModel}, {"organization", k.Organization}, {"project", k.Project},
 		{"Azure API version", k.AzureAPIVersion}, {"provider key ID", k.ProviderKeyID}}
 	for _, m := range k.AllowedModels {
 		out = append(out, setting{"allowed model", m})

@@ -640,3 +640,51 @@ func TestVaultWithABudgetOverMaxUSDOpens(t *testing.T) {
 		t.Errorf("an edit to a budget over MaxUSD: %v, want a refusal", err)
 	}
 }
+
+// TestSettingsHoldingASecretAreFoundEverywhere: a base URL may not carry
+// a stored secret in its path (it was sent in clear to that server); a
+// new secret already written in another key's settings is refused on
+// add; and CheckSettings finds a secret in a record stored before the
+// rule, so the session can refuse to send it.
+func TestSettingsHoldingASecretAreFoundEverywhere(t *testing.T) {
+	home, opts, _ := newIdentityVault(t)
+	v := mustOpen(t, home, opts)
+	a := testKey(t, "a")
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(a); return err }); err != nil {
+		t.Fatal(err)
+	}
+	logger := testKey(t, "logger")
+	logger.BaseURL = "http://127.0.0.1:9/v1/" + a.Secret.Reveal()
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(logger); return err }); !errors.Is(err, ErrFieldHoldsSecret) {
+		t.Errorf("a stored secret in a base URL's path: %v, want ErrFieldHoldsSecret", err)
+	}
+	next := mustSecret(t, canary(t))
+	waiting := testKey(t, "waiting")
+	waiting.Project = "p-" + next.Reveal()
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(waiting); return err }); err != nil {
+		t.Fatal(err)
+	}
+	b := testKey(t, "b")
+	b.Secret = next
+	if err := v.Update(func(tx *Tx) error { _, err := tx.Add(b); return err }); !errors.Is(err, ErrFieldHoldsSecret) {
+		t.Errorf("add a secret another key's project holds: %v, want ErrFieldHoldsSecret", err)
+	}
+	// As an older build stored it.
+	if err := v.Update(func(tx *Tx) error {
+		i := tx.v.state.find("waiting")
+		tx.v.state.Keys[i].Organization = "org-" + a.Secret.Reveal()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := v.Key("waiting")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CheckSettings(k); !errors.Is(err, ErrFieldHoldsSecret) || !strings.Contains(err.Error(), "organization") || strings.Contains(err.Error(), a.Secret.Reveal()) {
+		t.Errorf("CheckSettings of an old record: %v", err)
+	}
+	if a, _ := v.Key("a"); v.CheckSettings(a) != nil {
+		t.Errorf("CheckSettings of a clean key: %v", v.CheckSettings(a))
+	}
+}

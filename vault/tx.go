@@ -55,6 +55,12 @@ func (tx *Tx) Add(k Key) (Key, error) {
 	if err := tx.checkFields(k, k.Secret.Reveal()); err != nil {
 		return Key{}, err
 	}
+	for _, other := range tx.v.state.Keys {
+		// The new secret in another key's settings, as Rotate checks.
+		if err := tx.checkFields(other.key(), k.Secret.Reveal()); err != nil {
+			return Key{}, err
+		}
+	}
 	k.ID = newID()
 	if k.Created.IsZero() {
 		k.Created = time.Now().UTC()
@@ -155,23 +161,46 @@ func (tx *Tx) Rotate(nameOrID string, secret Secret) (Key, error) {
 // be masked (a local server's "ollama") are left out, as the redactor
 // leaves them out: a key may be named after its server.
 func (tx *Tx) nameHoldsSecret(name, extra string) bool {
-	for _, r := range tx.v.state.Keys {
-		if redact.Maskable(r.Secret) && strings.Contains(name, r.Secret) {
+	return holdsStoredSecret(tx.v.state.Keys, name) || redact.Maskable(extra) && strings.Contains(name, extra)
+}
+
+// holdsStoredSecret reports whether s contains the secret of one of
+// keys (those long and random enough to be masked).
+func holdsStoredSecret(keys []keyRecord, s string) bool {
+	for _, r := range keys {
+		if redact.Maskable(r.Secret) && strings.Contains(s, r.Secret) {
 			return true
 		}
 	}
-	return redact.Maskable(extra) && strings.Contains(name, extra)
+	return false
 }
 
 // checkFields refuses k when one of its settings contains a secret of
 // the vault or extra (a secret not stored yet): see ErrFieldHoldsSecret.
 func (tx *Tx) checkFields(k Key, extra string) error {
+	return checkSettings(k, func(s string) bool { return tx.nameHoldsSecret(s, extra) })
+}
+
+// checkSettings is the one rule of checkFields and Vault.CheckSettings:
+// the first of k's settings that holds a secret, as an error naming the
+// setting (never its value).
+func checkSettings(k Key, holdsSecret func(string) bool) error {
 	for _, f := range k.settings() {
-		if tx.nameHoldsSecret(f.value, extra) {
+		if holdsSecret(f.value) {
 			return fmt.Errorf("key %s: %s %w", k.Name, f.name, ErrFieldHoldsSecret)
 		}
 	}
 	return nil
+}
+
+// CheckSettings reports, as checkFields does on add and edit, a setting
+// of k that holds a secret of the vault: a record stored by an older
+// build, before the rule, must not send it. The session asks before
+// every turn.
+func (v *Vault) CheckSettings(k Key) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return checkSettings(k, func(s string) bool { return holdsStoredSecret(v.state.Keys, s) })
 }
 
 // secretInNames reports whether a key name contains secret.

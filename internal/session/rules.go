@@ -48,6 +48,12 @@ func (h *home) Resolve(c *chat.Conversation, key, model string) (vault.Key, stri
 	if err := h.checkModelName(m); err != nil {
 		return vault.Key{}, "", err
 	}
+	if err := h.vault.CheckSettings(k); err != nil {
+		// A record an older build stored: nothing is sent until fixed.
+		return vault.Key{}, "", &ChoiceError{err: err, msg: err.Error() + "; nothing was sent",
+			hint:    fmt.Sprintf("change it with \"vaultchat keys edit %s\"", k.Name),
+			appHint: fmt.Sprintf("change it with \"vaultchat keys edit %s\", or pick another key with ctrl+k", k.Name)}
+	}
 	return k, m, nil
 }
 
