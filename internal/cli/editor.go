@@ -123,9 +123,11 @@ func (a *app) edit(editor []string, tf *templateFile) error {
 	// failed edit, undone like any other before this process exits 130.
 	// Without this, the signal killed vaultchat first and left the
 	// template behind as a working role or config.
+	// stop runs after the undo: a Ctrl+C the kernel delivers to this
+	// process after the editor's exit then finds the handler still here.
 	_, stopped, stop := signalContext()
+	defer stop()
 	err := cmd.Run()
-	stop()
 	if err != nil {
 		tf.undo()
 		return stopped(fmt.Errorf("editor %s: %w", a.clean(editor[0]), err))
