@@ -175,3 +175,19 @@ func TestAnyAccountKey(t *testing.T) {
 		}
 	}
 }
+
+// TestAnyAccountKeyAsksAboutItself: with AnyAccountKey ("simulate
+// --accounts"), a management key nobody configured asks GET /api/v1/key
+// about itself; the handler read it as a chat key with no record and
+// panicked, and the simulator then hung for every client.
+func TestAnyAccountKeyAsksAboutItself(t *testing.T) {
+	_, base := start(t, Options{AnyAccountKey: true})
+	orBase := strings.TrimSuffix(base, "/v1") + "/api/v1"
+	resp, v := get(t, orBase+"/key", fakeKey(t))
+	if resp.StatusCode != 200 {
+		t.Fatalf("HTTP %d %v", resp.StatusCode, v)
+	}
+	if d, _ := v["data"].(map[string]any); d["is_management_key"] != true {
+		t.Errorf("data %v; want a management key", v["data"])
+	}
+}

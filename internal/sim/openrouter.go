@@ -47,6 +47,9 @@ func boolPtr(b bool) *bool { return &b }
 
 // keyData describes a chat key as OpenRouter does; the caller holds a.mu.
 func (s *Server) keyData(secret string, info *keyInfo) orKeyData {
+	if info == nil {
+		info = &keyInfo{} // a key with no record: no limit, no expiry
+	}
 	now := s.opts.Now().UTC()
 	day := now.Truncate(24 * time.Hour)
 	week := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7)) // weeks start on Monday
@@ -103,19 +106,20 @@ func (s *Server) openRouterAuth(w http.ResponseWriter, r *http.Request) (key str
 
 // currentKey serves GET /api/v1/key.
 func (s *Server) currentKey(w http.ResponseWriter, r *http.Request) {
-	key, _, ok := s.openRouterAuth(w, r)
+	key, mgmt, ok := s.openRouterAuth(w, r)
 	if !ok {
 		return
 	}
 	a := s.accounts
 	a.mu.Lock()
 	var d orKeyData
-	if a.mgmt[key] {
+	if mgmt {
+		// Configured, or accepted as one by "simulate --accounts".
 		d = orKeyData{Label: redact.Mask(key)}
 	} else {
 		d = s.keyData(key, a.keys[key])
 	}
-	d.IsManagementKey, d.IsFreeTier = boolPtr(a.mgmt[key]), boolPtr(false)
+	d.IsManagementKey, d.IsFreeTier = boolPtr(mgmt), boolPtr(false)
 	a.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"data": d})
 }
