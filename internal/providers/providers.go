@@ -165,6 +165,18 @@ var kinds = []Kind{
 	{Name: OpenAICompatible, Protocol: ProtocolOpenAI},
 }
 
+// UnreachableHint is the hint for a key of this kind whose server cannot
+// be reached: how to start a local server (Start), or where to look for
+// a hosted one. keyName names the key in the command it suggests. Every
+// place that reports an unreachable server (ask, the app, keys check,
+// models) gives this one.
+func (k Kind) UnreachableHint(keyName string) string {
+	if k.Start != "" {
+		return fmt.Sprintf("is %s running? %s; or fix the base URL: vaultchat keys edit %s --base-url URL", k.Name, k.Start, keyName)
+	}
+	return fmt.Sprintf("check the network connection and the base URL (vaultchat keys show %s)", keyName)
+}
+
 // NoKey is the secret stored for a key of a kind that needs none
 // (KeyOptional) when none is given: the OpenAI protocol sends some bearer
 // token, and local servers ignore it. It is not a secret.
