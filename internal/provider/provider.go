@@ -155,7 +155,7 @@ func New(cfg Config) (*Client, error) {
 	// The last gate before a key leaves: whatever the vault stored
 	// (records written before the rule, a caller that skipped it), a key
 	// goes over plain http only to this machine or with its consent.
-	if err := providers.CheckCleartext(u, cfg.AllowInsecureHTTP); err != nil {
+	if err := providers.CheckCleartext(u, cfg.AllowInsecureHTTP, cfg.Secret); err != nil {
 		return nil, err
 	}
 	sent := providers.SentFields{Organization: cfg.Organization, Project: cfg.Project, AzureAPIVersion: cfg.AzureAPIVersion, AzureDeployments: cfg.AzureDeployments}

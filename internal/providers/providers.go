@@ -326,13 +326,15 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// CheckCleartext is the one rule on plain http: a key may go over http
-// only to this machine (localhost, 127.0.0.0/8, ::1), unless its owner
-// allowed it (allowInsecure). The error wraps ErrInsecureHTTP and, like
-// ParseBaseURL's, does not quote the URL: a host label can carry a key
-// too, and this package has no mask for it.
-func CheckCleartext(u *url.URL, allowInsecure bool) error {
-	if u.Scheme != "http" || allowInsecure || IsLoopback(u.Hostname()) {
+// CheckCleartext is the one rule on plain http: a key (secret) may go
+// over http only to this machine (localhost, 127.0.0.0/8, ::1), unless its
+// owner allowed it (allowInsecure). No key (the NoKey placeholder of a
+// local server, or none) has nothing to protect: a LAN Ollama is fine.
+// The error wraps ErrInsecureHTTP and, like ParseBaseURL's, does not
+// quote the URL: a host label can carry a key too, and this package has
+// no mask for it.
+func CheckCleartext(u *url.URL, allowInsecure bool, secret string) error {
+	if u.Scheme != "http" || allowInsecure || IsLoopback(u.Hostname()) || secret == "" || secret == NoKey {
 		return nil
 	}
 	return fmt.Errorf("base URL: %w", ErrInsecureHTTP)
