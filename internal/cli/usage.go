@@ -58,6 +58,9 @@ func (c *usageCmd) Run(a *app) error {
 		if err != nil {
 			return usagef("--since %q is not a date like 2026-11-01", c.Since)
 		}
+		if t.After(now) {
+			return usagef("--since %s is in the future (today is %s, UTC)", c.Since, now.Format(dateLayout))
+		}
 		from = t
 	}
 	if _, err := a.config("prices"); err != nil {
