@@ -269,22 +269,13 @@ func (c *configEditCmd) Run(a *app) error {
 	if tf.created {
 		a.printf("created %s from the template\n", a.clean(a.configPath))
 	}
-	for {
-		if err := a.edit(editor, tf); err != nil {
-			return err
-		}
+	check := func() error {
 		_, err := config.Load(a.configPath)
-		if err == nil {
-			a.printf("%s: ok\n", a.configPath)
-			return nil
-		}
-		if !a.io.IsStdinTTY {
-			return withHint(err, `the file is kept as written; run "vaultchat config edit" again to fix it`)
-		}
-		printError(a.io.ErrOut, err, a.redactor)
-		again, cerr := a.confirm("edit it again?")
-		if cerr != nil || !again {
-			return withHint(err, `the file is kept as written; run "vaultchat config edit" again to fix it`)
-		}
+		return err
 	}
+	if err := a.editChecked(editor, tf, check, "vaultchat config edit"); err != nil {
+		return err
+	}
+	a.printf("%s: ok\n", a.configPath)
+	return nil
 }
