@@ -53,6 +53,9 @@ func (c *usageCmd) Run(a *app) error {
 	// The ledger counts UTC days, so "this month" is the UTC month.
 	now := a.now().UTC()
 	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if c.Threshold < 0 {
+		return usagef("--threshold must be 0 or more")
+	}
 	if c.Since != "" {
 		t, err := time.Parse("2006-01-02", c.Since)
 		if err != nil {
