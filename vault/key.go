@@ -263,7 +263,7 @@ func (k *Key) validate() error {
 	if err != nil {
 		return err
 	}
-	if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
+	if err := providers.CheckCleartext(u, k.AllowInsecureHTTP, k.Secret.Reveal()); err != nil {
 		return err
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/redact"
 )
 
@@ -147,6 +148,13 @@ func (tx *Tx) Rotate(nameOrID string, secret Secret) (Key, error) {
 	}
 	for _, other := range tx.v.state.Keys {
 		if err := tx.checkFields(other.key(), secret.Reveal()); err != nil {
+			return Key{}, err
+		}
+	}
+	// A keyless key may use plain http to another host; the key it
+	// gets now may not.
+	if u, err := providers.ParseBaseURL(r.BaseURL); err == nil {
+		if err := providers.CheckCleartext(u, r.AllowInsecureHTTP, secret.Reveal()); err != nil {
 			return Key{}, err
 		}
 	}

@@ -229,3 +229,24 @@ func TestKeysShowMintedByName(t *testing.T) {
 		t.Fatalf("minted by a removed key: %q, want (removed)", got)
 	}
 }
+
+// TestUsageReconcileNothingUsed: an admin key and nothing spent says so
+// in a sentence, not only when the figures were fetched; a --since in
+// the future is a usage error.
+func TestUsageReconcileNothingUsed(t *testing.T) {
+	admin := testkit.Canary(t)
+	_, url := testkit.Sim(t, sim.Options{AdminKeys: []string{admin}})
+	e := newVault(t)
+	e.addSecretKey("org-admin", admin, "--provider", "openai", "--admin", "--base-url", url, "--project", sim.SimProject)
+	res := e.mustRun(tty{}, "usage", "--reconcile")
+	since := time.Now().UTC().Format("2006-01") + "-01"
+	wantContains(t, "reconcile", res.stdout+res.stderr, "no usage by openai keys since "+since)
+
+	future := time.Now().UTC().AddDate(0, 0, 2).Format("2006-01-02")
+	for _, args := range [][]string{{"usage", "--since", future}, {"usage", "--reconcile", "--since", future}} {
+		res = e.run(tty{}, args...)
+		wantCode(t, res, ExitUsage)
+		wantContains(t, strings.Join(args, " "), res.stderr, "--since "+future+" is in the future")
+	}
+	e.mustRun(tty{}, "usage", "--since", time.Now().UTC().Format("2006-01-02"))
+}

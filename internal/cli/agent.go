@@ -234,9 +234,17 @@ func shortDuration(d time.Duration) string {
 // A config.toml that does not load leaves the agent on: the commands that
 // need the settings report the file.
 func (a *app) agentOff() string {
-	switch strings.ToLower(a.getenv(envAgent)) {
+	switch v := a.getenv(envAgent); strings.ToLower(v) {
 	case "off", "0", "false", "no":
-		return envAgent + "=" + a.getenv(envAgent)
+		return envAgent + "=" + v
+	case "", "on", "1", "true", "yes":
+	default:
+		// Not a reason to stop every command, but not to be guessed at
+		// in silence either.
+		if !a.agentEnvWarned {
+			a.agentEnvWarned = true
+			a.warn("%s=%q is not understood: use off (or 0, false, no) or on (or 1, true, yes); the agent stays on", envAgent, v)
+		}
 	}
 	if cfg, err := a.config(); err == nil && !cfg.Agent.Enabled {
 		return "enabled = false in the [agent] table of " + a.configPath

@@ -544,3 +544,23 @@ func TestUnlockForValues(t *testing.T) {
 		t.Errorf("unlock --for while unlocked: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// TestAgentEnvValues: VAULTCHAT_AGENT takes the documented values; any
+// other is named in a warning (once) with the values it takes, and the
+// agent stays on, as when it is unset.
+func TestAgentEnvValues(t *testing.T) {
+	e := newVault(t)
+	for _, v := range []string{"off", "OFF", "0", "false", "no", "on", "1", "true", "yes", ""} {
+		e.vars[envAgent] = v
+		res := e.mustRun(tty{}, "keys", "list")
+		if strings.Contains(res.stderr, envAgent) {
+			t.Errorf("%s=%q warned: %s", envAgent, v, res.stderr)
+		}
+	}
+	e.vars[envAgent] = "bogus"
+	res := e.mustRun(tty{}, "keys", "list")
+	wantContains(t, "stderr", res.stderr, `vaultchat: warning: VAULTCHAT_AGENT="bogus" is not understood: use off (or 0, false, no) or on (or 1, true, yes); the agent stays on`)
+	if n := strings.Count(res.stderr, envAgent); n != 1 {
+		t.Errorf("warned %d times:\n%s", n, res.stderr)
+	}
+}

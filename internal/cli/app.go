@@ -52,6 +52,8 @@ type app struct {
 	// cfgProblems are the settings of the file that could not be used.
 	cfgProblems []error
 	cfgWarned   bool
+	// agentEnvWarned: an unknown VAULTCHAT_AGENT value was reported.
+	agentEnvWarned bool
 	// redactor masks every secret of the vault once one is open; before
 	// that it still masks key-shaped strings.
 	redactor *redact.Redactor

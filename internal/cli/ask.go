@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -221,10 +222,17 @@ func (c *askCmd) attachments(a *app) ([]chat.Attachment, error) {
 	}
 	limits := attach.Limits{MaxFile: cfg.Attachments.MaxFile, MaxTurn: cfg.Attachments.MaxTurn}
 	var out []chat.Attachment
+	seen := map[string]string{} // the file's resolved path: the -f that gave it first
 	for _, path := range c.Files {
 		if path == "-" {
 			return nil, usagef("-f - is not supported: text piped on stdin is already added to the prompt")
 		}
+		same := sameFile(path)
+		if first, ok := seen[same]; ok {
+			fmt.Fprintf(a.io.ErrOut, "vaultchat: -f %s is the same file as %s: attached once\n", a.clean(path), a.clean(first))
+			continue
+		}
+		seen[same] = path
 		att, err := attach.ReadFile(path, limits)
 		switch {
 		case errors.Is(err, attach.ErrTooLarge):
@@ -238,6 +246,20 @@ func (c *askCmd) attachments(a *app) ([]chat.Attachment, error) {
 		return nil, withHint(err, "the limits are max_file_mib and max_turn_mib under [attachments] in config.toml")
 	}
 	return out, nil
+}
+
+// sameFile is what two -f paths of one file have in common: the path
+// cleaned, made absolute and with its symlinks resolved (as far as they
+// resolve; a missing file is reported by the read).
+func sameFile(path string) string {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		p = filepath.Clean(path)
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	return p
 }
 
 // conversation returns the ID to send to, creating a conversation when

@@ -130,3 +130,35 @@ func TestAskRefusesBadAttachmentsBeforeSending(t *testing.T) {
 		})
 	}
 }
+
+// TestAskDropsDuplicateFiles: the same file given twice (by another
+// spelling of its path, or through a symlink) is sent once, with a note.
+func TestAskDropsDuplicateFiles(t *testing.T) {
+	s, url := testkit.Sim(t, sim.Options{})
+	e := newVault(t)
+	e.addSimKey("work", url)
+	main := filepath.Join(e.dir, "main.go")
+	os.WriteFile(main, []byte("package main\n"), 0o600)
+	link := filepath.Join(e.dir, "link.go")
+	if err := os.Symlink(main, link); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(e.dir, "other.go")
+	os.WriteFile(other, []byte("package other\n"), 0o600)
+
+	res := e.mustRun(tty{}, "ask", "--no-save", "-f", main, "-f", e.dir+"/./main.go", "-f", link, "-f", other, "x")
+	reqs := testkit.ChatRequests(s)
+	msgs := reqs[len(reqs)-1].Messages
+	sent := msgs[len(msgs)-1].Content
+	if n := strings.Count(sent, "package main"); n != 1 {
+		t.Errorf("main.go sent %d times:\n%s", n, sent)
+	}
+	if !strings.Contains(sent, "package other") {
+		t.Errorf("other.go not sent:\n%s", sent)
+	}
+	wantContains(t, "stderr", res.stderr, "vaultchat: -f "+e.dir+"/./main.go is the same file as "+main+": attached once",
+		"vaultchat: -f "+link+" is the same file as "+main+": attached once")
+	if n := strings.Count(res.stderr, "attached once"); n != 2 {
+		t.Errorf("%d notes for 2 duplicates:\n%s", n, res.stderr)
+	}
+}

@@ -82,6 +82,18 @@ func (a *app) run(args []string) (err error) {
 		return nil
 	}
 	kctx, err := parser.Parse(args)
+	for err != nil {
+		joined, ok := joinNegativeNumber(args, err)
+		if !ok {
+			break
+		}
+		args = joined
+		r = &root{}
+		if parser, err = newParser(a, r, keep); err != nil {
+			return fmt.Errorf("build command line: %w", err)
+		}
+		kctx, err = parser.Parse(args)
+	}
 	if err != nil && keep != "" {
 		// The whole grammar's error, with its suggestions.
 		r = &root{}
@@ -91,7 +103,7 @@ func (a *app) run(args []string) (err error) {
 		kctx, err = parser.Parse(args)
 	}
 	if err != nil {
-		return err
+		return rewordEnum(err)
 	}
 	a.resolve(r)
 	err = kctx.Run(a)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 func (e *env) configFile() string { return filepath.Join(e.dir, "config", "vaultchat", "config.toml") }
@@ -161,5 +163,81 @@ func TestConfigFileOddities(t *testing.T) {
 	wantContains(t, "config path", res.stdout, filepath.Join(e.dir, "missing.toml"))
 	if strings.Contains(res.stderr, "every setting has its default") {
 		t.Errorf("config path says defaults for a missing --config:\n%s", res.stderr)
+	}
+}
+
+// TestConfigCheckDefaultKey: config check looks default_key up in the
+// vault when the vault opens without a prompt, and says it did not when
+// it would need the passphrase.
+func TestConfigCheckDefaultKey(t *testing.T) {
+	e := newVault(t)
+	e.addKey("work")
+	e.addSecretKey("org-admin", "sk-admin-"+testkit.RandomHex(t, 24), "--provider", "openai", "--admin")
+
+	e.writeConfig("default_key = \"work\"\n")
+	res := e.mustRun(tty{}, "config", "check")
+	wantContains(t, "check", res.stdout, "ok", `default_key "work" is a chat key of the vault`)
+
+	e.writeConfig("default_key = \"nosuch\"\n")
+	res = e.run(tty{}, "config", "check")
+	wantCode(t, res, 1)
+	wantContains(t, "check nosuch", res.stderr, `default_key "nosuch"`, "no such key")
+
+	e.writeConfig("default_key = \"org-admin\"\n")
+	res = e.run(tty{}, "config", "check")
+	wantCode(t, res, 1)
+	wantContains(t, "check admin", res.stderr, `default_key "org-admin"`, "not a chat key")
+	// ask gives the same error, not a turn started on the admin key.
+	res = e.run(tty{}, "ask", "--no-save", "hi")
+	wantCode(t, res, 1)
+	wantContains(t, "ask admin", res.stderr, `default_key "org-admin"`, "not a chat key")
+
+	p := newEnv(t)
+	pass := filepath.Join(p.dir, "pass")
+	if err := os.WriteFile(pass, []byte("a long enough passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.mustRun(tty{noTerminal: true}, "--passphrase-file", pass, "init")
+	p.writeConfig("default_key = \"nosuch\"\n")
+	res = p.mustRun(tty{stdinTTY: true, secrets: []string{"a long enough passphrase"}}, "config", "check")
+	if len(res.prompts) != 0 {
+		t.Errorf("config check asked for the passphrase: %q", res.prompts)
+	}
+	wantContains(t, "check passphrase vault", res.stdout, `default_key "nosuch" was not checked against the vault`)
+}
+
+// TestConfigShowMarksBadLine: config show with one bad setting shows the
+// others and marks the bad one, and still exits 1.
+func TestConfigShowMarksBadLine(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig("max_retries = 5\nidle_lock = \"banana\"\n")
+	res := e.run(tty{}, "config", "show")
+	wantCode(t, res, 1)
+	wantContains(t, "show", res.stdout, "max_retries = 5", "# from the file; default 3", `agent.max = "8h"`)
+	var bad string
+	for line := range strings.Lines(res.stdout) {
+		if strings.HasPrefix(line, "idle_lock = ") {
+			bad = line
+		}
+	}
+	if !strings.Contains(bad, `idle_lock = "10m"`) || !strings.Contains(bad, "line 2") || !strings.Contains(bad, "not used") {
+		t.Errorf("the bad setting's line is %q; want its default, marked with the file's line 2", bad)
+	}
+	wantContains(t, "stderr", res.stderr, "line 2")
+
+	res = e.run(tty{}, "config", "show", "--json")
+	wantCode(t, res, 1)
+	var out configShowJSON
+	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, res.stdout)
+	}
+	marked := false
+	for _, s := range out.Settings {
+		if s.Key == "idle_lock" {
+			marked = strings.Contains(s.Problem, "line 2")
+		}
+	}
+	if !marked {
+		t.Errorf("show --json does not mark idle_lock: %s", res.stdout)
 	}
 }

@@ -135,3 +135,30 @@ func (a *app) edit(editor []string, tf *templateFile) error {
 	tf.created = false
 	return nil
 }
+
+// editChecked runs the editor on tf, then check on the result: the one
+// behaviour of "config edit" and "roles edit". On a terminal a file that
+// does not pass is shown with its error and offered for another edit
+// ("edit it again? [y/N]"); off a terminal, or declined, the error is
+// returned. Either way the file is kept as written; command is the
+// command that edits it again ("vaultchat roles edit NAME").
+func (a *app) editChecked(editor []string, tf *templateFile, check func() error, command string) error {
+	keptHint := fmt.Sprintf("the file is kept as written; run %q again to fix it", command)
+	for {
+		if err := a.edit(editor, tf); err != nil {
+			return err
+		}
+		err := check()
+		if err == nil {
+			return nil
+		}
+		if !a.io.IsStdinTTY {
+			return withHint(err, keptHint)
+		}
+		printError(a.io.ErrOut, err, a.redactor)
+		again, cerr := a.confirm("edit it again?")
+		if cerr != nil || !again {
+			return withHint(err, keptHint)
+		}
+	}
+}

@@ -60,7 +60,7 @@ func (c *execCmd) Run(a *app) error {
 	// The child would send the key where the provider client refuses to:
 	// the same rule (a key stored before it existed may break it).
 	if u, err := providers.ParseBaseURL(k.BaseURL); err == nil {
-		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
+		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP, k.Secret.Reveal()); err != nil {
 			v.Close()
 			return withHint(fmt.Errorf("key %q: %w", k.Name, err),
 				fmt.Sprintf("use https (vaultchat keys edit %s --base-url URL), or allow it: vaultchat keys edit %s --allow-insecure-http", k.Name, k.Name))

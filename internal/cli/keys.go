@@ -76,15 +76,6 @@ func (f *keyFlags) apply(k *vault.Key, now time.Time) error {
 	if f.PriceFree != nil {
 		k.PriceFree = *f.PriceFree
 	}
-	if u, err := providers.ParseBaseURL(k.BaseURL); err == nil {
-		if err := providers.CheckCleartext(u, k.AllowInsecureHTTP); err != nil {
-			hint := "use https, or pass --allow-insecure-http if the key may travel in clear text to that host"
-			if f.AllowInsecureHTTP != nil && !*f.AllowInsecureHTTP {
-				hint = "to turn --allow-insecure-http off, give an https URL in the same command: --base-url https://…"
-			}
-			return withHint(usagef("--base-url%s", strings.TrimPrefix(err.Error(), "base URL")), hint)
-		}
-	}
 	for _, h := range []struct {
 		flag  string
 		value *string
@@ -217,6 +208,14 @@ func (c *keysAddCmd) Run(a *app) error {
 	if kind.DefaultBaseURL == "" && k.BaseURL == "" {
 		return usagef("--provider %s needs --base-url URL", k.Provider)
 	}
+	if !kind.KeyOptional {
+		// This kind needs a key: refuse plain http now rather than
+		// after it was typed. A keyless kind is checked once its secret
+		// (or the placeholder) is known.
+		if err := c.Meta.checkCleartext(k, "a key"); err != nil {
+			return err
+		}
+	}
 	v, err := a.open()
 	if err != nil {
 		return err
@@ -234,6 +233,9 @@ func (c *keysAddCmd) Run(a *app) error {
 		return err
 	}
 	noKey := placeholder != "" && secret.Reveal() == placeholder
+	if err := c.Meta.checkCleartext(k, secret.Reveal()); err != nil {
+		return err
+	}
 	warnWrongProvider(a, c.Name, k.Provider, k.BaseURL, secret)
 	for _, other := range v.Keys() {
 		if noKey {
@@ -264,6 +266,23 @@ func (c *keysAddCmd) Run(a *app) error {
 	}
 	if note := kindNote(added); note != "" {
 		a.printf("%s\n", note)
+	}
+	return nil
+}
+
+// checkCleartext is providers.CheckCleartext for k holding secret, as a
+// usage error on the flags.
+func (f *keyFlags) checkCleartext(k vault.Key, secret string) error {
+	u, err := providers.ParseBaseURL(k.BaseURL)
+	if err != nil {
+		return nil // ParseBaseURL's error is reported where the URL is set
+	}
+	if err := providers.CheckCleartext(u, k.AllowInsecureHTTP, secret); err != nil {
+		hint := "use https, or pass --allow-insecure-http if the key may travel in clear text to that host"
+		if f.AllowInsecureHTTP != nil && !*f.AllowInsecureHTTP {
+			hint = "to turn --allow-insecure-http off, give an https URL in the same command: --base-url https://…"
+		}
+		return withHint(usagef("--base-url%s", strings.TrimPrefix(err.Error(), "base URL")), hint)
 	}
 	return nil
 }
@@ -303,7 +322,10 @@ func (c *keysEditCmd) Run(a *app) error {
 			if c.ClearBudget {
 				k.Budget = vault.Budget{}
 			}
-			return c.Meta.apply(k, a.now())
+			if err := c.Meta.apply(k, a.now()); err != nil {
+				return err
+			}
+			return c.Meta.checkCleartext(*k, k.Secret.Reveal())
 		})
 		return err
 	})

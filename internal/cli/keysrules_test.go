@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/vaultchat/vaultchat/internal/providers"
+	"github.com/vaultchat/vaultchat/internal/testkit"
 )
 
 // TestKeysRefuseInsecureHTTP: a base URL of plain http to another host
@@ -145,4 +148,34 @@ func TestLegacyInsecureKeyIsNotSent(t *testing.T) {
 	// With consent the rule lets it go (exec runs the command).
 	e.mustRun(tty{}, "keys", "edit", "legacy", "--allow-insecure-http")
 	e.mustRun(tty{}, "exec", "legacy", "--", "true")
+}
+
+// TestKeylessKeyOverLANHTTP: a local preset's key stored without a key
+// (the placeholder) may use plain http to a LAN host: there is no key to
+// protect. The same URL with a real key is still refused, at add, at
+// edit and at rotate.
+func TestKeylessKeyOverLANHTTP(t *testing.T) {
+	e := newVault(t)
+	lan := "http://10.0.0.5:11434/v1"
+	res := e.mustRun(tty{}, "keys", "add", "remote-ollama", "--provider", "ollama", "--base-url", lan)
+	wantContains(t, "stdout", res.stdout, "no key (the server needs none)")
+	e.mustRun(tty{}, "keys", "add", "local-vllm", "--provider", "vllm")
+	e.mustRun(tty{}, "keys", "edit", "local-vllm", "--base-url", "http://192.168.1.20:8000/v1")
+
+	res = e.run(tty{stdin: testkit.Canary(t) + "\n"}, "keys", "add", "keyed-ollama", "--provider", "ollama", "--base-url", lan)
+	wantCode(t, res, 2)
+	wantContains(t, "stderr", res.stderr, "plain http to another host would send the key in clear text")
+	if strings.Contains(e.mustRun(tty{}, "keys", "list").stdout, "keyed-ollama") {
+		t.Error("the real key was stored")
+	}
+	res = e.run(tty{stdin: testkit.Canary(t) + "\n"}, "keys", "rotate", "remote-ollama")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr", res.stderr, "clear text")
+	if e.key("remote-ollama").Secret.Reveal() != providers.NoKey {
+		t.Error("the rotation to a real key over plain http was stored")
+	}
+	e.mustRun(tty{stdin: testkit.Canary(t) + "\n"}, "keys", "add", "keyed-local", "--provider", "ollama")
+	res = e.run(tty{}, "keys", "edit", "keyed-local", "--base-url", lan)
+	wantCode(t, res, 2)
+	wantContains(t, "stderr", res.stderr, "clear text")
 }

@@ -117,10 +117,8 @@ func modelsError(name, provider string, err error) error {
 	e := fmt.Errorf("list the models of key %s: %s", name, ce.Message)
 	switch ce.Class {
 	case chat.ErrNetwork, chat.ErrTimeout:
-		if kind, _ := providers.Lookup(provider); kind.Start != "" {
-			return withHint(e, fmt.Sprintf("is %s running? %s; or fix the base URL: vaultchat keys edit %s --base-url URL", kind.Name, kind.Start, name))
-		}
-		return withHint(e, fmt.Sprintf("check the network and the base URL (vaultchat keys show %s)", name))
+		kind, _ := providers.Lookup(provider)
+		return withHint(e, kind.UnreachableHint(name))
 	case chat.ErrInvalidKey:
 		return withHint(e, fmt.Sprintf("the server refused the key; check it with \"vaultchat keys check %s\" or replace it with \"vaultchat keys rotate %s\"", name, name))
 	}

@@ -294,3 +294,38 @@ func TestVaultBeforePresets(t *testing.T) {
 		t.Errorf("an openai-compatible key became free:\n%s", res.stdout)
 	}
 }
+
+// TestAskLocalServerDown: ask on a local preset whose server is not
+// running fails at once (no retries: connection refused on this machine)
+// with the preset's hint, the same one models and keys check give.
+func TestAskLocalServerDown(t *testing.T) {
+	e := newVault(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String() + "/v1"
+	l.Close()
+	e.mustRun(tty{}, "keys", "add", "lms", "--provider", "lmstudio", "--base-url", closed, "--model", "x")
+	res := e.run(tty{}, "ask", "--no-save", "--key", "lms", "hi")
+	wantCode(t, res, 1)
+	if strings.Contains(res.stderr, "retrying") {
+		t.Errorf("a refused connection on this machine was retried:\n%s", res.stderr)
+	}
+	wantContains(t, "stderr", res.stderr, "cannot reach "+l.Addr().String(),
+		`hint: is lmstudio running? start its server with "lms server start"`)
+	models := e.run(tty{}, "models", "--key", "lms")
+	askHint, modelsHint := hintLine(res.stderr), hintLine(models.stderr)
+	if askHint == "" || askHint != modelsHint {
+		t.Errorf("ask's hint %q differs from models' %q", askHint, modelsHint)
+	}
+}
+
+func hintLine(stderr string) string {
+	for line := range strings.Lines(stderr) {
+		if strings.HasPrefix(line, "vaultchat: hint: ") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}

@@ -98,6 +98,11 @@ func (c *usageCmd) reconcile(a *app, sess *session.Session, from, now time.Time)
 	if rep.Hint != "" {
 		fmt.Fprintf(a.io.ErrOut, "vaultchat: hint: %s\n", a.clean(rep.Hint))
 	}
+	if len(rep.Rows) == 0 && !rep.Fetched.IsZero() {
+		// The provider answered and neither side has anything: say so,
+		// rather than print an empty table.
+		fmt.Fprintf(a.io.ErrOut, "no usage by openai keys since %s, on this machine or at the provider\n", from.Format(dateLayout))
+	}
 	if len(rep.Rows) > 0 {
 		tw := tabwriter.NewWriter(a.io.Out, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "KEY\tDAY\tMODEL\tLOCAL TOKENS\tPROVIDER TOKENS\tDIFFERENCE\tLOCAL REQ\tPROVIDER REQ\tLOCAL COST\tPROVIDER COST")

@@ -145,11 +145,12 @@ func (c *rolesEditCmd) Run(a *app) error {
 	}
 	// The editor gets the terminal, and the file's path as its last
 	// argument (never a secret).
-	if err := a.edit(editor, tf); err != nil {
+	check := func() error {
+		_, err := roles.Load(dir, c.Name)
 		return err
 	}
-	if _, err := roles.Load(dir, c.Name); err != nil {
-		return withHint(err, fmt.Sprintf("run \"vaultchat roles edit %s\" again to fix it", c.Name))
+	if err := a.editChecked(editor, tf, check, "vaultchat roles edit "+c.Name); err != nil {
+		return err
 	}
 	a.printf("role %s saved\n", a.clean(c.Name))
 	return nil

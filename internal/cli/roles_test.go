@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vaultchat/vaultchat/internal/sim"
@@ -127,4 +129,62 @@ func TestRolesEditListShow(t *testing.T) {
 	wantContains(t, "stderr", res.stderr, "terse.md, line 2: temperature 9 is outside 0 to 2")
 	res = e.run(tty{}, "roles", "edit", "../escape")
 	wantCode(t, res, 2)
+}
+
+// TestRolesEditAgainLikeConfig: roles edit leaving a file that does not
+// parse behaves as config edit does (the one editor helper): off a
+// terminal the error and "kept as written"; on one, "edit it again?",
+// and yes runs the editor again. A misspelled field gets "did you mean".
+func TestRolesEditAgainLikeConfig(t *testing.T) {
+	e := newEnv(t)
+	editor := filepath.Join(e.dir, "editor.sh")
+	count := filepath.Join(e.dir, "count")
+	// The first run writes a typo, the next ones fix it; each run is
+	// counted.
+	os.WriteFile(editor, []byte("#!/bin/sh\necho x >> "+count+"\nif [ $(wc -l < "+count+") -eq 1 ]; then\nprintf -- '---\\nmodle: gpt-4o\\n---\\nx\\n' > \"$1\"\nelse\nprintf -- '---\\nmodel: gpt-4o\\n---\\nx\\n' > \"$1\"\nfi\n"), 0o700)
+	e.vars["EDITOR"] = editor
+
+	res := e.runFileStdin("y\n", "roles", "edit", "typo")
+	wantCode(t, res, 0)
+	wantContains(t, "stderr", res.stderr, `unknown field "modle"`, `did you mean "model"?`, "edit it again? [y/N]")
+	wantContains(t, "stdout", res.stdout, "role typo saved")
+	if data, _ := os.ReadFile(count); strings.Count(string(data), "x") != 2 {
+		t.Errorf("the editor ran %d times; want 2", strings.Count(string(data), "x"))
+	}
+
+	os.Remove(count)
+	res = e.run(tty{stdinTTY: true, stdin: "n\n"}, "roles", "edit", "typo2")
+	wantCode(t, res, 1)
+	wantContains(t, "stderr declined", res.stderr, "edit it again? [y/N]", `the file is kept as written; run "vaultchat roles edit typo2" again to fix it`)
+
+	os.Remove(count)
+	res = e.run(tty{}, "roles", "edit", "typo3")
+	wantCode(t, res, 1)
+	if strings.Contains(res.stderr, "[y/N]") {
+		t.Errorf("asked without a terminal:\n%s", res.stderr)
+	}
+	wantContains(t, "stderr off a terminal", res.stderr, `the file is kept as written; run "vaultchat roles edit typo3" again to fix it`)
+}
+
+// runFileStdin is run on a terminal whose input is a file holding
+// answer: a file, unlike a reader, is handed to the editor as is, and the
+// editor leaves the answer to vaultchat's question.
+func (e *env) runFileStdin(answer string, args ...string) result {
+	e.t.Helper()
+	in := filepath.Join(e.t.TempDir(), "stdin")
+	if err := os.WriteFile(in, []byte(answer), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	var res result
+	d := e.deps(tty{stdinTTY: true}, &res)
+	d.IO.In = f
+	res.code = Main(args, d)
+	res.stdout = d.IO.Out.(*bytes.Buffer).String()
+	res.stderr = d.IO.ErrOut.(*bytes.Buffer).String()
+	return res
 }

@@ -53,10 +53,16 @@ func (c *usageCmd) Run(a *app) error {
 	// The ledger counts UTC days, so "this month" is the UTC month.
 	now := a.now().UTC()
 	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if c.Threshold < 0 {
+		return usagef("--threshold must be 0 or more")
+	}
 	if c.Since != "" {
 		t, err := time.Parse("2006-01-02", c.Since)
 		if err != nil {
 			return usagef("--since %q is not a date like 2026-11-01", c.Since)
+		}
+		if t.After(now) {
+			return usagef("--since %s is in the future (today is %s, UTC)", c.Since, now.Format(dateLayout))
 		}
 		from = t
 	}

@@ -26,6 +26,9 @@ type Setting struct {
 	FromFile bool `json:"from_file"`
 	// Help says what it does.
 	Help string `json:"help"`
+	// Problem says why the file's value is not used (DescribeLenient):
+	// Value is then the default.
+	Problem string `json:"problem,omitempty"`
 }
 
 // settings lists the scalar settings in the order of the file's template.
@@ -55,17 +58,42 @@ func Describe(data []byte) ([]Setting, error) {
 	if err != nil {
 		return nil, err
 	}
-	md, err := toml.Decode(string(data), &file{})
-	if err != nil {
-		return nil, err
+	return describe(c, data, nil), nil
+}
+
+// DescribeLenient is Describe for a file with problems: the settings
+// ParseLenient could use are listed as Describe lists them, and each
+// setting a problem is about keeps its default and carries the problem.
+// The problems that are about no listed setting (a price table, a key
+// near no known one) are returned as unplaced.
+func DescribeLenient(data []byte) (list []Setting, unplaced []error) {
+	c, problems := ParseLenient(data)
+	list = describe(c, data, problems)
+	for _, p := range problems {
+		if !placed(p, list) {
+			unplaced = append(unplaced, p)
+		}
 	}
+	return list, unplaced
+}
+
+// describe lists the settings of c, whose file content is data; a
+// setting one of problems is about carries it.
+func describe(c Config, data []byte, problems []error) []Setting {
+	md, err := toml.Decode(string(data), &map[string]any{})
+	defined := func(key ...string) bool { return err == nil && md.IsDefined(key...) }
 	def := Default()
 	out := make([]Setting, 0, len(settings)+3*len(c.Prices))
 	for _, s := range settings {
-		out = append(out, Setting{
+		path := strings.Split(s.key, ".")
+		st := Setting{
 			Key: s.key, Value: s.get(c), Default: s.get(def), Help: s.help,
-			FromFile: md.IsDefined(strings.Split(s.key, ".")...),
-		})
+			FromFile: defined(path...),
+		}
+		if p := Affecting(problems, path[0]); p != nil {
+			st.Problem = p.Error()
+		}
+		out = append(out, st)
 	}
 	for _, model := range slices.Sorted(maps.Keys(c.Prices)) {
 		p := c.Prices[model]
@@ -75,12 +103,22 @@ func Describe(data []byte) ([]Setting, error) {
 		}{{"input", p.Input}, {"cached_input", p.CachedInput}, {"output", p.Output}} {
 			out = append(out, Setting{
 				Key: "prices." + strconv.Quote(model) + "." + f.name, Value: f.v,
-				FromFile: md.IsDefined("prices", model, f.name),
+				FromFile: defined("prices", model, f.name),
 				Help:     "USD per million tokens, overriding the built-in price",
 			})
 		}
 	}
-	return out, nil
+	return out
+}
+
+// placed reports whether one of list carries problem p.
+func placed(p error, list []Setting) bool {
+	for _, s := range list {
+		if s.Problem == p.Error() {
+			return true
+		}
+	}
+	return false
 }
 
 // FormatDuration writes d as config.toml takes it, without zero units:

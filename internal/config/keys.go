@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/vaultchat/vaultchat/internal/textmatch"
 )
 
 // keyLines maps each key path the file sets (table headers and
@@ -100,7 +102,7 @@ func unknownKeyError(key toml.Key, lines map[string]int) error {
 	if n := lineOf(lines, key...); n > 0 {
 		msg += fmt.Sprintf(" on line %d", n)
 	}
-	if s := nearest(key[len(key)-1], knownKeys(key[:len(key)-1])); s != "" {
+	if s := textmatch.Nearest(key[len(key)-1], knownKeys(key[:len(key)-1])); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", strings.Join(append(slices.Clone(key[:len(key)-1]), s), "."))
 	}
 	return &Error{Line: lineOf(lines, key...), msg: msg}
@@ -147,38 +149,4 @@ func fieldByTag(t reflect.Type, tag string) (reflect.StructField, bool) {
 		}
 	}
 	return reflect.StructField{}, false
-}
-
-// nearest returns the candidate closest to s by edit distance, or "" when
-// none is close enough to be what was meant.
-func nearest(s string, candidates []string) string {
-	best, bestDist := "", max(2, len(s)/3)+1
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes
-// (keys are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

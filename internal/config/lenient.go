@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/vaultchat/vaultchat/internal/textmatch"
 )
 
 // ParseLenient is Parse for the commands that can run with a flawed
@@ -95,7 +97,7 @@ func setting(key string) string {
 	if slices.Contains(known, key) {
 		return key
 	}
-	if s := nearest(key, known); s != "" {
+	if s := textmatch.Nearest(key, known); s != "" {
 		return s
 	}
 	return key

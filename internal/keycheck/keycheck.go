@@ -254,11 +254,7 @@ func (c *Checker) Check(ctx context.Context, k vault.Key) Result {
 		res.Hint = "check the base URL and the network"
 	case chat.ErrNetwork, chat.ErrCanceled:
 		res.Outcome = Unreachable
-		res.Hint = "check the base URL and the network"
-		if kind.Start != "" {
-			res.Hint = fmt.Sprintf("is %s running on %s? %s; or fix the base URL: vaultchat keys edit %s --base-url URL",
-				kind.Name, k.Host(), kind.Start, k.Name)
-		}
+		res.Hint = kind.UnreachableHint(k.Name)
 	case chat.ErrBadResponse:
 		res.Outcome = BadResponse
 		if e.Status >= 300 {

@@ -26,6 +26,16 @@ func TestNoKeyInClearText(t *testing.T) {
 			t.Errorf("%s: %v", base, err)
 		}
 	}
+	// A keyless key (a LAN Ollama) has nothing to protect: it may use
+	// plain http anywhere; the same URL with a real key is refused.
+	lan := Config{Provider: providers.Ollama, BaseURL: "http://10.0.0.5:11434/v1", Secret: providers.NoKey}
+	if _, err := New(lan); err != nil {
+		t.Errorf("a keyless key over http to a LAN host: %v", err)
+	}
+	lan.Secret = secret
+	if _, err := New(lan); !errors.Is(err, providers.ErrInsecureHTTP) {
+		t.Errorf("a real key over http to a LAN host: %v, want ErrInsecureHTTP", err)
+	}
 	_, err := New(Config{Provider: providers.OpenAI, Project: "proj\nX-Evil: 1", Secret: secret})
 	if err == nil || !strings.Contains(err.Error(), "project contains a newline") {
 		t.Errorf("a newline in the project: %v", err)

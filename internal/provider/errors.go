@@ -98,7 +98,7 @@ func (c *Client) classify(ctx context.Context, err error, w *watcher, streaming,
 		e = &chat.Error{
 			Class:   chat.ErrNetwork,
 			Message: "cannot reach " + c.host + ": " + urlErr.Err.Error(),
-			Hint:    "check the network connection and the key's base URL",
+			Hint:    c.kind.UnreachableHint(c.keyName),
 		}
 	default:
 		// Checks go-openai makes before sending, such as a model that

@@ -108,6 +108,12 @@ type Client struct {
 	red     *redact.Redactor
 	keyName string
 	host    string
+	// kind is the key's preset, for the hint when its server cannot be
+	// reached.
+	kind providers.Kind
+	// loopback says the server is on this machine, where a refused
+	// connection means it is not running: not worth a retry.
+	loopback bool
 	// baseURL is the key's base URL (the kind's default when it names
 	// none), where the account APIs live too.
 	baseURL string
@@ -149,7 +155,7 @@ func New(cfg Config) (*Client, error) {
 	// The last gate before a key leaves: whatever the vault stored
 	// (records written before the rule, a caller that skipped it), a key
 	// goes over plain http only to this machine or with its consent.
-	if err := providers.CheckCleartext(u, cfg.AllowInsecureHTTP); err != nil {
+	if err := providers.CheckCleartext(u, cfg.AllowInsecureHTTP, cfg.Secret); err != nil {
 		return nil, err
 	}
 	sent := providers.SentFields{Organization: cfg.Organization, Project: cfg.Project, AzureAPIVersion: cfg.AzureAPIVersion, AzureDeployments: cfg.AzureDeployments}
@@ -213,6 +219,8 @@ func New(cfg Config) (*Client, error) {
 		host:        u.Host,
 		baseURL:     base,
 		deployments: v1Deployments,
+		kind:        kind,
+		loopback:    providers.IsLoopback(u.Hostname()),
 	}, nil
 }
 

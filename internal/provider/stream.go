@@ -3,10 +3,12 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
+	"syscall"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -201,6 +203,9 @@ type outcome struct {
 	accepted bool
 	// streamOptionsRejected says the server refused stream_options.
 	streamOptionsRejected bool
+	// refusedHere says the connection was refused on this machine:
+	// nothing listens there, and a retry seconds later finds the same.
+	refusedHere bool
 }
 
 // run makes attempts until one succeeds or no retry is allowed, and
@@ -245,7 +250,7 @@ func (t *turn) run(ctx context.Context) chat.Event {
 // already retried retries times, and how long to wait first.
 func (t *turn) retryWait(o outcome, retries int) (time.Duration, bool) {
 	// Once reply text has arrived, a retry would show a second reply.
-	if t.raw.Len() > 0 || !o.err.Retryable() || retries >= t.opts.MaxRetries {
+	if t.raw.Len() > 0 || !o.err.Retryable() || retries >= t.opts.MaxRetries || o.refusedHere {
 		return 0, false
 	}
 	if o.err.RetryAfter > 0 {
@@ -307,6 +312,7 @@ func (t *turn) attempt(ctx context.Context) outcome {
 			// billed; a refused one was not.
 			accepted:              e.Class == chat.ErrCanceled || e.Class == chat.ErrTimeout,
 			streamOptionsRejected: withOptions && e.Status == 400 && strings.Contains(e.Message, "stream_options"),
+			refusedHere:           t.c.loopback && errors.Is(err, syscall.ECONNREFUSED),
 		}
 	}
 	defer stream.Close()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vaultchat/vaultchat/internal/chat"
+	"github.com/vaultchat/vaultchat/internal/providers"
 	"github.com/vaultchat/vaultchat/internal/tokens"
 )
 
@@ -291,7 +292,10 @@ func TestStreamErrorClasses(t *testing.T) {
 	}
 }
 
-func TestStreamNetworkErrorCannotReach(t *testing.T) {
+// TestStreamRefusedHereIsNotRetried: nothing listening on this machine
+// is not worth retrying (the server is not started, waiting ~4s does
+// not start it): the turn fails at once.
+func TestStreamRefusedHereIsNotRetried(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {})
 	c := newClient(t, s, newSecret(t))
 	host := strings.TrimPrefix(s.URL, "http://")
@@ -302,13 +306,50 @@ func TestStreamNetworkErrorCannotReach(t *testing.T) {
 	if f.Err.Class != chat.ErrNetwork || !strings.Contains(f.Err.Message, "cannot reach "+host) || f.Err.Hint == "" {
 		t.Fatalf("error = %+v", f.Err)
 	}
-	// Network errors are retried with backoff: 0.5s, 1s, 2s.
-	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}
-	if got := sl.Waits(); !equalDurations(got, want) {
-		t.Errorf("waits = %v; want %v", got, want)
+	if got := sl.Waits(); len(got) != 0 {
+		t.Errorf("connection refused on this machine was retried after %v", got)
 	}
 	if f.Usage != (chat.Usage{}) {
 		t.Errorf("a request that never arrived reported usage %+v", f.Usage)
+	}
+}
+
+// TestStreamRefusedHereGivesPresetHint: a local preset's unreachable
+// server gets the preset's own hint, the one keys check and models give.
+func TestStreamRefusedHereGivesPresetHint(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {})
+	url := s.URL + "/v1"
+	s.Close()
+	c, err := New(Config{Provider: providers.Ollama, BaseURL: url, Secret: providers.NoKey, KeyName: "loc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := mustFail(t, collect(t, c.Stream(context.Background(), userTurn, Options{Sleep: (&fakeSleep{}).Sleep})))
+	kind, _ := providers.Lookup(providers.Ollama)
+	if want := kind.UnreachableHint("loc"); f.Err.Hint != want || !strings.Contains(want, `"ollama serve"`) {
+		t.Errorf("hint %q; want %q", f.Err.Hint, want)
+	}
+}
+
+// TestStreamDroppedConnectionIsRetried: a network error that is not a
+// refusal on this machine (here the server hangs up before answering)
+// is retried with backoff: 0.5s, 1s, 2s.
+func TestStreamDroppedConnectionIsRetried(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	c := newClient(t, s, newSecret(t))
+	sl := &fakeSleep{}
+	f := mustFail(t, collect(t, c.Stream(context.Background(), userTurn, Options{Sleep: sl.Sleep, Jitter: noJitter})))
+	if f.Err.Class != chat.ErrNetwork {
+		t.Fatalf("error = %+v", f.Err)
+	}
+	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}
+	if got := sl.Waits(); !equalDurations(got, want) {
+		t.Errorf("waits = %v; want %v", got, want)
 	}
 }
 

@@ -165,6 +165,18 @@ var kinds = []Kind{
 	{Name: OpenAICompatible, Protocol: ProtocolOpenAI},
 }
 
+// UnreachableHint is the hint for a key of this kind whose server cannot
+// be reached: how to start a local server (Start), or where to look for
+// a hosted one. keyName names the key in the command it suggests. Every
+// place that reports an unreachable server (ask, the app, keys check,
+// models) gives this one.
+func (k Kind) UnreachableHint(keyName string) string {
+	if k.Start != "" {
+		return fmt.Sprintf("is %s running? %s; or fix the base URL: vaultchat keys edit %s --base-url URL", k.Name, k.Start, keyName)
+	}
+	return fmt.Sprintf("check the network connection and the base URL (vaultchat keys show %s)", keyName)
+}
+
 // NoKey is the secret stored for a key of a kind that needs none
 // (KeyOptional) when none is given: the OpenAI protocol sends some bearer
 // token, and local servers ignore it. It is not a secret.
@@ -314,13 +326,15 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// CheckCleartext is the one rule on plain http: a key may go over http
-// only to this machine (localhost, 127.0.0.0/8, ::1), unless its owner
-// allowed it (allowInsecure). The error wraps ErrInsecureHTTP and, like
-// ParseBaseURL's, does not quote the URL: a host label can carry a key
-// too, and this package has no mask for it.
-func CheckCleartext(u *url.URL, allowInsecure bool) error {
-	if u.Scheme != "http" || allowInsecure || IsLoopback(u.Hostname()) {
+// CheckCleartext is the one rule on plain http: a key (secret) may go
+// over http only to this machine (localhost, 127.0.0.0/8, ::1), unless its
+// owner allowed it (allowInsecure). No key (the NoKey placeholder of a
+// local server, or none) has nothing to protect: a LAN Ollama is fine.
+// The error wraps ErrInsecureHTTP and, like ParseBaseURL's, does not
+// quote the URL: a host label can carry a key too, and this package has
+// no mask for it.
+func CheckCleartext(u *url.URL, allowInsecure bool, secret string) error {
+	if u.Scheme != "http" || allowInsecure || IsLoopback(u.Hostname()) || secret == "" || secret == NoKey {
 		return nil
 	}
 	return fmt.Errorf("base URL: %w", ErrInsecureHTTP)

@@ -72,7 +72,7 @@ func TestPresets(t *testing.T) {
 			t.Errorf("%s default base URL: %v", k.Name, err)
 			continue
 		}
-		if err := CheckCleartext(u, false); err != nil {
+		if err := CheckCleartext(u, false, fakeKey("sk-")); err != nil {
 			t.Errorf("%s default base URL: %v", k.Name, err)
 		}
 		if (u.Scheme == "http") != k.Free {
@@ -154,9 +154,16 @@ func TestCheckCleartext(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseBaseURL(%q): %v", tc.url, err)
 		}
-		err = CheckCleartext(u, tc.allow)
+		err = CheckCleartext(u, tc.allow, fakeKey("sk-"))
 		if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrInsecureHTTP) {
 			t.Errorf("CheckCleartext(%s, allow=%v) = %v, want ok=%v", tc.url, tc.allow, err, tc.ok)
+		}
+		// Without a key (the placeholder of a local server, or none)
+		// there is nothing to protect.
+		for _, none := range []string{NoKey, ""} {
+			if err := CheckCleartext(u, tc.allow, none); err != nil {
+				t.Errorf("CheckCleartext(%s, allow=%v, no key %q) = %v", tc.url, tc.allow, none, err)
+			}
 		}
 	}
 }
@@ -312,7 +319,7 @@ func TestURLErrorsEchoNoKey(t *testing.T) {
 	} {
 		u, err := ParseBaseURL(base)
 		if err == nil {
-			err = CheckCleartext(u, false)
+			err = CheckCleartext(u, false, key)
 		}
 		if err == nil {
 			t.Errorf("%.30s… accepted", base)

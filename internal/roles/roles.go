@@ -35,6 +35,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vaultchat/vaultchat/internal/textmatch"
 )
 
 // Ext is the file extension of role files.
@@ -235,6 +237,9 @@ func (r *Role) parseFront(front string, offset int, fail func(int, string, ...an
 		k, v := m.Content[i], m.Content[i+1]
 		line := k.Line + offset
 		if !slices.Contains(Fields, k.Value) {
+			if near := textmatch.Nearest(k.Value, Fields); near != "" {
+				return fail(line, "unknown field %q; did you mean %q? (known: %s)", k.Value, near, strings.Join(Fields, ", "))
+			}
 			return fail(line, "unknown field %q (known: %s)", k.Value, strings.Join(Fields, ", "))
 		}
 		if _, dup := r.lines[k.Value]; dup {

@@ -179,9 +179,9 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 		}
 	}
 	if def := h.cfg.Settings.DefaultKey; def != "" {
-		k, err := h.vault.Key(def)
+		k, err := DefaultKey(h.vault, def)
 		if err != nil {
-			return vault.Key{}, "", fmt.Errorf("default_key %q in config.toml: %w", def, err)
+			return vault.Key{}, "", err
 		}
 		return k, WhyDefaultKey, nil
 	}
@@ -209,6 +209,19 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 
 // removedKeyError is ErrKeyRemoved for the key id of conversation c,
 // named as the conversation's turns recorded it.
+// DefaultKey looks up config.toml's default_key, name, in v: it must be a
+// chat key of the vault. Turns and "config check" use this one rule.
+func DefaultKey(v *vault.Vault, name string) (vault.Key, error) {
+	k, err := v.Key(name)
+	if err == nil {
+		err = k.CheckChat()
+	}
+	if err != nil {
+		return vault.Key{}, fmt.Errorf("default_key %q in config.toml: %w", name, err)
+	}
+	return k, nil
+}
+
 func removedKeyError(c *chat.Conversation, id string) *ChoiceError {
 	what := "the key"
 	for i := len(c.Messages) - 1; i >= 0; i-- {
