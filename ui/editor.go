@@ -301,13 +301,14 @@ func visualCount(l []rune, w int) int {
 	return len(segments(l, w))
 }
 
-// view renders h visual lines of the draft at width w with a virtual
-// cursor when focused. Only the shown lines are wrapped.
-func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
-	w = max(w, 2)
-	cseg, csegs := e.cursorSeg(w)
-	// Keep the cursor inside the window: above the anchor moves the
-	// anchor up; too far below puts the cursor on the last row.
+// scrollTo moves the scroll anchor so that the cursor is inside a
+// window of h visual lines at width w: above the anchor moves the anchor
+// up; too far below puts the cursor on the last row. Update calls it
+// after every message (the draft or the box's size may have changed), so
+// that view only reads.
+func (e *editor) scrollTo(w, h int) {
+	w, h = max(w, 2), max(h, 1)
+	cseg, _ := e.cursorSeg(w)
 	if e.row < e.topRow || (e.row == e.topRow && cseg < e.topSeg) {
 		e.topRow, e.topSeg = e.row, cseg
 	} else {
@@ -331,7 +332,6 @@ func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
 			for need > 0 {
 				if s >= need {
 					s -= need
-					need = 0
 					break
 				}
 				need -= s + 1
@@ -348,9 +348,18 @@ func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
 	if e.topRow >= len(e.lines) {
 		e.topRow, e.topSeg = len(e.lines)-1, 0
 	}
+}
 
+// view renders h visual lines of the draft at width w from the scroll
+// anchor, with a virtual cursor when focused. Only the shown lines are
+// wrapped. It only reads: scrollTo, called by Update, keeps the cursor
+// inside the window.
+func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
+	w = max(w, 2)
+	cseg, csegs := e.cursorSeg(w)
+	topRow := min(e.topRow, len(e.lines)-1)
 	out := make([]string, 0, h)
-	for r := e.topRow; r < len(e.lines) && len(out) < h; r++ {
+	for r := topRow; r < len(e.lines) && len(out) < h; r++ {
 		l := e.lines[r]
 		var segs []int
 		if r == e.row {
@@ -359,7 +368,7 @@ func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
 			segs = segments(l, w)
 		}
 		first := 0
-		if r == e.topRow {
+		if r == topRow {
 			first = min(e.topSeg, len(segs)-1)
 		}
 		for si := first; si < len(segs) && len(out) < h; si++ {

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"testing"
 
@@ -66,6 +68,7 @@ func TestEditorEdits(t *testing.T) {
 func TestEditorViewKeepsCursorVisible(t *testing.T) {
 	e := newEditor()
 	e.Insert(strings.Repeat("line\n", 100) + "last")
+	e.scrollTo(20, 5)
 	lines := e.view(20, 5, true, lipgloss.NewStyle())
 	if len(lines) != 5 || !strings.Contains(lines[4], "last") {
 		t.Fatalf("view does not end at the cursor: %q", lines)
@@ -73,14 +76,27 @@ func TestEditorViewKeepsCursorVisible(t *testing.T) {
 	for range 100 {
 		e.Up()
 	}
+	e.scrollTo(20, 5)
 	lines = e.view(20, 5, true, lipgloss.NewStyle())
 	if !strings.HasPrefix(lines[0], "line") || len(lines) != 5 {
 		t.Fatalf("view after moving up: %q", lines)
 	}
 	// A long line wraps; the cursor at its end stays visible.
 	e.SetValue(strings.Repeat("x", 95))
+	e.scrollTo(20, 3)
 	lines = e.view(20, 3, true, lipgloss.NewStyle())
 	if len(lines) != 3 || !strings.HasPrefix(lines[2], strings.Repeat("x", 15)) {
 		t.Fatalf("wrapped view %q", lines)
 	}
+}
+
+// state describes everything in the editor (the text by its size and a
+// hash) for tests that check that something left it alone.
+func (e *editor) state() string {
+	h := fnv.New64a()
+	for _, l := range e.lines {
+		h.Write([]byte(string(l) + "\n"))
+	}
+	return fmt.Sprintf("lines=%d text=%x row=%d col=%d top=%d/%d bytes=%d",
+		len(e.lines), h.Sum64(), e.row, e.col, e.topRow, e.topSeg, e.nbytes)
 }
