@@ -100,3 +100,42 @@ func (e *editor) state() string {
 	return fmt.Sprintf("lines=%d text=%x row=%d col=%d top=%d/%d bytes=%d",
 		len(e.lines), h.Sum64(), e.row, e.col, e.topRow, e.topSeg, e.nbytes)
 }
+
+// TestVisualCountMatchesSegments checks the counting shortcut against
+// the wrapping it stands for, with wide runes and tabs at the edges.
+func TestVisualCountMatchesSegments(t *testing.T) {
+	for _, l := range []string{"", "short", strings.Repeat("abcdefghij", 9), strings.Repeat("界", 31), "\t" + strings.Repeat("x\t界", 17), strings.Repeat("y", 40)} {
+		for _, w := range []int{2, 3, 7, 10, 20} {
+			if got, want := visualCount([]rune(l), w), len(segments([]rune(l), w)); got != want {
+				t.Errorf("visualCount(%q, %d) = %d, want %d", l, w, got, want)
+			}
+		}
+	}
+}
+
+// TestEditorWrapCacheFollowsEdits draws after edits that Update has not
+// seen yet: the cursor row's cached wrapping is not used once stale.
+func TestEditorWrapCacheFollowsEdits(t *testing.T) {
+	for name, edit := range map[string]func(e *editor){
+		"insert":      func(e *editor) { e.Home(); e.Insert("界界界") },
+		"backspace":   func(e *editor) { e.Backspace(); e.Backspace() },
+		"delete word": func(e *editor) { e.DeleteWordLeft() },
+		"to start":    func(e *editor) { e.DeleteToLineStart() },
+		"join lines":  func(e *editor) { e.Home(); e.Backspace() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEditor()
+			e.SetValue("top\n" + strings.Repeat("abcdefgh ", 5))
+			e.scrollTo(20, 4)
+			edit(&e)
+			fresh := newEditor()
+			fresh.SetValue(e.Value())
+			fresh.row, fresh.col = e.row, e.col
+			got := e.view(20, 4, true, lipgloss.NewStyle())
+			want := fresh.view(20, 4, true, lipgloss.NewStyle())
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("drawn with a stale wrapping:\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+}
