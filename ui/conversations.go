@@ -243,6 +243,10 @@ func (m *Model) applyOp(msg opDoneMsg) tea.Cmd {
 		if msg.convID == m.convID {
 			m.systemPrompt = msg.value
 		}
+		if msg.masked {
+			m.setNotice(chat.MaskedWarning("the system prompt"), false)
+			break
+		}
 		m.setNotice("system prompt saved; it applies from the next turn", false)
 	}
 	return convsCmd(m.b)
