@@ -69,6 +69,8 @@ type fakeBackend struct {
 	// CreateWithRole and SetSystemPrompt mask it, as the session masks
 	// the vault's keys.
 	stored string
+	// modelsErr, when set, is what Models returns.
+	modelsErr error
 
 	exports   []exportCall
 	existing  map[string]bool // absolute paths Export refuses without overwrite
@@ -120,6 +122,9 @@ func (f *fakeBackend) Lock() {
 func (f *fakeBackend) Keys() []view.Key { return append([]view.Key(nil), f.keys...) }
 
 func (f *fakeBackend) Models(_ context.Context, keyID string, _ bool) ([]string, error) {
+	if f.modelsErr != nil {
+		return nil, f.modelsErr
+	}
 	return f.models[keyID], nil
 }
 
