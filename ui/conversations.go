@@ -153,7 +153,8 @@ func (m *Model) adoptCreated(c *chat.Conversation) {
 		return
 	}
 	m.convID = c.ID
-	m.role = nil // recorded with the conversation
+	m.role = nil                    // recorded with the conversation
+	m.systemPrompt = c.SystemPrompt // as saved: a key in it masked
 	if m.convTitle == "" {
 		m.convTitle = cleanLine(c.Title)
 	}

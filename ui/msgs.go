@@ -269,6 +269,9 @@ func deleteCmd(b Backend, id string) tea.Cmd {
 func systemPromptCmd(b Backend, id, prompt string) tea.Cmd {
 	return func() tea.Msg {
 		masked, err := b.SetSystemPrompt(id, prompt)
+		if masked {
+			prompt = savedSystemPrompt(b, id)
+		}
 		return opDoneMsg{op: "system", convID: id, value: prompt, masked: masked, err: err}
 	}
 }
@@ -319,12 +322,24 @@ func createConversation(b Backend, systemPrompt string, role *chat.RoleRef) (con
 		if err != nil {
 			return nil, "", err
 		}
+		conv.SystemPrompt = systemPrompt
 		if hit {
 			masked = "the system prompt"
+			conv.SystemPrompt = savedSystemPrompt(b, conv.ID)
 		}
-		conv.SystemPrompt = systemPrompt
 	}
 	return conv, masked, nil
+}
+
+// savedSystemPrompt is a conversation's system prompt as saved, after the
+// backend masked a key in it: the app's copy (shown again by alt+s) must
+// not keep the key. Empty when it cannot be read.
+func savedSystemPrompt(b Backend, id string) string {
+	c, err := b.Load(id)
+	if err != nil {
+		return ""
+	}
+	return c.SystemPrompt
 }
 
 func maskedWhat(masked bool, what string) string {

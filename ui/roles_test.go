@@ -174,6 +174,9 @@ func TestMaskedPromptsAreTold(t *testing.T) {
 					t.Fatalf("conversation %s saved the key", id)
 				}
 			}
+			if strings.Contains(h.m.systemPrompt, stored) {
+				t.Fatal("the app keeps the key in its copy of the system prompt (alt+s would show it)")
+			}
 			if s := h.screen(); !strings.Contains(s, chat.MaskedWarning(tc.what)) {
 				t.Fatalf("no notice %q:\n%s", chat.MaskedWarning(tc.what), s)
 			}
