@@ -291,7 +291,7 @@ func (p *picker) lines(w, h int) []string {
 		}
 		out = append(out, truncate(line, w))
 	}
-	if n == 0 && !p.loading {
+	if n == 0 && !p.loading && p.err == "" {
 		out = append(out, st.Muted.Render("  no match"))
 	}
 	if c, ok := p.current(); ok && c.detail != "" {
