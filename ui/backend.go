@@ -96,12 +96,14 @@ type Backend interface {
 	// Load returns a conversation with all its messages.
 	Load(id string) (*chat.Conversation, error)
 	// Create saves a new empty conversation with an optional system
-	// prompt. The UI calls it just before the first message is sent.
-	Create(systemPrompt string) (*chat.Conversation, error)
+	// prompt. The UI calls it just before the first message is sent. A
+	// key in the prompt is masked first; masked says one was, for the
+	// notice (chat.MaskedWarning).
+	Create(systemPrompt string) (c *chat.Conversation, masked bool, err error)
 	// CreateWithRole saves a new empty conversation started from a role
 	// (Role's answer): the role's text is its system prompt and the
-	// conversation records the role.
-	CreateWithRole(role chat.RoleRef) (*chat.Conversation, error)
+	// conversation records the role. masked is as for Create.
+	CreateWithRole(role chat.RoleRef) (c *chat.Conversation, masked bool, err error)
 	// ForkFrom copies conversation id up to and including message
 	// messageID into a new conversation that records where it branched
 	// (chat.Conversation.Parent), and returns it. The parent is not
@@ -134,8 +136,8 @@ type Backend interface {
 	// Delete removes a conversation.
 	Delete(id string) error
 	// SetSystemPrompt sets the system prompt sent with the conversation's
-	// next turns.
-	SetSystemPrompt(id, prompt string) error
+	// next turns. A key in it is masked first; masked says one was.
+	SetSystemPrompt(id, prompt string) (masked bool, err error)
 	// AddNote appends a note (chat.RoleNote: shown and exported, never
 	// sent to a model), such as "switched to key work · gpt-4o-mini", and
 	// returns the stored message.

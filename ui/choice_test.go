@@ -240,3 +240,32 @@ func TestErrorsShowTheAppHint(t *testing.T) {
 		t.Fatalf("errorWithHint = %q", got)
 	}
 }
+
+// TestModelPickerServerDown opens the model picker of a key whose server
+// cannot be reached (#33): one message, the reason first and then the
+// hint how to start the server, whole at 80 columns; not also "the server
+// lists no models".
+func TestModelPickerServerDown(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	h.b.modelsErr = &chat.Error{
+		Class:   chat.ErrNetwork,
+		Message: "cannot reach 127.0.0.1:11434: dial tcp 127.0.0.1:11434: connect: connection refused",
+		Hint:    `is Ollama running? start it with "ollama serve"; or fix the base URL: vaultchat keys edit loc --base-url URL`,
+	}
+	h.unlocked()
+	h.key("ctrl+p")
+	s := h.screen()
+	if strings.Contains(s, "lists no models") || strings.Contains(s, "no match") {
+		t.Fatalf("the picker says the server lists no models though it could not be asked:\n%s", s)
+	}
+	flat := strings.Join(strings.Fields(plainScreen(strings.ReplaceAll(s, "│", " "))), " ")
+	reason := "cannot reach 127.0.0.1:11434: dial tcp 127.0.0.1:11434: connect: connection refused"
+	hint := `is Ollama running? start it with "ollama serve"`
+	at, hintAt := strings.Index(flat, reason), strings.Index(flat, hint)
+	if at < 0 || hintAt < at {
+		t.Fatalf("want the reason, then the hint, whole:\n%s", s)
+	}
+	if !strings.Contains(flat, "type a model name") {
+		t.Fatalf("the picker does not say a model name may be typed:\n%s", s)
+	}
+}

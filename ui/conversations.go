@@ -153,7 +153,8 @@ func (m *Model) adoptCreated(c *chat.Conversation) {
 		return
 	}
 	m.convID = c.ID
-	m.role = nil // recorded with the conversation
+	m.role = nil                    // recorded with the conversation
+	m.systemPrompt = c.SystemPrompt // as saved: a key in it masked
 	if m.convTitle == "" {
 		m.convTitle = cleanLine(c.Title)
 	}
@@ -242,6 +243,10 @@ func (m *Model) applyOp(msg opDoneMsg) tea.Cmd {
 	case "system":
 		if msg.convID == m.convID {
 			m.systemPrompt = msg.value
+		}
+		if msg.masked {
+			m.setNotice(chat.MaskedWarning("the system prompt"), false)
+			break
 		}
 		m.setNotice("system prompt saved; it applies from the next turn", false)
 	}

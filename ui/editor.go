@@ -23,6 +23,19 @@ type editor struct {
 	// nbytes is the draft's size in bytes, kept up to date by every edit
 	// so the size label costs nothing with a 1 MB draft.
 	nbytes int
+	// edits counts the changes to the text, so that wrap knows when it
+	// is stale.
+	edits int
+	// wrap is the cursor row's wrapping, kept by scrollTo (Update) for
+	// view: a long line is wrapped once per key, not once more per frame.
+	wrap wrapCache
+}
+
+// wrapCache is the segment starts of one row at one width, as they were
+// after a given number of edits.
+type wrapCache struct {
+	edits, row, w int
+	segs          []int
 }
 
 func newEditor() editor { return editor{lines: [][]rune{nil}} }
@@ -88,6 +101,7 @@ func (e *editor) Insert(s string) {
 		return
 	}
 	e.nbytes += len(s)
+	e.edits++
 	parts := strings.Split(s, "\n")
 	cur := e.lines[e.row]
 	tail := append([]rune(nil), cur[e.col:]...)
@@ -119,6 +133,7 @@ func (e *editor) Backspace() {
 	if e.col > 0 {
 		l := e.lines[e.row]
 		e.nbytes -= utf8.RuneLen(l[e.col-1])
+		e.edits++
 		e.lines[e.row] = append(l[:e.col-1:e.col-1], l[e.col:]...)
 		e.col--
 		return
@@ -128,6 +143,7 @@ func (e *editor) Backspace() {
 	}
 	prev := e.lines[e.row-1]
 	e.nbytes--
+	e.edits++
 	e.col = len(prev)
 	e.lines[e.row-1] = append(prev[:len(prev):len(prev)], e.lines[e.row]...)
 	e.lines = append(e.lines[:e.row], e.lines[e.row+1:]...)
@@ -138,11 +154,13 @@ func (e *editor) Delete() {
 	l := e.lines[e.row]
 	if e.col < len(l) {
 		e.nbytes -= utf8.RuneLen(l[e.col])
+		e.edits++
 		e.lines[e.row] = append(l[:e.col:e.col], l[e.col+1:]...)
 		return
 	}
 	if e.row+1 < len(e.lines) {
 		e.nbytes--
+		e.edits++
 		e.lines[e.row] = append(l[:len(l):len(l)], e.lines[e.row+1]...)
 		e.lines = append(e.lines[:e.row+1], e.lines[e.row+2:]...)
 	}
@@ -230,18 +248,21 @@ func (e *editor) DeleteWordLeft() {
 	e.WordLeft()
 	l := e.lines[e.row]
 	e.nbytes -= runesLen(l[e.col:end])
+	e.edits++
 	e.lines[e.row] = append(l[:e.col:e.col], l[end:]...)
 }
 
 func (e *editor) DeleteToLineStart() {
 	l := e.lines[e.row]
 	e.nbytes -= runesLen(l[:e.col])
+	e.edits++
 	e.lines[e.row] = append([]rune(nil), l[e.col:]...)
 	e.col = 0
 }
 
 func (e *editor) DeleteToLineEnd() {
 	e.nbytes -= runesLen(e.lines[e.row][e.col:])
+	e.edits++
 	e.lines[e.row] = e.lines[e.row][:e.col:e.col]
 }
 
@@ -272,12 +293,22 @@ func segments(l []rune, w int) []int {
 // the segment start offsets. A cursor at the exact end of a full segment
 // moves to a new (empty) visual line.
 func (e *editor) cursorSeg(w int) (int, []int) {
-	segs := segments(e.lines[e.row], w)
+	segs := e.rowSegments(w)
 	i := len(segs) - 1
 	for i > 0 && segs[i] > e.col {
 		i--
 	}
 	return i, segs
+}
+
+// rowSegments returns the cursor row's segment starts at width w: the
+// cached ones when still true, else new ones (not stored: only scrollTo
+// stores them, so view only reads).
+func (e *editor) rowSegments(w int) []int {
+	if c := e.wrap; c.segs != nil && c.edits == e.edits && c.row == e.row && c.w == w {
+		return c.segs
+	}
+	return segments(e.lines[e.row], w)
 }
 
 // visualLines counts visual lines up to limit (bounded work).
@@ -298,16 +329,29 @@ func visualCount(l []rune, w int) int {
 	if len(l)*4 <= w {
 		return 1
 	}
-	return len(segments(l, w))
+	// As len(segments(l, w)), without building the slice: Update and
+	// View both count the lines of the draft.
+	n, col := 1, 0
+	for _, r := range l {
+		rw := runeWidth(r)
+		if col+rw > w && col > 0 {
+			n++
+			col = 0
+		}
+		col += rw
+	}
+	return n
 }
 
-// view renders h visual lines of the draft at width w with a virtual
-// cursor when focused. Only the shown lines are wrapped.
-func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
-	w = max(w, 2)
-	cseg, csegs := e.cursorSeg(w)
-	// Keep the cursor inside the window: above the anchor moves the
-	// anchor up; too far below puts the cursor on the last row.
+// scrollTo moves the scroll anchor so that the cursor is inside a
+// window of h visual lines at width w: above the anchor moves the anchor
+// up; too far below puts the cursor on the last row. Update calls it
+// after every message (the draft or the box's size may have changed), so
+// that view only reads.
+func (e *editor) scrollTo(w, h int) {
+	w, h = max(w, 2), max(h, 1)
+	cseg, segs := e.cursorSeg(w)
+	e.wrap = wrapCache{edits: e.edits, row: e.row, w: w, segs: segs}
 	if e.row < e.topRow || (e.row == e.topRow && cseg < e.topSeg) {
 		e.topRow, e.topSeg = e.row, cseg
 	} else {
@@ -331,7 +375,6 @@ func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
 			for need > 0 {
 				if s >= need {
 					s -= need
-					need = 0
 					break
 				}
 				need -= s + 1
@@ -348,9 +391,18 @@ func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
 	if e.topRow >= len(e.lines) {
 		e.topRow, e.topSeg = len(e.lines)-1, 0
 	}
+}
 
+// view renders h visual lines of the draft at width w from the scroll
+// anchor, with a virtual cursor when focused. Only the shown lines are
+// wrapped. It only reads: scrollTo, called by Update, keeps the cursor
+// inside the window.
+func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
+	w = max(w, 2)
+	cseg, csegs := e.cursorSeg(w)
+	topRow := min(e.topRow, len(e.lines)-1)
 	out := make([]string, 0, h)
-	for r := e.topRow; r < len(e.lines) && len(out) < h; r++ {
+	for r := topRow; r < len(e.lines) && len(out) < h; r++ {
 		l := e.lines[r]
 		var segs []int
 		if r == e.row {
@@ -359,7 +411,7 @@ func (e *editor) view(w, h int, focused bool, cursor lipgloss.Style) []string {
 			segs = segments(l, w)
 		}
 		first := 0
-		if r == e.topRow {
+		if r == topRow {
 			first = min(e.topSeg, len(segs)-1)
 		}
 		for si := first; si < len(segs) && len(out) < h; si++ {

@@ -65,6 +65,12 @@ type fakeBackend struct {
 	// as the session refuses attachments over the limits or holding a
 	// secret.
 	sendErr error
+	// stored, when set, is the fake's one stored key: Create,
+	// CreateWithRole and SetSystemPrompt mask it, as the session masks
+	// the vault's keys.
+	stored string
+	// modelsErr, when set, is what Models returns.
+	modelsErr error
 
 	exports   []exportCall
 	existing  map[string]bool // absolute paths Export refuses without overwrite
@@ -116,6 +122,9 @@ func (f *fakeBackend) Lock() {
 func (f *fakeBackend) Keys() []view.Key { return append([]view.Key(nil), f.keys...) }
 
 func (f *fakeBackend) Models(_ context.Context, keyID string, _ bool) ([]string, error) {
+	if f.modelsErr != nil {
+		return nil, f.modelsErr
+	}
 	return f.models[keyID], nil
 }
 
@@ -143,13 +152,22 @@ func (f *fakeBackend) add(c *chat.Conversation) {
 	f.order = append(f.order, c.ID)
 }
 
-func (f *fakeBackend) Create(system string) (*chat.Conversation, error) {
+func (f *fakeBackend) Create(system string) (*chat.Conversation, bool, error) {
 	f.nextID++
 	// Created without a title, as the real backend does: Send derives
 	// it from the first message.
-	c := &chat.Conversation{ID: fmt.Sprintf("c%d", f.nextID), SystemPrompt: system}
+	masked := f.mask(system)
+	c := &chat.Conversation{ID: fmt.Sprintf("c%d", f.nextID), SystemPrompt: masked}
 	f.add(c)
-	return c, nil
+	return c, masked != system, nil
+}
+
+// mask masks the fake's stored key in s.
+func (f *fakeBackend) mask(s string) string {
+	if f.stored == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, f.stored, "sk-…"+f.stored[len(f.stored)-4:])
 }
 
 func (f *fakeBackend) Rename(id, title string) error { f.convs[id].Title = title; return nil }
@@ -164,7 +182,10 @@ func (f *fakeBackend) Delete(id string) error {
 	}
 	return nil
 }
-func (f *fakeBackend) SetSystemPrompt(id, p string) error { f.convs[id].SystemPrompt = p; return nil }
+func (f *fakeBackend) SetSystemPrompt(id, p string) (bool, error) {
+	f.convs[id].SystemPrompt = f.mask(p)
+	return f.convs[id].SystemPrompt != p, nil
+}
 
 func (f *fakeBackend) AddNote(id, text string) (chat.Message, error) {
 	f.notes = append(f.notes, text)

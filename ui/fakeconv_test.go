@@ -20,14 +20,15 @@ type fakeRole struct {
 	err   error
 }
 
-func (f *fakeBackend) CreateWithRole(role chat.RoleRef) (*chat.Conversation, error) {
-	c, err := f.Create(role.Text)
+func (f *fakeBackend) CreateWithRole(role chat.RoleRef) (*chat.Conversation, bool, error) {
+	c, masked, err := f.Create(role.Text)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	r := role
+	r.Text = c.SystemPrompt
 	c.Role = &r
-	return c, nil
+	return c, masked, nil
 }
 
 func (f *fakeBackend) ForkFrom(id, msgID string) (*chat.Conversation, error) {

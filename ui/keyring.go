@@ -5,6 +5,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/view"
 )
 
@@ -174,7 +175,7 @@ func (m *Model) applyChosen(msg chosenMsg) tea.Cmd {
 
 // errorWithHint is a backend error with its hint, if it has one: the
 // hint for the app (AppHint, naming keys) where the error has one, else
-// its Hint.
+// its Hint (a method, or a chat.Error's field: a server's error).
 func errorWithHint(err error) string {
 	var app interface{ AppHint() string }
 	if errors.As(err, &app) && app.AppHint() != "" {
@@ -183,6 +184,10 @@ func errorWithHint(err error) string {
 	var hinted interface{ Hint() string }
 	if errors.As(err, &hinted) && hinted.Hint() != "" {
 		return err.Error() + ": " + hinted.Hint()
+	}
+	var ce *chat.Error
+	if errors.As(err, &ce) && ce.Hint != "" {
+		return err.Error() + ": " + ce.Hint
 	}
 	return err.Error()
 }

@@ -178,80 +178,89 @@ func (m *Model) setNotice(s string, isErr bool) {
 }
 
 // Update applies one message: input goes to the key handling, results of
-// commands to the part that asked for them.
+// commands to the part that asked for them. Then it scrolls the input so
+// that its cursor stays in view: any message may change the draft or the
+// box's size, and View only reads.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	l := m.layout()
+	m.input.scrollTo(l.inputW, l.inputH)
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 20), max(msg.Height, 8)
 		m.refreshPicker()
-		return m, nil
+		return nil
 	case tea.BackgroundColorMsg:
 		m.setTheme(msg.IsDark())
 		v := m.unlock.pass.Value()
 		m.unlock.pass = m.newPassInput()
 		m.unlock.pass.SetValue(v)
-		return m, nil
+		return nil
 	case tea.KeyPressMsg:
 		m.lastActive = m.now()
-		return m, m.handleKey(msg)
+		return m.handleKey(msg)
 	case tea.PasteMsg:
 		m.lastActive = m.now()
-		return m, m.handlePaste(msg)
+		return m.handlePaste(msg)
 	case tea.MouseWheelMsg:
 		m.lastActive = m.now()
 		m.handleWheel(msg)
-		return m, nil
+		return nil
 
 	case passInfoMsg, unlockedMsg, lockedMsg:
-		return m, m.updateUnlock(msg)
+		return m.updateUnlock(msg)
 	case loadedMsg:
 		if m.screen != screenLoading {
-			return m, nil
+			return nil
 		}
-		return m, m.applyLoaded(msg)
+		return m.applyLoaded(msg)
 	case streamOpenedMsg, streamStartErrMsg, streamEventMsg, streamClosedMsg:
-		return m, m.updateTurn(msg)
+		return m.updateTurn(msg)
 	case idleMsg:
-		return m, m.checkIdle(msg.seq)
+		return m.checkIdle(msg.seq)
 	case countdownMsg:
-		return m, m.tickCountdown(msg.seq)
+		return m.tickCountdown(msg.seq)
 	case draftFileMsg, editorDoneMsg, draftReadMsg:
-		return m, m.updateDraft(msg)
+		return m.updateDraft(msg)
 	}
 	if m.screen != screenMain {
-		return m, nil // a result for the main screen arriving after a lock
+		return nil // a result for the main screen arriving after a lock
 	}
 	switch msg := msg.(type) {
 	case draftLoadedMsg:
 		m.applyDraftLoaded(msg)
-		return m, nil
+		return nil
 	case draftSavedMsg:
 		if msg.err != nil {
 			m.setNotice(msg.err.Error(), true)
 		}
-		return m, nil
+		return nil
 	}
 	switch msg := msg.(type) {
 	case convLoadedMsg, convsMsg, opDoneMsg, noteMsg, searchedMsg:
-		return m, m.updateConversations(msg)
+		return m.updateConversations(msg)
 	case keysMsg, usageMsg, modelsMsg, chosenMsg:
-		return m, m.updateKeyring(msg)
+		return m.updateKeyring(msg)
 	case exportDoneMsg:
-		return m, m.applyExport(msg)
+		return m.applyExport(msg)
 	case forkedMsg, switchedMsg:
-		return m, m.updateBranches(msg)
+		return m.updateBranches(msg)
 	case completedMsg, attachedMsg, chipTokensMsg:
-		return m, m.updateAttach(msg)
+		return m.updateAttach(msg)
 	case dirListedMsg:
 		m.applyDirListed(msg)
-		return m, nil
+		return nil
 	case rolesMsg:
 		m.applyRoles(msg)
-		return m, nil
+		return nil
 	case roleLoadedMsg:
-		return m, m.applyRole(msg)
+		return m.applyRole(msg)
 	}
-	return m, nil
+	return nil
 }
 
 // applyLoaded shows the main screen after an unlock: the keys, the list

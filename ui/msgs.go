@@ -69,9 +69,13 @@ type (
 		msg    chat.Message
 		err    error
 	}
+	// streamOpenedMsg reports a turn started: created is the conversation
+	// the send created first (nil if none), masked names what of it held
+	// a key that was masked ("" if nothing), for the notice.
 	streamOpenedMsg struct {
 		seq     int
 		created *chat.Conversation
+		masked  string
 		events  <-chan chat.Event
 	}
 	streamStartErrMsg struct {
@@ -90,6 +94,8 @@ type (
 		op     string
 		convID string
 		value  string
+		// masked says a key in value was masked (op "system").
+		masked bool
 		err    error
 	}
 	// exportDoneMsg reports an export: the path written, or an error
@@ -220,19 +226,20 @@ func noteCmd(b Backend, convID, text string) tea.Cmd {
 func sendCmd(ctx context.Context, b Backend, seq int, req view.SendRequest, create bool, systemPrompt string, role *chat.RoleRef) tea.Cmd {
 	return func() tea.Msg {
 		var created *chat.Conversation
+		var masked string
 		if create {
-			conv, err := createConversation(b, systemPrompt, role)
+			conv, what, err := createConversation(b, systemPrompt, role)
 			if err != nil {
 				return streamStartErrMsg{seq: seq, err: fmt.Errorf("create conversation: %w", err)}
 			}
-			created = conv
+			created, masked = conv, what
 			req.ConversationID = conv.ID
 		}
 		ch, err := b.Send(ctx, req)
 		if err != nil {
 			return streamStartErrMsg{seq: seq, created: created, err: err}
 		}
-		return streamOpenedMsg{seq: seq, created: created, events: ch}
+		return streamOpenedMsg{seq: seq, created: created, masked: masked, events: ch}
 	}
 }
 
@@ -261,7 +268,11 @@ func deleteCmd(b Backend, id string) tea.Cmd {
 
 func systemPromptCmd(b Backend, id, prompt string) tea.Cmd {
 	return func() tea.Msg {
-		return opDoneMsg{op: "system", convID: id, value: prompt, err: b.SetSystemPrompt(id, prompt)}
+		masked, err := b.SetSystemPrompt(id, prompt)
+		if masked {
+			prompt = savedSystemPrompt(b, id)
+		}
+		return opDoneMsg{op: "system", convID: id, value: prompt, masked: masked, err: err}
 	}
 }
 
@@ -291,20 +302,49 @@ func searchCmd(b Backend, query string) tea.Cmd {
 
 // createConversation saves a new conversation, with a role if one was
 // chosen; a system prompt edited after choosing the role (alt+s) is kept
-// as the conversation's, the role's text as the role's.
-func createConversation(b Backend, systemPrompt string, role *chat.RoleRef) (*chat.Conversation, error) {
+// as the conversation's, the role's text as the role's. masked names the
+// text in which the backend masked a key ("" if none), for the notice.
+func createConversation(b Backend, systemPrompt string, role *chat.RoleRef) (conv *chat.Conversation, masked string, err error) {
 	if role == nil {
-		return b.Create(systemPrompt)
+		conv, hit, err := b.Create(systemPrompt)
+		if err != nil {
+			return nil, "", err
+		}
+		return conv, maskedWhat(hit, "the system prompt"), nil
 	}
-	conv, err := b.CreateWithRole(*role)
+	conv, hit, err := b.CreateWithRole(*role)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	masked = maskedWhat(hit, "the role's prompt")
 	if systemPrompt != role.Text {
-		if err := b.SetSystemPrompt(conv.ID, systemPrompt); err != nil {
-			return nil, err
+		hit, err := b.SetSystemPrompt(conv.ID, systemPrompt)
+		if err != nil {
+			return nil, "", err
 		}
 		conv.SystemPrompt = systemPrompt
+		if hit {
+			masked = "the system prompt"
+			conv.SystemPrompt = savedSystemPrompt(b, conv.ID)
+		}
 	}
-	return conv, nil
+	return conv, masked, nil
+}
+
+// savedSystemPrompt is a conversation's system prompt as saved, after the
+// backend masked a key in it: the app's copy (shown again by alt+s) must
+// not keep the key. Empty when it cannot be read.
+func savedSystemPrompt(b Backend, id string) string {
+	c, err := b.Load(id)
+	if err != nil {
+		return ""
+	}
+	return c.SystemPrompt
+}
+
+func maskedWhat(masked bool, what string) string {
+	if masked {
+		return what
+	}
+	return ""
 }

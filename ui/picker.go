@@ -264,7 +264,11 @@ func (p *picker) lines(w, h int) []string {
 		out = append(out, st.Muted.Render("loading…"))
 	}
 	if p.err != "" {
-		out = append(out, st.Error.Render(truncate(p.err, w)))
+		// Whole, wrapped: the useful part of a server's error (the
+		// hint) comes last.
+		for _, l := range wrapLines(p.err, w) {
+			out = append(out, st.Error.Render(l))
+		}
 	}
 	listH := max(h-len(out)-2, 1)
 	first := 0
@@ -287,7 +291,7 @@ func (p *picker) lines(w, h int) []string {
 		}
 		out = append(out, truncate(line, w))
 	}
-	if n == 0 && !p.loading {
+	if n == 0 && !p.loading && p.err == "" {
 		out = append(out, st.Muted.Render("  no match"))
 	}
 	if c, ok := p.current(); ok && c.detail != "" {

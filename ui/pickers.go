@@ -62,7 +62,9 @@ func (m *Model) applyModels(msg modelsMsg) {
 	p.loading = false
 	p.err = ""
 	if msg.err != nil {
-		p.err = "could not list models: " + cleanLine(msg.err.Error())
+		// One message, why first: the hint says how to start a local
+		// server, and a name may still be typed.
+		p.err = cleanLine(errorWithHint(msg.err)) + " · type a model name to use one anyway"
 	}
 	m.refreshPicker()
 	if p.filter.Value() == "" {
@@ -106,7 +108,7 @@ func (m *Model) refreshPicker() {
 			rows = append(rows, pickerRow{id: name, text: text})
 		}
 		p.header = ""
-		if len(models) == 0 && !p.loading {
+		if len(models) == 0 && !p.loading && p.err == "" {
 			p.header = "the server lists no models: type a model name"
 		}
 		p.setRows(rows)

@@ -130,3 +130,56 @@ func TestConversationTitleIsOneLine(t *testing.T) {
 		t.Fatalf("title %q; want it on one line, %q", h.m.convTitle, "two lines")
 	}
 }
+
+// TestMaskedPromptsAreTold stores a key in the fake and puts it in a
+// role's prompt (alt+p), in a new conversation's system prompt and in a
+// saved conversation's (alt+s): each is saved masked and the user is
+// told so, in the words a masked message gets.
+func TestMaskedPromptsAreTold(t *testing.T) {
+	stored := "sk-" + strings.Repeat("q7", 12) + "wxyz" // built at run time: no key in the source
+	for _, tc := range []struct {
+		name, what string
+		steps      func(h *harness)
+	}{
+		{"role's prompt", "the role's prompt", func(h *harness) {
+			h.b.roles = []fakeRole{{entry: view.Role{Name: "keyed"}, ref: chat.RoleRef{Name: "keyed", Text: "call with " + stored}}}
+			h.key("alt+p")
+			h.key("enter")
+			h.typeText("hello")
+			h.key("enter")
+		}},
+		{"new conversation's system prompt", "the system prompt", func(h *harness) {
+			h.key("alt+s")
+			h.typeText("call with " + stored)
+			h.key("enter")
+			h.typeText("hello")
+			h.key("enter")
+		}},
+		{"saved conversation's system prompt", "the system prompt", func(h *harness) {
+			h.key("alt+s")
+			h.typeText("call with " + stored)
+			h.key("enter")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, 200, 40, Options{})
+			if strings.HasPrefix(tc.name, "saved") {
+				withConversation(h.b)
+			}
+			h.b.stored = stored
+			h.unlocked()
+			tc.steps(h)
+			for id, c := range h.b.convs {
+				if strings.Contains(c.SystemPrompt, stored) || (c.Role != nil && strings.Contains(c.Role.Text, stored)) {
+					t.Fatalf("conversation %s saved the key", id)
+				}
+			}
+			if strings.Contains(h.m.systemPrompt, stored) {
+				t.Fatal("the app keeps the key in its copy of the system prompt (alt+s would show it)")
+			}
+			if s := h.screen(); !strings.Contains(s, chat.MaskedWarning(tc.what)) {
+				t.Fatalf("no notice %q:\n%s", chat.MaskedWarning(tc.what), s)
+			}
+		})
+	}
+}

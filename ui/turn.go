@@ -46,6 +46,11 @@ func (m *Model) updateTurn(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.adoptCreated(msg.created)
+		if msg.masked != "" && m.turn.cur != nil {
+			// Told as a key masked in the message is: on the reply.
+			m.turn.cur.addNote(chat.MaskedWarning(msg.masked))
+			m.chat.changed()
+		}
 		m.turn.events = msg.events
 		if msg.created != nil {
 			// Send saved the new conversation with the title derived

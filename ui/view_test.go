@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/vaultchat/vaultchat/internal/chat"
 	"github.com/vaultchat/vaultchat/internal/figures"
 	"github.com/vaultchat/vaultchat/internal/view"
@@ -424,6 +426,42 @@ func TestViewIsPure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestViewLeavesTheInputAlone draws a draft taller than the input box
+// after a paste, after moving up, and after a resize: the frames are the
+// same, the editor (its scroll anchor included) is as Update left it, and
+// the frame shows the cursor's line.
+func TestViewLeavesTheInputAlone(t *testing.T) {
+	h := newHarness(t, 80, 24, Options{})
+	h.unlocked()
+	var draft strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&draft, "draft line %02d\n", i)
+	}
+	draft.WriteString("the last line")
+	h.send(tea.PasteMsg{Content: draft.String()})
+	check := func(step, want string) {
+		t.Helper()
+		before := h.m.input.state()
+		first, second := h.m.View().Content, h.m.View().Content
+		if first != second {
+			t.Fatalf("%s: two frames differ:\n%s\n----\n%s", step, plainScreen(first), plainScreen(second))
+		}
+		if after := h.m.input.state(); after != before {
+			t.Fatalf("%s: drawing changed the editor: %s, then %s", step, before, after)
+		}
+		if !strings.Contains(plainScreen(first), want) {
+			t.Fatalf("%s: the cursor's line %q is not shown:\n%s", step, want, plainScreen(first))
+		}
+	}
+	check("after the paste", "the last line")
+	for range 30 {
+		h.key("up")
+	}
+	check("after moving up", "draft line 30")
+	h.send(tea.WindowSizeMsg{Width: 40, Height: 12})
+	check("after a resize", "draft line 30")
 }
 
 // TestListTakesKeysBeforeItIsDrawn types into the list's filter right

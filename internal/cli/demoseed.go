@@ -100,7 +100,7 @@ func (d *demo) seedConversations(a *app, sess *session.Session, now time.Time) e
 	if err != nil {
 		return fmt.Errorf("demo role: %w", err)
 	}
-	c, err := sess.CreateWithRole(*role)
+	c, _, err := sess.CreateWithRole(*role)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (d *demo) seedConversations(a *app, sess *session.Session, now time.Time) e
 		}
 		atts = append(atts, att)
 	}
-	if c, err = sess.Create(""); err != nil {
+	if c, _, err = sess.Create(""); err != nil {
 		return err
 	}
 	if err := demoTurn(ctx, sess, view.SendRequest{ConversationID: c.ID, KeyID: "personal", Model: "sim-fast",
@@ -147,7 +147,7 @@ func (d *demo) seedConversations(a *app, sess *session.Session, now time.Time) e
 // the model of the first, sim-fast (a regenerate does not change the
 // conversation's choice).
 func (d *demo) seedVersions(ctx context.Context, sess *session.Session) error {
-	c, err := sess.Create("")
+	c, _, err := sess.Create("")
 	if err != nil {
 		return err
 	}

@@ -91,14 +91,22 @@ func (c *convSearchCmd) Run(a *app) error {
 		if i > 0 {
 			a.printf("\n")
 		}
-		matches := fmt.Sprintf("%d matching message", h.Matches)
-		if h.Matches != 1 {
-			matches += "s"
-		}
-		a.printf("%s  %s  %s  (%s)\n", a.cell(h.ID), h.Updated.Local().Format("2006-01-02 15:04"), a.cell(h.Title), matches)
+		a.printf("%s  %s  %s  (%s)\n", a.cell(h.ID), h.Updated.Local().Format("2006-01-02 15:04"), a.cell(h.Title), matchesLabel(h))
 		for _, s := range h.Snippets {
 			a.printf("  #%d %s: %s\n", s.Number, s.Role, a.clean(s.Text))
 		}
 	}
 	return nil
+}
+
+// matchesLabel says where a conversation matched: its messages, counted,
+// or only its title (a title-only hit has no matching message to count).
+func matchesLabel(h view.SearchHit) string {
+	switch {
+	case h.Matches == 0:
+		return "title matches"
+	case h.Matches == 1:
+		return "1 matching message"
+	}
+	return fmt.Sprintf("%d matching messages", h.Matches)
 }

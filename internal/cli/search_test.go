@@ -30,6 +30,14 @@ func TestConversationsSearch(t *testing.T) {
 		t.Errorf("--key work shows a conversation of key home:\n%s", res.stdout)
 	}
 
+	// A match in the title only says so (#22), not "0 matching messages".
+	e.mustRun(tty{}, "conversations", "rename", first.ConversationID, "zebra crossing")
+	res = e.mustRun(tty{}, "conversations", "search", "zebra")
+	wantContains(t, "title-only match", res.stdout, first.ConversationID, "(title matches)")
+	if strings.Contains(res.stdout, "0 matching") {
+		t.Errorf("a title-only match counts 0 messages:\n%s", res.stdout)
+	}
+
 	var rows []searchRow
 	res = e.mustRun(tty{}, "conversations", "search", "--json", "straße")
 	if err := json.Unmarshal([]byte(res.stdout), &rows); err != nil || len(rows) != 2 {

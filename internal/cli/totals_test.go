@@ -105,7 +105,7 @@ func runMixedConversation(t *testing.T, e *env) string {
 	t.Helper()
 	sess := e.session(t)
 	defer sess.Close()
-	c, err := sess.Create("")
+	c, _, err := sess.Create("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func benchTurns(b *testing.B) (*Session, view.SendRequest) {
 		b.Fatal(err)
 	}
 	b.Cleanup(a.Lock)
-	c, err := a.Create("")
+	c, _, err := a.Create("")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestDeferLedgerReadsItOnlyWhenNeeded(t *testing.T) {
 		t.Fatalf("with DeferLedger the unlock read the ledger")
 	}
 	turn := func(key string) chat.Done {
-		conv, err := s.Create("")
+		conv, _, err := s.Create("")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestDeferLedgerWithDamagedLedger(t *testing.T) {
 	}
 	defer s.Lock()
 	for _, key := range []string{"plain", "capped"} {
-		conv, err := s.Create("")
+		conv, _, err := s.Create("")
 		if err != nil {
 			t.Fatal(err)
 		}

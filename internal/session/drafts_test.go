@@ -17,7 +17,7 @@ import (
 func TestDraftsKeptEncryptedAndDeletedWithConversation(t *testing.T) {
 	f := newFixture(t, sim.Options{})
 	f.unlock()
-	c, err := f.sess.Create("")
+	c, _, err := f.sess.Create("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func (f *fixture) relock() {
 
 func (f *fixture) create(systemPrompt string) *chat.Conversation {
 	f.t.Helper()
-	c, err := f.sess.Create(systemPrompt)
+	c, _, err := f.sess.Create(systemPrompt)
 	if err != nil {
 		f.t.Fatalf("Create: %v", err)
 	}

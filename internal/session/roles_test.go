@@ -15,9 +15,17 @@ func TestCreateWithRoleMasksSecretsAndCheckModel(t *testing.T) {
 	f.addKey("work", "sim-fast", func(k *vault.Key) { k.AllowedModels = []string{"sim-fast"} })
 	f.unlock()
 	secret := f.secrets[0]
-	c, err := f.sess.CreateWithRole(chat.RoleRef{Name: "r", Text: "use " + secret + " nowhere", Description: "d " + secret})
-	if err != nil {
-		t.Fatal(err)
+	c, masked, err := f.sess.CreateWithRole(chat.RoleRef{Name: "r", Text: "use " + secret + " nowhere", Description: "d " + secret})
+	if err != nil || !masked {
+		t.Fatalf("CreateWithRole with a key: masked %v, %v; want it masked and said so", masked, err)
+	}
+	if _, masked, err := f.sess.CreateWithRole(chat.RoleRef{Name: "plain", Text: "be brief"}); err != nil || masked {
+		t.Fatalf("CreateWithRole without a key: masked %v, %v", masked, err)
+	}
+	for _, prompt := range []string{"use " + secret, ""} {
+		if _, masked, err := f.sess.Create(prompt); err != nil || masked != (prompt != "") {
+			t.Fatalf("Create(%d bytes): masked %v, %v", len(prompt), masked, err)
+		}
 	}
 	got := f.load(c.ID)
 	if got.Role == nil || got.Role.Name != "r" || strings.Contains(got.Role.Text, secret) || strings.Contains(got.Role.Description, secret) || strings.Contains(got.SystemPrompt, secret) {

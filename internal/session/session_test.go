@@ -67,16 +67,16 @@ func TestConversationRoundTrips(t *testing.T) {
 
 	// The new system prompt goes with the next turn; a secret in it is
 	// masked before it is stored or sent.
-	if err := f.sess.SetSystemPrompt(first.ID, "use "+f.secrets[0]); err != nil {
-		t.Fatal(err)
+	if masked, err := f.sess.SetSystemPrompt(first.ID, "use "+f.secrets[0]); err != nil || !masked {
+		t.Fatalf("SetSystemPrompt with a key: masked %v, %v; want it masked and said so", masked, err)
 	}
 	f.assertNoSecret("system prompt", f.load(first.ID))
 	if _, err := f.sess.AddNote(first.ID, "note with "+f.secrets[0]); err != nil {
 		t.Fatal(err)
 	}
 	f.assertNoSecret("note", f.load(first.ID))
-	if err := f.sess.SetSystemPrompt(first.ID, "answer in French"); err != nil {
-		t.Fatal(err)
+	if masked, err := f.sess.SetSystemPrompt(first.ID, "answer in French"); err != nil || masked {
+		t.Fatalf("SetSystemPrompt without a key: masked %v, %v", masked, err)
 	}
 	if got := f.load(first.ID).SystemPrompt; got != "answer in French" {
 		t.Fatalf("system prompt = %q", got)
@@ -129,7 +129,7 @@ func TestConversationRoundTrips(t *testing.T) {
 	if _, err := f.sess.AddNote(second.ID, "x"); err == nil {
 		t.Fatal("AddNote to a deleted conversation succeeded")
 	}
-	if err := f.sess.SetSystemPrompt("../escape", "x"); !errors.Is(err, store.ErrInvalidID) {
+	if _, err := f.sess.SetSystemPrompt("../escape", "x"); !errors.Is(err, store.ErrInvalidID) {
 		t.Fatalf("SetSystemPrompt with a path as ID: %v", err)
 	}
 }
@@ -328,7 +328,7 @@ func TestEditsDuringTurnAreKept(t *testing.T) {
 	wg.Add(3)
 	go func() { defer wg.Done(); note, errs[0] = f.sess.AddNote(c.ID, "switched to key work · sim-smart") }()
 	go func() { defer wg.Done(); errs[1] = f.sess.Rename(c.ID, "my title") }()
-	go func() { defer wg.Done(); errs[2] = f.sess.SetSystemPrompt(c.ID, "new prompt") }()
+	go func() { defer wg.Done(); _, errs[2] = f.sess.SetSystemPrompt(c.ID, "new prompt") }()
 	var evs []chat.Event
 	for ev := range ch {
 		evs = append(evs, ev)

@@ -17,15 +17,18 @@ import (
 
 // Create starts a new conversation with an optional system prompt
 // (secrets in it masked) and saves it (its file: the conversation list's
-// index catches up at the first reply, or when listed).
-func (s *Session) Create(systemPrompt string) (*chat.Conversation, error) {
+// index catches up at the first reply, or when listed). masked says a key
+// in the prompt was masked, so the caller can tell the user
+// (chat.MaskedWarning).
+func (s *Session) Create(systemPrompt string) (c *chat.Conversation, masked bool, err error) {
 	return s.create(systemPrompt, nil)
 }
 
 // CreateWithRole starts a new conversation from a role: the role's text
 // is the system prompt, its temperature goes with every request, and the
-// conversation records the role as it is now (secrets in it masked).
-func (s *Session) CreateWithRole(role chat.RoleRef) (*chat.Conversation, error) {
+// conversation records the role as it is now (secrets in it masked;
+// masked says one was).
+func (s *Session) CreateWithRole(role chat.RoleRef) (c *chat.Conversation, masked bool, err error) {
 	return s.create(role.Text, &role)
 }
 
@@ -39,41 +42,43 @@ func (s *Session) Begin(systemPrompt string, role *chat.RoleRef) (*chat.Conversa
 	if err != nil {
 		return nil, err
 	}
-	c := h.newConversation(systemPrompt, role)
+	c, _ := h.newConversation(systemPrompt, role)
 	h.pending.add(c)
 	return c, nil
 }
 
-func (s *Session) create(systemPrompt string, role *chat.RoleRef) (*chat.Conversation, error) {
+func (s *Session) create(systemPrompt string, role *chat.RoleRef) (*chat.Conversation, bool, error) {
 	h, err := s.open()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	c := h.newConversation(systemPrompt, role)
+	c, masked := h.newConversation(systemPrompt, role)
 	if err := saveNew(h.pending.Conversations, c); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return c, nil
+	return c, masked, nil
 }
 
 // newConversation is a new conversation with its system prompt and role
-// (secrets in them masked), not saved.
-func (h *home) newConversation(systemPrompt string, role *chat.RoleRef) *chat.Conversation {
+// (secrets in them masked; masked says one was), not saved.
+func (h *home) newConversation(systemPrompt string, role *chat.RoleRef) (c *chat.Conversation, masked bool) {
 	now := h.cfg.Now().UTC()
 	red := h.redactor()
-	c := &chat.Conversation{
+	c = &chat.Conversation{
 		ID:           store.NewID(),
 		SystemPrompt: red.String(systemPrompt),
 		Created:      now,
 		Updated:      now,
 		Messages:     []chat.Message{},
 	}
+	masked = c.SystemPrompt != systemPrompt
 	if role != nil {
 		r := *role
 		r.Text, r.Description = red.String(r.Text), red.String(r.Description)
+		masked = masked || r.Text != role.Text || r.Description != role.Description
 		c.Role = &r
 	}
-	return c
+	return c, masked
 }
 
 // saveNew saves a conversation just created. Its first message follows
@@ -210,11 +215,14 @@ func (h *home) checkSecret(a chat.Attachment) error {
 	return nil
 }
 
-// SetSystemPrompt changes a conversation's system prompt.
-func (s *Session) SetSystemPrompt(id, prompt string) error {
-	return s.edit(id, func(c *chat.Conversation, h *home) {
+// SetSystemPrompt changes a conversation's system prompt (a key in it
+// masked; masked says one was).
+func (s *Session) SetSystemPrompt(id, prompt string) (masked bool, err error) {
+	err = s.edit(id, func(c *chat.Conversation, h *home) {
 		c.SystemPrompt = h.redactor().String(prompt)
+		masked = c.SystemPrompt != prompt
 	})
+	return masked, err
 }
 
 // AddNote appends a note to a conversation. A note added while a reply

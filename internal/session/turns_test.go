@@ -441,7 +441,7 @@ func TestTwoSessionsOnOneConversationLoseNothing(t *testing.T) {
 	}
 	defer a.Lock()
 	f.unlock() // b, the other process
-	conv, err := a.Create("")
+	conv, _, err := a.Create("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -186,9 +186,9 @@ func TestLockDropsEverything(t *testing.T) {
 	checks := map[string]error{}
 	_, checks["Conversations"] = f.sess.Conversations()
 	_, checks["Load"] = f.sess.Load(c.ID)
-	_, checks["Create"] = f.sess.Create("")
+	_, _, checks["Create"] = f.sess.Create("")
 	checks["Rename"] = f.sess.Rename(c.ID, "x")
-	checks["SetSystemPrompt"] = f.sess.SetSystemPrompt(c.ID, "x")
+	_, checks["SetSystemPrompt"] = f.sess.SetSystemPrompt(c.ID, "x")
 	_, checks["AddNote"] = f.sess.AddNote(c.ID, "x")
 	checks["Delete"] = f.sess.Delete(c.ID)
 	_, checks["Send"] = f.sess.Send(context.Background(), view.SendRequest{ConversationID: c.ID, Prompt: "x", KeyID: work.ID})

@@ -9,6 +9,7 @@
 package textmatch
 
 import (
+	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -176,6 +177,12 @@ func (q Query) Snippet(text string, width int) (Snippet, bool) {
 	if len(q.terms) == 0 {
 		return Snippet{}, false
 	}
+	// A snippet reads as text: quoted Markdown ("> …") on one line is
+	// a string of stray "> >" otherwise. Unless the markers are what
+	// the query looks for.
+	if plain := unquote(text); plain != text && q.Match(plain) {
+		text = plain
+	}
 	folded, offs := foldMapped(text, true)
 	if !q.MatchFolded(folded) {
 		return Snippet{}, false
@@ -253,14 +260,35 @@ func isSpaceAt(text string, i int) bool {
 	return unicode.IsSpace(r)
 }
 
-// oneLine turns line breaks and tabs into spaces, so a snippet is one
-// line.
+// quoteMarkers are the block-quote markers that start a Markdown line
+// (up to three spaces of indent, then ">" with an optional space, nested).
+var quoteMarkers = regexp.MustCompile(`(?m)^[ \t]{0,3}(?:>[ \t]?)+`)
+
+// unquote drops the block-quote markers at the start of text's lines.
+func unquote(text string) string {
+	if !strings.Contains(text, ">") {
+		return text
+	}
+	return quoteMarkers.ReplaceAllString(text, "")
+}
+
+// oneLine turns line breaks and tabs into spaces, and a run of spaces
+// into one, so a snippet is one line without the gaps of blank lines.
 func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
 		switch r {
-		case '\n', '\r', '\t', '\v', '\f', '\u2028', '\u2029', '\u0085':
-			return ' '
+		case '\n', '\r', '\t', '\v', '\f', '\u2028', '\u2029', '\u0085', ' ':
+			if !space {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
 		}
-		return r
-	}, s)
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -97,3 +97,26 @@ func BenchmarkMatchASCII(b *testing.B) {
 		q.Match(text)
 	}
 }
+
+// TestSnippetDropsQuoteMarkers: a snippet of quoted Markdown (a
+// simulator reply quotes the message) reads as text, not "> >" (#22);
+// a search for ">" itself still finds its snippet.
+func TestSnippetDropsQuoteMarkers(t *testing.T) {
+	text := "Simulated reply.\n\n> **Your message:** \"cafe\"\n>\n> > **Before that you said:** \"tea\"\n\nDone."
+	s, ok := Parse("cafe").Snippet(text, 200)
+	if !ok {
+		t.Fatal("no snippet")
+	}
+	if strings.Contains(s.Text, ">") || strings.Contains(s.Text, "  ") {
+		t.Errorf("snippet %q keeps quote markers or doubled spaces", s.Text)
+	}
+	if want := `Simulated reply. **Your message:** "cafe" **Before that you said:** "tea" Done.`; s.Text != want {
+		t.Errorf("snippet %q, want %q", s.Text, want)
+	}
+	if s.Text[s.Start:s.End] != "cafe" {
+		t.Errorf("match %q", s.Text[s.Start:s.End])
+	}
+	if s, ok := Parse(">").Snippet("a > b", 40); !ok || s.Text[s.Start:s.End] != ">" {
+		t.Errorf("snippet for \">\" = %+v, %v", s, ok)
+	}
+}

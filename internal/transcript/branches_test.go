@@ -80,3 +80,46 @@ func TestJSONRoundTripKeepsTheTree(t *testing.T) {
 		t.Errorf("version 1 with siblings: %v", err)
 	}
 }
+
+// editedConversation has its question edited; the old question's branch
+// has a reply regenerated once, so one other version nests in another
+// (#34).
+func editedConversation() *chat.Conversation {
+	at := func(s int) time.Time { return time.Date(2026, 5, 1, 10, 0, s, 0, time.UTC) }
+	turn := func(model string) *chat.Turn { return &chat.Turn{KeyID: "k_1", KeyName: "work", Model: model} }
+	return &chat.Conversation{ID: "ed", Title: "edited", Created: at(0), Updated: at(9), Messages: []chat.Message{
+		{ID: "u2", Role: chat.RoleUser, Content: "edited question", Time: at(6), Siblings: []chat.Branch{
+			{Messages: []chat.Message{
+				{ID: "u1", Role: chat.RoleUser, Content: "original question", Time: at(1)},
+				{ID: "a2", Role: chat.RoleAssistant, Content: "regenerated answer", Time: at(4), Turn: turn("m2"), Siblings: []chat.Branch{
+					{Messages: []chat.Message{{ID: "a1", Role: chat.RoleAssistant, Content: "first answer", Time: at(2), Turn: turn("m1")}}},
+				}},
+			}},
+		}},
+		{ID: "a3", Role: chat.RoleAssistant, Content: "answer to the edit", Time: at(7), Turn: turn("m3")},
+	}}
+}
+
+// TestNestedVersionsAreTold exports nested other versions as Markdown
+// and text: each version is numbered by where it nests, so every end
+// line says which version it ends and no two are alike.
+func TestNestedVersionsAreTold(t *testing.T) {
+	for _, f := range []Format{Markdown, Text} {
+		t.Run(string(f), func(t *testing.T) {
+			got := exportWith(t, editedConversation(), f, Options{AllBranches: true})
+			seen := map[string]bool{}
+			for line := range strings.Lines(string(got)) {
+				if strings.Contains(line, "(end of") {
+					if seen[line] {
+						t.Errorf("two end lines read %q: which version ends where?", strings.TrimSpace(line))
+					}
+					seen[line] = true
+				}
+			}
+			if len(seen) != 2 {
+				t.Errorf("%d distinct end lines, want 2:\n%s", len(seen), got)
+			}
+			checkGolden(t, "branches-nested."+f.Ext()+".golden", got)
+		})
+	}
+}

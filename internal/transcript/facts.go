@@ -203,12 +203,28 @@ func forkFact(p *chat.ForkRef) string {
 	return p.ConversationID
 }
 
-// branchHeading introduces sibling branch j of a message that has n
-// siblings, in an --all-branches export: the message above it is the
-// current version.
-func branchHeading(j, n int) string {
-	return fmt.Sprintf("Other version %d of %d of the message above (not the current branch):", j+1, n)
+// versionLabel numbers sibling branch j of a message by where it nests
+// in an --all-branches export: "2" at the top, "2.1" for the first other
+// version of a message inside other version 2. Numbers, not indents:
+// indenting would turn Markdown into code blocks, and the labels tell a
+// reader which "end of" line closes which version.
+func versionLabel(outer string, j int) string {
+	if outer == "" {
+		return strconv.Itoa(j + 1)
+	}
+	return outer + "." + strconv.Itoa(j+1)
 }
 
-// branchEnd closes a sibling branch.
-const branchEnd = "(end of the other version)"
+// branchHeading introduces the other version labeled label, sibling
+// branch j of a message that has n siblings, in an --all-branches
+// export: the message above it is the version its branch goes on with.
+func branchHeading(label string, j, n int) string {
+	if !strings.Contains(label, ".") {
+		return fmt.Sprintf("Other version %d of %d of the message above (not the current branch):", j+1, n)
+	}
+	outer := label[:strings.LastIndexByte(label, '.')]
+	return fmt.Sprintf("Other version %s (%d of %d of the message above, inside other version %s):", label, j+1, n, outer)
+}
+
+// branchEnd closes the other version labeled label.
+func branchEnd(label string) string { return "(end of other version " + label + ")" }

@@ -84,7 +84,7 @@ func writeHTML(w io.Writer, c *chat.Conversation, t totals, embed *[]chat.Attach
 		bw.WriteString("</div>\n</section>\n")
 	}
 	for _, m := range c.Messages {
-		if err := writeHTMLMessage(bw, m, embed); err != nil {
+		if err := writeHTMLMessage(bw, m, "", embed); err != nil {
 			return err
 		}
 	}
@@ -92,7 +92,9 @@ func writeHTML(w io.Writer, c *chat.Conversation, t totals, embed *[]chat.Attach
 	return bw.Flush()
 }
 
-func writeHTMLMessage(bw *bufio.Writer, m chat.Message, embed *[]chat.Attachment) error {
+// writeHTMLMessage writes one message, then its sibling branches labeled
+// inside version, as writeMDMessage.
+func writeHTMLMessage(bw *bufio.Writer, m chat.Message, version string, embed *[]chat.Attachment) error {
 	esc := html.EscapeString
 	idAttr := ""
 	if chat.ValidID(m.ID) {
@@ -141,13 +143,14 @@ func writeHTMLMessage(bw *bufio.Writer, m chat.Message, embed *[]chat.Attachment
 	}
 	bw.WriteString("</article>\n")
 	for j, b := range m.Siblings {
-		bw.WriteString("<section class=\"branch\">\n<p class=\"meta\">" + esc(branchHeading(j, len(m.Siblings))) + "</p>\n")
+		label := versionLabel(version, j)
+		bw.WriteString("<section class=\"branch\">\n<p class=\"meta\">" + esc(branchHeading(label, j, len(m.Siblings))) + "</p>\n")
 		for _, bm := range b.Messages {
-			if err := writeHTMLMessage(bw, bm, embed); err != nil {
+			if err := writeHTMLMessage(bw, bm, label, embed); err != nil {
 				return err
 			}
 		}
-		bw.WriteString("<p class=\"meta\">" + esc(branchEnd) + "</p>\n</section>\n")
+		bw.WriteString("<p class=\"meta\">" + esc(branchEnd(label)) + "</p>\n</section>\n")
 	}
 	return nil
 }

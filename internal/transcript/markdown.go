@@ -72,14 +72,15 @@ func writeMarkdown(w io.Writer, c *chat.Conversation, t totals) error {
 		writeMDContent(bw, r.Text)
 	}
 	for _, m := range c.Messages {
-		writeMDMessage(bw, m)
+		writeMDMessage(bw, m, "")
 	}
 	return bw.Flush()
 }
 
 // writeMDMessage writes one message, then its sibling branches (present
-// only in an --all-branches export).
-func writeMDMessage(bw *bufio.Writer, m chat.Message) {
+// only in an --all-branches export) labeled inside version (the label of
+// the other version m is in; "" on the current branch).
+func writeMDMessage(bw *bufio.Writer, m chat.Message, version string) {
 	if m.Role == chat.RoleNote {
 		writeMDNote(bw, m)
 		return
@@ -104,11 +105,12 @@ func writeMDMessage(bw *bufio.Writer, m chat.Message) {
 		}
 	}
 	for j, b := range m.Siblings {
-		bw.WriteString("*" + mdEscape(branchHeading(j, len(m.Siblings))) + "*\n\n")
+		label := versionLabel(version, j)
+		bw.WriteString("*" + mdEscape(branchHeading(label, j, len(m.Siblings))) + "*\n\n")
 		for _, bm := range b.Messages {
-			writeMDMessage(bw, bm)
+			writeMDMessage(bw, bm, label)
 		}
-		bw.WriteString("*" + mdEscape(branchEnd) + "*\n\n")
+		bw.WriteString("*" + mdEscape(branchEnd(label)) + "*\n\n")
 	}
 }
 

@@ -44,14 +44,15 @@ func writeText(w io.Writer, c *chat.Conversation, t totals) error {
 		writeTextSection(bw, "Role "+oneLine(r.Name)+" (as the conversation started)", nil, "", r.Text)
 	}
 	for _, m := range c.Messages {
-		writeTextMessage(bw, m)
+		writeTextMessage(bw, m, "")
 	}
 	return bw.Flush()
 }
 
-// writeTextMessage writes one message, then its sibling branches (present
-// only in an --all-branches export).
-func writeTextMessage(bw *bufio.Writer, m chat.Message) {
+// writeTextMessage writes one message, then its sibling branches
+// (present only in an --all-branches export) labeled inside version, as
+// writeMDMessage.
+func writeTextMessage(bw *bufio.Writer, m chat.Message, version string) {
 	writeTextSection(bw, roleLabel(m.Role), messageFacts(m), errorLine(m), m.Content)
 	for _, a := range m.Attachments {
 		bw.WriteString("\n" + wrapProse("Attachment: "+oneLine(attach.Describe(a)), textWidth) + "\n")
@@ -60,11 +61,12 @@ func writeTextMessage(bw *bufio.Writer, m chat.Message) {
 		}
 	}
 	for j, b := range m.Siblings {
-		bw.WriteString("\n" + wrapProse(branchHeading(j, len(m.Siblings)), textWidth) + "\n")
+		label := versionLabel(version, j)
+		bw.WriteString("\n" + wrapProse(branchHeading(label, j, len(m.Siblings)), textWidth) + "\n")
 		for _, bm := range b.Messages {
-			writeTextMessage(bw, bm)
+			writeTextMessage(bw, bm, label)
 		}
-		bw.WriteString("\n" + branchEnd + "\n")
+		bw.WriteString("\n" + branchEnd(label) + "\n")
 	}
 }
 
