@@ -130,9 +130,17 @@ func (m *Model) exportCommand(text string) (tea.Cmd, bool) {
 	fromExt := true
 	if rest != "" {
 		first, after, _ := strings.Cut(rest, " ")
-		if pf, err := transcript.ParseFormat(first); err == nil && !strings.ContainsAny(first, "./") {
+		pf, err := transcript.ParseFormat(first)
+		switch {
+		case err == nil && !strings.ContainsAny(first, "./"):
 			f, fromExt = pf, false
 			rest = strings.TrimSpace(after)
+		case after == "" && !strings.ContainsAny(first, "./"):
+			// A lone bare word ("/export pdf") is a format asked for,
+			// not a file name: a file in the current directory is
+			// written "./notes".
+			m.setNotice(err.Error()+`; to write a file with that name, give "./`+first+`"`, true)
+			return nil, true
 		}
 	}
 	if fromExt && rest != "" {

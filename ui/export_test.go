@@ -196,6 +196,24 @@ func TestExportSlashCommand(t *testing.T) {
 	}
 }
 
+// TestExportUnknownFormatWord: "/export pdf" wrote a Markdown file
+// named "pdf"; a lone bare word is a format, refused with the list, and
+// nothing is written; "./pdf" is the file.
+func TestExportUnknownFormatWord(t *testing.T) {
+	h := exportHarness(t)
+	h.typeText("/export pdf")
+	h.key("enter")
+	if len(h.b.exports) != 0 || exportDialogOf(h.m) != nil || len(h.b.sends) != 0 {
+		t.Fatalf("exports %+v, dialog %v, sends %d", h.b.exports, exportDialogOf(h.m) != nil, len(h.b.sends))
+	}
+	if s := h.screen(); !strings.Contains(s, `unknown export format "pdf"`) {
+		t.Errorf("no notice naming the format:\n%s", s)
+	}
+	if h.m.input.Value() != "/export pdf" {
+		t.Errorf("input %q; want what was typed kept", h.m.input.Value())
+	}
+}
+
 // TestSlashTextThatIsNotExportIsSent: text that only starts like a
 // command is a message ("/exporter" and "/help" are unknown commands,
 // refused: TestUnknownSlashCommandIsNotSent).
