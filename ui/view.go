@@ -280,7 +280,7 @@ func (m *Model) statusLine() string {
 }
 
 func (m *Model) hintLine() string {
-	key := fmt.Sprintf("%d/%d/%v/%d/%v/%s", m.width, m.gen, m.turn.streaming, m.focus, m.noticeErr, m.notice)
+	key := fmt.Sprintf("%d/%d/%v/%d/%v/%s/%T", m.width, m.gen, m.turn.streaming, m.focus, m.noticeErr, m.notice, m.overlays.top())
 	if key != m.hintKey {
 		m.hint, m.hintKey = m.buildHintLine(), key
 	}
@@ -298,6 +298,15 @@ func (m *Model) buildHintLine() string {
 	}
 	km := &m.km
 	var hints []keyHint
+	if o := m.overlays.top(); o != nil {
+		// An open picker or dialog takes the keys: the line says its
+		// own, not the chat's.
+		parts := [][2]string{{"esc", "close"}}
+		if _, ok := o.(*picker); ok {
+			parts = [][2]string{{"type", "to filter"}, {"↑↓", "choose"}, {"enter", "pick"}, {"esc", "close"}}
+		}
+		return m.renderHints(parts)
+	}
 	switch {
 	case m.turn.streaming:
 		hints = []keyHint{{&km.Stop, "stop"}, {&km.HalfPageUp, "scroll"}, {&km.SwitchKey, "key"}, {&km.Help, "help"}}
@@ -312,12 +321,21 @@ func (m *Model) buildHintLine() string {
 			{&km.ToggleUsage, "usage"}, {&km.ToggleList, "chats"}, {&km.Export, "export"}, {&km.Regenerate, "retry"},
 			{&km.CopyReply, "copy"}, {&km.Lock, "lock"}, {&km.Help, "help"}}
 	}
+	parts := make([][2]string, len(hints))
+	for i, h := range hints {
+		parts[i] = [2]string{h.binding.Keys()[0], h.word}
+	}
+	return m.renderHints(parts)
+}
+
+// renderHints draws the hint line from key and word pairs, as many as fit.
+func (m *Model) renderHints(parts [][2]string) string {
+	st := &m.st
 	var b strings.Builder
 	b.WriteString(" ")
 	width := 1
-	for i, h := range hints {
-		k := h.binding.Keys()[0]
-		part := k + " " + h.word
+	for i, p := range parts {
+		part := p[0] + " " + p[1]
 		if i > 0 {
 			part = " · " + part
 		}
@@ -328,7 +346,7 @@ func (m *Model) buildHintLine() string {
 		if i > 0 {
 			b.WriteString(st.Faint.Render(" · "))
 		}
-		b.WriteString(st.HintKey.Render(k) + " " + st.HintText.Render(h.word))
+		b.WriteString(st.HintKey.Render(p[0]) + " " + st.HintText.Render(p[1]))
 	}
 	return fit(b.String(), m.width)
 }
