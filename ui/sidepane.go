@@ -192,7 +192,12 @@ func budgetSection(budgets []view.Budget, now time.Time, w int, st *styles.Style
 			kind = "hard"
 		}
 		name := fmt.Sprintf("%s %s", b.Name, st.Muted.Render(kind))
-		pct := fmt.Sprintf(" %3.0f%%", math.Min(frac*100, 999))
+		// Four columns at most; past 999% it says so rather than show
+		// a cap as if it were the figure (the spent amount is below).
+		pct := fmt.Sprintf(" %3.0f%%", frac*100)
+		if frac*100 >= 999.5 {
+			pct = " >999%"
+		}
 		p.add(name)
 		p.add(bar(frac, max(w-ansiWidth(pct), 4), bs, st) + bs.Render(pct))
 		spent := figures.Tokens(int64(b.Spent), false) + " / " + figures.Tokens(int64(b.Limit), false)

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vaultchat/vaultchat/internal/view"
 	"github.com/vaultchat/vaultchat/ui/styles"
@@ -130,5 +133,19 @@ func TestSidePaneSaysFree(t *testing.T) {
 		if strings.Contains(text, "free") != want {
 			t.Errorf("key %s: want free %v:\n%s", keys[i].Name, want, text)
 		}
+	}
+}
+
+// TestBudgetOverAThousandPercent: a budget spent 300 times over showed
+// "999%", a cap read as the figure; past 999% it says ">999%".
+func TestBudgetOverAThousandPercent(t *testing.T) {
+	st := styles.New(true, true)
+	sec := budgetSection([]view.Budget{{Name: "daily USD", Spent: 3, Limit: 0.01, USD: true}, {Name: "monthly USD", Spent: 5, Limit: 10, USD: true}}, time.Now(), 40, &st)
+	all := ansi.Strip(strings.Join(append(sec.body, sec.short...), "\n"))
+	if !strings.Contains(all, ">999%") || strings.Contains(all, " 999%") {
+		t.Errorf("a budget 300 times over:\n%s", all)
+	}
+	if !strings.Contains(all, " 50%") {
+		t.Errorf("a budget half spent:\n%s", all)
 	}
 }
