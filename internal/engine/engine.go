@@ -256,6 +256,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	var replaced []chat.Message
 	var editedID string
 	var sent *chat.Message
+	var unanswered bool
 	masked := false // a key in the message was masked
 	if req.Regenerate {
 		if !hasUserMessage(conv) {
@@ -290,6 +291,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 			masked = masked || a.Name != name || a.Text != text
 			msg.Attachments = append(msg.Attachments, a)
 		}
+		unanswered = !req.EditLast && endsUnanswered(conv.Messages)
 		if conv, err = e.savePrompt(conv.ID, msg, key.ID, model); err != nil {
 			return nil, err
 		}
@@ -299,7 +301,7 @@ func (e *Engine) start(req SendRequest) (*turn, error) {
 	// replaces.
 	view := *conv
 	view.Messages = without(conv.Messages, replaced)
-	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model, masked: masked, sent: sent}
+	t := &turn{e: e, conv: &view, replaced: replaced, keepReplaced: req.Regenerate, key: key, model: model, masked: masked, sent: sent, unanswered: unanswered}
 	if req.EditLast {
 		t.editedID = editedID
 	}
@@ -370,6 +372,19 @@ next:
 		out = append(out, m)
 	}
 	return out
+}
+
+// endsUnanswered reports whether the conversation's last message, notes
+// aside, is the user's: a fork made at a user message, or a turn killed
+// before its reply was saved. The next message then follows it in the
+// request with no reply between them.
+func endsUnanswered(msgs []chat.Message) bool {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role != chat.RoleNote {
+			return msgs[i].Role == chat.RoleUser
+		}
+	}
+	return false
 }
 
 func hasUserMessage(c *chat.Conversation) bool {

@@ -72,3 +72,43 @@ func TestStoredKeyInPromptIsMaskedAndSaid(t *testing.T) {
 		t.Errorf("a message without a key warned: %q", w)
 	}
 }
+
+// TestUnansweredMessageIsSaid: a conversation that ends with a user
+// message without a reply (a fork at a user message, a turn killed before
+// its reply was saved) sends the new message after it, two in a row; the
+// turn says so. A conversation that ends with a reply says nothing.
+func TestUnansweredMessageIsSaid(t *testing.T) {
+	warned := func(events []chat.Event) bool {
+		for _, ev := range events {
+			if w, ok := ev.(chat.Warning); ok && strings.Contains(w.Text, "had no reply") {
+				return true
+			}
+		}
+		return false
+	}
+	run := func(r *rig) []chat.Event {
+		ch, err := r.engine.Send(context.Background(), SendRequest{ConversationID: "c1", Prompt: "after the fork"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []chat.Event
+		for ev := range ch {
+			events = append(events, ev)
+		}
+		return events
+	}
+	r := newRig(t, sim.Options{}, "sim-fast")
+	if _, err := r.convs.Update("c1", func(c *chat.Conversation) error {
+		c.Messages = append(c.Messages, chat.Message{ID: "u0", Role: chat.RoleUser, Content: "forked here"},
+			chat.Message{ID: "n0", Role: chat.RoleNote, Content: "a note"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !warned(run(r)) {
+		t.Error("two user messages in a row, and no word of it")
+	}
+	if warned(run(newRig(t, sim.Options{}, "sim-fast"))) {
+		t.Error("a first message was said to follow an unanswered one")
+	}
+}

@@ -33,6 +33,9 @@ type turn struct {
 	model    string
 	// sent is the new user message as saved (nil for a regenerate).
 	sent *chat.Message
+	// unanswered says the message before the new one had no reply: the
+	// user is told that both go out, one after the other.
+	unanswered bool
 	// masked says a key in the new message (or its attachments) was
 	// masked before it was saved and sent: the user is told, once.
 	masked bool
@@ -43,6 +46,10 @@ type turn struct {
 // before the message was saved and sent.
 var maskedWarning = chat.MaskedWarning("the message")
 
+// unansweredWarning is the warning of a turn whose conversation ended
+// with a user message that had no reply.
+const unansweredWarning = "the message before this one had no reply; both were sent, one after the other"
+
 // run performs the turn and always ends with exactly one Done or Failed.
 func (t *turn) run(ctx context.Context, out chan chat.Event) {
 	e := t.e
@@ -52,6 +59,9 @@ func (t *turn) run(ctx context.Context, out chan chat.Event) {
 	}
 	if t.masked {
 		forward(ctx, out, chat.Warning{Text: maskedWarning})
+	}
+	if t.unanswered {
+		forward(ctx, out, chat.Warning{Text: unansweredWarning})
 	}
 	if final := t.refusal(ctx, start, out); final != nil {
 		t.finish(ctx, "", start, final, false, out)
