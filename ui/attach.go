@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -274,7 +275,10 @@ func commonPrefix(ss []string) string {
 	p := ss[0]
 	for _, s := range ss[1:] {
 		for !strings.HasPrefix(s, p) {
-			p = p[:len(p)-1]
+			// A rune at a time: "café" and "cafè" share "caf", not
+			// half of the accented letter.
+			_, n := utf8.DecodeLastRuneInString(p)
+			p = p[:len(p)-n]
 		}
 	}
 	return p
@@ -344,9 +348,9 @@ func (m *Model) meterLabel() string {
 	if u.ContextWindow <= 0 {
 		return ""
 	}
-	used := u.ContextUsed + m.pendingTokens()
-	s := fmt.Sprintf("ctx %d%%", used*100/u.ContextWindow)
-	if n := m.pendingTokens(); n > 0 {
+	n := m.pendingTokens()
+	s := fmt.Sprintf("ctx %d%%", (u.ContextUsed+n)*100/u.ContextWindow)
+	if n > 0 {
 		s += " (+" + figures.Count(int64(n)) + " attached)"
 	}
 	return s + " · "

@@ -333,3 +333,11 @@ func TestEditLastRestoresChips(t *testing.T) {
 		t.Errorf("after esc: editing %v, input %q, chips %v; want only deep.txt", h.m.editingLast, h.m.input.Value(), h.m.attachments)
 	}
 }
+
+// TestCommonPrefixKeepsRunesWhole: two names that differ in an accented
+// letter share the prefix before it, not half of the letter's bytes.
+func TestCommonPrefixKeepsRunesWhole(t *testing.T) {
+	if got := commonPrefix([]string{"café.txt", "cafè.txt"}); got != "caf" {
+		t.Errorf("commonPrefix = %q, want %q", got, "caf")
+	}
+}

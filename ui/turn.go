@@ -117,8 +117,7 @@ func (m *Model) submit() tea.Cmd {
 			text = t[1:]
 		}
 	}
-	if m.turn.streaming {
-		m.setNotice("a reply is still streaming; esc stops it", true)
+	if m.refuseWhileStreaming() {
 		return nil
 	}
 	editLast := m.editingLast

@@ -50,17 +50,14 @@ func (tx *Tx) Add(k Key) (Key, error) {
 	if tx.v.state.find(k.Name) >= 0 {
 		return Key{}, fmt.Errorf("%q: %w", k.Name, ErrDuplicateName)
 	}
-	if tx.nameHoldsSecret(k.Name, k.Secret.Reveal()) || tx.secretInNames(k.Secret.Reveal()) {
+	if tx.nameHoldsSecret(k.Name, k.Secret.Reveal()) {
 		return Key{}, ErrNameHoldsSecret
 	}
 	if err := tx.checkFields(k, k.Secret.Reveal()); err != nil {
 		return Key{}, err
 	}
-	for _, other := range tx.v.state.Keys {
-		// The new secret in another key's settings, as Rotate checks.
-		if err := tx.checkFields(other.key(), k.Secret.Reveal()); err != nil {
-			return Key{}, err
-		}
+	if err := tx.checkNewSecret(k.Secret.Reveal()); err != nil {
+		return Key{}, err
 	}
 	k.ID = newID()
 	if k.Created.IsZero() {
@@ -143,13 +140,8 @@ func (tx *Tx) Rotate(nameOrID string, secret Secret) (Key, error) {
 	if r.Secret == secret.Reveal() {
 		return Key{}, ErrSameSecret
 	}
-	if tx.secretInNames(secret.Reveal()) {
-		return Key{}, ErrNameHoldsSecret
-	}
-	for _, other := range tx.v.state.Keys {
-		if err := tx.checkFields(other.key(), secret.Reveal()); err != nil {
-			return Key{}, err
-		}
+	if err := tx.checkNewSecret(secret.Reveal()); err != nil {
+		return Key{}, err
 	}
 	// A keyless key may use plain http to another host; the key it
 	// gets now may not.
@@ -209,6 +201,24 @@ func (v *Vault) CheckSettings(k Key) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return checkSettings(k, func(s string) bool { return holdsStoredSecret(v.state.Keys, s) })
+}
+
+// checkNewSecret refuses a secret about to be stored (Add, Rotate) that
+// a stored key's name or settings already hold. Only the new secret is
+// looked for: the stored ones were checked when they were stored.
+func (tx *Tx) checkNewSecret(secret string) error {
+	if !redact.Maskable(secret) {
+		return nil
+	}
+	if tx.secretInNames(secret) {
+		return ErrNameHoldsSecret
+	}
+	for _, other := range tx.v.state.Keys {
+		if err := checkSettings(other.key(), func(s string) bool { return strings.Contains(s, secret) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // secretInNames reports whether a key name contains secret.

@@ -140,8 +140,10 @@ func Classify(name string, data []byte) (chat.Attachment, error) {
 		}
 		return chat.Attachment{}, fmt.Errorf("attach %s: it is a binary file (%s); %w", name, t, ErrUnsupported)
 	}
-	if at, ok := firstInvalidUTF8(data); !ok {
-		return chat.Attachment{}, &refusal{fmt.Sprintf("attach %s: not UTF-8 text (byte 0x%02X at line %d); convert it to UTF-8 (iconv -f ENCODING -t UTF-8)", name, data[at], lineAt(data, at))}
+	if !utf8.Valid(data) { // the fast check; the walk only to say where
+		if at, ok := firstInvalidUTF8(data); !ok {
+			return chat.Attachment{}, &refusal{fmt.Sprintf("attach %s: not UTF-8 text (byte 0x%02X at line %d); convert it to UTF-8 (iconv -f ENCODING -t UTF-8)", name, data[at], lineAt(data, at))}
+		}
 	}
 	for i, c := range data {
 		if ctl := controlName(c); ctl != "" {

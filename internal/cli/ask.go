@@ -174,13 +174,7 @@ func (c *askCmd) warnExpired(a *app, sess *session.Session, convID string) {
 		}
 		key = ref.ID
 	}
-	if at, expired := sess.KeyExpired(key); expired {
-		name := key
-		for _, k := range sess.Keys() {
-			if k.ID == key {
-				name = k.Name
-			}
-		}
+	if name, at, expired := sess.KeyExpired(key); expired {
 		a.warn("key %q expired on %s; rotate it with \"vaultchat keys rotate %s\" or pick another with --key", name, at.Format(dateLayout), name)
 	}
 }

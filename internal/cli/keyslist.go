@@ -135,7 +135,7 @@ func (c *keysShowCmd) Run(a *app) error {
 	defer stop()
 	showAccount(ctx, a, v, k, row)
 	if f := vw.flags(); len(f) > 0 {
-		row("status", strings.Join(f, ", "))
+		row("status", a.cell(strings.Join(f, ", ")))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

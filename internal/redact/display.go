@@ -334,10 +334,20 @@ func codeEscape(s string) (int, rune) {
 // mayBecomeCodeEscape reports whether rest, a backslash and what follows
 // it so far, is the start of a codeEscape that has not fully arrived.
 func mayBecomeCodeEscape(rest string) bool {
-	if len(rest) < 2 || !strings.ContainsRune("xuU", rune(rest[1])) {
-		return len(rest) < 2
+	if len(rest) < 2 {
+		return true
 	}
-	want := map[byte]int{'x': 4, 'u': 6, 'U': 10}[rest[1]]
+	var want int // the escape's whole length
+	switch rest[1] {
+	case 'x':
+		want = 4
+	case 'u':
+		want = 6
+	case 'U':
+		want = 10
+	default:
+		return false
+	}
 	body := rest[2:]
 	if rest[1] == 'u' && strings.HasPrefix(body, "{") {
 		want, body = 10, body[1:]

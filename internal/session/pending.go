@@ -63,14 +63,18 @@ func (p *pendingConvs) Update(id string, change func(*chat.Conversation) error) 
 
 func (p *pendingConvs) update(id string, change func(*chat.Conversation) error, index bool) (*chat.Conversation, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	pending, ok := p.new[id]
 	if !ok {
+		// A stored conversation: the store orders its own writes, and an
+		// ID never becomes pending once it exists, so the lock is not
+		// held over another conversation's save.
+		p.mu.Unlock()
 		if index {
 			return p.Conversations.Update(id, change)
 		}
 		return p.Conversations.UpdateFile(id, change)
 	}
+	defer p.mu.Unlock()
 	c := copyConversation(pending)
 	if err := change(c); err != nil {
 		return nil, err

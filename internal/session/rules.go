@@ -207,8 +207,6 @@ func (h *home) resolveKey(c *chat.Conversation, nameOrID string) (vault.Key, str
 		appHint: "pick one with ctrl+k"}
 }
 
-// removedKeyError is ErrKeyRemoved for the key id of conversation c,
-// named as the conversation's turns recorded it.
 // DefaultKey looks up config.toml's default_key, name, in v: it must be a
 // chat key of the vault. Turns and "config check" use this one rule.
 func DefaultKey(v *vault.Vault, name string) (vault.Key, error) {
@@ -222,6 +220,8 @@ func DefaultKey(v *vault.Vault, name string) (vault.Key, error) {
 	return k, nil
 }
 
+// removedKeyError is ErrKeyRemoved for the key id of conversation c,
+// named as the conversation's turns recorded it.
 func removedKeyError(c *chat.Conversation, id string) *ChoiceError {
 	what := "the key"
 	for i := len(c.Messages) - 1; i >= 0; i-- {
